@@ -1,0 +1,115 @@
+//! `faultline run SCENARIO [--seed N] [--out DIR] [--trace] [--check-determinism]`
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::record::{self, Invocation};
+use crate::runner;
+use crate::scenario;
+
+use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
+
+/// Arguments of `run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario file (JSON).
+    pub scenario: PathBuf,
+    /// Seed (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output directory (default `runs/<name>/seed-<seed>`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also write every event to `trace.jsonl`.
+    #[arg(long)]
+    pub trace: bool,
+    /// Run twice and fail (exit 1) if the trace hashes differ.
+    #[arg(long)]
+    pub check_determinism: bool,
+}
+
+/// The command that reproduces a run.
+pub fn reproduce_command(scenario_path: &Path, seed: u64) -> String {
+    format!("faultline run {} --seed {seed}", scenario_path.display())
+}
+
+/// Runs `run`; returns the exit code.
+pub fn run(args: &RunArgs) -> u8 {
+    let scenario = match scenario::load_file(&args.scenario) {
+        Ok(scenario) => Arc::new(scenario),
+        Err(err) => {
+            eprintln!("error: {err}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let seed = args.seed.unwrap_or(scenario.seed);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs").join(&scenario.name).join(format!("seed-{seed}")));
+    if let Err(err) = std::fs::create_dir_all(&out) {
+        eprintln!("error: cannot create {}: {err}", out.display());
+        return EXIT_BAD_INPUT;
+    }
+    let reproduce = reproduce_command(&args.scenario, seed);
+    let trace_path = args.trace.then(|| out.join("trace.jsonl"));
+    let timed = match runner::run(Arc::clone(&scenario), seed, trace_path) {
+        Ok(timed) => timed,
+        Err(err) => {
+            eprintln!("error: {}: {err}", args.scenario.display());
+            eprintln!("{reproduce}");
+            return match err {
+                crate::engine::EngineError::Config(_) => EXIT_BAD_INPUT,
+                _ => EXIT_CHECK_FAILED,
+            };
+        }
+    };
+    let mut determinism_failure = None;
+    if args.check_determinism {
+        match runner::run(Arc::clone(&scenario), seed, None) {
+            Ok(again) if again.output.trace_hash == timed.output.trace_hash => {}
+            Ok(again) => {
+                determinism_failure = Some(format!(
+                    "trace hashes differ between two runs of seed {seed}: {} vs {}",
+                    timed.output.trace_hash, again.output.trace_hash
+                ))
+            }
+            Err(err) => determinism_failure = Some(format!("second run failed: {err}")),
+        }
+    }
+    let invocation = Invocation {
+        scenario_path: args.scenario.display().to_string(),
+        wall_s: timed.wall_s,
+        reproduce: reproduce.clone(),
+    };
+    let rec = record::build(&scenario, &timed.output, &invocation);
+    let written = faultline_reports::save_run(&out, &rec)
+        .and_then(|()| faultline_reports::write_run_report(&out, &rec));
+    if let Err(err) = written {
+        eprintln!("error: writing records to {}: {err}", out.display());
+        return EXIT_CHECK_FAILED;
+    }
+    print!("{}", faultline_reports::summary_table(&rec));
+    println!("records      {}", out.display());
+    let mut failed = false;
+    for check in &rec.summary.checks {
+        let mark = if check.passed { "ok  " } else { "FAIL" };
+        println!("check {mark} {:<36} {}", check.name, check.detail);
+        failed |= !check.passed;
+    }
+    if args.check_determinism {
+        match &determinism_failure {
+            None => println!("determinism  ok (two runs, trace_hash {})", rec.summary.trace_hash),
+            Some(message) => {
+                println!("determinism  FAIL: {message}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        println!("{reproduce}");
+        EXIT_CHECK_FAILED
+    } else {
+        EXIT_OK
+    }
+}

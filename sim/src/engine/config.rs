@@ -1,0 +1,240 @@
+//! From a scenario to the engine's configuration: the models' own config types, with
+//! durations in nanoseconds where the hot path needs them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use faultline_models::backoff::{BackoffKind, BackoffPolicy, Jitter};
+use faultline_models::breaker::{BreakerConfig, HalfOpenTransition, OpenGrowth, TripRule};
+use faultline_models::budget::{RatioBudgetConfig, RetryBudgetConfig, TokenBucketConfig};
+use faultline_models::timeout::TimeoutPolicy;
+use rand::Rng;
+use rand_distr::{Distribution, Exp1};
+
+use super::nodes::Topology;
+use super::queue::Nanos;
+use crate::scenario::{
+    AdaptiveTimeoutSpec, Arrival, BackoffKindSpec, BreakerMode, BreakerSpec, BudgetSpec,
+    HalfOpenSpec, JitterSpec, Sampler, Scenario, TimeoutSpec,
+};
+
+/// Most pending events at once (bounds the engine's memory whatever the scenario).
+pub const MAX_PENDING_EVENTS: usize = 50_000_000;
+
+/// How clients issue requests.
+#[derive(Clone, Debug)]
+pub enum ArrivalMode {
+    /// Open loop: exponential gaps with this mean.
+    Poisson {
+        /// Mean gap, ns.
+        mean_gap_ns: f64,
+    },
+    /// Closed loop: think, then issue the next request when the previous one ends.
+    Closed {
+        /// Think time.
+        think: Sampler,
+    },
+}
+
+impl ArrivalMode {
+    /// Whether arrivals ignore completions.
+    #[inline]
+    pub fn is_open_loop(&self) -> bool {
+        matches!(self, ArrivalMode::Poisson { .. })
+    }
+
+    /// The gap before the next request (or before the first one).
+    #[inline]
+    pub fn next_gap_ns(&self, rng: &mut impl Rng) -> Nanos {
+        match self {
+            ArrivalMode::Poisson { mean_gap_ns } => {
+                let unit: f64 = Exp1.sample(rng);
+                (unit * mean_gap_ns).round() as Nanos
+            }
+            ArrivalMode::Closed { think } => think.sample_ns(rng),
+        }
+    }
+}
+
+/// Everything the rpc workload needs, resolved.
+#[derive(Clone, Debug)]
+pub struct RpcConfig {
+    /// Clients and servers.
+    pub topology: Topology,
+    /// Simulated time, ns.
+    pub duration_ns: Nanos,
+    /// Arrivals.
+    pub arrival: ArrivalMode,
+    /// Timeout policy.
+    pub timeout: TimeoutPolicy,
+    /// The timeout when fixed, ns.
+    pub fixed_timeout_ns: Nanos,
+    /// Backoff and attempt limit.
+    pub backoff: BackoffPolicy,
+    /// Whether timeouts are retried.
+    pub retry_on_timeout: bool,
+    /// Retry budget per client.
+    pub budget: Option<RetryBudgetConfig>,
+    /// Breaker per client (shared config).
+    pub breaker: Option<Arc<BreakerConfig>>,
+    /// Service time.
+    pub service: Sampler,
+    /// Workers per server.
+    pub workers: u32,
+    /// Queue limit per server.
+    pub queue_limit: u32,
+    /// Load shedding threshold, ns.
+    pub shed_after_ns: Option<Nanos>,
+    /// HLC max-offset guard.
+    pub hlc_max_offset: Option<Duration>,
+    /// Most pending events.
+    pub max_pending_events: usize,
+}
+
+fn breaker_config(spec: &BreakerSpec) -> Result<BreakerConfig, String> {
+    let need = |value: Option<f64>, field: &str| {
+        value.ok_or_else(|| format!("workload.clients.breaker.{field}: required by mode {:?}", spec.mode))
+    };
+    let trip = match spec.mode {
+        BreakerMode::Consecutive => TripRule::ConsecutiveFailures {
+            threshold: spec
+                .failures
+                .ok_or("workload.clients.breaker.failures: required by mode consecutive")?,
+        },
+        BreakerMode::Ewma => TripRule::Ewma {
+            alpha: need(spec.alpha, "alpha")?,
+            threshold: need(spec.threshold, "threshold")?,
+        },
+        BreakerMode::CountWindow => TripRule::CountWindow {
+            size: spec
+                .window_calls
+                .ok_or("workload.clients.breaker.window_calls: required by mode count_window")?,
+            min_calls: spec.min_calls.unwrap_or(1),
+            failure_rate: need(spec.threshold, "threshold")?,
+            slow_call_rate: spec.slow_call_threshold.unwrap_or(1.0),
+        },
+        BreakerMode::TimeWindow => TripRule::TimeWindow {
+            window: spec
+                .window
+                .ok_or("workload.clients.breaker.window: required by mode time_window")?
+                .0,
+            min_calls: spec.min_calls.unwrap_or(1),
+            failure_rate: need(spec.threshold, "threshold")?,
+            slow_call_rate: spec.slow_call_threshold.unwrap_or(1.0),
+        },
+    };
+    let config = BreakerConfig {
+        trip,
+        open_for: spec.open_for.0,
+        half_open_probes: spec.half_open_probes,
+        transition: match spec.half_open {
+            HalfOpenSpec::Lazy => HalfOpenTransition::Lazy,
+            HalfOpenSpec::Automatic => HalfOpenTransition::Automatic,
+        },
+        slow_call_duration: spec.slow_call.map(|slow| slow.0),
+        open_growth: spec.open_growth.map(|multiplier| OpenGrowth {
+            multiplier,
+            max_open: spec.open_max.map_or(spec.open_for.0 * 16, |max| max.0),
+        }),
+    };
+    config.validate().map_err(|err| format!("workload.clients.breaker: {err}"))?;
+    Ok(config)
+}
+
+impl RpcConfig {
+    /// Resolves a scenario's rpc workload. Errors name the field.
+    pub fn from_scenario(scenario: &Scenario) -> Result<Self, String> {
+        let clients = &scenario.workload.clients;
+        let servers = &scenario.workload.servers;
+        let topology = Topology { clients: clients.count, servers: servers.count };
+        let arrival = match &clients.arrival {
+            Arrival::PoissonPerS(rate) => ArrivalMode::Poisson { mean_gap_ns: 1e9 / rate },
+            Arrival::ClosedLoop(closed) => ArrivalMode::Closed { think: closed.think_time.sampler() },
+        };
+        let (timeout, fixed_timeout_ns) = match &clients.timeout {
+            TimeoutSpec::Fixed(fixed) => (TimeoutPolicy::Fixed(fixed.0), fixed.as_nanos()),
+            TimeoutSpec::Adaptive(AdaptiveTimeoutSpec::Ewma(ewma)) => {
+                let z = match ewma.percentile {
+                    p if (p - 99.0).abs() < 1e-9 => faultline_models::timeout::Z_99,
+                    p if (p - 95.0).abs() < 1e-9 => faultline_models::timeout::Z_95,
+                    p if (p - 90.0).abs() < 1e-9 => faultline_models::timeout::Z_90,
+                    p => {
+                        return Err(format!(
+                            "workload.clients.timeout.ewma.percentile: {p} is not one of 90, 95, 99"
+                        ))
+                    }
+                };
+                let policy = TimeoutPolicy::Ewma {
+                    alpha: ewma.alpha,
+                    z,
+                    initial: ewma.initial.0,
+                    min: ewma.min.0,
+                    max: ewma.max.0,
+                };
+                (policy, 0)
+            }
+            TimeoutSpec::Adaptive(AdaptiveTimeoutSpec::Rfc6298(rfc)) => (
+                TimeoutPolicy::Rfc6298 {
+                    initial: rfc.initial.0,
+                    min: rfc.min.0,
+                    max: rfc.max.0,
+                    granularity: rfc.granularity.0,
+                },
+                0,
+            ),
+        };
+        timeout.validate().map_err(|err| format!("workload.clients.timeout: {err}"))?;
+        let retry = &clients.retry;
+        let jitter = match retry.backoff.jitter {
+            JitterSpec::None => Jitter::None,
+            JitterSpec::Full => Jitter::Full,
+            JitterSpec::Equal => Jitter::Equal,
+            JitterSpec::Decorrelated => Jitter::Decorrelated,
+        };
+        let backoff = BackoffPolicy {
+            kind: match retry.backoff.kind {
+                BackoffKindSpec::Exponential => BackoffKind::Exponential(jitter),
+                BackoffKindSpec::Constant => BackoffKind::Constant,
+            },
+            base: retry.backoff.base.0,
+            cap: retry.backoff.cap.0,
+            max_attempts: retry.max_attempts,
+        };
+        backoff.validate().map_err(|err| format!("workload.clients.retry: {err}"))?;
+        let budget = match &retry.budget {
+            None => None,
+            Some(BudgetSpec::TokenBucket(bucket)) => Some(RetryBudgetConfig::TokenBucket(TokenBucketConfig {
+                capacity: bucket.capacity,
+                retry_cost: bucket.retry_cost,
+                timeout_retry_cost: bucket.timeout_retry_cost,
+                success_refund: bucket.success_refund,
+            })),
+            Some(BudgetSpec::Ratio(ratio)) => Some(RetryBudgetConfig::Ratio(RatioBudgetConfig {
+                ttl: ratio.ttl.0,
+                min_per_s: ratio.min_per_s,
+                retry_ratio: ratio.retry_ratio,
+            })),
+        };
+        if let Some(budget) = &budget {
+            budget.validate().map_err(|err| format!("workload.clients.retry.budget: {err}"))?;
+        }
+        let breaker = clients.breaker.as_ref().map(breaker_config).transpose()?.map(Arc::new);
+        Ok(RpcConfig {
+            topology,
+            duration_ns: scenario.duration.as_nanos(),
+            arrival,
+            timeout,
+            fixed_timeout_ns,
+            backoff,
+            retry_on_timeout: retry.retry_on_timeout,
+            budget,
+            breaker,
+            service: servers.service_time.sampler(),
+            workers: servers.workers,
+            queue_limit: servers.queue_limit,
+            shed_after_ns: servers.shed_after.map(|shed| shed.as_nanos()),
+            hlc_max_offset: clients.hlc_max_offset.map(|max| max.0),
+            max_pending_events: MAX_PENDING_EVENTS,
+        })
+    }
+}

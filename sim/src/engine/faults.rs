@@ -1,0 +1,283 @@
+//! Compiling a scenario's faults into timed actions: scheduled faults as written, and
+//! the random crash/pause processes drawn from the seed up front (so a run's faults are
+//! known before it starts, shown in the records, and independent of the workload's draws).
+
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp1};
+
+use super::network::NetFault;
+use super::nodes::{NodeSet, Topology};
+use super::queue::Nanos;
+use super::streams::{stream, Purpose};
+use crate::scenario::{Partition, Scenario};
+
+/// Most fault actions a run may hold (random processes included).
+pub const MAX_FAULT_ACTIONS: usize = 1_000_000;
+
+/// One thing that happens to the system at a time.
+#[derive(Clone, Debug)]
+pub enum FaultAction {
+    /// A server crashes (volatile state lost).
+    Crash {
+        /// Server index.
+        server: u32,
+    },
+    /// A crashed server starts again with fresh state.
+    Restart {
+        /// Server index.
+        server: u32,
+    },
+    /// A server stops making progress.
+    Pause {
+        /// Server index.
+        server: u32,
+    },
+    /// A paused server goes on.
+    Resume {
+        /// Server index.
+        server: u32,
+    },
+    /// A network fault starts.
+    NetStart {
+        /// Fault id (to end it).
+        id: u32,
+        /// What it does.
+        fault: NetFault,
+    },
+    /// A network fault ends.
+    NetEnd {
+        /// Fault id.
+        id: u32,
+    },
+    /// Clocks of these nodes change.
+    Clock {
+        /// The nodes.
+        nodes: NodeSet,
+        /// New offset from true time, ns.
+        skew_ns: i64,
+        /// New drift, ppm.
+        drift_ppm: f64,
+        /// One-off jump, ns.
+        jump_ns: i64,
+    },
+    /// Service time on these servers is multiplied.
+    Slowdown {
+        /// Server indices.
+        servers: Vec<u32>,
+        /// The multiplier (1 restores).
+        factor: f64,
+    },
+}
+
+/// A fault interval for the records.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Interval {
+    /// Fault kind.
+    pub kind: &'static str,
+    /// What it hit.
+    pub target: String,
+    /// Start, ns.
+    pub start_ns: Nanos,
+    /// End, ns (`None`: to the end of the run).
+    pub end_ns: Option<Nanos>,
+}
+
+/// The compiled fault plan: actions sorted by time (stable: same-time actions keep
+/// scenario order), and the intervals they form.
+#[derive(Clone, Debug, Default)]
+pub struct FaultPlan {
+    /// `(time, action)`, sorted by time.
+    pub actions: Vec<(Nanos, FaultAction)>,
+    /// Intervals for the records.
+    pub intervals: Vec<Interval>,
+}
+
+fn describe_partition(partition: &Partition) -> String {
+    match partition {
+        Partition::Groups(groups) => groups
+            .iter()
+            .map(|group| group.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        Partition::OneWay(one_way) => format!("{} -> {}", one_way.from, one_way.to),
+        Partition::Isolate(isolate) => format!("isolate {}", isolate.isolate),
+    }
+}
+
+/// Builds the fault plan. Errors say which fault is at fault.
+pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<FaultPlan, String> {
+    let duration_ns = scenario.duration.as_nanos();
+    let mut plan = FaultPlan::default();
+    let mut next_net_id = 0u32;
+    for (index, fault) in scenario.faults.iter().enumerate() {
+        let at_ns = fault.at.as_nanos();
+        let end_ns = fault.for_.map(|length| at_ns.saturating_add(length.as_nanos()));
+        let mut push = |at: Nanos, action: FaultAction| {
+            if at <= duration_ns {
+                plan.actions.push((at, action));
+            }
+        };
+        if let Some(selector) = &fault.crash {
+            let restart_ns = fault.restart_after.map(|after| at_ns.saturating_add(after.as_nanos()));
+            for server in topology.select_servers(selector) {
+                push(at_ns, FaultAction::Crash { server });
+                if let Some(restart_ns) = restart_ns {
+                    push(restart_ns, FaultAction::Restart { server });
+                }
+            }
+            plan.intervals.push(Interval {
+                kind: "crash",
+                target: selector.to_string(),
+                start_ns: at_ns,
+                end_ns: restart_ns,
+            });
+        } else if let Some(selector) = &fault.pause {
+            let end_ns = end_ns.ok_or_else(|| format!("faults[{index}]: pause needs `for`"))?;
+            for server in topology.select_servers(selector) {
+                push(at_ns, FaultAction::Pause { server });
+                push(end_ns, FaultAction::Resume { server });
+            }
+            plan.intervals.push(Interval {
+                kind: "pause",
+                target: selector.to_string(),
+                start_ns: at_ns,
+                end_ns: Some(end_ns),
+            });
+        } else if let Some(slowdown) = &fault.slowdown {
+            let end_ns = end_ns.ok_or_else(|| format!("faults[{index}]: slowdown needs `for`"))?;
+            let servers = topology.select_servers(&slowdown.node);
+            push(at_ns, FaultAction::Slowdown { servers: servers.clone(), factor: slowdown.factor });
+            push(end_ns, FaultAction::Slowdown { servers, factor: 1.0 });
+            plan.intervals.push(Interval {
+                kind: "slowdown",
+                target: format!("{} x{}", slowdown.node, slowdown.factor),
+                start_ns: at_ns,
+                end_ns: Some(end_ns),
+            });
+        } else if let Some(clock) = &fault.clock {
+            push(
+                at_ns,
+                FaultAction::Clock {
+                    nodes: topology.select(&clock.node),
+                    skew_ns: clock.skew.nanos,
+                    drift_ppm: clock.drift_ppm,
+                    jump_ns: clock.jump.map_or(0, |jump| jump.as_nanos() as i64),
+                },
+            );
+            plan.intervals.push(Interval {
+                kind: "clock",
+                target: format!("{} skew {} drift {} ppm", clock.node, clock.skew, clock.drift_ppm),
+                start_ns: at_ns,
+                end_ns: None,
+            });
+        } else {
+            let end_ns = end_ns.ok_or_else(|| format!("faults[{index}]: this fault needs `for`"))?;
+            let (kind, target, net_fault) = if let Some(partition) = &fault.partition {
+                let net_fault = match partition {
+                    Partition::Groups(groups) => NetFault::Groups(
+                        groups
+                            .iter()
+                            .map(|group| {
+                                let mut set = NodeSet::empty(topology.node_count());
+                                for selector in group {
+                                    let selected = topology.select(selector);
+                                    for node in 0..topology.node_count() {
+                                        if selected.contains(node) {
+                                            set.insert(node);
+                                        }
+                                    }
+                                }
+                                set
+                            })
+                            .collect(),
+                    ),
+                    Partition::OneWay(one_way) => NetFault::OneWay {
+                        from: topology.select(&one_way.from),
+                        to: topology.select(&one_way.to),
+                    },
+                    Partition::Isolate(isolate) => {
+                        NetFault::Isolate(topology.select(&isolate.isolate))
+                    }
+                };
+                ("partition", describe_partition(partition), net_fault)
+            } else if let Some(omission) = &fault.omission {
+                (
+                    "omission",
+                    format!("{} -> {} {:.0}%", omission.from, omission.to, omission.rate * 100.0),
+                    NetFault::Omission {
+                        from: topology.select(&omission.from),
+                        to: topology.select(&omission.to),
+                        rate: omission.rate,
+                    },
+                )
+            } else if let Some(timing) = &fault.timing {
+                (
+                    "timing",
+                    format!("{} -> {}", timing.from, timing.to),
+                    NetFault::Timing {
+                        from: topology.select(&timing.from),
+                        to: topology.select(&timing.to),
+                        extra: timing.extra_latency.sampler(),
+                    },
+                )
+            } else {
+                return Err(format!("faults[{index}]: no fault kind given"));
+            };
+            let id = next_net_id;
+            next_net_id += 1;
+            push(at_ns, FaultAction::NetStart { id, fault: net_fault });
+            push(end_ns, FaultAction::NetEnd { id });
+            plan.intervals.push(Interval { kind, target, start_ns: at_ns, end_ns: Some(end_ns) });
+        }
+    }
+
+    for (index, random) in scenario.random_faults.iter().enumerate() {
+        let (kind, selector) = match (&random.crash, &random.pause) {
+            (Some(selector), None) => ("crash", selector),
+            (None, Some(selector)) => ("pause", selector),
+            _ => return Err(format!("random_faults[{index}]: give exactly one of crash, pause")),
+        };
+        let mtbf_ns = random.mtbf.as_nanos() as f64;
+        let mttr_ns = random.mttr.as_nanos() as f64;
+        for server in topology.select_servers(selector) {
+            // One stream per (process, server): adding a server does not reshuffle the others.
+            let mut rng: ChaCha8Rng =
+                stream(seed, Purpose::RandomFaults, (index as u64) << 32 | u64::from(server));
+            let mut now_ns: Nanos = 0;
+            loop {
+                let up: f64 = Exp1.sample(&mut rng);
+                now_ns = now_ns.saturating_add((up * mtbf_ns).round() as Nanos);
+                if now_ns >= duration_ns {
+                    break;
+                }
+                let down: f64 = Exp1.sample(&mut rng);
+                let back_ns = now_ns.saturating_add((down * mttr_ns).round().max(1.0) as Nanos);
+                let (start, end) = if kind == "crash" {
+                    (FaultAction::Crash { server }, FaultAction::Restart { server })
+                } else {
+                    (FaultAction::Pause { server }, FaultAction::Resume { server })
+                };
+                plan.actions.push((now_ns, start));
+                if back_ns <= duration_ns {
+                    plan.actions.push((back_ns, end));
+                }
+                plan.intervals.push(Interval {
+                    kind,
+                    target: format!("server-{server} (random)"),
+                    start_ns: now_ns,
+                    end_ns: (back_ns <= duration_ns).then_some(back_ns),
+                });
+                if plan.actions.len() > MAX_FAULT_ACTIONS {
+                    return Err(format!(
+                        "random_faults[{index}]: more than {MAX_FAULT_ACTIONS} fault actions; raise mtbf"
+                    ));
+                }
+                now_ns = back_ns;
+            }
+        }
+    }
+    // Stable: same-time actions keep their order above (scenario order, then random).
+    plan.actions.sort_by_key(|(at, _)| *at);
+    plan.intervals.sort_by_key(|interval| interval.start_ns);
+    Ok(plan)
+}

@@ -1,0 +1,786 @@
+//! The `rpc` workload: a population of logical clients issuing requests through the
+//! real models (timeout, retry with backoff and jitter, retry budget, circuit breaker,
+//! HLC) against a pool of servers with workers and bounded queues.
+//!
+//! Clients are multiplexed: one slot in a few flat vectors each, no task or socket per
+//! client, so 100,000 clients cost memory, not scheduling. In-flight logical requests
+//! live in a slab; every message and timer names its request by (slot, generation), and
+//! the generation moves on with every attempt, so a late reply or a stale timer is
+//! recognised and ignored instead of cancelled.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use faultline_models::backoff::BackoffState;
+use faultline_models::breaker::{Admission, BreakerState, CallOutcome, CircuitBreaker, Permit};
+use faultline_models::budget::{RetryBudget, RetryKind};
+use faultline_models::clock::{Hlc, HlcTimestamp};
+use faultline_models::timeout::{AdaptiveTimeout, TimeoutPolicy};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::clock::PhysicalClock;
+use super::config::RpcConfig;
+use super::metrics::Metrics;
+use super::network::{DropReason, Network, Route};
+use super::nodes::{NodeId, Topology};
+use super::queue::{EventQueue, Nanos};
+use super::streams::{stream, Purpose};
+use super::trace::{Trace, TraceKind};
+use super::EngineError;
+
+const NONE32: u32 = u32::MAX;
+
+/// A scheduled event of the rpc workload.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// A client issues its next logical request.
+    Arrival {
+        /// Client index.
+        client: u32,
+    },
+    /// An attempt reaches a server.
+    ServerRecv(Msg),
+    /// A server finishes serving an attempt.
+    ServiceDone {
+        /// The request.
+        msg: Msg,
+        /// Server incarnation that started the work (a crash voids it).
+        incarnation: u32,
+    },
+    /// A reply reaches its client.
+    ClientRecv {
+        /// The request.
+        msg: Msg,
+        /// Success or error reply.
+        ok: bool,
+    },
+    /// An attempt's timer fires.
+    Timeout {
+        /// Request slot.
+        slot: u32,
+        /// Attempt generation.
+        gen: u32,
+    },
+    /// A backoff ends: send the next attempt.
+    Retry {
+        /// Request slot.
+        slot: u32,
+        /// Generation.
+        gen: u32,
+    },
+    /// A breaker's automatic open -> half-open deadline.
+    BreakerDeadline {
+        /// Client index.
+        client: u32,
+    },
+    /// A fault action (index into the fault plan).
+    Fault {
+        /// Index into the plan's actions.
+        index: u32,
+    },
+}
+
+/// A request or reply message.
+#[derive(Clone, Copy, Debug)]
+pub struct Msg {
+    /// Request slot.
+    pub slot: u32,
+    /// Attempt generation.
+    pub gen: u32,
+    /// Client index.
+    pub client: u32,
+    /// Server index.
+    pub server: u32,
+    /// HLC timestamp carried by the message.
+    pub hlc: HlcTimestamp,
+}
+
+/// A logical request in flight.
+#[derive(Clone, Debug)]
+struct Request {
+    client: u32,
+    gen: u32,
+    /// Attempts sent so far.
+    attempts: u32,
+    /// Logical id, for traces.
+    id: u64,
+    issued_ns: Nanos,
+    attempt_sent_ns: Nanos,
+    backoff: BackoffState,
+    permit: Option<Permit>,
+    last_retry: Option<RetryKind>,
+    live: bool,
+}
+
+struct Queued {
+    msg: Msg,
+    arrived_ns: Nanos,
+}
+
+struct Server {
+    up: bool,
+    paused_since_ns: Option<Nanos>,
+    incarnation: u32,
+    busy: u32,
+    queue: VecDeque<Queued>,
+    hlc: Hlc,
+    slowdown: f64,
+    /// Events that arrived while paused: (delay after resume, event).
+    deferred: Vec<(Nanos, Event)>,
+}
+
+/// How a logical request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Failed,
+    TimedOut,
+    Breaker,
+}
+
+/// HLC observations.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HlcStats {
+    /// Largest `l - pt` seen, ns.
+    pub max_offset_ns: u64,
+    /// Largest counter.
+    pub max_counter: u32,
+    /// Timestamps refused by the max-offset guard.
+    pub rejected: u64,
+}
+
+/// The rpc world: all state of a run that the workload touches.
+pub struct RpcWorld {
+    cfg: RpcConfig,
+    topology: Topology,
+    pub(super) queue: EventQueue<Event>,
+    pub(super) net: Network,
+    pub(super) metrics: Metrics,
+    pub(super) trace: Trace,
+    /// Per-node physical clocks; empty when no clock fault exists (true time).
+    pub(super) clocks: Vec<PhysicalClock>,
+    pub(super) hlc_stats: HlcStats,
+    client_hlc: Vec<Hlc>,
+    timeouts: Vec<AdaptiveTimeout>,
+    budgets: Vec<RetryBudget>,
+    breakers: Vec<CircuitBreaker>,
+    requests: Vec<Request>,
+    free_slots: Vec<u32>,
+    next_request_id: u64,
+    servers: Vec<Server>,
+    rng_arrivals: ChaCha8Rng,
+    rng_network: ChaCha8Rng,
+    rng_service: ChaCha8Rng,
+    rng_backoff: ChaCha8Rng,
+    rng_routing: ChaCha8Rng,
+    duration_ns: Nanos,
+}
+
+#[inline]
+fn dur(ns: Nanos) -> Duration {
+    Duration::from_nanos(ns)
+}
+
+#[inline]
+fn nanos(duration: Duration) -> Nanos {
+    u64::try_from(duration.as_nanos()).unwrap_or(Nanos::MAX)
+}
+
+impl RpcWorld {
+    /// Builds the world: every client and server in its initial state, and each
+    /// client's first arrival scheduled.
+    pub fn new(
+        cfg: RpcConfig,
+        seed: u64,
+        net: Network,
+        metrics: Metrics,
+        trace: Trace,
+        with_clocks: bool,
+    ) -> Result<Self, EngineError> {
+        let topology = cfg.topology;
+        let clients = topology.clients as usize;
+        let timeouts = match &cfg.timeout {
+            TimeoutPolicy::Fixed(_) => Vec::new(),
+            policy => vec![AdaptiveTimeout::new(policy); clients],
+        };
+        let budgets = match &cfg.budget {
+            Some(config) => vec![RetryBudget::new(config); clients],
+            None => Vec::new(),
+        };
+        let breakers = match &cfg.breaker {
+            Some(config) => vec![CircuitBreaker::new(config.clone()); clients],
+            None => Vec::new(),
+        };
+        let servers = (0..topology.servers)
+            .map(|_| Server {
+                up: true,
+                paused_since_ns: None,
+                incarnation: 0,
+                busy: 0,
+                queue: VecDeque::new(),
+                hlc: Hlc::new(cfg.hlc_max_offset),
+                slowdown: 1.0,
+                deferred: Vec::new(),
+            })
+            .collect();
+        let mut world = RpcWorld {
+            topology,
+            queue: EventQueue::new(cfg.max_pending_events),
+            net,
+            metrics,
+            trace,
+            clocks: if with_clocks {
+                vec![PhysicalClock::default(); topology.node_count() as usize]
+            } else {
+                Vec::new()
+            },
+            hlc_stats: HlcStats::default(),
+            client_hlc: vec![Hlc::new(cfg.hlc_max_offset); clients],
+            timeouts,
+            budgets,
+            breakers,
+            requests: Vec::new(),
+            free_slots: Vec::new(),
+            next_request_id: 0,
+            servers,
+            rng_arrivals: stream(seed, Purpose::Arrivals, 0),
+            rng_network: stream(seed, Purpose::Network, 0),
+            rng_service: stream(seed, Purpose::Service, 0),
+            rng_backoff: stream(seed, Purpose::Backoff, 0),
+            rng_routing: stream(seed, Purpose::Routing, 0),
+            duration_ns: cfg.duration_ns,
+            cfg,
+        };
+        for client in 0..topology.clients {
+            let first_ns = world.next_gap_ns();
+            if first_ns < world.duration_ns {
+                world.schedule(first_ns, Event::Arrival { client })?;
+            }
+        }
+        Ok(world)
+    }
+
+    /// Schedules an event; events past the end of the run are dropped unscheduled.
+    #[inline]
+    pub(super) fn schedule(&mut self, at_ns: Nanos, event: Event) -> Result<(), EngineError> {
+        if at_ns > self.duration_ns {
+            return Ok(());
+        }
+        self.queue.push(at_ns, event).map_err(|full| EngineError::Limit(format!(
+            "more than {} pending events; the scenario generates more concurrent work than \
+             the engine's limit (lower clients, rates or retries)",
+            full.limit
+        )))
+    }
+
+    #[inline]
+    fn trace(&mut self, at_ns: Nanos, kind: TraceKind, client: u32, server: u32, request: u64, detail: u64) -> Result<(), EngineError> {
+        self.trace.record(at_ns, kind, client, server, request, detail).map_err(EngineError::Io)
+    }
+
+    fn next_gap_ns(&mut self) -> Nanos {
+        self.cfg.arrival.next_gap_ns(&mut self.rng_arrivals)
+    }
+
+    /// Physical time of `node` at true time `now_ns`.
+    #[inline]
+    fn physical(&self, node: NodeId, now_ns: Nanos) -> Nanos {
+        match self.clocks.get(node as usize) {
+            Some(clock) => clock.read(now_ns),
+            None => now_ns,
+        }
+    }
+
+    #[inline]
+    fn observe_hlc(&mut self, stamp: HlcTimestamp, pt_ns: Nanos) {
+        let offset = stamp.l_ns.saturating_sub(pt_ns);
+        debug_assert!(stamp.l_ns >= pt_ns, "HLC l must never be below physical time");
+        self.hlc_stats.max_offset_ns = self.hlc_stats.max_offset_ns.max(offset);
+        self.hlc_stats.max_counter = self.hlc_stats.max_counter.max(stamp.c);
+    }
+
+    /// Handles one event at `now_ns`.
+    #[inline]
+    pub fn handle(&mut self, now_ns: Nanos, event: Event) -> Result<(), EngineError> {
+        match event {
+            Event::Arrival { client } => self.on_arrival(now_ns, client),
+            Event::ServerRecv(msg) => self.on_server_recv(now_ns, msg),
+            Event::ServiceDone { msg, incarnation } => self.on_service_done(now_ns, msg, incarnation),
+            Event::ClientRecv { msg, ok } => self.on_client_recv(now_ns, msg, ok),
+            Event::Timeout { slot, gen } => self.on_timeout(now_ns, slot, gen),
+            Event::Retry { slot, gen } => {
+                if self.is_current(slot, gen) {
+                    self.send_attempt(now_ns, slot)?;
+                }
+                Ok(())
+            }
+            Event::BreakerDeadline { client } => {
+                let breaker = &mut self.breakers[client as usize];
+                breaker.handle_timeout(dur(now_ns));
+                self.drain_breaker(now_ns, client)
+            }
+            Event::Fault { .. } => unreachable!("fault events are handled by the driver"),
+        }
+    }
+
+    #[inline]
+    fn is_current(&self, slot: u32, gen: u32) -> bool {
+        self.requests.get(slot as usize).is_some_and(|request| request.live && request.gen == gen)
+    }
+
+    fn on_arrival(&mut self, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
+        if self.cfg.arrival.is_open_loop() {
+            let next_ns = now_ns.saturating_add(self.next_gap_ns());
+            self.schedule(next_ns, Event::Arrival { client })?;
+        }
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        let request = Request {
+            client,
+            gen: 0,
+            attempts: 0,
+            id,
+            issued_ns: now_ns,
+            attempt_sent_ns: now_ns,
+            backoff: BackoffState::default(),
+            permit: None,
+            last_retry: None,
+            live: true,
+        };
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                let gen = self.requests[slot as usize].gen;
+                self.requests[slot as usize] = Request { gen, ..request };
+                slot
+            }
+            None => {
+                let slot = u32::try_from(self.requests.len())
+                    .map_err(|_| EngineError::Limit("more than 4 billion requests in flight".into()))?;
+                self.requests.push(request);
+                slot
+            }
+        };
+        self.metrics.at(now_ns).offered += 1;
+        self.metrics.totals.offered += 1;
+        if let Some(budget) = self.budgets.get_mut(client as usize) {
+            budget.on_request(dur(now_ns));
+        }
+        self.trace(now_ns, TraceKind::Request, client, NONE32, id, 0)?;
+        self.send_attempt(now_ns, slot)
+    }
+
+    fn send_attempt(&mut self, now_ns: Nanos, slot: u32) -> Result<(), EngineError> {
+        let (client, id, attempts) = {
+            let request = &self.requests[slot as usize];
+            (request.client, request.id, request.attempts)
+        };
+        let permit = match self.breakers.get_mut(client as usize) {
+            Some(breaker) => match breaker.try_acquire(dur(now_ns)) {
+                Admission::Admitted(permit) => Some(permit),
+                Admission::Rejected => {
+                    self.drain_breaker(now_ns, client)?;
+                    return self.resolve(now_ns, slot, Outcome::Breaker);
+                }
+            },
+            None => None,
+        };
+        if permit.is_some() {
+            self.drain_breaker(now_ns, client)?;
+        }
+        let server = if self.topology.servers == 1 {
+            0
+        } else {
+            self.rng_routing.gen_range(0..self.topology.servers)
+        };
+        let client_node = self.topology.client_node(client);
+        let pt_ns = self.physical(client_node, now_ns);
+        let stamp = self.client_hlc[client as usize].send(dur(pt_ns));
+        self.observe_hlc(stamp, pt_ns);
+        let timeout_ns = match self.timeouts.get(client as usize) {
+            Some(timeout) => nanos(timeout.timeout(&self.cfg.timeout)),
+            None => self.cfg.fixed_timeout_ns,
+        };
+        let gen = {
+            let request = &mut self.requests[slot as usize];
+            request.gen = request.gen.wrapping_add(1);
+            request.attempts += 1;
+            request.attempt_sent_ns = now_ns;
+            request.permit = permit;
+            request.gen
+        };
+        let window = self.metrics.at(now_ns);
+        window.attempts += 1;
+        self.metrics.totals.attempts += 1;
+        if attempts > 0 {
+            self.metrics.totals.retries += 1;
+        }
+        self.trace(now_ns, TraceKind::Send, client, server, id, u64::from(attempts))?;
+        let msg = Msg { slot, gen, client, server, hlc: stamp };
+        let server_node = self.topology.server_node(server);
+        match self.net.route(client_node, server_node, &mut self.rng_network) {
+            Route::Deliver { latency_ns } => {
+                self.schedule(now_ns.saturating_add(latency_ns), Event::ServerRecv(msg))?
+            }
+            Route::Drop(reason) => self.dropped(now_ns, &msg, reason)?,
+        }
+        self.schedule(now_ns.saturating_add(timeout_ns), Event::Timeout { slot, gen })
+    }
+
+    fn dropped(&mut self, now_ns: Nanos, msg: &Msg, reason: DropReason) -> Result<(), EngineError> {
+        self.metrics.totals.messages_dropped += 1;
+        let code = match reason {
+            DropReason::Partition => 0,
+            DropReason::Omission => 1,
+            DropReason::Loss => 2,
+        };
+        let id = self.requests[msg.slot as usize].id;
+        self.trace(now_ns, TraceKind::Drop, msg.client, msg.server, id, code)
+    }
+
+    fn on_server_recv(&mut self, now_ns: Nanos, msg: Msg) -> Result<(), EngineError> {
+        let server = &mut self.servers[msg.server as usize];
+        if !server.up {
+            self.metrics.totals.messages_dropped += 1;
+            let id = self.requests[msg.slot as usize].id;
+            return self.trace(now_ns, TraceKind::Drop, msg.client, msg.server, id, 3);
+        }
+        if server.paused_since_ns.is_some() {
+            server.deferred.push((0, Event::ServerRecv(msg)));
+            return Ok(());
+        }
+        self.metrics.at(now_ns).server_arrivals += 1;
+        self.metrics.totals.server_arrivals += 1;
+        let id = self.requests[msg.slot as usize].id;
+        self.trace(now_ns, TraceKind::Arrive, msg.client, msg.server, id, 0)?;
+        let server_node = self.topology.server_node(msg.server);
+        let pt_ns = self.physical(server_node, now_ns);
+        let server = &mut self.servers[msg.server as usize];
+        match server.hlc.receive(msg.hlc, dur(pt_ns)) {
+            Ok(stamp) => self.observe_hlc(stamp, pt_ns),
+            Err(_) => {
+                self.hlc_stats.rejected += 1;
+                return self.reply(now_ns, msg, false);
+            }
+        }
+        let server = &mut self.servers[msg.server as usize];
+        if server.busy < self.cfg.workers {
+            server.busy += 1;
+            self.start_service(now_ns, msg)
+        } else if server.queue.len() < self.cfg.queue_limit as usize {
+            server.queue.push_back(Queued { msg, arrived_ns: now_ns });
+            Ok(())
+        } else {
+            self.metrics.totals.rejected_queue_full += 1;
+            self.trace(now_ns, TraceKind::Reject, msg.client, msg.server, id, 0)?;
+            self.reply(now_ns, msg, false)
+        }
+    }
+
+    fn start_service(&mut self, now_ns: Nanos, msg: Msg) -> Result<(), EngineError> {
+        let server = &self.servers[msg.server as usize];
+        let incarnation = server.incarnation;
+        let slowdown = server.slowdown;
+        let mut service_ns = self.cfg.service.sample_ns(&mut self.rng_service);
+        if slowdown != 1.0 {
+            service_ns = (service_ns as f64 * slowdown).round() as Nanos;
+        }
+        self.schedule(now_ns.saturating_add(service_ns), Event::ServiceDone { msg, incarnation })
+    }
+
+    fn on_service_done(&mut self, now_ns: Nanos, msg: Msg, incarnation: u32) -> Result<(), EngineError> {
+        let server = &mut self.servers[msg.server as usize];
+        if !server.up || server.incarnation != incarnation {
+            return Ok(()); // the crash lost this work
+        }
+        if let Some(paused_since_ns) = server.paused_since_ns {
+            // Frozen mid-service: the remaining time runs after the resume.
+            let remaining_ns = now_ns.saturating_sub(paused_since_ns);
+            server.deferred.push((remaining_ns, Event::ServiceDone { msg, incarnation }));
+            return Ok(());
+        }
+        let id = self.requests[msg.slot as usize].id;
+        self.trace(now_ns, TraceKind::Serve, msg.client, msg.server, id, 0)?;
+        self.reply(now_ns, msg, true)?;
+        // Take the next queued request, shedding those that waited too long.
+        loop {
+            let server = &mut self.servers[msg.server as usize];
+            let Some(next) = server.queue.pop_front() else {
+                server.busy -= 1;
+                return Ok(());
+            };
+            let waited_ns = now_ns - next.arrived_ns;
+            if self.cfg.shed_after_ns.is_some_and(|limit| waited_ns > limit) {
+                self.metrics.totals.shed += 1;
+                let id = self.requests[next.msg.slot as usize].id;
+                self.trace(now_ns, TraceKind::Reject, next.msg.client, next.msg.server, id, 1)?;
+                self.reply(now_ns, next.msg, false)?;
+                continue;
+            }
+            return self.start_service(now_ns, next.msg);
+        }
+    }
+
+    /// Sends a reply from the server to the client.
+    fn reply(&mut self, now_ns: Nanos, mut msg: Msg, ok: bool) -> Result<(), EngineError> {
+        let server_node = self.topology.server_node(msg.server);
+        let pt_ns = self.physical(server_node, now_ns);
+        let stamp = self.servers[msg.server as usize].hlc.send(dur(pt_ns));
+        self.observe_hlc(stamp, pt_ns);
+        msg.hlc = stamp;
+        let client_node = self.topology.client_node(msg.client);
+        match self.net.route(server_node, client_node, &mut self.rng_network) {
+            Route::Deliver { latency_ns } => {
+                self.schedule(now_ns.saturating_add(latency_ns), Event::ClientRecv { msg, ok })
+            }
+            Route::Drop(reason) => self.dropped(now_ns, &msg, reason),
+        }
+    }
+
+    fn on_client_recv(&mut self, now_ns: Nanos, msg: Msg, ok: bool) -> Result<(), EngineError> {
+        if !self.is_current(msg.slot, msg.gen) {
+            return Ok(()); // a reply to an attempt already given up on
+        }
+        let client = msg.client;
+        let client_node = self.topology.client_node(client);
+        let pt_ns = self.physical(client_node, now_ns);
+        let accepted = match self.client_hlc[client as usize].receive(msg.hlc, dur(pt_ns)) {
+            Ok(stamp) => {
+                self.observe_hlc(stamp, pt_ns);
+                true
+            }
+            Err(_) => {
+                self.hlc_stats.rejected += 1;
+                false
+            }
+        };
+        let (id, sent_ns, permit, issued_ns, last_retry) = {
+            let request = &self.requests[msg.slot as usize];
+            (request.id, request.attempt_sent_ns, request.permit, request.issued_ns, request.last_retry)
+        };
+        self.trace(now_ns, TraceKind::Reply, client, msg.server, id, u64::from(ok))?;
+        let rtt_ns = now_ns - sent_ns;
+        if ok && accepted {
+            if let Some(timeout) = self.timeouts.get_mut(client as usize) {
+                timeout.on_sample(&self.cfg.timeout, dur(rtt_ns));
+            }
+            if let (Some(breaker), Some(permit)) = (self.breakers.get_mut(client as usize), permit) {
+                breaker.record(dur(now_ns), permit, CallOutcome::Success { latency: dur(rtt_ns) });
+                self.drain_breaker(now_ns, client)?;
+            }
+            if let Some(budget) = self.budgets.get_mut(client as usize) {
+                budget.on_success_after(dur(now_ns), last_retry);
+            }
+            let latency_ns = now_ns - issued_ns;
+            self.metrics.record_latency(now_ns, latency_ns);
+            self.trace(now_ns, TraceKind::Success, client, msg.server, id, latency_ns)?;
+            self.finish(now_ns, msg.slot)
+        } else {
+            if let (Some(breaker), Some(permit)) = (self.breakers.get_mut(client as usize), permit) {
+                breaker.record(dur(now_ns), permit, CallOutcome::Failure);
+                self.drain_breaker(now_ns, client)?;
+            }
+            self.retry_or_fail(now_ns, msg.slot, RetryKind::Error)
+        }
+    }
+
+    fn on_timeout(&mut self, now_ns: Nanos, slot: u32, gen: u32) -> Result<(), EngineError> {
+        if !self.is_current(slot, gen) {
+            return Ok(());
+        }
+        let (client, id, permit) = {
+            let request = &self.requests[slot as usize];
+            (request.client, request.id, request.permit)
+        };
+        self.trace(now_ns, TraceKind::Timeout, client, NONE32, id, 0)?;
+        if let Some(timeout) = self.timeouts.get_mut(client as usize) {
+            timeout.on_timeout(&self.cfg.timeout);
+        }
+        if let (Some(breaker), Some(permit)) = (self.breakers.get_mut(client as usize), permit) {
+            breaker.record(dur(now_ns), permit, CallOutcome::Failure);
+            self.drain_breaker(now_ns, client)?;
+        }
+        if self.cfg.retry_on_timeout {
+            self.retry_or_fail(now_ns, slot, RetryKind::Timeout)
+        } else {
+            self.resolve(now_ns, slot, Outcome::TimedOut)
+        }
+    }
+
+    fn retry_or_fail(&mut self, now_ns: Nanos, slot: u32, kind: RetryKind) -> Result<(), EngineError> {
+        let outcome = match kind {
+            RetryKind::Error => Outcome::Failed,
+            RetryKind::Timeout => Outcome::TimedOut,
+        };
+        let (client, id, attempts) = {
+            let request = &mut self.requests[slot as usize];
+            // Void the attempt: its reply or timer, if still coming, is now stale.
+            request.gen = request.gen.wrapping_add(1);
+            (request.client, request.id, request.attempts)
+        };
+        if attempts >= self.cfg.backoff.max_attempts {
+            return self.resolve(now_ns, slot, outcome);
+        }
+        if let Some(budget) = self.budgets.get_mut(client as usize) {
+            if !budget.try_retry(dur(now_ns), kind) {
+                self.metrics.totals.rejected_by_budget += 1;
+                self.trace(now_ns, TraceKind::Fail, client, NONE32, id, 3)?;
+                return self.resolve(now_ns, slot, outcome);
+            }
+        }
+        let request = &mut self.requests[slot as usize];
+        let Some(delay) = self.cfg.backoff.next_delay(&mut request.backoff, &mut self.rng_backoff) else {
+            return self.resolve(now_ns, slot, outcome);
+        };
+        request.last_retry = Some(kind);
+        let gen = request.gen;
+        let delay_ns = nanos(delay);
+        self.trace(now_ns, TraceKind::Backoff, client, NONE32, id, delay_ns)?;
+        self.schedule(now_ns.saturating_add(delay_ns), Event::Retry { slot, gen })
+    }
+
+    fn resolve(&mut self, now_ns: Nanos, slot: u32, outcome: Outcome) -> Result<(), EngineError> {
+        let (client, id) = {
+            let request = &self.requests[slot as usize];
+            (request.client, request.id)
+        };
+        let window = self.metrics.at(now_ns);
+        let code = match outcome {
+            Outcome::Failed => {
+                window.failures += 1;
+                self.metrics.totals.failed += 1;
+                0
+            }
+            Outcome::TimedOut => {
+                window.timeouts += 1;
+                self.metrics.totals.timed_out += 1;
+                1
+            }
+            Outcome::Breaker => {
+                window.breaker_rejections += 1;
+                self.metrics.totals.rejected_by_breaker += 1;
+                2
+            }
+        };
+        self.trace(now_ns, TraceKind::Fail, client, NONE32, id, code)?;
+        self.finish(now_ns, slot)
+    }
+
+    /// Frees the request's slot; a closed-loop client thinks, then issues the next.
+    fn finish(&mut self, now_ns: Nanos, slot: u32) -> Result<(), EngineError> {
+        let request = &mut self.requests[slot as usize];
+        debug_assert!(request.live, "a request resolved twice");
+        request.live = false;
+        request.gen = request.gen.wrapping_add(1);
+        let client = request.client;
+        self.free_slots.push(slot);
+        if !self.cfg.arrival.is_open_loop() {
+            let next_ns = now_ns.saturating_add(self.next_gap_ns());
+            self.schedule(next_ns, Event::Arrival { client })?;
+        }
+        Ok(())
+    }
+
+    /// Records breaker transitions and schedules an automatic half-open deadline.
+    fn drain_breaker(&mut self, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
+        while let Some(transition) = self.breakers[client as usize].poll_transition() {
+            let code = match transition.to {
+                BreakerState::Closed => 0,
+                BreakerState::Open => 1,
+                BreakerState::HalfOpen => 2,
+            };
+            if transition.to == BreakerState::Open {
+                self.metrics.breaker_open_delta(now_ns, true);
+            } else if transition.from == BreakerState::Open {
+                self.metrics.breaker_open_delta(now_ns, false);
+            }
+            self.trace(now_ns, TraceKind::Breaker, client, NONE32, u64::MAX, code)?;
+            if transition.to == BreakerState::Open {
+                if let Some(deadline) = self.breakers[client as usize].poll_timeout() {
+                    self.schedule(nanos(deadline).max(now_ns), Event::BreakerDeadline { client })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Crashes a server: queue and work in progress are lost.
+    pub fn crash(&mut self, now_ns: Nanos, server: u32) -> Result<bool, EngineError> {
+        let state = &mut self.servers[server as usize];
+        if !state.up {
+            return Ok(false);
+        }
+        state.up = false;
+        state.incarnation += 1;
+        state.busy = 0;
+        state.queue.clear();
+        state.deferred.clear();
+        state.paused_since_ns = None;
+        self.trace(now_ns, TraceKind::Crash, NONE32, server, u64::MAX, 0)?;
+        Ok(true)
+    }
+
+    /// Restarts a crashed server with fresh volatile state.
+    pub fn restart(&mut self, now_ns: Nanos, server: u32) -> Result<bool, EngineError> {
+        let max_offset = self.cfg.hlc_max_offset;
+        let state = &mut self.servers[server as usize];
+        if state.up {
+            return Ok(false);
+        }
+        state.up = true;
+        state.hlc = Hlc::new(max_offset);
+        self.trace(now_ns, TraceKind::Restart, NONE32, server, u64::MAX, 0)?;
+        Ok(true)
+    }
+
+    /// Pauses a server; returns whether it was running.
+    pub fn pause(&mut self, now_ns: Nanos, server: u32) -> bool {
+        let state = &mut self.servers[server as usize];
+        if !state.up || state.paused_since_ns.is_some() {
+            return false;
+        }
+        state.paused_since_ns = Some(now_ns);
+        true
+    }
+
+    /// Resumes a paused server: deferred work continues where it stopped.
+    pub fn resume(&mut self, now_ns: Nanos, server: u32) -> Result<bool, EngineError> {
+        let state = &mut self.servers[server as usize];
+        if state.paused_since_ns.take().is_none() {
+            return Ok(false);
+        }
+        let deferred = std::mem::take(&mut state.deferred);
+        for (delay_ns, event) in deferred {
+            self.schedule(now_ns.saturating_add(delay_ns), event)?;
+        }
+        Ok(true)
+    }
+
+    /// Sets the service-time multiplier of a server.
+    pub fn set_slowdown(&mut self, server: u32, factor: f64) {
+        debug_assert!(factor > 0.0 && factor.is_finite());
+        self.servers[server as usize].slowdown = factor;
+    }
+
+    /// Logical requests still in flight.
+    pub fn in_flight(&self) -> u64 {
+        self.requests.iter().filter(|request| request.live).count() as u64
+    }
+
+    /// Approximate heap bytes held per client slot (for the memory benchmark).
+    pub fn bytes_per_client(&self) -> usize {
+        std::mem::size_of::<Hlc>()
+            + if self.timeouts.is_empty() { 0 } else { std::mem::size_of::<AdaptiveTimeout>() }
+            + if self.budgets.is_empty() { 0 } else { std::mem::size_of::<RetryBudget>() }
+            + if self.breakers.is_empty() { 0 } else { std::mem::size_of::<CircuitBreaker>() }
+    }
+
+    /// Whether `server` is up.
+    pub fn server_up(&self, server: u32) -> bool {
+        self.servers[server as usize].up
+    }
+
+    /// The configuration this world runs.
+    pub fn config(&self) -> &RpcConfig {
+        &self.cfg
+    }
+}

@@ -1,0 +1,6 @@
+//! The `faultline` command: a thin shell over [`faultline::cli`].
+#![forbid(unsafe_code)]
+
+fn main() -> std::process::ExitCode {
+    faultline::cli::main()
+}

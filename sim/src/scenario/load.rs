@@ -1,0 +1,206 @@
+//! Loading a scenario: JSON parsing with exact error locations, then validation.
+
+use std::fmt;
+use std::path::Path;
+
+use super::limits::{MAX_ATTEMPTS, MAX_CLIENTS, MAX_QUEUE_LIMIT, MAX_SERVERS, MAX_WORKERS};
+use super::locate::locate;
+use super::validate::validate;
+use super::Scenario;
+
+/// A scenario that could not be loaded: where, which field, and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file (or `<string>`).
+    pub origin: String,
+    /// 1-based line, 0 when unknown.
+    pub line: usize,
+    /// 1-based column, 0 when unknown.
+    pub column: usize,
+    /// Field path such as `workload.clients.retry.backoff.jitter` (empty for the root).
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        f.write_str(": ")?;
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Reads and validates a scenario file.
+pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|err| ScenarioError {
+        origin: origin.clone(),
+        line: 0,
+        column: 0,
+        path: String::new(),
+        message: format!("cannot read: {err}"),
+    })?;
+    load_str(&text, &origin)
+}
+
+/// Parses and validates scenario text; `origin` names it in errors.
+///
+/// Parse errors keep serde_json's line and column (where the parser stopped); errors of
+/// the semantic rules and limits point at the start of the offending value, or, for a
+/// field left to its default, at the start of the enclosing object.
+pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    if text.trim().is_empty() {
+        return Err(ScenarioError {
+            origin: origin.to_owned(),
+            line: 1,
+            column: 1,
+            path: String::new(),
+            message: "the file is empty; a scenario is a JSON object with at least \"name\", \
+                      \"duration\" and \"workload\" (see scenarios/schema.json)"
+                .to_owned(),
+        });
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let scenario: Scenario =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+            let path = err.path().to_string();
+            // `?` stands for a position the parser never entered (e.g. a syntax error).
+            let path = if path == "." || path == "?" { String::new() } else { path };
+            let inner = err.into_inner();
+            ScenarioError {
+                origin: origin.to_owned(),
+                line: inner.line(),
+                column: inner.column().max(1),
+                message: explain(&inner, &path),
+                path,
+            }
+        })?;
+    deserializer.end().map_err(|err| ScenarioError {
+        origin: origin.to_owned(),
+        line: err.line(),
+        column: err.column().max(1),
+        path: String::new(),
+        message: format!("{} (a scenario file holds one JSON object)", bare_message(&err)),
+    })?;
+    validate(&scenario).map_err(|issue| {
+        let (line, column) =
+            locate(text, &issue.path).map_or((0, 0), |location| (location.line, location.column));
+        ScenarioError {
+            origin: origin.to_owned(),
+            line,
+            column,
+            path: issue.path,
+            message: issue.message,
+        }
+    })?;
+    Ok(scenario)
+}
+
+/// serde_json's message without its ` at line L column C` suffix (the error carries those).
+fn bare_message(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    match text.strip_suffix(&suffix) {
+        Some(bare) => bare.to_owned(),
+        None => text,
+    }
+}
+
+/// Whole-number fields with limits: path, smallest allowed, limit, what is counted.
+const LIMITED: [(&str, u64, u32, &str); 5] = [
+    ("workload.clients.count", 1, MAX_CLIENTS, "clients"),
+    ("workload.servers.count", 1, MAX_SERVERS, "servers"),
+    ("workload.servers.workers", 1, MAX_WORKERS, "workers per server"),
+    ("workload.servers.queue_limit", 0, MAX_QUEUE_LIMIT, "queued requests per server"),
+    ("workload.clients.retry.max_attempts", 1, MAX_ATTEMPTS, "attempts"),
+];
+
+/// Rewrites serde's messages into ones that say what to write: names in double quotes
+/// (as they are written in JSON), a suggestion for a misspelt key or variant, and the
+/// limit for an out-of-range number.
+fn explain(err: &serde_json::Error, path: &str) -> String {
+    let message = bare_message(err);
+    for what in ["unknown variant `", "unknown field `"] {
+        if let Some(rest) = message.strip_prefix(what) {
+            let end = rest.find("`, expected ").or_else(|| rest.find("`, there are no "));
+            if let Some(end) = end {
+                let (given, expected) = (&rest[..end], &rest[end + 3..]);
+                let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+                let mut out = format!(
+                    "{}{given:?}, {}",
+                    &what[..what.len() - 1],
+                    expected.replace('`', "\"")
+                );
+                if let Some(best) = closest(given, &names) {
+                    out.push_str(&format!(" (did you mean \"{best}\"?)"));
+                }
+                return out;
+            }
+        }
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        if let Some(name) = rest.strip_suffix('`') {
+            return format!("missing field \"{name}\"");
+        }
+    }
+    if message.starts_with("EOF while parsing") {
+        return format!("{message}: the file ends too early (look for a missing `}}`, `]` or `\"`)");
+    }
+    number_message(&message, path).unwrap_or(message)
+}
+
+/// `invalid value: integer `N`, expected u32` and `invalid type: floating point `N`,
+/// expected u32` (also u64), for too-large, negative and fractional numbers.
+fn number_message(message: &str, path: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("invalid value: integer `")
+        .or_else(|| message.strip_prefix("invalid type: floating point `"))?;
+    let (number, expected) = rest.split_once("`, expected ")?;
+    let type_max = match expected {
+        "u32" => u64::from(u32::MAX),
+        "u64" => u64::MAX,
+        _ => return None,
+    };
+    let value: f64 = number.parse().ok()?;
+    if let Some((_, min, limit, what)) = LIMITED.iter().find(|(limited, ..)| *limited == path) {
+        if value > f64::from(*limit) {
+            return Some(format!("{number} exceeds the limit of {limit} {what}"));
+        }
+        return Some(format!("{number} is not allowed: write a whole number from {min} to {limit}"));
+    }
+    Some(format!("{number} is not allowed: write a whole number from 0 to {type_max}"))
+}
+
+/// The candidate within a small edit distance of `given`, if any.
+fn closest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|candidate| (edit_distance(given, candidate), *candidate))
+        .filter(|(distance, candidate)| *distance <= 2 && *distance < candidate.len())
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}

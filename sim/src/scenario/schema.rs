@@ -1,0 +1,97 @@
+//! The JSON Schema of scenario files, generated from the serde types with `schemars`.
+//!
+//! The committed copy is `scenarios/schema.json`; every scenario names it with
+//! `"$schema": "schema.json"` so editors complete and check keys. `tests/schema.rs` fails
+//! when the copy is stale; `FAULTLINE_BLESS=1 cargo test --test schema` rewrites it.
+//!
+//! The schema describes the shape; the rules that span fields (a fault's `for`, selectors
+//! that must match a node, limits) are checked on load, see [`super::validate`].
+
+use std::borrow::Cow;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+
+use super::{Dur, Scenario, Selector, SignedDur};
+
+/// The regular expression of a duration accepted by humantime: `"0"`, or numbers with
+/// units, optionally several (`"250us"`, `"1.5s"`, `"2m 30s"`).
+pub const DURATION_PATTERN: &str =
+    r"^\s*(0|([0-9]+(\.[0-9]+)?\s*[A-Za-zµ]+\s*)+)\s*$";
+
+/// The regular expression of a signed duration (`"-250ms"`).
+pub const SIGNED_DURATION_PATTERN: &str =
+    r"^\s*[+-]?\s*(0|([0-9]+(\.[0-9]+)?\s*[A-Za-zµ]+\s*)+)\s*$";
+
+/// The regular expression of a node selector: a name, or a prefix ending in `*`.
+pub const SELECTOR_PATTERN: &str = r"^[^*]*\*?$";
+
+impl JsonSchema for Dur {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A duration with a unit: \"250us\", \"5ms\", \"1.5s\", \"2m\", \"1h 30m\" (units: ns, us, ms, s, m, h, d).",
+            "pattern": DURATION_PATTERN,
+            "examples": ["5ms", "1.5s", "2m"]
+        })
+    }
+}
+
+impl JsonSchema for SignedDur {
+    fn schema_name() -> Cow<'static, str> {
+        "SignedDuration".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A duration with a unit, optionally negative: \"-250ms\" (behind true time), \"1s\".",
+            "pattern": SIGNED_DURATION_PATTERN,
+            "examples": ["-250ms", "100ms"]
+        })
+    }
+}
+
+impl JsonSchema for Selector {
+    fn schema_name() -> Cow<'static, str> {
+        "Selector".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "Nodes by name (\"server-0\") or by prefix with a trailing `*` (\"client-*\", \"*\"). Nodes are client-0..client-{count-1} and server-0..server-{count-1}; a selector must match at least one.",
+            "pattern": SELECTOR_PATTERN,
+            "minLength": 1,
+            "examples": ["server-0", "client-*", "*"]
+        })
+    }
+}
+
+/// The schema of a scenario file as pretty JSON, with a trailing newline.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(Scenario);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes to JSON");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_is_json_with_the_top_level_keys() {
+        let text = schema_json();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let properties = value["properties"].as_object().unwrap();
+        for key in ["$schema", "name", "duration", "network", "workload", "faults", "checks"] {
+            assert!(properties.contains_key(key), "{key}");
+        }
+        assert_eq!(value["additionalProperties"], false);
+        assert!(text.ends_with("}\n"));
+    }
+}

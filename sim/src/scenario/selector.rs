@@ -1,0 +1,160 @@
+//! Node selectors: a node name, or a prefix with a trailing `*` (`"client-*"`, `"*"`).
+
+use core::fmt;
+
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+
+/// Selects nodes by exact name or by prefix (trailing `*`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Selector {
+    text: String,
+}
+
+impl Selector {
+    /// Parses a selector; `*` is allowed only as the last character.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let star_count = text.matches('*').count();
+        if text.is_empty() {
+            return Err("empty node selector (write a node name such as \"server-0\", or a prefix such as \"client-*\")".into());
+        }
+        if star_count > 1 || (star_count == 1 && !text.ends_with('*')) {
+            return Err(format!(
+                "node selector {text:?}: `*` may only stand at the end (e.g. \"client-*\")"
+            ));
+        }
+        Ok(Selector { text: text.to_owned() })
+    }
+
+    /// Whether `name` is selected.
+    pub fn matches(&self, name: &str) -> bool {
+        match self.text.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => name == self.text,
+        }
+    }
+
+    /// The selector as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the selector matches at least one of the nodes `{family}0` ..
+    /// `{family}{count-1}` (e.g. family `"client-"`), without building their names.
+    ///
+    /// A node index is written in plain decimal (no leading zeros), so a prefix that ends
+    /// inside the index matches exactly when the smallest index starting with those digits,
+    /// the digits themselves, is below `count`.
+    pub fn matches_family(&self, family: &str, count: u32) -> bool {
+        if count == 0 {
+            return false;
+        }
+        let (pattern, is_prefix) = match self.text.strip_suffix('*') {
+            Some(prefix) => (prefix, true),
+            None => (self.text.as_str(), false),
+        };
+        if is_prefix && family.starts_with(pattern) {
+            // `*`, `cl*`, `client-*`: every node of the family, and there is one.
+            return true;
+        }
+        let Some(digits) = pattern.strip_prefix(family) else {
+            return false;
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        if digits.len() > 1 && digits.starts_with('0') {
+            // No index is written with a leading zero.
+            return false;
+        }
+        // More than 10 digits exceed every u32 count.
+        match digits.parse::<u64>() {
+            Ok(index) => index < u64::from(count),
+            Err(_) => false,
+        }
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Serialize for Selector {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Selector {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = Selector;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a node selector string such as \"server-0\" or \"client-*\"")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Selector, E> {
+                Selector::parse(text).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sel(text: &str) -> Selector {
+        Selector::parse(text).unwrap()
+    }
+
+    #[test]
+    fn exact_names_match_only_existing_indices() {
+        assert!(sel("client-0").matches_family("client-", 1));
+        assert!(!sel("client-1").matches_family("client-", 1));
+        assert!(sel("client-9").matches_family("client-", 10));
+        assert!(!sel("client-10").matches_family("client-", 10));
+        assert!(!sel("client-01").matches_family("client-", 10));
+        assert!(!sel("client-").matches_family("client-", 10));
+        assert!(!sel("client-x").matches_family("client-", 10));
+        assert!(!sel("server-0").matches_family("client-", 10));
+        assert!(!sel("client-99999999999999999999999").matches_family("client-", u32::MAX));
+    }
+
+    #[test]
+    fn prefixes_match_when_some_index_starts_with_the_digits() {
+        assert!(sel("*").matches_family("client-", 1));
+        assert!(!sel("*").matches_family("client-", 0));
+        assert!(sel("c*").matches_family("client-", 1));
+        assert!(sel("client-*").matches_family("client-", 1));
+        assert!(!sel("server-*").matches_family("client-", 5));
+        // client-1* matches client-1, client-10.. : needs index 1.
+        assert!(!sel("client-1*").matches_family("client-", 1));
+        assert!(sel("client-1*").matches_family("client-", 2));
+        // client-12* needs index 12 at least.
+        assert!(!sel("client-12*").matches_family("client-", 12));
+        assert!(sel("client-12*").matches_family("client-", 13));
+        // client-0* matches client-0 only.
+        assert!(sel("client-0*").matches_family("client-", 1));
+        assert!(!sel("client-00*").matches_family("client-", 1000));
+        assert!(!sel("client-1x*").matches_family("client-", 1000));
+    }
+
+    #[test]
+    fn matches_family_agrees_with_matches_on_every_name() {
+        let selectors = [
+            "*", "c*", "client-*", "client-1*", "client-10*", "client-0*", "client-3", "client-",
+            "client-12*", "server-*", "client-00*", "clientx*",
+        ];
+        for count in 0..=25u32 {
+            for text in selectors {
+                let selector = sel(text);
+                let expected =
+                    (0..count).any(|index| selector.matches(&format!("client-{index}")));
+                assert_eq!(selector.matches_family("client-", count), expected, "{text} {count}");
+            }
+        }
+    }
+}
