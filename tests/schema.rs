@@ -53,5 +53,9 @@ fn every_bundled_scenario_loads_and_names_the_schema() {
             Err(err) => problems.push(err.to_string()),
         }
     }
-    assert!(problems.is_empty(), "bundled scenarios with problems:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "bundled scenarios with problems:\n{}",
+        problems.join("\n")
+    );
 }

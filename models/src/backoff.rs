@@ -422,6 +422,53 @@ mod tests {
         assert!((mean - 0.2).abs() < 0.002, "mean {mean}");
     }
 
+    /// The set of values drawn at `attempt` over many draws, on a nanosecond scale small
+    /// enough that every value in range shows up.
+    fn support(jitter: Jitter, base_ns: u64, cap_ns: u64, attempt: u32, prev_ns: u64) -> Vec<u64> {
+        let p = policy(
+            BackoffKind::Exponential(jitter),
+            Duration::from_nanos(base_ns),
+            Duration::from_nanos(cap_ns),
+            u32::MAX,
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..10_000 {
+            let mut s = BackoffState {
+                retries: attempt,
+                prev: Duration::from_nanos(prev_ns),
+            };
+            seen.insert(p.next_delay(&mut s, &mut rng).unwrap().as_nanos() as u64);
+        }
+        seen.into_iter().collect()
+    }
+
+    #[test]
+    fn jitter_ranges_are_exact_and_inclusive() {
+        // t = min(100, 3 * 2^2) = 12 ns.
+        assert_eq!(support(Jitter::None, 3, 100, 2, 0), vec![12]);
+        assert_eq!(
+            support(Jitter::Full, 3, 100, 2, 0),
+            (0..=12).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            support(Jitter::Equal, 3, 100, 2, 0),
+            (6..=12).collect::<Vec<_>>()
+        );
+        // Odd t: base 3, attempt 0 gives t = 3 and sleeps ceil(3/2) = 2 ..= 3.
+        assert_eq!(support(Jitter::Equal, 3, 100, 0, 0), vec![2, 3]);
+        // uniform(base, 3 prev) = 3..=15 for prev 5, capped at 10.
+        assert_eq!(
+            support(Jitter::Decorrelated, 3, 10, 1, 5),
+            (3..=10).collect::<Vec<_>>()
+        );
+        // The first decorrelated sleep uses prev = base: 3..=9.
+        assert_eq!(
+            support(Jitter::Decorrelated, 3, 100, 0, 0),
+            (3..=9).collect::<Vec<_>>()
+        );
+    }
+
     #[test]
     fn policy_validation() {
         let ok = policy(BackoffKind::Exponential(Jitter::Full), ms(5), ms(2000), 3);

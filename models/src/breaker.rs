@@ -49,7 +49,7 @@
 //! the calls they hold; the open duration lies in `[open_for, max_open]`.
 //!
 //! Memory: the configuration is held behind an [`Arc`], so 100,000 clients can share
-//! one; per-instance state is about 150 bytes plus the window (2 bits per call for
+//! one; per-instance state is 136 bytes (64-bit) plus the window (2 bits per call for
 //! `CountWindow`, 12 bytes per second for `TimeWindow`) and the queue of unpolled
 //! transitions. `try_acquire` and `record` do not allocate, except to queue a transition.
 
@@ -1183,6 +1183,10 @@ mod tests {
     #[test]
     fn per_instance_state_is_small() {
         let size = core::mem::size_of::<CircuitBreaker>();
+        // The engine keeps one of each per client, for up to 100,000 clients.
+        assert!(core::mem::size_of::<crate::budget::RetryBudget>() <= 128);
+        assert!(core::mem::size_of::<crate::timeout::AdaptiveTimeout>() <= 32);
+        assert!(core::mem::size_of::<crate::backoff::BackoffState>() <= 24);
         assert!(size <= 160, "{size} bytes");
         assert_eq!(core::mem::size_of::<Permit>(), 8);
     }

@@ -177,8 +177,7 @@ pub fn phi_normal_approx(time_diff: f64, mean: f64, std_deviation: f64) -> f64 {
 
 /// The `y` at which [`phi_normal_approx`] equals `threshold`: solves
 /// `g(y) = ln(10^threshold - 1)` (from `1 - F = 10^-threshold`). `g` is an odd,
-/// strictly increasing cubic, so Cardano's formula gives the single real root; one Newton
-/// step polishes it.
+/// strictly increasing cubic, so Cardano's formula gives the single real root.
 fn y_at_phi(threshold: f64) -> f64 {
     const A: f64 = 0.070566;
     const B: f64 = 1.5976;
@@ -190,8 +189,9 @@ fn y_at_phi(threshold: f64) -> f64 {
     let p = B / A;
     let half_q = k.abs() / (2.0 * A);
     let u = (half_q + (half_q * half_q + (p / 3.0).powi(3)).sqrt()).cbrt();
-    let mut y = u - p / (3.0 * u);
-    y = y - (logistic_exponent(y) - k.abs()) / (B + 3.0 * A * y * y);
+    // This form (rather than the sum of two cube roots) avoids cancellation; it is
+    // accurate to round-off (the tests check phi(y) against the threshold to 1e-12).
+    let y = u - p / (3.0 * u);
     y.copysign(k)
 }
 
@@ -554,6 +554,20 @@ mod tests {
         assert!(phi_normal_approx(1e9, 0.0, 1.0).is_finite());
     }
 
+    #[test]
+    fn inverse_of_phi_is_accurate() {
+        for &threshold in &[0.01, 0.2, 1.0, 3.0, 8.0, 16.0, 100.0] {
+            let y = y_at_phi(threshold);
+            let phi = phi_normal_approx(y, 0.0, 1.0);
+            assert!(
+                (phi - threshold).abs() <= 1e-12 * threshold.max(1.0),
+                "{threshold}: {phi}"
+            );
+        }
+        // Akka defaults: 8 is reached 5.22..5.23 standard deviations past the mean.
+        assert!((5.22..5.23).contains(&y_at_phi(8.0)));
+    }
+
     fn steady(detector: &mut PhiAccrual, beats: u64, every: Duration) -> Duration {
         let mut t = Duration::ZERO;
         for i in 0..beats {
@@ -607,6 +621,13 @@ mod tests {
         let mut d = PhiAccrual::new(cfg);
         d.heartbeat(Duration::ZERO);
         assert_eq!(d.samples(), 2, "seeded with estimate ± estimate/4");
+        // Akka's seed [750 ms, 1250 ms]: mean 1 s, sd 250 ms (above the 100 ms floor).
+        let expected = phi_normal_approx(4.5e9, 1e9 + 3e9, 2.5e8);
+        assert!(
+            (d.phi(ms(4_500)) - expected).abs() < 1e-9,
+            "{}",
+            d.phi(ms(4_500))
+        );
         steady(&mut d, 50, ms(200));
         assert_eq!(d.samples(), 5);
     }

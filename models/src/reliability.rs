@@ -254,6 +254,11 @@ mod tests {
         // alpha = 0.5: 1 - 0.5^2 = 0.75 exactly, so threshold 0.75 trips at 2, not 3.
         assert_eq!(ewma_trip_count(0.5, 0.75), 2);
         assert_eq!(ewma_trip_count(0.5, 0.7500001), 3);
+        // A threshold hit exactly by the second failure in f64, where the log ratio lands a
+        // hair above 2 (ceil would say 3): the correction step must bring it back to 2.
+        let exact = 1.0 - (2.0 * (-0.1f64).ln_1p()).exp();
+        assert!(((-exact).ln_1p() / (-0.1f64).ln_1p()).ceil() == 3.0);
+        assert_eq!(ewma_trip_count(0.1, exact), 2);
         assert_eq!(ewma_trip_count(0.1, 0.1), 1);
         assert_eq!(ewma_trip_count(0.1, 0.0), 0);
         assert_eq!(ewma_trip_count(1.0, 0.9), 1);

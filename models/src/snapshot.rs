@@ -146,7 +146,7 @@ impl<S: Clone, M: Clone> SnapshotProcess<S, M> {
     pub fn on_marker(&mut self, from: usize, state: &S) -> Vec<usize> {
         let idx = self.channel_index(from);
         if self.recorded.is_none() {
-            self.record(state, None);
+            self.record(state, Some(idx));
             return self.outgoing.clone();
         }
         let channel = &mut self.channels[idx];

@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 
 use faultline_reports::record::{
-    CheckResult, FaultInterval, LatencySummary, RequestCounts, RunRecord, ServerSummary,
-    Summary, TimelineRow,
+    CheckResult, FaultInterval, LatencySummary, RequestCounts, RunRecord, ServerSummary, Summary,
+    TimelineRow,
 };
 
 /// A tiny deterministic generator (64-bit LCG) for noise.
@@ -63,7 +63,11 @@ fn synthetic(label: &str, storm: f64, stuck: bool, seed: u64) -> RunRecord {
             amp = 3.5;
             arrivals_factor = 0.0;
         } else if t >= 40.0 && (t < 55.0 || (stuck && t < 60.0)) {
-            let k = if stuck { 1.0 } else { (-(t - 40.0) / 4.0).exp() };
+            let k = if stuck {
+                1.0
+            } else {
+                (-(t - 40.0) / 4.0).exp()
+            };
             amp = 1.0 + storm * k;
             arrivals_factor = amp;
             ratio = (1.0 - 0.9 * k).min(0.9995);
@@ -210,7 +214,11 @@ fn synthetic(label: &str, storm: f64, stuck: bool, seed: u64) -> RunRecord {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "/tmp/faultline-demo".into()));
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "/tmp/faultline-demo".into()),
+    );
     let run_dir = out.join("run");
     let rec = synthetic("full jitter", 3.0, false, 7);
     faultline_reports::save_run(&run_dir, &rec)?;
@@ -219,7 +227,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let variants = vec![
         ("none".to_string(), synthetic("no jitter", 4.0, true, 7)),
         ("full".to_string(), rec),
-        ("equal".to_string(), synthetic("equal jitter", 2.0, false, 7)),
+        (
+            "equal".to_string(),
+            synthetic("equal jitter", 2.0, false, 7),
+        ),
     ];
     let cmp = faultline_reports::write_comparison(
         &out.join("compare"),

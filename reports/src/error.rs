@@ -78,7 +78,11 @@ impl std::error::Error for ReportError {
 }
 
 impl ReportError {
-    pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        path: impl Into<PathBuf>,
+        action: &'static str,
+        source: std::io::Error,
+    ) -> Self {
         ReportError::Io {
             path: path.into(),
             action,

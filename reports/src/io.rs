@@ -28,7 +28,10 @@ pub fn save_run(dir: &Path, rec: &RunRecord) -> Result<(), ReportError> {
     })?;
     json.push('\n');
     write_file(&summary_path, json.as_bytes())?;
-    write_file(&dir.join(TIMELINE_FILE), timeline_to_csv(&rec.timeline).as_bytes())
+    write_file(
+        &dir.join(TIMELINE_FILE),
+        timeline_to_csv(&rec.timeline).as_bytes(),
+    )
 }
 
 /// Reads `summary.json` and `timeline.csv` from `dir`.
@@ -167,22 +170,22 @@ pub fn timeline_from_csv(text: &str, path: &Path) -> Result<Vec<TimelineRow>, Re
         message,
     };
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-    let (hline, header) = lines
-        .next()
-        .ok_or_else(|| err(1, format!("empty file, expected header `{TIMELINE_HEADER}`")))?;
+    let (hline, header) = lines.next().ok_or_else(|| {
+        err(
+            1,
+            format!("empty file, expected header `{TIMELINE_HEADER}`"),
+        )
+    })?;
     let names = split_cells(header.trim_start_matches('\u{feff}')).map_err(|m| err(hline, m))?;
     // index[k] = position of COLUMNS[k] in this file.
     let mut index = [0usize; COLUMNS.len()];
     for (k, col) in COLUMNS.iter().enumerate() {
-        index[k] = names
-            .iter()
-            .position(|n| n.trim() == *col)
-            .ok_or_else(|| {
-                err(
-                    hline,
-                    format!("header lacks column `{col}` (expected `{TIMELINE_HEADER}`)"),
-                )
-            })?;
+        index[k] = names.iter().position(|n| n.trim() == *col).ok_or_else(|| {
+            err(
+                hline,
+                format!("header lacks column `{col}` (expected `{TIMELINE_HEADER}`)"),
+            )
+        })?;
     }
     let mut rows = Vec::new();
     for (n, line) in lines {
@@ -262,10 +265,14 @@ mod tests {
 
     #[test]
     fn bad_cell_names_line_and_column() {
-        let csv = format!("{TIMELINE_HEADER}\n0,1,1,1,1,0,0,0,0,1,2,3,\n1,x,1,1,1,0,0,0,0,1,2,3,\n");
+        let csv =
+            format!("{TIMELINE_HEADER}\n0,1,1,1,1,0,0,0,0,1,2,3,\n1,x,1,1,1,0,0,0,0,1,2,3,\n");
         let e = timeline_from_csv(&csv, Path::new("runs/a/timeline.csv")).unwrap_err();
         let msg = e.to_string();
-        assert!(msg.starts_with("runs/a/timeline.csv:3: column `offered`"), "{msg}");
+        assert!(
+            msg.starts_with("runs/a/timeline.csv:3: column `offered`"),
+            "{msg}"
+        );
     }
 
     #[test]

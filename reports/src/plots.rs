@@ -226,11 +226,12 @@ impl TimeChart {
         ))
         .map_err(err)?;
         let labelled_faults = !self.faults.is_empty();
-        let top = 42 + if labelled_faults {
-            FAULT_ROWS as i32 * FAULT_ROW_H + 4
-        } else {
-            0
-        };
+        let top = 42
+            + if labelled_faults {
+                FAULT_ROWS as i32 * FAULT_ROW_H + 4
+            } else {
+                0
+            };
         let entries = self.legend_entries();
         let (legend_pos, legend_rows) = self.legend_layout(root, &entries, w - 120)?;
         let legend_h = 12 + legend_rows * 24;
@@ -331,7 +332,11 @@ impl TimeChart {
         // Fault shading first, under the lines.
         for f in &self.faults {
             let start = f.start_s.clamp(0.0, x_max);
-            let end = f.end_s.unwrap_or(x_max).clamp(0.0, x_max).max(start + min_w);
+            let end = f
+                .end_s
+                .unwrap_or(x_max)
+                .clamp(0.0, x_max)
+                .max(start + min_w);
             let c = fault_color(&f.kind);
             let alpha = if f.kind == "clock" { 0.07 } else { 0.18 };
             chart
@@ -355,15 +360,16 @@ impl TimeChart {
             for seg in segments(&s.points, self.log_y) {
                 if seg.len() == 1 {
                     chart
-                        .draw_series(std::iter::once(Circle::new(
-                            seg[0],
-                            3,
-                            s.color.filled(),
-                        )))
+                        .draw_series(std::iter::once(Circle::new(seg[0], 3, s.color.filled())))
                         .map_err(err)?;
                 } else if s.dashed {
                     chart
-                        .draw_series(DashedLineSeries::new(seg, 8, 5, s.color.stroke_width(s.width)))
+                        .draw_series(DashedLineSeries::new(
+                            seg,
+                            8,
+                            5,
+                            s.color.stroke_width(s.width),
+                        ))
                         .map_err(err)?;
                 } else {
                     chart
@@ -481,7 +487,10 @@ fn render(dir: &Path, name: &str, chart: &TimeChart) -> Result<Plot, ReportError
 }
 
 /// Window midpoints and a value per window.
-fn per_window(rec: &RunRecord, f: impl Fn(&crate::record::TimelineRow) -> Option<f64>) -> Vec<(f64, Option<f64>)> {
+fn per_window(
+    rec: &RunRecord,
+    f: impl Fn(&crate::record::TimelineRow) -> Option<f64>,
+) -> Vec<(f64, Option<f64>)> {
     let w = stats::window_s(rec);
     rec.timeline
         .iter()
@@ -542,7 +551,10 @@ fn availability_chart(title: String, variants: &[(String, &RunRecord)]) -> TimeC
 pub fn availability(dir: &Path, rec: &RunRecord) -> Result<Plot, ReportError> {
     let label = format!("success ratio ({})", window_phrase(rec));
     let chart = availability_chart(
-        format!("Availability: {} (seed {})", rec.summary.scenario, rec.summary.seed),
+        format!(
+            "Availability: {} (seed {})",
+            rec.summary.scenario, rec.summary.seed
+        ),
         &[(label, rec)],
     );
     render(dir, "availability", &chart)
@@ -588,7 +600,11 @@ fn herd_chart(title: String, series: Vec<Series>, rec: &RunRecord, x_max: f64) -
 /// offered load (new logical requests per second) as a dashed second line.
 pub fn herd(dir: &Path, rec: &RunRecord) -> Result<Plot, ReportError> {
     let series = vec![
-        arrivals_series(rec, "server arrivals (all attempts)".to_string(), palette(0)),
+        arrivals_series(
+            rec,
+            "server arrivals (all attempts)".to_string(),
+            palette(0),
+        ),
         offered_series(rec, "offered load (new requests)".to_string()),
     ];
     let chart = herd_chart(
@@ -633,7 +649,10 @@ pub fn latency(dir: &Path, rec: &RunRecord) -> Result<Plot, ReportError> {
     let (y_range, y_label) = if log_y {
         ((lo / 1.5, hi * 1.5), "latency (ms, log scale)".to_string())
     } else {
-        ((0.0, if hi > 0.0 { hi * 1.1 } else { 1.0 }), "latency (ms)".to_string())
+        (
+            (0.0, if hi > 0.0 { hi * 1.1 } else { 1.0 }),
+            "latency (ms)".to_string(),
+        )
     };
     let chart = TimeChart {
         title: format!(
@@ -717,8 +736,14 @@ pub fn herd_comparison(
         })
         .collect();
     let offered_of = |r: &RunRecord| -> Vec<u64> { r.timeline.iter().map(|t| t.offered).collect() };
-    if variants.iter().all(|(_, r)| offered_of(r) == offered_of(first)) {
-        series.push(offered_series(first, "offered load (all variants)".to_string()));
+    if variants
+        .iter()
+        .all(|(_, r)| offered_of(r) == offered_of(first))
+    {
+        series.push(offered_series(
+            first,
+            "offered load (all variants)".to_string(),
+        ));
     }
     let x_max = variants
         .iter()

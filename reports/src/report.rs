@@ -43,7 +43,8 @@ fn summary_rows(rec: &RunRecord, st: &RunStats) -> Vec<Row> {
         row("availability", fixed(st.availability * 100.0, 2), "%"),
         row(
             "availability (nines)",
-            st.nines.map_or_else(|| "n/a".to_string(), |n| n.to_string()),
+            st.nines
+                .map_or_else(|| "n/a".to_string(), |n| n.to_string()),
             "nines",
         ),
         row("SLO", fixed(st.slo * 100.0, 2), "%"),
@@ -52,8 +53,16 @@ fn summary_rows(rec: &RunRecord, st: &RunStats) -> Vec<Row> {
         row("requests succeeded", q.succeeded.to_string(), "req"),
         row("requests failed", q.failed.to_string(), "req"),
         row("requests timed out", q.timed_out.to_string(), "req"),
-        row("rejected by breaker", q.rejected_by_breaker.to_string(), "req"),
-        row("rejected by budget", q.rejected_by_budget.to_string(), "req"),
+        row(
+            "rejected by breaker",
+            q.rejected_by_breaker.to_string(),
+            "req",
+        ),
+        row(
+            "rejected by budget",
+            q.rejected_by_budget.to_string(),
+            "req",
+        ),
         row("in flight at end", q.in_flight.to_string(), "req"),
         row("attempts", q.attempts.to_string(), "attempts"),
         row("retries", q.retries.to_string(), "attempts"),
@@ -73,17 +82,29 @@ fn summary_rows(rec: &RunRecord, st: &RunStats) -> Vec<Row> {
         row("latency mean", fixed(l.mean, 2), "ms"),
         row("latency max", fixed(l.max, 2), "ms"),
         row("server arrivals", s.server.arrivals.to_string(), "req"),
-        row("peak server arrivals", fixed(st.peak.peak_per_s, 1), "req/s"),
+        row(
+            "peak server arrivals",
+            fixed(st.peak.peak_per_s, 1),
+            "req/s",
+        ),
         row(
             "steady-state arrivals",
             opt_fixed(st.peak.baseline_per_s, 1),
             "req/s",
         ),
         row("peak load multiple", opt_fixed(st.peak.multiple, 2), "x"),
-        row("rejected, queue full", s.server.rejected_queue_full.to_string(), "req"),
+        row(
+            "rejected, queue full",
+            s.server.rejected_queue_full.to_string(),
+            "req",
+        ),
         row("shed", s.server.shed.to_string(), "req"),
         row("time with breakers open", fixed(st.breakers.open_s, 2), "s"),
-        row("most breakers open", st.breakers.peak_open.to_string(), "breakers"),
+        row(
+            "most breakers open",
+            st.breakers.peak_open.to_string(),
+            "breakers",
+        ),
     ];
     let (mttr, unit) = recovery_text(st.worst_recovery());
     rows.push(row("MTTR, worst fault", mttr, unit));
@@ -95,8 +116,16 @@ fn summary_rows(rec: &RunRecord, st: &RunStats) -> Vec<Row> {
     ));
     if s.hlc != crate::record::HlcSummary::default() {
         rows.push(row("HLC max offset", fixed(s.hlc.max_offset_ms, 3), "ms"));
-        rows.push(row("HLC max counter", s.hlc.max_counter.to_string(), "ticks"));
-        rows.push(row("HLC rejected", s.hlc.rejected.to_string(), "timestamps"));
+        rows.push(row(
+            "HLC max counter",
+            s.hlc.max_counter.to_string(),
+            "ticks",
+        ));
+        rows.push(row(
+            "HLC rejected",
+            s.hlc.rejected.to_string(),
+            "timestamps",
+        ));
     }
     rows
 }
@@ -147,7 +176,8 @@ fn faults_table(st: &RunStats) -> Table {
             f.kind.clone(),
             f.target.clone(),
             fixed(f.start_s, 2),
-            f.end_s.map_or_else(|| "end of run".to_string(), |e| fixed(e, 2)),
+            f.end_s
+                .map_or_else(|| "end of run".to_string(), |e| fixed(e, 2)),
             fixed(end - f.start_s, 2),
             fr.recovery.describe(),
         ]);
@@ -175,8 +205,7 @@ fn phases_table(st: &RunStats) -> Table {
             p.offered.to_string(),
             p.resolved.to_string(),
             opt_fixed(p.availability.map(|a| a * 100.0), 2),
-            p.nines
-                .map_or_else(|| "n/a".to_string(), |n| n.to_string()),
+            p.nines.map_or_else(|| "n/a".to_string(), |n| n.to_string()),
             fixed(p.goodput_per_s, 2),
             opt_fixed(
                 (p.offered > 0).then(|| p.attempts as f64 / p.offered as f64),
@@ -226,7 +255,8 @@ fn checks_table(rec: &RunRecord) -> Table {
 const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1060px;margin:24px auto;padding:0 16px;color:#222;line-height:1.4}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
-th{background:#f4f4f4}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td:first-child{white-space:nowrap}
+th{background:#f4f4f4;vertical-align:bottom}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num,td:first-child{white-space:nowrap}
+.scroll{overflow-x:auto;max-width:100%}
 pre{background:#f6f6f6;padding:8px 12px;overflow-x:auto;border-radius:4px}
 .meta td:first-child{color:#555}.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}
 figure{margin:1em 0}figure svg{width:100%;height:auto;border:1px solid #eee}.desc{color:#444}
@@ -256,7 +286,9 @@ fn html_figure(p: &Plot, caption: &str) -> String {
 fn plot_caption(name: &str) -> &'static str {
     match name {
         "availability" => "Success ratio per window; faults shaded; dashed line: SLO.",
-        "herd" => "Attempts reaching the servers per second (retries included) against the offered load.",
+        "herd" => {
+            "Attempts reaching the servers per second (retries included) against the offered load."
+        }
         "latency" => "Latency of successful requests per window, p50 and p99.",
         "breakers" => "Circuit breakers open at the end of each window.",
         _ => "",
@@ -434,14 +466,9 @@ pub fn rebuild_report(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
 }
 
 /// The side-by-side table of a comparison.
-fn comparison(vary_path: &str, variants: &[(String, RunRecord)]) -> Table {
-    let head = if vary_path.is_empty() {
-        "variant"
-    } else {
-        vary_path
-    };
+fn comparison(variants: &[(String, RunRecord)]) -> Table {
     let mut t = Table::new(&[
-        (head, Align::Left),
+        ("variant", Align::Left),
         ("availability (%)", Align::Right),
         ("nines", Align::Right),
         ("MTTR worst", Align::Right),
@@ -457,7 +484,8 @@ fn comparison(vary_path: &str, variants: &[(String, RunRecord)]) -> Table {
         t.push(vec![
             label.clone(),
             fixed(st.availability * 100.0, 2),
-            st.nines.map_or_else(|| "n/a".to_string(), |n| n.to_string()),
+            st.nines
+                .map_or_else(|| "n/a".to_string(), |n| n.to_string()),
             if unit.is_empty() {
                 mttr
             } else {
@@ -475,8 +503,16 @@ fn comparison(vary_path: &str, variants: &[(String, RunRecord)]) -> Table {
 
 /// An aligned plain-text table of variants side by side (availability, MTTR,
 /// amplification, peak load multiple, p99), for the CLI to print after a comparison.
+///
+/// The first line names what varies (`varying workload.clients.retry.backoff.jitter`)
+/// when `vary_path` is not empty.
 pub fn comparison_table(vary_path: &str, variants: &[(String, RunRecord)]) -> String {
-    comparison(vary_path, variants).to_text(true)
+    let table = comparison(variants).to_text(true);
+    if vary_path.is_empty() {
+        table
+    } else {
+        format!("varying {vary_path}\n{table}")
+    }
 }
 
 /// Writes `compare.html`, `compare.md`, and overlays of the variants (`herd` and
@@ -499,10 +535,12 @@ pub fn write_comparison(
         plots::herd_comparison(dir, title, variants)?,
         plots::availability_comparison(dir, title, variants)?,
     ];
-    let table = comparison(vary_path, variants);
-    let captions = |name: &str| match name {
+    let table = comparison(variants);
+    let captions = |name: &str| {
+        match name {
         "herd" => "Attempts reaching the servers per second, one line per variant; faults of the first variant shaded.",
         _ => "Success ratio per window, one line per variant; dashed line: SLO of the first variant.",
+    }
     };
 
     let mut h = format!("<h1>Faultline comparison: {}</h1>\n", html_escape(title));

@@ -318,9 +318,7 @@ pub fn duration_s(rec: &RunRecord) -> f64 {
     if d.is_finite() && d > 0.0 {
         return d;
     }
-    rec.timeline
-        .last()
-        .map_or(0.0, |r| r.t_s + window_s(rec))
+    rec.timeline.last().map_or(0.0, |r| r.t_s + window_s(rec))
 }
 
 /// The availability objective: `summary.slo` when in (0, 1], else [`DEFAULT_SLO`].
@@ -433,7 +431,11 @@ fn phase_stats(
         successes,
         availability,
         nines: availability.and_then(|a| nines(a, successes)),
-        goodput_per_s: if span > 0.0 { successes as f64 / span } else { 0.0 },
+        goodput_per_s: if span > 0.0 {
+            successes as f64 / span
+        } else {
+            0.0
+        },
     }
 }
 
@@ -459,9 +461,7 @@ pub fn recoveries(rec: &RunRecord) -> Vec<FaultRecovery> {
         .iter()
         .map(|f| {
             let recovery = match f.end_s {
-                Some(e) if e < end - EPS => {
-                    recovery_after(tl, &next_bad, &starts, e, w, slo)
-                }
+                Some(e) if e < end - EPS => recovery_after(tl, &next_bad, &starts, e, w, slo),
                 _ => Recovery::Unended,
             };
             FaultRecovery {
@@ -527,7 +527,9 @@ fn first_disruptive_fault_s(rec: &RunRecord) -> Option<f64> {
         .iter()
         .filter(|f| f.kind != "clock")
         .map(|f| f.start_s)
-        .fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.min(s))))
+        .fold(None, |acc: Option<f64>, s| {
+            Some(acc.map_or(s, |a| a.min(s)))
+        })
 }
 
 /// Peak server arrivals per second against the steady state before the first fault.
@@ -560,7 +562,11 @@ pub fn peak_load(rec: &RunRecord) -> PeakLoad {
         (b, 0, true)
     } else {
         let total: u64 = pre.iter().map(|r| r.server_arrivals).sum();
-        (Some(total as f64 / (pre.len() as f64 * w)), pre.len(), false)
+        (
+            Some(total as f64 / (pre.len() as f64 * w)),
+            pre.len(),
+            false,
+        )
     };
     PeakLoad {
         peak_per_s,
@@ -568,9 +574,7 @@ pub fn peak_load(rec: &RunRecord) -> PeakLoad {
         baseline_per_s,
         baseline_windows,
         baseline_from_offered,
-        multiple: baseline_per_s
-            .filter(|b| *b > 0.0)
-            .map(|b| peak_per_s / b),
+        multiple: baseline_per_s.filter(|b| *b > 0.0).map(|b| peak_per_s / b),
     }
 }
 
@@ -578,12 +582,7 @@ pub fn peak_load(rec: &RunRecord) -> PeakLoad {
 pub fn breakers(rec: &RunRecord) -> BreakerStats {
     let w = window_s(rec);
     BreakerStats {
-        open_s: rec
-            .timeline
-            .iter()
-            .filter(|r| r.breakers_open > 0)
-            .count() as f64
-            * w,
+        open_s: rec.timeline.iter().filter(|r| r.breakers_open > 0).count() as f64 * w,
         peak_open: rec
             .timeline
             .iter()
@@ -695,6 +694,31 @@ fn crash_expectations(rec: &RunRecord, spec: &Value) -> Vec<Expectation> {
         .get("faults")
         .and_then(Value::as_array)
         .is_some_and(|fs| fs.iter().any(|f| f.get("crash").is_some()));
+    // Crash intervals as (node selector, drawn by a random process, start, end). The
+    // engine names a random crash `server-3 (random)` and a scheduled one by its selector.
+    let crashes: Vec<(&str, bool, f64, f64)> = rec
+        .summary
+        .faults
+        .iter()
+        .filter(|f| f.kind == "crash")
+        .map(|f| {
+            let random = f.target.ends_with("(random)");
+            let node = f.target.split_whitespace().next().unwrap_or("");
+            (node, random, f.start_s, fault_end(f, end))
+        })
+        .collect();
+    // Measure only the random process's crashes when the record tells them apart.
+    let labelled = crashes.iter().any(|c| c.1);
+    let crashes: Vec<(&str, f64, f64)> = crashes
+        .into_iter()
+        .filter(|c| c.1 || !labelled)
+        .map(|c| (c.0, c.2, c.3))
+        .collect();
+    let caveat = if scheduled_crash && !labelled {
+        "; measured includes scheduled crashes"
+    } else {
+        ""
+    };
     let mut out = Vec::new();
     for p in procs {
         let (Some(sel), Some(mtbf), Some(mttr)) = (
@@ -719,11 +743,10 @@ fn crash_expectations(rec: &RunRecord, spec: &Value) -> Vec<Expectation> {
         let down: Vec<Vec<(f64, f64)>> = nodes
             .iter()
             .map(|n| {
-                rec.summary
-                    .faults
+                crashes
                     .iter()
-                    .filter(|f| f.kind == "crash" && f.target == *n)
-                    .map(|f| (f.start_s, fault_end(f, end)))
+                    .filter(|c| selector_matches(c.0, n))
+                    .map(|c| (c.1, c.2))
                     .collect()
             })
             .collect();
@@ -731,11 +754,6 @@ fn crash_expectations(rec: &RunRecord, spec: &Value) -> Vec<Expectation> {
             let total: f64 = down.iter().map(|iv| union_length(iv.clone(), end)).sum();
             100.0 * (1.0 - total / (nodes.len() as f64 * end))
         });
-        let caveat = if scheduled_crash {
-            "; measured includes scheduled crashes"
-        } else {
-            ""
-        };
         out.push(Expectation {
             name: format!("server availability (crash {sel})"),
             analytic: 100.0 * a,
@@ -771,7 +789,8 @@ fn omission_expectations(rec: &RunRecord, spec: &Value) -> Vec<Expectation> {
     let end = duration_s(rec);
     let w = window_s(rec);
     let servers = server_names(spec);
-    let max_attempts = spec_get(spec, "workload.clients.retry.max_attempts").and_then(Value::as_u64);
+    let max_attempts =
+        spec_get(spec, "workload.clients.retry.max_attempts").and_then(Value::as_u64);
     let mut out = Vec::new();
     for f in faults {
         let Some(om) = f.get("omission") else {
@@ -790,7 +809,11 @@ fn omission_expectations(rec: &RunRecord, spec: &Value) -> Vec<Expectation> {
         // Fraction of servers a selector matches (a single unnamed server counts as one).
         let frac = |sel: &str| -> f64 {
             if servers.is_empty() {
-                return if sel.starts_with("server") || sel == "*" { 1.0 } else { 0.0 };
+                return if sel.starts_with("server") || sel == "*" {
+                    1.0
+                } else {
+                    0.0
+                };
             }
             servers.iter().filter(|n| selector_matches(sel, n)).count() as f64
                 / servers.len() as f64
@@ -834,8 +857,8 @@ fn omission_expectations(rec: &RunRecord, spec: &Value) -> Vec<Expectation> {
 }
 
 fn queue_expectation(rec: &RunRecord, spec: &Value) -> Option<Expectation> {
-    let service = spec_get(spec, "workload.servers.service_time.exponential")
-        .and_then(duration_value_s)?;
+    let service =
+        spec_get(spec, "workload.servers.service_time.exponential").and_then(duration_value_s)?;
     let per_client = spec_get(spec, "workload.clients.arrival.poisson_per_s")?.as_f64()?;
     let clients = spec_get(spec, "workload.clients.count")?.as_f64()?;
     let servers = spec_get(spec, "workload.servers.count")

@@ -75,7 +75,11 @@ impl Table {
 
     /// A Markdown pipe table, padded so it also reads aligned as plain text.
     pub fn to_markdown(&self) -> String {
-        let w: Vec<usize> = self.widths(md_escape).into_iter().map(|x| x.max(3)).collect();
+        let w: Vec<usize> = self
+            .widths(md_escape)
+            .into_iter()
+            .map(|x| x.max(3))
+            .collect();
         let mut out = String::new();
         let row = |cells: &[String]| {
             let parts: Vec<String> = cells
@@ -103,7 +107,7 @@ impl Table {
 
     /// An HTML table; right-aligned columns get class `num`.
     pub fn to_html(&self) -> String {
-        let mut out = String::from("<table>\n<thead><tr>");
+        let mut out = String::from("<div class=\"scroll\"><table>\n<thead><tr>");
         for (i, h) in self.headers.iter().enumerate() {
             out.push_str(&format!("<th{}>{}</th>", self.class(i), html_escape(h)));
         }
@@ -115,7 +119,7 @@ impl Table {
             }
             out.push_str("</tr>\n");
         }
-        out.push_str("</tbody>\n</table>\n");
+        out.push_str("</tbody>\n</table></div>\n");
         out
     }
 
@@ -252,7 +256,10 @@ mod tests {
     fn means() {
         let v: Value = serde_json::json!({"uniform": ["1ms", "5ms"]});
         assert_eq!(dist_mean_s(&v), Some(0.003));
-        assert_eq!(dist_mean_s(&serde_json::json!({"exponential": "5ms"})), Some(0.005));
+        assert_eq!(
+            dist_mean_s(&serde_json::json!({"exponential": "5ms"})),
+            Some(0.005)
+        );
         assert_eq!(dist_mean_s(&serde_json::json!({"pareto": {}})), None);
     }
 

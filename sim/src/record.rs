@@ -42,7 +42,11 @@ pub fn slo(scenario: &Scenario) -> f64 {
 pub fn build(scenario: &Scenario, output: &RunOutput, invocation: &Invocation) -> RunRecord {
     let totals = &output.totals;
     let resolved = totals.succeeded + totals.failed + totals.timed_out + totals.rejected_by_breaker;
-    let availability = if resolved == 0 { 1.0 } else { totals.succeeded as f64 / resolved as f64 };
+    let availability = if resolved == 0 {
+        1.0
+    } else {
+        totals.succeeded as f64 / resolved as f64
+    };
     let window_s = output.window_ns as f64 / NS_PER_S;
     let faults: Vec<FaultInterval> = output
         .faults
@@ -117,7 +121,13 @@ pub fn build(scenario: &Scenario, output: &RunOutput, invocation: &Invocation) -
             attempts: totals.attempts,
             retries: totals.retries,
         },
-        latency_ms: LatencySummary { p50, p99, p999, mean, max },
+        latency_ms: LatencySummary {
+            p50,
+            p99,
+            p999,
+            mean,
+            max,
+        },
         server: ServerSummary {
             arrivals: totals.server_arrivals,
             peak_arrivals_per_s,
@@ -134,7 +144,11 @@ pub fn build(scenario: &Scenario, output: &RunOutput, invocation: &Invocation) -
         reproduce: invocation.reproduce.clone(),
         scenario_spec: serde_json::to_value(scenario).unwrap_or(serde_json::Value::Null),
     };
-    summary.checks = scenario.checks.iter().map(|check| evaluate(check, &summary)).collect();
+    summary.checks = scenario
+        .checks
+        .iter()
+        .map(|check| evaluate(check, &summary))
+        .collect();
     RunRecord { summary, timeline }
 }
 
@@ -144,19 +158,30 @@ fn evaluate(check: &Check, summary: &Summary) -> CheckResult {
         Check::AvailabilityAtLeast(bound) => (
             format!("availability_at_least {bound}"),
             summary.availability >= *bound,
-            format!("availability {:.4}% vs at least {:.4}%", summary.availability * 100.0, bound * 100.0),
+            format!(
+                "availability {:.4}% vs at least {:.4}%",
+                summary.availability * 100.0,
+                bound * 100.0
+            ),
         ),
         Check::AvailabilityAtMost(bound) => (
             format!("availability_at_most {bound}"),
             summary.availability <= *bound,
-            format!("availability {:.4}% vs at most {:.4}%", summary.availability * 100.0, bound * 100.0),
+            format!(
+                "availability {:.4}% vs at most {:.4}%",
+                summary.availability * 100.0,
+                bound * 100.0
+            ),
         ),
         Check::P99LatencyAtMost(bound) => {
             let bound_ms = bound.as_secs_f64() * 1e3;
             (
                 format!("p99_latency_at_most {bound}"),
                 summary.latency_ms.p99 <= bound_ms,
-                format!("p99 {:.3} ms vs at most {bound_ms:.3} ms", summary.latency_ms.p99),
+                format!(
+                    "p99 {:.3} ms vs at most {bound_ms:.3} ms",
+                    summary.latency_ms.p99
+                ),
             )
         }
         Check::P50LatencyAtMost(bound) => {
@@ -164,7 +189,10 @@ fn evaluate(check: &Check, summary: &Summary) -> CheckResult {
             (
                 format!("p50_latency_at_most {bound}"),
                 summary.latency_ms.p50 <= bound_ms,
-                format!("p50 {:.3} ms vs at most {bound_ms:.3} ms", summary.latency_ms.p50),
+                format!(
+                    "p50 {:.3} ms vs at most {bound_ms:.3} ms",
+                    summary.latency_ms.p50
+                ),
             )
         }
         Check::RetryAmplificationAtMost(bound) => (
@@ -181,5 +209,9 @@ fn evaluate(check: &Check, summary: &Summary) -> CheckResult {
             ),
         ),
     };
-    CheckResult { name, passed, detail }
+    CheckResult {
+        name,
+        passed,
+        detail,
+    }
 }

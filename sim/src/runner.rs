@@ -23,7 +23,11 @@ pub struct Timed {
 /// Runs `scenario` at `seed` on a fresh thread; with `trace_path`, writes the trace
 /// lines there.
 #[allow(clippy::disallowed_methods)] // wall time and a fresh thread, both outside the run
-pub fn run(scenario: Arc<Scenario>, seed: u64, trace_path: Option<PathBuf>) -> Result<Timed, EngineError> {
+pub fn run(
+    scenario: Arc<Scenario>,
+    seed: u64,
+    trace_path: Option<PathBuf>,
+) -> Result<Timed, EngineError> {
     let started = std::time::Instant::now();
     let worker = std::thread::Builder::new()
         .name(format!("faultline-seed-{seed}"))
@@ -42,7 +46,10 @@ pub fn run(scenario: Arc<Scenario>, seed: u64, trace_path: Option<PathBuf>) -> R
     let output = worker
         .join()
         .map_err(|panic| EngineError::Invariant(panic_message(&panic)))??;
-    Ok(Timed { output, wall_s: started.elapsed().as_secs_f64() })
+    Ok(Timed {
+        output,
+        wall_s: started.elapsed().as_secs_f64(),
+    })
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

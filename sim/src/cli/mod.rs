@@ -1,6 +1,8 @@
 //! Command-line interface: argument parsing in one place (clap derive), one module per
 //! command. Exit codes: 0 all checks held; 1 a check or invariant failed; 2 bad input.
 
+mod compare;
+mod report;
 mod run;
 mod validate;
 
@@ -34,6 +36,14 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario and write its records and report.
     Run(run::RunArgs),
+    /// Run one variant per value of a scenario field, same seed, and compare them.
+    Compare(compare::CompareArgs),
+    /// Rebuild reports from saved run records (no simulation).
+    Report {
+        /// Run directories (with summary.json and timeline.csv).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
     /// Check scenario files without running them.
     Validate {
         /// Scenario files.
@@ -47,6 +57,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Compare(args) => compare::run(&args),
+        Command::Report { dirs } => report::run(&dirs),
         Command::Validate { scenarios } => validate::run(&scenarios),
     };
     ExitCode::from(code)

@@ -3,9 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use faultline_reports::record::RunRecord;
+
+use crate::engine::EngineError;
 use crate::record::{self, Invocation};
 use crate::runner;
-use crate::scenario;
+use crate::scenario::{self, Scenario};
 
 use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 
@@ -43,51 +46,32 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     };
     let seed = args.seed.unwrap_or(scenario.seed);
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("runs").join(&scenario.name).join(format!("seed-{seed}")));
-    if let Err(err) = std::fs::create_dir_all(&out) {
-        eprintln!("error: cannot create {}: {err}", out.display());
-        return EXIT_BAD_INPUT;
-    }
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("runs")
+            .join(&scenario.name)
+            .join(format!("seed-{seed}"))
+    });
     let reproduce = reproduce_command(&args.scenario, seed);
-    let trace_path = args.trace.then(|| out.join("trace.jsonl"));
-    let timed = match runner::run(Arc::clone(&scenario), seed, trace_path) {
-        Ok(timed) => timed,
-        Err(err) => {
-            eprintln!("error: {}: {err}", args.scenario.display());
+    let rec = match run_and_record(&scenario, &args.scenario, seed, &out, args.trace) {
+        Ok(rec) => rec,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
             eprintln!("{reproduce}");
-            return match err {
-                crate::engine::EngineError::Config(_) => EXIT_BAD_INPUT,
-                _ => EXIT_CHECK_FAILED,
-            };
+            return failure.code;
         }
     };
     let mut determinism_failure = None;
     if args.check_determinism {
         match runner::run(Arc::clone(&scenario), seed, None) {
-            Ok(again) if again.output.trace_hash == timed.output.trace_hash => {}
+            Ok(again) if again.output.trace_hash == rec.summary.trace_hash => {}
             Ok(again) => {
                 determinism_failure = Some(format!(
                     "trace hashes differ between two runs of seed {seed}: {} vs {}",
-                    timed.output.trace_hash, again.output.trace_hash
+                    rec.summary.trace_hash, again.output.trace_hash
                 ))
             }
             Err(err) => determinism_failure = Some(format!("second run failed: {err}")),
         }
-    }
-    let invocation = Invocation {
-        scenario_path: args.scenario.display().to_string(),
-        wall_s: timed.wall_s,
-        reproduce: reproduce.clone(),
-    };
-    let rec = record::build(&scenario, &timed.output, &invocation);
-    let written = faultline_reports::save_run(&out, &rec)
-        .and_then(|()| faultline_reports::write_run_report(&out, &rec));
-    if let Err(err) = written {
-        eprintln!("error: writing records to {}: {err}", out.display());
-        return EXIT_CHECK_FAILED;
     }
     print!("{}", faultline_reports::summary_table(&rec));
     println!("records      {}", out.display());
@@ -99,7 +83,10 @@ pub fn run(args: &RunArgs) -> u8 {
     }
     if args.check_determinism {
         match &determinism_failure {
-            None => println!("determinism  ok (two runs, trace_hash {})", rec.summary.trace_hash),
+            None => println!(
+                "determinism  ok (two runs, trace_hash {})",
+                rec.summary.trace_hash
+            ),
             Some(message) => {
                 println!("determinism  FAIL: {message}");
                 failed = true;
@@ -112,4 +99,47 @@ pub fn run(args: &RunArgs) -> u8 {
     } else {
         EXIT_OK
     }
+}
+
+/// A run that could not produce its records.
+pub struct RunFailure {
+    /// Exit code: 2 when the scenario cannot run as written, 1 otherwise.
+    pub code: u8,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Runs one scenario at one seed and writes its records and report into `out`.
+pub fn run_and_record(
+    scenario: &Arc<Scenario>,
+    scenario_path: &Path,
+    seed: u64,
+    out: &Path,
+    trace: bool,
+) -> Result<RunRecord, RunFailure> {
+    std::fs::create_dir_all(out).map_err(|err| RunFailure {
+        code: EXIT_BAD_INPUT,
+        message: format!("cannot create {}: {err}", out.display()),
+    })?;
+    let trace_path = trace.then(|| out.join("trace.jsonl"));
+    let timed = runner::run(Arc::clone(scenario), seed, trace_path).map_err(|err| RunFailure {
+        code: match err {
+            EngineError::Config(_) => EXIT_BAD_INPUT,
+            _ => EXIT_CHECK_FAILED,
+        },
+        message: format!("{}: {err}", scenario_path.display()),
+    })?;
+    let invocation = Invocation {
+        scenario_path: scenario_path.display().to_string(),
+        wall_s: timed.wall_s,
+        reproduce: reproduce_command(scenario_path, seed),
+    };
+    let rec = record::build(scenario, &timed.output, &invocation);
+    faultline_reports::save_run(out, &rec)
+        .and_then(|()| faultline_reports::write_run_report(out, &rec))
+        .map_err(|err| RunFailure {
+            code: EXIT_CHECK_FAILED,
+            message: format!("writing records to {}: {err}", out.display()),
+        })?;
+    Ok(rec)
 }

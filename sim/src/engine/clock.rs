@@ -35,7 +35,11 @@ impl PhysicalClock {
     /// Applies a clock fault at `true_ns`, replacing earlier settings: from then on the
     /// clock reads `true + skew + jump`, drifting at `drift_ppm`.
     pub fn apply(&mut self, true_ns: Nanos, skew_ns: i64, drift_ppm: f64, jump_ns: i64) {
-        *self = PhysicalClock { offset_ns: skew_ns + jump_ns, drift_ppm, since_ns: true_ns };
+        *self = PhysicalClock {
+            offset_ns: skew_ns + jump_ns,
+            drift_ppm,
+            since_ns: true_ns,
+        };
     }
 }
 

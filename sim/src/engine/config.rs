@@ -93,7 +93,12 @@ pub struct RpcConfig {
 
 fn breaker_config(spec: &BreakerSpec) -> Result<BreakerConfig, String> {
     let need = |value: Option<f64>, field: &str| {
-        value.ok_or_else(|| format!("workload.clients.breaker.{field}: required by mode {:?}", spec.mode))
+        value.ok_or_else(|| {
+            format!(
+                "workload.clients.breaker.{field}: required by mode {:?}",
+                spec.mode
+            )
+        })
     };
     let trip = match spec.mode {
         BreakerMode::Consecutive => TripRule::ConsecutiveFailures {
@@ -137,7 +142,9 @@ fn breaker_config(spec: &BreakerSpec) -> Result<BreakerConfig, String> {
             max_open: spec.open_max.map_or(spec.open_for.0 * 16, |max| max.0),
         }),
     };
-    config.validate().map_err(|err| format!("workload.clients.breaker: {err}"))?;
+    config
+        .validate()
+        .map_err(|err| format!("workload.clients.breaker: {err}"))?;
     Ok(config)
 }
 
@@ -146,10 +153,17 @@ impl RpcConfig {
     pub fn from_scenario(scenario: &Scenario) -> Result<Self, String> {
         let clients = &scenario.workload.clients;
         let servers = &scenario.workload.servers;
-        let topology = Topology { clients: clients.count, servers: servers.count };
+        let topology = Topology {
+            clients: clients.count,
+            servers: servers.count,
+        };
         let arrival = match &clients.arrival {
-            Arrival::PoissonPerS(rate) => ArrivalMode::Poisson { mean_gap_ns: 1e9 / rate },
-            Arrival::ClosedLoop(closed) => ArrivalMode::Closed { think: closed.think_time.sampler() },
+            Arrival::PoissonPerS(rate) => ArrivalMode::Poisson {
+                mean_gap_ns: 1e9 / rate,
+            },
+            Arrival::ClosedLoop(closed) => ArrivalMode::Closed {
+                think: closed.think_time.sampler(),
+            },
         };
         let (timeout, fixed_timeout_ns) = match &clients.timeout {
             TimeoutSpec::Fixed(fixed) => (TimeoutPolicy::Fixed(fixed.0), fixed.as_nanos()),
@@ -183,7 +197,9 @@ impl RpcConfig {
                 0,
             ),
         };
-        timeout.validate().map_err(|err| format!("workload.clients.timeout: {err}"))?;
+        timeout
+            .validate()
+            .map_err(|err| format!("workload.clients.timeout: {err}"))?;
         let retry = &clients.retry;
         let jitter = match retry.backoff.jitter {
             JitterSpec::None => Jitter::None,
@@ -200,15 +216,19 @@ impl RpcConfig {
             cap: retry.backoff.cap.0,
             max_attempts: retry.max_attempts,
         };
-        backoff.validate().map_err(|err| format!("workload.clients.retry: {err}"))?;
+        backoff
+            .validate()
+            .map_err(|err| format!("workload.clients.retry: {err}"))?;
         let budget = match &retry.budget {
             None => None,
-            Some(BudgetSpec::TokenBucket(bucket)) => Some(RetryBudgetConfig::TokenBucket(TokenBucketConfig {
-                capacity: bucket.capacity,
-                retry_cost: bucket.retry_cost,
-                timeout_retry_cost: bucket.timeout_retry_cost,
-                success_refund: bucket.success_refund,
-            })),
+            Some(BudgetSpec::TokenBucket(bucket)) => {
+                Some(RetryBudgetConfig::TokenBucket(TokenBucketConfig {
+                    capacity: bucket.capacity,
+                    retry_cost: bucket.retry_cost,
+                    timeout_retry_cost: bucket.timeout_retry_cost,
+                    success_refund: bucket.success_refund,
+                }))
+            }
             Some(BudgetSpec::Ratio(ratio)) => Some(RetryBudgetConfig::Ratio(RatioBudgetConfig {
                 ttl: ratio.ttl.0,
                 min_per_s: ratio.min_per_s,
@@ -216,9 +236,16 @@ impl RpcConfig {
             })),
         };
         if let Some(budget) = &budget {
-            budget.validate().map_err(|err| format!("workload.clients.retry.budget: {err}"))?;
+            budget
+                .validate()
+                .map_err(|err| format!("workload.clients.retry.budget: {err}"))?;
         }
-        let breaker = clients.breaker.as_ref().map(breaker_config).transpose()?.map(Arc::new);
+        let breaker = clients
+            .breaker
+            .as_ref()
+            .map(breaker_config)
+            .transpose()?
+            .map(Arc::new);
         Ok(RpcConfig {
             topology,
             duration_ns: scenario.duration.as_nanos(),

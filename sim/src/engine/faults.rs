@@ -96,7 +96,13 @@ fn describe_partition(partition: &Partition) -> String {
     match partition {
         Partition::Groups(groups) => groups
             .iter()
-            .map(|group| group.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","))
+            .map(|group| {
+                group
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
             .collect::<Vec<_>>()
             .join(" | "),
         Partition::OneWay(one_way) => format!("{} -> {}", one_way.from, one_way.to),
@@ -111,14 +117,18 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
     let mut next_net_id = 0u32;
     for (index, fault) in scenario.faults.iter().enumerate() {
         let at_ns = fault.at.as_nanos();
-        let end_ns = fault.for_.map(|length| at_ns.saturating_add(length.as_nanos()));
+        let end_ns = fault
+            .for_
+            .map(|length| at_ns.saturating_add(length.as_nanos()));
         let mut push = |at: Nanos, action: FaultAction| {
             if at <= duration_ns {
                 plan.actions.push((at, action));
             }
         };
         if let Some(selector) = &fault.crash {
-            let restart_ns = fault.restart_after.map(|after| at_ns.saturating_add(after.as_nanos()));
+            let restart_ns = fault
+                .restart_after
+                .map(|after| at_ns.saturating_add(after.as_nanos()));
             for server in topology.select_servers(selector) {
                 push(at_ns, FaultAction::Crash { server });
                 if let Some(restart_ns) = restart_ns {
@@ -146,8 +156,20 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
         } else if let Some(slowdown) = &fault.slowdown {
             let end_ns = end_ns.ok_or_else(|| format!("faults[{index}]: slowdown needs `for`"))?;
             let servers = topology.select_servers(&slowdown.node);
-            push(at_ns, FaultAction::Slowdown { servers: servers.clone(), factor: slowdown.factor });
-            push(end_ns, FaultAction::Slowdown { servers, factor: 1.0 });
+            push(
+                at_ns,
+                FaultAction::Slowdown {
+                    servers: servers.clone(),
+                    factor: slowdown.factor,
+                },
+            );
+            push(
+                end_ns,
+                FaultAction::Slowdown {
+                    servers,
+                    factor: 1.0,
+                },
+            );
             plan.intervals.push(Interval {
                 kind: "slowdown",
                 target: format!("{} x{}", slowdown.node, slowdown.factor),
@@ -166,12 +188,16 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
             );
             plan.intervals.push(Interval {
                 kind: "clock",
-                target: format!("{} skew {} drift {} ppm", clock.node, clock.skew, clock.drift_ppm),
+                target: format!(
+                    "{} skew {} drift {} ppm",
+                    clock.node, clock.skew, clock.drift_ppm
+                ),
                 start_ns: at_ns,
                 end_ns: None,
             });
         } else {
-            let end_ns = end_ns.ok_or_else(|| format!("faults[{index}]: this fault needs `for`"))?;
+            let end_ns =
+                end_ns.ok_or_else(|| format!("faults[{index}]: this fault needs `for`"))?;
             let (kind, target, net_fault) = if let Some(partition) = &fault.partition {
                 let net_fault = match partition {
                     Partition::Groups(groups) => NetFault::Groups(
@@ -203,7 +229,12 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
             } else if let Some(omission) = &fault.omission {
                 (
                     "omission",
-                    format!("{} -> {} {:.0}%", omission.from, omission.to, omission.rate * 100.0),
+                    format!(
+                        "{} -> {} {:.0}%",
+                        omission.from,
+                        omission.to,
+                        omission.rate * 100.0
+                    ),
                     NetFault::Omission {
                         from: topology.select(&omission.from),
                         to: topology.select(&omission.to),
@@ -225,9 +256,20 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
             };
             let id = next_net_id;
             next_net_id += 1;
-            push(at_ns, FaultAction::NetStart { id, fault: net_fault });
+            push(
+                at_ns,
+                FaultAction::NetStart {
+                    id,
+                    fault: net_fault,
+                },
+            );
             push(end_ns, FaultAction::NetEnd { id });
-            plan.intervals.push(Interval { kind, target, start_ns: at_ns, end_ns: Some(end_ns) });
+            plan.intervals.push(Interval {
+                kind,
+                target,
+                start_ns: at_ns,
+                end_ns: Some(end_ns),
+            });
         }
     }
 
@@ -235,14 +277,21 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
         let (kind, selector) = match (&random.crash, &random.pause) {
             (Some(selector), None) => ("crash", selector),
             (None, Some(selector)) => ("pause", selector),
-            _ => return Err(format!("random_faults[{index}]: give exactly one of crash, pause")),
+            _ => {
+                return Err(format!(
+                    "random_faults[{index}]: give exactly one of crash, pause"
+                ))
+            }
         };
         let mtbf_ns = random.mtbf.as_nanos() as f64;
         let mttr_ns = random.mttr.as_nanos() as f64;
         for server in topology.select_servers(selector) {
             // One stream per (process, server): adding a server does not reshuffle the others.
-            let mut rng: ChaCha8Rng =
-                stream(seed, Purpose::RandomFaults, (index as u64) << 32 | u64::from(server));
+            let mut rng: ChaCha8Rng = stream(
+                seed,
+                Purpose::RandomFaults,
+                (index as u64) << 32 | u64::from(server),
+            );
             let mut now_ns: Nanos = 0;
             loop {
                 let up: f64 = Exp1.sample(&mut rng);
@@ -253,9 +302,15 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
                 let down: f64 = Exp1.sample(&mut rng);
                 let back_ns = now_ns.saturating_add((down * mttr_ns).round().max(1.0) as Nanos);
                 let (start, end) = if kind == "crash" {
-                    (FaultAction::Crash { server }, FaultAction::Restart { server })
+                    (
+                        FaultAction::Crash { server },
+                        FaultAction::Restart { server },
+                    )
                 } else {
-                    (FaultAction::Pause { server }, FaultAction::Resume { server })
+                    (
+                        FaultAction::Pause { server },
+                        FaultAction::Resume { server },
+                    )
                 };
                 plan.actions.push((now_ns, start));
                 if back_ns <= duration_ns {

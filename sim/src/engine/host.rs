@@ -43,7 +43,11 @@ impl Host {
             nodes.push(node);
             boots.push(counter);
         }
-        Host { nodes, boots, restarts: vec![0; servers as usize] }
+        Host {
+            nodes,
+            boots,
+            restarts: vec![0; servers as usize],
+        }
     }
 
     /// Kills a server's node.
@@ -63,7 +67,9 @@ impl Host {
             }
             madsim::task::yield_now().await;
         }
-        Err(format!("madsim did not boot server-{server} after a restart"))
+        Err(format!(
+            "madsim did not boot server-{server} after a restart"
+        ))
     }
 
     /// Pauses a server's node.
@@ -79,7 +85,11 @@ impl Host {
     /// Waits until every node has booted once (their init tasks run on the first polls).
     pub async fn wait_for_boot(&self) -> Result<(), String> {
         for _ in 0..MAX_BOOT_YIELDS {
-            if self.boots.iter().all(|boots| boots.load(Ordering::Relaxed) >= 1) {
+            if self
+                .boots
+                .iter()
+                .all(|boots| boots.load(Ordering::Relaxed) >= 1)
+            {
                 return Ok(());
             }
             madsim::task::yield_now().await;

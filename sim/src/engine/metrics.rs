@@ -188,8 +188,14 @@ mod tests {
         metrics.breaker_open_delta(3_100, false);
         metrics.record_latency(3_200, 700);
         let (windows, quantiles, totals) = metrics.finish();
-        assert_eq!(windows.iter().map(|w| w.offered).collect::<Vec<_>>(), vec![1, 0, 2, 0]);
-        assert_eq!(windows.iter().map(|w| w.breakers_open).collect::<Vec<_>>(), vec![1, 1, 1, 0]);
+        assert_eq!(
+            windows.iter().map(|w| w.offered).collect::<Vec<_>>(),
+            vec![1, 0, 2, 0]
+        );
+        assert_eq!(
+            windows.iter().map(|w| w.breakers_open).collect::<Vec<_>>(),
+            vec![1, 1, 1, 0]
+        );
         assert_eq!(windows[3].successes, 1);
         assert!(windows[3].latency_ns.is_some() && windows[2].latency_ns.is_none());
         assert_eq!(quantiles[4], 700.0);

@@ -101,7 +101,11 @@ pub type TraceSink = Option<Box<dyn Write>>;
 ///
 /// Run each simulation on a fresh thread: madsim seeds some per-thread state only for
 /// the first runtime on a thread.
-pub fn simulate(scenario: &Scenario, seed: u64, trace_lines: TraceSink) -> Result<RunOutput, EngineError> {
+pub fn simulate(
+    scenario: &Scenario,
+    seed: u64,
+    trace_lines: TraceSink,
+) -> Result<RunOutput, EngineError> {
     let cfg = RpcConfig::from_scenario(scenario).map_err(EngineError::Config)?;
     let topology = cfg.topology;
     let plan = faults::compile(scenario, &topology, seed).map_err(EngineError::Config)?;
@@ -110,7 +114,10 @@ pub fn simulate(scenario: &Scenario, seed: u64, trace_lines: TraceSink) -> Resul
     let window_count = usize::try_from(duration_ns.div_ceil(window_ns).max(1))
         .map_err(|_| EngineError::Limit("too many metrics windows".into()))?;
     let network = build_network(scenario, &topology);
-    let with_clocks = plan.actions.iter().any(|(_, action)| matches!(action, FaultAction::Clock { .. }));
+    let with_clocks = plan
+        .actions
+        .iter()
+        .any(|(_, action)| matches!(action, FaultAction::Clock { .. }));
 
     let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
     let mut host = Host::new(&runtime, topology.servers);
@@ -137,13 +144,18 @@ fn build_network(scenario: &Scenario, topology: &Topology) -> Network {
             drop_rate: link.drop_rate,
         })
         .collect();
-    Network::new(scenario.network.latency.sampler(), scenario.network.drop_rate, links)
+    Network::new(
+        scenario.network.latency.sampler(),
+        scenario.network.drop_rate,
+        links,
+    )
 }
 
 /// The event loop.
 async fn drive(world: &mut RpcWorld, host: &mut Host, plan: &FaultPlan) -> Result<(), EngineError> {
     for (index, (at_ns, _)) in plan.actions.iter().enumerate() {
-        let index = u32::try_from(index).map_err(|_| EngineError::Limit("too many faults".into()))?;
+        let index =
+            u32::try_from(index).map_err(|_| EngineError::Limit("too many faults".into()))?;
         world.schedule(*at_ns, Event::Fault { index })?;
     }
     let mut madsim_ns: Nanos = 0;
@@ -172,7 +184,14 @@ async fn apply_fault(
 ) -> Result<(), EngineError> {
     world
         .trace
-        .record(now_ns, TraceKind::FaultStart, u32::MAX, u32::MAX, u64::MAX, u64::from(index))
+        .record(
+            now_ns,
+            TraceKind::FaultStart,
+            u32::MAX,
+            u32::MAX,
+            u64::MAX,
+            u64::from(index),
+        )
         .map_err(EngineError::Io)?;
     match action {
         FaultAction::Crash { server } => {
@@ -182,7 +201,9 @@ async fn apply_fault(
         }
         FaultAction::Restart { server } => {
             if world.restart(now_ns, *server)? {
-                host.restart(*server).await.map_err(EngineError::Invariant)?;
+                host.restart(*server)
+                    .await
+                    .map_err(EngineError::Invariant)?;
             }
         }
         FaultAction::Pause { server } => {
@@ -197,7 +218,12 @@ async fn apply_fault(
         }
         FaultAction::NetStart { id, fault } => world.net.activate(*id, fault.clone()),
         FaultAction::NetEnd { id } => world.net.deactivate(*id),
-        FaultAction::Clock { nodes, skew_ns, drift_ppm, jump_ns } => {
+        FaultAction::Clock {
+            nodes,
+            skew_ns,
+            drift_ppm,
+            jump_ns,
+        } => {
             for (node, clock) in world.clocks.iter_mut().enumerate() {
                 if nodes.contains(node as u32) {
                     clock.apply(now_ns, *skew_ns, *drift_ppm, *jump_ns);
@@ -213,7 +239,13 @@ async fn apply_fault(
     Ok(())
 }
 
-fn finish(world: RpcWorld, plan: FaultPlan, seed: u64, duration_ns: Nanos, window_ns: Nanos) -> Result<RunOutput, EngineError> {
+fn finish(
+    world: RpcWorld,
+    plan: FaultPlan,
+    seed: u64,
+    duration_ns: Nanos,
+    window_ns: Nanos,
+) -> Result<RunOutput, EngineError> {
     let in_flight = world.in_flight();
     let bytes_per_client = world.bytes_per_client();
     let hlc = world.hlc_stats;

@@ -98,9 +98,10 @@ impl NetFault {
                 let group_of = |node| groups.iter().position(|group| group.contains(node));
                 matches!((group_of(from), group_of(to)), (Some(a), Some(b)) if a != b)
             }
-            NetFault::OneWay { from: senders, to: receivers } => {
-                senders.contains(from) && receivers.contains(to)
-            }
+            NetFault::OneWay {
+                from: senders,
+                to: receivers,
+            } => senders.contains(from) && receivers.contains(to),
             NetFault::Isolate(nodes) => nodes.contains(from) || nodes.contains(to),
             NetFault::Omission { .. } | NetFault::Timing { .. } => false,
         }
@@ -121,7 +122,12 @@ impl Network {
     /// A network with default latency and loss, and per-link overrides.
     pub fn new(latency: Sampler, drop_rate: f64, links: Vec<LinkRule>) -> Self {
         debug_assert!((0.0..=1.0).contains(&drop_rate));
-        Network { latency, drop_rate, links, active: Vec::new() }
+        Network {
+            latency,
+            drop_rate,
+            links,
+            active: Vec::new(),
+        }
     }
 
     /// Starts fault `id`.
@@ -150,16 +156,20 @@ impl Network {
                 return Route::Drop(DropReason::Partition);
             }
             match fault {
-                NetFault::Omission { from: senders, to: receivers, rate }
-                    if senders.contains(from) && receivers.contains(to) =>
-                {
+                NetFault::Omission {
+                    from: senders,
+                    to: receivers,
+                    rate,
+                } if senders.contains(from) && receivers.contains(to) => {
                     if rng.gen::<f64>() < *rate {
                         return Route::Drop(DropReason::Omission);
                     }
                 }
-                NetFault::Timing { from: senders, to: receivers, extra }
-                    if senders.contains(from) && receivers.contains(to) =>
-                {
+                NetFault::Timing {
+                    from: senders,
+                    to: receivers,
+                    extra,
+                } if senders.contains(from) && receivers.contains(to) => {
                     extra_ns = extra_ns.saturating_add(extra.sample_ns(rng));
                 }
                 _ => {}
@@ -168,7 +178,9 @@ impl Network {
         if drop_rate > 0.0 && rng.gen::<f64>() < drop_rate {
             return Route::Drop(DropReason::Loss);
         }
-        Route::Deliver { latency_ns: latency.sample_ns(rng).saturating_add(extra_ns) }
+        Route::Deliver {
+            latency_ns: latency.sample_ns(rng).saturating_add(extra_ns),
+        }
     }
 
     #[inline]
@@ -201,15 +213,39 @@ mod tests {
     fn partitions_cut_the_right_directions() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let mut net = Network::new(Sampler::Constant(1_000), 0.0, Vec::new());
-        net.activate(0, NetFault::OneWay { from: set(&[5]), to: set(&[0, 1]) });
-        assert_eq!(net.route(5, 0, &mut rng), Route::Drop(DropReason::Partition));
-        assert_eq!(net.route(0, 5, &mut rng), Route::Deliver { latency_ns: 1_000 });
+        net.activate(
+            0,
+            NetFault::OneWay {
+                from: set(&[5]),
+                to: set(&[0, 1]),
+            },
+        );
+        assert_eq!(
+            net.route(5, 0, &mut rng),
+            Route::Drop(DropReason::Partition)
+        );
+        assert_eq!(
+            net.route(0, 5, &mut rng),
+            Route::Deliver { latency_ns: 1_000 }
+        );
         net.deactivate(0);
         net.activate(1, NetFault::Groups(vec![set(&[0, 1]), set(&[5])]));
-        assert_eq!(net.route(0, 5, &mut rng), Route::Drop(DropReason::Partition));
-        assert_eq!(net.route(5, 1, &mut rng), Route::Drop(DropReason::Partition));
-        assert_eq!(net.route(0, 1, &mut rng), Route::Deliver { latency_ns: 1_000 });
-        assert_eq!(net.route(2, 5, &mut rng), Route::Deliver { latency_ns: 1_000 });
+        assert_eq!(
+            net.route(0, 5, &mut rng),
+            Route::Drop(DropReason::Partition)
+        );
+        assert_eq!(
+            net.route(5, 1, &mut rng),
+            Route::Drop(DropReason::Partition)
+        );
+        assert_eq!(
+            net.route(0, 1, &mut rng),
+            Route::Deliver { latency_ns: 1_000 }
+        );
+        assert_eq!(
+            net.route(2, 5, &mut rng),
+            Route::Deliver { latency_ns: 1_000 }
+        );
     }
 
     #[test]
@@ -217,7 +253,14 @@ mod tests {
         // 100k messages at q = 0.3: sd of the count is ~145, so +-1% (1,000) is > 6 sd.
         let mut rng = ChaCha8Rng::seed_from_u64(9);
         let mut net = Network::new(Sampler::Constant(1), 0.0, Vec::new());
-        net.activate(0, NetFault::Omission { from: set(&[0]), to: set(&[1]), rate: 0.3 });
+        net.activate(
+            0,
+            NetFault::Omission {
+                from: set(&[0]),
+                to: set(&[1]),
+                rate: 0.3,
+            },
+        );
         let dropped = (0..100_000)
             .filter(|_| matches!(net.route(0, 1, &mut rng), Route::Drop(DropReason::Omission)))
             .count();
@@ -235,8 +278,21 @@ mod tests {
         };
         let mut net = Network::new(Sampler::Constant(100), 0.0, vec![link]);
         assert_eq!(net.route(0, 1, &mut rng), Route::Deliver { latency_ns: 7 });
-        assert_eq!(net.route(1, 0, &mut rng), Route::Deliver { latency_ns: 100 });
-        net.activate(4, NetFault::Timing { from: set(&[1]), to: set(&[0]), extra: Sampler::Constant(50) });
-        assert_eq!(net.route(1, 0, &mut rng), Route::Deliver { latency_ns: 150 });
+        assert_eq!(
+            net.route(1, 0, &mut rng),
+            Route::Deliver { latency_ns: 100 }
+        );
+        net.activate(
+            4,
+            NetFault::Timing {
+                from: set(&[1]),
+                to: set(&[0]),
+                extra: Sampler::Constant(50),
+            },
+        );
+        assert_eq!(
+            net.route(1, 0, &mut rng),
+            Route::Deliver { latency_ns: 150 }
+        );
     }
 }

@@ -85,7 +85,9 @@ pub struct NodeSet {
 impl NodeSet {
     /// No nodes, sized for `node_count` ids.
     pub fn empty(node_count: u32) -> Self {
-        NodeSet { words: vec![0; (node_count as usize).div_ceil(64)] }
+        NodeSet {
+            words: vec![0; (node_count as usize).div_ceil(64)],
+        }
     }
 
     /// Adds a node.
@@ -96,12 +98,17 @@ impl NodeSet {
     /// Whether the node is in the set.
     #[inline]
     pub fn contains(&self, node: NodeId) -> bool {
-        self.words.get((node / 64) as usize).is_some_and(|word| word & (1 << (node % 64)) != 0)
+        self.words
+            .get((node / 64) as usize)
+            .is_some_and(|word| word & (1 << (node % 64)) != 0)
     }
 
     /// Number of nodes in the set.
     pub fn len(&self) -> usize {
-        self.words.iter().map(|word| word.count_ones() as usize).sum()
+        self.words
+            .iter()
+            .map(|word| word.count_ones() as usize)
+            .sum()
     }
 
     /// Whether the set is empty.
@@ -116,7 +123,10 @@ mod tests {
 
     #[test]
     fn selectors_compile_to_the_right_nodes() {
-        let topology = Topology { clients: 12, servers: 3 };
+        let topology = Topology {
+            clients: 12,
+            servers: 3,
+        };
         let clients = topology.select(&Selector::parse("client-*").unwrap());
         assert_eq!(clients.len(), 12);
         let ones = topology.select(&Selector::parse("client-1*").unwrap());

@@ -32,7 +32,10 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     // Reversed: BinaryHeap is a max-heap and we want the earliest event first.
     fn cmp(&self, other: &Self) -> Ordering {
-        other.at_ns.cmp(&self.at_ns).then_with(|| other.seq.cmp(&self.seq))
+        other
+            .at_ns
+            .cmp(&self.at_ns)
+            .then_with(|| other.seq.cmp(&self.seq))
     }
 }
 
@@ -55,7 +58,12 @@ pub struct QueueFull {
 impl<E> EventQueue<E> {
     /// An empty queue holding at most `limit` pending events.
     pub fn new(limit: usize) -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_seq: 0, now_ns: 0, limit }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+            now_ns: 0,
+            limit,
+        }
     }
 
     /// The time of the last event popped.
@@ -76,7 +84,11 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `at_ns`, which must not be in the past.
     #[inline]
     pub fn push(&mut self, at_ns: Nanos, event: E) -> Result<(), QueueFull> {
-        debug_assert!(at_ns >= self.now_ns, "event scheduled in the past: {at_ns} < {}", self.now_ns);
+        debug_assert!(
+            at_ns >= self.now_ns,
+            "event scheduled in the past: {at_ns} < {}",
+            self.now_ns
+        );
         if self.heap.len() >= self.limit {
             return Err(QueueFull { limit: self.limit });
         }

@@ -266,16 +266,28 @@ impl RpcWorld {
         if at_ns > self.duration_ns {
             return Ok(());
         }
-        self.queue.push(at_ns, event).map_err(|full| EngineError::Limit(format!(
-            "more than {} pending events; the scenario generates more concurrent work than \
+        self.queue.push(at_ns, event).map_err(|full| {
+            EngineError::Limit(format!(
+                "more than {} pending events; the scenario generates more concurrent work than \
              the engine's limit (lower clients, rates or retries)",
-            full.limit
-        )))
+                full.limit
+            ))
+        })
     }
 
     #[inline]
-    fn trace(&mut self, at_ns: Nanos, kind: TraceKind, client: u32, server: u32, request: u64, detail: u64) -> Result<(), EngineError> {
-        self.trace.record(at_ns, kind, client, server, request, detail).map_err(EngineError::Io)
+    fn trace(
+        &mut self,
+        at_ns: Nanos,
+        kind: TraceKind,
+        client: u32,
+        server: u32,
+        request: u64,
+        detail: u64,
+    ) -> Result<(), EngineError> {
+        self.trace
+            .record(at_ns, kind, client, server, request, detail)
+            .map_err(EngineError::Io)
     }
 
     fn next_gap_ns(&mut self) -> Nanos {
@@ -294,7 +306,10 @@ impl RpcWorld {
     #[inline]
     fn observe_hlc(&mut self, stamp: HlcTimestamp, pt_ns: Nanos) {
         let offset = stamp.l_ns.saturating_sub(pt_ns);
-        debug_assert!(stamp.l_ns >= pt_ns, "HLC l must never be below physical time");
+        debug_assert!(
+            stamp.l_ns >= pt_ns,
+            "HLC l must never be below physical time"
+        );
         self.hlc_stats.max_offset_ns = self.hlc_stats.max_offset_ns.max(offset);
         self.hlc_stats.max_counter = self.hlc_stats.max_counter.max(stamp.c);
     }
@@ -305,7 +320,9 @@ impl RpcWorld {
         match event {
             Event::Arrival { client } => self.on_arrival(now_ns, client),
             Event::ServerRecv(msg) => self.on_server_recv(now_ns, msg),
-            Event::ServiceDone { msg, incarnation } => self.on_service_done(now_ns, msg, incarnation),
+            Event::ServiceDone { msg, incarnation } => {
+                self.on_service_done(now_ns, msg, incarnation)
+            }
             Event::ClientRecv { msg, ok } => self.on_client_recv(now_ns, msg, ok),
             Event::Timeout { slot, gen } => self.on_timeout(now_ns, slot, gen),
             Event::Retry { slot, gen } => {
@@ -325,7 +342,9 @@ impl RpcWorld {
 
     #[inline]
     fn is_current(&self, slot: u32, gen: u32) -> bool {
-        self.requests.get(slot as usize).is_some_and(|request| request.live && request.gen == gen)
+        self.requests
+            .get(slot as usize)
+            .is_some_and(|request| request.live && request.gen == gen)
     }
 
     fn on_arrival(&mut self, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
@@ -354,8 +373,9 @@ impl RpcWorld {
                 slot
             }
             None => {
-                let slot = u32::try_from(self.requests.len())
-                    .map_err(|_| EngineError::Limit("more than 4 billion requests in flight".into()))?;
+                let slot = u32::try_from(self.requests.len()).map_err(|_| {
+                    EngineError::Limit("more than 4 billion requests in flight".into())
+                })?;
                 self.requests.push(request);
                 slot
             }
@@ -414,16 +434,35 @@ impl RpcWorld {
         if attempts > 0 {
             self.metrics.totals.retries += 1;
         }
-        self.trace(now_ns, TraceKind::Send, client, server, id, u64::from(attempts))?;
-        let msg = Msg { slot, gen, client, server, hlc: stamp };
+        self.trace(
+            now_ns,
+            TraceKind::Send,
+            client,
+            server,
+            id,
+            u64::from(attempts),
+        )?;
+        let msg = Msg {
+            slot,
+            gen,
+            client,
+            server,
+            hlc: stamp,
+        };
         let server_node = self.topology.server_node(server);
-        match self.net.route(client_node, server_node, &mut self.rng_network) {
+        match self
+            .net
+            .route(client_node, server_node, &mut self.rng_network)
+        {
             Route::Deliver { latency_ns } => {
                 self.schedule(now_ns.saturating_add(latency_ns), Event::ServerRecv(msg))?
             }
             Route::Drop(reason) => self.dropped(now_ns, &msg, reason)?,
         }
-        self.schedule(now_ns.saturating_add(timeout_ns), Event::Timeout { slot, gen })
+        self.schedule(
+            now_ns.saturating_add(timeout_ns),
+            Event::Timeout { slot, gen },
+        )
     }
 
     fn dropped(&mut self, now_ns: Nanos, msg: &Msg, reason: DropReason) -> Result<(), EngineError> {
@@ -467,7 +506,10 @@ impl RpcWorld {
             server.busy += 1;
             self.start_service(now_ns, msg)
         } else if server.queue.len() < self.cfg.queue_limit as usize {
-            server.queue.push_back(Queued { msg, arrived_ns: now_ns });
+            server.queue.push_back(Queued {
+                msg,
+                arrived_ns: now_ns,
+            });
             Ok(())
         } else {
             self.metrics.totals.rejected_queue_full += 1;
@@ -484,10 +526,18 @@ impl RpcWorld {
         if slowdown != 1.0 {
             service_ns = (service_ns as f64 * slowdown).round() as Nanos;
         }
-        self.schedule(now_ns.saturating_add(service_ns), Event::ServiceDone { msg, incarnation })
+        self.schedule(
+            now_ns.saturating_add(service_ns),
+            Event::ServiceDone { msg, incarnation },
+        )
     }
 
-    fn on_service_done(&mut self, now_ns: Nanos, msg: Msg, incarnation: u32) -> Result<(), EngineError> {
+    fn on_service_done(
+        &mut self,
+        now_ns: Nanos,
+        msg: Msg,
+        incarnation: u32,
+    ) -> Result<(), EngineError> {
         let server = &mut self.servers[msg.server as usize];
         if !server.up || server.incarnation != incarnation {
             return Ok(()); // the crash lost this work
@@ -495,7 +545,9 @@ impl RpcWorld {
         if let Some(paused_since_ns) = server.paused_since_ns {
             // Frozen mid-service: the remaining time runs after the resume.
             let remaining_ns = now_ns.saturating_sub(paused_since_ns);
-            server.deferred.push((remaining_ns, Event::ServiceDone { msg, incarnation }));
+            server
+                .deferred
+                .push((remaining_ns, Event::ServiceDone { msg, incarnation }));
             return Ok(());
         }
         let id = self.requests[msg.slot as usize].id;
@@ -509,10 +561,21 @@ impl RpcWorld {
                 return Ok(());
             };
             let waited_ns = now_ns - next.arrived_ns;
-            if self.cfg.shed_after_ns.is_some_and(|limit| waited_ns > limit) {
+            if self
+                .cfg
+                .shed_after_ns
+                .is_some_and(|limit| waited_ns > limit)
+            {
                 self.metrics.totals.shed += 1;
                 let id = self.requests[next.msg.slot as usize].id;
-                self.trace(now_ns, TraceKind::Reject, next.msg.client, next.msg.server, id, 1)?;
+                self.trace(
+                    now_ns,
+                    TraceKind::Reject,
+                    next.msg.client,
+                    next.msg.server,
+                    id,
+                    1,
+                )?;
                 self.reply(now_ns, next.msg, false)?;
                 continue;
             }
@@ -528,10 +591,14 @@ impl RpcWorld {
         self.observe_hlc(stamp, pt_ns);
         msg.hlc = stamp;
         let client_node = self.topology.client_node(msg.client);
-        match self.net.route(server_node, client_node, &mut self.rng_network) {
-            Route::Deliver { latency_ns } => {
-                self.schedule(now_ns.saturating_add(latency_ns), Event::ClientRecv { msg, ok })
-            }
+        match self
+            .net
+            .route(server_node, client_node, &mut self.rng_network)
+        {
+            Route::Deliver { latency_ns } => self.schedule(
+                now_ns.saturating_add(latency_ns),
+                Event::ClientRecv { msg, ok },
+            ),
             Route::Drop(reason) => self.dropped(now_ns, &msg, reason),
         }
     }
@@ -555,16 +622,36 @@ impl RpcWorld {
         };
         let (id, sent_ns, permit, issued_ns, last_retry) = {
             let request = &self.requests[msg.slot as usize];
-            (request.id, request.attempt_sent_ns, request.permit, request.issued_ns, request.last_retry)
+            (
+                request.id,
+                request.attempt_sent_ns,
+                request.permit,
+                request.issued_ns,
+                request.last_retry,
+            )
         };
-        self.trace(now_ns, TraceKind::Reply, client, msg.server, id, u64::from(ok))?;
+        self.trace(
+            now_ns,
+            TraceKind::Reply,
+            client,
+            msg.server,
+            id,
+            u64::from(ok),
+        )?;
         let rtt_ns = now_ns - sent_ns;
         if ok && accepted {
             if let Some(timeout) = self.timeouts.get_mut(client as usize) {
                 timeout.on_sample(&self.cfg.timeout, dur(rtt_ns));
             }
-            if let (Some(breaker), Some(permit)) = (self.breakers.get_mut(client as usize), permit) {
-                breaker.record(dur(now_ns), permit, CallOutcome::Success { latency: dur(rtt_ns) });
+            if let (Some(breaker), Some(permit)) = (self.breakers.get_mut(client as usize), permit)
+            {
+                breaker.record(
+                    dur(now_ns),
+                    permit,
+                    CallOutcome::Success {
+                        latency: dur(rtt_ns),
+                    },
+                );
                 self.drain_breaker(now_ns, client)?;
             }
             if let Some(budget) = self.budgets.get_mut(client as usize) {
@@ -572,10 +659,18 @@ impl RpcWorld {
             }
             let latency_ns = now_ns - issued_ns;
             self.metrics.record_latency(now_ns, latency_ns);
-            self.trace(now_ns, TraceKind::Success, client, msg.server, id, latency_ns)?;
+            self.trace(
+                now_ns,
+                TraceKind::Success,
+                client,
+                msg.server,
+                id,
+                latency_ns,
+            )?;
             self.finish(now_ns, msg.slot)
         } else {
-            if let (Some(breaker), Some(permit)) = (self.breakers.get_mut(client as usize), permit) {
+            if let (Some(breaker), Some(permit)) = (self.breakers.get_mut(client as usize), permit)
+            {
                 breaker.record(dur(now_ns), permit, CallOutcome::Failure);
                 self.drain_breaker(now_ns, client)?;
             }
@@ -606,7 +701,12 @@ impl RpcWorld {
         }
     }
 
-    fn retry_or_fail(&mut self, now_ns: Nanos, slot: u32, kind: RetryKind) -> Result<(), EngineError> {
+    fn retry_or_fail(
+        &mut self,
+        now_ns: Nanos,
+        slot: u32,
+        kind: RetryKind,
+    ) -> Result<(), EngineError> {
         let outcome = match kind {
             RetryKind::Error => Outcome::Failed,
             RetryKind::Timeout => Outcome::TimedOut,
@@ -628,7 +728,11 @@ impl RpcWorld {
             }
         }
         let request = &mut self.requests[slot as usize];
-        let Some(delay) = self.cfg.backoff.next_delay(&mut request.backoff, &mut self.rng_backoff) else {
+        let Some(delay) = self
+            .cfg
+            .backoff
+            .next_delay(&mut request.backoff, &mut self.rng_backoff)
+        else {
             return self.resolve(now_ns, slot, outcome);
         };
         request.last_retry = Some(kind);
@@ -696,7 +800,10 @@ impl RpcWorld {
             self.trace(now_ns, TraceKind::Breaker, client, NONE32, u64::MAX, code)?;
             if transition.to == BreakerState::Open {
                 if let Some(deadline) = self.breakers[client as usize].poll_timeout() {
-                    self.schedule(nanos(deadline).max(now_ns), Event::BreakerDeadline { client })?;
+                    self.schedule(
+                        nanos(deadline).max(now_ns),
+                        Event::BreakerDeadline { client },
+                    )?;
                 }
             }
         }
@@ -769,9 +876,21 @@ impl RpcWorld {
     /// Approximate heap bytes held per client slot (for the memory benchmark).
     pub fn bytes_per_client(&self) -> usize {
         std::mem::size_of::<Hlc>()
-            + if self.timeouts.is_empty() { 0 } else { std::mem::size_of::<AdaptiveTimeout>() }
-            + if self.budgets.is_empty() { 0 } else { std::mem::size_of::<RetryBudget>() }
-            + if self.breakers.is_empty() { 0 } else { std::mem::size_of::<CircuitBreaker>() }
+            + if self.timeouts.is_empty() {
+                0
+            } else {
+                std::mem::size_of::<AdaptiveTimeout>()
+            }
+            + if self.budgets.is_empty() {
+                0
+            } else {
+                std::mem::size_of::<RetryBudget>()
+            }
+            + if self.breakers.is_empty() {
+                0
+            } else {
+                std::mem::size_of::<CircuitBreaker>()
+            }
     }
 
     /// Whether `server` is up.

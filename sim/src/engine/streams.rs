@@ -41,6 +41,9 @@ mod tests {
         assert_eq!(draw(7, Purpose::Network, 0), draw(7, Purpose::Network, 0));
         assert_ne!(draw(7, Purpose::Network, 0), draw(7, Purpose::Service, 0));
         assert_ne!(draw(7, Purpose::Network, 0), draw(8, Purpose::Network, 0));
-        assert_ne!(draw(7, Purpose::RandomFaults, 1), draw(7, Purpose::RandomFaults, 2));
+        assert_ne!(
+            draw(7, Purpose::RandomFaults, 1),
+            draw(7, Purpose::RandomFaults, 2)
+        );
     }
 }

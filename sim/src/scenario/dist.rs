@@ -68,7 +68,9 @@ impl Dist {
                 if scale.0.is_zero() {
                     Err("pareto scale must be above 0".into())
                 } else if !(shape.is_finite() && *shape > 0.0) {
-                    Err(format!("pareto shape must be a finite number above 0, got {shape}"))
+                    Err(format!(
+                        "pareto shape must be a finite number above 0, got {shape}"
+                    ))
                 } else {
                     Ok(())
                 }
@@ -177,7 +179,10 @@ mod tests {
     fn mean_of(dist: &Dist, samples: usize) -> f64 {
         let sampler = dist.sampler();
         let mut rng = ChaCha8Rng::seed_from_u64(11);
-        (0..samples).map(|_| sampler.sample_ns(&mut rng) as f64).sum::<f64>() / samples as f64
+        (0..samples)
+            .map(|_| sampler.sample_ns(&mut rng) as f64)
+            .sum::<f64>()
+            / samples as f64
     }
 
     #[test]
@@ -188,9 +193,18 @@ mod tests {
         let cases = [
             Dist::Uniform([ms(1), ms(5)]),
             Dist::Exponential(ms(5)),
-            Dist::Normal(MeanSd { mean: ms(10), sd: ms(2) }),
-            Dist::Lognormal(MeanSd { mean: ms(10), sd: ms(5) }),
-            Dist::Pareto(ParetoParams { scale: ms(1), shape: 3.0 }),
+            Dist::Normal(MeanSd {
+                mean: ms(10),
+                sd: ms(2),
+            }),
+            Dist::Lognormal(MeanSd {
+                mean: ms(10),
+                sd: ms(5),
+            }),
+            Dist::Pareto(ParetoParams {
+                scale: ms(1),
+                shape: 3.0,
+            }),
         ];
         for dist in cases {
             let measured = mean_of(&dist, 200_000);

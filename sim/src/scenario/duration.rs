@@ -46,6 +46,11 @@ impl core::str::FromStr for Dur {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.trim_start().starts_with('-') {
+            return Err(format!(
+                "invalid duration {text:?}: a duration cannot be negative here (write e.g. \"0s\" or \"1s\")"
+            ));
+        }
         humantime::parse_duration(text.trim())
             .map(Dur)
             .map_err(|err| format!("invalid duration {text:?}: {err} (write a number with a unit, e.g. \"250us\", \"5ms\", \"1.5s\", \"2m\")"))
@@ -101,7 +106,9 @@ impl core::str::FromStr for SignedDur {
         let magnitude: Dur = magnitude.parse()?;
         let nanos = i64::try_from(magnitude.0.as_nanos())
             .map_err(|_| format!("duration {text:?} is too large"))?;
-        Ok(SignedDur { nanos: if negative { -nanos } else { nanos } })
+        Ok(SignedDur {
+            nanos: if negative { -nanos } else { nanos },
+        })
     }
 }
 

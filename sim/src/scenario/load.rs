@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::Path;
 
 use super::limits::{MAX_ATTEMPTS, MAX_CLIENTS, MAX_QUEUE_LIMIT, MAX_SERVERS, MAX_WORKERS};
-use super::locate::locate;
+use super::locate::{line_column, locate};
 use super::validate::validate;
 use super::Scenario;
 
@@ -69,13 +69,44 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
                 .to_owned(),
         });
     }
+    let start = text.len() - text.trim_start().len();
+    if !text[start..].starts_with('{') {
+        // serde would read an array as a struct's fields in order: say what is wrong instead.
+        let (line, column) = line_column(text, start);
+        let found: String = text[start..].chars().take(12).collect();
+        return Err(ScenarioError {
+            origin: origin.to_owned(),
+            line,
+            column,
+            path: String::new(),
+            message: format!(
+                "a scenario is a JSON object: the file must start with `{{`, not {found:?}"
+            ),
+        });
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let scenario: Scenario =
         serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
             let path = err.path().to_string();
-            // `?` stands for a position the parser never entered (e.g. a syntax error).
-            let path = if path == "." || path == "?" { String::new() } else { path };
+            let path = clean_path(&path);
             let inner = err.into_inner();
+            if is_json_schema(text) {
+                return ScenarioError {
+                    origin: origin.to_owned(),
+                    line: 1,
+                    column: 1,
+                    path: String::new(),
+                    message: "this file is a JSON Schema (such as scenarios/schema.json), not a \
+                              scenario; leave it out of the list of scenarios"
+                        .to_owned(),
+                };
+            }
+            // A missing field: name it in the path too.
+            let path = match missing_field(&inner) {
+                Some(field) if path.is_empty() => field,
+                Some(field) => format!("{path}.{field}"),
+                None => path,
+            };
             ScenarioError {
                 origin: origin.to_owned(),
                 line: inner.line(),
@@ -89,7 +120,10 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         line: err.line(),
         column: err.column().max(1),
         path: String::new(),
-        message: format!("{} (a scenario file holds one JSON object)", bare_message(&err)),
+        message: format!(
+            "{} (a scenario file holds one JSON object)",
+            bare_message(&err)
+        ),
     })?;
     validate(&scenario).map_err(|issue| {
         let (line, column) =
@@ -103,6 +137,39 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         }
     })?;
     Ok(scenario)
+}
+
+/// Whether the text is a JSON Schema document (its `$schema` names json-schema.org).
+fn is_json_schema(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|value| {
+        value
+            .get("$schema")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|schema| schema.contains("json-schema.org"))
+    })
+}
+
+/// serde_path_to_error's path, without the `?` segments it writes for positions the
+/// parser never entered (a syntax error inside a value), and empty for the root.
+fn clean_path(path: &str) -> String {
+    let mut kept = String::new();
+    for (index, segment) in path.split('.').enumerate() {
+        if segment.starts_with('?') || segment.is_empty() {
+            break;
+        }
+        if index > 0 {
+            kept.push('.');
+        }
+        kept.push_str(segment);
+    }
+    kept
+}
+
+/// The field named by a `missing field` error.
+fn missing_field(err: &serde_json::Error) -> Option<String> {
+    let message = bare_message(err);
+    let name = message.strip_prefix("missing field `")?.strip_suffix('`')?;
+    Some(name.to_owned())
 }
 
 /// serde_json's message without its ` at line L column C` suffix (the error carries those).
@@ -119,9 +186,24 @@ fn bare_message(err: &serde_json::Error) -> String {
 const LIMITED: [(&str, u64, u32, &str); 5] = [
     ("workload.clients.count", 1, MAX_CLIENTS, "clients"),
     ("workload.servers.count", 1, MAX_SERVERS, "servers"),
-    ("workload.servers.workers", 1, MAX_WORKERS, "workers per server"),
-    ("workload.servers.queue_limit", 0, MAX_QUEUE_LIMIT, "queued requests per server"),
-    ("workload.clients.retry.max_attempts", 1, MAX_ATTEMPTS, "attempts"),
+    (
+        "workload.servers.workers",
+        1,
+        MAX_WORKERS,
+        "workers per server",
+    ),
+    (
+        "workload.servers.queue_limit",
+        0,
+        MAX_QUEUE_LIMIT,
+        "queued requests per server",
+    ),
+    (
+        "workload.clients.retry.max_attempts",
+        1,
+        MAX_ATTEMPTS,
+        "attempts",
+    ),
 ];
 
 /// Rewrites serde's messages into ones that say what to write: names in double quotes
@@ -131,7 +213,9 @@ fn explain(err: &serde_json::Error, path: &str) -> String {
     let message = bare_message(err);
     for what in ["unknown variant `", "unknown field `"] {
         if let Some(rest) = message.strip_prefix(what) {
-            let end = rest.find("`, expected ").or_else(|| rest.find("`, there are no "));
+            let end = rest
+                .find("`, expected ")
+                .or_else(|| rest.find("`, there are no "));
             if let Some(end) = end {
                 let (given, expected) = (&rest[..end], &rest[end + 3..]);
                 let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
@@ -152,8 +236,21 @@ fn explain(err: &serde_json::Error, path: &str) -> String {
             return format!("missing field \"{name}\"");
         }
     }
+    if message.starts_with("number out of range") {
+        return format!("{message}: write a smaller number");
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: string ") {
+        if ["u32", "u64", "f64"]
+            .iter()
+            .any(|kind| rest.ends_with(&format!("expected {kind}")))
+        {
+            return format!("{message} (write the number without quotes)");
+        }
+    }
     if message.starts_with("EOF while parsing") {
-        return format!("{message}: the file ends too early (look for a missing `}}`, `]` or `\"`)");
+        return format!(
+            "{message}: the file ends too early (look for a missing `}}`, `]` or `\"`)"
+        );
     }
     number_message(&message, path).unwrap_or(message)
 }
@@ -171,21 +268,40 @@ fn number_message(message: &str, path: &str) -> Option<String> {
         _ => return None,
     };
     let value: f64 = number.parse().ok()?;
+    let number = number.replace("e+", "e");
     if let Some((_, min, limit, what)) = LIMITED.iter().find(|(limited, ..)| *limited == path) {
         if value > f64::from(*limit) {
             return Some(format!("{number} exceeds the limit of {limit} {what}"));
         }
-        return Some(format!("{number} is not allowed: write a whole number from {min} to {limit}"));
+        return Some(format!(
+            "{number} is not allowed: write a whole number from {min} to {limit}"
+        ));
     }
-    Some(format!("{number} is not allowed: write a whole number from 0 to {type_max}"))
+    Some(format!(
+        "{number} is not allowed: write a whole number from 0 to {type_max}"
+    ))
 }
 
 /// The candidate within a small edit distance of `given`, if any.
+///
+/// Case is ignored; a third of the candidate's length may differ, and a given word of
+/// three letters or more that begins the candidate counts as close (`expo`).
 fn closest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let given = given.to_lowercase();
     candidates
         .iter()
-        .map(|candidate| (edit_distance(given, candidate), *candidate))
-        .filter(|(distance, candidate)| *distance <= 2 && *distance < candidate.len())
+        .filter_map(|candidate| {
+            let lower = candidate.to_lowercase();
+            let distance = edit_distance(&given, &lower);
+            let allowed = (lower.chars().count() / 3).max(1);
+            if distance <= allowed {
+                Some((distance, *candidate))
+            } else if given.chars().count() >= 3 && lower.starts_with(&given) {
+                Some((allowed + 1, *candidate))
+            } else {
+                None
+            }
+        })
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
 }
@@ -203,4 +319,50 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_are_close_and_case_blind() {
+        let jitters = ["none", "full", "equal", "decorrelated"];
+        assert_eq!(closest("ful", &jitters), Some("full"));
+        assert_eq!(closest("FULL", &jitters), Some("full"));
+        assert_eq!(closest("decorelated", &jitters), Some("decorrelated"));
+        assert_eq!(closest("random", &jitters), None);
+        assert_eq!(closest("prob", &["from", "to", "rate"]), None);
+        assert_eq!(
+            closest("expo", &["constant", "exponential"]),
+            Some("exponential")
+        );
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn the_schema_itself_is_not_taken_for_a_scenario() {
+        let err = load_str(&crate::scenario::schema_json(), "schema.json").unwrap_err();
+        assert!(err.message.contains("is a JSON Schema"), "{err}");
+    }
+
+    #[test]
+    fn paths_drop_unknown_segments() {
+        assert_eq!(clean_path("."), "");
+        assert_eq!(clean_path("?"), "");
+        assert_eq!(clean_path("workload.servers.?"), "workload.servers");
+        assert_eq!(
+            clean_path("faults[2].omission.rate"),
+            "faults[2].omission.rate"
+        );
+    }
+
+    #[test]
+    fn locations_are_one_based_and_never_zero_for_parse_errors() {
+        let err = load_str("{\"name\": 1}", "x").unwrap_err();
+        assert_eq!((err.line, err.column, err.path.as_str()), (1, 10, "name"));
+        let err = load_str("{", "x").unwrap_err();
+        assert!(err.line >= 1 && err.column >= 1, "{err}");
+    }
 }

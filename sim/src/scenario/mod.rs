@@ -81,7 +81,11 @@ fn default_latency() -> Dist {
 
 impl Default for Network {
     fn default() -> Self {
-        Network { latency: default_latency(), drop_rate: 0.0, links: Vec::new() }
+        Network {
+            latency: default_latency(),
+            drop_rate: 0.0,
+            links: Vec::new(),
+        }
     }
 }
 
@@ -164,7 +168,10 @@ pub struct ClosedLoop {
 
 /// The per-attempt timeout: a fixed duration (`"500ms"`) or an adaptive one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(untagged, expecting = "a duration such as \"500ms\", or {\"ewma\": {...}} or {\"rfc6298\": {...}}")]
+#[serde(
+    untagged,
+    expecting = "a duration such as \"500ms\", or {\"ewma\": {...}} or {\"rfc6298\": {...}}"
+)]
 pub enum TimeoutSpec {
     /// Fixed.
     Fixed(Dur),
@@ -669,7 +676,9 @@ fn default_window() -> Dur {
 
 impl Default for Metrics {
     fn default() -> Self {
-        Metrics { window: default_window() }
+        Metrics {
+            window: default_window(),
+        }
     }
 }
 

@@ -15,8 +15,7 @@ use super::{Dur, Scenario, Selector, SignedDur};
 
 /// The regular expression of a duration accepted by humantime: `"0"`, or numbers with
 /// units, optionally several (`"250us"`, `"1.5s"`, `"2m 30s"`).
-pub const DURATION_PATTERN: &str =
-    r"^\s*(0|([0-9]+(\.[0-9]+)?\s*[A-Za-zµ]+\s*)+)\s*$";
+pub const DURATION_PATTERN: &str = r"^\s*(0|([0-9]+(\.[0-9]+)?\s*[A-Za-zµ]+\s*)+)\s*$";
 
 /// The regular expression of a signed duration (`"-250ms"`).
 pub const SIGNED_DURATION_PATTERN: &str =
@@ -88,7 +87,9 @@ mod tests {
         let text = schema_json();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         let properties = value["properties"].as_object().unwrap();
-        for key in ["$schema", "name", "duration", "network", "workload", "faults", "checks"] {
+        for key in [
+            "$schema", "name", "duration", "network", "workload", "faults", "checks",
+        ] {
             assert!(properties.contains_key(key), "{key}");
         }
         assert_eq!(value["additionalProperties"], false);

@@ -22,7 +22,9 @@ impl Selector {
                 "node selector {text:?}: `*` may only stand at the end (e.g. \"client-*\")"
             ));
         }
-        Ok(Selector { text: text.to_owned() })
+        Ok(Selector {
+            text: text.to_owned(),
+        })
     }
 
     /// Whether `name` is selected.
@@ -145,15 +147,28 @@ mod tests {
     #[test]
     fn matches_family_agrees_with_matches_on_every_name() {
         let selectors = [
-            "*", "c*", "client-*", "client-1*", "client-10*", "client-0*", "client-3", "client-",
-            "client-12*", "server-*", "client-00*", "clientx*",
+            "*",
+            "c*",
+            "client-*",
+            "client-1*",
+            "client-10*",
+            "client-0*",
+            "client-3",
+            "client-",
+            "client-12*",
+            "server-*",
+            "client-00*",
+            "clientx*",
         ];
         for count in 0..=25u32 {
             for text in selectors {
                 let selector = sel(text);
-                let expected =
-                    (0..count).any(|index| selector.matches(&format!("client-{index}")));
-                assert_eq!(selector.matches_family("client-", count), expected, "{text} {count}");
+                let expected = (0..count).any(|index| selector.matches(&format!("client-{index}")));
+                assert_eq!(
+                    selector.matches_family("client-", count),
+                    expected,
+                    "{text} {count}"
+                );
             }
         }
     }

@@ -30,7 +30,10 @@ pub struct Issue {
 type Checked = Result<(), Issue>;
 
 fn issue(path: impl Into<String>, message: impl Into<String>) -> Issue {
-    Issue { path: path.into(), message: message.into() }
+    Issue {
+        path: path.into(),
+        message: message.into(),
+    }
 }
 
 /// Checks size limits, then semantic rules in file order, then the event estimate (which
@@ -60,10 +63,30 @@ pub fn check_limits(scenario: &Scenario) -> Checked {
     let clients = &scenario.workload.clients;
     let servers = &scenario.workload.servers;
     let counts = [
-        ("workload.clients.count", clients.count, MAX_CLIENTS, "clients"),
-        ("workload.clients.retry.max_attempts", clients.retry.max_attempts, MAX_ATTEMPTS, "attempts"),
-        ("workload.servers.count", servers.count, MAX_SERVERS, "servers"),
-        ("workload.servers.workers", servers.workers, MAX_WORKERS, "workers per server"),
+        (
+            "workload.clients.count",
+            clients.count,
+            MAX_CLIENTS,
+            "clients",
+        ),
+        (
+            "workload.clients.retry.max_attempts",
+            clients.retry.max_attempts,
+            MAX_ATTEMPTS,
+            "attempts",
+        ),
+        (
+            "workload.servers.count",
+            servers.count,
+            MAX_SERVERS,
+            "servers",
+        ),
+        (
+            "workload.servers.workers",
+            servers.workers,
+            MAX_WORKERS,
+            "workers per server",
+        ),
         (
             "workload.servers.queue_limit",
             servers.queue_limit,
@@ -73,13 +96,19 @@ pub fn check_limits(scenario: &Scenario) -> Checked {
     ];
     for (path, value, limit, what) in counts {
         if value > limit {
-            return Err(issue(path, format!("{value} exceeds the limit of {limit} {what}")));
+            return Err(issue(
+                path,
+                format!("{value} exceeds the limit of {limit} {what}"),
+            ));
         }
     }
     if scenario.faults.len() > MAX_FAULTS {
         return Err(issue(
             "faults",
-            format!("{} faults exceed the limit of {MAX_FAULTS}", scenario.faults.len()),
+            format!(
+                "{} faults exceed the limit of {MAX_FAULTS}",
+                scenario.faults.len()
+            ),
         ));
     }
     if scenario.random_faults.len() > MAX_FAULTS {
@@ -130,10 +159,13 @@ pub fn check_event_estimate(scenario: &Scenario) -> Checked {
     let offered = offered_per_s(scenario) * scenario.duration.as_secs_f64();
     let attempts = f64::from(scenario.workload.clients.retry.max_attempts.max(1));
     let events = offered * attempts * EVENTS_PER_ATTEMPT;
-    // NaN (0/0 for a closed loop with nothing in it) fails this test too.
-    if !(events <= MAX_EVENTS as f64) {
-        let offered_text =
-            if offered.is_finite() { format!("{offered:.0}") } else { "endless".to_owned() };
+    // NaN (0/0 for a closed loop with nothing in it) is refused too.
+    if events.is_nan() || events > MAX_EVENTS as f64 {
+        let offered_text = if offered.is_finite() {
+            format!("{offered:.0}")
+        } else {
+            "endless".to_owned()
+        };
         return Err(issue(
             "workload",
             format!(
@@ -161,9 +193,9 @@ struct Nodes {
 impl Nodes {
     fn describe(&self) -> String {
         format!(
-            "the nodes are client-0..client-{} and server-0..server-{}",
-            self.clients.saturating_sub(1),
-            self.servers.saturating_sub(1)
+            "existing: {}, {}",
+            family_range("client-", self.clients),
+            family_range("server-", self.servers)
         )
     }
 
@@ -176,7 +208,11 @@ impl Nodes {
         } else {
             Err(issue(
                 path,
-                format!("selector {:?} matches no node: {}", selector.as_str(), self.describe()),
+                format!(
+                    "selector {:?} matches no node ({})",
+                    selector.as_str(),
+                    self.describe()
+                ),
             ))
         }
     }
@@ -198,13 +234,22 @@ impl Nodes {
             return Err(issue(
                 path,
                 format!(
-                    "selector {:?} matches no server: the servers are server-0..server-{}",
+                    "selector {:?} matches no server (existing: {})",
                     selector.as_str(),
-                    self.servers.saturating_sub(1)
+                    family_range("server-", self.servers)
                 ),
             ));
         }
         Ok(())
+    }
+}
+
+/// `server-0`, or `server-0..server-{count-1}`.
+fn family_range(family: &str, count: u32) -> String {
+    match count {
+        0 => format!("no {family}* nodes"),
+        1 => format!("{family}0"),
+        _ => format!("{family}0..{family}{}", count - 1),
     }
 }
 
@@ -245,9 +290,14 @@ pub fn check_rules(scenario: &Scenario) -> Checked {
 
 fn check_name(name: &str) -> Checked {
     if name.trim().is_empty() {
-        return Err(issue("name", "the name is empty; write a short name such as \"thundering-herd\""));
+        return Err(issue(
+            "name",
+            "the name is empty; write a short name such as \"thundering-herd\"",
+        ));
     }
-    let safe = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let safe = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !safe || name.starts_with('.') {
         return Err(issue(
             "name",
@@ -262,7 +312,10 @@ fn check_name(name: &str) -> Checked {
 
 fn positive(path: &str, value: Dur, example: &str) -> Checked {
     if value.0.is_zero() {
-        return Err(issue(path, format!("must be above 0 (write e.g. {example})")));
+        return Err(issue(
+            path,
+            format!("must be above 0 (write e.g. {example})"),
+        ));
     }
     Ok(())
 }
@@ -282,7 +335,9 @@ fn unit_fraction(path: &str, value: f64, example: &str) -> Checked {
     if !(value.is_finite() && value > 0.0 && value <= 1.0) {
         return Err(issue(
             path,
-            format!("{value} is out of range: write a number above 0 and at most 1 (e.g. {example})"),
+            format!(
+                "{value} is out of range: write a number above 0 and at most 1 (e.g. {example})"
+            ),
         ));
     }
     Ok(())
@@ -312,7 +367,10 @@ fn check_network(network: &Network, nodes: &Nodes) -> Checked {
 fn check_clients(clients: &Clients) -> Checked {
     let base = "workload.clients";
     if clients.count == 0 {
-        return Err(issue(format!("{base}.count"), "must be at least 1 (write e.g. 100)"));
+        return Err(issue(
+            format!("{base}.count"),
+            "must be at least 1 (write e.g. 100)",
+        ));
     }
     match &clients.arrival {
         Arrival::PoissonPerS(rate) => {
@@ -324,7 +382,10 @@ fn check_clients(clients: &Clients) -> Checked {
             }
         }
         Arrival::ClosedLoop(closed) => {
-            dist(&format!("{base}.arrival.closed_loop.think_time"), &closed.think_time)?;
+            dist(
+                &format!("{base}.arrival.closed_loop.think_time"),
+                &closed.think_time,
+            )?;
         }
     }
     check_timeout(&format!("{base}.timeout"), &clients.timeout)?;
@@ -389,7 +450,10 @@ fn check_retry(path: &str, clients: &Clients) -> Checked {
     if backoff.cap < backoff.base {
         return Err(issue(
             format!("{path}.backoff.cap"),
-            format!("cap {} is below base {}; write cap >= base", backoff.cap, backoff.base),
+            format!(
+                "cap {} is below base {}; write cap >= base",
+                backoff.cap, backoff.base
+            ),
         ));
     }
     match &retry.budget {
@@ -397,7 +461,10 @@ fn check_retry(path: &str, clients: &Clients) -> Checked {
         Some(BudgetSpec::TokenBucket(bucket)) => {
             let path = format!("{path}.budget.token_bucket");
             if bucket.capacity == 0 {
-                return Err(issue(format!("{path}.capacity"), "must be at least 1 (AWS: 500)"));
+                return Err(issue(
+                    format!("{path}.capacity"),
+                    "must be at least 1 (AWS: 500)",
+                ));
             }
             for (field, cost, default) in [
                 ("retry_cost", bucket.retry_cost, 5),
@@ -429,7 +496,10 @@ fn check_retry(path: &str, clients: &Clients) -> Checked {
             if ratio.ttl < Dur::from_secs(1) || ratio.ttl > Dur::from_secs(60) {
                 return Err(issue(
                     format!("{path}.ttl"),
-                    format!("{} is out of range: write 1s to 60s (tower: \"10s\")", ratio.ttl),
+                    format!(
+                        "{} is out of range: write 1s to 60s (tower: \"10s\")",
+                        ratio.ttl
+                    ),
                 ));
             }
             if !(ratio.retry_ratio.is_finite() && (0.0..=1000.0).contains(&ratio.retry_ratio)) {
@@ -454,11 +524,24 @@ fn check_breaker(path: &str, breaker: &BreakerSpec) -> Checked {
         BreakerMode::CountWindow => "count_window",
         BreakerMode::TimeWindow => "time_window",
     };
-    let window_mode = matches!(breaker.mode, BreakerMode::CountWindow | BreakerMode::TimeWindow);
+    let window_mode = matches!(
+        breaker.mode,
+        BreakerMode::CountWindow | BreakerMode::TimeWindow
+    );
     // (field, present, applies to this mode, the modes it applies to)
     let fields = [
-        ("failures", breaker.failures.is_some(), breaker.mode == BreakerMode::Consecutive, "consecutive"),
-        ("alpha", breaker.alpha.is_some(), breaker.mode == BreakerMode::Ewma, "ewma"),
+        (
+            "failures",
+            breaker.failures.is_some(),
+            breaker.mode == BreakerMode::Consecutive,
+            "consecutive",
+        ),
+        (
+            "alpha",
+            breaker.alpha.is_some(),
+            breaker.mode == BreakerMode::Ewma,
+            "ewma",
+        ),
         (
             "threshold",
             breaker.threshold.is_some(),
@@ -471,9 +554,24 @@ fn check_breaker(path: &str, breaker: &BreakerSpec) -> Checked {
             breaker.mode == BreakerMode::CountWindow,
             "count_window",
         ),
-        ("window", breaker.window.is_some(), breaker.mode == BreakerMode::TimeWindow, "time_window"),
-        ("min_calls", breaker.min_calls.is_some(), window_mode, "count_window and time_window"),
-        ("slow_call", breaker.slow_call.is_some(), window_mode, "count_window and time_window"),
+        (
+            "window",
+            breaker.window.is_some(),
+            breaker.mode == BreakerMode::TimeWindow,
+            "time_window",
+        ),
+        (
+            "min_calls",
+            breaker.min_calls.is_some(),
+            window_mode,
+            "count_window and time_window",
+        ),
+        (
+            "slow_call",
+            breaker.slow_call.is_some(),
+            window_mode,
+            "count_window and time_window",
+        ),
         (
             "slow_call_threshold",
             breaker.slow_call_threshold.is_some(),
@@ -485,7 +583,9 @@ fn check_breaker(path: &str, breaker: &BreakerSpec) -> Checked {
         if present && !applies {
             return Err(issue(
                 format!("{path}.{field}"),
-                format!("\"{field}\" does not apply to mode \"{mode}\" (only to {modes}); remove it"),
+                format!(
+                    "\"{field}\" does not apply to mode \"{mode}\" (only to {modes}); remove it"
+                ),
             ));
         }
     }
@@ -499,7 +599,10 @@ fn check_breaker(path: &str, breaker: &BreakerSpec) -> Checked {
         BreakerMode::Consecutive => match breaker.failures {
             None => return Err(required("failures", "5")),
             Some(0) => {
-                return Err(issue(format!("{path}.failures"), "must be at least 1 (e.g. 5)"));
+                return Err(issue(
+                    format!("{path}.failures"),
+                    "must be at least 1 (e.g. 5)",
+                ));
             }
             Some(_) => {}
         },
@@ -510,12 +613,17 @@ fn check_breaker(path: &str, breaker: &BreakerSpec) -> Checked {
         BreakerMode::CountWindow => match breaker.window_calls {
             None => return Err(required("window_calls", "100")),
             Some(0) => {
-                return Err(issue(format!("{path}.window_calls"), "must be at least 1 (e.g. 100)"));
+                return Err(issue(
+                    format!("{path}.window_calls"),
+                    "must be at least 1 (e.g. 100)",
+                ));
             }
             Some(_) => {}
         },
         BreakerMode::TimeWindow => {
-            let window = breaker.window.ok_or_else(|| required("window", "\"60s\""))?;
+            let window = breaker
+                .window
+                .ok_or_else(|| required("window", "\"60s\""))?;
             if window < Dur::from_secs(1) || window.0.subsec_nanos() != 0 {
                 return Err(issue(
                     format!("{path}.window"),
@@ -528,12 +636,17 @@ fn check_breaker(path: &str, breaker: &BreakerSpec) -> Checked {
         }
     }
     if breaker.mode != BreakerMode::Consecutive {
-        let threshold = breaker.threshold.ok_or_else(|| required("threshold", "0.5"))?;
+        let threshold = breaker
+            .threshold
+            .ok_or_else(|| required("threshold", "0.5"))?;
         unit_fraction(&format!("{path}.threshold"), threshold, "0.5")?;
     }
     if let Some(min_calls) = breaker.min_calls {
         if min_calls == 0 {
-            return Err(issue(format!("{path}.min_calls"), "must be at least 1 (e.g. 10)"));
+            return Err(issue(
+                format!("{path}.min_calls"),
+                "must be at least 1 (e.g. 10)",
+            ));
         }
         if let Some(window_calls) = breaker.window_calls {
             if min_calls > window_calls {
@@ -568,13 +681,18 @@ fn check_breaker(path: &str, breaker: &BreakerSpec) -> Checked {
     }
     positive(&format!("{path}.open_for"), breaker.open_for, "\"5s\"")?;
     if breaker.half_open_probes == 0 {
-        return Err(issue(format!("{path}.half_open_probes"), "must be at least 1 (e.g. 2)"));
+        return Err(issue(
+            format!("{path}.half_open_probes"),
+            "must be at least 1 (e.g. 2)",
+        ));
     }
     if let Some(growth) = breaker.open_growth {
         if !(growth.is_finite() && growth >= 1.0) {
             return Err(issue(
                 format!("{path}.open_growth"),
-                format!("{growth} is out of range: write a factor of at least 1 (1 = fixed, e.g. 2)"),
+                format!(
+                    "{growth} is out of range: write a factor of at least 1 (1 = fixed, e.g. 2)"
+                ),
             ));
         }
     }
@@ -595,10 +713,16 @@ fn check_breaker(path: &str, breaker: &BreakerSpec) -> Checked {
 fn check_servers(servers: &Servers) -> Checked {
     let base = "workload.servers";
     if servers.count == 0 {
-        return Err(issue(format!("{base}.count"), "must be at least 1 (write e.g. 3)"));
+        return Err(issue(
+            format!("{base}.count"),
+            "must be at least 1 (write e.g. 3)",
+        ));
     }
     if servers.workers == 0 {
-        return Err(issue(format!("{base}.workers"), "must be at least 1 (write e.g. 8)"));
+        return Err(issue(
+            format!("{base}.workers"),
+            "must be at least 1 (write e.g. 8)",
+        ));
     }
     dist(&format!("{base}.service_time"), &servers.service_time)?;
     if let Some(shed_after) = servers.shed_after {
@@ -608,7 +732,15 @@ fn check_servers(servers: &Servers) -> Checked {
 }
 
 /// Fault kinds, their keys, and whether they last for a window (`for`).
-const KINDS: [&str; 7] = ["crash", "partition", "omission", "timing", "pause", "clock", "slowdown"];
+const KINDS: [&str; 7] = [
+    "crash",
+    "partition",
+    "omission",
+    "timing",
+    "pause",
+    "clock",
+    "slowdown",
+];
 
 fn fault_kinds(fault: &Fault) -> [bool; 7] {
     [
@@ -624,7 +756,11 @@ fn fault_kinds(fault: &Fault) -> [bool; 7] {
 
 fn check_fault(path: &str, fault: &Fault, nodes: &Nodes) -> Checked {
     let present = fault_kinds(fault);
-    let mut kinds = KINDS.iter().zip(present).filter(|(_, present)| *present).map(|(kind, _)| *kind);
+    let mut kinds = KINDS
+        .iter()
+        .zip(present)
+        .filter(|(_, present)| *present)
+        .map(|(kind, _)| *kind);
     let Some(kind) = kinds.next() else {
         return Err(issue(
             path,
@@ -647,7 +783,10 @@ fn check_fault(path: &str, fault: &Fault, nodes: &Nodes) -> Checked {
     if fault.at > duration {
         return Err(issue(
             format!("{path}.at"),
-            format!("{} is past the end of the run (duration {duration})", fault.at),
+            format!(
+                "{} is past the end of the run (duration {duration})",
+                fault.at
+            ),
         ));
     }
     let windowed = !matches!(kind, "crash" | "clock");
@@ -779,8 +918,12 @@ fn check_fault(path: &str, fault: &Fault, nodes: &Nodes) -> Checked {
 
 fn check_random_fault(path: &str, fault: &RandomFault, nodes: &Nodes) -> Checked {
     match (&fault.crash, &fault.pause) {
-        (Some(selector), None) => nodes.check_servers(&format!("{path}.crash"), selector, "crash")?,
-        (None, Some(selector)) => nodes.check_servers(&format!("{path}.pause"), selector, "pause")?,
+        (Some(selector), None) => {
+            nodes.check_servers(&format!("{path}.crash"), selector, "crash")?
+        }
+        (None, Some(selector)) => {
+            nodes.check_servers(&format!("{path}.pause"), selector, "pause")?
+        }
         (Some(_), Some(_)) => {
             return Err(issue(
                 format!("{path}.pause"),
@@ -811,12 +954,16 @@ fn check_check(path: &str, check: &Check) -> Checked {
         Check::P50LatencyAtMost(value) => {
             positive(&format!("{path}.p50_latency_at_most"), *value, "\"100ms\"")
         }
-        Check::RetryAmplificationAtMost(value) => {
-            non_negative(&format!("{path}.retry_amplification_at_most"), *value, "1.5")
-        }
-        Check::PeakArrivalsPerSAtMost(value) => {
-            non_negative(&format!("{path}.peak_arrivals_per_s_at_most"), *value, "2000")
-        }
+        Check::RetryAmplificationAtMost(value) => non_negative(
+            &format!("{path}.retry_amplification_at_most"),
+            *value,
+            "1.5",
+        ),
+        Check::PeakArrivalsPerSAtMost(value) => non_negative(
+            &format!("{path}.peak_arrivals_per_s_at_most"),
+            *value,
+            "2000",
+        ),
     }
 }
 
@@ -828,4 +975,607 @@ fn non_negative(path: &str, value: f64, example: &str) -> Checked {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::super::{load_str, ScenarioError};
+
+    /// The example of DESIGN.md: every kind of fault, valid.
+    fn base() -> Value {
+        json!({
+            "$schema": "schema.json",
+            "name": "thundering-herd",
+            "seed": 7,
+            "duration": "120s",
+            "network": {"latency": {"uniform": ["1ms", "5ms"]}, "drop_rate": 0.0},
+            "workload": {
+                "kind": "rpc",
+                "clients": {
+                    "count": 1000,
+                    "arrival": {"poisson_per_s": 1.0},
+                    "timeout": "500ms",
+                    "retry": {"max_attempts": 6,
+                              "backoff": {"base": "100ms", "cap": "10s", "jitter": "full"}},
+                    "breaker": {"mode": "ewma", "alpha": 0.1, "threshold": 0.5,
+                                "open_for": "5s", "half_open_probes": 2}
+                },
+                "servers": {"count": 1, "workers": 8,
+                            "service_time": {"exponential": "5ms"}, "queue_limit": 200}
+            },
+            "faults": [
+                {"at": "30s", "crash": "server-0", "restart_after": "10s"},
+                {"at": "60s", "for": "5s", "partition": [["client-*"], ["server-*"]]},
+                {"at": "70s", "for": "5s", "partition": {"from": "server-*", "to": "client-*"}},
+                {"at": "80s", "for": "10s", "omission": {"from": "*", "to": "server-0", "rate": 0.3}},
+                {"at": "90s", "for": "10s", "timing": {"to": "server-0",
+                    "extra_latency": {"uniform": ["100ms", "400ms"]}}},
+                {"at": "95s", "for": "2s", "pause": "server-0"},
+                {"at": "0s", "clock": {"node": "server-0", "skew": "250ms", "drift_ppm": 200}}
+            ],
+            "random_faults": [{"crash": "server-*", "mtbf": "60s", "mttr": "5s"}],
+            "metrics": {"window": "1s"},
+            "checks": [{"availability_at_least": 0.95}, {"p99_latency_at_most": "1s"}]
+        })
+    }
+
+    /// Sets `pointer` (JSON pointer) to `value` in the base scenario (null removes it).
+    fn with(changes: &[(&str, Value)]) -> Value {
+        let mut doc = base();
+        for (pointer, value) in changes {
+            let (parent, key) = pointer.rsplit_once('/').unwrap();
+            let target = doc
+                .pointer_mut(parent)
+                .unwrap_or_else(|| panic!("no {parent}"));
+            match target {
+                Value::Object(map) if value.is_null() => {
+                    map.remove(key);
+                }
+                Value::Object(map) => {
+                    map.insert(key.to_owned(), value.clone());
+                }
+                Value::Array(items) => items[key.parse::<usize>().unwrap()] = value.clone(),
+                _ => panic!("{parent} is not a container"),
+            }
+        }
+        doc
+    }
+
+    fn load(doc: &Value) -> Result<(), ScenarioError> {
+        let text = serde_json::to_string_pretty(doc).unwrap();
+        load_str(&text, "t.json").map(|_| ())
+    }
+
+    /// Asserts that the change is refused at `path` with a message containing `fragment`,
+    /// and that the error has a location.
+    #[track_caller]
+    fn refused(changes: &[(&str, Value)], path: &str, fragment: &str) {
+        let err = load(&with(changes)).expect_err("should be refused");
+        assert_eq!(err.path, path, "{err}");
+        assert!(
+            err.message.contains(fragment),
+            "{err}\n  wanted: {fragment}"
+        );
+        assert!(err.line > 0 && err.column > 0, "{err}");
+    }
+
+    #[test]
+    fn the_design_example_is_valid() {
+        load(&base()).unwrap();
+    }
+
+    #[test]
+    fn top_level_rules() {
+        refused(&[("/name", json!(""))], "name", "empty");
+        refused(&[("/name", json!("a/b"))], "name", "output paths");
+        refused(&[("/duration", json!("0s"))], "duration", "above 0");
+        refused(
+            &[("/duration", json!("2d"))],
+            "duration",
+            "exceeds the limit of 1day",
+        );
+        refused(
+            &[("/metrics/window", json!("0s"))],
+            "metrics.window",
+            "above 0",
+        );
+        refused(
+            &[("/metrics/window", json!("121s"))],
+            "metrics.window",
+            "longer than the run",
+        );
+        refused(
+            &[
+                ("/duration", json!("86400s")),
+                ("/metrics/window", json!("1ms")),
+                ("/faults", json!([])),
+            ],
+            "metrics.window",
+            "limit of 1000000 windows",
+        );
+        refused(
+            &[("/network/drop_rate", json!(1.5))],
+            "network.drop_rate",
+            "from 0 to 1",
+        );
+        refused(
+            &[("/network/latency", json!({"uniform": ["5ms", "1ms"]}))],
+            "network.latency",
+            "out of order",
+        );
+        refused(
+            &[(
+                "/network/links",
+                json!([{"from": "*", "to": "server-0", "drop_rate": -0.1}]),
+            )],
+            "network.links[0].drop_rate",
+            "probability",
+        );
+        refused(
+            &[(
+                "/network/links",
+                json!([{"from": "client-1000", "to": "*"}]),
+            )],
+            "network.links[0].from",
+            "matches no node",
+        );
+    }
+
+    #[test]
+    fn workload_rules() {
+        let c = "/workload/clients";
+        refused(
+            &[(&format!("{c}/count"), json!(0))],
+            "workload.clients.count",
+            "at least 1",
+        );
+        refused(
+            &[(&format!("{c}/count"), json!(5_000_000))],
+            "workload.clients.count",
+            "5000000 exceeds the limit of 1000000 clients",
+        );
+        refused(
+            &[("/workload/servers/count", json!(0))],
+            "workload.servers.count",
+            "at least 1",
+        );
+        refused(
+            &[("/workload/servers/count", json!(1_000_000))],
+            "workload.servers.count",
+            "exceeds the limit of 10000 servers",
+        );
+        refused(
+            &[("/workload/servers/workers", json!(0))],
+            "workload.servers.workers",
+            "at least 1",
+        );
+        refused(
+            &[("/workload/servers/queue_limit", json!(2_000_000))],
+            "workload.servers.queue_limit",
+            "limit of 1000000",
+        );
+        refused(
+            &[(
+                "/workload/servers/service_time",
+                json!({"exponential": "0s"}),
+            )],
+            "workload.servers.service_time",
+            "above 0",
+        );
+        refused(
+            &[(&format!("{c}/arrival"), json!({"poisson_per_s": 0.0}))],
+            "workload.clients.arrival.poisson_per_s",
+            "above 0",
+        );
+        refused(
+            &[(&format!("{c}/timeout"), json!("0s"))],
+            "workload.clients.timeout",
+            "above 0",
+        );
+        refused(
+            &[(
+                &format!("{c}/timeout"),
+                json!({"ewma": {"initial": "1s", "alpha": 0.0}}),
+            )],
+            "workload.clients.timeout.ewma.alpha",
+            "above 0",
+        );
+        refused(
+            &[(
+                &format!("{c}/timeout"),
+                json!({"ewma": {"initial": "1s", "percentile": 97}}),
+            )],
+            "workload.clients.timeout.ewma.percentile",
+            "90, 95 or 99",
+        );
+        refused(
+            &[(
+                &format!("{c}/timeout"),
+                json!({"rfc6298": {"initial": "100ms"}}),
+            )],
+            "workload.clients.timeout.rfc6298.initial",
+            "outside [min, max]",
+        );
+        refused(
+            &[(&format!("{c}/retry/max_attempts"), json!(0))],
+            "workload.clients.retry.max_attempts",
+            "at least 1",
+        );
+        refused(
+            &[(&format!("{c}/retry/max_attempts"), json!(101))],
+            "workload.clients.retry.max_attempts",
+            "limit of 100 attempts",
+        );
+        refused(
+            &[(&format!("{c}/retry/backoff/base"), json!("0s"))],
+            "workload.clients.retry.backoff.base",
+            "above 0",
+        );
+        refused(
+            &[(&format!("{c}/retry/backoff/cap"), json!("10ms"))],
+            "workload.clients.retry.backoff.cap",
+            "below base",
+        );
+        refused(
+            &[(
+                &format!("{c}/retry/budget"),
+                json!({"token_bucket": {"retry_cost": 0}}),
+            )],
+            "workload.clients.retry.budget.token_bucket.retry_cost",
+            "at least 1",
+        );
+        refused(
+            &[(
+                &format!("{c}/retry/budget"),
+                json!({"ratio": {"ttl": "500ms"}}),
+            )],
+            "workload.clients.retry.budget.ratio.ttl",
+            "1s to 60s",
+        );
+        refused(
+            &[(&format!("{c}/hlc_max_offset"), json!("0s"))],
+            "workload.clients.hlc_max_offset",
+            "above 0",
+        );
+    }
+
+    #[test]
+    fn breaker_rules() {
+        let b = "/workload/clients/breaker";
+        let path = "workload.clients.breaker";
+        refused(
+            &[(&format!("{b}/alpha"), json!(null))],
+            path,
+            "mode \"ewma\" needs \"alpha\"",
+        );
+        refused(
+            &[(&format!("{b}/alpha"), json!(1.5))],
+            &format!("{path}.alpha"),
+            "at most 1",
+        );
+        refused(
+            &[(&format!("{b}/threshold"), json!(0.0))],
+            &format!("{path}.threshold"),
+            "above 0",
+        );
+        refused(
+            &[(&format!("{b}/threshold"), json!(null))],
+            path,
+            "needs \"threshold\"",
+        );
+        refused(
+            &[(&format!("{b}/failures"), json!(5))],
+            &format!("{path}.failures"),
+            "does not apply to mode \"ewma\"",
+        );
+        refused(
+            &[(b, json!({"mode": "consecutive", "open_for": "5s"}))],
+            path,
+            "needs \"failures\"",
+        );
+        refused(
+            &[(
+                b,
+                json!({"mode": "consecutive", "failures": 0, "open_for": "5s"}),
+            )],
+            &format!("{path}.failures"),
+            "at least 1",
+        );
+        refused(
+            &[(
+                b,
+                json!({"mode": "consecutive", "failures": 3, "threshold": 0.5, "open_for": "5s"}),
+            )],
+            &format!("{path}.threshold"),
+            "does not apply to mode \"consecutive\"",
+        );
+        refused(
+            &[(
+                b,
+                json!({"mode": "count_window", "window_calls": 0, "threshold": 0.5, "open_for": "5s"}),
+            )],
+            &format!("{path}.window_calls"),
+            "at least 1",
+        );
+        refused(
+            &[(
+                b,
+                json!({"mode": "count_window", "window_calls": 10, "min_calls": 20,
+                          "threshold": 0.5, "open_for": "5s"}),
+            )],
+            &format!("{path}.min_calls"),
+            "exceeds window_calls",
+        );
+        refused(
+            &[(
+                b,
+                json!({"mode": "time_window", "window": "1500ms", "threshold": 0.5, "open_for": "5s"}),
+            )],
+            &format!("{path}.window"),
+            "whole number of seconds",
+        );
+        refused(
+            &[(
+                b,
+                json!({"mode": "time_window", "window": "10s", "threshold": 0.5,
+                          "window_calls": 5, "open_for": "5s"}),
+            )],
+            &format!("{path}.window_calls"),
+            "does not apply to mode \"time_window\"",
+        );
+        refused(
+            &[(
+                b,
+                json!({"mode": "time_window", "window": "10s", "threshold": 0.5,
+                          "slow_call": "1s", "open_for": "5s"}),
+            )],
+            path,
+            "needs \"slow_call_threshold\"",
+        );
+        refused(
+            &[(&format!("{b}/open_for"), json!("0s"))],
+            &format!("{path}.open_for"),
+            "above 0",
+        );
+        refused(
+            &[(&format!("{b}/half_open_probes"), json!(0))],
+            &format!("{path}.half_open_probes"),
+            "at least 1",
+        );
+        refused(
+            &[(&format!("{b}/open_max"), json!("1s"))],
+            &format!("{path}.open_max"),
+            "below open_for",
+        );
+        load(&with(&[(
+            b,
+            json!({"mode": "count_window", "window_calls": 100, "min_calls": 10, "threshold": 0.5,
+                   "slow_call": "1s", "slow_call_threshold": 0.8, "open_for": "5s"}),
+        )]))
+        .unwrap();
+    }
+
+    #[test]
+    fn fault_rules() {
+        refused(
+            &[("/faults/0", json!({"at": "1s"}))],
+            "faults[0]",
+            "no fault kind",
+        );
+        refused(
+            &[(
+                "/faults/0",
+                json!({"at": "1s", "for": "1s", "pause": "server-0", "crash": "server-0"}),
+            )],
+            "faults[0].pause",
+            "both \"crash\" and \"pause\"",
+        );
+        refused(
+            &[("/faults/0/at", json!("121s"))],
+            "faults[0].at",
+            "past the end of the run",
+        );
+        refused(
+            &[("/faults/5/for", json!("30s"))],
+            "faults[5].for",
+            "at most 25s",
+        );
+        refused(
+            &[("/faults/5/for", json!(null))],
+            "faults[5]",
+            "needs \"for\"",
+        );
+        refused(
+            &[("/faults/5/for", json!("0s"))],
+            "faults[5].for",
+            "above 0",
+        );
+        refused(
+            &[("/faults/0/for", json!("1s"))],
+            "faults[0].for",
+            "restart_after",
+        );
+        refused(
+            &[("/faults/6/for", json!("1s"))],
+            "faults[6].for",
+            "clock fault",
+        );
+        refused(
+            &[("/faults/5/restart_after", json!("1s"))],
+            "faults[5].restart_after",
+            "only to crash",
+        );
+        refused(
+            &[("/faults/0/restart_after", json!("0s"))],
+            "faults[0].restart_after",
+            "above 0",
+        );
+        refused(
+            &[("/faults/0/crash", json!("client-0"))],
+            "faults[0].crash",
+            "servers only",
+        );
+        refused(
+            &[("/faults/0/crash", json!("*"))],
+            "faults[0].crash",
+            "selects clients",
+        );
+        refused(
+            &[("/faults/5/pause", json!("server-1"))],
+            "faults[5].pause",
+            "matches no server",
+        );
+        refused(
+            &[("/faults/1/partition", json!([["client-*"], []]))],
+            "faults[1].partition[1]",
+            "empty group",
+        );
+        refused(
+            &[("/faults/1/partition", json!([["client-*"]]))],
+            "faults[1].partition",
+            "two groups",
+        );
+        refused(
+            &[("/faults/1/partition", json!([["client-*"], ["server-9*"]]))],
+            "faults[1].partition[1][0]",
+            "matches no node",
+        );
+        refused(
+            &[("/faults/2/partition", json!({"isolate": "node-1"}))],
+            "faults[2].partition.isolate",
+            "matches no node",
+        );
+        refused(
+            &[("/faults/3/omission/rate", json!(1.01))],
+            "faults[3].omission.rate",
+            "from 0 to 1",
+        );
+        refused(
+            &[("/faults/3/omission/from", json!("client-1000"))],
+            "faults[3].omission.from",
+            "client-0..client-999",
+        );
+        refused(
+            &[(
+                "/faults/4/timing/extra_latency",
+                json!({"pareto": {"scale": "1ms", "shape": 0.0}}),
+            )],
+            "faults[4].timing.extra_latency",
+            "shape",
+        );
+        refused(
+            &[("/faults/6/clock/drift_ppm", json!(2_000_000))],
+            "faults[6].clock.drift_ppm",
+            "out of range",
+        );
+        refused(
+            &[(
+                "/faults/6",
+                json!({"at": "1s", "for": "1s", "slowdown": {"node": "server-0", "factor": 0}}),
+            )],
+            "faults[6].slowdown.factor",
+            "above 0",
+        );
+        refused(
+            &[(
+                "/faults/6",
+                json!({"at": "1s", "for": "1s", "slowdown": {"node": "client-*", "factor": 2}}),
+            )],
+            "faults[6].slowdown.node",
+            "servers only",
+        );
+    }
+
+    #[test]
+    fn random_fault_and_check_rules() {
+        refused(
+            &[("/random_faults/0/crash", json!(null))],
+            "random_faults[0]",
+            "no fault kind",
+        );
+        refused(
+            &[("/random_faults/0/pause", json!("server-0"))],
+            "random_faults[0].pause",
+            "both",
+        );
+        refused(
+            &[("/random_faults/0/crash", json!("client-*"))],
+            "random_faults[0].crash",
+            "servers only",
+        );
+        refused(
+            &[("/random_faults/0/mtbf", json!("0s"))],
+            "random_faults[0].mtbf",
+            "above 0",
+        );
+        refused(
+            &[("/random_faults/0/mttr", json!("0s"))],
+            "random_faults[0].mttr",
+            "above 0",
+        );
+        refused(
+            &[("/checks/0", json!({"availability_at_least": 1.2}))],
+            "checks[0].availability_at_least",
+            "from 0 to 1",
+        );
+        refused(
+            &[("/checks/1", json!({"p99_latency_at_most": "0s"}))],
+            "checks[1].p99_latency_at_most",
+            "above 0",
+        );
+        refused(
+            &[("/checks/1", json!({"retry_amplification_at_most": -1.0}))],
+            "checks[1].retry_amplification_at_most",
+            "at least 0",
+        );
+    }
+
+    #[test]
+    fn event_estimate_is_bounded() {
+        // 1M clients x 10/s x 1000 s x 6 attempts x 6 events = 3.6e11.
+        refused(
+            &[
+                ("/workload/clients/count", json!(1_000_000)),
+                ("/workload/clients/arrival", json!({"poisson_per_s": 10.0})),
+                ("/duration", json!("1000s")),
+            ],
+            "workload",
+            "over the limit of 2000000000 events",
+        );
+        // A closed loop with no think time, latency or service time never lets time pass.
+        refused(
+            &[
+                (
+                    "/workload/clients/arrival",
+                    json!({"closed_loop": {"think_time": {"constant": "0s"}}}),
+                ),
+                ("/network/latency", json!({"constant": "0s"})),
+                ("/workload/servers/service_time", json!({"constant": "0s"})),
+            ],
+            "workload",
+            "endless",
+        );
+    }
+
+    #[test]
+    fn errors_point_at_the_value_or_its_enclosing_object() {
+        let text = "{\n  \"name\": \"x\",\n  \"duration\": \"10s\",\n  \"workload\": {\n    \"kind\": \"rpc\",\n    \"clients\": {\"count\": 1, \"arrival\": {\"poisson_per_s\": 1}, \"timeout\": \"1s\",\n                \"retry\": {\"max_attempts\": 2, \"backoff\": {\"cap\": \"1ms\"}}},\n    \"servers\": {\"count\": 1, \"workers\": 1, \"service_time\": {\"constant\": \"1ms\"}, \"queue_limit\": 0}\n  }\n}\n";
+        let err = load_str(text, "t.json").unwrap_err();
+        assert_eq!(err.path, "workload.clients.retry.backoff.cap");
+        assert_eq!((err.line, err.column), (7, 65), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "t.json:7:65: workload.clients.retry.backoff.cap: cap 1ms is below base 100ms; write cap >= base"
+        );
+        // A defaulted field: the enclosing object.
+        let text = text.replace(
+            "\"cap\": \"1ms\"",
+            "\"base\": \"0s\", \"kind\": \"exponential\"",
+        );
+        let err = load_str(&text, "t.json").unwrap_err();
+        assert_eq!(err.path, "workload.clients.retry.backoff.base");
+        assert_eq!(err.line, 7);
+    }
 }

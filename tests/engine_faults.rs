@@ -1,0 +1,193 @@
+//! Each fault kind end to end: its effect shows in the run records.
+
+mod common;
+
+use common::{base_scenario, run, run_record, run_traced};
+use serde_json::json;
+
+#[test]
+fn latency_is_exact_to_the_nanosecond() {
+    // 200us each way + 300us service, no queueing: every request takes exactly 700us,
+    // which madsim's own sleeps (1 ms floor) could not produce.
+    let mut scenario = base_scenario();
+    scenario["duration"] = json!("5s");
+    scenario["network"]["latency"] = json!({"constant": "200us"});
+    scenario["workload"]["servers"]["service_time"] = json!({"constant": "300us"});
+    let (output, trace) = run_traced(&scenario, "exact-latency");
+    let latencies: Vec<u64> = trace
+        .iter()
+        .filter(|event| event["ev"] == "success")
+        .map(|event| event["detail"].as_u64().unwrap())
+        .collect();
+    assert!(latencies.len() > 4_000, "too few successes: {}", latencies.len());
+    assert!(latencies.iter().all(|&ns| ns == 700_000), "latencies not all 700us");
+    assert_eq!(output.latency_ns[4], 700_000.0, "max latency");
+    assert_eq!(output.totals.succeeded, latencies.len() as u64);
+}
+
+#[test]
+fn crash_fails_requests_during_the_downtime_and_recovers_after_restart() {
+    let mut scenario = base_scenario();
+    scenario["faults"] = json!([{ "at": "5s", "crash": "server-0", "restart_after": "5s" }]);
+    let rec = run_record(&scenario);
+    let rows = &rec.timeline;
+    // Windows fully inside the downtime (requests there time out after 100 ms).
+    for row in &rows[6..10] {
+        assert_eq!(row.successes, 0, "success while down at {} s", row.t_s);
+        assert_eq!(row.server_arrivals, 0, "arrival while down at {} s", row.t_s);
+        assert!(row.timeouts > 0, "no timeouts while down at {} s", row.t_s);
+    }
+    for row in &rows[11..] {
+        assert_eq!(row.success_ratio(), Some(1.0), "not recovered at {} s", row.t_s);
+    }
+    assert!(rows[..5].iter().all(|row| row.success_ratio() == Some(1.0)));
+    assert_eq!(rec.summary.faults.len(), 1);
+    assert_eq!(rec.summary.faults[0].end_s, Some(10.0));
+}
+
+#[test]
+fn pause_stops_progress_and_resume_serves_the_backlog() {
+    let mut scenario = base_scenario();
+    scenario["workload"]["clients"]["timeout"] = json!("10s");
+    scenario["workload"]["servers"]["queue_limit"] = json!(10_000);
+    scenario["faults"] = json!([{ "at": "5s", "for": "3s", "pause": "server-0" }]);
+    let rec = run_record(&scenario);
+    let rows = &rec.timeline;
+    // Replies already on the wire at 5 s still land (a few ms' worth); nothing after.
+    assert!(rows[5].successes < 30, "{} successes in the first paused second", rows[5].successes);
+    for row in &rows[5..8] {
+        assert_eq!(row.server_arrivals, 0, "arrivals handled while paused at {} s", row.t_s);
+    }
+    for row in &rows[6..8] {
+        assert_eq!(row.successes, 0, "progress while paused at {} s", row.t_s);
+    }
+    // On resume the ~3,000 buffered requests arrive at once and are served.
+    assert!(rows[8].server_arrivals > 2_500, "backlog {}", rows[8].server_arrivals);
+    assert_eq!(rec.summary.requests.failed + rec.summary.requests.timed_out, 0);
+}
+
+#[test]
+fn one_way_partition_lets_requests_arrive_but_loses_replies() {
+    let mut scenario = base_scenario();
+    scenario["faults"] =
+        json!([{ "at": "5s", "for": "5s", "partition": { "from": "server-*", "to": "client-*" } }]);
+    let rec = run_record(&scenario);
+    for row in &rec.timeline[6..10] {
+        assert!(row.server_arrivals > 500, "requests must still arrive at {} s", row.t_s);
+        assert_eq!(row.successes, 0, "a reply crossed the partition at {} s", row.t_s);
+    }
+    assert_eq!(rec.timeline[12].success_ratio(), Some(1.0));
+}
+
+#[test]
+fn symmetric_partition_cuts_both_ways() {
+    let mut scenario = base_scenario();
+    scenario["faults"] =
+        json!([{ "at": "5s", "for": "5s", "partition": [["client-*"], ["server-*"]] }]);
+    let rec = run_record(&scenario);
+    for row in &rec.timeline[6..10] {
+        assert_eq!(row.server_arrivals, 0);
+        assert_eq!(row.successes, 0);
+    }
+}
+
+#[test]
+fn omission_makes_attempts_per_request_near_one_over_one_minus_q() {
+    // q = 0.3 on requests only, ample retries: attempts per request is geometric with
+    // mean 1/(1-q) = 1.4286 and sd sqrt(q)/(1-q) = 0.78 per request; over ~20,000
+    // requests the mean's sd is ~0.0055, so +-0.03 is more than 5 sd.
+    let mut scenario = base_scenario();
+    scenario["workload"]["clients"]["retry"] =
+        json!({ "max_attempts": 30, "backoff": { "base": "1ms", "cap": "10ms", "jitter": "full" } });
+    scenario["faults"] =
+        json!([{ "at": "0s", "for": "20s", "omission": { "from": "client-*", "to": "server-*", "rate": 0.3 } }]);
+    let rec = run_record(&scenario);
+    let requests = &rec.summary.requests;
+    assert!(requests.offered > 18_000);
+    let per_request = requests.attempts as f64 / requests.offered as f64;
+    assert!((per_request - 1.0 / 0.7).abs() < 0.03, "attempts per request {per_request}");
+    assert!(rec.summary.availability > 0.999);
+}
+
+#[test]
+fn timing_shifts_latency_quantiles_by_the_added_latency() {
+    let baseline = run(&base_scenario());
+    let mut slowed = base_scenario();
+    slowed["faults"] = json!([{
+        "at": "0s", "for": "20s",
+        "timing": { "to": "server-0", "extra_latency": { "constant": "40ms" } }
+    }]);
+    let slowed = run(&slowed);
+    // Constant latencies: 1 + 1 + 1 ms becomes 1 + 40 + 1 + 1 ms exactly (hdrhistogram
+    // quantiles are within 0.1% at 3 significant digits).
+    for (index, name) in ["p50", "p99"].iter().enumerate() {
+        let shift_ms = (slowed.latency_ns[index] - baseline.latency_ns[index]) / 1e6;
+        assert!((shift_ms - 40.0).abs() < 0.1, "{name} shifted by {shift_ms} ms");
+    }
+}
+
+#[test]
+fn clock_skew_shows_in_hlc_offsets_and_stays_bounded() {
+    let mut scenario = base_scenario();
+    scenario["faults"] =
+        json!([{ "at": "0s", "clock": { "node": "server-0", "skew": "250ms" } }]);
+    let output = run(&scenario);
+    // Clients hear server-0's clock, 250 ms ahead; HLC keeps l - pt within the skew.
+    let max_offset_ms = output.hlc.max_offset_ns as f64 / 1e6;
+    assert!((249.0..=250.0).contains(&max_offset_ms), "max l - pt {max_offset_ms} ms");
+    let unskewed = run(&base_scenario());
+    assert_eq!(unskewed.hlc.max_offset_ns, 0);
+}
+
+#[test]
+fn hlc_max_offset_guard_refuses_timestamps_from_a_clock_too_far_ahead() {
+    let mut scenario = base_scenario();
+    scenario["workload"]["clients"]["hlc_max_offset"] = json!("100ms");
+    scenario["faults"] =
+        json!([{ "at": "0s", "clock": { "node": "server-0", "skew": "250ms" } }]);
+    let output = run(&scenario);
+    assert!(output.hlc.rejected > 0);
+    assert_eq!(output.totals.succeeded, 0, "every reply carries a refused timestamp");
+}
+
+#[test]
+fn slowdown_builds_a_queue() {
+    let mut scenario = base_scenario();
+    scenario["workload"]["servers"]["workers"] = json!(2);
+    scenario["workload"]["servers"]["service_time"] = json!({ "constant": "1ms" });
+    scenario["workload"]["clients"]["timeout"] = json!("5s");
+    scenario["faults"] =
+        json!([{ "at": "5s", "for": "5s", "slowdown": { "node": "server-0", "factor": 5 } }]);
+    let rec = run_record(&scenario);
+    // 1,000 req/s against 2 workers at 5 ms: capacity 400 req/s, so the queue grows.
+    let before = rec.timeline[3].latency_p99_ms;
+    let during = rec.timeline[8].latency_p99_ms;
+    assert!(before < 10.0, "p99 before {before} ms");
+    assert!(during > 100.0 * before, "p99 during {during} ms vs {before} ms before");
+}
+
+#[test]
+fn random_crash_faults_come_from_the_seed() {
+    let mut scenario = base_scenario();
+    scenario["duration"] = json!("60s");
+    scenario["random_faults"] = json!([{ "crash": "server-*", "mtbf": "10s", "mttr": "2s" }]);
+    let first = run(&scenario);
+    let again = run(&scenario);
+    assert!(first.faults.len() >= 2, "expected several crashes, got {}", first.faults.len());
+    assert_eq!(first.faults, again.faults);
+    scenario["seed"] = json!(2);
+    assert_ne!(run(&scenario).faults, first.faults);
+}
+
+#[test]
+fn breakers_open_during_an_outage_and_reject_requests() {
+    let mut scenario = base_scenario();
+    scenario["workload"]["clients"]["breaker"] = json!({
+        "mode": "consecutive", "failures": 3, "open_for": "1s", "half_open_probes": 1
+    });
+    scenario["faults"] = json!([{ "at": "5s", "crash": "server-0", "restart_after": "5s" }]);
+    let rec = run_record(&scenario);
+    assert!(rec.summary.requests.rejected_by_breaker > 0);
+    assert!(rec.timeline[7].breakers_open > 0);
+    assert_eq!(rec.timeline[15].breakers_open, 0, "breakers closed again after recovery");
+}
