@@ -9,7 +9,10 @@ use common::{bundled, temp_dir};
 use serde_json::Value;
 
 fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline")).args(args).output().expect("faultline runs")
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("faultline runs")
 }
 
 fn summary(dir: &Path) -> Value {
@@ -27,20 +30,47 @@ fn run_writes_every_record_with_the_design_keys() {
         out.to_str().unwrap(),
     ]);
     let stdout = String::from_utf8_lossy(&result.stdout);
-    assert_eq!(result.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&result.stderr));
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
     assert!(stdout.contains("availability"), "{stdout}");
     let summary = summary(&out);
     for key in [
-        "scenario", "seed", "simulated_s", "wall_s", "events", "trace_hash", "availability",
-        "requests", "latency_ms", "server", "checks",
+        "scenario",
+        "seed",
+        "simulated_s",
+        "wall_s",
+        "events",
+        "trace_hash",
+        "availability",
+        "requests",
+        "latency_ms",
+        "server",
+        "checks",
     ] {
         assert!(summary.get(key).is_some(), "summary.json lacks {key}");
     }
-    for key in ["offered", "succeeded", "failed", "timed_out", "rejected_by_breaker", "attempts"] {
-        assert!(summary["requests"].get(key).is_some(), "requests lacks {key}");
+    for key in [
+        "offered",
+        "succeeded",
+        "failed",
+        "timed_out",
+        "rejected_by_breaker",
+        "attempts",
+    ] {
+        assert!(
+            summary["requests"].get(key).is_some(),
+            "requests lacks {key}"
+        );
     }
     for key in ["p50", "p99", "p999"] {
-        assert!(summary["latency_ms"].get(key).is_some(), "latency_ms lacks {key}");
+        assert!(
+            summary["latency_ms"].get(key).is_some(),
+            "latency_ms lacks {key}"
+        );
     }
     for key in ["arrivals", "peak_arrivals_per_s"] {
         assert!(summary["server"].get(key).is_some(), "server lacks {key}");
@@ -48,11 +78,25 @@ fn run_writes_every_record_with_the_design_keys() {
     assert_eq!(summary["seed"], 7);
     assert!(summary["requests"]["offered"].as_u64().unwrap() > 100_000);
     let timeline = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
-    assert_eq!(timeline.lines().count(), 121, "header + 120 one-second windows");
+    assert_eq!(
+        timeline.lines().count(),
+        121,
+        "header + 120 one-second windows"
+    );
     assert!(timeline.contains("crash:server-0"));
     let trace = std::fs::read_to_string(out.join("trace.jsonl")).unwrap();
-    assert_eq!(trace.lines().count() as u64, summary["events"].as_u64().unwrap());
-    for file in ["report.html", "report.md", "availability.svg", "herd.svg", "availability.png", "herd.png"] {
+    assert_eq!(
+        trace.lines().count() as u64,
+        summary["events"].as_u64().unwrap()
+    );
+    for file in [
+        "report.html",
+        "report.md",
+        "availability.svg",
+        "herd.svg",
+        "availability.png",
+        "herd.png",
+    ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
 }
@@ -60,7 +104,14 @@ fn run_writes_every_record_with_the_design_keys() {
 #[test]
 fn seed_flag_overrides_the_file() {
     let out = temp_dir("run-seed");
-    let result = faultline(&["run", bundled("partition.json").to_str().unwrap(), "--seed", "99", "--out", out.to_str().unwrap()]);
+    let result = faultline(&[
+        "run",
+        bundled("partition.json").to_str().unwrap(),
+        "--seed",
+        "99",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(result.status.code().is_some());
     assert_eq!(summary(&out)["seed"], 99);
 }
@@ -69,25 +120,46 @@ fn seed_flag_overrides_the_file() {
 fn a_failed_check_exits_1_and_ends_with_the_reproduce_command() {
     let out = temp_dir("run-failed-check");
     let scenario = bundled("retry-storm.json");
-    let result = faultline(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let result = faultline(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert_eq!(result.status.code(), Some(1), "{stdout}");
     let last = stdout.lines().last().unwrap();
-    assert_eq!(last, format!("faultline run {} --seed 42", scenario.display()));
+    assert_eq!(
+        last,
+        format!("faultline run {} --seed 42", scenario.display())
+    );
     assert!(stdout.contains("FAIL"));
 }
 
 #[test]
 fn report_rebuilds_the_same_markdown_from_saved_records() {
     let out = temp_dir("report-rebuild");
-    let result = faultline(&["run", bundled("omission-timing.json").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let result = faultline(&[
+        "run",
+        bundled("omission-timing.json").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(result.status.code(), Some(0));
     let before = std::fs::read_to_string(out.join("report.md")).unwrap();
     std::fs::remove_file(out.join("report.md")).unwrap();
     std::fs::remove_file(out.join("herd.png")).unwrap();
     let result = faultline(&["report", out.to_str().unwrap()]);
-    assert_eq!(result.status.code(), Some(0), "{}", String::from_utf8_lossy(&result.stderr));
-    assert_eq!(std::fs::read_to_string(out.join("report.md")).unwrap(), before);
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.md")).unwrap(),
+        before
+    );
     assert!(out.join("herd.png").is_file());
     let missing = faultline(&["report", temp_dir("report-empty").to_str().unwrap()]);
     assert_eq!(missing.status.code(), Some(2));
@@ -106,21 +178,49 @@ fn compare_over_jitter_kinds_runs_each_variant_at_the_same_seed() {
         out.to_str().unwrap(),
     ]);
     let stdout = String::from_utf8_lossy(&result.stdout);
-    assert_eq!(result.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&result.stderr));
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
     for label in ["none", "full", "equal", "decorrelated"] {
         assert!(stdout.contains(label), "table lacks {label}: {stdout}");
         assert_eq!(summary(&out.join(label))["seed"], 7);
     }
     // The file's own jitter is `none`: that variant is the plain run, event for event.
     let plain = temp_dir("compare-plain");
-    let run = faultline(&["run", scenario.to_str().unwrap(), "--out", plain.to_str().unwrap()]);
+    let run = faultline(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        plain.to_str().unwrap(),
+    ]);
     assert_eq!(run.status.code(), Some(0));
-    assert_eq!(summary(&out.join("none"))["trace_hash"], summary(&plain)["trace_hash"]);
-    assert_ne!(summary(&out.join("none"))["trace_hash"], summary(&out.join("full"))["trace_hash"]);
-    for file in ["compare.html", "compare.md", "herd.svg", "herd.png", "availability.svg", "availability.png"] {
+    assert_eq!(
+        summary(&out.join("none"))["trace_hash"],
+        summary(&plain)["trace_hash"]
+    );
+    assert_ne!(
+        summary(&out.join("none"))["trace_hash"],
+        summary(&out.join("full"))["trace_hash"]
+    );
+    for file in [
+        "compare.html",
+        "compare.md",
+        "herd.svg",
+        "herd.png",
+        "availability.svg",
+        "availability.png",
+    ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
-    let bad = faultline(&["compare", scenario.to_str().unwrap(), "--vary", "workload.nope=1"]);
+    let bad = faultline(&[
+        "compare",
+        scenario.to_str().unwrap(),
+        "--vary",
+        "workload.nope=1",
+    ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("workload.nope"));
 }
@@ -134,8 +234,18 @@ fn every_bundled_scenario_runs_with_its_expected_outcome() {
         ("retry-storm.json", 1),
     ] {
         let out = temp_dir(&format!("bundled-{name}"));
-        let result = faultline(&["run", bundled(name).to_str().unwrap(), "--out", out.to_str().unwrap()]);
-        assert_eq!(result.status.code(), Some(expected), "{name}: {}", String::from_utf8_lossy(&result.stdout));
+        let result = faultline(&[
+            "run",
+            bundled(name).to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            result.status.code(),
+            Some(expected),
+            "{name}: {}",
+            String::from_utf8_lossy(&result.stdout)
+        );
         assert!(!String::from_utf8_lossy(&result.stderr).contains("panicked"));
     }
 }

@@ -37,11 +37,22 @@ fn same_seed_same_hash_across_processes() {
         .map(|name| {
             let out = dir.join(name);
             let status = Command::new(env!("CARGO_BIN_EXE_faultline"))
-                .args(["run", bundled("partition.json").to_str().unwrap(), "--seed", "5", "--out"])
+                .args([
+                    "run",
+                    bundled("partition.json").to_str().unwrap(),
+                    "--seed",
+                    "5",
+                    "--out",
+                ])
                 .arg(&out)
                 .output()
                 .expect("faultline runs");
-            assert_eq!(status.status.code(), Some(0), "{}", String::from_utf8_lossy(&status.stderr));
+            assert_eq!(
+                status.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&status.stderr)
+            );
             summary_of(&out)["trace_hash"].as_str().unwrap().to_owned()
         })
         .collect();
@@ -53,7 +64,12 @@ fn same_seed_same_hash_across_processes() {
 fn check_determinism_flag_runs_twice_and_reports() {
     let out = temp_dir("check-determinism");
     let result = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(["run", bundled("omission-timing.json").to_str().unwrap(), "--check-determinism", "--out"])
+        .args([
+            "run",
+            bundled("omission-timing.json").to_str().unwrap(),
+            "--check-determinism",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .expect("faultline runs");

@@ -19,8 +19,15 @@ fn latency_is_exact_to_the_nanosecond() {
         .filter(|event| event["ev"] == "success")
         .map(|event| event["detail"].as_u64().unwrap())
         .collect();
-    assert!(latencies.len() > 4_000, "too few successes: {}", latencies.len());
-    assert!(latencies.iter().all(|&ns| ns == 700_000), "latencies not all 700us");
+    assert!(
+        latencies.len() > 4_000,
+        "too few successes: {}",
+        latencies.len()
+    );
+    assert!(
+        latencies.iter().all(|&ns| ns == 700_000),
+        "latencies not all 700us"
+    );
     assert_eq!(output.latency_ns[4], 700_000.0, "max latency");
     assert_eq!(output.totals.succeeded, latencies.len() as u64);
 }
@@ -34,11 +41,20 @@ fn crash_fails_requests_during_the_downtime_and_recovers_after_restart() {
     // Windows fully inside the downtime (requests there time out after 100 ms).
     for row in &rows[6..10] {
         assert_eq!(row.successes, 0, "success while down at {} s", row.t_s);
-        assert_eq!(row.server_arrivals, 0, "arrival while down at {} s", row.t_s);
+        assert_eq!(
+            row.server_arrivals, 0,
+            "arrival while down at {} s",
+            row.t_s
+        );
         assert!(row.timeouts > 0, "no timeouts while down at {} s", row.t_s);
     }
     for row in &rows[11..] {
-        assert_eq!(row.success_ratio(), Some(1.0), "not recovered at {} s", row.t_s);
+        assert_eq!(
+            row.success_ratio(),
+            Some(1.0),
+            "not recovered at {} s",
+            row.t_s
+        );
     }
     assert!(rows[..5].iter().all(|row| row.success_ratio() == Some(1.0)));
     assert_eq!(rec.summary.faults.len(), 1);
@@ -54,16 +70,31 @@ fn pause_stops_progress_and_resume_serves_the_backlog() {
     let rec = run_record(&scenario);
     let rows = &rec.timeline;
     // Replies already on the wire at 5 s still land (a few ms' worth); nothing after.
-    assert!(rows[5].successes < 30, "{} successes in the first paused second", rows[5].successes);
+    assert!(
+        rows[5].successes < 30,
+        "{} successes in the first paused second",
+        rows[5].successes
+    );
     for row in &rows[5..8] {
-        assert_eq!(row.server_arrivals, 0, "arrivals handled while paused at {} s", row.t_s);
+        assert_eq!(
+            row.server_arrivals, 0,
+            "arrivals handled while paused at {} s",
+            row.t_s
+        );
     }
     for row in &rows[6..8] {
         assert_eq!(row.successes, 0, "progress while paused at {} s", row.t_s);
     }
     // On resume the ~3,000 buffered requests arrive at once and are served.
-    assert!(rows[8].server_arrivals > 2_500, "backlog {}", rows[8].server_arrivals);
-    assert_eq!(rec.summary.requests.failed + rec.summary.requests.timed_out, 0);
+    assert!(
+        rows[8].server_arrivals > 2_500,
+        "backlog {}",
+        rows[8].server_arrivals
+    );
+    assert_eq!(
+        rec.summary.requests.failed + rec.summary.requests.timed_out,
+        0
+    );
 }
 
 #[test]
@@ -73,8 +104,16 @@ fn one_way_partition_lets_requests_arrive_but_loses_replies() {
         json!([{ "at": "5s", "for": "5s", "partition": { "from": "server-*", "to": "client-*" } }]);
     let rec = run_record(&scenario);
     for row in &rec.timeline[6..10] {
-        assert!(row.server_arrivals > 500, "requests must still arrive at {} s", row.t_s);
-        assert_eq!(row.successes, 0, "a reply crossed the partition at {} s", row.t_s);
+        assert!(
+            row.server_arrivals > 500,
+            "requests must still arrive at {} s",
+            row.t_s
+        );
+        assert_eq!(
+            row.successes, 0,
+            "a reply crossed the partition at {} s",
+            row.t_s
+        );
     }
     assert_eq!(rec.timeline[12].success_ratio(), Some(1.0));
 }
@@ -97,15 +136,16 @@ fn omission_makes_attempts_per_request_near_one_over_one_minus_q() {
     // mean 1/(1-q) = 1.4286 and sd sqrt(q)/(1-q) = 0.78 per request; over ~20,000
     // requests the mean's sd is ~0.0055, so +-0.03 is more than 5 sd.
     let mut scenario = base_scenario();
-    scenario["workload"]["clients"]["retry"] =
-        json!({ "max_attempts": 30, "backoff": { "base": "1ms", "cap": "10ms", "jitter": "full" } });
-    scenario["faults"] =
-        json!([{ "at": "0s", "for": "20s", "omission": { "from": "client-*", "to": "server-*", "rate": 0.3 } }]);
+    scenario["workload"]["clients"]["retry"] = json!({ "max_attempts": 30, "backoff": { "base": "1ms", "cap": "10ms", "jitter": "full" } });
+    scenario["faults"] = json!([{ "at": "0s", "for": "20s", "omission": { "from": "client-*", "to": "server-*", "rate": 0.3 } }]);
     let rec = run_record(&scenario);
     let requests = &rec.summary.requests;
     assert!(requests.offered > 18_000);
     let per_request = requests.attempts as f64 / requests.offered as f64;
-    assert!((per_request - 1.0 / 0.7).abs() < 0.03, "attempts per request {per_request}");
+    assert!(
+        (per_request - 1.0 / 0.7).abs() < 0.03,
+        "attempts per request {per_request}"
+    );
     assert!(rec.summary.availability > 0.999);
 }
 
@@ -122,19 +162,24 @@ fn timing_shifts_latency_quantiles_by_the_added_latency() {
     // quantiles are within 0.1% at 3 significant digits).
     for (index, name) in ["p50", "p99"].iter().enumerate() {
         let shift_ms = (slowed.latency_ns[index] - baseline.latency_ns[index]) / 1e6;
-        assert!((shift_ms - 40.0).abs() < 0.1, "{name} shifted by {shift_ms} ms");
+        assert!(
+            (shift_ms - 40.0).abs() < 0.1,
+            "{name} shifted by {shift_ms} ms"
+        );
     }
 }
 
 #[test]
 fn clock_skew_shows_in_hlc_offsets_and_stays_bounded() {
     let mut scenario = base_scenario();
-    scenario["faults"] =
-        json!([{ "at": "0s", "clock": { "node": "server-0", "skew": "250ms" } }]);
+    scenario["faults"] = json!([{ "at": "0s", "clock": { "node": "server-0", "skew": "250ms" } }]);
     let output = run(&scenario);
     // Clients hear server-0's clock, 250 ms ahead; HLC keeps l - pt within the skew.
     let max_offset_ms = output.hlc.max_offset_ns as f64 / 1e6;
-    assert!((249.0..=250.0).contains(&max_offset_ms), "max l - pt {max_offset_ms} ms");
+    assert!(
+        (249.0..=250.0).contains(&max_offset_ms),
+        "max l - pt {max_offset_ms} ms"
+    );
     let unskewed = run(&base_scenario());
     assert_eq!(unskewed.hlc.max_offset_ns, 0);
 }
@@ -143,11 +188,13 @@ fn clock_skew_shows_in_hlc_offsets_and_stays_bounded() {
 fn hlc_max_offset_guard_refuses_timestamps_from_a_clock_too_far_ahead() {
     let mut scenario = base_scenario();
     scenario["workload"]["clients"]["hlc_max_offset"] = json!("100ms");
-    scenario["faults"] =
-        json!([{ "at": "0s", "clock": { "node": "server-0", "skew": "250ms" } }]);
+    scenario["faults"] = json!([{ "at": "0s", "clock": { "node": "server-0", "skew": "250ms" } }]);
     let output = run(&scenario);
     assert!(output.hlc.rejected > 0);
-    assert_eq!(output.totals.succeeded, 0, "every reply carries a refused timestamp");
+    assert_eq!(
+        output.totals.succeeded, 0,
+        "every reply carries a refused timestamp"
+    );
 }
 
 #[test]
@@ -163,7 +210,10 @@ fn slowdown_builds_a_queue() {
     let before = rec.timeline[3].latency_p99_ms;
     let during = rec.timeline[8].latency_p99_ms;
     assert!(before < 10.0, "p99 before {before} ms");
-    assert!(during > 100.0 * before, "p99 during {during} ms vs {before} ms before");
+    assert!(
+        during > 100.0 * before,
+        "p99 during {during} ms vs {before} ms before"
+    );
 }
 
 #[test]
@@ -173,7 +223,11 @@ fn random_crash_faults_come_from_the_seed() {
     scenario["random_faults"] = json!([{ "crash": "server-*", "mtbf": "10s", "mttr": "2s" }]);
     let first = run(&scenario);
     let again = run(&scenario);
-    assert!(first.faults.len() >= 2, "expected several crashes, got {}", first.faults.len());
+    assert!(
+        first.faults.len() >= 2,
+        "expected several crashes, got {}",
+        first.faults.len()
+    );
     assert_eq!(first.faults, again.faults);
     scenario["seed"] = json!(2);
     assert_ne!(run(&scenario).faults, first.faults);
@@ -189,5 +243,8 @@ fn breakers_open_during_an_outage_and_reject_requests() {
     let rec = run_record(&scenario);
     assert!(rec.summary.requests.rejected_by_breaker > 0);
     assert!(rec.timeline[7].breakers_open > 0);
-    assert_eq!(rec.timeline[15].breakers_open, 0, "breakers closed again after recovery");
+    assert_eq!(
+        rec.timeline[15].breakers_open, 0,
+        "breakers closed again after recovery"
+    );
 }

@@ -46,11 +46,19 @@ pub fn parse_vary(text: &str) -> Result<Vary, String> {
     let (path, values) = text
         .split_once('=')
         .ok_or_else(|| format!("--vary {text:?}: write PATH=V1,V2,... (e.g. workload.clients.retry.backoff.jitter=none,full)"))?;
-    let values: Vec<String> = values.split(',').map(|value| value.trim().to_owned()).collect();
+    let values: Vec<String> = values
+        .split(',')
+        .map(|value| value.trim().to_owned())
+        .collect();
     if path.trim().is_empty() || values.iter().any(String::is_empty) {
-        return Err(format!("--vary {text:?}: the path and every value must be non-empty"));
+        return Err(format!(
+            "--vary {text:?}: the path and every value must be non-empty"
+        ));
     }
-    Ok(Vary { path: path.trim().to_owned(), values })
+    Ok(Vary {
+        path: path.trim().to_owned(),
+        values,
+    })
 }
 
 /// Returns `scenario` with the field at `path` set to `value` (JSON if it parses as
@@ -63,7 +71,10 @@ pub fn vary_scenario(scenario: &Scenario, path: &str, value: &str) -> Result<Sce
     for key in path.split('.') {
         node = match node {
             Value::Object(map) => map.get_mut(key),
-            Value::Array(items) => key.parse::<usize>().ok().and_then(|index| items.get_mut(index)),
+            Value::Array(items) => key
+                .parse::<usize>()
+                .ok()
+                .and_then(|index| items.get_mut(index)),
             _ => None,
         }
         .ok_or_else(|| format!("--vary: {path}: no field {key:?} in the scenario"))?;
@@ -93,7 +104,13 @@ fn progress(done: usize, total: usize, label: &str) {
 fn safe_label(value: &str) -> String {
     value
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -127,7 +144,9 @@ pub fn run(args: &CompareArgs) -> u8 {
     let seed = args.seed.unwrap_or(base.seed);
     let field = vary.path.rsplit('.').next().unwrap_or("field");
     let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs").join(&base.name).join(format!("compare-{}", safe_label(field)))
+        PathBuf::from("runs")
+            .join(&base.name)
+            .join(format!("compare-{}", safe_label(field)))
     });
     let mut records: Vec<(String, RunRecord)> = Vec::with_capacity(variants.len());
     progress(0, variants.len(), "");
@@ -157,7 +176,10 @@ pub fn run(args: &CompareArgs) -> u8 {
         return EXIT_CHECK_FAILED;
     }
     println!("{title} (seed {seed})");
-    print!("{}", faultline_reports::comparison_table(&vary.path, &records));
+    print!(
+        "{}",
+        faultline_reports::comparison_table(&vary.path, &records)
+    );
     println!("records      {}", out.display());
     println!("report       {}", out.join("compare.html").display());
     EXIT_OK
@@ -169,7 +191,8 @@ mod tests {
     use std::path::Path;
 
     fn herd() -> Scenario {
-        scenario::load_file(Path::new("scenarios/thundering-herd.json")).expect("bundled scenario loads")
+        scenario::load_file(Path::new("scenarios/thundering-herd.json"))
+            .expect("bundled scenario loads")
     }
 
     #[test]
@@ -177,7 +200,10 @@ mod tests {
         let vary = parse_vary("workload.clients.retry.backoff.jitter=none,full").unwrap();
         assert_eq!(vary.values, vec!["none", "full"]);
         let varied = vary_scenario(&herd(), &vary.path, "full").unwrap();
-        assert_eq!(varied.workload.clients.retry.backoff.jitter, crate::scenario::JitterSpec::Full);
+        assert_eq!(
+            varied.workload.clients.retry.backoff.jitter,
+            crate::scenario::JitterSpec::Full
+        );
         let varied = vary_scenario(&herd(), "workload.clients.count", "50").unwrap();
         assert_eq!(varied.workload.clients.count, 50);
     }
@@ -188,7 +214,8 @@ mod tests {
         assert!(err.contains("no field \"retri\""), "{err}");
         let err = vary_scenario(&herd(), "workload.clients.count", "many").unwrap_err();
         assert!(err.contains("workload.clients.count"), "{err}");
-        let err = vary_scenario(&herd(), "workload.clients.retry.backoff.jitter", "ful").unwrap_err();
+        let err =
+            vary_scenario(&herd(), "workload.clients.retry.backoff.jitter", "ful").unwrap_err();
         assert!(err.contains("unknown variant"), "{err}");
         assert!(parse_vary("no-equals-sign").is_err());
         assert!(parse_vary("a.b=x,,y").is_err());

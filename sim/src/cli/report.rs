@@ -11,7 +11,11 @@ pub fn run(dirs: &[PathBuf]) -> u8 {
     for dir in dirs {
         match faultline_reports::rebuild_report(dir) {
             Ok(written) => {
-                println!("report       {} ({} files)", dir.join("report.html").display(), written.len())
+                println!(
+                    "report       {} ({} files)",
+                    dir.join("report.html").display(),
+                    written.len()
+                )
             }
             Err(err) => {
                 eprintln!("error: {}: {err}", dir.display());

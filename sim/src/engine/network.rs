@@ -160,10 +160,11 @@ impl Network {
                     from: senders,
                     to: receivers,
                     rate,
-                } if senders.contains(from) && receivers.contains(to) => {
-                    if rng.gen::<f64>() < *rate {
-                        return Route::Drop(DropReason::Omission);
-                    }
+                } if senders.contains(from)
+                    && receivers.contains(to)
+                    && rng.gen::<f64>() < *rate =>
+                {
+                    return Route::Drop(DropReason::Omission);
                 }
                 NetFault::Timing {
                     from: senders,

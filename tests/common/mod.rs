@@ -45,7 +45,9 @@ pub fn load(value: &Value) -> Scenario {
 pub fn run(value: &Value) -> RunOutput {
     let scenario = Arc::new(load(value));
     let seed = scenario.seed;
-    faultline::runner::run(scenario, seed, None).expect("run completes").output
+    faultline::runner::run(scenario, seed, None)
+        .expect("run completes")
+        .output
 }
 
 /// Runs a scenario and builds its record.
@@ -60,9 +62,14 @@ pub fn run_traced(value: &Value, name: &str) -> (RunOutput, Vec<Value>) {
     let scenario = Arc::new(load(value));
     let seed = scenario.seed;
     let path = temp_dir(name).join("trace.jsonl");
-    let output = faultline::runner::run(scenario, seed, Some(path.clone())).expect("run").output;
+    let output = faultline::runner::run(scenario, seed, Some(path.clone()))
+        .expect("run")
+        .output;
     let text = std::fs::read_to_string(&path).expect("trace written");
-    let lines = text.lines().map(|line| serde_json::from_str(line).expect("trace line is JSON")).collect();
+    let lines = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("trace line is JSON"))
+        .collect();
     (output, lines)
 }
 
@@ -76,5 +83,7 @@ pub fn temp_dir(name: &str) -> PathBuf {
 
 /// Path of a bundled scenario.
 pub fn bundled(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name)
 }
