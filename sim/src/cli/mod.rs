@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing in one place (clap derive), one module per
 //! command. Exit codes: 0 all checks held; 1 a check or invariant failed; 2 bad input.
 
+pub mod bench;
 mod compare;
 mod report;
 mod run;
@@ -44,6 +45,8 @@ pub enum Command {
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
     },
+    /// Print the performance benchmarks (throughput vs a reference loop, scaling, memory).
+    Bench(bench::BenchArgs),
     /// Check scenario files without running them.
     Validate {
         /// Scenario files.
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::run(&args),
         Command::Report { dirs } => report::run(&dirs),
         Command::Validate { scenarios } => validate::run(&scenarios),
+        Command::Bench(args) => bench::run(&args),
     };
     ExitCode::from(code)
 }

@@ -1,8 +1,8 @@
 //! The engine: a discrete-event loop with exact nanosecond times, driven inside a madsim
 //! runtime.
 //!
-//! madsim provides the seeded runtime, the virtual clock (advanced to each event's time,
-//! so `Instant::now()` inside a run is the event time), and the server nodes whose
+//! madsim provides the seeded runtime, the virtual clock (advanced to the event time
+//! before every fault action and at the end of the run), and the server nodes whose
 //! kill / restart / pause carry the crash and pause faults. Faultline provides what
 //! madsim lacks: exact latency, service and backoff times (madsim sleeps have a 1 ms
 //! floor), per-link distributions, partitions, omission and timing faults, per-node
@@ -158,21 +158,36 @@ async fn drive(world: &mut RpcWorld, host: &mut Host, plan: &FaultPlan) -> Resul
             u32::try_from(index).map_err(|_| EngineError::Limit("too many faults".into()))?;
         world.schedule(*at_ns, Event::Fault { index })?;
     }
+    // madsim's virtual clock follows Faultline's lazily: only madsim's node lifecycle
+    // (kill / restart / pause / resume, in fault actions) and whoever reads the clock
+    // after the run observe it, and nothing in madsim runs between two events (this
+    // loop does not yield to madsim's scheduler except inside fault actions). So the
+    // clock is moved, exactly, to the event's time before every fault action and to the
+    // last event's time at the end, instead of once per event time (a mutex, a timer
+    // heap check and a thread-local lookup each).
     let mut madsim_ns: Nanos = 0;
-    while let Some((now_ns, event)) = world.queue.pop() {
-        if now_ns > madsim_ns {
-            // Keep madsim's virtual clock on Faultline's: exact, never a 1 ms sleep.
-            madsim::time::advance(Duration::from_nanos(now_ns - madsim_ns));
-            madsim_ns = now_ns;
-        }
+    let mut now_ns: Nanos = 0;
+    while let Some((at_ns, event)) = world.queue.pop() {
+        now_ns = at_ns;
         match event {
             Event::Fault { index } => {
+                sync_madsim_clock(&mut madsim_ns, now_ns);
                 apply_fault(world, host, now_ns, index, &plan.actions[index as usize].1).await?
             }
             other => world.handle(now_ns, other)?,
         }
     }
+    sync_madsim_clock(&mut madsim_ns, now_ns);
     Ok(())
+}
+
+/// Moves madsim's virtual clock forward to `now_ns` (exact, never a 1 ms sleep).
+#[inline]
+fn sync_madsim_clock(madsim_ns: &mut Nanos, now_ns: Nanos) {
+    if now_ns > *madsim_ns {
+        madsim::time::advance(Duration::from_nanos(now_ns - *madsim_ns));
+        *madsim_ns = now_ns;
+    }
 }
 
 async fn apply_fault(

@@ -3,48 +3,64 @@
 //! madsim's timers have a 1 ms floor and cannot be cancelled, so message delivery,
 //! service and backoff are scheduled here instead. Ties are broken by insertion order,
 //! which makes the order of simultaneous events a function of the seed alone.
-
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+//!
+//! # The structure: a radix heap with FIFO buckets
+//!
+//! Simulated time never goes backwards (no event is scheduled before the last one
+//! popped), so the queue is a *monotone* priority queue, and a radix heap (Ahuja,
+//! Mehlhorn, Orlin and Tarjan 1990) fits, here with 8-bit digits: relative to `last`,
+//! the time of the last event popped, an event at `t` belongs to level `L`, the highest
+//! 8-bit digit in which `t` and `last` differ, and within the level to bucket `d`, `t`'s
+//! digit there. Every event of a lower (level, digit) bucket is earlier than every event
+//! of a higher one, and events at exactly `last` sit in a bucket of their own (`now`).
+//!
+//! A push appends to one bucket (O(1)). A pop takes the front of `now`; when `now` is
+//! empty it takes the lowest non-empty bucket, makes its earliest time `last`, and moves
+//! its events down into lower buckets (each event moves at most 8 times, in practice
+//! once or twice; the moves are sequential appends). That is several times faster than
+//! a binary heap, whose every pop walks `log2(n)` scattered cache lines.
+//!
+//! Insertion order among equal times holds without a sequence number: every bucket is
+//! kept in insertion order. A push appends an event newer than all others; a
+//! redistribution empties one bucket into buckets that are all empty at that moment
+//! (they are lower than the lowest non-empty one), preserving its order. So `now`, which
+//! holds only events at `last`, is popped front to back in insertion order. The unit
+//! test `matches_a_binary_heap_on_time_then_insertion_order` checks this against a
+//! binary heap on (time, sequence).
 
 /// Simulated time in nanoseconds since the start of the run.
 pub type Nanos = u64;
 
-/// One scheduled event.
-#[derive(Clone, Copy, Debug)]
-struct Entry<E> {
-    at_ns: Nanos,
-    seq: u64,
-    event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.at_ns == other.at_ns && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    // Reversed: BinaryHeap is a max-heap and we want the earliest event first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .at_ns
-            .cmp(&self.at_ns)
-            .then_with(|| other.seq.cmp(&self.seq))
-    }
-}
+/// Bits per digit.
+const DIGIT_BITS: u32 = 8;
+/// Buckets per level.
+const DIGITS: usize = 1 << DIGIT_BITS;
+/// Levels: digits in a 64-bit time.
+const LEVELS: usize = 64_usize.div_ceil(DIGIT_BITS as usize);
+/// Buckets in all.
+const BUCKETS: usize = LEVELS * DIGITS;
+/// Words of the occupancy bit set (one bit per bucket).
+const WORDS: usize = BUCKETS.div_ceil(64);
+/// Bucket buffers up to this many entries are kept for reuse after being emptied.
+const KEEP_CAPACITY: usize = 1 << 12;
+const _: () = assert!(WORDS <= 64, "the word summary is one u64");
 
 /// A priority queue of events ordered by (time, insertion order).
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
-    next_seq: u64,
-    now_ns: Nanos,
+    /// Events at exactly `last`, in insertion order, consumed from `head`.
+    now: Vec<(Nanos, E)>,
+    /// Next unread index of `now`.
+    head: usize,
+    /// `buckets[level * DIGITS + digit]`, each in insertion order.
+    buckets: Vec<Vec<(Nanos, E)>>,
+    /// Bit `i % 64` of word `i / 64` set when bucket `i` is non-empty.
+    occupied: [u64; WORDS],
+    /// Bit `w` set when word `w` of `occupied` is non-zero.
+    summary: u64,
+    /// The radix heap's reference time: the time of the last event popped.
+    last: Nanos,
+    len: usize,
     limit: usize,
 }
 
@@ -55,68 +71,187 @@ pub struct QueueFull {
     pub limit: usize,
 }
 
-impl<E> EventQueue<E> {
+/// (level, digit) of `at_ns` relative to `last`; `at_ns > last`.
+#[inline(always)]
+fn slot_of(at_ns: Nanos, last: Nanos) -> (usize, usize) {
+    let high_bit = 63 - (at_ns ^ last).leading_zeros();
+    let level = high_bit / DIGIT_BITS;
+    let digit = (at_ns >> (level * DIGIT_BITS)) as usize & (DIGITS - 1);
+    (level as usize, digit)
+}
+
+impl<E: Copy> EventQueue<E> {
     /// An empty queue holding at most `limit` pending events.
     pub fn new(limit: usize) -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
-            next_seq: 0,
-            now_ns: 0,
+            now: Vec::new(),
+            head: 0,
+            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            occupied: [0; WORDS],
+            summary: 0,
+            last: 0,
+            len: 0,
             limit,
         }
     }
 
     /// The time of the last event popped.
     pub fn now_ns(&self) -> Nanos {
-        self.now_ns
+        self.last
     }
 
     /// Pending events.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     /// Whether nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
+    }
+
+    /// Bytes of one queued event (for the memory benchmark).
+    pub const fn entry_bytes() -> usize {
+        std::mem::size_of::<(Nanos, E)>()
+    }
+
+    /// Bytes the queue holds in buffers (capacity, not length).
+    pub fn allocated_bytes(&self) -> usize {
+        let entries: usize =
+            self.now.capacity() + self.buckets.iter().map(Vec::capacity).sum::<usize>();
+        entries * Self::entry_bytes() + self.buckets.len() * std::mem::size_of::<Vec<(Nanos, E)>>()
     }
 
     /// Schedules `event` at `at_ns`, which must not be in the past.
     #[inline]
     pub fn push(&mut self, at_ns: Nanos, event: E) -> Result<(), QueueFull> {
         debug_assert!(
-            at_ns >= self.now_ns,
+            at_ns >= self.last,
             "event scheduled in the past: {at_ns} < {}",
-            self.now_ns
+            self.last
         );
-        if self.heap.len() >= self.limit {
+        if self.len >= self.limit {
             return Err(QueueFull { limit: self.limit });
         }
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.heap.push(Entry { at_ns, seq, event });
+        self.len += 1;
+        if at_ns <= self.last {
+            // At `last` (or, after a bug the debug assertion catches, before it: clamped).
+            self.now.push((self.last, event));
+        } else {
+            self.insert(at_ns, event);
+        }
         Ok(())
     }
 
-    /// Time of the next event, if any.
+    #[inline(always)]
+    fn insert(&mut self, at_ns: Nanos, event: E) {
+        let (level, digit) = slot_of(at_ns, self.last);
+        let index = level * DIGITS + digit;
+        self.buckets[index].push((at_ns, event));
+        self.occupied[index / 64] |= 1 << (index % 64);
+        self.summary |= 1 << (index / 64);
+    }
+
+    /// The lowest non-empty bucket, if any.
     #[inline]
+    fn lowest_bucket(&self) -> Option<usize> {
+        if self.summary == 0 {
+            return None;
+        }
+        let word = self.summary.trailing_zeros() as usize;
+        Some(word * 64 + self.occupied[word].trailing_zeros() as usize)
+    }
+
+    /// Time of the next event, if any.
     pub fn peek_time(&self) -> Option<Nanos> {
-        self.heap.peek().map(|entry| entry.at_ns)
+        if self.head < self.now.len() {
+            return Some(self.last);
+        }
+        let index = self.lowest_bucket()?;
+        self.buckets[index].iter().map(|&(at_ns, _)| at_ns).min()
     }
 
     /// Removes the next event and advances `now` to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
-        let entry = self.heap.pop()?;
-        debug_assert!(entry.at_ns >= self.now_ns, "time went backwards");
-        self.now_ns = entry.at_ns;
-        Some((entry.at_ns, entry.event))
+        if self.head == self.now.len() {
+            return self.refill();
+        }
+        let entry = self.now[self.head];
+        self.head += 1;
+        self.len -= 1;
+        Some(entry)
+    }
+
+    /// `now` is used up: make the earliest pending time `last`, move the lowest bucket
+    /// down, and pop. Returns `None` when nothing is pending.
+    #[inline(never)]
+    fn refill(&mut self) -> Option<(Nanos, E)> {
+        self.now.clear();
+        self.head = 0;
+        let index = self.lowest_bucket()?;
+        let word = index / 64;
+        self.occupied[word] &= !(1 << (index % 64));
+        if self.occupied[word] == 0 {
+            self.summary &= !(1 << word);
+        }
+        self.len -= 1;
+        let bucket = &mut self.buckets[index];
+        if bucket.len() == 1 {
+            // The common case with nanosecond times: a bucket of one, popped directly.
+            let entry = bucket[0];
+            bucket.clear();
+            debug_assert!(entry.0 > self.last, "time went backwards");
+            self.last = entry.0;
+            return Some(entry);
+        }
+        if index < DIGITS {
+            // Level 0: every event of the bucket is at the same time; it becomes `now`.
+            std::mem::swap(bucket, &mut self.now);
+            let entry = self.now[0];
+            debug_assert!(entry.0 > self.last, "time went backwards");
+            self.last = entry.0;
+            self.head = 1;
+            return Some(entry);
+        }
+        let mut source = std::mem::take(bucket);
+        let last = source
+            .iter()
+            .map(|&(at_ns, _)| at_ns)
+            .min()
+            .expect("an occupied bucket is not empty");
+        debug_assert!(last > self.last, "time went backwards");
+        self.last = last;
+        for &(at_ns, event) in &source {
+            if at_ns == last {
+                self.now.push((at_ns, event));
+            } else {
+                debug_assert!({
+                    let (to_level, to_digit) = slot_of(at_ns, last);
+                    to_level * DIGITS + to_digit < index
+                });
+                self.insert(at_ns, event);
+            }
+        }
+        source.clear();
+        // Keep the buffer for reuse unless it is large: each of the many buckets would
+        // otherwise hold on to its peak size for the rest of the run.
+        if source.capacity() <= KEEP_CAPACITY {
+            self.buckets[index] = source;
+        }
+        let entry = self.now[0];
+        self.head = 1;
+        Some(entry)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
 
     #[test]
     fn pops_in_time_order_and_ties_in_insertion_order() {
@@ -136,5 +271,43 @@ mod tests {
         queue.push(1, ()).unwrap();
         queue.push(2, ()).unwrap();
         assert_eq!(queue.push(3, ()), Err(QueueFull { limit: 2 }));
+    }
+
+    /// Against a binary heap on (time, sequence): same order, ties included, with
+    /// pushes interleaved with pops (including pushes at exactly `now`).
+    #[test]
+    fn matches_a_binary_heap_on_time_then_insertion_order() {
+        for seed in 0..20u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut queue = EventQueue::new(usize::MAX);
+            let mut reference = BinaryHeap::new();
+            let mut seq = 0u64;
+            let mut now = 0u64;
+            for _ in 0..20_000 {
+                if rng.gen_bool(0.55) || reference.is_empty() {
+                    // Coarse times force many ties; a few far ones exercise high buckets.
+                    let delta = match rng.gen_range(0..10) {
+                        0 => 0,
+                        1..=6 => rng.gen_range(0..8) * 1_000,
+                        7 | 8 => rng.gen_range(0..1_000_000),
+                        _ => rng.gen_range(0..u64::from(u32::MAX)) << 8,
+                    };
+                    queue.push(now + delta, seq).unwrap();
+                    reference.push(Reverse((now + delta, seq)));
+                    seq += 1;
+                } else {
+                    let Reverse((at, id)) = reference.pop().unwrap();
+                    assert_eq!(queue.peek_time(), Some(at));
+                    assert_eq!(queue.pop(), Some((at, id)));
+                    now = at;
+                }
+                assert_eq!(queue.len(), reference.len());
+            }
+            while let Some(Reverse(expected)) = reference.pop() {
+                assert_eq!(queue.pop(), Some(expected));
+            }
+            assert_eq!(queue.pop(), None);
+            assert!(queue.is_empty());
+        }
     }
 }

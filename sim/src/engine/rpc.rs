@@ -31,6 +31,9 @@ use super::EngineError;
 
 const NONE32: u32 = u32::MAX;
 
+/// Bytes of one pending event in the queue (time and event).
+pub const EVENT_ENTRY_BYTES: usize = EventQueue::<Event>::entry_bytes();
+
 /// A scheduled event of the rpc workload.
 #[derive(Clone, Copy, Debug)]
 pub enum Event {

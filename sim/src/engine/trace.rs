@@ -76,6 +76,9 @@ impl TraceKind {
 /// Flush the digest buffer at this size: large enough for BLAKE3's SIMD path.
 const DIGEST_CHUNK_BYTES: usize = 64 * 1024;
 
+/// Bytes digested per event: time, kind, client, server, request, detail.
+const RECORD_BYTES: usize = 8 + 1 + 4 + 4 + 8 + 8;
+
 /// Receives every event in order.
 pub struct Trace {
     hasher: blake3::Hasher,
@@ -97,7 +100,7 @@ impl Trace {
 
     /// Records one event. `client`, `server` and `request` are `u32::MAX`/`u64::MAX`
     /// when not applicable.
-    #[inline]
+    #[inline(always)]
     pub fn record(
         &mut self,
         at_ns: Nanos,
@@ -108,30 +111,57 @@ impl Trace {
         detail: u64,
     ) -> io::Result<()> {
         self.events += 1;
-        self.buffer.extend_from_slice(&at_ns.to_le_bytes());
-        self.buffer.push(kind as u8);
-        self.buffer.extend_from_slice(&client.to_le_bytes());
-        self.buffer.extend_from_slice(&server.to_le_bytes());
-        self.buffer.extend_from_slice(&request.to_le_bytes());
-        self.buffer.extend_from_slice(&detail.to_le_bytes());
+        // One fixed-size copy instead of six growing appends.
+        let mut bytes = [0u8; RECORD_BYTES];
+        bytes[0..8].copy_from_slice(&at_ns.to_le_bytes());
+        bytes[8] = kind as u8;
+        bytes[9..13].copy_from_slice(&client.to_le_bytes());
+        bytes[13..17].copy_from_slice(&server.to_le_bytes());
+        bytes[17..25].copy_from_slice(&request.to_le_bytes());
+        bytes[25..33].copy_from_slice(&detail.to_le_bytes());
+        self.buffer.extend_from_slice(&bytes);
         if self.buffer.len() >= DIGEST_CHUNK_BYTES {
-            self.hasher.update(&self.buffer);
-            self.buffer.clear();
+            self.flush_digest();
         }
-        if let Some(out) = self.lines.as_mut() {
-            write!(out, "{{\"t_ns\":{at_ns},\"ev\":\"{}\"", kind.as_str())?;
-            if client != u32::MAX {
-                write!(out, ",\"client\":{client}")?;
-            }
-            if server != u32::MAX {
-                write!(out, ",\"server\":{server}")?;
-            }
-            if request != u64::MAX {
-                write!(out, ",\"req\":{request}")?;
-            }
-            writeln!(out, ",\"detail\":{detail}}}")?;
+        if self.lines.is_some() {
+            self.write_line(at_ns, kind, client, server, request, detail)
+        } else {
+            Ok(())
         }
-        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn flush_digest(&mut self) {
+        self.hasher.update(&self.buffer);
+        self.buffer.clear();
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn write_line(
+        &mut self,
+        at_ns: Nanos,
+        kind: TraceKind,
+        client: u32,
+        server: u32,
+        request: u64,
+        detail: u64,
+    ) -> io::Result<()> {
+        let Some(out) = self.lines.as_mut() else {
+            return Ok(());
+        };
+        write!(out, "{{\"t_ns\":{at_ns},\"ev\":\"{}\"", kind.as_str())?;
+        if client != u32::MAX {
+            write!(out, ",\"client\":{client}")?;
+        }
+        if server != u32::MAX {
+            write!(out, ",\"server\":{server}")?;
+        }
+        if request != u64::MAX {
+            write!(out, ",\"req\":{request}")?;
+        }
+        writeln!(out, ",\"detail\":{detail}}}")
     }
 
     /// Events recorded so far.

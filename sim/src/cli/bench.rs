@@ -1,0 +1,392 @@
+//! `faultline bench`: the performance figures of issue 5, printed as one table.
+//!
+//! 1. Throughput: the tight reference event loop (`benches/support/reference.rs`) and
+//!    the engine's rpc workload, both at 10,000 clients, side by side in one process:
+//!    simulated request/response pairs (attempts) per wall-second and their ratio.
+//! 2. The bundled thundering-herd scenario scaled to 100,000 clients, 120 s: wall time
+//!    and peak RSS.
+//! 3. Bytes per idle logical client.
+//! 4. Scaling: wall time and peak RSS at 1k, 10k and 100k clients.
+//!
+//! Peak RSS (`VmHWM`) is per process, so every memory figure comes from a child process
+//! (this program re-invoked with a hidden `--child` argument) that runs one simulation
+//! and prints one line `wall_s attempts events vm_hwm_kib bytes_per_client`.
+//!
+//! Wall-clock reads and process spawns here are outside every simulation.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use clap::Args;
+use serde_json::{json, Value};
+
+use crate::runner;
+use crate::scenario::{load_str, Scenario};
+
+#[path = "../../../benches/support/reference.rs"]
+mod reference;
+
+/// The bundled scenario the benchmarks derive from.
+const HERD_JSON: &str = include_str!("../../../scenarios/thundering-herd.json");
+
+/// Arguments of `faultline bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Smaller runs (10x fewer clients for the herd, shorter durations): a quick check,
+    /// not the issue's figures.
+    #[arg(long)]
+    pub quick: bool,
+    /// Repetitions of the throughput pair (the best of each is reported).
+    #[arg(long, default_value_t = 3)]
+    pub reps: u32,
+    /// Skip the 100,000-client thundering herd (the longest part).
+    #[arg(long)]
+    pub no_herd: bool,
+    /// Internal: run one simulation in this process and print its figures.
+    #[arg(long, hide = true, num_args = 3, value_names = ["KIND", "CLIENTS", "SECONDS"])]
+    pub child: Option<Vec<String>>,
+}
+
+/// The rpc workload of target 1 as a scenario: `clients` open-loop clients at 1 request
+/// per second, retries on (6 attempts, full jitter), an EWMA breaker per client,
+/// link latency uniform(1, 10 ms), 4 servers of 64 workers with exponential 1 ms service
+/// (far from saturation), no faults, `seconds` simulated.
+pub fn rpc_scenario(clients: u32, seconds: u32) -> Scenario {
+    build(&rpc_value(clients, seconds))
+}
+
+fn rpc_value(clients: u32, seconds: u32) -> Value {
+    let mut value = herd_value(clients, seconds);
+    value["network"]["latency"] = json!({"uniform": ["1ms", "10ms"]});
+    value["workload"]["clients"]["retry"]["backoff"]["jitter"] = json!("full");
+    value["workload"]["clients"]["breaker"] = json!({
+        "mode": "ewma", "alpha": 0.1, "threshold": 0.5, "open_for": "5s",
+        "half_open_probes": 2
+    });
+    value["workload"]["servers"] = json!({
+        "count": 4, "workers": 64, "service_time": {"exponential": "1ms"},
+        "queue_limit": 1000
+    });
+    value["faults"] = json!([]);
+    value["name"] = json!("bench-rpc");
+    value
+}
+
+/// The bundled thundering-herd scenario with `clients` clients and `seconds` simulated
+/// seconds (faults and everything else as bundled).
+pub fn herd_scenario(clients: u32, seconds: u32) -> Scenario {
+    build(&herd_value(clients, seconds))
+}
+
+/// Idle clients of the rpc workload (breaker on): requests so rare that none is issued
+/// during the run, so what remains is each client's model state.
+pub fn idle_scenario(clients: u32) -> Scenario {
+    let mut value = rpc_value(clients, 1);
+    value["duration"] = json!("1ms");
+    value["metrics"]["window"] = json!("1ms");
+    value["workload"]["clients"]["arrival"] = json!({"poisson_per_s": 1.0e-9});
+    build(&value)
+}
+
+fn herd_value(clients: u32, seconds: u32) -> Value {
+    let mut value: Value = serde_json::from_str(HERD_JSON).expect("the bundled scenario is JSON");
+    value["workload"]["clients"]["count"] = json!(clients);
+    value["duration"] = json!(format!("{seconds}s"));
+    value["checks"] = json!([]);
+    value
+}
+
+fn build(value: &Value) -> Scenario {
+    load_str(&value.to_string(), "bench").expect("bench scenarios are valid")
+}
+
+/// One measured simulation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Measured {
+    /// Wall seconds.
+    pub wall_s: f64,
+    /// Attempts sent.
+    pub attempts: u64,
+    /// Events handled (trace records).
+    pub events: u64,
+    /// Peak RSS of the process, KiB (0 when measured in-process).
+    pub vm_hwm_kib: u64,
+    /// Model state per client, bytes (`RpcWorld::bytes_per_client`).
+    pub bytes_per_client: u64,
+}
+
+/// Runs `scenario` on a fresh thread (see [`runner::run`]).
+pub fn measure(scenario: Scenario) -> Measured {
+    let seed = scenario.seed;
+    let timed = runner::run(Arc::new(scenario), seed, None).expect("bench runs succeed");
+    Measured {
+        wall_s: timed.wall_s,
+        attempts: timed.output.totals.attempts,
+        events: timed.output.events,
+        vm_hwm_kib: 0,
+        bytes_per_client: timed.output.bytes_per_client as u64,
+    }
+}
+
+/// `VmHWM` of this process, KiB.
+pub fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The child side: runs one simulation (`KIND CLIENTS SECONDS`, KIND one of `rpc`,
+/// `herd`, `idle`) and prints its figures on one line; returns the exit code.
+pub fn child(spec: &[String]) -> u8 {
+    let (Some(kind), Some(clients), Some(seconds)) = (spec.first(), spec.get(1), spec.get(2))
+    else {
+        return super::EXIT_BAD_INPUT;
+    };
+    let (Ok(clients), Ok(seconds)) = (clients.parse::<u32>(), seconds.parse::<u32>()) else {
+        return super::EXIT_BAD_INPUT;
+    };
+    let scenario = match kind.as_str() {
+        "rpc" => rpc_scenario(clients, seconds),
+        "herd" => herd_scenario(clients, seconds),
+        "idle" => idle_scenario(clients),
+        _ => return super::EXIT_BAD_INPUT,
+    };
+    let measured = measure(scenario);
+    println!(
+        "{} {} {} {} {}",
+        measured.wall_s,
+        measured.attempts,
+        measured.events,
+        vm_hwm_kib(),
+        measured.bytes_per_client
+    );
+    super::EXIT_OK
+}
+
+/// Runs `program --child KIND CLIENTS SECONDS` (with `extra` arguments first) and
+/// parses its line.
+fn in_child(program: &Path, extra: &[String], kind: &str, clients: u32, seconds: u32) -> Measured {
+    let output = Command::new(program)
+        .args(extra)
+        .args(["--child", kind, &clients.to_string(), &seconds.to_string()])
+        .output()
+        .expect("the bench child starts");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let fields: Vec<f64> = text
+        .lines()
+        .last()
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    assert!(
+        output.status.success() && fields.len() == 5,
+        "bench child {kind} {clients} {seconds} failed: {text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Measured {
+        wall_s: fields[0],
+        attempts: fields[1] as u64,
+        events: fields[2] as u64,
+        vm_hwm_kib: fields[3] as u64,
+        bytes_per_client: fields[4] as u64,
+    }
+}
+
+/// Times the reference loop.
+#[allow(clippy::disallowed_methods)] // wall time around a loop that has no simulated clock
+fn time_reference(clients: u32, seconds: u32) -> (f64, reference::ReferenceRun) {
+    let started = std::time::Instant::now();
+    let run = reference::run(clients, u64::from(seconds) * 1_000_000_000, 7);
+    (started.elapsed().as_secs_f64(), run)
+}
+
+struct Table {
+    rows: Vec<[String; 4]>,
+}
+
+impl Table {
+    fn row(&mut self, what: impl Into<String>, value: String, unit: &str, note: impl Into<String>) {
+        let row = [what.into(), value, unit.to_owned(), note.into()];
+        println!("{:<50} {:>14} {:<12} {}", row[0], row[1], row[2], row[3]);
+        let _ = std::io::stdout().flush();
+        self.rows.push(row);
+    }
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1}", kib as f64 / 1024.0)
+}
+
+/// Runs every benchmark and prints the table. `program` is the executable that accepts
+/// `extra` followed by `--child KIND CLIENTS SECONDS` (this one, or a bench binary).
+pub fn run_all(args: &BenchArgs, program: &Path, extra: &[String]) -> u8 {
+    let quick = args.quick;
+    let reps = args.reps.max(1);
+    let mut table = Table { rows: Vec::new() };
+    println!(
+        "{:<50} {:>14} {:<12} note",
+        "benchmark (release build, one core each)", "value", "unit"
+    );
+    println!("{}", "-".repeat(100));
+
+    // 1. Throughput, side by side.
+    let seconds = if quick { 10 } else { 60 };
+    let clients = 10_000;
+    let mut best_reference = f64::MAX;
+    let mut best_engine = f64::MAX;
+    let mut rpcs = 0;
+    let mut reference_events = 0;
+    let mut engine = Measured::default();
+    for _ in 0..reps {
+        let (wall, run) = time_reference(clients, seconds);
+        best_reference = best_reference.min(wall);
+        rpcs = run.rpcs;
+        reference_events = run.events;
+        let measured = measure(rpc_scenario(clients, seconds));
+        best_engine = best_engine.min(measured.wall_s);
+        engine = measured;
+    }
+    let reference_rate = rpcs as f64 / best_reference;
+    let engine_rate = engine.attempts as f64 / best_engine;
+    table.row(
+        "reference BinaryHeap loop, 10k clients",
+        format!("{:.0}", reference_rate),
+        "rpc/s",
+        format!(
+            "{rpcs} rpcs ({reference_events} events) in {seconds} s simulated, \
+             best of {reps}: {best_reference:.3} s"
+        ),
+    );
+    table.row(
+        "engine rpc workload, 10k clients (target 1)",
+        format!("{:.0}", engine_rate),
+        "attempts/s",
+        format!(
+            "{} attempts, {} events in {seconds} s simulated, best of {reps}: {best_engine:.3} s",
+            engine.attempts, engine.events
+        ),
+    );
+    table.row(
+        "ratio engine / reference (target >= 0.5)",
+        format!("{:.3}", engine_rate / reference_rate),
+        "",
+        format!(
+            "target >= 2,000,000 attempts/s: {}",
+            verdict(engine_rate >= 2.0e6)
+        ),
+    );
+
+    // 4. Scaling, each size in its own process.
+    let scale_seconds = if quick { 5 } else { 20 };
+    let mut per_attempt = Vec::new();
+    for clients in [1_000u32, 10_000, 100_000] {
+        let measured = in_child(program, extra, "rpc", clients, scale_seconds);
+        per_attempt.push(measured.wall_s / measured.attempts.max(1) as f64);
+        table.row(
+            format!("scaling: rpc workload, {clients} clients, {scale_seconds} s"),
+            format!("{:.3}", measured.wall_s),
+            "s wall",
+            format!(
+                "peak RSS {} MiB, {} attempts, {:.0} attempts/s",
+                mib(measured.vm_hwm_kib),
+                measured.attempts,
+                measured.attempts as f64 / measured.wall_s
+            ),
+        );
+    }
+    table.row(
+        "scaling: wall per attempt, 100k vs 1k clients",
+        format!("{:.2}", per_attempt[2] / per_attempt[0]),
+        "x",
+        "1.00 = perfectly linear in the work",
+    );
+
+    // 3. Bytes per idle client: model state, plus RSS growth between two idle
+    // populations (each in its own process).
+    let small = in_child(program, extra, "idle", 1_000, 0);
+    let large = in_child(program, extra, "idle", 1_000_000, 0);
+    let growth = (large.vm_hwm_kib.saturating_sub(small.vm_hwm_kib) * 1024) as f64 / 999_000.0;
+    table.row(
+        "bytes per idle client: model state (target 3)",
+        large.bytes_per_client.to_string(),
+        "B",
+        "RpcWorld::bytes_per_client: HLC + EWMA breaker (rpc workload)",
+    );
+    table.row(
+        "bytes per idle client: + pending arrival event",
+        crate::engine::rpc::EVENT_ENTRY_BYTES.to_string(),
+        "B",
+        "one queue entry (time, event) per idle open-loop client",
+    );
+    table.row(
+        "bytes per idle client: measured RSS growth",
+        format!("{growth:.0}"),
+        "B",
+        format!(
+            "(VmHWM at 1M idle clients {} MiB - at 1k {} MiB) / 999k",
+            mib(large.vm_hwm_kib),
+            mib(small.vm_hwm_kib)
+        ),
+    );
+
+    // 2. The thundering herd at 100k clients.
+    if !args.no_herd {
+        let herd_clients = if quick { 10_000 } else { 100_000 };
+        let herd = in_child(program, extra, "herd", herd_clients, 120);
+        table.row(
+            format!("thundering-herd, {herd_clients} clients, 120 s (target 2)"),
+            format!("{:.2}", herd.wall_s),
+            "s wall",
+            format!(
+                "target <= 10 s: {}; {} attempts, {} events, {:.0} attempts/s",
+                verdict(herd.wall_s <= 10.0),
+                herd.attempts,
+                herd.events,
+                herd.attempts as f64 / herd.wall_s
+            ),
+        );
+        table.row(
+            format!("thundering-herd, {herd_clients} clients: peak RSS"),
+            mib(herd.vm_hwm_kib),
+            "MiB",
+            format!(
+                "target <= 1024 MiB: {}",
+                verdict(herd.vm_hwm_kib <= 1 << 20)
+            ),
+        );
+    }
+    println!("{}", "-".repeat(100));
+    super::EXIT_OK
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
+
+/// `faultline bench`.
+pub fn run(args: &BenchArgs) -> u8 {
+    if let Some(spec) = &args.child {
+        return child(spec);
+    }
+    let program: PathBuf = match std::env::current_exe() {
+        Ok(path) => path,
+        Err(err) => {
+            eprintln!("error: cannot find this executable to run bench children: {err}");
+            return super::EXIT_BAD_INPUT;
+        }
+    };
+    run_all(args, &program, &["bench".to_owned()])
+}
