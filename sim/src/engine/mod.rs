@@ -167,7 +167,7 @@ async fn drive(world: &mut RpcWorld, host: &mut Host, plan: &FaultPlan) -> Resul
     // heap check and a thread-local lookup each).
     let mut madsim_ns: Nanos = 0;
     let mut now_ns: Nanos = 0;
-    while let Some((at_ns, event)) = world.queue.pop() {
+    while let Some((at_ns, event)) = world.pop_next() {
         now_ns = at_ns;
         match event {
             Event::Fault { index } => {
