@@ -248,3 +248,22 @@ fn breakers_open_during_an_outage_and_reject_requests() {
         "breakers closed again after recovery"
     );
 }
+
+#[test]
+fn a_crash_during_a_pause_and_a_pause_during_a_crash_both_recover() {
+    // madsim's node lifecycle must follow: a paused node is killed and restarted, and a
+    // pause of a down node is a no-op; the engine checks every restart booted the node.
+    let mut scenario = base_scenario();
+    scenario["workload"]["servers"]["count"] = json!(2);
+    scenario["faults"] = json!([
+        { "at": "2s", "for": "4s", "pause": "server-0" },
+        { "at": "3s", "crash": "server-0", "restart_after": "2s" },
+        { "at": "8s", "crash": "server-1", "restart_after": "4s" },
+        { "at": "9s", "for": "1s", "pause": "server-1" }
+    ]);
+    let rec = run_record(&scenario);
+    assert!(rec.summary.requests.timed_out > 0);
+    for row in &rec.timeline[13..] {
+        assert_eq!(row.success_ratio(), Some(1.0), "not recovered at {} s", row.t_s);
+    }
+}
