@@ -264,6 +264,34 @@ fn a_crash_during_a_pause_and_a_pause_during_a_crash_both_recover() {
     let rec = run_record(&scenario);
     assert!(rec.summary.requests.timed_out > 0);
     for row in &rec.timeline[13..] {
-        assert_eq!(row.success_ratio(), Some(1.0), "not recovered at {} s", row.t_s);
+        assert_eq!(
+            row.success_ratio(),
+            Some(1.0),
+            "not recovered at {} s",
+            row.t_s
+        );
     }
+}
+
+#[test]
+fn load_shedding_drops_requests_that_waited_too_long() {
+    let mut scenario = base_scenario();
+    scenario["workload"]["servers"]["workers"] = json!(2);
+    scenario["workload"]["servers"]["shed_after"] = json!("20ms");
+    scenario["workload"]["clients"]["timeout"] = json!("5s");
+    scenario["faults"] =
+        json!([{ "at": "5s", "for": "5s", "slowdown": { "node": "server-0", "factor": 5 } }]);
+    let rec = run_record(&scenario);
+    let shed = rec.summary.server.shed;
+    assert!(shed > 1_000, "only {shed} requests shed");
+    assert_eq!(
+        rec.summary.requests.failed, shed,
+        "each shed request fails (no retries)"
+    );
+    // Shedding bounds queueing: no success waited much beyond the shedding threshold.
+    assert!(
+        rec.timeline[8].latency_p99_ms < 40.0,
+        "p99 {} ms",
+        rec.timeline[8].latency_p99_ms
+    );
 }

@@ -250,6 +250,30 @@ mod tests {
     }
 
     #[test]
+    fn isolation_cuts_every_link_of_the_node() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut net = Network::new(Sampler::Constant(1_000), 0.0, Vec::new());
+        net.activate(2, NetFault::Isolate(set(&[3])));
+        assert_eq!(
+            net.route(3, 0, &mut rng),
+            Route::Drop(DropReason::Partition)
+        );
+        assert_eq!(
+            net.route(0, 3, &mut rng),
+            Route::Drop(DropReason::Partition)
+        );
+        assert_eq!(
+            net.route(0, 1, &mut rng),
+            Route::Deliver { latency_ns: 1_000 }
+        );
+        net.deactivate(2);
+        assert_eq!(
+            net.route(3, 0, &mut rng),
+            Route::Deliver { latency_ns: 1_000 }
+        );
+    }
+
+    #[test]
     fn omission_drops_about_its_rate() {
         // 100k messages at q = 0.3: sd of the count is ~145, so +-1% (1,000) is > 6 sd.
         let mut rng = ChaCha8Rng::seed_from_u64(9);
