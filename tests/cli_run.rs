@@ -15,6 +15,18 @@ fn faultline(args: &[&str]) -> Output {
         .expect("faultline runs")
 }
 
+/// Asserts the exit code (showing both streams when it differs); returns stdout.
+fn expect_exit(result: &Output, code: i32) -> String {
+    let stdout = String::from_utf8_lossy(&result.stdout).into_owned();
+    assert_eq!(
+        result.status.code(),
+        Some(code),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    stdout
+}
+
 fn summary(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
@@ -29,13 +41,7 @@ fn run_writes_every_record_with_the_design_keys() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    assert_eq!(
-        result.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let stdout = expect_exit(&result, 0);
     assert!(stdout.contains("availability"), "{stdout}");
     let summary = summary(&out);
     for key in [
@@ -177,13 +183,7 @@ fn compare_over_jitter_kinds_runs_each_variant_at_the_same_seed() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    assert_eq!(
-        result.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let stdout = expect_exit(&result, 0);
     for label in ["none", "full", "equal", "decorrelated"] {
         assert!(stdout.contains(label), "table lacks {label}: {stdout}");
         assert_eq!(summary(&out.join(label))["seed"], 7);
