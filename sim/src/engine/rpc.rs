@@ -18,9 +18,10 @@ use faultline_models::clock::{Hlc, HlcTimestamp};
 use faultline_models::timeout::{AdaptiveTimeout, TimeoutPolicy};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp1};
 
 use super::clock::PhysicalClock;
-use super::config::RpcConfig;
+use super::config::{ArrivalMode, RpcConfig};
 use super::metrics::Metrics;
 use super::network::{DropReason, Network, Route};
 use super::nodes::{NodeId, Topology};
@@ -161,6 +162,15 @@ pub struct RpcWorld {
     /// they arrive already sorted and a FIFO holds them for O(1) instead of the queue.
     /// `None` when the timeout is adaptive (timers then go through `queue`).
     timeout_fifo: Option<VecDeque<(Nanos, u32, u32)>>,
+    /// Open loop: the next arrival of the whole population. `n` independent Poisson
+    /// processes of rate `r` are one Poisson process of rate `n r` whose arrivals belong
+    /// to a uniformly random client (superposition), so the population needs one pending
+    /// arrival, not one per client. `None` in closed loop or past the end of the run.
+    next_arrival_ns: Option<Nanos>,
+    /// Mean gap between two arrivals of the whole population, ns (open loop).
+    population_gap_ns: f64,
+    /// The client of the next open-loop arrival, drawn with its time.
+    next_arrival_client: u32,
     pub(super) net: Network,
     pub(super) metrics: Metrics,
     pub(super) trace: Trace,
@@ -234,6 +244,12 @@ impl RpcWorld {
             topology,
             queue: EventQueue::new(cfg.max_pending_events),
             timeout_fifo: matches!(cfg.timeout, TimeoutPolicy::Fixed(_)).then(VecDeque::new),
+            next_arrival_ns: None,
+            next_arrival_client: 0,
+            population_gap_ns: match cfg.arrival {
+                ArrivalMode::Poisson { mean_gap_ns } => mean_gap_ns / f64::from(topology.clients),
+                ArrivalMode::Closed { .. } => 0.0,
+            },
             net,
             metrics,
             trace,
@@ -259,9 +275,11 @@ impl RpcWorld {
             duration_ns: cfg.duration_ns,
             cfg,
         };
-        for client in 0..topology.clients {
-            let first_ns = world.next_gap_ns();
-            if first_ns < world.duration_ns {
+        if world.cfg.arrival.is_open_loop() {
+            world.draw_next_arrival(0);
+        } else {
+            for client in 0..topology.clients {
+                let first_ns = world.next_gap_ns();
                 world.schedule(first_ns, Event::Arrival { client })?;
             }
         }
@@ -300,6 +318,23 @@ impl RpcWorld {
 
     fn next_gap_ns(&mut self) -> Nanos {
         self.cfg.arrival.next_gap_ns(&mut self.rng_arrivals)
+    }
+
+    /// Draws the next open-loop arrival after `now_ns`: its time and its client.
+    fn draw_next_arrival(&mut self, now_ns: Nanos) {
+        let next_ns = now_ns.saturating_add(self.population_gap());
+        self.next_arrival_ns = (next_ns <= self.duration_ns).then_some(next_ns);
+        self.next_arrival_client = if self.topology.clients == 1 {
+            0
+        } else {
+            self.rng_arrivals.gen_range(0..self.topology.clients)
+        };
+    }
+
+    /// An exponential gap of the whole open-loop population, ns.
+    fn population_gap(&mut self) -> Nanos {
+        let unit: f64 = Exp1.sample(&mut self.rng_arrivals);
+        (unit * self.population_gap_ns).round() as Nanos
     }
 
     /// Physical time of `node` at true time `now_ns`.
@@ -356,10 +391,6 @@ impl RpcWorld {
     }
 
     fn on_arrival(&mut self, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
-        if self.cfg.arrival.is_open_loop() {
-            let next_ns = now_ns.saturating_add(self.next_gap_ns());
-            self.schedule(next_ns, Event::Arrival { client })?;
-        }
         let id = self.next_request_id;
         self.next_request_id += 1;
         let request = Request {
@@ -488,20 +519,30 @@ impl RpcWorld {
         }
     }
 
-    /// The next event: the earlier of the queue's and the timer FIFO's heads; on equal
-    /// times the queue's first, so the order is a function of the seed alone.
+    /// The next event of three sources: the queue, the timer FIFO and the open-loop
+    /// arrival process. On equal times the queue goes first, then timers, then the
+    /// arrival: a fixed rule, so the order is a function of the seed alone.
     #[inline]
     pub(super) fn pop_next(&mut self) -> Option<(Nanos, Event)> {
-        if let Some(fifo) = self.timeout_fifo.as_mut() {
-            if let Some(&(at_ns, slot, gen)) = fifo.front() {
-                if self
-                    .queue
-                    .peek_time()
-                    .is_none_or(|queued_ns| at_ns < queued_ns)
-                {
+        let queued_ns = self.queue.peek_time();
+        let timer = self
+            .timeout_fifo
+            .as_ref()
+            .and_then(|fifo| fifo.front().copied());
+        let before_queue = |at_ns: Nanos| queued_ns.is_none_or(|queued| at_ns < queued);
+        if let Some((at_ns, slot, gen)) = timer {
+            if before_queue(at_ns) && self.next_arrival_ns.is_none_or(|arrival| at_ns <= arrival) {
+                if let Some(fifo) = self.timeout_fifo.as_mut() {
                     fifo.pop_front();
-                    return Some((at_ns, Event::Timeout { slot, gen }));
                 }
+                return Some((at_ns, Event::Timeout { slot, gen }));
+            }
+        }
+        if let Some(at_ns) = self.next_arrival_ns {
+            if before_queue(at_ns) {
+                let client = self.next_arrival_client;
+                self.draw_next_arrival(at_ns);
+                return Some((at_ns, Event::Arrival { client }));
             }
         }
         self.queue.pop()
