@@ -337,10 +337,13 @@ pub fn run_all(args: &BenchArgs, program: &Path, extra: &[String]) -> u8 {
         "RpcWorld::bytes_per_client: HLC + EWMA breaker (rpc workload)",
     );
     table.row(
-        "bytes per idle client: + pending arrival event",
-        crate::engine::rpc::EVENT_ENTRY_BYTES.to_string(),
+        "bytes per idle client: + pending events",
+        "0".to_owned(),
         "B",
-        "one queue entry (time, event) per idle open-loop client",
+        format!(
+            "open loop: one {} B arrival for the whole population, none per client",
+            crate::engine::rpc::EVENT_ENTRY_BYTES
+        ),
     );
     table.row(
         "bytes per idle client: measured RSS growth",

@@ -98,13 +98,15 @@ pub struct Msg {
     pub server: u32,
     /// HLC timestamp carried by the message.
     pub hlc: HlcTimestamp,
+    /// Logical request id, for traces: carried so that server-side handlers never
+    /// touch the client's request slab (a cache miss per event at 100,000 clients).
+    pub id: u64,
 }
 
 /// A logical request in flight.
 #[derive(Clone, Debug)]
 struct Request {
     client: u32,
-    gen: u32,
     /// Attempts sent so far.
     attempts: u32,
     /// Logical id, for traces.
@@ -182,6 +184,12 @@ pub struct RpcWorld {
     budgets: Vec<RetryBudget>,
     breakers: Vec<CircuitBreaker>,
     requests: Vec<Request>,
+    /// The generation of each slot, beside the slab rather than in it: most timers and
+    /// late replies only need to learn they are stale, and this dense array answers that
+    /// without touching the request (a cache miss per event at 100,000 clients). A
+    /// finished request's slot moves to a generation no message carries, so
+    /// `gens[slot] == gen` alone means "current".
+    gens: Vec<u32>,
     free_slots: Vec<u32>,
     next_request_id: u64,
     servers: Vec<Server>,
@@ -264,6 +272,7 @@ impl RpcWorld {
             budgets,
             breakers,
             requests: Vec::new(),
+            gens: Vec::new(),
             free_slots: Vec::new(),
             next_request_id: 0,
             servers,
@@ -385,9 +394,20 @@ impl RpcWorld {
 
     #[inline]
     fn is_current(&self, slot: u32, gen: u32) -> bool {
-        self.requests
-            .get(slot as usize)
-            .is_some_and(|request| request.live && request.gen == gen)
+        let current = self.gens.get(slot as usize) == Some(&gen);
+        debug_assert!(
+            !current || self.requests[slot as usize].live,
+            "a stale generation is current"
+        );
+        current
+    }
+
+    /// Moves a slot to its next generation: whatever carried the old one is stale.
+    #[inline]
+    fn next_gen(&mut self, slot: u32) -> u32 {
+        let gen = &mut self.gens[slot as usize];
+        *gen = gen.wrapping_add(1);
+        *gen
     }
 
     fn on_arrival(&mut self, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
@@ -395,7 +415,6 @@ impl RpcWorld {
         self.next_request_id += 1;
         let request = Request {
             client,
-            gen: 0,
             attempts: 0,
             id,
             issued_ns: now_ns,
@@ -407,8 +426,7 @@ impl RpcWorld {
         };
         let slot = match self.free_slots.pop() {
             Some(slot) => {
-                let gen = self.requests[slot as usize].gen;
-                self.requests[slot as usize] = Request { gen, ..request };
+                self.requests[slot as usize] = request;
                 slot
             }
             None => {
@@ -416,6 +434,7 @@ impl RpcWorld {
                     EngineError::Limit("more than 4 billion requests in flight".into())
                 })?;
                 self.requests.push(request);
+                self.gens.push(0);
                 slot
             }
         };
@@ -459,14 +478,13 @@ impl RpcWorld {
             Some(timeout) => nanos(timeout.timeout(&self.cfg.timeout)),
             None => self.cfg.fixed_timeout_ns,
         };
-        let gen = {
+        let gen = self.next_gen(slot);
+        {
             let request = &mut self.requests[slot as usize];
-            request.gen = request.gen.wrapping_add(1);
             request.attempts += 1;
             request.attempt_sent_ns = now_ns;
             request.permit = permit;
-            request.gen
-        };
+        }
         let window = self.metrics.at(now_ns);
         window.attempts += 1;
         self.metrics.totals.attempts += 1;
@@ -487,6 +505,7 @@ impl RpcWorld {
             client,
             server,
             hlc: stamp,
+            id,
         };
         let server_node = self.topology.server_node(server);
         match self
@@ -555,7 +574,7 @@ impl RpcWorld {
             DropReason::Omission => 1,
             DropReason::Loss => 2,
         };
-        let id = self.requests[msg.slot as usize].id;
+        let id = msg.id;
         self.trace(now_ns, TraceKind::Drop, msg.client, msg.server, id, code)
     }
 
@@ -563,7 +582,7 @@ impl RpcWorld {
         let server = &mut self.servers[msg.server as usize];
         if !server.up {
             self.metrics.totals.messages_dropped += 1;
-            let id = self.requests[msg.slot as usize].id;
+            let id = msg.id;
             return self.trace(now_ns, TraceKind::Drop, msg.client, msg.server, id, 3);
         }
         if server.paused_since_ns.is_some() {
@@ -572,7 +591,7 @@ impl RpcWorld {
         }
         self.metrics.at(now_ns).server_arrivals += 1;
         self.metrics.totals.server_arrivals += 1;
-        let id = self.requests[msg.slot as usize].id;
+        let id = msg.id;
         self.trace(now_ns, TraceKind::Arrive, msg.client, msg.server, id, 0)?;
         let server_node = self.topology.server_node(msg.server);
         let pt_ns = self.physical(server_node, now_ns);
@@ -633,7 +652,7 @@ impl RpcWorld {
                 .push((remaining_ns, Event::ServiceDone { msg, incarnation }));
             return Ok(());
         }
-        let id = self.requests[msg.slot as usize].id;
+        let id = msg.id;
         self.trace(now_ns, TraceKind::Serve, msg.client, msg.server, id, 0)?;
         self.reply(now_ns, msg, true)?;
         // Take the next queued request, shedding those that waited too long.
@@ -650,7 +669,7 @@ impl RpcWorld {
                 .is_some_and(|limit| waited_ns > limit)
             {
                 self.metrics.totals.shed += 1;
-                let id = self.requests[next.msg.slot as usize].id;
+                let id = next.msg.id;
                 self.trace(
                     now_ns,
                     TraceKind::Reject,
@@ -794,10 +813,10 @@ impl RpcWorld {
             RetryKind::Error => Outcome::Failed,
             RetryKind::Timeout => Outcome::TimedOut,
         };
+        // Void the attempt: its reply or timer, if still coming, is now stale.
+        let gen = self.next_gen(slot);
         let (client, id, attempts) = {
-            let request = &mut self.requests[slot as usize];
-            // Void the attempt: its reply or timer, if still coming, is now stale.
-            request.gen = request.gen.wrapping_add(1);
+            let request = &self.requests[slot as usize];
             (request.client, request.id, request.attempts)
         };
         if attempts >= self.cfg.backoff.max_attempts {
@@ -819,7 +838,6 @@ impl RpcWorld {
             return self.resolve(now_ns, slot, outcome);
         };
         request.last_retry = Some(kind);
-        let gen = request.gen;
         let delay_ns = nanos(delay);
         self.trace(now_ns, TraceKind::Backoff, client, NONE32, id, delay_ns)?;
         self.schedule(now_ns.saturating_add(delay_ns), Event::Retry { slot, gen })
@@ -857,8 +875,8 @@ impl RpcWorld {
         let request = &mut self.requests[slot as usize];
         debug_assert!(request.live, "a request resolved twice");
         request.live = false;
-        request.gen = request.gen.wrapping_add(1);
         let client = request.client;
+        self.next_gen(slot);
         self.free_slots.push(slot);
         if !self.cfg.arrival.is_open_loop() {
             let next_ns = now_ns.saturating_add(self.next_gap_ns());
