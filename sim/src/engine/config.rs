@@ -24,10 +24,13 @@ pub const MAX_PENDING_EVENTS: usize = 50_000_000;
 /// How clients issue requests.
 #[derive(Clone, Debug)]
 pub enum ArrivalMode {
-    /// Open loop: exponential gaps with this mean.
+    /// Open loop: the whole population's arrivals, exponential gaps with this mean.
+    /// `n` independent Poisson processes of rate `r` are one of rate `n r` whose arrivals
+    /// belong to a uniformly random client (superposition), so the engine keeps one
+    /// pending arrival for all clients.
     Poisson {
-        /// Mean gap, ns.
-        mean_gap_ns: f64,
+        /// Mean gap between two arrivals of the whole population, ns.
+        population_gap_ns: f64,
     },
     /// Closed loop: think, then issue the next request when the previous one ends.
     Closed {
@@ -43,13 +46,14 @@ impl ArrivalMode {
         matches!(self, ArrivalMode::Poisson { .. })
     }
 
-    /// The gap before the next request (or before the first one).
+    /// The gap before the next request: of the population (open loop) or of one
+    /// client after its request ended (closed loop).
     #[inline]
     pub fn next_gap_ns(&self, rng: &mut impl Rng) -> Nanos {
         match self {
-            ArrivalMode::Poisson { mean_gap_ns } => {
+            ArrivalMode::Poisson { population_gap_ns } => {
                 let unit: f64 = Exp1.sample(rng);
-                (unit * mean_gap_ns).round() as Nanos
+                (unit * population_gap_ns).round() as Nanos
             }
             ArrivalMode::Closed { think } => think.sample_ns(rng),
         }
@@ -159,7 +163,7 @@ impl RpcConfig {
         };
         let arrival = match &clients.arrival {
             Arrival::PoissonPerS(rate) => ArrivalMode::Poisson {
-                mean_gap_ns: 1e9 / rate,
+                population_gap_ns: 1e9 / rate / f64::from(clients.count),
             },
             Arrival::ClosedLoop(closed) => ArrivalMode::Closed {
                 think: closed.think_time.sampler(),

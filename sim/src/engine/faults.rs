@@ -206,12 +206,7 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
                             .map(|group| {
                                 let mut set = NodeSet::empty(topology.node_count());
                                 for selector in group {
-                                    let selected = topology.select(selector);
-                                    for node in 0..topology.node_count() {
-                                        if selected.contains(node) {
-                                            set.insert(node);
-                                        }
-                                    }
+                                    set.union_with(&topology.select(selector));
                                 }
                                 set
                             })

@@ -141,11 +141,6 @@ impl Network {
         self.active.retain(|(active, _)| *active != id);
     }
 
-    /// Number of active network faults.
-    pub fn active_faults(&self) -> usize {
-        self.active.len()
-    }
-
     /// Decides the fate of one message sent now from `from` to `to`.
     #[inline]
     pub fn route(&self, from: NodeId, to: NodeId, rng: &mut impl Rng) -> Route {

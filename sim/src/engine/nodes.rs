@@ -103,6 +103,14 @@ impl NodeSet {
             .is_some_and(|word| word & (1 << (node % 64)) != 0)
     }
 
+    /// Adds every node of `other` (a set over the same nodes).
+    pub fn union_with(&mut self, other: &NodeSet) {
+        debug_assert_eq!(self.words.len(), other.words.len());
+        for (word, other_word) in self.words.iter_mut().zip(&other.words) {
+            *word |= other_word;
+        }
+    }
+
     /// Number of nodes in the set.
     pub fn len(&self) -> usize {
         self.words

@@ -115,13 +115,6 @@ impl<E: Copy> EventQueue<E> {
         std::mem::size_of::<(Nanos, E)>()
     }
 
-    /// Bytes the queue holds in buffers (capacity, not length).
-    pub fn allocated_bytes(&self) -> usize {
-        let entries: usize =
-            self.now.capacity() + self.buckets.iter().map(Vec::capacity).sum::<usize>();
-        entries * Self::entry_bytes() + self.buckets.len() * std::mem::size_of::<Vec<(Nanos, E)>>()
-    }
-
     /// Schedules `event` at `at_ns`, which must not be in the past.
     #[inline]
     pub fn push(&mut self, at_ns: Nanos, event: E) -> Result<(), QueueFull> {

@@ -18,10 +18,9 @@ use faultline_models::clock::{Hlc, HlcTimestamp};
 use faultline_models::timeout::{AdaptiveTimeout, TimeoutPolicy};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Exp1};
 
 use super::clock::PhysicalClock;
-use super::config::{ArrivalMode, RpcConfig};
+use super::config::RpcConfig;
 use super::metrics::Metrics;
 use super::network::{DropReason, Network, Route};
 use super::nodes::{NodeId, Topology};
@@ -164,13 +163,10 @@ pub struct RpcWorld {
     /// they arrive already sorted and a FIFO holds them for O(1) instead of the queue.
     /// `None` when the timeout is adaptive (timers then go through `queue`).
     timeout_fifo: Option<VecDeque<(Nanos, u32, u32)>>,
-    /// Open loop: the next arrival of the whole population. `n` independent Poisson
-    /// processes of rate `r` are one Poisson process of rate `n r` whose arrivals belong
-    /// to a uniformly random client (superposition), so the population needs one pending
-    /// arrival, not one per client. `None` in closed loop or past the end of the run.
+    /// Open loop: the next arrival of the whole population (see [`super::config::ArrivalMode::Poisson`]),
+    /// one pending arrival rather than one per client. `None` in closed loop or past the
+    /// end of the run.
     next_arrival_ns: Option<Nanos>,
-    /// Mean gap between two arrivals of the whole population, ns (open loop).
-    population_gap_ns: f64,
     /// The client of the next open-loop arrival, drawn with its time.
     next_arrival_client: u32,
     pub(super) net: Network,
@@ -254,10 +250,6 @@ impl RpcWorld {
             timeout_fifo: matches!(cfg.timeout, TimeoutPolicy::Fixed(_)).then(VecDeque::new),
             next_arrival_ns: None,
             next_arrival_client: 0,
-            population_gap_ns: match cfg.arrival {
-                ArrivalMode::Poisson { mean_gap_ns } => mean_gap_ns / f64::from(topology.clients),
-                ArrivalMode::Closed { .. } => 0.0,
-            },
             net,
             metrics,
             trace,
@@ -331,19 +323,13 @@ impl RpcWorld {
 
     /// Draws the next open-loop arrival after `now_ns`: its time and its client.
     fn draw_next_arrival(&mut self, now_ns: Nanos) {
-        let next_ns = now_ns.saturating_add(self.population_gap());
+        let next_ns = now_ns.saturating_add(self.next_gap_ns());
         self.next_arrival_ns = (next_ns <= self.duration_ns).then_some(next_ns);
         self.next_arrival_client = if self.topology.clients == 1 {
             0
         } else {
             self.rng_arrivals.gen_range(0..self.topology.clients)
         };
-    }
-
-    /// An exponential gap of the whole open-loop population, ns.
-    fn population_gap(&mut self) -> Nanos {
-        let unit: f64 = Exp1.sample(&mut self.rng_arrivals);
-        (unit * self.population_gap_ns).round() as Nanos
     }
 
     /// Physical time of `node` at true time `now_ns`.
@@ -992,15 +978,5 @@ impl RpcWorld {
             } else {
                 std::mem::size_of::<CircuitBreaker>()
             }
-    }
-
-    /// Whether `server` is up.
-    pub fn server_up(&self, server: u32) -> bool {
-        self.servers[server as usize].up
-    }
-
-    /// The configuration this world runs.
-    pub fn config(&self) -> &RpcConfig {
-        &self.cfg
     }
 }

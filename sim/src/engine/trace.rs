@@ -44,8 +44,6 @@ pub enum TraceKind {
     Crash,
     /// A server restarted.
     Restart,
-    /// A metrics window closed.
-    Window,
 }
 
 impl TraceKind {
@@ -68,7 +66,6 @@ impl TraceKind {
             TraceKind::FaultEnd => "fault_end",
             TraceKind::Crash => "crash",
             TraceKind::Restart => "restart",
-            TraceKind::Window => "window",
         }
     }
 }
