@@ -188,28 +188,41 @@ fn compare_over_jitter_kinds_runs_each_variant_at_the_same_seed() {
         assert!(stdout.contains(label), "table lacks {label}: {stdout}");
         assert_eq!(summary(&out.join(label))["seed"], 7);
     }
-    // What jitter buys after the restart: retries spread out, so fewer of them collide
-    // in a full queue and the backlog drains sooner (lower p99). It does not lower the
-    // peak: full jitter sleeps t/2 on average against t, so it retries sooner.
-    let server =
-        |label: &str, key: &str| summary(&out.join(label))["server"][key].as_f64().unwrap();
-    let p99 = |label: &str| {
-        summary(&out.join(label))["latency_ms"]["p99"]
-            .as_f64()
+    // The crash resets every connection at once. Without jitter the clients reconnect
+    // in lockstep and flush their offline queues together; full jitter spreads them.
+    // Measured at seed 7: none 25.3x, full 9.0x; the bound leaves room for other seeds
+    // (the same order holds for seeds 1 and 2: 25.7x / 8.8x, 25.8x / 8.7x).
+    let record = |label: &str| faultline_reports::io::load_run(&out.join(label)).unwrap();
+    let peak = |label: &str| {
+        faultline_reports::stats::peak_load(&record(label))
+            .multiple
             .unwrap()
     };
     assert!(
-        server("full", "rejected_queue_full") < 0.9 * server("none", "rejected_queue_full"),
-        "queue-full rejections: full {} vs none {}",
-        server("full", "rejected_queue_full"),
-        server("none", "rejected_queue_full")
+        peak("none") > 1.5 * peak("full"),
+        "peak load multiple: none {:.2}x vs full {:.2}x",
+        peak("none"),
+        peak("full")
     );
     assert!(
-        p99("full") < 0.75 * p99("none"),
-        "p99: full {} ms vs none {} ms",
-        p99("full"),
-        p99("none")
+        peak("none") > peak("decorrelated") && peak("none") > peak("equal"),
+        "none should have the highest peak: none {:.2}x, equal {:.2}x, decorrelated {:.2}x",
+        peak("none"),
+        peak("equal"),
+        peak("decorrelated")
     );
+    let availability = |label: &str| record(label).summary.availability;
+    assert!(
+        availability("full") > availability("none") + 0.03,
+        "availability: full {} vs none {}",
+        availability("full"),
+        availability("none")
+    );
+    // Every client lost its connection once and came back once.
+    let connections = record("none").summary.connections.unwrap();
+    assert_eq!(connections.resets, 1000);
+    assert_eq!(connections.connects, 1000);
+    assert!(connections.refused > 0 && connections.offline_peak > 0);
     // The file's own jitter is `none`: that variant is the plain run, event for event.
     let plain = temp_dir("compare-plain");
     let run = faultline(&[

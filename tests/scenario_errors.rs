@@ -568,6 +568,49 @@ fn fault_timing_rules() {
 }
 
 #[test]
+fn connection_settings_are_checked() {
+    let with_connection = |connection: &str| {
+        edit(
+            r#""timeout": "500ms","#,
+            &format!(r#""timeout": "500ms", "connection": {connection},"#),
+        )
+    };
+    // A good one passes.
+    let good = write(
+        "connection-ok",
+        &with_connection(r#"{"offline_queue": 10}"#),
+    );
+    assert_eq!(validate(&[&good]).code, Some(0));
+    rejects(
+        "connection-unknown",
+        &with_connection(r#"{"ofline_queue": 10}"#),
+        "workload.clients.connection.ofline_queue",
+        &[
+            r#"unknown field "ofline_queue""#,
+            r#"did you mean "offline_queue"?"#,
+        ],
+    );
+    rejects(
+        "connection-limit",
+        &with_connection(r#"{"offline_queue": 2000000}"#),
+        "workload.clients.connection.offline_queue",
+        &["above the limit of 100000"],
+    );
+    rejects(
+        "connection-timeout",
+        &with_connection(r#"{"connect_timeout": "0s"}"#),
+        "workload.clients.connection.connect_timeout",
+        &["must be above 0"],
+    );
+    rejects(
+        "connection-reconnect",
+        &with_connection(r#"{"reconnect": {"base": "2s", "cap": "1s"}}"#),
+        "workload.clients.connection.reconnect.cap",
+        &["below base"],
+    );
+}
+
+#[test]
 fn deep_nesting_does_not_crash() {
     let deep = format!(
         "{{\"name\": {}1{}}}",

@@ -99,6 +99,23 @@ pub struct HlcSummary {
     pub rejected: u64,
 }
 
+/// Client connection activity (runs whose clients hold connections).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionSummary {
+    /// Connections reset by server crashes.
+    pub resets: u64,
+    /// Connects sent by disconnected clients.
+    pub connect_tries: u64,
+    /// Connects accepted.
+    pub connects: u64,
+    /// Connects refused by a crashed server.
+    pub refused: u64,
+    /// Most attempts held in offline queues at once, all clients together.
+    pub offline_peak: u64,
+    /// Attempts that failed at once because their client's offline queue was full.
+    pub offline_failed: u64,
+}
+
 /// `summary.json`: one run of one scenario at one seed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -138,6 +155,9 @@ pub struct Summary {
     /// Clock observations.
     #[serde(default)]
     pub hlc: HlcSummary,
+    /// Client connections, when the clients hold them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<ConnectionSummary>,
     /// Fault intervals that occurred.
     #[serde(default)]
     pub faults: Vec<FaultInterval>,

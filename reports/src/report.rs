@@ -106,6 +106,26 @@ fn summary_rows(rec: &RunRecord, st: &RunStats) -> Vec<Row> {
             "breakers",
         ),
     ];
+    if let Some(c) = &s.connections {
+        rows.push(row("connection resets", c.resets.to_string(), "conns"));
+        rows.push(row(
+            "reconnect tries",
+            c.connect_tries.to_string(),
+            "connects",
+        ));
+        rows.push(row("reconnected", c.connects.to_string(), "connects"));
+        rows.push(row("connects refused", c.refused.to_string(), "connects"));
+        rows.push(row(
+            "held offline, peak",
+            c.offline_peak.to_string(),
+            "attempts",
+        ));
+        rows.push(row(
+            "failed, offline queue full",
+            c.offline_failed.to_string(),
+            "attempts",
+        ));
+    }
     let (mttr, unit) = recovery_text(st.worst_recovery());
     rows.push(row("MTTR, worst fault", mttr, unit));
     let passed = s.checks.iter().filter(|c| c.passed).count();

@@ -14,8 +14,8 @@ use rand_distr::{Distribution, Exp1};
 use super::nodes::Topology;
 use super::queue::Nanos;
 use crate::scenario::{
-    AdaptiveTimeoutSpec, Arrival, BackoffKindSpec, BreakerMode, BreakerSpec, BudgetSpec,
-    HalfOpenSpec, JitterSpec, Sampler, Scenario, TimeoutSpec,
+    AdaptiveTimeoutSpec, Arrival, BackoffKindSpec, BackoffSpec, BreakerMode, BreakerSpec,
+    BudgetSpec, HalfOpenSpec, JitterSpec, Sampler, Scenario, TimeoutSpec,
 };
 
 /// Most pending events at once (bounds the engine's memory whatever the scenario).
@@ -91,8 +91,39 @@ pub struct RpcConfig {
     pub shed_after_ns: Option<Nanos>,
     /// HLC max-offset guard.
     pub hlc_max_offset: Option<Duration>,
+    /// Persistent connections, when the scenario asks for them.
+    pub connection: Option<ConnectionConfig>,
     /// Most pending events.
     pub max_pending_events: usize,
+}
+
+/// Persistent client connections (see [`crate::scenario::ConnectionSpec`]).
+#[derive(Clone, Debug)]
+pub struct ConnectionConfig {
+    /// Sleeps between reconnect tries; unlimited tries.
+    pub reconnect: BackoffPolicy,
+    /// How long a lost connect is waited for, ns.
+    pub connect_timeout_ns: Nanos,
+    /// Most attempts a disconnected client holds.
+    pub offline_queue: u32,
+}
+
+fn backoff_policy(spec: &BackoffSpec, max_attempts: u32) -> BackoffPolicy {
+    let jitter = match spec.jitter {
+        JitterSpec::None => Jitter::None,
+        JitterSpec::Full => Jitter::Full,
+        JitterSpec::Equal => Jitter::Equal,
+        JitterSpec::Decorrelated => Jitter::Decorrelated,
+    };
+    BackoffPolicy {
+        kind: match spec.kind {
+            BackoffKindSpec::Exponential => BackoffKind::Exponential(jitter),
+            BackoffKindSpec::Constant => BackoffKind::Constant,
+        },
+        base: spec.base.0,
+        cap: spec.cap.0,
+        max_attempts,
+    }
 }
 
 fn breaker_config(spec: &BreakerSpec) -> Result<BreakerConfig, String> {
@@ -205,21 +236,7 @@ impl RpcConfig {
             .validate()
             .map_err(|err| format!("workload.clients.timeout: {err}"))?;
         let retry = &clients.retry;
-        let jitter = match retry.backoff.jitter {
-            JitterSpec::None => Jitter::None,
-            JitterSpec::Full => Jitter::Full,
-            JitterSpec::Equal => Jitter::Equal,
-            JitterSpec::Decorrelated => Jitter::Decorrelated,
-        };
-        let backoff = BackoffPolicy {
-            kind: match retry.backoff.kind {
-                BackoffKindSpec::Exponential => BackoffKind::Exponential(jitter),
-                BackoffKindSpec::Constant => BackoffKind::Constant,
-            },
-            base: retry.backoff.base.0,
-            cap: retry.backoff.cap.0,
-            max_attempts: retry.max_attempts,
-        };
+        let backoff = backoff_policy(&retry.backoff, retry.max_attempts);
         backoff
             .validate()
             .map_err(|err| format!("workload.clients.retry: {err}"))?;
@@ -244,6 +261,23 @@ impl RpcConfig {
                 .validate()
                 .map_err(|err| format!("workload.clients.retry.budget: {err}"))?;
         }
+        let connection = match &clients.connection {
+            None => None,
+            Some(spec) => {
+                // Reconnects never give up: a client without a connection has no
+                // other way to reach its server.
+                let reconnect =
+                    backoff_policy(spec.reconnect.as_ref().unwrap_or(&retry.backoff), u32::MAX);
+                reconnect
+                    .validate()
+                    .map_err(|err| format!("workload.clients.connection.reconnect: {err}"))?;
+                Some(ConnectionConfig {
+                    reconnect,
+                    connect_timeout_ns: spec.connect_timeout.as_nanos(),
+                    offline_queue: spec.offline_queue,
+                })
+            }
+        };
         let breaker = clients
             .breaker
             .as_ref()
@@ -265,6 +299,7 @@ impl RpcConfig {
             queue_limit: servers.queue_limit,
             shed_after_ns: servers.shed_after.map(|shed| shed.as_nanos()),
             hlc_max_offset: clients.hlc_max_offset.map(|max| max.0),
+            connection,
             max_pending_events: MAX_PENDING_EVENTS,
         })
     }

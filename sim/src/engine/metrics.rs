@@ -61,6 +61,18 @@ pub struct Totals {
     pub shed: u64,
     /// Messages lost in the network (or to a down node).
     pub messages_dropped: u64,
+    /// Client connections reset by a crash.
+    pub conn_resets: u64,
+    /// Connects sent by disconnected clients.
+    pub connect_tries: u64,
+    /// Connects accepted.
+    pub connects: u64,
+    /// Connects refused (server crashed).
+    pub connects_refused: u64,
+    /// Attempts that failed at once because the offline queue was full.
+    pub offline_failed: u64,
+    /// Most attempts held in offline queues at once, all clients together.
+    pub offline_peak: u64,
 }
 
 /// Metrics of a run in progress.

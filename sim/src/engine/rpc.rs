@@ -29,6 +29,11 @@ use super::streams::{stream, Purpose};
 use super::trace::{Trace, TraceKind};
 use super::EngineError;
 
+mod conn;
+
+use conn::Conn;
+pub use conn::ConnEvent;
+
 const NONE32: u32 = u32::MAX;
 
 /// Bytes of one pending event in the queue (time and event).
@@ -77,6 +82,8 @@ pub enum Event {
         /// Client index.
         client: u32,
     },
+    /// A client connection event (only with `workload.clients.connection`).
+    Conn(ConnEvent),
     /// A fault action (index into the fault plan).
     Fault {
         /// Index into the plan's actions.
@@ -194,6 +201,11 @@ pub struct RpcWorld {
     rng_service: ChaCha8Rng,
     rng_backoff: ChaCha8Rng,
     rng_routing: ChaCha8Rng,
+    rng_reconnect: ChaCha8Rng,
+    /// Per-client connections; empty when the scenario has none.
+    conns: Vec<Conn>,
+    /// Attempts in all offline queues.
+    offline_held: u64,
     duration_ns: Nanos,
 }
 
@@ -273,6 +285,13 @@ impl RpcWorld {
             rng_service: stream(seed, Purpose::Service, 0),
             rng_backoff: stream(seed, Purpose::Backoff, 0),
             rng_routing: stream(seed, Purpose::Routing, 0),
+            rng_reconnect: stream(seed, Purpose::Reconnect, 0),
+            conns: if cfg.connection.is_some() {
+                vec![Conn::new(); clients]
+            } else {
+                Vec::new()
+            },
+            offline_held: 0,
             duration_ns: cfg.duration_ns,
             cfg,
         };
@@ -374,6 +393,7 @@ impl RpcWorld {
                 breaker.handle_timeout(dur(now_ns));
                 self.drain_breaker(now_ns, client)
             }
+            Event::Conn(event) => self.handle_conn(now_ns, event),
             Event::Fault { .. } => unreachable!("fault events are handled by the driver"),
         }
     }
@@ -438,6 +458,9 @@ impl RpcWorld {
             let request = &self.requests[slot as usize];
             (request.client, request.id, request.attempts)
         };
+        if !self.conns.is_empty() && !self.connection_ready(now_ns, slot, client)? {
+            return Ok(());
+        }
         let permit = match self.breakers.get_mut(client as usize) {
             Some(breaker) => match breaker.try_acquire(dur(now_ns)) {
                 Admission::Admitted(permit) => Some(permit),
@@ -453,6 +476,8 @@ impl RpcWorld {
         }
         let server = if self.topology.servers == 1 {
             0
+        } else if !self.conns.is_empty() {
+            self.home_server(client)
         } else {
             self.rng_routing.gen_range(0..self.topology.servers)
         };
@@ -910,6 +935,7 @@ impl RpcWorld {
         state.deferred.clear();
         state.paused_since_ns = None;
         self.trace(now_ns, TraceKind::Crash, NONE32, server, u64::MAX, 0)?;
+        self.reset_connections(now_ns, server)?;
         Ok(true)
     }
 
@@ -955,9 +981,16 @@ impl RpcWorld {
         self.servers[server as usize].slowdown = factor;
     }
 
-    /// Logical requests still in flight.
+    /// Logical requests still in flight (those waiting in offline queues included).
     pub fn in_flight(&self) -> u64 {
-        self.requests.iter().filter(|request| request.live).count() as u64
+        let live = self.requests.iter().filter(|request| request.live).count() as u64;
+        debug_assert_eq!(
+            self.offline_held,
+            self.conns.iter().map(Conn::offline_len).sum::<u64>(),
+            "offline count out of step with the queues"
+        );
+        debug_assert!(self.offline_held <= live);
+        live
     }
 
     /// Approximate heap bytes held per client slot (for the memory benchmark).

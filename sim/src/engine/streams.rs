@@ -21,6 +21,8 @@ pub enum Purpose {
     Routing = 5,
     /// Random fault processes (sub-stream per process and node).
     RandomFaults = 6,
+    /// Reconnect backoff jitter.
+    Reconnect = 7,
 }
 
 /// The stream for `purpose` (and `sub`, e.g. a node) of run `seed`.

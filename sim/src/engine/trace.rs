@@ -44,6 +44,9 @@ pub enum TraceKind {
     Crash,
     /// A server restarted.
     Restart,
+    /// A client connection event (detail: 0 reset, 1 connect sent, 2 connected,
+    /// 3 refused, 4 connect timed out, 5 attempt held offline, 6 offline queue full).
+    Conn,
 }
 
 impl TraceKind {
@@ -66,6 +69,7 @@ impl TraceKind {
             TraceKind::FaultEnd => "fault_end",
             TraceKind::Crash => "crash",
             TraceKind::Restart => "restart",
+            TraceKind::Conn => "conn",
         }
     }
 }

@@ -10,6 +10,8 @@ pub const MAX_WORKERS: u32 = 10_000;
 pub const MAX_QUEUE_LIMIT: u32 = 1_000_000;
 /// Most attempts per logical request.
 pub const MAX_ATTEMPTS: u32 = 100;
+/// Most attempts one client holds while disconnected.
+pub const MAX_OFFLINE_QUEUE: u32 = 100_000;
 /// Longest simulated duration, seconds (one day).
 pub const MAX_DURATION_S: u64 = 86_400;
 /// Most metrics windows in one run.

@@ -146,6 +146,45 @@ pub struct Clients {
     /// Reject remote HLC timestamps further ahead than this (default: accept all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hlc_max_offset: Option<Dur>,
+    /// Persistent connections (default: none; every attempt stands alone and goes to a
+    /// random server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<ConnectionSpec>,
+}
+
+/// Persistent client connections, and what a crash does to them.
+///
+/// Client `i` holds one connection to server `i mod servers`. A server crash resets
+/// every connection to it (the host answers for the dead process), and each client
+/// learns of it one link latency later. A disconnected client reconnects after each
+/// backoff sleep, without limit; a connect is accepted by a running server and refused
+/// by a crashed one, and one lost in the network gives up after `connect_timeout`.
+/// While disconnected, attempts wait in the client's offline queue (as in a Redis
+/// client's offline queue or gRPC's wait-for-ready) and their timeout starts only when
+/// the reconnected client writes them; an attempt that finds the offline queue full
+/// fails at once. This is how a reconnect storm happens: every client learns of the
+/// crash at the same moment, so without jitter they all reconnect together, each
+/// flushing its queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionSpec {
+    /// Sleep between reconnect tries (default: the retry backoff, `retry.backoff`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconnect: Option<BackoffSpec>,
+    /// How long a connect lost in the network is waited for.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout: Dur,
+    /// Most attempts one client holds while disconnected (0: fail at once).
+    #[serde(default = "default_offline_queue")]
+    #[schemars(range(max = limits::MAX_OFFLINE_QUEUE))]
+    pub offline_queue: u32,
+}
+
+fn default_connect_timeout() -> Dur {
+    Dur::from_secs(1)
+}
+fn default_offline_queue() -> u32 {
+    100
 }
 
 /// How a client issues logical requests.

@@ -5,13 +5,13 @@
 use core::time::Duration;
 
 use super::limits::{
-    MAX_ATTEMPTS, MAX_CLIENTS, MAX_DURATION_S, MAX_EVENTS, MAX_FAULTS, MAX_QUEUE_LIMIT,
-    MAX_SERVERS, MAX_WINDOWS, MAX_WORKERS,
+    MAX_ATTEMPTS, MAX_CLIENTS, MAX_DURATION_S, MAX_EVENTS, MAX_FAULTS, MAX_OFFLINE_QUEUE,
+    MAX_QUEUE_LIMIT, MAX_SERVERS, MAX_WINDOWS, MAX_WORKERS,
 };
 use super::{
-    AdaptiveTimeoutSpec, Arrival, BackoffKindSpec, BreakerMode, BreakerSpec, BudgetSpec, Check,
-    Clients, Dist, Dur, Fault, Network, Partition, RandomFault, Scenario, Selector, Servers,
-    TimeoutSpec,
+    AdaptiveTimeoutSpec, Arrival, BackoffKindSpec, BackoffSpec, BreakerMode, BreakerSpec,
+    BudgetSpec, Check, Clients, ConnectionSpec, Dist, Dur, Fault, Network, Partition, RandomFault,
+    Scenario, Selector, Servers, TimeoutSpec,
 };
 
 /// Engine events per attempt assumed by the event estimate (send, deliver, queue, serve,
@@ -396,6 +396,9 @@ fn check_clients(clients: &Clients) -> Checked {
     if let Some(offset) = clients.hlc_max_offset {
         positive(&format!("{base}.hlc_max_offset"), offset, "\"500ms\"")?;
     }
+    if let Some(connection) = &clients.connection {
+        check_connection(&format!("{base}.connection"), connection)?;
+    }
     Ok(())
 }
 
@@ -435,6 +438,43 @@ fn check_timeout(path: &str, timeout: &TimeoutSpec) -> Checked {
     Ok(())
 }
 
+fn check_backoff(path: &str, backoff: &BackoffSpec) -> Checked {
+    if backoff.kind == BackoffKindSpec::Exponential {
+        positive(&format!("{path}.base"), backoff.base, "\"100ms\"")?;
+    }
+    if backoff.cap < backoff.base {
+        return Err(issue(
+            format!("{path}.cap"),
+            format!(
+                "cap {} is below base {}; write cap >= base",
+                backoff.cap, backoff.base
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_connection(path: &str, connection: &ConnectionSpec) -> Checked {
+    if let Some(reconnect) = &connection.reconnect {
+        check_backoff(&format!("{path}.reconnect"), reconnect)?;
+    }
+    positive(
+        &format!("{path}.connect_timeout"),
+        connection.connect_timeout,
+        "\"1s\"",
+    )?;
+    if connection.offline_queue > MAX_OFFLINE_QUEUE {
+        return Err(issue(
+            format!("{path}.offline_queue"),
+            format!(
+                "{} is above the limit of {} attempts per client",
+                connection.offline_queue, MAX_OFFLINE_QUEUE
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn check_retry(path: &str, clients: &Clients) -> Checked {
     let retry = &clients.retry;
     if retry.max_attempts == 0 {
@@ -443,19 +483,7 @@ fn check_retry(path: &str, clients: &Clients) -> Checked {
             "must be at least 1: it counts the first try (write 1 for no retries)",
         ));
     }
-    let backoff = &retry.backoff;
-    if backoff.kind == BackoffKindSpec::Exponential {
-        positive(&format!("{path}.backoff.base"), backoff.base, "\"100ms\"")?;
-    }
-    if backoff.cap < backoff.base {
-        return Err(issue(
-            format!("{path}.backoff.cap"),
-            format!(
-                "cap {} is below base {}; write cap >= base",
-                backoff.cap, backoff.base
-            ),
-        ));
-    }
+    check_backoff(&format!("{path}.backoff"), &retry.backoff)?;
     match &retry.budget {
         None => {}
         Some(BudgetSpec::TokenBucket(bucket)) => {

@@ -1,0 +1,405 @@
+//! Persistent client connections: reset by a crash, re-established after backoff, with
+//! an offline queue of attempts in between (see [`crate::scenario::ConnectionSpec`]).
+//!
+//! Each client's connection is a small state machine:
+//!
+//! ```text
+//!   Up --reset--> Backoff --sleep--> Connecting --accepted--> Up
+//!                    ^                   |
+//!                    +--refused/timeout--+
+//! ```
+//!
+//! A generation number voids the timers and answers of a connect the client has given
+//! up on, as slot generations do for attempts.
+
+use std::collections::VecDeque;
+
+use faultline_models::backoff::BackoffState;
+
+use super::{EngineError, Event, Nanos, RpcWorld, NONE32};
+use crate::engine::network::Route;
+use crate::engine::trace::TraceKind;
+
+/// A connection event.
+#[derive(Clone, Copy, Debug)]
+pub enum ConnEvent {
+    /// The client learns its connection was reset.
+    Reset {
+        /// Client index.
+        client: u32,
+    },
+    /// A reconnect sleep ends: send a connect.
+    Retry {
+        /// Client index.
+        client: u32,
+        /// Connection generation.
+        gen: u32,
+    },
+    /// A connect reaches the client's server.
+    Arrive {
+        /// Client index.
+        client: u32,
+        /// Connection generation.
+        gen: u32,
+    },
+    /// The server's answer reaches the client.
+    Answer {
+        /// Client index.
+        client: u32,
+        /// Connection generation.
+        gen: u32,
+        /// Server incarnation that answered.
+        incarnation: u32,
+        /// Accepted (server running) or refused (server crashed).
+        accepted: bool,
+    },
+    /// A connect had no answer within the connect timeout.
+    Timeout {
+        /// Client index.
+        client: u32,
+        /// Connection generation.
+        gen: u32,
+    },
+}
+
+/// Trace detail codes of [`TraceKind::Conn`].
+#[repr(u64)]
+enum ConnCode {
+    Reset = 0,
+    Try = 1,
+    Up = 2,
+    Refused = 3,
+    TimedOut = 4,
+    Held = 5,
+    OfflineFull = 6,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ConnState {
+    Up,
+    Backoff,
+    Connecting,
+}
+
+/// One client's connection.
+#[derive(Clone, Debug)]
+pub(super) struct Conn {
+    state: ConnState,
+    gen: u32,
+    backoff: BackoffState,
+    /// Slots of the attempts waiting for the connection, in the order they were made.
+    offline: VecDeque<u32>,
+}
+
+impl Conn {
+    /// Every client starts connected.
+    pub(super) fn new() -> Self {
+        Conn {
+            state: ConnState::Up,
+            gen: 0,
+            backoff: BackoffState::new(),
+            offline: VecDeque::new(),
+        }
+    }
+
+    /// Attempts waiting for this connection.
+    pub(super) fn offline_len(&self) -> u64 {
+        self.offline.len() as u64
+    }
+}
+
+impl RpcWorld {
+    /// The server client `client` is pinned to when it holds a connection.
+    #[inline]
+    pub(super) fn home_server(&self, client: u32) -> u32 {
+        client % self.topology.servers
+    }
+
+    pub(super) fn handle_conn(
+        &mut self,
+        now_ns: Nanos,
+        event: ConnEvent,
+    ) -> Result<(), EngineError> {
+        match event {
+            ConnEvent::Reset { client } => self.on_reset(now_ns, client),
+            ConnEvent::Retry { client, gen } => self.on_connect_try(now_ns, client, gen),
+            ConnEvent::Arrive { client, gen } => self.on_connect_arrive(now_ns, client, gen),
+            ConnEvent::Answer {
+                client,
+                gen,
+                incarnation,
+                accepted,
+            } => self.on_connect_answer(now_ns, client, gen, incarnation, accepted),
+            ConnEvent::Timeout { client, gen } => self.on_connect_timeout(now_ns, client, gen),
+        }
+    }
+
+    /// Whether `client` may write an attempt now. If not, the attempt in `slot` is held
+    /// in the offline queue, or fails at once when that queue is full.
+    pub(super) fn connection_ready(
+        &mut self,
+        now_ns: Nanos,
+        slot: u32,
+        client: u32,
+    ) -> Result<bool, EngineError> {
+        let limit = self.conn_config().offline_queue as usize;
+        let conn = &mut self.conns[client as usize];
+        if conn.state == ConnState::Up {
+            return Ok(true);
+        }
+        let id = self.requests[slot as usize].id;
+        if conn.offline.len() < limit {
+            debug_assert!(!conn.offline.contains(&slot), "an attempt held twice");
+            conn.offline.push_back(slot);
+            self.offline_held += 1;
+            self.metrics.totals.offline_peak =
+                self.metrics.totals.offline_peak.max(self.offline_held);
+            self.trace(
+                now_ns,
+                TraceKind::Conn,
+                client,
+                NONE32,
+                id,
+                ConnCode::Held as u64,
+            )?;
+            return Ok(false);
+        }
+        // Nowhere to put it: the attempt fails locally and counts as made.
+        self.metrics.totals.offline_failed += 1;
+        self.requests[slot as usize].attempts += 1;
+        self.trace(
+            now_ns,
+            TraceKind::Conn,
+            client,
+            NONE32,
+            id,
+            ConnCode::OfflineFull as u64,
+        )?;
+        self.retry_or_fail(now_ns, slot, super::RetryKind::Error)?;
+        Ok(false)
+    }
+
+    /// A crash of `server` resets every connection to it; each client hears of it one
+    /// link latency later (or a connect timeout later, if the reset is lost).
+    pub(super) fn reset_connections(
+        &mut self,
+        now_ns: Nanos,
+        server: u32,
+    ) -> Result<(), EngineError> {
+        if self.conns.is_empty() {
+            return Ok(());
+        }
+        let timeout_ns = self.conn_config().connect_timeout_ns;
+        let server_node = self.topology.server_node(server);
+        let mut client = server;
+        while client < self.topology.clients {
+            if self.conns[client as usize].state == ConnState::Up {
+                let client_node = self.topology.client_node(client);
+                let delay_ns = match self
+                    .net
+                    .route(server_node, client_node, &mut self.rng_network)
+                {
+                    Route::Deliver { latency_ns } => latency_ns,
+                    Route::Drop(_) => timeout_ns,
+                };
+                self.schedule(
+                    now_ns.saturating_add(delay_ns),
+                    Event::Conn(ConnEvent::Reset { client }),
+                )?;
+            }
+            client += self.topology.servers;
+        }
+        Ok(())
+    }
+
+    fn conn_config(&self) -> &crate::engine::config::ConnectionConfig {
+        self.cfg
+            .connection
+            .as_ref()
+            .expect("connection events only exist when connections are configured")
+    }
+
+    fn on_reset(&mut self, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
+        let conn = &mut self.conns[client as usize];
+        if conn.state != ConnState::Up {
+            return Ok(());
+        }
+        conn.backoff.reset();
+        self.metrics.totals.conn_resets += 1;
+        let server = self.home_server(client);
+        self.trace(
+            now_ns,
+            TraceKind::Conn,
+            client,
+            server,
+            u64::MAX,
+            ConnCode::Reset as u64,
+        )?;
+        self.sleep_then_reconnect(now_ns, client)
+    }
+
+    /// Enters `Backoff` and schedules the next connect after the policy's sleep.
+    fn sleep_then_reconnect(&mut self, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
+        let policy = &self.cfg.connection.as_ref().expect("configured").reconnect;
+        let conn = &mut self.conns[client as usize];
+        conn.state = ConnState::Backoff;
+        conn.gen = conn.gen.wrapping_add(1);
+        let gen = conn.gen;
+        // The policy allows u32::MAX tries; past that, keep sleeping the cap.
+        let delay = policy
+            .next_delay(&mut conn.backoff, &mut self.rng_reconnect)
+            .unwrap_or(policy.cap);
+        let delay_ns = super::nanos(delay);
+        self.schedule(
+            now_ns.saturating_add(delay_ns),
+            Event::Conn(ConnEvent::Retry { client, gen }),
+        )
+    }
+
+    fn on_connect_try(&mut self, now_ns: Nanos, client: u32, gen: u32) -> Result<(), EngineError> {
+        let conn = &mut self.conns[client as usize];
+        if conn.gen != gen || conn.state != ConnState::Backoff {
+            return Ok(());
+        }
+        conn.state = ConnState::Connecting;
+        self.metrics.totals.connect_tries += 1;
+        let server = self.home_server(client);
+        self.trace(
+            now_ns,
+            TraceKind::Conn,
+            client,
+            server,
+            u64::MAX,
+            ConnCode::Try as u64,
+        )?;
+        let timeout_ns = self.conn_config().connect_timeout_ns;
+        let (client_node, server_node) = (
+            self.topology.client_node(client),
+            self.topology.server_node(server),
+        );
+        if let Route::Deliver { latency_ns } =
+            self.net
+                .route(client_node, server_node, &mut self.rng_network)
+        {
+            self.schedule(
+                now_ns.saturating_add(latency_ns),
+                Event::Conn(ConnEvent::Arrive { client, gen }),
+            )?;
+        } else {
+            self.metrics.totals.messages_dropped += 1;
+        }
+        self.schedule(
+            now_ns.saturating_add(timeout_ns),
+            Event::Conn(ConnEvent::Timeout { client, gen }),
+        )
+    }
+
+    /// The server's host answers a connect: accepted while the server runs (a paused
+    /// process's kernel still completes the handshake), refused while it is crashed.
+    fn on_connect_arrive(
+        &mut self,
+        now_ns: Nanos,
+        client: u32,
+        gen: u32,
+    ) -> Result<(), EngineError> {
+        let server = self.home_server(client);
+        let state = &self.servers[server as usize];
+        let (accepted, incarnation) = (state.up, state.incarnation);
+        let (client_node, server_node) = (
+            self.topology.client_node(client),
+            self.topology.server_node(server),
+        );
+        if let Route::Deliver { latency_ns } =
+            self.net
+                .route(server_node, client_node, &mut self.rng_network)
+        {
+            self.schedule(
+                now_ns.saturating_add(latency_ns),
+                Event::Conn(ConnEvent::Answer {
+                    client,
+                    gen,
+                    incarnation,
+                    accepted,
+                }),
+            )
+        } else {
+            self.metrics.totals.messages_dropped += 1;
+            Ok(())
+        }
+    }
+
+    fn on_connect_answer(
+        &mut self,
+        now_ns: Nanos,
+        client: u32,
+        gen: u32,
+        incarnation: u32,
+        accepted: bool,
+    ) -> Result<(), EngineError> {
+        let conn = &self.conns[client as usize];
+        if conn.gen != gen || conn.state != ConnState::Connecting {
+            return Ok(());
+        }
+        let server = self.home_server(client);
+        let state = &self.servers[server as usize];
+        // An acceptance by an incarnation that has crashed since is a reset on arrival.
+        if !(accepted && state.up && state.incarnation == incarnation) {
+            self.metrics.totals.connects_refused += 1;
+            self.trace(
+                now_ns,
+                TraceKind::Conn,
+                client,
+                server,
+                u64::MAX,
+                ConnCode::Refused as u64,
+            )?;
+            return self.sleep_then_reconnect(now_ns, client);
+        }
+        let conn = &mut self.conns[client as usize];
+        conn.state = ConnState::Up;
+        conn.gen = conn.gen.wrapping_add(1);
+        conn.backoff.reset();
+        let held = std::mem::take(&mut conn.offline);
+        self.metrics.totals.connects += 1;
+        self.trace(
+            now_ns,
+            TraceKind::Conn,
+            client,
+            server,
+            u64::MAX,
+            ConnCode::Up as u64,
+        )?;
+        // Write the offline queue in order. Each attempt is live and has no timer yet.
+        self.offline_held -= held.len() as u64;
+        for slot in held {
+            debug_assert!(
+                self.requests[slot as usize].live,
+                "a held attempt was resolved"
+            );
+            self.send_attempt(now_ns, slot)?;
+        }
+        Ok(())
+    }
+
+    fn on_connect_timeout(
+        &mut self,
+        now_ns: Nanos,
+        client: u32,
+        gen: u32,
+    ) -> Result<(), EngineError> {
+        let conn = &self.conns[client as usize];
+        if conn.gen != gen || conn.state != ConnState::Connecting {
+            return Ok(());
+        }
+        let server = self.home_server(client);
+        self.trace(
+            now_ns,
+            TraceKind::Conn,
+            client,
+            server,
+            u64::MAX,
+            ConnCode::TimedOut as u64,
+        )?;
+        self.sleep_then_reconnect(now_ns, client)
+    }
+}
