@@ -107,7 +107,11 @@ fn summary_rows(rec: &RunRecord, st: &RunStats) -> Vec<Row> {
         ),
     ];
     if let Some(c) = &s.connections {
-        rows.push(row("connection resets", c.resets.to_string(), "conns"));
+        rows.push(row(
+            "connection resets",
+            c.resets.to_string(),
+            "connections",
+        ));
         rows.push(row(
             "reconnect tries",
             c.connect_tries.to_string(),

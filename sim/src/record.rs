@@ -98,63 +98,66 @@ pub fn build(scenario: &Scenario, output: &RunOutput, invocation: &Invocation) -
         .map(|row| row.server_arrivals as f64 / window_s)
         .fold(0.0, f64::max);
     let [p50, p99, p999, mean, max] = output.latency_ns.map(|ns| ns / NS_PER_MS);
-    let mut summary =
-        Summary {
-            scenario: scenario.name.clone(),
-            description: scenario.description.clone(),
-            scenario_path: invocation.scenario_path.clone(),
-            seed: output.seed,
-            simulated_s: output.simulated_ns as f64 / NS_PER_S,
-            wall_s: invocation.wall_s,
-            events: output.events,
-            trace_hash: output.trace_hash.clone(),
-            availability,
-            slo: slo(scenario),
-            window_s,
-            requests: RequestCounts {
-                offered: totals.offered,
-                succeeded: totals.succeeded,
-                failed: totals.failed,
-                timed_out: totals.timed_out,
-                rejected_by_breaker: totals.rejected_by_breaker,
-                rejected_by_budget: totals.rejected_by_budget,
-                in_flight: output.in_flight,
-                attempts: totals.attempts,
-                retries: totals.retries,
-            },
-            latency_ms: LatencySummary {
-                p50,
-                p99,
-                p999,
-                mean,
-                max,
-            },
-            server: ServerSummary {
-                arrivals: totals.server_arrivals,
-                peak_arrivals_per_s,
-                rejected_queue_full: totals.rejected_queue_full,
-                shed: totals.shed,
-            },
-            hlc: HlcSummary {
-                max_offset_ms: output.hlc.max_offset_ns as f64 / NS_PER_MS,
-                max_counter: u64::from(output.hlc.max_counter),
-                rejected: output.hlc.rejected,
-            },
-            connections: scenario.workload.clients.connection.is_some().then_some(
-                ConnectionSummary {
-                    resets: totals.conn_resets,
-                    connect_tries: totals.connect_tries,
-                    connects: totals.connects,
-                    refused: totals.connects_refused,
-                    offline_peak: totals.offline_peak,
-                    offline_failed: totals.offline_failed,
-                },
-            ),
-            faults,
-            checks: Vec::new(),
-            reproduce: invocation.reproduce.clone(),
-            scenario_spec: serde_json::to_value(scenario).unwrap_or(serde_json::Value::Null),
-        };
+    let connections = scenario
+        .workload
+        .clients
+        .connection
+        .as_ref()
+        .map(|_| ConnectionSummary {
+            resets: totals.conn_resets,
+            connect_tries: totals.connect_tries,
+            connects: totals.connects,
+            refused: totals.connects_refused,
+            offline_peak: totals.offline_peak,
+            offline_failed: totals.offline_failed,
+        });
+    let mut summary = Summary {
+        scenario: scenario.name.clone(),
+        description: scenario.description.clone(),
+        scenario_path: invocation.scenario_path.clone(),
+        seed: output.seed,
+        simulated_s: output.simulated_ns as f64 / NS_PER_S,
+        wall_s: invocation.wall_s,
+        events: output.events,
+        trace_hash: output.trace_hash.clone(),
+        availability,
+        slo: slo(scenario),
+        window_s,
+        requests: RequestCounts {
+            offered: totals.offered,
+            succeeded: totals.succeeded,
+            failed: totals.failed,
+            timed_out: totals.timed_out,
+            rejected_by_breaker: totals.rejected_by_breaker,
+            rejected_by_budget: totals.rejected_by_budget,
+            in_flight: output.in_flight,
+            attempts: totals.attempts,
+            retries: totals.retries,
+        },
+        latency_ms: LatencySummary {
+            p50,
+            p99,
+            p999,
+            mean,
+            max,
+        },
+        server: ServerSummary {
+            arrivals: totals.server_arrivals,
+            peak_arrivals_per_s,
+            rejected_queue_full: totals.rejected_queue_full,
+            shed: totals.shed,
+        },
+        hlc: HlcSummary {
+            max_offset_ms: output.hlc.max_offset_ns as f64 / NS_PER_MS,
+            max_counter: u64::from(output.hlc.max_counter),
+            rejected: output.hlc.rejected,
+        },
+        connections,
+        faults,
+        checks: Vec::new(),
+        reproduce: invocation.reproduce.clone(),
+        scenario_spec: serde_json::to_value(scenario).unwrap_or(serde_json::Value::Null),
+    };
     summary.checks = scenario
         .checks
         .iter()
