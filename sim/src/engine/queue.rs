@@ -54,6 +54,9 @@ pub struct EventQueue<E> {
     head: usize,
     /// `buckets[level * DIGITS + digit]`, each in insertion order.
     buckets: Vec<Vec<(Nanos, E)>>,
+    /// The earliest time in each bucket (`Nanos::MAX` when empty), kept on insert so
+    /// that neither [`peek_time`](Self::peek_time) nor a refill scans a bucket for it.
+    mins: Vec<Nanos>,
     /// Bit `i % 64` of word `i / 64` set when bucket `i` is non-empty.
     occupied: [u64; WORDS],
     /// Bit `w` set when word `w` of `occupied` is non-zero.
@@ -87,6 +90,7 @@ impl<E: Copy> EventQueue<E> {
             now: Vec::new(),
             head: 0,
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            mins: vec![Nanos::MAX; BUCKETS],
             occupied: [0; WORDS],
             summary: 0,
             last: 0,
@@ -141,6 +145,8 @@ impl<E: Copy> EventQueue<E> {
         let (level, digit) = slot_of(at_ns, self.last);
         let index = level * DIGITS + digit;
         self.buckets[index].push((at_ns, event));
+        let min = &mut self.mins[index];
+        *min = (*min).min(at_ns);
         self.occupied[index / 64] |= 1 << (index % 64);
         self.summary |= 1 << (index / 64);
     }
@@ -161,7 +167,11 @@ impl<E: Copy> EventQueue<E> {
             return Some(self.last);
         }
         let index = self.lowest_bucket()?;
-        self.buckets[index].iter().map(|&(at_ns, _)| at_ns).min()
+        debug_assert_eq!(
+            Some(self.mins[index]),
+            self.buckets[index].iter().map(|&(at_ns, _)| at_ns).min()
+        );
+        Some(self.mins[index])
     }
 
     /// Removes the next event and advances `now` to its time.
@@ -189,6 +199,7 @@ impl<E: Copy> EventQueue<E> {
             self.summary &= !(1 << word);
         }
         self.len -= 1;
+        let last = std::mem::replace(&mut self.mins[index], Nanos::MAX);
         let bucket = &mut self.buckets[index];
         if bucket.len() == 1 {
             // The common case with nanosecond times: a bucket of one, popped directly.
@@ -208,11 +219,7 @@ impl<E: Copy> EventQueue<E> {
             return Some(entry);
         }
         let mut source = std::mem::take(bucket);
-        let last = source
-            .iter()
-            .map(|&(at_ns, _)| at_ns)
-            .min()
-            .expect("an occupied bucket is not empty");
+        debug_assert_eq!(Some(last), source.iter().map(|&(at_ns, _)| at_ns).min());
         debug_assert!(last > self.last, "time went backwards");
         self.last = last;
         for &(at_ns, event) in &source {
