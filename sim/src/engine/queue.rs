@@ -120,7 +120,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Schedules `event` at `at_ns`, which must not be in the past.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, at_ns: Nanos, event: E) -> Result<(), QueueFull> {
         debug_assert!(
             at_ns >= self.last,
