@@ -266,6 +266,12 @@ impl<E: Copy> EventQueue<E> {
         debug_assert_eq!(Some(last), source.iter().map(|&(at_ns, _)| at_ns).min());
         debug_assert!(last > self.last, "time went backwards");
         self.last = last;
+        // Load the bucket's events now, though each is only read when popped: in a large
+        // queue they are far from cache, and in this tight loop their misses overlap,
+        // where at the pops each would stall alone. Only timing changes.
+        for &(_, slot) in &source {
+            std::hint::black_box(self.payloads[slot as usize]);
+        }
         for &entry in &source {
             if entry.0 == last {
                 self.now.push(entry);
