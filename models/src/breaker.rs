@@ -49,9 +49,11 @@
 //! the calls they hold; the open duration lies in `[open_for, max_open]`.
 //!
 //! Memory: the configuration is held behind an [`Arc`], so 100,000 clients can share
-//! one; per-instance state is 136 bytes (64-bit) plus the window (2 bits per call for
-//! `CountWindow`, 12 bytes per second for `TimeWindow`) and the queue of unpolled
-//! transitions. `try_acquire` and `record` do not allocate, except to queue a transition.
+//! one; per-instance state is 64 bytes (64-bit), one cache line, plus the window's
+//! buffer (2 bits per call for `CountWindow`, 12 bytes per second for `TimeWindow`) and,
+//! from the first trip on, about 100 bytes for the open and half-open state and the
+//! queue of unpolled transitions. `try_acquire` and `record` do not allocate, except to
+//! queue a transition (and on the first trip).
 
 use core::time::Duration;
 use std::collections::VecDeque;
@@ -393,24 +395,50 @@ pub struct Transition {
 }
 
 /// One circuit breaker (per logical client, or per client and destination).
+///
+/// Laid out for arrays of many breakers (one per client): 64 bytes, aligned to a cache
+/// line, so a call touches one line. What a closed breaker uses (configuration,
+/// generation, state, the trip rule's statistics) is inline; what only an open or
+/// half-open breaker uses ([`Excursion`]: the open deadline, trip count, probe counts
+/// and the queue of unpolled transitions) is allocated on the first trip and kept.
 #[derive(Clone, Debug)]
+#[repr(C, align(64))]
 pub struct CircuitBreaker {
     config: Arc<BreakerConfig>,
-    window: Window,
-    state: BreakerState,
     /// Bumped (wrapping) on every state change; stamped into permits.
     generation: u32,
-    /// Trips since the breaker was last closed, for [`OpenGrowth`].
-    trips: u32,
+    state: BreakerState,
+    /// `None` until the first state change.
+    excursion: Option<Box<Excursion>>,
+    window: Window,
+}
+
+/// The state of a breaker that has left the closed state at least once.
+#[derive(Clone, Debug, Default)]
+struct Excursion {
     /// When an open breaker may move to half-open.
     open_until: Duration,
+    /// Trips since the breaker was last closed, for [`OpenGrowth`].
+    trips: u32,
     probes_admitted: u32,
     probes_reported: u32,
     probe_failures: u32,
     probe_slow: u32,
-    transitions: VecDeque<Transition>,
     transitions_dropped: u32,
+    transitions: VecDeque<Transition>,
 }
+
+/// The values a breaker that never left the closed state reports.
+const NO_EXCURSION: &Excursion = &Excursion {
+    open_until: Duration::ZERO,
+    trips: 0,
+    probes_admitted: 0,
+    probes_reported: 0,
+    probe_failures: 0,
+    probe_slow: 0,
+    transitions_dropped: 0,
+    transitions: VecDeque::new(),
+};
 
 impl CircuitBreaker {
     /// A closed breaker. Pass an `Arc<BreakerConfig>` to share one configuration among
@@ -423,15 +451,20 @@ impl CircuitBreaker {
             config,
             state: BreakerState::Closed,
             generation: 0,
-            trips: 0,
-            open_until: Duration::ZERO,
-            probes_admitted: 0,
-            probes_reported: 0,
-            probe_failures: 0,
-            probe_slow: 0,
-            transitions: VecDeque::new(),
-            transitions_dropped: 0,
+            excursion: None,
         }
+    }
+
+    /// The open / half-open state (its initial values if the breaker never tripped).
+    #[inline]
+    fn excursion(&self) -> &Excursion {
+        self.excursion.as_deref().unwrap_or(NO_EXCURSION)
+    }
+
+    /// The open / half-open state, allocated on first use.
+    #[inline]
+    fn excursion_mut(&mut self) -> &mut Excursion {
+        self.excursion.get_or_insert_with(Box::default)
     }
 
     /// The configuration.
@@ -447,25 +480,26 @@ impl CircuitBreaker {
 
     /// Trips since the breaker was last closed (0 while closed).
     pub fn consecutive_trips(&self) -> u32 {
-        self.trips
+        self.excursion().trips
     }
 
     /// When an open breaker may move to half-open; `None` unless open.
     pub fn open_until(&self) -> Option<Duration> {
-        (self.state == BreakerState::Open).then_some(self.open_until)
+        (self.state == BreakerState::Open).then_some(self.excursion().open_until)
     }
 
     /// Asks to make a call at `now`.
     pub fn try_acquire(&mut self, now: Duration) -> Admission {
         if self.state == BreakerState::Open {
-            if now < self.open_until {
+            let open_until = self.excursion().open_until;
+            if now < open_until {
                 return Admission::Rejected;
             }
             // An automatic breaker whose timer the caller has not fired yet moves too, at
             // the deadline it was due.
             let at = match self.config.transition {
                 HalfOpenTransition::Lazy => now,
-                HalfOpenTransition::Automatic => self.open_until,
+                HalfOpenTransition::Automatic => open_until,
             };
             self.enter_half_open(at);
         }
@@ -474,8 +508,10 @@ impl CircuitBreaker {
                 generation: self.generation,
                 probe: false,
             }),
-            BreakerState::HalfOpen if self.probes_admitted < self.config.half_open_probes => {
-                self.probes_admitted += 1;
+            BreakerState::HalfOpen
+                if self.excursion().probes_admitted < self.config.half_open_probes =>
+            {
+                self.excursion_mut().probes_admitted += 1;
                 Admission::Admitted(Permit {
                     generation: self.generation,
                     probe: true,
@@ -516,7 +552,7 @@ impl CircuitBreaker {
     pub fn poll_timeout(&self) -> Option<Duration> {
         (self.state == BreakerState::Open
             && self.config.transition == HalfOpenTransition::Automatic)
-            .then_some(self.open_until)
+            .then_some(self.excursion().open_until)
     }
 
     /// Fires the timer: an automatic breaker whose open duration has passed moves to
@@ -531,29 +567,37 @@ impl CircuitBreaker {
 
     /// The oldest state change not yet polled. Poll until `None` after each call; at
     /// most [`MAX_PENDING_TRANSITIONS`] are kept.
+    #[inline]
     pub fn poll_transition(&mut self) -> Option<Transition> {
-        self.transitions.pop_front()
+        self.excursion.as_mut()?.transitions.pop_front()
     }
 
     /// Transitions dropped because they were not polled in time.
     pub fn transitions_dropped(&self) -> u32 {
-        self.transitions_dropped
+        self.excursion().transitions_dropped
     }
 
     fn record_probe(&mut self, now: Duration, failed: bool, slow: bool) {
-        self.probes_reported += 1;
-        self.probe_failures += u32::from(failed);
-        self.probe_slow += u32::from(slow);
-        debug_assert!(self.probes_reported <= self.probes_admitted);
-        debug_assert!(self.probes_admitted <= self.config.half_open_probes);
+        let half_open_probes = self.config.half_open_probes;
+        let probes = self.excursion_mut();
+        probes.probes_reported += 1;
+        probes.probe_failures += u32::from(failed);
+        probes.probe_slow += u32::from(slow);
+        debug_assert!(probes.probes_reported <= probes.probes_admitted);
+        debug_assert!(probes.probes_admitted <= half_open_probes);
+        let (reported, probe_failures, probe_slow) = (
+            probes.probes_reported,
+            probes.probe_failures,
+            probes.probe_slow,
+        );
         if let Some((failure_rate, slow_call_rate)) = self.config.rate_thresholds() {
             // resilience4j: decide once every permitted probe has reported.
-            if self.probes_reported < self.config.half_open_probes {
+            if reported < half_open_probes {
                 return;
             }
-            let n = f64::from(self.probes_reported);
-            if f64::from(self.probe_failures) / n >= failure_rate
-                || f64::from(self.probe_slow) / n >= slow_call_rate
+            let n = f64::from(reported);
+            if f64::from(probe_failures) / n >= failure_rate
+                || f64::from(probe_slow) / n >= slow_call_rate
             {
                 self.trip(now);
             } else {
@@ -561,30 +605,33 @@ impl CircuitBreaker {
             }
         } else if failed || slow {
             self.trip(now);
-        } else if self.probes_reported >= self.config.half_open_probes {
+        } else if reported >= half_open_probes {
             self.close(now);
         }
     }
 
     fn trip(&mut self, now: Duration) {
-        self.trips = self.trips.saturating_add(1);
-        let open_for = self.config.open_duration(self.trips);
-        self.open_until = now.checked_add(open_for).unwrap_or(Duration::MAX);
+        let config = Arc::clone(&self.config);
+        let excursion = self.excursion_mut();
+        excursion.trips = excursion.trips.saturating_add(1);
+        let open_for = config.open_duration(excursion.trips);
+        excursion.open_until = now.checked_add(open_for).unwrap_or(Duration::MAX);
         self.window.reset();
         self.change(now, BreakerState::Open);
     }
 
     fn close(&mut self, now: Duration) {
-        self.trips = 0;
+        self.excursion_mut().trips = 0;
         self.window.reset();
         self.change(now, BreakerState::Closed);
     }
 
     fn enter_half_open(&mut self, at: Duration) {
-        self.probes_admitted = 0;
-        self.probes_reported = 0;
-        self.probe_failures = 0;
-        self.probe_slow = 0;
+        let probes = self.excursion_mut();
+        probes.probes_admitted = 0;
+        probes.probes_reported = 0;
+        probes.probe_failures = 0;
+        probes.probe_slow = 0;
         self.change(at, BreakerState::HalfOpen);
     }
 
@@ -593,11 +640,12 @@ impl CircuitBreaker {
         debug_assert!(from != to);
         self.state = to;
         self.generation = self.generation.wrapping_add(1);
-        if self.transitions.len() == MAX_PENDING_TRANSITIONS {
-            self.transitions.pop_front();
-            self.transitions_dropped = self.transitions_dropped.saturating_add(1);
+        let excursion = self.excursion_mut();
+        if excursion.transitions.len() == MAX_PENDING_TRANSITIONS {
+            excursion.transitions.pop_front();
+            excursion.transitions_dropped = excursion.transitions_dropped.saturating_add(1);
         }
-        self.transitions.push_back(Transition { at, from, to });
+        excursion.transitions.push_back(Transition { at, from, to });
     }
 }
 
@@ -607,7 +655,8 @@ enum Window {
     Consecutive(u32),
     Ewma(f64),
     Count(CountWindow),
-    Time(TimeWindow),
+    /// Boxed: inline it would make every breaker 8 bytes longer than a cache line.
+    Time(Box<TimeWindow>),
 }
 
 impl Window {
@@ -616,7 +665,9 @@ impl Window {
             TripRule::ConsecutiveFailures { .. } => Self::Consecutive(0),
             TripRule::Ewma { .. } => Self::Ewma(0.0),
             TripRule::CountWindow { size, .. } => Self::Count(CountWindow::new(size)),
-            TripRule::TimeWindow { window, .. } => Self::Time(TimeWindow::new(window.as_secs())),
+            TripRule::TimeWindow { window, .. } => {
+                Self::Time(Box::new(TimeWindow::new(window.as_secs())))
+            }
         }
     }
 
@@ -646,13 +697,13 @@ impl Window {
             (
                 Self::Count(w),
                 &TripRule::CountWindow {
+                    size,
                     min_calls,
                     failure_rate,
                     slow_call_rate,
-                    ..
                 },
             ) => {
-                w.push(failed, slow);
+                w.push(size, failed, slow);
                 exceeds(w.counts(), min_calls, failure_rate, slow_call_rate)
             }
             (
@@ -692,12 +743,12 @@ fn exceeds(c: Counts, min_calls: u32, failure_rate: f64, slow_call_rate: f64) ->
     f64::from(c.failures) / n >= failure_rate || f64::from(c.slow) / n >= slow_call_rate
 }
 
-/// The last `size` calls as two ring bitsets (failed, slow): 2 bits per call.
+/// The last `size` calls as two ring bitsets (failed, slow): 2 bits per call. `size`
+/// is the rule's (passed in rather than stored, to keep the breaker in a cache line).
 #[derive(Clone, Debug)]
 struct CountWindow {
     /// `words` failure words, then `words` slow words.
     bits: Box<[u64]>,
-    size: u32,
     /// Slot the next call goes into (the oldest call once full).
     next: u32,
     counts: Counts,
@@ -708,7 +759,6 @@ impl CountWindow {
         let words = size.div_ceil(64) as usize;
         Self {
             bits: vec![0; 2 * words].into_boxed_slice(),
-            size,
             next: 0,
             counts: Counts::default(),
         }
@@ -720,10 +770,11 @@ impl CountWindow {
         self.counts = Counts::default();
     }
 
-    fn push(&mut self, failed: bool, slow: bool) {
+    fn push(&mut self, size: u32, failed: bool, slow: bool) {
         let words = self.bits.len() / 2;
+        debug_assert_eq!(words, size.div_ceil(64) as usize);
         let (word, mask) = ((self.next / 64) as usize, 1u64 << (self.next % 64));
-        if self.counts.calls == self.size {
+        if self.counts.calls == size {
             // Full: the slot holds the oldest call, which leaves the window.
             self.counts.failures -= u32::from(self.bits[word] & mask != 0);
             self.counts.slow -= u32::from(self.bits[words + word] & mask != 0);
@@ -734,8 +785,8 @@ impl CountWindow {
         set_bit(&mut self.bits[words + word], mask, slow);
         self.counts.failures += u32::from(failed);
         self.counts.slow += u32::from(slow);
-        self.next = (self.next + 1) % self.size;
-        debug_assert!(self.counts.calls <= self.size);
+        self.next = (self.next + 1) % size;
+        debug_assert!(self.counts.calls <= size);
     }
 
     fn counts(&self) -> Counts {
@@ -1166,6 +1217,18 @@ mod tests {
     }
 
     #[test]
+    fn layout_keeps_the_hot_fields_in_one_cache_line() {
+        use std::mem::{align_of, offset_of, size_of};
+        // One cache line, whatever the trip rule.
+        assert_eq!(size_of::<CircuitBreaker>(), 64);
+        assert_eq!(align_of::<CircuitBreaker>(), 64);
+        assert_eq!(
+            offset_of!(CircuitBreaker, window) + size_of::<Window>(),
+            64
+        );
+    }
+
+    #[test]
     fn transitions_queue_is_bounded() {
         let mut c = config(TripRule::ConsecutiveFailures { threshold: 1 });
         c.half_open_probes = 1;
@@ -1359,7 +1422,8 @@ mod tests {
                     .filter(|p| p.is_probe() && p.generation == b.generation)
                     .count() as u32;
                 if b.state() == BreakerState::HalfOpen {
-                    probes_this_episode = probes_this_episode.max(b.probes_admitted);
+                    probes_this_episode =
+                        probes_this_episode.max(b.excursion().probes_admitted);
                     prop_assert!(admitted_now <= probes_allowed);
                     prop_assert!(probes_this_episode <= probes_allowed);
                 }

@@ -13,6 +13,7 @@ use rand_distr::{Distribution, Exp1};
 
 use super::nodes::Topology;
 use super::queue::Nanos;
+use crate::scenario::dist::round_to_u64;
 use crate::scenario::{
     AdaptiveTimeoutSpec, Arrival, BackoffKindSpec, BackoffSpec, BreakerMode, BreakerSpec,
     BudgetSpec, HalfOpenSpec, JitterSpec, Sampler, Scenario, TimeoutSpec,
@@ -53,7 +54,7 @@ impl ArrivalMode {
         match self {
             ArrivalMode::Poisson { population_gap_ns } => {
                 let unit: f64 = Exp1.sample(rng);
-                (unit * population_gap_ns).round() as Nanos
+                round_to_u64(unit * population_gap_ns)
             }
             ArrivalMode::Closed { think } => think.sample_ns(rng),
         }
