@@ -1222,10 +1222,7 @@ mod tests {
         // One cache line, whatever the trip rule.
         assert_eq!(size_of::<CircuitBreaker>(), 64);
         assert_eq!(align_of::<CircuitBreaker>(), 64);
-        assert_eq!(
-            offset_of!(CircuitBreaker, window) + size_of::<Window>(),
-            64
-        );
+        assert_eq!(offset_of!(CircuitBreaker, window) + size_of::<Window>(), 64);
     }
 
     #[test]
