@@ -226,15 +226,7 @@ impl RpcWorld {
         }
         conn.backoff.reset();
         self.metrics.totals.conn_resets += 1;
-        let server = self.home_server(client);
-        self.trace(
-            now_ns,
-            TraceKind::Conn,
-            client,
-            server,
-            u64::MAX,
-            ConnCode::Reset as u64,
-        )?;
+        self.trace_conn(now_ns, client, ConnCode::Reset)?;
         self.sleep_then_reconnect(now_ns, client)
     }
 
@@ -263,31 +255,9 @@ impl RpcWorld {
         }
         conn.state = ConnState::Connecting;
         self.metrics.totals.connect_tries += 1;
-        let server = self.home_server(client);
-        self.trace(
-            now_ns,
-            TraceKind::Conn,
-            client,
-            server,
-            u64::MAX,
-            ConnCode::Try as u64,
-        )?;
+        self.trace_conn(now_ns, client, ConnCode::Try)?;
         let timeout_ns = self.conn_config().connect_timeout_ns;
-        let (client_node, server_node) = (
-            self.topology.client_node(client),
-            self.topology.server_node(server),
-        );
-        if let Route::Deliver { latency_ns } =
-            self.net
-                .route(client_node, server_node, &mut self.rng_network)
-        {
-            self.schedule(
-                now_ns.saturating_add(latency_ns),
-                Event::Conn(ConnEvent::Arrive { client, gen }),
-            )?;
-        } else {
-            self.metrics.totals.messages_dropped += 1;
-        }
+        self.send_conn_message(now_ns, client, true, ConnEvent::Arrive { client, gen })?;
         self.schedule(
             now_ns.saturating_add(timeout_ns),
             Event::Conn(ConnEvent::Timeout { client, gen }),
@@ -305,27 +275,59 @@ impl RpcWorld {
         let server = self.home_server(client);
         let state = &self.servers[server as usize];
         let (accepted, incarnation) = (state.up, state.incarnation);
-        let (client_node, server_node) = (
-            self.topology.client_node(client),
-            self.topology.server_node(server),
-        );
-        if let Route::Deliver { latency_ns } =
-            self.net
-                .route(server_node, client_node, &mut self.rng_network)
-        {
-            self.schedule(
-                now_ns.saturating_add(latency_ns),
-                Event::Conn(ConnEvent::Answer {
-                    client,
-                    gen,
-                    incarnation,
-                    accepted,
-                }),
-            )
+        let answer = ConnEvent::Answer {
+            client,
+            gen,
+            incarnation,
+            accepted,
+        };
+        self.send_conn_message(now_ns, client, false, answer)
+    }
+
+    /// Sends a connection message between `client` and its server (`to_server` gives
+    /// the direction): `event` happens one link latency later, unless the network
+    /// loses it.
+    fn send_conn_message(
+        &mut self,
+        now_ns: Nanos,
+        client: u32,
+        to_server: bool,
+        event: ConnEvent,
+    ) -> Result<(), EngineError> {
+        let client_node = self.topology.client_node(client);
+        let server_node = self.topology.server_node(self.home_server(client));
+        let (from, to) = if to_server {
+            (client_node, server_node)
         } else {
-            self.metrics.totals.messages_dropped += 1;
-            Ok(())
+            (server_node, client_node)
+        };
+        match self.net.route(from, to, &mut self.rng_network) {
+            Route::Deliver { latency_ns } => {
+                self.schedule(now_ns.saturating_add(latency_ns), Event::Conn(event))
+            }
+            Route::Drop(_) => {
+                self.metrics.totals.messages_dropped += 1;
+                Ok(())
+            }
         }
+    }
+
+    /// Traces a connection-level event of `client` (no request involved).
+    fn trace_conn(
+        &mut self,
+        now_ns: Nanos,
+        client: u32,
+        code: ConnCode,
+    ) -> Result<(), EngineError> {
+        let server = self.home_server(client);
+        self.trace(
+            now_ns,
+            TraceKind::Conn,
+            client,
+            server,
+            u64::MAX,
+            code as u64,
+        )
     }
 
     fn on_connect_answer(
@@ -345,14 +347,7 @@ impl RpcWorld {
         // An acceptance by an incarnation that has crashed since is a reset on arrival.
         if !(accepted && state.up && state.incarnation == incarnation) {
             self.metrics.totals.connects_refused += 1;
-            self.trace(
-                now_ns,
-                TraceKind::Conn,
-                client,
-                server,
-                u64::MAX,
-                ConnCode::Refused as u64,
-            )?;
+            self.trace_conn(now_ns, client, ConnCode::Refused)?;
             return self.sleep_then_reconnect(now_ns, client);
         }
         let conn = &mut self.conns[client as usize];
@@ -361,14 +356,7 @@ impl RpcWorld {
         conn.backoff.reset();
         let held = std::mem::take(&mut conn.offline);
         self.metrics.totals.connects += 1;
-        self.trace(
-            now_ns,
-            TraceKind::Conn,
-            client,
-            server,
-            u64::MAX,
-            ConnCode::Up as u64,
-        )?;
+        self.trace_conn(now_ns, client, ConnCode::Up)?;
         // Write the offline queue in order. Each attempt is live and has no timer yet.
         self.offline_held -= held.len() as u64;
         for slot in held {
@@ -391,15 +379,7 @@ impl RpcWorld {
         if conn.gen != gen || conn.state != ConnState::Connecting {
             return Ok(());
         }
-        let server = self.home_server(client);
-        self.trace(
-            now_ns,
-            TraceKind::Conn,
-            client,
-            server,
-            u64::MAX,
-            ConnCode::TimedOut as u64,
-        )?;
+        self.trace_conn(now_ns, client, ConnCode::TimedOut)?;
         self.sleep_then_reconnect(now_ns, client)
     }
 }
