@@ -81,27 +81,34 @@ enum ConnState {
     Connecting,
 }
 
-/// One client's connection.
-#[derive(Clone, Debug)]
-pub(super) struct Conn {
+/// The part of a client's connection that every attempt reads, kept beside the
+/// client's HLC (see `Client`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Link {
     state: ConnState,
     gen: u32,
+}
+
+impl Link {
+    /// Every client starts connected.
+    pub(super) fn new() -> Self {
+        Link {
+            state: ConnState::Up,
+            gen: 0,
+        }
+    }
+}
+
+/// The rest of a client's connection, read only on connection events and while it is
+/// down.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Conn {
     backoff: BackoffState,
     /// Slots of the attempts waiting for the connection, in the order they were made.
     offline: VecDeque<u32>,
 }
 
 impl Conn {
-    /// Every client starts connected.
-    pub(super) fn new() -> Self {
-        Conn {
-            state: ConnState::Up,
-            gen: 0,
-            backoff: BackoffState::new(),
-            offline: VecDeque::new(),
-        }
-    }
-
     /// Attempts waiting for this connection.
     pub(super) fn offline_len(&self) -> u64 {
         self.offline.len() as u64
@@ -142,11 +149,11 @@ impl RpcWorld {
         slot: u32,
         client: u32,
     ) -> Result<bool, EngineError> {
-        let limit = self.conn_config().offline_queue as usize;
-        let conn = &mut self.conns[client as usize];
-        if conn.state == ConnState::Up {
+        if self.clients[client as usize].link.state == ConnState::Up {
             return Ok(true);
         }
+        let limit = self.conn_config().offline_queue as usize;
+        let conn = &mut self.conns[client as usize];
         let id = self.requests[slot as usize].id;
         if conn.offline.len() < limit {
             debug_assert!(!conn.offline.contains(&slot), "an attempt held twice");
@@ -193,7 +200,7 @@ impl RpcWorld {
         let server_node = self.topology.server_node(server);
         let mut client = server;
         while client < self.topology.clients {
-            if self.conns[client as usize].state == ConnState::Up {
+            if self.clients[client as usize].link.state == ConnState::Up {
                 let client_node = self.topology.client_node(client);
                 let delay_ns = match self
                     .net
@@ -220,11 +227,10 @@ impl RpcWorld {
     }
 
     fn on_reset(&mut self, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
-        let conn = &mut self.conns[client as usize];
-        if conn.state != ConnState::Up {
+        if self.clients[client as usize].link.state != ConnState::Up {
             return Ok(());
         }
-        conn.backoff.reset();
+        self.conns[client as usize].backoff.reset();
         self.metrics.totals.conn_resets += 1;
         self.trace_conn(now_ns, client, ConnCode::Reset)?;
         self.sleep_then_reconnect(now_ns, client)
@@ -233,13 +239,16 @@ impl RpcWorld {
     /// Enters `Backoff` and schedules the next connect after the policy's sleep.
     fn sleep_then_reconnect(&mut self, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
         let policy = &self.cfg.connection.as_ref().expect("configured").reconnect;
-        let conn = &mut self.conns[client as usize];
-        conn.state = ConnState::Backoff;
-        conn.gen = conn.gen.wrapping_add(1);
-        let gen = conn.gen;
+        let link = &mut self.clients[client as usize].link;
+        link.state = ConnState::Backoff;
+        link.gen = link.gen.wrapping_add(1);
+        let gen = link.gen;
         // The policy allows u32::MAX tries; past that, keep sleeping the cap.
         let delay = policy
-            .next_delay(&mut conn.backoff, &mut self.rng_reconnect)
+            .next_delay(
+                &mut self.conns[client as usize].backoff,
+                &mut self.rng_reconnect,
+            )
             .unwrap_or(policy.cap);
         let delay_ns = super::nanos(delay);
         self.schedule(
@@ -249,11 +258,11 @@ impl RpcWorld {
     }
 
     fn on_connect_try(&mut self, now_ns: Nanos, client: u32, gen: u32) -> Result<(), EngineError> {
-        let conn = &mut self.conns[client as usize];
-        if conn.gen != gen || conn.state != ConnState::Backoff {
+        let link = &mut self.clients[client as usize].link;
+        if link.gen != gen || link.state != ConnState::Backoff {
             return Ok(());
         }
-        conn.state = ConnState::Connecting;
+        link.state = ConnState::Connecting;
         self.metrics.totals.connect_tries += 1;
         self.trace_conn(now_ns, client, ConnCode::Try)?;
         let timeout_ns = self.conn_config().connect_timeout_ns;
@@ -338,8 +347,8 @@ impl RpcWorld {
         incarnation: u32,
         accepted: bool,
     ) -> Result<(), EngineError> {
-        let conn = &self.conns[client as usize];
-        if conn.gen != gen || conn.state != ConnState::Connecting {
+        let link = &self.clients[client as usize].link;
+        if link.gen != gen || link.state != ConnState::Connecting {
             return Ok(());
         }
         let server = self.home_server(client);
@@ -350,9 +359,10 @@ impl RpcWorld {
             self.trace_conn(now_ns, client, ConnCode::Refused)?;
             return self.sleep_then_reconnect(now_ns, client);
         }
+        let link = &mut self.clients[client as usize].link;
+        link.state = ConnState::Up;
+        link.gen = link.gen.wrapping_add(1);
         let conn = &mut self.conns[client as usize];
-        conn.state = ConnState::Up;
-        conn.gen = conn.gen.wrapping_add(1);
         conn.backoff.reset();
         let held = std::mem::take(&mut conn.offline);
         self.metrics.totals.connects += 1;
@@ -364,7 +374,7 @@ impl RpcWorld {
                 self.requests[slot as usize].live,
                 "a held attempt was resolved"
             );
-            self.send_attempt(now_ns, slot)?;
+            self.send_attempt(now_ns, slot, client)?;
         }
         Ok(())
     }
@@ -375,8 +385,8 @@ impl RpcWorld {
         client: u32,
         gen: u32,
     ) -> Result<(), EngineError> {
-        let conn = &self.conns[client as usize];
-        if conn.gen != gen || conn.state != ConnState::Connecting {
+        let link = &self.clients[client as usize].link;
+        if link.gen != gen || link.state != ConnState::Connecting {
             return Ok(());
         }
         self.trace_conn(now_ns, client, ConnCode::TimedOut)?;
