@@ -62,6 +62,20 @@ pub enum ConnEvent {
     },
 }
 
+impl ConnEvent {
+    /// The client whose connection this is.
+    #[inline]
+    pub fn client(&self) -> u32 {
+        match *self {
+            ConnEvent::Reset { client }
+            | ConnEvent::Retry { client, .. }
+            | ConnEvent::Arrive { client, .. }
+            | ConnEvent::Answer { client, .. }
+            | ConnEvent::Timeout { client, .. } => client,
+        }
+    }
+}
+
 /// Trace detail codes of [`TraceKind::Conn`].
 #[repr(u64)]
 enum ConnCode {
