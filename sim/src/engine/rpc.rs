@@ -39,6 +39,9 @@ const NONE32: u32 = u32::MAX;
 /// Open-loop arrivals are drawn this many ahead (see [`RpcWorld::draw_next_arrival`]).
 const ARRIVALS_AHEAD: usize = 32;
 
+/// The timer FIFO loads the generation of the timer this many places ahead.
+const TIMERS_AHEAD: usize = 8;
+
 /// Bytes of one pending event in the queue (time and event).
 pub const EVENT_ENTRY_BYTES: usize = EventQueue::<Event>::entry_bytes();
 
@@ -424,13 +427,16 @@ impl RpcWorld {
         self.next_arrival_client = client;
     }
 
-    /// Tops up the arrivals drawn ahead, reading each new client's breaker and HLC
+    /// Tops up the arrivals drawn ahead, then reads each new client's breaker and HLC
     /// without using them. With 10,000 clients and more that state is not in cache;
     /// loaded here, a batch at a time, the misses overlap one another and are over
     /// when the arrivals come, instead of stalling every arrival's handler in turn.
-    /// Only timing changes (safe Rust has no prefetch instruction).
+    /// The loads come in a loop of their own: between draws (a hundred instructions
+    /// each) the core could keep only one or two of them in flight. Only timing
+    /// changes (safe Rust has no prefetch instruction).
     #[inline(never)]
     fn draw_arrivals_ahead(&mut self) {
+        let first_new = self.arrivals_ahead.len();
         while self.arrivals_ahead.len() < ARRIVALS_AHEAD {
             let gap_ns = self.next_gap_ns();
             let client = if self.topology.clients == 1 {
@@ -438,13 +444,15 @@ impl RpcWorld {
             } else {
                 self.rng_arrivals.gen_range(0..self.topology.clients)
             };
+            self.arrivals_ahead.push_back((gap_ns, client));
+        }
+        for &(_, client) in self.arrivals_ahead.range(first_new..) {
             if let Some(breaker) = self.breakers.get(client as usize) {
                 std::hint::black_box(breaker.state());
             }
             if let Some(state) = self.clients.get(client as usize) {
                 std::hint::black_box(state.hlc.now());
             }
-            self.arrivals_ahead.push_back((gap_ns, client));
         }
     }
 
@@ -654,17 +662,25 @@ impl RpcWorld {
     #[inline]
     pub(super) fn pop_next(&mut self) -> Option<(Nanos, Event)> {
         let queued_ns = self.queue.peek_time();
-        let timer = self
-            .timeout_fifo
-            .as_ref()
-            .and_then(|fifo| fifo.front().copied());
         let before_queue = |at_ns: Nanos| queued_ns.is_none_or(|queued| at_ns < queued);
-        if let Some((at_ns, slot, gen)) = timer {
-            if before_queue(at_ns) && self.next_arrival_ns.is_none_or(|arrival| at_ns <= arrival) {
-                if let Some(fifo) = self.timeout_fifo.as_mut() {
-                    fifo.pop_front();
+        if let Some(fifo) = self.timeout_fifo.as_mut() {
+            // Most timers are stale (their attempt was answered): they are dropped here,
+            // unseen by the handlers, which would only have ignored them.
+            while let Some(&(at_ns, slot, gen)) = fifo.front() {
+                if !(before_queue(at_ns)
+                    && self.next_arrival_ns.is_none_or(|arrival| at_ns <= arrival))
+                {
+                    break;
                 }
-                return Some((at_ns, Event::Timeout { slot, gen }));
+                fifo.pop_front();
+                // The generation of a timer further on, loaded now so that its miss is
+                // over by the time that timer is due.
+                if let Some(&(_, ahead, _)) = fifo.get(TIMERS_AHEAD) {
+                    std::hint::black_box(self.gens.get(ahead as usize).copied());
+                }
+                if self.gens.get(slot as usize) == Some(&gen) {
+                    return Some((at_ns, Event::Timeout { slot, gen }));
+                }
             }
         }
         if let Some(at_ns) = self.next_arrival_ns {
