@@ -55,7 +55,10 @@ const _: () = assert!(WORDS <= 64, "the word summary is one u64");
 /// Buckets up to this many events are handed to the `touch` of
 /// [`EventQueue::pop_touching`] when split: their events come next, and what their
 /// handlers read (a few cache lines each) still fits in a core's L2 cache.
-pub const TOUCH_LIMIT: usize = 4096;
+pub const TOUCH_LIMIT: usize = 1024;
+/// Buckets up to this many events have their events loaded when split (see `refill`);
+/// past it the events would leave the cache again before their turn.
+const LOAD_LIMIT: usize = 8192;
 
 /// A bucket entry: an event's time and its slot in the payload slab.
 type Entry = (Nanos, u32);
@@ -267,6 +270,11 @@ impl<E: Copy> EventQueue<E> {
             return Some(self.take(entry));
         }
         if bucket.len() <= TOUCH_LIMIT {
+            // Two passes: the events first, in a loop tight enough that the core keeps
+            // dozens of their misses in flight; then `touch`, whose loads depend on them.
+            for &(_, slot) in bucket.iter() {
+                std::hint::black_box(self.payloads[slot as usize]);
+            }
             for &(_, slot) in bucket.iter() {
                 touch(&self.payloads[slot as usize]);
             }
@@ -285,7 +293,7 @@ impl<E: Copy> EventQueue<E> {
         debug_assert_eq!(Some(last), source.iter().map(|&(at_ns, _)| at_ns).min());
         debug_assert!(last > self.last, "time went backwards");
         self.last = last;
-        if source.len() > TOUCH_LIMIT {
+        if source.len() > TOUCH_LIMIT && source.len() <= LOAD_LIMIT {
             // Load the bucket's events now, though each is only read when popped: in a
             // large queue they are far from cache, and in this tight loop their misses
             // overlap, where at the pops each would stall alone. Only timing changes.
