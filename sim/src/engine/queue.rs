@@ -4,29 +4,34 @@
 //! service and backoff are scheduled here instead. Ties are broken by insertion order,
 //! which makes the order of simultaneous events a function of the seed alone.
 //!
-//! # The structure: a radix heap with FIFO buckets
+//! # The structure: a radix heap with FIFO buckets and a sorted run
 //!
 //! Simulated time never goes backwards (no event is scheduled before the last one
 //! popped), so the queue is a *monotone* priority queue, and a radix heap (Ahuja,
-//! Mehlhorn, Orlin and Tarjan 1990) fits, here with 8-bit digits: relative to `last`,
-//! the time of the last event popped, an event at `t` belongs to level `L`, the highest
+//! Mehlhorn, Orlin and Tarjan 1990) fits, here with 8-bit digits: relative to `last`, a
+//! time no pending event precedes, an event at `t` belongs to level `L`, the highest
 //! 8-bit digit in which `t` and `last` differ, and within the level to bucket `d`, `t`'s
 //! digit there. Every event of a lower (level, digit) bucket is earlier than every event
-//! of a higher one, and events at exactly `last` sit in a bucket of their own (`now`).
+//! of a higher one.
 //!
-//! A push appends to one bucket (O(1)). A pop takes the front of `now`; when `now` is
-//! empty it takes the lowest non-empty bucket, makes its earliest time `last`, and moves
-//! its events down into lower buckets (each event moves at most 8 times, in practice
-//! once or twice; the moves are sequential appends). That is several times faster than
-//! a binary heap, whose every pop walks `log2(n)` scattered cache lines.
+//! The earliest events sit apart in the *run*, sorted, and are popped front to back.
+//! When the run is used up, the lowest non-empty bucket is taken and its earliest time
+//! becomes `last`. A bucket of at most [`RUN_MAX`] events is sorted and becomes the run;
+//! a larger one is moved down into lower buckets, its events at exactly `last` forming
+//! the run (each event moves a few times at most; the moves are sequential appends).
+//! A push appends to one bucket (O(1)), or, when due no later than the run's last
+//! event, is inserted into the run (rare: the run spans microseconds, and most delays
+//! are milliseconds). That is several times faster than a binary heap, whose every pop
+//! walks `log2(n)` scattered cache lines; and sorting the small buckets saves the last
+//! split, which would spread a few dozen events over 256 buckets of one event each.
 //!
 //! Insertion order among equal times holds without a sequence number: every bucket is
 //! kept in insertion order. A push appends an event newer than all others; a
 //! redistribution empties one bucket into buckets that are all empty at that moment
-//! (they are lower than the lowest non-empty one), preserving its order. So `now`, which
-//! holds only events at `last`, is popped front to back in insertion order. The unit
-//! test `matches_a_binary_heap_on_time_then_insertion_order` checks this against a
-//! binary heap on (time, sequence).
+//! (they are lower than the lowest non-empty one), preserving its order; the sort is
+//! stable; and a push into the run goes after every event of its time. The unit test
+//! `matches_a_binary_heap_on_time_then_insertion_order` checks this against a binary
+//! heap on (time, sequence).
 //!
 //! # Entries of 16 bytes
 //!
@@ -56,6 +61,8 @@ const _: () = assert!(WORDS <= 64, "the word summary is one u64");
 /// [`EventQueue::pop_touching`] when split: their events come next, and what their
 /// handlers read (a few cache lines each) still fits in a core's L2 cache.
 pub const TOUCH_LIMIT: usize = 1024;
+/// Buckets up to this many events are sorted into the run rather than split.
+pub const RUN_MAX: usize = 64;
 /// Buckets up to this many events have their events loaded when split (see `refill`);
 /// past it the events would leave the cache again before their turn.
 const LOAD_LIMIT: usize = 8192;
@@ -66,9 +73,11 @@ type Entry = (Nanos, u32);
 /// A priority queue of events ordered by (time, insertion order).
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    /// Events at exactly `last`, in insertion order, consumed from `head`.
-    now: Vec<Entry>,
-    /// Next unread index of `now`.
+    /// The run: the earliest pending events, sorted by (time, insertion order), all
+    /// earlier than every bucketed event; consumed from `head`. Entries before `head`
+    /// are spent and stay until the next refill.
+    run: Vec<Entry>,
+    /// Next unread index of `run`.
     head: usize,
     /// `buckets[level * DIGITS + digit]`, each in insertion order.
     buckets: Vec<Vec<Entry>>,
@@ -83,8 +92,11 @@ pub struct EventQueue<E> {
     occupied: [u64; WORDS],
     /// Bit `w` set when word `w` of `occupied` is non-zero.
     summary: u64,
-    /// The radix heap's reference time: the time of the last event popped.
+    /// The radix heap's reference time: the earliest time when the run was formed; no
+    /// event pending or to come is earlier.
     last: Nanos,
+    /// The time of the last event popped.
+    popped_ns: Nanos,
     len: usize,
     limit: usize,
 }
@@ -109,7 +121,7 @@ impl<E: Copy> EventQueue<E> {
     /// An empty queue holding at most `limit` pending events.
     pub fn new(limit: usize) -> Self {
         EventQueue {
-            now: Vec::new(),
+            run: Vec::new(),
             head: 0,
             payloads: Vec::new(),
             free: Vec::new(),
@@ -118,6 +130,7 @@ impl<E: Copy> EventQueue<E> {
             occupied: [0; WORDS],
             summary: 0,
             last: 0,
+            popped_ns: 0,
             len: 0,
             limit,
         }
@@ -125,7 +138,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// The time of the last event popped.
     pub fn now_ns(&self) -> Nanos {
-        self.last
+        self.popped_ns
     }
 
     /// Pending events.
@@ -172,22 +185,33 @@ impl<E: Copy> EventQueue<E> {
     #[inline(always)]
     pub fn push(&mut self, at_ns: Nanos, event: E) -> Result<(), QueueFull> {
         debug_assert!(
-            at_ns >= self.last,
+            at_ns >= self.popped_ns,
             "event scheduled in the past: {at_ns} < {}",
-            self.last
+            self.popped_ns
         );
         if self.len >= self.limit {
             return Err(QueueFull { limit: self.limit });
         }
         self.len += 1;
         let slot = self.store(event);
-        if at_ns <= self.last {
-            // At `last` (or, after a bug the debug assertion catches, before it: clamped).
-            self.now.push((self.last, slot));
+        // (Before `popped_ns`, after a bug the debug assertion catches: clamped.)
+        let at_ns = at_ns.max(self.popped_ns);
+        let run_end_ns = self.run.last().map_or(self.last, |&(end_ns, _)| end_ns);
+        if at_ns <= run_end_ns {
+            self.insert_into_run((at_ns, slot));
         } else {
             self.insert((at_ns, slot));
         }
         Ok(())
+    }
+
+    /// Inserts an event due no later than the run's end into the run, after every
+    /// event of the same time (rare: most events are due later than the whole run).
+    #[cold]
+    fn insert_into_run(&mut self, entry: Entry) {
+        let unread = &self.run[self.head..];
+        let position = self.head + unread.partition_point(|&(at_ns, _)| at_ns <= entry.0);
+        self.run.insert(position, entry);
     }
 
     #[inline(always)]
@@ -214,8 +238,8 @@ impl<E: Copy> EventQueue<E> {
 
     /// Time of the next event, if any.
     pub fn peek_time(&self) -> Option<Nanos> {
-        if self.head < self.now.len() {
-            return Some(self.last);
+        if let Some(&(at_ns, _)) = self.run.get(self.head) {
+            return Some(at_ns);
         }
         let index = self.lowest_bucket()?;
         debug_assert_eq!(
@@ -237,20 +261,29 @@ impl<E: Copy> EventQueue<E> {
     /// loads overlap one another, instead of missing cache at each event in turn.
     #[inline]
     pub fn pop_touching(&mut self, touch: impl FnMut(&E)) -> Option<(Nanos, E)> {
-        if self.head == self.now.len() {
+        if self.head == self.run.len() {
             return self.refill(touch);
         }
-        let entry = self.now[self.head];
+        let entry = self.run[self.head];
         self.head += 1;
         self.len -= 1;
-        Some(self.take(entry))
+        Some(self.take_run_entry(entry))
     }
 
-    /// `now` is used up: make the earliest pending time `last`, move the lowest bucket
-    /// down, and pop. Returns `None` when nothing is pending.
+    #[inline(always)]
+    fn take_run_entry(&mut self, entry: Entry) -> (Nanos, E) {
+        debug_assert!(entry.0 >= self.popped_ns, "time went backwards");
+        self.popped_ns = entry.0;
+        self.take(entry)
+    }
+
+    /// The run is used up: take the lowest bucket, make its earliest time `last`, and
+    /// either sort it into the new run (at most [`RUN_MAX`] events) or move it down into
+    /// lower buckets, its earliest events forming the run. Then pop. Returns `None` when
+    /// nothing is pending.
     #[inline(never)]
     fn refill(&mut self, mut touch: impl FnMut(&E)) -> Option<(Nanos, E)> {
-        self.now.clear();
+        self.run.clear();
         self.head = 0;
         let index = self.lowest_bucket()?;
         let word = index / 64;
@@ -260,14 +293,18 @@ impl<E: Copy> EventQueue<E> {
         }
         self.len -= 1;
         let last = std::mem::replace(&mut self.mins[index], Nanos::MAX);
+        debug_assert_eq!(
+            Some(last),
+            self.buckets[index].iter().map(|&(at_ns, _)| at_ns).min()
+        );
+        debug_assert!(last >= self.popped_ns, "time went backwards");
+        self.last = last;
         let bucket = &mut self.buckets[index];
         if bucket.len() == 1 {
             // The common case with nanosecond times: a bucket of one, popped directly.
             let entry = bucket[0];
             bucket.clear();
-            debug_assert!(entry.0 > self.last, "time went backwards");
-            self.last = entry.0;
-            return Some(self.take(entry));
+            return Some(self.take_run_entry(entry));
         }
         if bucket.len() <= TOUCH_LIMIT {
             // Two passes: the events first, in a loop tight enough that the core keeps
@@ -279,20 +316,19 @@ impl<E: Copy> EventQueue<E> {
                 touch(&self.payloads[slot as usize]);
             }
         }
-        if index < DIGITS {
-            // Level 0: every event of the bucket is at the same time; it becomes `now`.
-            let bucket = &mut self.buckets[index];
-            std::mem::swap(bucket, &mut self.now);
-            let entry = self.now[0];
-            debug_assert!(entry.0 > self.last, "time went backwards");
-            self.last = entry.0;
+        if bucket.len() <= RUN_MAX {
+            // Few enough to sort (stable: ties stay in insertion order) rather than to
+            // split over the 256 buckets below, most of which would hold one event.
+            // A level-0 bucket is all one time, so already in order.
+            if index >= DIGITS {
+                bucket.sort_by_key(|&(at_ns, _)| at_ns);
+            }
+            std::mem::swap(bucket, &mut self.run);
+            let entry = self.run[0];
             self.head = 1;
-            return Some(self.take(entry));
+            return Some(self.take_run_entry(entry));
         }
         let mut source = std::mem::take(&mut self.buckets[index]);
-        debug_assert_eq!(Some(last), source.iter().map(|&(at_ns, _)| at_ns).min());
-        debug_assert!(last > self.last, "time went backwards");
-        self.last = last;
         if source.len() > TOUCH_LIMIT && source.len() <= LOAD_LIMIT {
             // Load the bucket's events now, though each is only read when popped: in a
             // large queue they are far from cache, and in this tight loop their misses
@@ -303,7 +339,7 @@ impl<E: Copy> EventQueue<E> {
         }
         for &entry in &source {
             if entry.0 == last {
-                self.now.push(entry);
+                self.run.push(entry);
             } else {
                 debug_assert!({
                     let (to_level, to_digit) = slot_of(entry.0, last);
@@ -318,9 +354,9 @@ impl<E: Copy> EventQueue<E> {
         if source.capacity() <= KEEP_CAPACITY {
             self.buckets[index] = source;
         }
-        let entry = self.now[0];
+        let entry = self.run[0];
         self.head = 1;
-        Some(self.take(entry))
+        Some(self.take_run_entry(entry))
     }
 }
 
