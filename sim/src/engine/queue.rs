@@ -381,6 +381,35 @@ mod tests {
     }
 
     #[test]
+    fn pushes_into_the_run_keep_time_then_insertion_order() {
+        // 10, 20 and 30 share one bucket, which becomes the run at the first pop; the
+        // later pushes land inside the run, ties after the events already there.
+        let mut queue = EventQueue::new(16);
+        for (at_ns, name) in [(10, "a"), (20, "b"), (30, "c")] {
+            queue.push(at_ns, name).unwrap();
+        }
+        assert_eq!(queue.pop(), Some((10, "a")));
+        queue.push(30, "e").unwrap();
+        queue.push(20, "d").unwrap();
+        queue.push(25, "f").unwrap();
+        queue.push(10, "g").unwrap();
+        queue.push(1_000_000, "h").unwrap();
+        let order: Vec<_> = std::iter::from_fn(|| queue.pop()).collect();
+        assert_eq!(
+            order,
+            vec![
+                (10, "g"),
+                (20, "b"),
+                (20, "d"),
+                (25, "f"),
+                (30, "c"),
+                (30, "e"),
+                (1_000_000, "h")
+            ]
+        );
+    }
+
+    #[test]
     fn refuses_past_its_limit() {
         let mut queue = EventQueue::new(2);
         queue.push(1, ()).unwrap();
