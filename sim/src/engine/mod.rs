@@ -21,6 +21,7 @@ pub mod network;
 pub mod nodes;
 pub mod queue;
 pub mod rpc;
+pub mod slots;
 pub mod streams;
 pub mod trace;
 

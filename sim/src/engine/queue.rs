@@ -38,8 +38,10 @@
 //! Buckets hold `(time, index)` pairs; the events themselves sit in a slab (`payloads`)
 //! from push to pop and never move. A redistribution then copies 16 bytes per event
 //! rather than the whole event, and the bucket buffers, written at scattered places,
-//! take a third of the cache lines. Freed slab slots are reused last-in first-out, so
-//! the slab's hot end stays in cache.
+//! take a third of the cache lines. Freed slab slots are reused last-in first-out and
+//! low ones first ([`Slots`]), so the slab's hot end stays in cache.
+
+use super::slots::Slots;
 
 /// Simulated time in nanoseconds since the start of the run.
 pub type Nanos = u64;
@@ -83,8 +85,8 @@ pub struct EventQueue<E> {
     buckets: Vec<Vec<Entry>>,
     /// The pending events, by slot; a slot is free from its pop to the next push.
     payloads: Vec<E>,
-    /// Free slots of `payloads`, reused last-in first-out.
-    free: Vec<u32>,
+    /// Free slots of `payloads` (see [`Slots`]).
+    slots: Slots,
     /// The earliest time in each bucket (`Nanos::MAX` when empty), kept on insert so
     /// that neither [`peek_time`](Self::peek_time) nor a refill scans a bucket for it.
     mins: Vec<Nanos>,
@@ -124,7 +126,7 @@ impl<E: Copy> EventQueue<E> {
             run: Vec::new(),
             head: 0,
             payloads: Vec::new(),
-            free: Vec::new(),
+            slots: Slots::new(),
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             mins: vec![Nanos::MAX; BUCKETS],
             occupied: [0; WORDS],
@@ -160,24 +162,22 @@ impl<E: Copy> EventQueue<E> {
     /// Stores `event` in a free slot of the slab.
     #[inline(always)]
     fn store(&mut self, event: E) -> u32 {
-        match self.free.pop() {
-            Some(slot) => {
-                self.payloads[slot as usize] = event;
-                slot
-            }
-            None => {
-                let slot = u32::try_from(self.payloads.len())
-                    .expect("fewer than 2^32 pending events (the engine's limit is far lower)");
-                self.payloads.push(event);
-                slot
-            }
+        let (slot, new) = self
+            .slots
+            .take()
+            .expect("fewer than 2^32 pending events (the engine's limit is far lower)");
+        if new {
+            self.payloads.push(event);
+        } else {
+            self.payloads[slot as usize] = event;
         }
+        slot
     }
 
     /// Takes the event of a popped entry out of the slab.
     #[inline(always)]
     fn take(&mut self, (at_ns, slot): Entry) -> (Nanos, E) {
-        self.free.push(slot);
+        self.slots.free(slot);
         (at_ns, self.payloads[slot as usize])
     }
 

@@ -25,6 +25,7 @@ use super::metrics::Metrics;
 use super::network::{DropReason, Network, Route};
 use super::nodes::{NodeId, Topology};
 use super::queue::{EventQueue, Nanos};
+use super::slots::Slots;
 use super::streams::{stream, Purpose};
 use super::trace::{Trace, TraceKind};
 use super::EngineError;
@@ -221,7 +222,8 @@ pub struct RpcWorld {
     /// finished request's slot moves to a generation no message carries, so
     /// `gens[slot] == gen` alone means "current".
     gens: Vec<u32>,
-    free_slots: Vec<u32>,
+    /// Which slots of `requests` are free (see [`Slots`]).
+    slots: Slots,
     next_request_id: u64,
     servers: Vec<Server>,
     rng_arrivals: ChaCha8Rng,
@@ -345,7 +347,7 @@ impl RpcWorld {
             breakers,
             requests: Vec::new(),
             gens: Vec::new(),
-            free_slots: Vec::new(),
+            slots: Slots::new(),
             next_request_id: 0,
             servers,
             rng_arrivals: stream(seed, Purpose::Arrivals, 0),
@@ -535,20 +537,17 @@ impl RpcWorld {
             last_retry: None,
             live: true,
         };
-        let slot = match self.free_slots.pop() {
-            Some(slot) => {
-                self.requests[slot as usize] = request;
-                slot
-            }
-            None => {
-                let slot = u32::try_from(self.requests.len()).map_err(|_| {
-                    EngineError::Limit("more than 4 billion requests in flight".into())
-                })?;
-                self.requests.push(request);
-                self.gens.push(0);
-                slot
-            }
-        };
+        let (slot, new) = self
+            .slots
+            .take()
+            .map_err(|_| EngineError::Limit("more than 4 billion requests in flight".into()))?;
+        if new {
+            debug_assert_eq!(slot as usize, self.requests.len());
+            self.requests.push(request);
+            self.gens.push(0);
+        } else {
+            self.requests[slot as usize] = request;
+        }
         self.metrics.at(now_ns).offered += 1;
         self.metrics.totals.offered += 1;
         if let Some(budget) = self.budgets.get_mut(client as usize) {
@@ -1009,7 +1008,7 @@ impl RpcWorld {
         request.live = false;
         let client = request.client;
         self.next_gen(slot);
-        self.free_slots.push(slot);
+        self.slots.free(slot);
         if !self.cfg.arrival.is_open_loop() {
             let next_ns = now_ns.saturating_add(self.next_gap_ns());
             self.schedule(next_ns, Event::Arrival { client })?;
