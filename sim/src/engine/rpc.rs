@@ -250,35 +250,51 @@ fn nanos(duration: Duration) -> Nanos {
     u64::try_from(duration.as_nanos()).unwrap_or(Nanos::MAX)
 }
 
-/// Loads, without using it, the state that handling `event` will read: its request's
-/// generation and record and its client's state. Called on the next events to come
-/// (see [`EventQueue::pop_touching`]), so that in a large run the cache misses of many
-/// events overlap, where at each event they would stall it alone. Only timing changes
-/// (safe Rust has no prefetch instruction; a load through `black_box` stands in).
-#[inline(always)]
-fn touch(
-    gens: &[u32],
-    requests: &[Request],
-    clients: &[Client],
-    breakers: &[CircuitBreaker],
-    event: &Event,
-) {
-    let (slot, client) = match *event {
-        Event::ClientRecv { msg, .. } => (msg.slot, msg.client),
-        Event::Retry { slot, client, .. } => (slot, client),
-        Event::Timeout { slot, .. } => (slot, NONE32),
-        Event::Arrival { client } => (NONE32, client),
-        Event::Conn(conn) => (NONE32, conn.client()),
-        _ => return,
-    };
-    if let (Some(gen), Some(request)) = (gens.get(slot as usize), requests.get(slot as usize)) {
-        std::hint::black_box((*gen, request.attempts));
-    }
-    if let Some(state) = clients.get(client as usize) {
-        std::hint::black_box(state.hlc.now());
-    }
-    if let Some(breaker) = breakers.get(client as usize) {
-        std::hint::black_box(breaker.state());
+/// The state [`Touch::event`] loads from.
+struct Touch<'a> {
+    gens: &'a [u32],
+    requests: &'a [Request],
+    clients: &'a [Client],
+    breakers: &'a [CircuitBreaker],
+    conns: &'a [Conn],
+}
+
+impl Touch<'_> {
+    /// Loads, without using it, the state that handling `event` will read: its
+    /// request's generation and record, its client's state and, for connection events,
+    /// the connection. Called on the next events to come (see
+    /// [`EventQueue::pop_touching`]), so that in a large run the cache misses of many
+    /// events overlap, where at each event they would stall it alone. Only timing
+    /// changes (safe Rust has no prefetch instruction; a load through `black_box`
+    /// stands in).
+    #[inline(always)]
+    fn event(&self, event: &Event) {
+        let (slot, client) = match *event {
+            Event::ClientRecv { msg, .. } => (msg.slot, msg.client),
+            Event::Retry { slot, client, .. } => (slot, client),
+            Event::Timeout { slot, .. } => (slot, NONE32),
+            Event::Arrival { client } => (NONE32, client),
+            Event::Conn(conn) => {
+                // Connection events read the client's backoff and offline queue too.
+                if let Some(conn) = self.conns.get(conn.client() as usize) {
+                    std::hint::black_box(conn.offline_len());
+                }
+                (NONE32, conn.client())
+            }
+            _ => return,
+        };
+        if let (Some(gen), Some(request)) = (
+            self.gens.get(slot as usize),
+            self.requests.get(slot as usize),
+        ) {
+            std::hint::black_box((*gen, request.attempts));
+        }
+        if let Some(state) = self.clients.get(client as usize) {
+            std::hint::black_box(state.hlc.now());
+        }
+        if let Some(breaker) = self.breakers.get(client as usize) {
+            std::hint::black_box(breaker.state());
+        }
     }
 }
 
@@ -689,10 +705,14 @@ impl RpcWorld {
                 return Some((at_ns, Event::Arrival { client }));
             }
         }
-        let (gens, requests, clients, breakers) =
-            (&self.gens, &self.requests, &self.clients, &self.breakers);
-        self.queue
-            .pop_touching(|event| touch(gens, requests, clients, breakers, event))
+        let touch = Touch {
+            gens: &self.gens,
+            requests: &self.requests,
+            clients: &self.clients,
+            breakers: &self.breakers,
+            conns: &self.conns,
+        };
+        self.queue.pop_touching(|event| touch.event(event))
     }
 
     fn dropped(&mut self, now_ns: Nanos, msg: &Msg, reason: DropReason) -> Result<(), EngineError> {
