@@ -32,8 +32,8 @@ use super::EngineError;
 
 mod conn;
 
-use conn::{Conn, Link};
 pub use conn::ConnEvent;
+use conn::{Conn, Link};
 
 const NONE32: u32 = u32::MAX;
 
@@ -137,7 +137,10 @@ struct Request {
     live: bool,
 }
 
-const _: () = assert!(std::mem::size_of::<Request>() == 64, "a request is one cache line");
+const _: () = assert!(
+    std::mem::size_of::<Request>() == 64,
+    "a request is one cache line"
+);
 
 /// What a client's every attempt touches, side by side: its HLC and its connection's
 /// state. 32 bytes, so one cache-line load serves both (at 100,000 clients each is a
@@ -150,7 +153,10 @@ struct Client {
     link: Link,
 }
 
-const _: () = assert!(std::mem::size_of::<Client>() == 32, "two clients to a cache line");
+const _: () = assert!(
+    std::mem::size_of::<Client>() == 32,
+    "two clients to a cache line"
+);
 
 struct Queued {
     msg: Msg,
@@ -860,7 +866,10 @@ impl RpcWorld {
         let client = msg.client;
         let client_node = self.topology.client_node(client);
         let pt_ns = self.physical(client_node, now_ns);
-        let accepted = match self.clients[client as usize].hlc.receive(msg.hlc, dur(pt_ns)) {
+        let accepted = match self.clients[client as usize]
+            .hlc
+            .receive(msg.hlc, dur(pt_ns))
+        {
             Ok(stamp) => {
                 self.observe_hlc(stamp, pt_ns);
                 true
