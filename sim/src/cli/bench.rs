@@ -50,9 +50,10 @@ pub struct BenchArgs {
 }
 
 /// The rpc workload of target 1 as a scenario: `clients` open-loop clients at 1 request
-/// per second, retries on (6 attempts, full jitter), an EWMA breaker per client,
-/// link latency uniform(1, 10 ms), 4 servers of 64 workers with exponential 1 ms service
-/// (far from saturation), no faults, `seconds` simulated.
+/// per second, retries on (6 attempts, full jitter), an EWMA breaker per client, a
+/// persistent connection per client as in the bundled herd (with no faults it never
+/// drops), link latency uniform(1, 10 ms), 4 servers of 64 workers with exponential
+/// 1 ms service (far from saturation), no faults, `seconds` simulated.
 pub fn rpc_scenario(clients: u32, seconds: u32) -> Scenario {
     build(&rpc_value(clients, seconds))
 }
@@ -334,7 +335,7 @@ pub fn run_all(args: &BenchArgs, program: &Path, extra: &[String]) -> u8 {
         "bytes per idle client: model state (target 3)",
         large.bytes_per_client.to_string(),
         "B",
-        "RpcWorld::bytes_per_client: HLC + EWMA breaker (rpc workload)",
+        "RpcWorld::bytes_per_client: client slot (HLC, link) + breaker + connection",
     );
     table.row(
         "bytes per idle client: + pending events",

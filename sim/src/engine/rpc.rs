@@ -1142,7 +1142,8 @@ impl RpcWorld {
         live
     }
 
-    /// Approximate heap bytes held per client slot (for the memory benchmark).
+    /// Heap bytes held per client (for the memory benchmark): what every client has
+    /// from the start, with no request or event of its own.
     pub fn bytes_per_client(&self) -> usize {
         std::mem::size_of::<Client>()
             + if self.timeouts.is_empty() {
@@ -1159,6 +1160,11 @@ impl RpcWorld {
                 0
             } else {
                 std::mem::size_of::<CircuitBreaker>()
+            }
+            + if self.conns.is_empty() {
+                0
+            } else {
+                std::mem::size_of::<Conn>()
             }
     }
 }
