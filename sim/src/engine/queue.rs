@@ -60,8 +60,9 @@ const WORDS: usize = BUCKETS.div_ceil(64);
 const KEEP_CAPACITY: usize = 1 << 12;
 const _: () = assert!(WORDS <= 64, "the word summary is one u64");
 /// Buckets up to this many events are handed to the `touch` of
-/// [`EventQueue::pop_touching`] when split: their events come next, and what their
-/// handlers read (a few cache lines each) still fits in a core's L2 cache.
+/// [`EventQueue::pop_touching`] when split or sorted into the run: their events come
+/// next, and what their handlers read (a few cache lines each) still fits in a core's
+/// L2 cache.
 pub const TOUCH_LIMIT: usize = 1024;
 /// Buckets up to this many events are sorted into the run rather than split.
 pub const RUN_MAX: usize = 64;
