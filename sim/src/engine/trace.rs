@@ -77,7 +77,6 @@ impl TraceKind {
 /// Flush the digest buffer at this size: large enough for BLAKE3's SIMD path.
 const DIGEST_CHUNK_BYTES: usize = 64 * 1024;
 
-/// Bytes digested per event: time, kind, client, server, request, detail.
 /// Odd 64-bit constants (the fractional digits of pi) keying the record mix.
 const MIX: [u64; 4] = [
     0x243F_6A88_85A3_08D3,

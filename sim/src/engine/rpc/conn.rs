@@ -111,6 +111,13 @@ impl Link {
             gen: 0,
         }
     }
+
+    /// Whether a timer or answer of generation `gen` still applies: the connection is
+    /// in that generation and in `state`. Anything else is stale and ignored.
+    #[inline]
+    fn expects(&self, gen: u32, state: ConnState) -> bool {
+        self.gen == gen && self.state == state
+    }
 }
 
 /// The rest of a client's connection, read only on connection events and while it is
@@ -273,7 +280,7 @@ impl RpcWorld {
 
     fn on_connect_try(&mut self, now_ns: Nanos, client: u32, gen: u32) -> Result<(), EngineError> {
         let link = &mut self.clients[client as usize].link;
-        if link.gen != gen || link.state != ConnState::Backoff {
+        if !link.expects(gen, ConnState::Backoff) {
             return Ok(());
         }
         link.state = ConnState::Connecting;
@@ -361,8 +368,10 @@ impl RpcWorld {
         incarnation: u32,
         accepted: bool,
     ) -> Result<(), EngineError> {
-        let link = &self.clients[client as usize].link;
-        if link.gen != gen || link.state != ConnState::Connecting {
+        if !self.clients[client as usize]
+            .link
+            .expects(gen, ConnState::Connecting)
+        {
             return Ok(());
         }
         let server = self.home_server(client);
@@ -404,8 +413,10 @@ impl RpcWorld {
         client: u32,
         gen: u32,
     ) -> Result<(), EngineError> {
-        let link = &self.clients[client as usize].link;
-        if link.gen != gen || link.state != ConnState::Connecting {
+        if !self.clients[client as usize]
+            .link
+            .expects(gen, ConnState::Connecting)
+        {
             return Ok(());
         }
         self.trace_conn(now_ns, client, ConnCode::TimedOut)?;
