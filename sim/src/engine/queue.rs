@@ -66,8 +66,8 @@ const _: () = assert!(WORDS <= 64, "the word summary is one u64");
 pub const TOUCH_LIMIT: usize = 1024;
 /// Buckets up to this many events are sorted into the run rather than split.
 pub const RUN_MAX: usize = 64;
-/// Buckets up to this many events have their events loaded when split (see `refill`);
-/// past it the events would leave the cache again before their turn.
+/// Buckets up to this many events have their events loaded when split or sorted (see
+/// `refill`); past it the events would leave the cache again before their turn.
 const LOAD_LIMIT: usize = 8192;
 
 /// A bucket entry: an event's time and its slot in the payload slab.
@@ -307,14 +307,19 @@ impl<E: Copy> EventQueue<E> {
             bucket.clear();
             return Some(self.take_run_entry(entry));
         }
-        if bucket.len() <= TOUCH_LIMIT {
-            // Two passes: the events first, in a loop tight enough that the core keeps
-            // dozens of their misses in flight; then `touch`, whose loads depend on them.
+        if bucket.len() <= LOAD_LIMIT {
+            // Load the bucket's events now, though each is only read when popped: in a
+            // large queue they are far from cache, and in this tight loop their misses
+            // overlap, where at the pops each would stall alone. Then, for a bucket small
+            // enough, `touch` them: its loads depend on the events, so it comes in a
+            // second pass. Only timing changes.
             for &(_, slot) in bucket.iter() {
                 std::hint::black_box(self.payloads[slot as usize]);
             }
-            for &(_, slot) in bucket.iter() {
-                touch(&self.payloads[slot as usize]);
+            if bucket.len() <= TOUCH_LIMIT {
+                for &(_, slot) in bucket.iter() {
+                    touch(&self.payloads[slot as usize]);
+                }
             }
         }
         if bucket.len() <= RUN_MAX {
@@ -330,14 +335,6 @@ impl<E: Copy> EventQueue<E> {
             return Some(self.take_run_entry(entry));
         }
         let mut source = std::mem::take(&mut self.buckets[index]);
-        if source.len() > TOUCH_LIMIT && source.len() <= LOAD_LIMIT {
-            // Load the bucket's events now, though each is only read when popped: in a
-            // large queue they are far from cache, and in this tight loop their misses
-            // overlap, where at the pops each would stall alone. Only timing changes.
-            for &(_, slot) in &source {
-                std::hint::black_box(self.payloads[slot as usize]);
-            }
-        }
         for &entry in &source {
             if entry.0 == last {
                 self.run.push(entry);
