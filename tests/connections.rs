@@ -20,11 +20,11 @@ fn scenario(reconnect: Value, offline_queue: u32) -> Value {
     scenario
 }
 
-/// Times of the connection events with this detail code (see `TraceKind::Conn`).
-fn conn_times(trace: &[Value], code: u64) -> Vec<u64> {
+/// Times of the connection events of this step (`reset`, `up`, ...; see `ConnStep`).
+fn conn_times(trace: &[Value], step: &str) -> Vec<u64> {
     trace
         .iter()
-        .filter(|event| event["ev"] == "conn" && event["detail"] == code)
+        .filter(|event| event["ev"] == "conn" && event["step"] == step)
         .map(|event| event["t_ns"].as_u64().unwrap())
         .collect()
 }
@@ -49,9 +49,9 @@ fn a_crash_resets_every_connection_and_clients_reconnect_on_their_schedule() {
     assert_eq!(totals.connect_tries, 7 * CLIENTS as u64);
     assert_eq!(totals.connects_refused, 6 * CLIENTS as u64);
     assert_eq!(totals.connects, CLIENTS as u64);
-    let resets = conn_times(&trace, 0);
+    let resets = conn_times(&trace, "reset");
     assert!(resets.iter().all(|&t| t == 5_001_000_000), "{resets:?}");
-    let connected = conn_times(&trace, 2);
+    let connected = conn_times(&trace, "up");
     assert_eq!(connected.len(), CLIENTS);
     assert!(connected.iter().all(|&t| t == 7_115_000_000));
     // Every request issued while disconnected waited offline, then succeeded; only the
@@ -95,7 +95,7 @@ fn without_jitter_clients_reconnect_in_lockstep_and_full_jitter_spreads_them() {
         // Long enough for the longest sleep a client can draw (under 10 s) to end.
         scenario["duration"] = json!("30s");
         let (_, trace) = run_traced(&scenario, &format!("conn-{jitter}"));
-        let mut times = conn_times(&trace, 2);
+        let mut times = conn_times(&trace, "up");
         assert_eq!(times.len(), CLIENTS, "{jitter}: every client reconnects");
         times.sort_unstable();
         times.dedup();
@@ -122,9 +122,9 @@ fn a_connect_lost_in_a_partition_times_out_and_is_tried_again() {
     let (output, trace) = run_traced(&scenario, "conn-partition");
     let per_client = |count: u64| count / CLIENTS as u64;
     assert_eq!(per_client(output.totals.connects_refused), 2);
-    assert_eq!(conn_times(&trace, 4).len(), 2 * CLIENTS);
+    assert_eq!(conn_times(&trace, "timed_out").len(), 2 * CLIENTS);
     assert_eq!(per_client(output.totals.connect_tries), 5);
-    let connected = conn_times(&trace, 2);
+    let connected = conn_times(&trace, "up");
     assert_eq!(connected.len(), CLIENTS);
     assert!(
         connected.iter().all(|&t| t == 10_107_000_000),

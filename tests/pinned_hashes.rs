@@ -117,10 +117,11 @@ fn every_pinned_scenario_keeps_its_trace_hash() {
         let output = faultline::runner::run(scenario, seed, None)
             .unwrap_or_else(|err| panic!("{name} seed {seed}: {err}"))
             .output;
-        if output.trace_hash != hash || output.events != events {
+        let core = output.core();
+        if core.trace_hash != hash || core.events != events {
             mismatches.push(format!(
                 "{name} seed {seed}: trace_hash {} ({} events), pinned {hash} ({events} events)",
-                output.trace_hash, output.events
+                core.trace_hash, core.events
             ));
         }
     }

@@ -43,7 +43,7 @@ fn every_bundled_scenario_loads_and_names_the_schema() {
     for file in &files {
         match faultline::scenario::load_file(file) {
             Ok(scenario) => {
-                if scenario.schema.as_deref() != Some("schema.json") {
+                if scenario.scenario.schema.as_deref() != Some("schema.json") {
                     problems.push(format!(
                         "{}: add \"$schema\": \"schema.json\" as the first key",
                         file.display()

@@ -10,3 +10,4 @@ pub mod engine;
 pub mod record;
 pub mod runner;
 pub mod scenario;
+pub mod workload;

@@ -1,19 +1,29 @@
-//! From an engine run to the run record other tools read (`summary.json`,
-//! `timeline.csv`), with the scenario's checks evaluated.
+//! From a finished run to the run record other tools read (`summary.json`,
+//! `timeline.csv`): what every workload's record shares (faults, windows, checks); each
+//! workload adds its own section (`workload/<kind>/record.rs`).
 
-use faultline_reports::record::{
-    CheckResult, ConnectionSummary, FaultInterval, HlcSummary, LatencySummary, RequestCounts,
-    RunRecord, ServerSummary, Summary, TimelineRow,
-};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
 
-use crate::engine::RunOutput;
-use crate::scenario::{Check, Scenario};
+use faultline_reports::record::{CheckResult, FaultInterval, RunRecord};
+
+use crate::engine::driver::CoreOutput;
+use crate::engine::faults::Interval;
+use crate::engine::queue::Nanos;
+use crate::scenario::check::{Bound, Check, CheckSpec};
+use crate::scenario::Scenario;
 
 /// The availability objective when the scenario states none.
 pub const DEFAULT_SLO: f64 = 0.99;
 
-const NS_PER_MS: f64 = 1e6;
-const NS_PER_S: f64 = 1e9;
+/// Nanoseconds per millisecond.
+pub const NS_PER_MS: f64 = 1e6;
+/// Nanoseconds per second.
+pub const NS_PER_S: f64 = 1e9;
+
+/// Most fault labels one timeline row lists; more are counted (`+12 more`), so that
+/// thousands of overlapping faults cannot make every row long.
+pub const MAX_FAULTS_PER_ROW: usize = 8;
 
 /// How the run was invoked, for the record.
 #[derive(Clone, Debug, Default)]
@@ -31,25 +41,16 @@ pub fn slo(scenario: &Scenario) -> f64 {
     scenario
         .checks
         .iter()
-        .find_map(|check| match check {
-            Check::AvailabilityAtLeast(bound) => Some(*bound),
+        .find_map(|check| match (check.name.as_str(), check.bound) {
+            ("availability_at_least", Bound::Number(bound)) => Some(bound),
             _ => None,
         })
         .unwrap_or(DEFAULT_SLO)
 }
 
-/// Builds the run record.
-pub fn build(scenario: &Scenario, output: &RunOutput, invocation: &Invocation) -> RunRecord {
-    let totals = &output.totals;
-    let resolved = totals.succeeded + totals.failed + totals.timed_out + totals.rejected_by_breaker;
-    let availability = if resolved == 0 {
-        1.0
-    } else {
-        totals.succeeded as f64 / resolved as f64
-    };
-    let window_s = output.window_ns as f64 / NS_PER_S;
-    let faults: Vec<FaultInterval> = output
-        .faults
+/// The run's fault intervals as the records show them.
+pub fn fault_intervals(core: &CoreOutput) -> Vec<FaultInterval> {
+    core.faults
         .iter()
         .map(|interval| FaultInterval {
             kind: interval.kind.to_owned(),
@@ -57,175 +58,143 @@ pub fn build(scenario: &Scenario, output: &RunOutput, invocation: &Invocation) -
             start_s: interval.start_ns as f64 / NS_PER_S,
             end_s: interval.end_ns.map(|end| end as f64 / NS_PER_S),
         })
-        .collect();
-    let timeline: Vec<TimelineRow> = output
-        .windows
+        .collect()
+}
+
+/// For each of `window_count` windows of `window_ns`, the faults active in it as
+/// `kind:target` joined by `;` (at most [`MAX_FAULTS_PER_ROW`], then `+N more`).
+///
+/// One sweep over windows and intervals (sorted by start), so many faults over many
+/// windows cost their sum, not their product.
+pub fn faults_active(intervals: &[Interval], window_ns: Nanos, window_count: usize) -> Vec<String> {
+    debug_assert!(intervals
+        .windows(2)
+        .all(|pair| pair[0].start_ns <= pair[1].start_ns));
+    let mut rows = Vec::with_capacity(window_count);
+    let mut next = 0;
+    // Active intervals by index (scenario order), and their ends (earliest first).
+    let mut active: BTreeSet<usize> = BTreeSet::new();
+    let mut ends: BinaryHeap<Reverse<(Nanos, usize)>> = BinaryHeap::new();
+    for window in 0..window_count as u64 {
+        let start_ns = window * window_ns;
+        let end_ns = start_ns + window_ns;
+        while next < intervals.len() && intervals[next].start_ns < end_ns {
+            active.insert(next);
+            ends.push(Reverse((
+                intervals[next].end_ns.unwrap_or(Nanos::MAX),
+                next,
+            )));
+            next += 1;
+        }
+        while let Some(&Reverse((end, index))) = ends.peek() {
+            if end > start_ns {
+                break;
+            }
+            ends.pop();
+            active.remove(&index);
+        }
+        let mut labels: Vec<String> = active
+            .iter()
+            .take(MAX_FAULTS_PER_ROW)
+            .map(|&index| format!("{}:{}", intervals[index].kind, intervals[index].target))
+            .collect();
+        if active.len() > MAX_FAULTS_PER_ROW {
+            labels.push(format!("+{} more", active.len() - MAX_FAULTS_PER_ROW));
+        }
+        rows.push(labels.join(";"));
+    }
+    rows
+}
+
+/// Evaluates the scenario's checks on a record with the workload's metrics; the results
+/// go into `record.summary.checks`.
+pub fn evaluate_checks(
+    record: &mut RunRecord,
+    checks: &[Check],
+    offered: &[CheckSpec],
+    metric: fn(&RunRecord, &str) -> Option<f64>,
+) {
+    let results = checks
         .iter()
-        .enumerate()
-        .map(|(index, window)| {
-            let start_ns = index as u64 * output.window_ns;
-            let end_ns = start_ns + output.window_ns;
-            let active: Vec<String> = output
-                .faults
-                .iter()
-                .filter(|interval| {
-                    interval.start_ns < end_ns && interval.end_ns.is_none_or(|end| end > start_ns)
-                })
-                .map(|interval| format!("{}:{}", interval.kind, interval.target))
-                .collect();
-            let [p50, p99, p999] = window
-                .latency_ns
-                .map_or([f64::NAN; 3], |q| q.map(|ns| ns as f64 / NS_PER_MS));
-            TimelineRow {
-                t_s: start_ns as f64 / NS_PER_S,
-                offered: window.offered,
-                attempts: window.attempts,
-                server_arrivals: window.server_arrivals,
-                successes: window.successes,
-                failures: window.failures,
-                timeouts: window.timeouts,
-                breaker_rejections: window.breaker_rejections,
-                breakers_open: window.breakers_open,
-                latency_p50_ms: p50,
-                latency_p99_ms: p99,
-                latency_p999_ms: p999,
-                faults_active: active.join(";"),
+        .map(|check| {
+            let name = check.to_string();
+            let Some(spec) = offered.iter().find(|spec| spec.name == check.name) else {
+                // Resolution refuses unknown checks; a record can still be rebuilt from
+                // an edited scenario.
+                return CheckResult {
+                    name,
+                    passed: false,
+                    detail: format!("this workload has no check {:?}", check.name),
+                };
+            };
+            match metric(record, spec.metric) {
+                Some(measured) => CheckResult {
+                    name,
+                    passed: spec.passes(measured, &check.bound),
+                    detail: (spec.describe)(measured, check.bound.value()),
+                },
+                None => CheckResult {
+                    name,
+                    passed: false,
+                    detail: format!("the run measured no {}", spec.metric),
+                },
             }
         })
         .collect();
-    let peak_arrivals_per_s = timeline
-        .iter()
-        .map(|row| row.server_arrivals as f64 / window_s)
-        .fold(0.0, f64::max);
-    let [p50, p99, p999, mean, max] = output.latency_ns.map(|ns| ns / NS_PER_MS);
-    let connections = scenario
-        .workload
-        .clients
-        .connection
-        .as_ref()
-        .map(|_| ConnectionSummary {
-            resets: totals.conn_resets,
-            connect_tries: totals.connect_tries,
-            connects: totals.connects,
-            refused: totals.connects_refused,
-            offline_peak: totals.offline_peak,
-            offline_failed: totals.offline_failed,
-        });
-    let mut summary = Summary {
-        scenario: scenario.name.clone(),
-        description: scenario.description.clone(),
-        scenario_path: invocation.scenario_path.clone(),
-        seed: output.seed,
-        simulated_s: output.simulated_ns as f64 / NS_PER_S,
-        wall_s: invocation.wall_s,
-        events: output.events,
-        trace_hash: output.trace_hash.clone(),
-        availability,
-        slo: slo(scenario),
-        window_s,
-        requests: RequestCounts {
-            offered: totals.offered,
-            succeeded: totals.succeeded,
-            failed: totals.failed,
-            timed_out: totals.timed_out,
-            rejected_by_breaker: totals.rejected_by_breaker,
-            rejected_by_budget: totals.rejected_by_budget,
-            in_flight: output.in_flight,
-            attempts: totals.attempts,
-            retries: totals.retries,
-        },
-        latency_ms: LatencySummary {
-            p50,
-            p99,
-            p999,
-            mean,
-            max,
-        },
-        server: ServerSummary {
-            arrivals: totals.server_arrivals,
-            peak_arrivals_per_s,
-            rejected_queue_full: totals.rejected_queue_full,
-            shed: totals.shed,
-        },
-        hlc: HlcSummary {
-            max_offset_ms: output.hlc.max_offset_ns as f64 / NS_PER_MS,
-            max_counter: u64::from(output.hlc.max_counter),
-            rejected: output.hlc.rejected,
-        },
-        connections,
-        faults,
-        checks: Vec::new(),
-        reproduce: invocation.reproduce.clone(),
-        scenario_spec: serde_json::to_value(scenario).unwrap_or(serde_json::Value::Null),
-    };
-    summary.checks = scenario
-        .checks
-        .iter()
-        .map(|check| evaluate(check, &summary))
-        .collect();
-    RunRecord { summary, timeline }
+    record.summary.checks = results;
 }
 
-fn evaluate(check: &Check, summary: &Summary) -> CheckResult {
-    let amplification = summary.requests.attempts as f64 / summary.requests.offered.max(1) as f64;
-    let (name, passed, detail) = match check {
-        Check::AvailabilityAtLeast(bound) => (
-            format!("availability_at_least {bound}"),
-            summary.availability >= *bound,
-            format!(
-                "availability {:.4}% vs at least {:.4}%",
-                summary.availability * 100.0,
-                bound * 100.0
-            ),
-        ),
-        Check::AvailabilityAtMost(bound) => (
-            format!("availability_at_most {bound}"),
-            summary.availability <= *bound,
-            format!(
-                "availability {:.4}% vs at most {:.4}%",
-                summary.availability * 100.0,
-                bound * 100.0
-            ),
-        ),
-        Check::P99LatencyAtMost(bound) => {
-            let bound_ms = bound.as_secs_f64() * 1e3;
-            (
-                format!("p99_latency_at_most {bound}"),
-                summary.latency_ms.p99 <= bound_ms,
-                format!(
-                    "p99 {:.3} ms vs at most {bound_ms:.3} ms",
-                    summary.latency_ms.p99
-                ),
-            )
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interval(start_ns: Nanos, end_ns: Option<Nanos>) -> Interval {
+        Interval {
+            kind: "crash",
+            target: format!("n{start_ns}"),
+            start_ns,
+            end_ns,
         }
-        Check::P50LatencyAtMost(bound) => {
-            let bound_ms = bound.as_secs_f64() * 1e3;
-            (
-                format!("p50_latency_at_most {bound}"),
-                summary.latency_ms.p50 <= bound_ms,
-                format!(
-                    "p50 {:.3} ms vs at most {bound_ms:.3} ms",
-                    summary.latency_ms.p50
-                ),
-            )
+    }
+
+    #[test]
+    fn faults_active_lists_the_faults_of_each_window() {
+        let intervals = [
+            interval(5, Some(15)),
+            interval(10, None),
+            interval(25, Some(30)),
+        ];
+        let rows = faults_active(&intervals, 10, 4);
+        assert_eq!(
+            rows,
+            [
+                "crash:n5",
+                "crash:n5;crash:n10",
+                "crash:n10;crash:n25",
+                "crash:n10"
+            ]
+        );
+    }
+
+    #[test]
+    fn faults_active_caps_long_rows_and_matches_the_quadratic_rule() {
+        let intervals: Vec<Interval> = (0..50)
+            .map(|i| interval(i * 3, if i % 4 == 0 { None } else { Some(i * 3 + 40) }))
+            .collect();
+        let rows = faults_active(&intervals, 7, 40);
+        for (window, row) in rows.iter().enumerate() {
+            let (start, end) = (window as u64 * 7, window as u64 * 7 + 7);
+            let active: Vec<String> = intervals
+                .iter()
+                .filter(|i| i.start_ns < end && i.end_ns.is_none_or(|e| e > start))
+                .map(|i| format!("{}:{}", i.kind, i.target))
+                .collect();
+            let mut expected: Vec<String> =
+                active.iter().take(MAX_FAULTS_PER_ROW).cloned().collect();
+            if active.len() > MAX_FAULTS_PER_ROW {
+                expected.push(format!("+{} more", active.len() - MAX_FAULTS_PER_ROW));
+            }
+            assert_eq!(*row, expected.join(";"), "window {window}");
         }
-        Check::RetryAmplificationAtMost(bound) => (
-            format!("retry_amplification_at_most {bound}"),
-            amplification <= *bound,
-            format!("{amplification:.3} attempts per request vs at most {bound}"),
-        ),
-        Check::PeakArrivalsPerSAtMost(bound) => (
-            format!("peak_arrivals_per_s_at_most {bound}"),
-            summary.server.peak_arrivals_per_s <= *bound,
-            format!(
-                "peak {:.1} arrivals/s vs at most {bound}",
-                summary.server.peak_arrivals_per_s
-            ),
-        ),
-    };
-    CheckResult {
-        name,
-        passed,
-        detail,
     }
 }

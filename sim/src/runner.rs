@@ -8,8 +8,9 @@ use std::io::BufWriter;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::engine::{self, EngineError, RunOutput, TraceSink};
-use crate::scenario::Scenario;
+use crate::engine::{EngineError, TraceSink};
+use crate::scenario::ResolvedScenario;
+use crate::workload::{self, RunOutput};
 
 /// One finished run and how long it took.
 #[derive(Debug)]
@@ -24,7 +25,7 @@ pub struct Timed {
 /// lines there.
 #[allow(clippy::disallowed_methods)] // wall time and a fresh thread, both outside the run
 pub fn run(
-    scenario: Arc<Scenario>,
+    scenario: Arc<ResolvedScenario>,
     seed: u64,
     trace_path: Option<PathBuf>,
 ) -> Result<Timed, EngineError> {
@@ -40,7 +41,7 @@ pub fn run(
                 }
                 None => None,
             };
-            engine::simulate(&scenario, seed, sink)
+            workload::simulate(&scenario, seed, sink)
         })
         .map_err(EngineError::Io)?;
     let output = worker

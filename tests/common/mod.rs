@@ -4,9 +4,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use faultline::engine::RunOutput;
-use faultline::record::{self, Invocation};
-use faultline::scenario::{self, Scenario};
+use faultline::engine::faults::Interval;
+use faultline::record::Invocation;
+use faultline::scenario::{self, ResolvedScenario};
+use faultline::workload::rpc::metrics::{Totals, WindowCounters};
+use faultline::workload::rpc::HlcStats;
+use faultline::workload::RunOutput;
 use faultline_reports::record::RunRecord;
 use serde_json::{json, Value};
 
@@ -36,15 +39,60 @@ pub fn base_scenario() -> Value {
     })
 }
 
-/// Parses and validates a scenario value exactly as a file would be.
-pub fn load(value: &Value) -> Scenario {
+/// Parses and resolves a scenario value exactly as a file would be.
+pub fn load(value: &Value) -> ResolvedScenario {
     scenario::load_str(&value.to_string(), "<test>").unwrap_or_else(|err| panic!("{err}"))
 }
 
+/// What an rpc run produced, kernel and workload parts side by side.
+#[derive(Debug)]
+pub struct RpcRun {
+    /// Hex digest of the trace.
+    pub trace_hash: String,
+    /// Events recorded.
+    pub events: u64,
+    /// Fault intervals.
+    pub faults: Vec<Interval>,
+    /// Metrics windows.
+    pub windows: Vec<WindowCounters>,
+    /// Latency of successes: p50, p99, p99.9, mean, max (ns).
+    pub latency_ns: [f64; 5],
+    /// Totals.
+    pub totals: Totals,
+    /// Requests in flight at the end.
+    pub in_flight: u64,
+    /// HLC observations.
+    pub hlc: HlcStats,
+}
+
+/// The rpc parts of a run's output.
+pub fn rpc_run(output: RunOutput) -> RpcRun {
+    #[allow(unreachable_patterns)]
+    let finished = match output {
+        RunOutput::Rpc(finished) => finished,
+        _ => panic!("not an rpc run"),
+    };
+    RpcRun {
+        trace_hash: finished.core.trace_hash,
+        events: finished.core.events,
+        faults: finished.core.faults,
+        windows: finished.workload.windows,
+        latency_ns: finished.workload.latency_ns,
+        totals: finished.workload.totals,
+        in_flight: finished.workload.in_flight,
+        hlc: finished.workload.hlc,
+    }
+}
+
 /// Runs a scenario on a fresh thread.
-pub fn run(value: &Value) -> RunOutput {
+pub fn run(value: &Value) -> RpcRun {
+    rpc_run(run_output(value))
+}
+
+/// Runs a scenario on a fresh thread; its whole output.
+pub fn run_output(value: &Value) -> RunOutput {
     let scenario = Arc::new(load(value));
-    let seed = scenario.seed;
+    let seed = scenario.scenario.seed;
     faultline::runner::run(scenario, seed, None)
         .expect("run completes")
         .output
@@ -53,18 +101,20 @@ pub fn run(value: &Value) -> RunOutput {
 /// Runs a scenario and builds its record.
 pub fn run_record(value: &Value) -> RunRecord {
     let scenario = load(value);
-    let output = run(value);
-    record::build(&scenario, &output, &Invocation::default())
+    let output = run_output(value);
+    output.record(&scenario.scenario, &Invocation::default())
 }
 
 /// Runs with the trace written to a temp file; returns the trace lines.
-pub fn run_traced(value: &Value, name: &str) -> (RunOutput, Vec<Value>) {
+pub fn run_traced(value: &Value, name: &str) -> (RpcRun, Vec<Value>) {
     let scenario = Arc::new(load(value));
-    let seed = scenario.seed;
+    let seed = scenario.scenario.seed;
     let path = temp_dir(name).join("trace.jsonl");
-    let output = faultline::runner::run(scenario, seed, Some(path.clone()))
-        .expect("run")
-        .output;
+    let output = rpc_run(
+        faultline::runner::run(scenario, seed, Some(path.clone()))
+            .expect("run")
+            .output,
+    );
     let text = std::fs::read_to_string(&path).expect("trace written");
     let lines = text
         .lines()

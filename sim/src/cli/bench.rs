@@ -23,7 +23,8 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use crate::runner;
-use crate::scenario::{load_str, Scenario};
+use crate::scenario::{load_str, ResolvedScenario};
+use crate::workload::RunOutput;
 
 #[path = "../../../benches/support/reference.rs"]
 mod reference;
@@ -55,7 +56,7 @@ pub struct BenchArgs {
 /// persistent connection per client as in the bundled herd (with no faults it never
 /// drops), link latency uniform(1, 10 ms), 4 servers of 64 workers with exponential
 /// 1 ms service (far from saturation), no faults, `seconds` simulated.
-pub fn rpc_scenario(clients: u32, seconds: u32) -> Scenario {
+pub fn rpc_scenario(clients: u32, seconds: u32) -> ResolvedScenario {
     build(&rpc_value(clients, seconds))
 }
 
@@ -78,13 +79,13 @@ fn rpc_value(clients: u32, seconds: u32) -> Value {
 
 /// The bundled thundering-herd scenario with `clients` clients and `seconds` simulated
 /// seconds (faults and everything else as bundled).
-pub fn herd_scenario(clients: u32, seconds: u32) -> Scenario {
+pub fn herd_scenario(clients: u32, seconds: u32) -> ResolvedScenario {
     build(&herd_value(clients, seconds))
 }
 
 /// Idle clients of the rpc workload (breaker on): requests so rare that none is issued
 /// during the run, so what remains is each client's model state.
-pub fn idle_scenario(clients: u32) -> Scenario {
+pub fn idle_scenario(clients: u32) -> ResolvedScenario {
     let mut value = rpc_value(clients, 1);
     value["duration"] = json!("1ms");
     value["metrics"]["window"] = json!("1ms");
@@ -95,7 +96,7 @@ pub fn idle_scenario(clients: u32) -> Scenario {
 /// The thundering herd with the server's capacity scaled with the clients (workers and
 /// queue limit times `clients / 1000`), so each client sees the bundled scenario's load:
 /// the same 62% utilisation, crash and restart spike, at `clients` scale.
-pub fn herd_scaled_scenario(clients: u32, seconds: u32) -> Scenario {
+pub fn herd_scaled_scenario(clients: u32, seconds: u32) -> ResolvedScenario {
     let mut value = herd_value(clients, seconds);
     let scale = (clients / 1_000).max(1);
     let servers = &mut value["workload"]["servers"];
@@ -114,7 +115,7 @@ fn herd_value(clients: u32, seconds: u32) -> Value {
     value
 }
 
-fn build(value: &Value) -> Scenario {
+fn build(value: &Value) -> ResolvedScenario {
     load_str(&value.to_string(), "bench").expect("bench scenarios are valid")
 }
 
@@ -134,15 +135,16 @@ pub struct Measured {
 }
 
 /// Runs `scenario` on a fresh thread (see [`runner::run`]).
-pub fn measure(scenario: Scenario) -> Measured {
-    let seed = scenario.seed;
+pub fn measure(scenario: ResolvedScenario) -> Measured {
+    let seed = scenario.scenario.seed;
     let timed = runner::run(Arc::new(scenario), seed, None).expect("bench runs succeed");
+    let RunOutput::Rpc(finished) = &timed.output;
     Measured {
         wall_s: timed.wall_s,
-        attempts: timed.output.totals.attempts,
-        events: timed.output.events,
+        attempts: finished.workload.totals.attempts,
+        events: finished.core.events,
         vm_hwm_kib: 0,
-        bytes_per_client: timed.output.bytes_per_client as u64,
+        bytes_per_client: finished.workload.bytes_per_client as u64,
     }
 }
 
@@ -344,7 +346,7 @@ pub fn run_all(args: &BenchArgs, program: &Path, extra: &[String]) -> u8 {
         "B",
         format!(
             "open loop: one {} B arrival for the whole population, none per client",
-            crate::engine::rpc::EVENT_ENTRY_BYTES
+            crate::workload::rpc::EVENT_ENTRY_BYTES
         ),
     );
     table.row(

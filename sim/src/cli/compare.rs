@@ -11,7 +11,7 @@ use std::sync::Arc;
 use faultline_reports::record::RunRecord;
 use serde_json::Value;
 
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, ResolvedScenario, Scenario};
 
 use super::run::{reproduce_command, run_and_record};
 use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
@@ -63,7 +63,11 @@ pub fn parse_vary(text: &str) -> Result<Vary, String> {
 
 /// Returns `scenario` with the field at `path` set to `value` (JSON if it parses as
 /// JSON, else a string), validated like a scenario file.
-pub fn vary_scenario(scenario: &Scenario, path: &str, value: &str) -> Result<Scenario, String> {
+pub fn vary_scenario(
+    scenario: &Scenario,
+    path: &str,
+    value: &str,
+) -> Result<ResolvedScenario, String> {
     // Serialized with defaults filled in, so a field the file leaves at its default
     // still has a path.
     let mut tree = serde_json::to_value(scenario).map_err(|err| err.to_string())?;
@@ -124,7 +128,7 @@ pub fn run(args: &CompareArgs) -> u8 {
         }
     };
     let base = match scenario::load_file(&args.scenario) {
-        Ok(scenario) => scenario,
+        Ok(resolved) => resolved.scenario,
         Err(err) => {
             eprintln!("error: {err}");
             return EXIT_BAD_INPUT;
@@ -193,6 +197,11 @@ mod tests {
     fn herd() -> Scenario {
         scenario::load_file(Path::new("scenarios/thundering-herd.json"))
             .expect("bundled scenario loads")
+            .scenario
+    }
+
+    fn rpc(resolved: &ResolvedScenario) -> &crate::workload::rpc::spec::RpcSpec {
+        crate::workload::rpc::spec_of(&resolved.scenario).expect("an rpc scenario")
     }
 
     #[test]
@@ -201,11 +210,11 @@ mod tests {
         assert_eq!(vary.values, vec!["none", "full"]);
         let varied = vary_scenario(&herd(), &vary.path, "full").unwrap();
         assert_eq!(
-            varied.workload.clients.retry.backoff.jitter,
-            crate::scenario::JitterSpec::Full
+            rpc(&varied).clients.retry.backoff.jitter,
+            crate::workload::rpc::spec::JitterSpec::Full
         );
         let varied = vary_scenario(&herd(), "workload.clients.count", "50").unwrap();
-        assert_eq!(varied.workload.clients.count, 50);
+        assert_eq!(rpc(&varied).clients.count, 50);
     }
 
     #[test]

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use faultline_reports::record::RunRecord;
 
 use crate::engine::EngineError;
-use crate::record::{self, Invocation};
+use crate::record::Invocation;
 use crate::runner;
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, ResolvedScenario};
 
 use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 
@@ -45,10 +45,10 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let seed = args.seed.unwrap_or(scenario.seed);
+    let seed = args.seed.unwrap_or(scenario.scenario.seed);
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("runs")
-            .join(&scenario.name)
+            .join(&scenario.scenario.name)
             .join(format!("seed-{seed}"))
     });
     let reproduce = reproduce_command(&args.scenario, seed);
@@ -63,11 +63,12 @@ pub fn run(args: &RunArgs) -> u8 {
     let mut determinism_failure = None;
     if args.check_determinism {
         match runner::run(Arc::clone(&scenario), seed, None) {
-            Ok(again) if again.output.trace_hash == rec.summary.trace_hash => {}
+            Ok(again) if again.output.core().trace_hash == rec.summary.trace_hash => {}
             Ok(again) => {
                 determinism_failure = Some(format!(
                     "trace hashes differ between two runs of seed {seed}: {} vs {}",
-                    rec.summary.trace_hash, again.output.trace_hash
+                    rec.summary.trace_hash,
+                    again.output.core().trace_hash
                 ))
             }
             Err(err) => determinism_failure = Some(format!("second run failed: {err}")),
@@ -111,7 +112,7 @@ pub struct RunFailure {
 
 /// Runs one scenario at one seed and writes its records and report into `out`.
 pub fn run_and_record(
-    scenario: &Arc<Scenario>,
+    scenario: &Arc<ResolvedScenario>,
     scenario_path: &Path,
     seed: u64,
     out: &Path,
@@ -134,7 +135,7 @@ pub fn run_and_record(
         wall_s: timed.wall_s,
         reproduce: reproduce_command(scenario_path, seed),
     };
-    let rec = record::build(scenario, &timed.output, &invocation);
+    let rec = timed.output.record(&scenario.scenario, &invocation);
     faultline_reports::save_run(out, &rec)
         .and_then(|()| faultline_reports::write_run_report(out, &rec))
         .map_err(|err| RunFailure {

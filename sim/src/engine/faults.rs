@@ -6,10 +6,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1};
 
 use super::network::NetFault;
-use super::nodes::{NodeSet, Topology};
+use super::nodes::{NodeFaults, NodeId, NodeSet, Topology};
 use super::queue::Nanos;
-use super::streams::{stream, Purpose};
-use crate::scenario::{Partition, Scenario};
+use super::streams::{self, stream};
+use crate::scenario::{Fault, Partition, RandomFault, Selector};
 
 /// Most fault actions a run may hold (random processes included).
 pub const MAX_FAULT_ACTIONS: usize = 1_000_000;
@@ -17,25 +17,25 @@ pub const MAX_FAULT_ACTIONS: usize = 1_000_000;
 /// One thing that happens to the system at a time.
 #[derive(Clone, Debug)]
 pub enum FaultAction {
-    /// A server crashes (volatile state lost).
+    /// A node crashes (volatile state lost).
     Crash {
-        /// Server index.
-        server: u32,
+        /// The node.
+        node: NodeId,
     },
-    /// A crashed server starts again with fresh state.
+    /// A crashed node starts again with fresh state.
     Restart {
-        /// Server index.
-        server: u32,
+        /// The node.
+        node: NodeId,
     },
-    /// A server stops making progress.
+    /// A node stops making progress.
     Pause {
-        /// Server index.
-        server: u32,
+        /// The node.
+        node: NodeId,
     },
-    /// A paused server goes on.
+    /// A paused node goes on.
     Resume {
-        /// Server index.
-        server: u32,
+        /// The node.
+        node: NodeId,
     },
     /// A network fault starts.
     NetStart {
@@ -60,10 +60,10 @@ pub enum FaultAction {
         /// One-off jump, ns.
         jump_ns: i64,
     },
-    /// Service time on these servers is multiplied.
+    /// Work on these nodes takes longer (what that means is the workload's business).
     Slowdown {
-        /// Server indices.
-        servers: Vec<u32>,
+        /// The nodes.
+        nodes: Vec<NodeId>,
         /// The multiplier (1 restores).
         factor: f64,
     },
@@ -110,12 +110,30 @@ fn describe_partition(partition: &Partition) -> String {
     }
 }
 
+/// The nodes `selector` matches whose family accepts the fault `accepts` picks.
+fn targets(
+    topology: &Topology,
+    selector: &Selector,
+    accepts: impl Fn(&NodeFaults) -> bool,
+) -> Vec<NodeId> {
+    topology
+        .matching(selector)
+        .into_iter()
+        .filter(|&node| accepts(&topology.families()[topology.locate(node).0].faults))
+        .collect()
+}
+
 /// Builds the fault plan. Errors say which fault is at fault.
-pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<FaultPlan, String> {
-    let duration_ns = scenario.duration.as_nanos();
+pub fn compile(
+    faults: &[Fault],
+    random_faults: &[RandomFault],
+    duration_ns: Nanos,
+    topology: &Topology,
+    seed: u64,
+) -> Result<FaultPlan, String> {
     let mut plan = FaultPlan::default();
     let mut next_net_id = 0u32;
-    for (index, fault) in scenario.faults.iter().enumerate() {
+    for (index, fault) in faults.iter().enumerate() {
         let at_ns = fault.at.as_nanos();
         let end_ns = fault
             .for_
@@ -129,10 +147,10 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
             let restart_ns = fault
                 .restart_after
                 .map(|after| at_ns.saturating_add(after.as_nanos()));
-            for server in topology.select_servers(selector) {
-                push(at_ns, FaultAction::Crash { server });
+            for node in targets(topology, selector, |accepts| accepts.crash) {
+                push(at_ns, FaultAction::Crash { node });
                 if let Some(restart_ns) = restart_ns {
-                    push(restart_ns, FaultAction::Restart { server });
+                    push(restart_ns, FaultAction::Restart { node });
                 }
             }
             plan.intervals.push(Interval {
@@ -143,9 +161,9 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
             });
         } else if let Some(selector) = &fault.pause {
             let end_ns = end_ns.ok_or_else(|| format!("faults[{index}]: pause needs `for`"))?;
-            for server in topology.select_servers(selector) {
-                push(at_ns, FaultAction::Pause { server });
-                push(end_ns, FaultAction::Resume { server });
+            for node in targets(topology, selector, |accepts| accepts.pause) {
+                push(at_ns, FaultAction::Pause { node });
+                push(end_ns, FaultAction::Resume { node });
             }
             plan.intervals.push(Interval {
                 kind: "pause",
@@ -155,21 +173,15 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
             });
         } else if let Some(slowdown) = &fault.slowdown {
             let end_ns = end_ns.ok_or_else(|| format!("faults[{index}]: slowdown needs `for`"))?;
-            let servers = topology.select_servers(&slowdown.node);
+            let nodes = targets(topology, &slowdown.node, |accepts| accepts.slowdown);
             push(
                 at_ns,
                 FaultAction::Slowdown {
-                    servers: servers.clone(),
+                    nodes: nodes.clone(),
                     factor: slowdown.factor,
                 },
             );
-            push(
-                end_ns,
-                FaultAction::Slowdown {
-                    servers,
-                    factor: 1.0,
-                },
-            );
+            push(end_ns, FaultAction::Slowdown { nodes, factor: 1.0 });
             plan.intervals.push(Interval {
                 kind: "slowdown",
                 target: format!("{} x{}", slowdown.node, slowdown.factor),
@@ -268,7 +280,7 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
         }
     }
 
-    for (index, random) in scenario.random_faults.iter().enumerate() {
+    for (index, random) in random_faults.iter().enumerate() {
         let (kind, selector) = match (&random.crash, &random.pause) {
             (Some(selector), None) => ("crash", selector),
             (None, Some(selector)) => ("pause", selector),
@@ -280,12 +292,21 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
         };
         let mtbf_ns = random.mtbf.as_nanos() as f64;
         let mttr_ns = random.mttr.as_nanos() as f64;
-        for server in topology.select_servers(selector) {
-            // One stream per (process, server): adding a server does not reshuffle the others.
+        let accepts = |faults: &NodeFaults| {
+            if kind == "crash" {
+                faults.crash
+            } else {
+                faults.pause
+            }
+        };
+        for node in targets(topology, selector, accepts) {
+            // One stream per (process, node), keyed by the node's index in its family:
+            // adding a node does not reshuffle the others.
+            let (_, index_in_family) = topology.locate(node);
             let mut rng: ChaCha8Rng = stream(
                 seed,
-                Purpose::RandomFaults,
-                (index as u64) << 32 | u64::from(server),
+                streams::RANDOM_FAULTS,
+                (index as u64) << 32 | u64::from(index_in_family),
             );
             let mut now_ns: Nanos = 0;
             loop {
@@ -297,15 +318,9 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
                 let down: f64 = Exp1.sample(&mut rng);
                 let back_ns = now_ns.saturating_add((down * mttr_ns).round().max(1.0) as Nanos);
                 let (start, end) = if kind == "crash" {
-                    (
-                        FaultAction::Crash { server },
-                        FaultAction::Restart { server },
-                    )
+                    (FaultAction::Crash { node }, FaultAction::Restart { node })
                 } else {
-                    (
-                        FaultAction::Pause { server },
-                        FaultAction::Resume { server },
-                    )
+                    (FaultAction::Pause { node }, FaultAction::Resume { node })
                 };
                 plan.actions.push((now_ns, start));
                 if back_ns <= duration_ns {
@@ -313,7 +328,7 @@ pub fn compile(scenario: &Scenario, topology: &Topology, seed: u64) -> Result<Fa
                 }
                 plan.intervals.push(Interval {
                     kind,
-                    target: format!("server-{server} (random)"),
+                    target: format!("{} (random)", topology.name(node)),
                     start_ns: now_ns,
                     end_ns: (back_ns <= duration_ns).then_some(back_ns),
                 });

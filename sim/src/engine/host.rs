@@ -1,37 +1,53 @@
-//! The madsim side of a run: one madsim node per server, so crash, restart and pause
-//! go through madsim's own node lifecycle (`kill` drops the node's tasks, `restart`
-//! re-runs its init, `pause` freezes it), and every boot is counted.
+//! The madsim side of a run: one madsim node per node of a hosted family (see
+//! [`Family::hosted`]), so crash, restart and pause go through madsim's own node
+//! lifecycle (`kill` drops the node's tasks, `restart` re-runs its init, `pause` freezes
+//! it), and every boot is counted.
 //!
-//! The node's init task is the server process's boot: it bumps the boot counter and then
-//! lives until killed. The engine checks after each restart that madsim really booted
-//! the node again, and at the end that boots = 1 + restarts for every server.
+//! The node's init task is the process's boot: it bumps the boot counter and then lives
+//! until killed. The engine checks after each restart that madsim really booted the node
+//! again, and at the end that boots = 1 + restarts for every hosted node.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use madsim::runtime::{Handle, NodeHandle, Runtime};
 
+use super::nodes::{Family, NodeId, Topology};
+
 /// Most scheduler yields to wait for a restarted node's init task to run.
 const MAX_BOOT_YIELDS: u32 = 10_000;
 
-/// madsim nodes for the servers.
+/// madsim nodes for the hosted families.
 pub struct Host {
-    nodes: Vec<NodeHandle>,
+    /// The hosted node ids, ascending; `handles[i]` is `ids[i]`'s madsim node.
+    ids: Vec<NodeId>,
+    handles: Vec<NodeHandle>,
+    names: Vec<String>,
     boots: Vec<Arc<AtomicU32>>,
     restarts: Vec<u32>,
 }
 
 impl Host {
-    /// Creates one madsim node per server (`server-0`, ...).
-    pub fn new(runtime: &Runtime, servers: u32) -> Self {
-        let mut nodes = Vec::with_capacity(servers as usize);
-        let mut boots = Vec::with_capacity(servers as usize);
-        for index in 0..servers {
+    /// Creates one madsim node per node of every hosted family, named as the node.
+    pub fn new(runtime: &Runtime, topology: &Topology) -> Self {
+        let hosted: Vec<NodeId> = topology
+            .families()
+            .iter()
+            .enumerate()
+            .filter(|(_, family): &(usize, &Family)| family.hosted)
+            .flat_map(|(family, spec)| (0..spec.count).map(move |index| (family, index)))
+            .map(|(family, index)| topology.node(family, index))
+            .collect();
+        let mut handles = Vec::with_capacity(hosted.len());
+        let mut names = Vec::with_capacity(hosted.len());
+        let mut boots = Vec::with_capacity(hosted.len());
+        for &id in &hosted {
             let counter = Arc::new(AtomicU32::new(0));
             let boot_counter = Arc::clone(&counter);
+            let name = topology.name(id);
             let node = runtime
                 .create_node()
-                .name(format!("server-{index}"))
+                .name(name.clone())
                 .init(move || {
                     let boot_counter = Arc::clone(&boot_counter);
                     async move {
@@ -40,26 +56,38 @@ impl Host {
                     }
                 })
                 .build();
-            nodes.push(node);
+            handles.push(node);
+            names.push(name);
             boots.push(counter);
         }
         Host {
-            nodes,
+            restarts: vec![0; hosted.len()],
+            ids: hosted,
+            handles,
+            names,
             boots,
-            restarts: vec![0; servers as usize],
         }
     }
 
-    /// Kills a server's node.
-    pub fn kill(&self, server: u32) {
-        Handle::current().kill(self.nodes[server as usize].id());
+    /// The index of `node` among the hosted nodes.
+    fn index(&self, node: NodeId) -> Result<usize, String> {
+        self.ids
+            .binary_search(&node)
+            .map_err(|_| format!("node {node} has no madsim node (its family is not hosted)"))
     }
 
-    /// Restarts a killed server's node and waits for its init task to run.
-    pub async fn restart(&mut self, server: u32) -> Result<(), String> {
-        let index = server as usize;
+    /// Kills a node's madsim node.
+    pub fn kill(&self, node: NodeId) -> Result<(), String> {
+        let index = self.index(node)?;
+        Handle::current().kill(self.handles[index].id());
+        Ok(())
+    }
+
+    /// Restarts a killed node and waits for its init task to run.
+    pub async fn restart(&mut self, node: NodeId) -> Result<(), String> {
+        let index = self.index(node)?;
         let before = self.boots[index].load(Ordering::Relaxed);
-        Handle::current().restart(self.nodes[index].id());
+        Handle::current().restart(self.handles[index].id());
         self.restarts[index] += 1;
         for _ in 0..MAX_BOOT_YIELDS {
             if self.boots[index].load(Ordering::Relaxed) > before {
@@ -68,18 +96,23 @@ impl Host {
             madsim::task::yield_now().await;
         }
         Err(format!(
-            "madsim did not boot server-{server} after a restart"
+            "madsim did not boot {} after a restart",
+            self.names[index]
         ))
     }
 
-    /// Pauses a server's node.
-    pub fn pause(&self, server: u32) {
-        Handle::current().pause(self.nodes[server as usize].id());
+    /// Pauses a node's madsim node.
+    pub fn pause(&self, node: NodeId) -> Result<(), String> {
+        let index = self.index(node)?;
+        Handle::current().pause(self.handles[index].id());
+        Ok(())
     }
 
-    /// Resumes a server's node.
-    pub fn resume(&self, server: u32) {
-        Handle::current().resume(self.nodes[server as usize].id());
+    /// Resumes a node's madsim node.
+    pub fn resume(&self, node: NodeId) -> Result<(), String> {
+        let index = self.index(node)?;
+        Handle::current().resume(self.handles[index].id());
+        Ok(())
     }
 
     /// Waits until every node has booted once (their init tasks run on the first polls).
@@ -94,7 +127,7 @@ impl Host {
             }
             madsim::task::yield_now().await;
         }
-        Err("madsim did not boot every server node".into())
+        Err("madsim did not boot every hosted node".into())
     }
 
     /// Checks that madsim booted each node exactly once plus once per restart.
@@ -104,7 +137,8 @@ impl Host {
             let expected = 1 + self.restarts[index];
             if booted != expected {
                 return Err(format!(
-                    "server-{index}: madsim booted it {booted} times, expected {expected}"
+                    "{}: madsim booted it {booted} times, expected {expected}",
+                    self.names[index]
                 ));
             }
         }

@@ -144,6 +144,11 @@ impl<E: Copy> EventQueue<E> {
         self.popped_ns
     }
 
+    /// The most pending events it holds.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     /// Pending events.
     pub fn len(&self) -> usize {
         self.len

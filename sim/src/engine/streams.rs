@@ -1,34 +1,26 @@
 //! Random streams: every draw in a run comes from the run seed through ChaCha8, one
 //! stream per purpose, so a change in how often one purpose draws (say, more network
 //! messages) does not reshuffle another (say, service times).
+//!
+//! A purpose is a ChaCha stream id. The kernel keeps [`NETWORK`] and [`RANDOM_FAULTS`];
+//! a workload names its own purposes with other ids (ids below [`FIRST_FREE`] are
+//! taken; new workloads start there).
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// What a stream is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u64)]
-pub enum Purpose {
-    /// Client request arrivals and think times.
-    Arrivals = 1,
-    /// Network latency, loss and omission.
-    Network = 2,
-    /// Service times.
-    Service = 3,
-    /// Backoff jitter.
-    Backoff = 4,
-    /// Server choice per attempt.
-    Routing = 5,
-    /// Random fault processes (sub-stream per process and node).
-    RandomFaults = 6,
-    /// Reconnect backoff jitter.
-    Reconnect = 7,
-}
+/// The kernel's stream of network latency, loss and omission draws.
+pub const NETWORK: u64 = 2;
+/// The kernel's random fault processes (a sub-stream per process and node).
+pub const RANDOM_FAULTS: u64 = 6;
+/// Ids from here on are free for new workloads (those below are the kernel's and the
+/// first workload's).
+pub const FIRST_FREE: u64 = 16;
 
-/// The stream for `purpose` (and `sub`, e.g. a node) of run `seed`.
-pub fn stream(seed: u64, purpose: Purpose, sub: u64) -> ChaCha8Rng {
+/// The stream `stream_id` (and `sub`, e.g. a node) of run `seed`.
+pub fn stream(seed: u64, stream_id: u64, sub: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ sub.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    rng.set_stream(purpose as u64);
+    rng.set_stream(stream_id);
     rng
 }
 
@@ -40,12 +32,9 @@ mod tests {
     #[test]
     fn streams_differ_by_purpose_and_sub_and_repeat_by_seed() {
         let draw = |seed, purpose, sub| stream(seed, purpose, sub).gen::<u64>();
-        assert_eq!(draw(7, Purpose::Network, 0), draw(7, Purpose::Network, 0));
-        assert_ne!(draw(7, Purpose::Network, 0), draw(7, Purpose::Service, 0));
-        assert_ne!(draw(7, Purpose::Network, 0), draw(8, Purpose::Network, 0));
-        assert_ne!(
-            draw(7, Purpose::RandomFaults, 1),
-            draw(7, Purpose::RandomFaults, 2)
-        );
+        assert_eq!(draw(7, NETWORK, 0), draw(7, NETWORK, 0));
+        assert_ne!(draw(7, NETWORK, 0), draw(7, FIRST_FREE, 0));
+        assert_ne!(draw(7, NETWORK, 0), draw(8, NETWORK, 0));
+        assert_ne!(draw(7, RANDOM_FAULTS, 1), draw(7, RANDOM_FAULTS, 2));
     }
 }

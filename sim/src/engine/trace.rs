@@ -8,69 +8,124 @@ use std::io::{self, Write};
 
 use super::queue::Nanos;
 
-/// What happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum TraceKind {
-    /// A logical request was issued.
-    Request,
-    /// An attempt was sent (client -> server).
-    Send,
-    /// An attempt reached a server.
-    Arrive,
-    /// A server rejected an attempt (queue full, shed, clock guard).
-    Reject,
-    /// A server finished serving an attempt and replied.
-    Serve,
-    /// A message was lost (detail: 0 partition, 1 omission, 2 loss, 3 node down).
-    Drop,
-    /// A reply reached its client.
-    Reply,
-    /// An attempt timed out.
-    Timeout,
-    /// A retry was scheduled after a backoff (detail: backoff ns).
-    Backoff,
-    /// A logical request succeeded (detail: latency ns).
-    Success,
-    /// A logical request failed (detail: 0 error, 1 timeout, 2 breaker, 3 budget).
-    Fail,
-    /// A breaker changed state (detail: new state 0 closed, 1 open, 2 half-open).
-    Breaker,
-    /// A fault started (detail: fault index).
-    FaultStart,
-    /// A fault ended (detail: fault index).
-    FaultEnd,
-    /// A server crashed.
-    Crash,
-    /// A server restarted.
-    Restart,
-    /// A client connection event (detail: 0 reset, 1 connect sent, 2 connected,
-    /// 3 refused, 4 connect timed out, 5 attempt held offline, 6 offline queue full).
-    Conn,
+/// A workload's trace vocabulary: an enum whose variants carry their typed details
+/// (a drop's reason, a breaker's new state), so no record holds a magic number.
+///
+/// [`code`](Self::code) and [`detail`](Self::detail) are what the digest folds in: two
+/// kinds must not share a code, and codes [`KERNEL_CODES`] are the kernel's own.
+pub trait TraceEvent: Copy {
+    /// Name of the record's `node` field in `trace.jsonl` (`"client"`).
+    const NODE: &'static str = "node";
+    /// Name of the record's `peer` field in `trace.jsonl` (`"server"`).
+    const PEER: &'static str = "peer";
+    /// Whether this is the kernel's vocabulary (the only one allowed [`KERNEL_CODES`]).
+    const KERNEL: bool = false;
+    /// The kind's code in the digest.
+    fn code(&self) -> u8;
+    /// The detail word in the digest (0 when the kind has none).
+    fn detail(&self) -> u64;
+    /// The kind's name in `trace.jsonl` (`"ev"`).
+    fn name(&self) -> &'static str;
+    /// The typed details as JSON fields for `trace.jsonl`, each written as
+    /// `,"key":value`.
+    fn write_fields(&self, out: &mut dyn Write) -> io::Result<()>;
 }
 
-impl TraceKind {
-    /// Name in `trace.jsonl`.
-    pub fn as_str(self) -> &'static str {
+/// Digest codes the kernel keeps for its own records (12 and 13: the fault records of
+/// the first trace format, kept so that earlier traces hash the same).
+pub const KERNEL_CODES: std::ops::RangeInclusive<u8> = 12..=13;
+
+/// The kernel's own records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelEvent {
+    /// A fault action of the plan takes effect (its index in the plan).
+    FaultStart {
+        /// Index of the action in the compiled fault plan.
+        action: u32,
+    },
+}
+
+impl TraceEvent for KernelEvent {
+    const KERNEL: bool = true;
+
+    fn code(&self) -> u8 {
         match self {
-            TraceKind::Request => "request",
-            TraceKind::Send => "send",
-            TraceKind::Arrive => "arrive",
-            TraceKind::Reject => "reject",
-            TraceKind::Serve => "serve",
-            TraceKind::Drop => "drop",
-            TraceKind::Reply => "reply",
-            TraceKind::Timeout => "timeout",
-            TraceKind::Backoff => "backoff",
-            TraceKind::Success => "success",
-            TraceKind::Fail => "fail",
-            TraceKind::Breaker => "breaker",
-            TraceKind::FaultStart => "fault_start",
-            TraceKind::FaultEnd => "fault_end",
-            TraceKind::Crash => "crash",
-            TraceKind::Restart => "restart",
-            TraceKind::Conn => "conn",
+            KernelEvent::FaultStart { .. } => 12,
         }
+    }
+
+    fn detail(&self) -> u64 {
+        match *self {
+            KernelEvent::FaultStart { action } => u64::from(action),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            KernelEvent::FaultStart { .. } => "fault_start",
+        }
+    }
+
+    fn write_fields(&self, out: &mut dyn Write) -> io::Result<()> {
+        match *self {
+            KernelEvent::FaultStart { action } => write!(out, ",\"action\":{action}"),
+        }
+    }
+}
+
+/// Marks an absent node or peer of a [`Record`].
+pub const NO_NODE: u32 = u32::MAX;
+/// Marks an absent id of a [`Record`].
+pub const NO_ID: u64 = u64::MAX;
+
+/// One trace record: when, what, and who (any of `node`, `peer` and `id` may be absent).
+/// Built with [`Record::at`] and the setters: `Record::at(now_ns, kind).node(3).id(7)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record<K> {
+    /// Simulated time, ns.
+    pub at_ns: Nanos,
+    /// What happened.
+    pub kind: K,
+    /// The node it happened at (a workload may number within one family), or [`NO_NODE`].
+    pub node: u32,
+    /// The other node involved, or [`NO_NODE`].
+    pub peer: u32,
+    /// The request, message or transfer id, or [`NO_ID`].
+    pub id: u64,
+}
+
+impl<K: TraceEvent> Record<K> {
+    /// A record of `kind` at `at_ns`, with no node, peer or id yet.
+    #[inline(always)]
+    pub fn at(at_ns: Nanos, kind: K) -> Self {
+        Record {
+            at_ns,
+            kind,
+            node: NO_NODE,
+            peer: NO_NODE,
+            id: NO_ID,
+        }
+    }
+
+    /// Sets the node.
+    #[inline(always)]
+    pub fn node(mut self, node: u32) -> Self {
+        self.node = node;
+        self
+    }
+
+    /// Sets the peer.
+    #[inline(always)]
+    pub fn peer(mut self, peer: u32) -> Self {
+        self.peer = peer;
+        self
+    }
+
+    /// Sets the id.
+    #[inline(always)]
+    pub fn id(mut self, id: u64) -> Self {
+        self.id = id;
+        self
     }
 }
 
@@ -111,34 +166,30 @@ impl Trace {
         }
     }
 
-    /// Records one event. `client`, `server` and `request` are `u32::MAX`/`u64::MAX`
-    /// when not applicable.
+    /// Records one event.
     #[inline(always)]
-    pub fn record(
-        &mut self,
-        at_ns: Nanos,
-        kind: TraceKind,
-        client: u32,
-        server: u32,
-        request: u64,
-        detail: u64,
-    ) -> io::Result<()> {
+    pub fn record<K: TraceEvent>(&mut self, record: Record<K>) -> io::Result<()> {
+        let code = record.kind.code();
+        debug_assert!(
+            K::KERNEL || !KERNEL_CODES.contains(&code),
+            "a workload trace kind uses a kernel code"
+        );
         self.events += 1;
         // Each record is mixed to 64 bits first, so BLAKE3 digests 8 bytes per event
         // instead of 33 (it was the largest single cost after the queue). Two records
         // that differ collide with probability about 2^-64.
-        let ids = (u64::from(client) << 32) | u64::from(server);
-        let mixed = mum(at_ns ^ MIX[0], ids ^ MIX[1]);
+        let ids = (u64::from(record.node) << 32) | u64::from(record.peer);
+        let mixed = mum(record.at_ns ^ MIX[0], ids ^ MIX[1]);
         let mixed = mum(
-            mixed ^ request ^ MIX[2],
-            detail.rotate_left(8) ^ (kind as u64) ^ MIX[3],
+            mixed ^ record.id ^ MIX[2],
+            record.kind.detail().rotate_left(8) ^ u64::from(code) ^ MIX[3],
         );
         self.buffer.extend_from_slice(&mixed.to_le_bytes());
         if self.buffer.len() >= DIGEST_CHUNK_BYTES {
             self.flush_digest();
         }
         if self.lines.is_some() {
-            self.write_line(at_ns, kind, client, server, request, detail)
+            self.write_line(&record)
         } else {
             Ok(())
         }
@@ -153,29 +204,27 @@ impl Trace {
 
     #[cold]
     #[inline(never)]
-    fn write_line(
-        &mut self,
-        at_ns: Nanos,
-        kind: TraceKind,
-        client: u32,
-        server: u32,
-        request: u64,
-        detail: u64,
-    ) -> io::Result<()> {
+    fn write_line<K: TraceEvent>(&mut self, record: &Record<K>) -> io::Result<()> {
         let Some(out) = self.lines.as_mut() else {
             return Ok(());
         };
-        write!(out, "{{\"t_ns\":{at_ns},\"ev\":\"{}\"", kind.as_str())?;
-        if client != u32::MAX {
-            write!(out, ",\"client\":{client}")?;
+        write!(
+            out,
+            "{{\"t_ns\":{},\"ev\":\"{}\"",
+            record.at_ns,
+            record.kind.name()
+        )?;
+        if record.node != NO_NODE {
+            write!(out, ",\"{}\":{}", K::NODE, record.node)?;
         }
-        if server != u32::MAX {
-            write!(out, ",\"server\":{server}")?;
+        if record.peer != NO_NODE {
+            write!(out, ",\"{}\":{}", K::PEER, record.peer)?;
         }
-        if request != u64::MAX {
-            write!(out, ",\"req\":{request}")?;
+        if record.id != NO_ID {
+            write!(out, ",\"id\":{}", record.id)?;
         }
-        writeln!(out, ",\"detail\":{detail}}}")
+        record.kind.write_fields(out.as_mut())?;
+        writeln!(out, "}}")
     }
 
     /// Events recorded so far.
@@ -197,43 +246,111 @@ impl Trace {
 mod tests {
     use super::*;
 
+    /// A test vocabulary: one kind with a detail.
+    #[derive(Clone, Copy, Debug)]
+    enum Probe {
+        Ping(u64),
+        Pong,
+    }
+
+    impl TraceEvent for Probe {
+        fn code(&self) -> u8 {
+            match self {
+                Probe::Ping(_) => 1,
+                Probe::Pong => 2,
+            }
+        }
+        fn detail(&self) -> u64 {
+            match *self {
+                Probe::Ping(detail) => detail,
+                Probe::Pong => 0,
+            }
+        }
+        fn name(&self) -> &'static str {
+            match self {
+                Probe::Ping(_) => "ping",
+                Probe::Pong => "pong",
+            }
+        }
+        fn write_fields(&self, out: &mut dyn Write) -> io::Result<()> {
+            match *self {
+                Probe::Ping(detail) => write!(out, ",\"n\":{detail}"),
+                Probe::Pong => Ok(()),
+            }
+        }
+    }
+
+    fn digest(records: &[Record<Probe>]) -> String {
+        let mut trace = Trace::new(None);
+        for record in records {
+            trace.record(*record).unwrap();
+        }
+        trace.finish().unwrap()
+    }
+
     #[test]
     fn every_field_of_a_record_changes_the_digest() {
-        let digest = |at, kind, client, server, request, detail| {
-            let mut trace = Trace::new(None);
-            trace
-                .record(at, kind, client, server, request, detail)
-                .unwrap();
-            trace.finish().unwrap()
-        };
-        let base = digest(1, TraceKind::Send, 2, 3, 4, 5);
+        let base_record = Record::at(1, Probe::Ping(5)).node(2).peer(3).id(4);
+        let base = digest(&[base_record]);
         let variants = [
-            digest(9, TraceKind::Send, 2, 3, 4, 5),
-            digest(1, TraceKind::Arrive, 2, 3, 4, 5),
-            digest(1, TraceKind::Send, 9, 3, 4, 5),
-            digest(1, TraceKind::Send, 2, 9, 4, 5),
-            digest(1, TraceKind::Send, 2, 3, 9, 5),
-            digest(1, TraceKind::Send, 2, 3, 4, 9),
-            digest(1, TraceKind::Send, 3, 2, 4, 5),
+            Record {
+                at_ns: 9,
+                ..base_record
+            },
+            Record {
+                kind: Probe::Pong,
+                ..base_record
+            },
+            Record {
+                kind: Probe::Ping(9),
+                ..base_record
+            },
+            base_record.node(9),
+            base_record.peer(9),
+            base_record.id(9),
+            base_record.node(3).peer(2),
         ];
         for (index, variant) in variants.iter().enumerate() {
-            assert_ne!(*variant, base, "variant {index} collides");
+            assert_ne!(digest(&[*variant]), base, "variant {index} collides");
         }
     }
 
     #[test]
     fn equal_traces_hash_equal_and_order_matters() {
-        let digest = |events: &[(u64, TraceKind)]| {
-            let mut trace = Trace::new(None);
-            for &(at, kind) in events {
-                trace.record(at, kind, 1, 2, 3, 4).unwrap();
-            }
-            trace.finish().unwrap()
-        };
-        let a = [(1, TraceKind::Send), (2, TraceKind::Arrive)];
-        let b = [(2, TraceKind::Arrive), (1, TraceKind::Send)];
+        let a = [
+            Record::at(1, Probe::Pong).node(1),
+            Record::at(2, Probe::Ping(4)),
+        ];
+        let b = [a[1], a[0]];
         assert_eq!(digest(&a), digest(&a));
         assert_ne!(digest(&a), digest(&b));
         assert_eq!(digest(&a).len(), 64);
+    }
+
+    #[test]
+    fn lines_carry_typed_fields_and_leave_out_absent_ones() {
+        let buffer = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+                self.0.borrow_mut().write(bytes)
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut trace = Trace::new(Some(Box::new(Shared(buffer.clone()))));
+        trace
+            .record(Record::at(7, Probe::Ping(3)).node(1).id(9))
+            .unwrap();
+        trace
+            .record(Record::at(8, KernelEvent::FaultStart { action: 2 }))
+            .unwrap();
+        trace.finish().unwrap();
+        let text = String::from_utf8(buffer.borrow().clone()).unwrap();
+        assert_eq!(
+            text,
+            "{\"t_ns\":7,\"ev\":\"ping\",\"node\":1,\"id\":9,\"n\":3}\n{\"t_ns\":8,\"ev\":\"fault_start\",\"action\":2}\n"
+        );
     }
 }

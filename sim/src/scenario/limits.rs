@@ -1,17 +1,6 @@
-//! Limits checked before a run allocates anything.
+//! Limits of the kernel, checked before a run allocates anything (each workload has
+//! limits of its own beside its part of the format).
 
-/// Most logical clients in one scenario.
-pub const MAX_CLIENTS: u32 = 1_000_000;
-/// Most servers in one scenario.
-pub const MAX_SERVERS: u32 = 10_000;
-/// Most workers per server.
-pub const MAX_WORKERS: u32 = 10_000;
-/// Longest queue per server.
-pub const MAX_QUEUE_LIMIT: u32 = 1_000_000;
-/// Most attempts per logical request.
-pub const MAX_ATTEMPTS: u32 = 100;
-/// Most attempts one client holds while disconnected.
-pub const MAX_OFFLINE_QUEUE: u32 = 100_000;
 /// Longest simulated duration, seconds (one day).
 pub const MAX_DURATION_S: u64 = 86_400;
 /// Most metrics windows in one run.

@@ -3,10 +3,13 @@
 use std::fmt;
 use std::path::Path;
 
-use super::limits::{MAX_ATTEMPTS, MAX_CLIENTS, MAX_QUEUE_LIMIT, MAX_SERVERS, MAX_WORKERS};
+use serde_json::error::Category;
+
 use super::locate::{line_column, locate};
-use super::validate::validate;
+use super::resolve::{resolve, ResolvedScenario};
+use super::validate::Issue;
 use super::Scenario;
+use crate::workload::NestedError;
 
 /// A scenario that could not be loaded: where, which field, and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,8 +42,8 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// Reads and validates a scenario file.
-pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+/// Reads and resolves a scenario file.
+pub fn load_file(path: &Path) -> Result<ResolvedScenario, ScenarioError> {
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|err| ScenarioError {
         origin: origin.clone(),
@@ -52,12 +55,32 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     load_str(&text, &origin)
 }
 
-/// Parses and validates scenario text; `origin` names it in errors.
+/// Parses and resolves scenario text; `origin` names it in errors.
 ///
-/// Parse errors keep serde_json's line and column (where the parser stopped); errors of
-/// the semantic rules and limits point at the start of the offending value, or, for a
-/// field left to its default, at the start of the enclosing object.
-pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+/// Syntax errors keep serde_json's line and column (where the parser stopped); errors of
+/// a value (wrong type, unknown key, bad duration), of the semantic rules and of the
+/// limits point at the start of the offending value, or, for a field left to its
+/// default, at the start of the enclosing object.
+pub fn load_str(text: &str, origin: &str) -> Result<ResolvedScenario, ScenarioError> {
+    let scenario = parse_str(text, origin)?;
+    resolve(scenario).map_err(|issue| located(text, origin, issue))
+}
+
+/// The error of `issue` in `text`, located by its path.
+pub fn located(text: &str, origin: &str, issue: Issue) -> ScenarioError {
+    let (line, column) =
+        locate(text, &issue.path).map_or((0, 0), |location| (location.line, location.column));
+    ScenarioError {
+        origin: origin.to_owned(),
+        line,
+        column,
+        path: issue.path,
+        message: issue.message,
+    }
+}
+
+/// Parses scenario text into its types, without the resolve step.
+pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     if text.trim().is_empty() {
         return Err(ScenarioError {
             origin: origin.to_owned(),
@@ -88,7 +111,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     let scenario: Scenario =
         serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
             let path = err.path().to_string();
-            let path = clean_path(&path);
+            let outer = clean_path(&path);
             let inner = err.into_inner();
             if is_json_schema(text) {
                 return ScenarioError {
@@ -101,17 +124,35 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
                         .to_owned(),
                 };
             }
+            let raw = bare_message(&inner);
+            // An error inside the workload object carries its own path (see
+            // `NestedError`).
+            let (path, message) = match NestedError::parse(&raw) {
+                Some((nested, message)) => (join(&outer, &clean_path(nested)), message.to_owned()),
+                None => (outer, raw),
+            };
             // A missing field: name it in the path too.
-            let path = match missing_field(&inner) {
+            let path = match missing_field(&message) {
                 Some(field) if path.is_empty() => field,
                 Some(field) => format!("{path}.{field}"),
                 None => path,
             };
+            // A value's error points at the value when the path leads to it (serde's
+            // position is where the parser stopped: past the value, or at the end of a
+            // buffered object).
+            let found = (inner.classify() == Category::Data)
+                .then(|| locate(text, &path))
+                .flatten()
+                .filter(|location| location.exact);
+            let (line, column) = match found {
+                Some(location) => (location.line, location.column),
+                None => (inner.line(), inner.column().max(1)),
+            };
             ScenarioError {
                 origin: origin.to_owned(),
-                line: inner.line(),
-                column: inner.column().max(1),
-                message: explain(&inner, &path),
+                line,
+                column,
+                message: explain(&message, &path),
                 path,
             }
         })?;
@@ -125,18 +166,16 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
             bare_message(&err)
         ),
     })?;
-    validate(&scenario).map_err(|issue| {
-        let (line, column) =
-            locate(text, &issue.path).map_or((0, 0), |location| (location.line, location.column));
-        ScenarioError {
-            origin: origin.to_owned(),
-            line,
-            column,
-            path: issue.path,
-            message: issue.message,
-        }
-    })?;
     Ok(scenario)
+}
+
+/// `outer.inner`, or either alone when the other is empty.
+fn join(outer: &str, inner: &str) -> String {
+    match (outer.is_empty(), inner.is_empty()) {
+        (_, true) => outer.to_owned(),
+        (true, false) => inner.to_owned(),
+        (false, false) => format!("{outer}.{inner}"),
+    }
 }
 
 /// Whether the text is a JSON Schema document (its `$schema` names json-schema.org).
@@ -166,8 +205,7 @@ fn clean_path(path: &str) -> String {
 }
 
 /// The field named by a `missing field` error.
-fn missing_field(err: &serde_json::Error) -> Option<String> {
-    let message = bare_message(err);
+fn missing_field(message: &str) -> Option<String> {
     let name = message.strip_prefix("missing field `")?.strip_suffix('`')?;
     Some(name.to_owned())
 }
@@ -182,35 +220,11 @@ fn bare_message(err: &serde_json::Error) -> String {
     }
 }
 
-/// Whole-number fields with limits: path, smallest allowed, limit, what is counted.
-const LIMITED: [(&str, u64, u32, &str); 5] = [
-    ("workload.clients.count", 1, MAX_CLIENTS, "clients"),
-    ("workload.servers.count", 1, MAX_SERVERS, "servers"),
-    (
-        "workload.servers.workers",
-        1,
-        MAX_WORKERS,
-        "workers per server",
-    ),
-    (
-        "workload.servers.queue_limit",
-        0,
-        MAX_QUEUE_LIMIT,
-        "queued requests per server",
-    ),
-    (
-        "workload.clients.retry.max_attempts",
-        1,
-        MAX_ATTEMPTS,
-        "attempts",
-    ),
-];
-
 /// Rewrites serde's messages into ones that say what to write: names in double quotes
 /// (as they are written in JSON), a suggestion for a misspelt key or variant, and the
 /// limit for an out-of-range number.
-fn explain(err: &serde_json::Error, path: &str) -> String {
-    let message = bare_message(err);
+fn explain(message: &str, path: &str) -> String {
+    let message = message.to_owned();
     for what in ["unknown variant `", "unknown field `"] {
         if let Some(rest) = message.strip_prefix(what) {
             let end = rest
@@ -269,8 +283,10 @@ fn number_message(message: &str, path: &str) -> Option<String> {
     };
     let value: f64 = number.parse().ok()?;
     let number = number.replace("e+", "e");
-    if let Some((_, min, limit, what)) = LIMITED.iter().find(|(limited, ..)| *limited == path) {
-        if value > f64::from(*limit) {
+    let limits = crate::workload::number_limits();
+    if let Some(limited) = limits.iter().find(|limited| limited.path == path) {
+        let (min, limit, what) = (limited.min, limited.max, limited.what);
+        if value > f64::from(limit) {
             return Some(format!("{number} exceeds the limit of {limit} {what}"));
         }
         return Some(format!(

@@ -62,7 +62,7 @@ impl JsonSchema for Selector {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "description": "Nodes by name (\"server-0\") or by prefix with a trailing `*` (\"client-*\", \"*\"). Nodes are client-0..client-{count-1} and server-0..server-{count-1}; a selector must match at least one.",
+            "description": "Nodes by name (\"server-0\") or by prefix with a trailing `*` (\"client-*\", \"*\"). Each workload names its nodes (rpc: client-0..client-{count-1} and server-0..server-{count-1}); a selector must match at least one.",
             "pattern": SELECTOR_PATTERN,
             "minLength": 1,
             "examples": ["server-0", "client-*", "*"]

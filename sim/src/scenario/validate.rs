@@ -1,22 +1,16 @@
-//! Semantic validation of a parsed scenario: limits first (before anything is allocated
-//! for a run), then the rules the types cannot express. The first problem found, in file
-//! order, is reported with its field path; [`super::load`] adds the line and column.
+//! Semantic validation of a parsed scenario's core (name, duration, network, faults,
+//! windows, checks): limits first (before anything is allocated for a run), then the
+//! rules the types cannot express. Each workload checks its own part the same way
+//! (`workload/<kind>/`), with the helpers here. The first problem found is reported with
+//! its field path; [`super::load`] adds the line and column.
 
 use core::time::Duration;
 
-use super::limits::{
-    MAX_ATTEMPTS, MAX_CLIENTS, MAX_DURATION_S, MAX_EVENTS, MAX_FAULTS, MAX_OFFLINE_QUEUE,
-    MAX_QUEUE_LIMIT, MAX_SERVERS, MAX_WINDOWS, MAX_WORKERS,
-};
-use super::{
-    AdaptiveTimeoutSpec, Arrival, BackoffKindSpec, BackoffSpec, BreakerMode, BreakerSpec,
-    BudgetSpec, Check, Clients, ConnectionSpec, Dist, Dur, Fault, Network, Partition, RandomFault,
-    Scenario, Selector, Servers, TimeoutSpec,
-};
-
-/// Engine events per attempt assumed by the event estimate (send, deliver, queue, serve,
-/// reply, timer).
-pub const EVENTS_PER_ATTEMPT: f64 = 6.0;
+use super::check::{Check, CheckSpec};
+use super::limits::{MAX_DURATION_S, MAX_EVENTS, MAX_FAULTS, MAX_WINDOWS};
+use super::{Dist, Dur, Fault, Network, Partition, RandomFault, Scenario, Selector};
+use crate::engine::nodes::{Family, NodeFaults, Topology};
+use crate::workload::EventEstimate;
 
 /// One problem in a scenario: the field path (`faults[2].omission.rate`) and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,27 +21,21 @@ pub struct Issue {
     pub message: String,
 }
 
-type Checked = Result<(), Issue>;
+/// The result of one validation step.
+pub type Checked = Result<(), Issue>;
 
-fn issue(path: impl Into<String>, message: impl Into<String>) -> Issue {
+/// An issue at `path`.
+pub fn issue(path: impl Into<String>, message: impl Into<String>) -> Issue {
     Issue {
         path: path.into(),
         message: message.into(),
     }
 }
 
-/// Checks size limits, then semantic rules in file order, then the event estimate (which
-/// needs valid rates and counts); returns the first problem.
-pub fn validate(scenario: &Scenario) -> Checked {
-    check_limits(scenario)?;
-    check_rules(scenario)?;
-    check_event_estimate(scenario)
-}
-
 // ---------------------------------------------------------------------------------------
 // Limits
 
-/// Checks the size limits of [`super::limits`] (counts, duration, windows, faults).
+/// Checks the kernel's size limits of [`super::limits`] (duration, faults, windows).
 pub fn check_limits(scenario: &Scenario) -> Checked {
     let max_duration = Duration::from_secs(MAX_DURATION_S);
     if scenario.duration.0 > max_duration {
@@ -59,48 +47,6 @@ pub fn check_limits(scenario: &Scenario) -> Checked {
                 Dur(max_duration)
             ),
         ));
-    }
-    let clients = &scenario.workload.clients;
-    let servers = &scenario.workload.servers;
-    let counts = [
-        (
-            "workload.clients.count",
-            clients.count,
-            MAX_CLIENTS,
-            "clients",
-        ),
-        (
-            "workload.clients.retry.max_attempts",
-            clients.retry.max_attempts,
-            MAX_ATTEMPTS,
-            "attempts",
-        ),
-        (
-            "workload.servers.count",
-            servers.count,
-            MAX_SERVERS,
-            "servers",
-        ),
-        (
-            "workload.servers.workers",
-            servers.workers,
-            MAX_WORKERS,
-            "workers per server",
-        ),
-        (
-            "workload.servers.queue_limit",
-            servers.queue_limit,
-            MAX_QUEUE_LIMIT,
-            "queued requests per server",
-        ),
-    ];
-    for (path, value, limit, what) in counts {
-        if value > limit {
-            return Err(issue(
-                path,
-                format!("{value} exceeds the limit of {limit} {what}"),
-            ));
-        }
     }
     if scenario.faults.len() > MAX_FAULTS {
         return Err(issue(
@@ -137,42 +83,17 @@ pub fn check_limits(scenario: &Scenario) -> Checked {
     Ok(())
 }
 
-/// Logical requests the workload offers per second, over all clients (an estimate for
-/// closed loops: one request per think time plus a round trip and a service time).
-pub fn offered_per_s(scenario: &Scenario) -> f64 {
-    let clients = &scenario.workload.clients;
-    let per_client = match &clients.arrival {
-        Arrival::PoissonPerS(rate) => *rate,
-        Arrival::ClosedLoop(closed) => {
-            let cycle_ns = closed.think_time.mean_ns()
-                + 2.0 * scenario.network.latency.mean_ns()
-                + scenario.workload.servers.service_time.mean_ns();
-            1e9 / cycle_ns
-        }
-    };
-    f64::from(clients.count) * per_client
-}
-
-/// Checks that the run stays under [`MAX_EVENTS`]: offered requests x `max_attempts` x
-/// [`EVENTS_PER_ATTEMPT`] (a worst case: every attempt fails and is retried).
-pub fn check_event_estimate(scenario: &Scenario) -> Checked {
-    let offered = offered_per_s(scenario) * scenario.duration.as_secs_f64();
-    let attempts = f64::from(scenario.workload.clients.retry.max_attempts.max(1));
-    let events = offered * attempts * EVENTS_PER_ATTEMPT;
+/// Checks that the run stays under [`MAX_EVENTS`] by the workload's estimate.
+pub fn check_event_estimate(estimate: &EventEstimate) -> Checked {
+    let events = estimate.events;
     // NaN (0/0 for a closed loop with nothing in it) is refused too.
     if events.is_nan() || events > MAX_EVENTS as f64 {
-        let offered_text = if offered.is_finite() {
-            format!("{offered:.0}")
-        } else {
-            "endless".to_owned()
-        };
         return Err(issue(
             "workload",
             format!(
-                "this run would take about {events:.3e} events ({offered_text} requests x {attempts} \
-                 attempts x {EVENTS_PER_ATTEMPT} events), over the limit of {MAX_EVENTS} events; \
-                 lower workload.clients.count, the arrival rate, duration or \
-                 workload.clients.retry.max_attempts"
+                "this run would take about {events:.3e} events ({}), over the limit of \
+                 {MAX_EVENTS} events; lower {}",
+                estimate.reckoning, estimate.advice
             ),
         ));
     }
@@ -182,27 +103,36 @@ pub fn check_event_estimate(scenario: &Scenario) -> Checked {
 // ---------------------------------------------------------------------------------------
 // Rules
 
-/// The node families of a scenario: `client-0..` and `server-0..`.
+/// The nodes of a scenario, as its workload declares them, for checking selectors.
 #[derive(Clone, Copy, Debug)]
-struct Nodes {
-    clients: u32,
-    servers: u32,
+pub struct Nodes<'a> {
+    topology: &'a Topology,
     duration: Dur,
 }
 
-impl Nodes {
+impl<'a> Nodes<'a> {
+    /// The nodes of `topology` in a run of `duration`.
+    pub fn new(topology: &'a Topology, duration: Dur) -> Self {
+        Nodes { topology, duration }
+    }
+
     fn describe(&self) -> String {
-        format!(
-            "existing: {}, {}",
-            family_range("client-", self.clients),
-            family_range("server-", self.servers)
-        )
+        let families: Vec<String> = self
+            .topology
+            .families()
+            .iter()
+            .map(|family| family_range(family.prefix, family.count))
+            .collect();
+        format!("existing: {}", families.join(", "))
     }
 
     /// Any node.
     fn check_any(&self, path: &str, selector: &Selector) -> Checked {
-        if selector.matches_family("client-", self.clients)
-            || selector.matches_family("server-", self.servers)
+        if self
+            .topology
+            .families()
+            .iter()
+            .any(|family| selector.matches_family(family.prefix, family.count))
         {
             Ok(())
         } else {
@@ -217,31 +147,66 @@ impl Nodes {
         }
     }
 
-    /// Servers only.
-    fn check_servers(&self, path: &str, selector: &Selector, what: &str) -> Checked {
-        if selector.matches_family("client-", self.clients) {
-            return Err(issue(
-                path,
-                format!(
-                    "{what} targets servers only (client faults are not supported yet), but \
-                     {:?} selects clients; write a server selector such as \"server-0\" or \
-                     \"server-*\"",
+    /// Only nodes whose family accepts the fault `accepts` picks (`what`: `crash`).
+    fn check_node_fault(
+        &self,
+        path: &str,
+        selector: &Selector,
+        what: &str,
+        accepts: fn(&NodeFaults) -> bool,
+    ) -> Checked {
+        let families = self.topology.families();
+        let (accepting, refusing): (Vec<&Family>, Vec<&Family>) =
+            families.iter().partition(|family| accepts(&family.faults));
+        let names = accepting
+            .iter()
+            .map(|family| plural_of(family.prefix))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        if let Some(refused) = refusing
+            .iter()
+            .find(|family| selector.matches_family(family.prefix, family.count))
+        {
+            let refused_name = plural_of(refused.prefix);
+            let advice = match accepting.first() {
+                Some(family) => format!(
+                    "{what} targets {names} only ({refused_name} take no {what} faults), but {:?} \
+                     selects {refused_name}; write a selector such as \"{1}0\" or \"{1}*\"",
+                    selector.as_str(),
+                    family.prefix
+                ),
+                None => format!(
+                    "no node of this workload takes {what} faults, but {:?} selects {refused_name}",
                     selector.as_str()
                 ),
-            ));
+            };
+            return Err(issue(path, advice));
         }
-        if !selector.matches_family("server-", self.servers) {
+        if !accepting
+            .iter()
+            .any(|family| selector.matches_family(family.prefix, family.count))
+        {
+            let singular = names.trim_end_matches('s');
+            let existing: Vec<String> = accepting
+                .iter()
+                .map(|family| family_range(family.prefix, family.count))
+                .collect();
             return Err(issue(
                 path,
                 format!(
-                    "selector {:?} matches no server (existing: {})",
+                    "selector {:?} matches no {singular} (existing: {})",
                     selector.as_str(),
-                    family_range("server-", self.servers)
+                    existing.join(", ")
                 ),
             ));
         }
         Ok(())
     }
+}
+
+/// The family's nodes in words: `"server-"` is `servers`.
+fn plural_of(prefix: &str) -> String {
+    format!("{}s", prefix.trim_end_matches('-'))
 }
 
 /// `server-0`, or `server-0..server-{count-1}`.
@@ -253,24 +218,11 @@ fn family_range(family: &str, count: u32) -> String {
     }
 }
 
-/// Checks every semantic rule (limits are assumed checked).
-pub fn check_rules(scenario: &Scenario) -> Checked {
+/// Checks the rules of the scenario's top-level fields that need no nodes: the name,
+/// the duration and the metrics window.
+pub fn check_basics(scenario: &Scenario) -> Checked {
     check_name(&scenario.name)?;
     positive("duration", scenario.duration, "\"120s\"")?;
-    let nodes = Nodes {
-        clients: scenario.workload.clients.count,
-        servers: scenario.workload.servers.count,
-        duration: scenario.duration,
-    };
-    check_network(&scenario.network, &nodes)?;
-    check_clients(&scenario.workload.clients)?;
-    check_servers(&scenario.workload.servers)?;
-    for (index, fault) in scenario.faults.iter().enumerate() {
-        check_fault(&format!("faults[{index}]"), fault, &nodes)?;
-    }
-    for (index, fault) in scenario.random_faults.iter().enumerate() {
-        check_random_fault(&format!("random_faults[{index}]"), fault, &nodes)?;
-    }
     let window = scenario.metrics.window;
     positive("metrics.window", window, "\"1s\"")?;
     if window > scenario.duration {
@@ -282,8 +234,26 @@ pub fn check_rules(scenario: &Scenario) -> Checked {
             ),
         ));
     }
+    Ok(())
+}
+
+/// Checks the network and the faults against the workload's nodes, and the checks
+/// against the ones the workload offers.
+pub fn check_rules(scenario: &Scenario, nodes: &Nodes<'_>, offered: &[CheckSpec]) -> Checked {
+    check_network(&scenario.network, nodes)?;
+    for (index, fault) in scenario.faults.iter().enumerate() {
+        check_fault(&format!("faults[{index}]"), fault, nodes)?;
+    }
+    for (index, fault) in scenario.random_faults.iter().enumerate() {
+        check_random_fault(&format!("random_faults[{index}]"), fault, nodes)?;
+    }
     for (index, check) in scenario.checks.iter().enumerate() {
-        check_check(&format!("checks[{index}]"), check)?;
+        check_check(
+            &format!("checks[{index}]"),
+            check,
+            offered,
+            scenario.workload.kind(),
+        )?;
     }
     Ok(())
 }
@@ -310,7 +280,8 @@ fn check_name(name: &str) -> Checked {
     Ok(())
 }
 
-fn positive(path: &str, value: Dur, example: &str) -> Checked {
+/// Above 0.
+pub fn positive(path: &str, value: Dur, example: &str) -> Checked {
     if value.0.is_zero() {
         return Err(issue(
             path,
@@ -320,7 +291,8 @@ fn positive(path: &str, value: Dur, example: &str) -> Checked {
     Ok(())
 }
 
-fn rate(path: &str, value: f64) -> Checked {
+/// A probability, 0..1.
+pub fn rate(path: &str, value: f64) -> Checked {
     if !(value.is_finite() && (0.0..=1.0).contains(&value)) {
         return Err(issue(
             path,
@@ -331,7 +303,7 @@ fn rate(path: &str, value: f64) -> Checked {
 }
 
 /// In (0, 1].
-fn unit_fraction(path: &str, value: f64, example: &str) -> Checked {
+pub fn unit_fraction(path: &str, value: f64, example: &str) -> Checked {
     if !(value.is_finite() && value > 0.0 && value <= 1.0) {
         return Err(issue(
             path,
@@ -343,7 +315,8 @@ fn unit_fraction(path: &str, value: f64, example: &str) -> Checked {
     Ok(())
 }
 
-fn dist(path: &str, value: &Dist) -> Checked {
+/// A valid distribution.
+pub fn dist(path: &str, value: &Dist) -> Checked {
     value.validate().map_err(|message| issue(path, message))
 }
 
@@ -360,401 +333,6 @@ fn check_network(network: &Network, nodes: &Nodes) -> Checked {
         if let Some(drop_rate) = link.drop_rate {
             rate(&format!("{path}.drop_rate"), drop_rate)?;
         }
-    }
-    Ok(())
-}
-
-fn check_clients(clients: &Clients) -> Checked {
-    let base = "workload.clients";
-    if clients.count == 0 {
-        return Err(issue(
-            format!("{base}.count"),
-            "must be at least 1 (write e.g. 100)",
-        ));
-    }
-    match &clients.arrival {
-        Arrival::PoissonPerS(rate) => {
-            if !(rate.is_finite() && *rate > 0.0) {
-                return Err(issue(
-                    format!("{base}.arrival.poisson_per_s"),
-                    format!("{rate} is not a rate: write requests per second per client, above 0 (e.g. 1.0)"),
-                ));
-            }
-        }
-        Arrival::ClosedLoop(closed) => {
-            dist(
-                &format!("{base}.arrival.closed_loop.think_time"),
-                &closed.think_time,
-            )?;
-        }
-    }
-    check_timeout(&format!("{base}.timeout"), &clients.timeout)?;
-    check_retry(&format!("{base}.retry"), clients)?;
-    if let Some(breaker) = &clients.breaker {
-        check_breaker(&format!("{base}.breaker"), breaker)?;
-    }
-    if let Some(offset) = clients.hlc_max_offset {
-        positive(&format!("{base}.hlc_max_offset"), offset, "\"500ms\"")?;
-    }
-    if let Some(connection) = &clients.connection {
-        check_connection(&format!("{base}.connection"), connection)?;
-    }
-    Ok(())
-}
-
-fn check_timeout(path: &str, timeout: &TimeoutSpec) -> Checked {
-    let (path, initial, min, max) = match timeout {
-        TimeoutSpec::Fixed(value) => return positive(path, *value, "\"500ms\""),
-        TimeoutSpec::Adaptive(AdaptiveTimeoutSpec::Ewma(ewma)) => {
-            let path = format!("{path}.ewma");
-            if ![90.0, 95.0, 99.0].contains(&ewma.percentile) {
-                return Err(issue(
-                    format!("{path}.percentile"),
-                    format!("{} is not supported: write 90, 95 or 99", ewma.percentile),
-                ));
-            }
-            unit_fraction(&format!("{path}.alpha"), ewma.alpha, "0.1")?;
-            (path, ewma.initial, ewma.min, ewma.max)
-        }
-        TimeoutSpec::Adaptive(AdaptiveTimeoutSpec::Rfc6298(rfc)) => {
-            let path = format!("{path}.rfc6298");
-            positive(&format!("{path}.granularity"), rfc.granularity, "\"1ms\"")?;
-            (path, rfc.initial, rfc.min, rfc.max)
-        }
-    };
-    positive(&format!("{path}.min"), min, "\"1ms\"")?;
-    if max < min {
-        return Err(issue(
-            format!("{path}.max"),
-            format!("max {max} is below min {min}; write max >= min"),
-        ));
-    }
-    if initial < min || initial > max {
-        return Err(issue(
-            format!("{path}.initial"),
-            format!("initial {initial} is outside [min, max] = [{min}, {max}]; write a value between them"),
-        ));
-    }
-    Ok(())
-}
-
-fn check_backoff(path: &str, backoff: &BackoffSpec) -> Checked {
-    if backoff.kind == BackoffKindSpec::Exponential {
-        positive(&format!("{path}.base"), backoff.base, "\"100ms\"")?;
-    }
-    if backoff.cap < backoff.base {
-        return Err(issue(
-            format!("{path}.cap"),
-            format!(
-                "cap {} is below base {}; write cap >= base",
-                backoff.cap, backoff.base
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn check_connection(path: &str, connection: &ConnectionSpec) -> Checked {
-    if let Some(reconnect) = &connection.reconnect {
-        check_backoff(&format!("{path}.reconnect"), reconnect)?;
-    }
-    positive(
-        &format!("{path}.connect_timeout"),
-        connection.connect_timeout,
-        "\"1s\"",
-    )?;
-    if connection.offline_queue > MAX_OFFLINE_QUEUE {
-        return Err(issue(
-            format!("{path}.offline_queue"),
-            format!(
-                "{} is above the limit of {} attempts per client",
-                connection.offline_queue, MAX_OFFLINE_QUEUE
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn check_retry(path: &str, clients: &Clients) -> Checked {
-    let retry = &clients.retry;
-    if retry.max_attempts == 0 {
-        return Err(issue(
-            format!("{path}.max_attempts"),
-            "must be at least 1: it counts the first try (write 1 for no retries)",
-        ));
-    }
-    check_backoff(&format!("{path}.backoff"), &retry.backoff)?;
-    match &retry.budget {
-        None => {}
-        Some(BudgetSpec::TokenBucket(bucket)) => {
-            let path = format!("{path}.budget.token_bucket");
-            if bucket.capacity == 0 {
-                return Err(issue(
-                    format!("{path}.capacity"),
-                    "must be at least 1 (AWS: 500)",
-                ));
-            }
-            for (field, cost, default) in [
-                ("retry_cost", bucket.retry_cost, 5),
-                ("timeout_retry_cost", bucket.timeout_retry_cost, 10),
-            ] {
-                if cost == 0 {
-                    return Err(issue(
-                        format!("{path}.{field}"),
-                        format!(
-                            "must be at least 1: a free retry makes the budget unlimited \
-                             (AWS: {default}; remove \"budget\" for no budget)"
-                        ),
-                    ));
-                }
-                if cost > bucket.capacity {
-                    return Err(issue(
-                        format!("{path}.{field}"),
-                        format!(
-                            "{cost} exceeds the capacity {}: no retry could ever be paid for; \
-                             write at most the capacity",
-                            bucket.capacity
-                        ),
-                    ));
-                }
-            }
-        }
-        Some(BudgetSpec::Ratio(ratio)) => {
-            let path = format!("{path}.budget.ratio");
-            if ratio.ttl < Dur::from_secs(1) || ratio.ttl > Dur::from_secs(60) {
-                return Err(issue(
-                    format!("{path}.ttl"),
-                    format!(
-                        "{} is out of range: write 1s to 60s (tower: \"10s\")",
-                        ratio.ttl
-                    ),
-                ));
-            }
-            if !(ratio.retry_ratio.is_finite() && (0.0..=1000.0).contains(&ratio.retry_ratio)) {
-                return Err(issue(
-                    format!("{path}.retry_ratio"),
-                    format!(
-                        "{} is out of range: write a fraction of requests from 0 to 1000 \
-                         (tower: 0.2)",
-                        ratio.retry_ratio
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn check_breaker(path: &str, breaker: &BreakerSpec) -> Checked {
-    let mode = match breaker.mode {
-        BreakerMode::Consecutive => "consecutive",
-        BreakerMode::Ewma => "ewma",
-        BreakerMode::CountWindow => "count_window",
-        BreakerMode::TimeWindow => "time_window",
-    };
-    let window_mode = matches!(
-        breaker.mode,
-        BreakerMode::CountWindow | BreakerMode::TimeWindow
-    );
-    // (field, present, applies to this mode, the modes it applies to)
-    let fields = [
-        (
-            "failures",
-            breaker.failures.is_some(),
-            breaker.mode == BreakerMode::Consecutive,
-            "consecutive",
-        ),
-        (
-            "alpha",
-            breaker.alpha.is_some(),
-            breaker.mode == BreakerMode::Ewma,
-            "ewma",
-        ),
-        (
-            "threshold",
-            breaker.threshold.is_some(),
-            breaker.mode != BreakerMode::Consecutive,
-            "ewma, count_window and time_window",
-        ),
-        (
-            "window_calls",
-            breaker.window_calls.is_some(),
-            breaker.mode == BreakerMode::CountWindow,
-            "count_window",
-        ),
-        (
-            "window",
-            breaker.window.is_some(),
-            breaker.mode == BreakerMode::TimeWindow,
-            "time_window",
-        ),
-        (
-            "min_calls",
-            breaker.min_calls.is_some(),
-            window_mode,
-            "count_window and time_window",
-        ),
-        (
-            "slow_call",
-            breaker.slow_call.is_some(),
-            window_mode,
-            "count_window and time_window",
-        ),
-        (
-            "slow_call_threshold",
-            breaker.slow_call_threshold.is_some(),
-            window_mode,
-            "count_window and time_window",
-        ),
-    ];
-    for (field, present, applies, modes) in fields {
-        if present && !applies {
-            return Err(issue(
-                format!("{path}.{field}"),
-                format!(
-                    "\"{field}\" does not apply to mode \"{mode}\" (only to {modes}); remove it"
-                ),
-            ));
-        }
-    }
-    let required = |field: &str, example: &str| {
-        issue(
-            path,
-            format!("mode \"{mode}\" needs \"{field}\" (e.g. \"{field}\": {example})"),
-        )
-    };
-    match breaker.mode {
-        BreakerMode::Consecutive => match breaker.failures {
-            None => return Err(required("failures", "5")),
-            Some(0) => {
-                return Err(issue(
-                    format!("{path}.failures"),
-                    "must be at least 1 (e.g. 5)",
-                ));
-            }
-            Some(_) => {}
-        },
-        BreakerMode::Ewma => {
-            let alpha = breaker.alpha.ok_or_else(|| required("alpha", "0.1"))?;
-            unit_fraction(&format!("{path}.alpha"), alpha, "0.1")?;
-        }
-        BreakerMode::CountWindow => match breaker.window_calls {
-            None => return Err(required("window_calls", "100")),
-            Some(0) => {
-                return Err(issue(
-                    format!("{path}.window_calls"),
-                    "must be at least 1 (e.g. 100)",
-                ));
-            }
-            Some(_) => {}
-        },
-        BreakerMode::TimeWindow => {
-            let window = breaker
-                .window
-                .ok_or_else(|| required("window", "\"60s\""))?;
-            if window < Dur::from_secs(1) || window.0.subsec_nanos() != 0 {
-                return Err(issue(
-                    format!("{path}.window"),
-                    format!(
-                        "{window} is not a whole number of seconds of at least 1s (the window \
-                         is kept in one-second buckets); write e.g. \"60s\""
-                    ),
-                ));
-            }
-        }
-    }
-    if breaker.mode != BreakerMode::Consecutive {
-        let threshold = breaker
-            .threshold
-            .ok_or_else(|| required("threshold", "0.5"))?;
-        unit_fraction(&format!("{path}.threshold"), threshold, "0.5")?;
-    }
-    if let Some(min_calls) = breaker.min_calls {
-        if min_calls == 0 {
-            return Err(issue(
-                format!("{path}.min_calls"),
-                "must be at least 1 (e.g. 10)",
-            ));
-        }
-        if let Some(window_calls) = breaker.window_calls {
-            if min_calls > window_calls {
-                return Err(issue(
-                    format!("{path}.min_calls"),
-                    format!(
-                        "{min_calls} exceeds window_calls {window_calls}: the breaker could never \
-                         decide; write at most window_calls"
-                    ),
-                ));
-            }
-        }
-    }
-    match (breaker.slow_call, breaker.slow_call_threshold) {
-        (Some(slow_call), Some(threshold)) => {
-            positive(&format!("{path}.slow_call"), slow_call, "\"1s\"")?;
-            unit_fraction(&format!("{path}.slow_call_threshold"), threshold, "0.8")?;
-        }
-        (Some(_), None) => {
-            return Err(issue(
-                path,
-                "\"slow_call\" needs \"slow_call_threshold\" (e.g. \"slow_call_threshold\": 0.8)",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(issue(
-                format!("{path}.slow_call_threshold"),
-                "needs \"slow_call\", the latency above which a call is slow (e.g. \"slow_call\": \"1s\")",
-            ));
-        }
-        (None, None) => {}
-    }
-    positive(&format!("{path}.open_for"), breaker.open_for, "\"5s\"")?;
-    if breaker.half_open_probes == 0 {
-        return Err(issue(
-            format!("{path}.half_open_probes"),
-            "must be at least 1 (e.g. 2)",
-        ));
-    }
-    if let Some(growth) = breaker.open_growth {
-        if !(growth.is_finite() && growth >= 1.0) {
-            return Err(issue(
-                format!("{path}.open_growth"),
-                format!(
-                    "{growth} is out of range: write a factor of at least 1 (1 = fixed, e.g. 2)"
-                ),
-            ));
-        }
-    }
-    if let Some(open_max) = breaker.open_max {
-        if open_max < breaker.open_for {
-            return Err(issue(
-                format!("{path}.open_max"),
-                format!(
-                    "{open_max} is below open_for {}; write open_max >= open_for",
-                    breaker.open_for
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn check_servers(servers: &Servers) -> Checked {
-    let base = "workload.servers";
-    if servers.count == 0 {
-        return Err(issue(
-            format!("{base}.count"),
-            "must be at least 1 (write e.g. 3)",
-        ));
-    }
-    if servers.workers == 0 {
-        return Err(issue(
-            format!("{base}.workers"),
-            "must be at least 1 (write e.g. 8)",
-        ));
-    }
-    dist(&format!("{base}.service_time"), &servers.service_time)?;
-    if let Some(shed_after) = servers.shed_after {
-        positive(&format!("{base}.shed_after"), shed_after, "\"200ms\"")?;
     }
     Ok(())
 }
@@ -865,10 +443,10 @@ fn check_fault(path: &str, fault: &Fault, nodes: &Nodes) -> Checked {
         positive(&format!("{path}.restart_after"), restart_after, "\"10s\"")?;
     }
     if let Some(selector) = &fault.crash {
-        nodes.check_servers(&format!("{path}.crash"), selector, "crash")?;
+        nodes.check_node_fault(&format!("{path}.crash"), selector, "crash", |f| f.crash)?;
     }
     if let Some(selector) = &fault.pause {
-        nodes.check_servers(&format!("{path}.pause"), selector, "pause")?;
+        nodes.check_node_fault(&format!("{path}.pause"), selector, "pause", |f| f.pause)?;
     }
     if let Some(partition) = &fault.partition {
         let path = format!("{path}.partition");
@@ -930,7 +508,9 @@ fn check_fault(path: &str, fault: &Fault, nodes: &Nodes) -> Checked {
     }
     if let Some(slowdown) = &fault.slowdown {
         let path = format!("{path}.slowdown");
-        nodes.check_servers(&format!("{path}.node"), &slowdown.node, "slowdown")?;
+        nodes.check_node_fault(&format!("{path}.node"), &slowdown.node, "slowdown", |f| {
+            f.slowdown
+        })?;
         if !(slowdown.factor.is_finite() && slowdown.factor > 0.0) {
             return Err(issue(
                 format!("{path}.factor"),
@@ -947,10 +527,10 @@ fn check_fault(path: &str, fault: &Fault, nodes: &Nodes) -> Checked {
 fn check_random_fault(path: &str, fault: &RandomFault, nodes: &Nodes) -> Checked {
     match (&fault.crash, &fault.pause) {
         (Some(selector), None) => {
-            nodes.check_servers(&format!("{path}.crash"), selector, "crash")?
+            nodes.check_node_fault(&format!("{path}.crash"), selector, "crash", |f| f.crash)?
         }
         (None, Some(selector)) => {
-            nodes.check_servers(&format!("{path}.pause"), selector, "pause")?
+            nodes.check_node_fault(&format!("{path}.pause"), selector, "pause", |f| f.pause)?
         }
         (Some(_), Some(_)) => {
             return Err(issue(
@@ -962,7 +542,7 @@ fn check_random_fault(path: &str, fault: &RandomFault, nodes: &Nodes) -> Checked
         (None, None) => {
             return Err(issue(
                 path,
-                "no fault kind: write \"crash\" or \"pause\" with a server selector (e.g. \
+                "no fault kind: write \"crash\" or \"pause\" with a node selector (e.g. \
                  \"crash\": \"server-*\")",
             ));
         }
@@ -972,30 +552,27 @@ fn check_random_fault(path: &str, fault: &RandomFault, nodes: &Nodes) -> Checked
     Ok(())
 }
 
-fn check_check(path: &str, check: &Check) -> Checked {
-    match check {
-        Check::AvailabilityAtLeast(value) => rate(&format!("{path}.availability_at_least"), *value),
-        Check::AvailabilityAtMost(value) => rate(&format!("{path}.availability_at_most"), *value),
-        Check::P99LatencyAtMost(value) => {
-            positive(&format!("{path}.p99_latency_at_most"), *value, "\"1s\"")
-        }
-        Check::P50LatencyAtMost(value) => {
-            positive(&format!("{path}.p50_latency_at_most"), *value, "\"100ms\"")
-        }
-        Check::RetryAmplificationAtMost(value) => non_negative(
-            &format!("{path}.retry_amplification_at_most"),
-            *value,
-            "1.5",
-        ),
-        Check::PeakArrivalsPerSAtMost(value) => non_negative(
-            &format!("{path}.peak_arrivals_per_s_at_most"),
-            *value,
-            "2000",
-        ),
-    }
+fn check_check(path: &str, check: &Check, offered: &[CheckSpec], kind: &str) -> Checked {
+    let Some(spec) = offered.iter().find(|spec| spec.name == check.name) else {
+        let names: Vec<String> = offered
+            .iter()
+            .map(|spec| format!("\"{}\"", spec.name))
+            .collect();
+        return Err(issue(
+            format!("{path}.{}", check.name),
+            format!(
+                "unknown check {:?}; a {kind} workload offers {}",
+                check.name,
+                names.join(", ")
+            ),
+        ));
+    };
+    spec.accepts(&check.bound)
+        .map_err(|message| issue(format!("{path}.{}", check.name), message))
 }
 
-fn non_negative(path: &str, value: f64, example: &str) -> Checked {
+/// At least 0.
+pub fn non_negative(path: &str, value: f64, example: &str) -> Checked {
     if !(value.is_finite() && value >= 0.0) {
         return Err(issue(
             path,

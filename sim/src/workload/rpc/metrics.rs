@@ -6,7 +6,7 @@
 
 use hdrhistogram::Histogram;
 
-use super::queue::Nanos;
+use crate::engine::queue::Nanos;
 
 /// Latencies are recorded in nanoseconds from 1 ns to one hour at 3 significant digits.
 const HISTOGRAM_MAX_NS: u64 = 3_600_000_000_000;

@@ -1,5 +1,5 @@
 //! Persistent client connections: reset by a crash, re-established after backoff, with
-//! an offline queue of attempts in between (see [`crate::scenario::ConnectionSpec`]).
+//! an offline queue of attempts in between (see [`super::spec::ConnectionSpec`]).
 //!
 //! Each client's connection is a small state machine:
 //!
@@ -16,9 +16,10 @@ use std::collections::VecDeque;
 
 use faultline_models::backoff::BackoffState;
 
-use super::{EngineError, Event, Nanos, RpcWorld, NONE32};
+use super::trace::{ConnStep, RpcTrace};
+use super::{EngineError, Event, Nanos, RpcWorld, K};
 use crate::engine::network::Route;
-use crate::engine::trace::TraceKind;
+use crate::engine::trace::Record;
 
 /// A connection event.
 #[derive(Clone, Copy, Debug)]
@@ -76,18 +77,6 @@ impl ConnEvent {
     }
 }
 
-/// Trace detail codes of [`TraceKind::Conn`].
-#[repr(u64)]
-enum ConnCode {
-    Reset = 0,
-    Try = 1,
-    Up = 2,
-    Refused = 3,
-    TimedOut = 4,
-    Held = 5,
-    OfflineFull = 6,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ConnState {
     Up,
@@ -140,25 +129,26 @@ impl RpcWorld {
     /// The server client `client` is pinned to when it holds a connection.
     #[inline]
     pub(super) fn home_server(&self, client: u32) -> u32 {
-        client % self.topology.servers
+        client % self.cfg.servers
     }
 
     pub(super) fn handle_conn(
         &mut self,
+        k: &mut K,
         now_ns: Nanos,
         event: ConnEvent,
     ) -> Result<(), EngineError> {
         match event {
-            ConnEvent::Reset { client } => self.on_reset(now_ns, client),
-            ConnEvent::Retry { client, gen } => self.on_connect_try(now_ns, client, gen),
-            ConnEvent::Arrive { client, gen } => self.on_connect_arrive(now_ns, client, gen),
+            ConnEvent::Reset { client } => self.on_reset(k, now_ns, client),
+            ConnEvent::Retry { client, gen } => self.on_connect_try(k, now_ns, client, gen),
+            ConnEvent::Arrive { client, gen } => self.on_connect_arrive(k, now_ns, client, gen),
             ConnEvent::Answer {
                 client,
                 gen,
                 incarnation,
                 accepted,
-            } => self.on_connect_answer(now_ns, client, gen, incarnation, accepted),
-            ConnEvent::Timeout { client, gen } => self.on_connect_timeout(now_ns, client, gen),
+            } => self.on_connect_answer(k, now_ns, client, gen, incarnation, accepted),
+            ConnEvent::Timeout { client, gen } => self.on_connect_timeout(k, now_ns, client, gen),
         }
     }
 
@@ -166,6 +156,7 @@ impl RpcWorld {
     /// in the offline queue, or fails at once when that queue is full.
     pub(super) fn connection_ready(
         &mut self,
+        k: &mut K,
         now_ns: Nanos,
         slot: u32,
         client: u32,
@@ -182,28 +173,22 @@ impl RpcWorld {
             self.offline_held += 1;
             self.metrics.totals.offline_peak =
                 self.metrics.totals.offline_peak.max(self.offline_held);
-            self.trace(
-                now_ns,
-                TraceKind::Conn,
-                client,
-                NONE32,
-                id,
-                ConnCode::Held as u64,
+            k.trace(
+                Record::at(now_ns, RpcTrace::Conn(ConnStep::Held))
+                    .node(client)
+                    .id(id),
             )?;
             return Ok(false);
         }
         // Nowhere to put it: the attempt fails locally and counts as made.
         self.metrics.totals.offline_failed += 1;
         self.requests[slot as usize].attempts += 1;
-        self.trace(
-            now_ns,
-            TraceKind::Conn,
-            client,
-            NONE32,
-            id,
-            ConnCode::OfflineFull as u64,
+        k.trace(
+            Record::at(now_ns, RpcTrace::Conn(ConnStep::OfflineFull))
+                .node(client)
+                .id(id),
         )?;
-        self.retry_or_fail(now_ns, slot, super::RetryKind::Error)?;
+        self.retry_or_fail(k, now_ns, slot, super::RetryKind::Error)?;
         Ok(false)
     }
 
@@ -211,6 +196,7 @@ impl RpcWorld {
     /// link latency later (or a connect timeout later, if the reset is lost).
     pub(super) fn reset_connections(
         &mut self,
+        k: &mut K,
         now_ns: Nanos,
         server: u32,
     ) -> Result<(), EngineError> {
@@ -218,47 +204,49 @@ impl RpcWorld {
             return Ok(());
         }
         let timeout_ns = self.conn_config().connect_timeout_ns;
-        let server_node = self.topology.server_node(server);
+        let server_node = self.server_node(server);
         let mut client = server;
-        while client < self.topology.clients {
+        while client < self.cfg.clients {
             if self.clients[client as usize].link.state == ConnState::Up {
-                let client_node = self.topology.client_node(client);
-                let delay_ns = match self
-                    .net
-                    .route(server_node, client_node, &mut self.rng_network)
-                {
+                let client_node = self.client_node(client);
+                let delay_ns = match k.route(server_node, client_node) {
                     Route::Deliver { latency_ns } => latency_ns,
                     Route::Drop(_) => timeout_ns,
                 };
-                self.schedule(
+                k.schedule(
                     now_ns.saturating_add(delay_ns),
                     Event::Conn(ConnEvent::Reset { client }),
                 )?;
             }
-            client += self.topology.servers;
+            client += self.cfg.servers;
         }
         Ok(())
     }
 
-    fn conn_config(&self) -> &crate::engine::config::ConnectionConfig {
+    fn conn_config(&self) -> &super::config::ConnectionConfig {
         self.cfg
             .connection
             .as_ref()
             .expect("connection events only exist when connections are configured")
     }
 
-    fn on_reset(&mut self, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
+    fn on_reset(&mut self, k: &mut K, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
         if self.clients[client as usize].link.state != ConnState::Up {
             return Ok(());
         }
         self.conns[client as usize].backoff.reset();
         self.metrics.totals.conn_resets += 1;
-        self.trace_conn(now_ns, client, ConnCode::Reset)?;
-        self.sleep_then_reconnect(now_ns, client)
+        self.trace_conn(k, now_ns, client, ConnStep::Reset)?;
+        self.sleep_then_reconnect(k, now_ns, client)
     }
 
     /// Enters `Backoff` and schedules the next connect after the policy's sleep.
-    fn sleep_then_reconnect(&mut self, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
+    fn sleep_then_reconnect(
+        &mut self,
+        k: &mut K,
+        now_ns: Nanos,
+        client: u32,
+    ) -> Result<(), EngineError> {
         let policy = &self.cfg.connection.as_ref().expect("configured").reconnect;
         let link = &mut self.clients[client as usize].link;
         link.state = ConnState::Backoff;
@@ -272,23 +260,29 @@ impl RpcWorld {
             )
             .unwrap_or(policy.cap);
         let delay_ns = super::nanos(delay);
-        self.schedule(
+        k.schedule(
             now_ns.saturating_add(delay_ns),
             Event::Conn(ConnEvent::Retry { client, gen }),
         )
     }
 
-    fn on_connect_try(&mut self, now_ns: Nanos, client: u32, gen: u32) -> Result<(), EngineError> {
+    fn on_connect_try(
+        &mut self,
+        k: &mut K,
+        now_ns: Nanos,
+        client: u32,
+        gen: u32,
+    ) -> Result<(), EngineError> {
         let link = &mut self.clients[client as usize].link;
         if !link.expects(gen, ConnState::Backoff) {
             return Ok(());
         }
         link.state = ConnState::Connecting;
         self.metrics.totals.connect_tries += 1;
-        self.trace_conn(now_ns, client, ConnCode::Try)?;
+        self.trace_conn(k, now_ns, client, ConnStep::Try)?;
         let timeout_ns = self.conn_config().connect_timeout_ns;
-        self.send_conn_message(now_ns, client, true, ConnEvent::Arrive { client, gen })?;
-        self.schedule(
+        self.send_conn_message(k, now_ns, client, true, ConnEvent::Arrive { client, gen })?;
+        k.schedule(
             now_ns.saturating_add(timeout_ns),
             Event::Conn(ConnEvent::Timeout { client, gen }),
         )
@@ -298,6 +292,7 @@ impl RpcWorld {
     /// process's kernel still completes the handshake), refused while it is crashed.
     fn on_connect_arrive(
         &mut self,
+        k: &mut K,
         now_ns: Nanos,
         client: u32,
         gen: u32,
@@ -311,7 +306,7 @@ impl RpcWorld {
             incarnation,
             accepted,
         };
-        self.send_conn_message(now_ns, client, false, answer)
+        self.send_conn_message(k, now_ns, client, false, answer)
     }
 
     /// Sends a connection message between `client` and its server (`to_server` gives
@@ -319,21 +314,22 @@ impl RpcWorld {
     /// loses it.
     fn send_conn_message(
         &mut self,
+        k: &mut K,
         now_ns: Nanos,
         client: u32,
         to_server: bool,
         event: ConnEvent,
     ) -> Result<(), EngineError> {
-        let client_node = self.topology.client_node(client);
-        let server_node = self.topology.server_node(self.home_server(client));
+        let client_node = self.client_node(client);
+        let server_node = self.server_node(self.home_server(client));
         let (from, to) = if to_server {
             (client_node, server_node)
         } else {
             (server_node, client_node)
         };
-        match self.net.route(from, to, &mut self.rng_network) {
+        match k.route(from, to) {
             Route::Deliver { latency_ns } => {
-                self.schedule(now_ns.saturating_add(latency_ns), Event::Conn(event))
+                k.schedule(now_ns.saturating_add(latency_ns), Event::Conn(event))
             }
             Route::Drop(_) => {
                 self.metrics.totals.messages_dropped += 1;
@@ -345,23 +341,22 @@ impl RpcWorld {
     /// Traces a connection-level event of `client` (no request involved).
     fn trace_conn(
         &mut self,
+        k: &mut K,
         now_ns: Nanos,
         client: u32,
-        code: ConnCode,
+        step: ConnStep,
     ) -> Result<(), EngineError> {
         let server = self.home_server(client);
-        self.trace(
-            now_ns,
-            TraceKind::Conn,
-            client,
-            server,
-            u64::MAX,
-            code as u64,
+        k.trace(
+            Record::at(now_ns, RpcTrace::Conn(step))
+                .node(client)
+                .peer(server),
         )
     }
 
     fn on_connect_answer(
         &mut self,
+        k: &mut K,
         now_ns: Nanos,
         client: u32,
         gen: u32,
@@ -379,8 +374,8 @@ impl RpcWorld {
         // An acceptance by an incarnation that has crashed since is a reset on arrival.
         if !(accepted && state.up && state.incarnation == incarnation) {
             self.metrics.totals.connects_refused += 1;
-            self.trace_conn(now_ns, client, ConnCode::Refused)?;
-            return self.sleep_then_reconnect(now_ns, client);
+            self.trace_conn(k, now_ns, client, ConnStep::Refused)?;
+            return self.sleep_then_reconnect(k, now_ns, client);
         }
         let link = &mut self.clients[client as usize].link;
         link.state = ConnState::Up;
@@ -389,7 +384,7 @@ impl RpcWorld {
         conn.backoff.reset();
         let held = std::mem::take(&mut conn.offline);
         self.metrics.totals.connects += 1;
-        self.trace_conn(now_ns, client, ConnCode::Up)?;
+        self.trace_conn(k, now_ns, client, ConnStep::Up)?;
         // Write the offline queue in order. Each attempt is live and has no timer yet.
         self.offline_held -= held.len() as u64;
         // Their requests lie anywhere in the slab: loaded together first, the misses
@@ -402,13 +397,14 @@ impl RpcWorld {
                 self.requests[slot as usize].live,
                 "a held attempt was resolved"
             );
-            self.send_attempt(now_ns, slot, client)?;
+            self.send_attempt(k, now_ns, slot, client)?;
         }
         Ok(())
     }
 
     fn on_connect_timeout(
         &mut self,
+        k: &mut K,
         now_ns: Nanos,
         client: u32,
         gen: u32,
@@ -419,7 +415,7 @@ impl RpcWorld {
         {
             return Ok(());
         }
-        self.trace_conn(now_ns, client, ConnCode::TimedOut)?;
-        self.sleep_then_reconnect(now_ns, client)
+        self.trace_conn(k, now_ns, client, ConnStep::TimedOut)?;
+        self.sleep_then_reconnect(k, now_ns, client)
     }
 }

@@ -1,5 +1,5 @@
-//! From a scenario to the engine's configuration: the models' own config types, with
-//! durations in nanoseconds where the hot path needs them.
+//! From the rpc part of a scenario to the workload's configuration: the models' own
+//! config types, with durations in nanoseconds where the hot path needs them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,16 +11,20 @@ use faultline_models::timeout::TimeoutPolicy;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
-use super::nodes::Topology;
-use super::queue::Nanos;
-use crate::scenario::dist::round_to_u64;
-use crate::scenario::{
+use super::spec::{
     AdaptiveTimeoutSpec, Arrival, BackoffKindSpec, BackoffSpec, BreakerMode, BreakerSpec,
-    BudgetSpec, HalfOpenSpec, JitterSpec, Sampler, Scenario, TimeoutSpec,
+    BudgetSpec, HalfOpenSpec, JitterSpec, RpcSpec, TimeoutSpec,
 };
+use crate::engine::driver::MAX_PENDING_EVENTS;
+use crate::engine::queue::Nanos;
+use crate::scenario::dist::round_to_u64;
+use crate::scenario::validate::{issue, Issue};
+use crate::scenario::Sampler;
 
-/// Most pending events at once (bounds the engine's memory whatever the scenario).
-pub const MAX_PENDING_EVENTS: usize = 50_000_000;
+/// Name prefix of the client nodes.
+pub const CLIENT_PREFIX: &str = "client-";
+/// Name prefix of the server nodes.
+pub const SERVER_PREFIX: &str = "server-";
 
 /// How clients issue requests.
 #[derive(Clone, Debug)]
@@ -64,10 +68,10 @@ impl ArrivalMode {
 /// Everything the rpc workload needs, resolved.
 #[derive(Clone, Debug)]
 pub struct RpcConfig {
-    /// Clients and servers.
-    pub topology: Topology,
-    /// Simulated time, ns.
-    pub duration_ns: Nanos,
+    /// Logical clients.
+    pub clients: u32,
+    /// Servers.
+    pub servers: u32,
     /// Arrivals.
     pub arrival: ArrivalMode,
     /// Timeout policy.
@@ -94,11 +98,11 @@ pub struct RpcConfig {
     pub hlc_max_offset: Option<Duration>,
     /// Persistent connections, when the scenario asks for them.
     pub connection: Option<ConnectionConfig>,
-    /// Most pending events.
+    /// Most pending timers of a fixed timeout at once.
     pub max_pending_events: usize,
 }
 
-/// Persistent client connections (see [`crate::scenario::ConnectionSpec`]).
+/// Persistent client connections (see [`super::spec::ConnectionSpec`]).
 #[derive(Clone, Debug)]
 pub struct ConnectionConfig {
     /// Sleeps between reconnect tries; unlimited tries.
@@ -127,38 +131,38 @@ fn backoff_policy(spec: &BackoffSpec, max_attempts: u32) -> BackoffPolicy {
     }
 }
 
-fn breaker_config(spec: &BreakerSpec) -> Result<BreakerConfig, String> {
+fn breaker_config(spec: &BreakerSpec) -> Result<BreakerConfig, Issue> {
+    let path = "workload.clients.breaker";
     let need = |value: Option<f64>, field: &str| {
         value.ok_or_else(|| {
-            format!(
-                "workload.clients.breaker.{field}: required by mode {:?}",
-                spec.mode
+            issue(
+                path,
+                format!("\"{field}\" is required by mode {:?}", spec.mode),
             )
         })
     };
+    let needed = |field: &str| {
+        issue(
+            path,
+            format!("\"{field}\" is required by mode {:?}", spec.mode),
+        )
+    };
     let trip = match spec.mode {
         BreakerMode::Consecutive => TripRule::ConsecutiveFailures {
-            threshold: spec
-                .failures
-                .ok_or("workload.clients.breaker.failures: required by mode consecutive")?,
+            threshold: spec.failures.ok_or_else(|| needed("failures"))?,
         },
         BreakerMode::Ewma => TripRule::Ewma {
             alpha: need(spec.alpha, "alpha")?,
             threshold: need(spec.threshold, "threshold")?,
         },
         BreakerMode::CountWindow => TripRule::CountWindow {
-            size: spec
-                .window_calls
-                .ok_or("workload.clients.breaker.window_calls: required by mode count_window")?,
+            size: spec.window_calls.ok_or_else(|| needed("window_calls"))?,
             min_calls: spec.min_calls.unwrap_or(1),
             failure_rate: need(spec.threshold, "threshold")?,
             slow_call_rate: spec.slow_call_threshold.unwrap_or(1.0),
         },
         BreakerMode::TimeWindow => TripRule::TimeWindow {
-            window: spec
-                .window
-                .ok_or("workload.clients.breaker.window: required by mode time_window")?
-                .0,
+            window: spec.window.ok_or_else(|| needed("window"))?.0,
             min_calls: spec.min_calls.unwrap_or(1),
             failure_rate: need(spec.threshold, "threshold")?,
             slow_call_rate: spec.slow_call_threshold.unwrap_or(1.0),
@@ -178,21 +182,16 @@ fn breaker_config(spec: &BreakerSpec) -> Result<BreakerConfig, String> {
             max_open: spec.open_max.map_or(spec.open_for.0 * 16, |max| max.0),
         }),
     };
-    config
-        .validate()
-        .map_err(|err| format!("workload.clients.breaker: {err}"))?;
+    config.validate().map_err(|err| issue(path, err))?;
     Ok(config)
 }
 
 impl RpcConfig {
-    /// Resolves a scenario's rpc workload. Errors name the field.
-    pub fn from_scenario(scenario: &Scenario) -> Result<Self, String> {
-        let clients = &scenario.workload.clients;
-        let servers = &scenario.workload.servers;
-        let topology = Topology {
-            clients: clients.count,
-            servers: servers.count,
-        };
+    /// Resolves the rpc part of a scenario (its rules already checked). Errors name the
+    /// field.
+    pub fn from_spec(spec: &RpcSpec) -> Result<Self, Issue> {
+        let clients = &spec.clients;
+        let servers = &spec.servers;
         let arrival = match &clients.arrival {
             Arrival::PoissonPerS(rate) => ArrivalMode::Poisson {
                 population_gap_ns: 1e9 / rate / f64::from(clients.count),
@@ -209,8 +208,9 @@ impl RpcConfig {
                     p if (p - 95.0).abs() < 1e-9 => faultline_models::timeout::Z_95,
                     p if (p - 90.0).abs() < 1e-9 => faultline_models::timeout::Z_90,
                     p => {
-                        return Err(format!(
-                            "workload.clients.timeout.ewma.percentile: {p} is not one of 90, 95, 99"
+                        return Err(issue(
+                            "workload.clients.timeout.ewma.percentile",
+                            format!("{p} is not one of 90, 95, 99"),
                         ))
                     }
                 };
@@ -235,12 +235,12 @@ impl RpcConfig {
         };
         timeout
             .validate()
-            .map_err(|err| format!("workload.clients.timeout: {err}"))?;
+            .map_err(|err| issue("workload.clients.timeout", err))?;
         let retry = &clients.retry;
         let backoff = backoff_policy(&retry.backoff, retry.max_attempts);
         backoff
             .validate()
-            .map_err(|err| format!("workload.clients.retry: {err}"))?;
+            .map_err(|err| issue("workload.clients.retry", err))?;
         let budget = match &retry.budget {
             None => None,
             Some(BudgetSpec::TokenBucket(bucket)) => {
@@ -260,7 +260,7 @@ impl RpcConfig {
         if let Some(budget) = &budget {
             budget
                 .validate()
-                .map_err(|err| format!("workload.clients.retry.budget: {err}"))?;
+                .map_err(|err| issue("workload.clients.retry.budget", err))?;
         }
         let connection = match &clients.connection {
             None => None,
@@ -271,7 +271,7 @@ impl RpcConfig {
                     backoff_policy(spec.reconnect.as_ref().unwrap_or(&retry.backoff), u32::MAX);
                 reconnect
                     .validate()
-                    .map_err(|err| format!("workload.clients.connection.reconnect: {err}"))?;
+                    .map_err(|err| issue("workload.clients.connection.reconnect", err))?;
                 Some(ConnectionConfig {
                     reconnect,
                     connect_timeout_ns: spec.connect_timeout.as_nanos(),
@@ -286,8 +286,8 @@ impl RpcConfig {
             .transpose()?
             .map(Arc::new);
         Ok(RpcConfig {
-            topology,
-            duration_ns: scenario.duration.as_nanos(),
+            clients: clients.count,
+            servers: servers.count,
             arrival,
             timeout,
             fixed_timeout_ns,

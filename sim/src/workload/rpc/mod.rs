@@ -19,23 +19,52 @@ use faultline_models::timeout::{AdaptiveTimeout, TimeoutPolicy};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::clock::PhysicalClock;
-use super::config::RpcConfig;
-use super::metrics::Metrics;
-use super::network::{DropReason, Network, Route};
-use super::nodes::{NodeId, Topology};
-use super::queue::{EventQueue, Nanos};
-use super::slots::Slots;
-use super::streams::{stream, Purpose};
-use super::trace::{Trace, TraceKind};
-use super::EngineError;
+use faultline_reports::record::RunRecord;
 
+use crate::engine::driver::Finished;
+use crate::engine::kernel::{Due, Kernel};
+use crate::engine::network::Route;
+use crate::engine::nodes::{Family, NodeFaults, NodeId};
+use crate::engine::queue::{EventQueue, Nanos};
+use crate::engine::slots::Slots;
+use crate::engine::trace::{Record, NO_NODE};
+use crate::engine::workload::{NodeChange, Workload};
+use crate::engine::EngineError;
+use crate::record::Invocation;
+use crate::scenario::check::CheckSpec;
+use crate::scenario::validate::Issue;
+use crate::scenario::Scenario;
+use crate::workload::{Kind, NumberLimit, Resolution};
+
+pub mod config;
 mod conn;
+pub mod metrics;
+pub mod record;
+pub mod spec;
+pub mod trace;
+pub mod validate;
 
+pub use config::RpcConfig;
 pub use conn::ConnEvent;
 use conn::{Conn, Link};
+use metrics::{Metrics, Totals, WindowCounters};
+use trace::{DropCause, FailCause, RejectCause, RpcTrace};
 
-const NONE32: u32 = u32::MAX;
+const NONE32: u32 = NO_NODE;
+
+/// The rpc workload's random streams (ChaCha stream ids; the kernel keeps 2 and 6).
+mod streams {
+    /// Client request arrivals and think times.
+    pub const ARRIVALS: u64 = 1;
+    /// Service times.
+    pub const SERVICE: u64 = 3;
+    /// Backoff jitter.
+    pub const BACKOFF: u64 = 4;
+    /// Server choice per attempt.
+    pub const ROUTING: u64 = 5;
+    /// Reconnect backoff jitter.
+    pub const RECONNECT: u64 = 7;
+}
 
 /// Open-loop arrivals are drawn this many ahead (see [`RpcWorld::draw_next_arrival`]).
 const ARRIVALS_AHEAD: usize = 32;
@@ -43,8 +72,13 @@ const ARRIVALS_AHEAD: usize = 32;
 /// The timer FIFO loads the generation of the timer this many places ahead.
 const TIMERS_AHEAD: usize = 8;
 
-/// Bytes of one pending event in the queue (time and event).
-pub const EVENT_ENTRY_BYTES: usize = EventQueue::<Event>::entry_bytes();
+/// Bytes of one pending event in the kernel's queue (time and event).
+pub const EVENT_ENTRY_BYTES: usize = EventQueue::<Due<Event>>::entry_bytes();
+
+const _: () = assert!(
+    std::mem::size_of::<Due<Event>>() == std::mem::size_of::<Event>(),
+    "the kernel's fault entries cost no queue space (they fit in the event's tag)"
+);
 
 /// A scheduled event of the rpc workload.
 #[derive(Clone, Copy, Debug)]
@@ -94,11 +128,6 @@ pub enum Event {
     },
     /// A client connection event (only with `workload.clients.connection`).
     Conn(ConnEvent),
-    /// A fault action (index into the fault plan).
-    Fault {
-        /// Index into the plan's actions.
-        index: u32,
-    },
 }
 
 /// A request or reply message.
@@ -197,13 +226,13 @@ pub struct HlcStats {
 /// The rpc world: all state of a run that the workload touches.
 pub struct RpcWorld {
     cfg: RpcConfig,
-    topology: Topology,
-    pub(super) queue: EventQueue<Event>,
+    /// Node id of `server-0` (clients are nodes `0..clients`).
+    server_base: NodeId,
     /// Timers of a fixed timeout, in firing order: each is set at `now + timeout`, so
-    /// they arrive already sorted and a FIFO holds them for O(1) instead of the queue.
-    /// `None` when the timeout is adaptive (timers then go through `queue`).
+    /// they arrive already sorted and a FIFO holds them for O(1) instead of the kernel's
+    /// queue. `None` when the timeout is adaptive (timers then go through the queue).
     timeout_fifo: Option<VecDeque<(Nanos, u32, u32)>>,
-    /// Open loop: the next arrival of the whole population (see [`super::config::ArrivalMode::Poisson`]),
+    /// Open loop: the next arrival of the whole population (see [`config::ArrivalMode::Poisson`]),
     /// one pending arrival rather than one per client. `None` in closed loop or past the
     /// end of the run.
     next_arrival_ns: Option<Nanos>,
@@ -211,12 +240,8 @@ pub struct RpcWorld {
     next_arrival_client: u32,
     /// Open-loop (gap, client) pairs drawn ahead of time, in draw order.
     arrivals_ahead: VecDeque<(Nanos, u32)>,
-    pub(super) net: Network,
-    pub(super) metrics: Metrics,
-    pub(super) trace: Trace,
-    /// Per-node physical clocks; empty when no clock fault exists (true time).
-    pub(super) clocks: Vec<PhysicalClock>,
-    pub(super) hlc_stats: HlcStats,
+    metrics: Metrics,
+    hlc_stats: HlcStats,
     clients: Vec<Client>,
     timeouts: Vec<AdaptiveTimeout>,
     budgets: Vec<RetryBudget>,
@@ -233,7 +258,6 @@ pub struct RpcWorld {
     next_request_id: u64,
     servers: Vec<Server>,
     rng_arrivals: ChaCha8Rng,
-    rng_network: ChaCha8Rng,
     rng_service: ChaCha8Rng,
     rng_backoff: ChaCha8Rng,
     rng_routing: ChaCha8Rng,
@@ -304,128 +328,30 @@ impl Touch<'_> {
     }
 }
 
+type K = Kernel<Event>;
+
 impl RpcWorld {
-    /// Builds the world: every client and server in its initial state, and each
-    /// client's first arrival scheduled.
-    pub fn new(
-        cfg: RpcConfig,
-        seed: u64,
-        net: Network,
-        metrics: Metrics,
-        trace: Trace,
-        with_clocks: bool,
-    ) -> Result<Self, EngineError> {
-        let topology = cfg.topology;
-        let clients = topology.clients as usize;
-        let timeouts = match &cfg.timeout {
-            TimeoutPolicy::Fixed(_) => Vec::new(),
-            policy => vec![AdaptiveTimeout::new(policy); clients],
-        };
-        let budgets = match &cfg.budget {
-            Some(config) => vec![RetryBudget::new(config); clients],
-            None => Vec::new(),
-        };
-        let breakers = match &cfg.breaker {
-            Some(config) => vec![CircuitBreaker::new(config.clone()); clients],
-            None => Vec::new(),
-        };
-        let servers = (0..topology.servers)
-            .map(|_| Server {
-                up: true,
-                paused_since_ns: None,
-                incarnation: 0,
-                busy: 0,
-                queue: VecDeque::new(),
-                hlc: Hlc::new(cfg.hlc_max_offset),
-                slowdown: 1.0,
-                deferred: Vec::new(),
+    /// The node id of `client-{index}`.
+    #[inline]
+    fn client_node(&self, client: u32) -> NodeId {
+        debug_assert!(client < self.cfg.clients);
+        client
+    }
+
+    /// The node id of `server-{index}`.
+    #[inline]
+    fn server_node(&self, server: u32) -> NodeId {
+        debug_assert!(server < self.cfg.servers);
+        self.server_base + server
+    }
+
+    /// The server index of a server node.
+    fn server_of(&self, node: NodeId) -> Result<u32, EngineError> {
+        node.checked_sub(self.server_base)
+            .filter(|&server| server < self.cfg.servers)
+            .ok_or_else(|| {
+                EngineError::Invariant(format!("node {node} is not a server of the rpc workload"))
             })
-            .collect();
-        let mut world = RpcWorld {
-            topology,
-            queue: EventQueue::new(cfg.max_pending_events),
-            timeout_fifo: matches!(cfg.timeout, TimeoutPolicy::Fixed(_)).then(VecDeque::new),
-            next_arrival_ns: None,
-            next_arrival_client: 0,
-            arrivals_ahead: VecDeque::with_capacity(ARRIVALS_AHEAD),
-            net,
-            metrics,
-            trace,
-            clocks: if with_clocks {
-                vec![PhysicalClock::default(); topology.node_count() as usize]
-            } else {
-                Vec::new()
-            },
-            hlc_stats: HlcStats::default(),
-            clients: vec![
-                Client {
-                    hlc: Hlc::new(cfg.hlc_max_offset),
-                    link: Link::new(),
-                };
-                clients
-            ],
-            timeouts,
-            budgets,
-            breakers,
-            requests: Vec::new(),
-            gens: Vec::new(),
-            slots: Slots::new(),
-            next_request_id: 0,
-            servers,
-            rng_arrivals: stream(seed, Purpose::Arrivals, 0),
-            rng_network: stream(seed, Purpose::Network, 0),
-            rng_service: stream(seed, Purpose::Service, 0),
-            rng_backoff: stream(seed, Purpose::Backoff, 0),
-            rng_routing: stream(seed, Purpose::Routing, 0),
-            rng_reconnect: stream(seed, Purpose::Reconnect, 0),
-            conns: if cfg.connection.is_some() {
-                vec![Conn::default(); clients]
-            } else {
-                Vec::new()
-            },
-            offline_held: 0,
-            duration_ns: cfg.duration_ns,
-            cfg,
-        };
-        if world.cfg.arrival.is_open_loop() {
-            world.draw_next_arrival(0);
-        } else {
-            for client in 0..topology.clients {
-                let first_ns = world.next_gap_ns();
-                world.schedule(first_ns, Event::Arrival { client })?;
-            }
-        }
-        Ok(world)
-    }
-
-    /// Schedules an event; events past the end of the run are dropped unscheduled.
-    #[inline]
-    pub(super) fn schedule(&mut self, at_ns: Nanos, event: Event) -> Result<(), EngineError> {
-        if at_ns > self.duration_ns {
-            return Ok(());
-        }
-        self.queue.push(at_ns, event).map_err(|full| {
-            EngineError::Limit(format!(
-                "more than {} pending events; the scenario generates more concurrent work than \
-             the engine's limit (lower clients, rates or retries)",
-                full.limit
-            ))
-        })
-    }
-
-    #[inline]
-    fn trace(
-        &mut self,
-        at_ns: Nanos,
-        kind: TraceKind,
-        client: u32,
-        server: u32,
-        request: u64,
-        detail: u64,
-    ) -> Result<(), EngineError> {
-        self.trace
-            .record(at_ns, kind, client, server, request, detail)
-            .map_err(EngineError::Io)
     }
 
     fn next_gap_ns(&mut self) -> Nanos {
@@ -463,10 +389,10 @@ impl RpcWorld {
         let first_new = self.arrivals_ahead.len();
         while self.arrivals_ahead.len() < ARRIVALS_AHEAD {
             let gap_ns = self.next_gap_ns();
-            let client = if self.topology.clients == 1 {
+            let client = if self.cfg.clients == 1 {
                 0
             } else {
-                self.rng_arrivals.gen_range(0..self.topology.clients)
+                self.rng_arrivals.gen_range(0..self.cfg.clients)
             };
             self.arrivals_ahead.push_back((gap_ns, client));
         }
@@ -480,15 +406,6 @@ impl RpcWorld {
         }
     }
 
-    /// Physical time of `node` at true time `now_ns`.
-    #[inline]
-    fn physical(&self, node: NodeId, now_ns: Nanos) -> Nanos {
-        match self.clocks.get(node as usize) {
-            Some(clock) => clock.read(now_ns),
-            None => now_ns,
-        }
-    }
-
     #[inline]
     fn observe_hlc(&mut self, stamp: HlcTimestamp, pt_ns: Nanos) {
         let offset = stamp.l_ns.saturating_sub(pt_ns);
@@ -498,33 +415,6 @@ impl RpcWorld {
         );
         self.hlc_stats.max_offset_ns = self.hlc_stats.max_offset_ns.max(offset);
         self.hlc_stats.max_counter = self.hlc_stats.max_counter.max(stamp.c);
-    }
-
-    /// Handles one event at `now_ns`.
-    #[inline]
-    pub fn handle(&mut self, now_ns: Nanos, event: Event) -> Result<(), EngineError> {
-        match event {
-            Event::Arrival { client } => self.on_arrival(now_ns, client),
-            Event::ServerRecv(msg) => self.on_server_recv(now_ns, msg),
-            Event::ServiceDone { msg, incarnation } => {
-                self.on_service_done(now_ns, msg, incarnation)
-            }
-            Event::ClientRecv { msg, ok } => self.on_client_recv(now_ns, msg, ok),
-            Event::Timeout { slot, gen } => self.on_timeout(now_ns, slot, gen),
-            Event::Retry { slot, gen, client } => {
-                if self.is_current(slot, gen) {
-                    self.send_attempt(now_ns, slot, client)?;
-                }
-                Ok(())
-            }
-            Event::BreakerDeadline { client } => {
-                let breaker = &mut self.breakers[client as usize];
-                breaker.handle_timeout(dur(now_ns));
-                self.drain_breaker(now_ns, client)
-            }
-            Event::Conn(event) => self.handle_conn(now_ns, event),
-            Event::Fault { .. } => unreachable!("fault events are handled by the driver"),
-        }
     }
 
     #[inline]
@@ -545,7 +435,7 @@ impl RpcWorld {
         *gen
     }
 
-    fn on_arrival(&mut self, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
+    fn on_arrival(&mut self, k: &mut K, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
         let id = self.next_request_id;
         self.next_request_id += 1;
         let request = Request {
@@ -575,42 +465,48 @@ impl RpcWorld {
         if let Some(budget) = self.budgets.get_mut(client as usize) {
             budget.on_request(dur(now_ns));
         }
-        self.trace(now_ns, TraceKind::Request, client, NONE32, id, 0)?;
-        self.send_attempt(now_ns, slot, client)
+        k.trace(Record::at(now_ns, RpcTrace::Request).node(client).id(id))?;
+        self.send_attempt(k, now_ns, slot, client)
     }
 
     /// Sends the next attempt of the request in `slot`, made by `client`.
-    fn send_attempt(&mut self, now_ns: Nanos, slot: u32, client: u32) -> Result<(), EngineError> {
+    fn send_attempt(
+        &mut self,
+        k: &mut K,
+        now_ns: Nanos,
+        slot: u32,
+        client: u32,
+    ) -> Result<(), EngineError> {
         let (id, attempts) = {
             let request = &self.requests[slot as usize];
             debug_assert_eq!(request.client, client, "a request moved to another client");
             (request.id, request.attempts)
         };
-        if !self.conns.is_empty() && !self.connection_ready(now_ns, slot, client)? {
+        if !self.conns.is_empty() && !self.connection_ready(k, now_ns, slot, client)? {
             return Ok(());
         }
         let permit = match self.breakers.get_mut(client as usize) {
             Some(breaker) => match breaker.try_acquire(dur(now_ns)) {
                 Admission::Admitted(permit) => Some(permit),
                 Admission::Rejected => {
-                    self.drain_breaker(now_ns, client)?;
-                    return self.resolve(now_ns, slot, Outcome::Breaker);
+                    self.drain_breaker(k, now_ns, client)?;
+                    return self.resolve(k, now_ns, slot, Outcome::Breaker);
                 }
             },
             None => None,
         };
         if permit.is_some() {
-            self.drain_breaker(now_ns, client)?;
+            self.drain_breaker(k, now_ns, client)?;
         }
-        let server = if self.topology.servers == 1 {
+        let server = if self.cfg.servers == 1 {
             0
         } else if !self.conns.is_empty() {
             self.home_server(client)
         } else {
-            self.rng_routing.gen_range(0..self.topology.servers)
+            self.rng_routing.gen_range(0..self.cfg.servers)
         };
-        let client_node = self.topology.client_node(client);
-        let pt_ns = self.physical(client_node, now_ns);
+        let client_node = self.client_node(client);
+        let pt_ns = k.physical(client_node, now_ns);
         let stamp = self.clients[client as usize].hlc.send(dur(pt_ns));
         self.observe_hlc(stamp, pt_ns);
         let timeout_ns = match self.timeouts.get(client as usize) {
@@ -630,13 +526,11 @@ impl RpcWorld {
         if attempts > 0 {
             self.metrics.totals.retries += 1;
         }
-        self.trace(
-            now_ns,
-            TraceKind::Send,
-            client,
-            server,
-            id,
-            u64::from(attempts),
+        k.trace(
+            Record::at(now_ns, RpcTrace::Send { attempt: attempts })
+                .node(client)
+                .peer(server)
+                .id(id),
         )?;
         let msg = Msg {
             slot,
@@ -646,15 +540,12 @@ impl RpcWorld {
             hlc: stamp,
             id,
         };
-        let server_node = self.topology.server_node(server);
-        match self
-            .net
-            .route(client_node, server_node, &mut self.rng_network)
-        {
+        let server_node = self.server_node(server);
+        match k.route(client_node, server_node) {
             Route::Deliver { latency_ns } => {
-                self.schedule(now_ns.saturating_add(latency_ns), Event::ServerRecv(msg))?
+                k.schedule(now_ns.saturating_add(latency_ns), Event::ServerRecv(msg))?
             }
-            Route::Drop(reason) => self.dropped(now_ns, &msg, reason)?,
+            Route::Drop(reason) => self.dropped(k, now_ns, &msg, DropCause::Network(reason))?,
         }
         let timeout_at_ns = now_ns.saturating_add(timeout_ns);
         match self.timeout_fifo.as_mut() {
@@ -673,71 +564,30 @@ impl RpcWorld {
                 }
                 Ok(())
             }
-            None => self.schedule(timeout_at_ns, Event::Timeout { slot, gen }),
+            None => k.schedule(timeout_at_ns, Event::Timeout { slot, gen }),
         }
     }
 
-    /// The next event of three sources: the queue, the timer FIFO and the open-loop
-    /// arrival process. On equal times the queue goes first, then timers, then the
-    /// arrival: a fixed rule, so the order is a function of the seed alone.
-    #[inline]
-    pub(super) fn pop_next(&mut self) -> Option<(Nanos, Event)> {
-        let queued_ns = self.queue.peek_time();
-        let before_queue = |at_ns: Nanos| queued_ns.is_none_or(|queued| at_ns < queued);
-        // Most timers are stale (their attempt was answered): they are dropped here,
-        // unseen by the handlers, which would only have ignored them.
-        while let Some(fifo) = self.timeout_fifo.as_mut() {
-            let Some(&(at_ns, slot, gen)) = fifo.front() else {
-                break;
-            };
-            if !(before_queue(at_ns) && self.next_arrival_ns.is_none_or(|arrival| at_ns <= arrival))
-            {
-                break;
-            }
-            fifo.pop_front();
-            // The generation of a timer further on, loaded now so that its miss is over
-            // by the time that timer is due.
-            if let Some(&(_, ahead, _)) = fifo.get(TIMERS_AHEAD) {
-                std::hint::black_box(self.gens.get(ahead as usize).copied());
-            }
-            if self.is_current(slot, gen) {
-                return Some((at_ns, Event::Timeout { slot, gen }));
-            }
-        }
-        if let Some(at_ns) = self.next_arrival_ns {
-            if before_queue(at_ns) {
-                let client = self.next_arrival_client;
-                self.draw_next_arrival(at_ns);
-                return Some((at_ns, Event::Arrival { client }));
-            }
-        }
-        let touch = Touch {
-            gens: &self.gens,
-            requests: &self.requests,
-            clients: &self.clients,
-            breakers: &self.breakers,
-            conns: &self.conns,
-        };
-        self.queue.pop_touching(|event| touch.event(event))
-    }
-
-    fn dropped(&mut self, now_ns: Nanos, msg: &Msg, reason: DropReason) -> Result<(), EngineError> {
+    fn dropped(
+        &mut self,
+        k: &mut K,
+        now_ns: Nanos,
+        msg: &Msg,
+        cause: DropCause,
+    ) -> Result<(), EngineError> {
         self.metrics.totals.messages_dropped += 1;
-        let code = match reason {
-            DropReason::Partition => 0,
-            DropReason::Omission => 1,
-            DropReason::Loss => 2,
-        };
-        let id = msg.id;
-        self.trace(now_ns, TraceKind::Drop, msg.client, msg.server, id, code)
+        k.trace(
+            Record::at(now_ns, RpcTrace::Drop(cause))
+                .node(msg.client)
+                .peer(msg.server)
+                .id(msg.id),
+        )
     }
 
-    fn on_server_recv(&mut self, now_ns: Nanos, msg: Msg) -> Result<(), EngineError> {
+    fn on_server_recv(&mut self, k: &mut K, now_ns: Nanos, msg: Msg) -> Result<(), EngineError> {
         let server = &mut self.servers[msg.server as usize];
         if !server.up {
-            self.metrics.totals.messages_dropped += 1;
-            let id = msg.id;
-            return self.trace(now_ns, TraceKind::Drop, msg.client, msg.server, id, 3);
+            return self.dropped(k, now_ns, &msg, DropCause::NodeDown);
         }
         if server.paused_since_ns.is_some() {
             server.deferred.push((0, Event::ServerRecv(msg)));
@@ -745,22 +595,26 @@ impl RpcWorld {
         }
         self.metrics.at(now_ns).server_arrivals += 1;
         self.metrics.totals.server_arrivals += 1;
-        let id = msg.id;
-        self.trace(now_ns, TraceKind::Arrive, msg.client, msg.server, id, 0)?;
-        let server_node = self.topology.server_node(msg.server);
-        let pt_ns = self.physical(server_node, now_ns);
+        k.trace(
+            Record::at(now_ns, RpcTrace::Arrive)
+                .node(msg.client)
+                .peer(msg.server)
+                .id(msg.id),
+        )?;
+        let server_node = self.server_node(msg.server);
+        let pt_ns = k.physical(server_node, now_ns);
         let server = &mut self.servers[msg.server as usize];
         match server.hlc.receive(msg.hlc, dur(pt_ns)) {
             Ok(stamp) => self.observe_hlc(stamp, pt_ns),
             Err(_) => {
                 self.hlc_stats.rejected += 1;
-                return self.reply(now_ns, msg, false);
+                return self.reply(k, now_ns, msg, false);
             }
         }
         let server = &mut self.servers[msg.server as usize];
         if server.busy < self.cfg.workers {
             server.busy += 1;
-            self.start_service(now_ns, msg)
+            self.start_service(k, now_ns, msg)
         } else if server.queue.len() < self.cfg.queue_limit as usize {
             server.queue.push_back(Queued {
                 msg,
@@ -769,12 +623,17 @@ impl RpcWorld {
             Ok(())
         } else {
             self.metrics.totals.rejected_queue_full += 1;
-            self.trace(now_ns, TraceKind::Reject, msg.client, msg.server, id, 0)?;
-            self.reply(now_ns, msg, false)
+            k.trace(
+                Record::at(now_ns, RpcTrace::Reject(RejectCause::QueueFull))
+                    .node(msg.client)
+                    .peer(msg.server)
+                    .id(msg.id),
+            )?;
+            self.reply(k, now_ns, msg, false)
         }
     }
 
-    fn start_service(&mut self, now_ns: Nanos, msg: Msg) -> Result<(), EngineError> {
+    fn start_service(&mut self, k: &mut K, now_ns: Nanos, msg: Msg) -> Result<(), EngineError> {
         let server = &self.servers[msg.server as usize];
         let incarnation = server.incarnation;
         let slowdown = server.slowdown;
@@ -782,7 +641,7 @@ impl RpcWorld {
         if slowdown != 1.0 {
             service_ns = (service_ns as f64 * slowdown).round() as Nanos;
         }
-        self.schedule(
+        k.schedule(
             now_ns.saturating_add(service_ns),
             Event::ServiceDone { msg, incarnation },
         )
@@ -790,6 +649,7 @@ impl RpcWorld {
 
     fn on_service_done(
         &mut self,
+        k: &mut K,
         now_ns: Nanos,
         msg: Msg,
         incarnation: u32,
@@ -806,9 +666,13 @@ impl RpcWorld {
                 .push((remaining_ns, Event::ServiceDone { msg, incarnation }));
             return Ok(());
         }
-        let id = msg.id;
-        self.trace(now_ns, TraceKind::Serve, msg.client, msg.server, id, 0)?;
-        self.reply(now_ns, msg, true)?;
+        k.trace(
+            Record::at(now_ns, RpcTrace::Serve)
+                .node(msg.client)
+                .peer(msg.server)
+                .id(msg.id),
+        )?;
+        self.reply(k, now_ns, msg, true)?;
         // Take the next queued request, shedding those that waited too long.
         loop {
             let server = &mut self.servers[msg.server as usize];
@@ -823,49 +687,55 @@ impl RpcWorld {
                 .is_some_and(|limit| waited_ns > limit)
             {
                 self.metrics.totals.shed += 1;
-                let id = next.msg.id;
-                self.trace(
-                    now_ns,
-                    TraceKind::Reject,
-                    next.msg.client,
-                    next.msg.server,
-                    id,
-                    1,
+                k.trace(
+                    Record::at(now_ns, RpcTrace::Reject(RejectCause::Shed))
+                        .node(next.msg.client)
+                        .peer(next.msg.server)
+                        .id(next.msg.id),
                 )?;
-                self.reply(now_ns, next.msg, false)?;
+                self.reply(k, now_ns, next.msg, false)?;
                 continue;
             }
-            return self.start_service(now_ns, next.msg);
+            return self.start_service(k, now_ns, next.msg);
         }
     }
 
     /// Sends a reply from the server to the client.
-    fn reply(&mut self, now_ns: Nanos, mut msg: Msg, ok: bool) -> Result<(), EngineError> {
-        let server_node = self.topology.server_node(msg.server);
-        let pt_ns = self.physical(server_node, now_ns);
+    fn reply(
+        &mut self,
+        k: &mut K,
+        now_ns: Nanos,
+        mut msg: Msg,
+        ok: bool,
+    ) -> Result<(), EngineError> {
+        let server_node = self.server_node(msg.server);
+        let pt_ns = k.physical(server_node, now_ns);
         let stamp = self.servers[msg.server as usize].hlc.send(dur(pt_ns));
         self.observe_hlc(stamp, pt_ns);
         msg.hlc = stamp;
-        let client_node = self.topology.client_node(msg.client);
-        match self
-            .net
-            .route(server_node, client_node, &mut self.rng_network)
-        {
-            Route::Deliver { latency_ns } => self.schedule(
+        let client_node = self.client_node(msg.client);
+        match k.route(server_node, client_node) {
+            Route::Deliver { latency_ns } => k.schedule(
                 now_ns.saturating_add(latency_ns),
                 Event::ClientRecv { msg, ok },
             ),
-            Route::Drop(reason) => self.dropped(now_ns, &msg, reason),
+            Route::Drop(reason) => self.dropped(k, now_ns, &msg, DropCause::Network(reason)),
         }
     }
 
-    fn on_client_recv(&mut self, now_ns: Nanos, msg: Msg, ok: bool) -> Result<(), EngineError> {
+    fn on_client_recv(
+        &mut self,
+        k: &mut K,
+        now_ns: Nanos,
+        msg: Msg,
+        ok: bool,
+    ) -> Result<(), EngineError> {
         if !self.is_current(msg.slot, msg.gen) {
             return Ok(()); // a reply to an attempt already given up on
         }
         let client = msg.client;
-        let client_node = self.topology.client_node(client);
-        let pt_ns = self.physical(client_node, now_ns);
+        let client_node = self.client_node(client);
+        let pt_ns = k.physical(client_node, now_ns);
         let accepted = match self.clients[client as usize]
             .hlc
             .receive(msg.hlc, dur(pt_ns))
@@ -889,13 +759,11 @@ impl RpcWorld {
                 request.last_retry,
             )
         };
-        self.trace(
-            now_ns,
-            TraceKind::Reply,
-            client,
-            msg.server,
-            id,
-            u64::from(ok),
+        k.trace(
+            Record::at(now_ns, RpcTrace::Reply { ok })
+                .node(client)
+                .peer(msg.server)
+                .id(id),
         )?;
         let rtt_ns = now_ns - sent_ns;
         if ok && accepted {
@@ -911,33 +779,37 @@ impl RpcWorld {
                         latency: dur(rtt_ns),
                     },
                 );
-                self.drain_breaker(now_ns, client)?;
+                self.drain_breaker(k, now_ns, client)?;
             }
             if let Some(budget) = self.budgets.get_mut(client as usize) {
                 budget.on_success_after(dur(now_ns), last_retry);
             }
             let latency_ns = now_ns - issued_ns;
             self.metrics.record_latency(now_ns, latency_ns);
-            self.trace(
-                now_ns,
-                TraceKind::Success,
-                client,
-                msg.server,
-                id,
-                latency_ns,
+            k.trace(
+                Record::at(now_ns, RpcTrace::Success { latency_ns })
+                    .node(client)
+                    .peer(msg.server)
+                    .id(id),
             )?;
-            self.finish(now_ns, msg.slot)
+            self.finish_request(k, now_ns, msg.slot)
         } else {
             if let (Some(breaker), Some(permit)) = (self.breakers.get_mut(client as usize), permit)
             {
                 breaker.record(dur(now_ns), permit, CallOutcome::Failure);
-                self.drain_breaker(now_ns, client)?;
+                self.drain_breaker(k, now_ns, client)?;
             }
-            self.retry_or_fail(now_ns, msg.slot, RetryKind::Error)
+            self.retry_or_fail(k, now_ns, msg.slot, RetryKind::Error)
         }
     }
 
-    fn on_timeout(&mut self, now_ns: Nanos, slot: u32, gen: u32) -> Result<(), EngineError> {
+    fn on_timeout(
+        &mut self,
+        k: &mut K,
+        now_ns: Nanos,
+        slot: u32,
+        gen: u32,
+    ) -> Result<(), EngineError> {
         if !self.is_current(slot, gen) {
             return Ok(());
         }
@@ -945,23 +817,24 @@ impl RpcWorld {
             let request = &self.requests[slot as usize];
             (request.client, request.id, request.permit)
         };
-        self.trace(now_ns, TraceKind::Timeout, client, NONE32, id, 0)?;
+        k.trace(Record::at(now_ns, RpcTrace::Timeout).node(client).id(id))?;
         if let Some(timeout) = self.timeouts.get_mut(client as usize) {
             timeout.on_timeout(&self.cfg.timeout);
         }
         if let (Some(breaker), Some(permit)) = (self.breakers.get_mut(client as usize), permit) {
             breaker.record(dur(now_ns), permit, CallOutcome::Failure);
-            self.drain_breaker(now_ns, client)?;
+            self.drain_breaker(k, now_ns, client)?;
         }
         if self.cfg.retry_on_timeout {
-            self.retry_or_fail(now_ns, slot, RetryKind::Timeout)
+            self.retry_or_fail(k, now_ns, slot, RetryKind::Timeout)
         } else {
-            self.resolve(now_ns, slot, Outcome::TimedOut)
+            self.resolve(k, now_ns, slot, Outcome::TimedOut)
         }
     }
 
     fn retry_or_fail(
         &mut self,
+        k: &mut K,
         now_ns: Nanos,
         slot: u32,
         kind: RetryKind,
@@ -977,13 +850,17 @@ impl RpcWorld {
             (request.client, request.id, request.attempts)
         };
         if attempts >= self.cfg.backoff.max_attempts {
-            return self.resolve(now_ns, slot, outcome);
+            return self.resolve(k, now_ns, slot, outcome);
         }
         if let Some(budget) = self.budgets.get_mut(client as usize) {
             if !budget.try_retry(dur(now_ns), kind) {
                 self.metrics.totals.rejected_by_budget += 1;
-                self.trace(now_ns, TraceKind::Fail, client, NONE32, id, 3)?;
-                return self.resolve(now_ns, slot, outcome);
+                k.trace(
+                    Record::at(now_ns, RpcTrace::Fail(FailCause::Budget))
+                        .node(client)
+                        .id(id),
+                )?;
+                return self.resolve(k, now_ns, slot, outcome);
             }
         }
         let request = &mut self.requests[slot as usize];
@@ -992,46 +869,60 @@ impl RpcWorld {
             .backoff
             .next_delay(&mut request.backoff, &mut self.rng_backoff)
         else {
-            return self.resolve(now_ns, slot, outcome);
+            return self.resolve(k, now_ns, slot, outcome);
         };
         request.last_retry = Some(kind);
         let delay_ns = nanos(delay);
-        self.trace(now_ns, TraceKind::Backoff, client, NONE32, id, delay_ns)?;
-        self.schedule(
+        k.trace(
+            Record::at(now_ns, RpcTrace::Backoff { delay_ns })
+                .node(client)
+                .id(id),
+        )?;
+        k.schedule(
             now_ns.saturating_add(delay_ns),
             Event::Retry { slot, gen, client },
         )
     }
 
-    fn resolve(&mut self, now_ns: Nanos, slot: u32, outcome: Outcome) -> Result<(), EngineError> {
+    fn resolve(
+        &mut self,
+        k: &mut K,
+        now_ns: Nanos,
+        slot: u32,
+        outcome: Outcome,
+    ) -> Result<(), EngineError> {
         let (client, id) = {
             let request = &self.requests[slot as usize];
             (request.client, request.id)
         };
         let window = self.metrics.at(now_ns);
-        let code = match outcome {
+        let cause = match outcome {
             Outcome::Failed => {
                 window.failures += 1;
                 self.metrics.totals.failed += 1;
-                0
+                FailCause::Error
             }
             Outcome::TimedOut => {
                 window.timeouts += 1;
                 self.metrics.totals.timed_out += 1;
-                1
+                FailCause::Timeout
             }
             Outcome::Breaker => {
                 window.breaker_rejections += 1;
                 self.metrics.totals.rejected_by_breaker += 1;
-                2
+                FailCause::Breaker
             }
         };
-        self.trace(now_ns, TraceKind::Fail, client, NONE32, id, code)?;
-        self.finish(now_ns, slot)
+        k.trace(
+            Record::at(now_ns, RpcTrace::Fail(cause))
+                .node(client)
+                .id(id),
+        )?;
+        self.finish_request(k, now_ns, slot)
     }
 
     /// Frees the request's slot; a closed-loop client thinks, then issues the next.
-    fn finish(&mut self, now_ns: Nanos, slot: u32) -> Result<(), EngineError> {
+    fn finish_request(&mut self, k: &mut K, now_ns: Nanos, slot: u32) -> Result<(), EngineError> {
         let request = &mut self.requests[slot as usize];
         debug_assert!(request.live, "a request resolved twice");
         request.live = false;
@@ -1040,28 +931,23 @@ impl RpcWorld {
         self.slots.free(slot);
         if !self.cfg.arrival.is_open_loop() {
             let next_ns = now_ns.saturating_add(self.next_gap_ns());
-            self.schedule(next_ns, Event::Arrival { client })?;
+            k.schedule(next_ns, Event::Arrival { client })?;
         }
         Ok(())
     }
 
     /// Records breaker transitions and schedules an automatic half-open deadline.
-    fn drain_breaker(&mut self, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
+    fn drain_breaker(&mut self, k: &mut K, now_ns: Nanos, client: u32) -> Result<(), EngineError> {
         while let Some(transition) = self.breakers[client as usize].poll_transition() {
-            let code = match transition.to {
-                BreakerState::Closed => 0,
-                BreakerState::Open => 1,
-                BreakerState::HalfOpen => 2,
-            };
             if transition.to == BreakerState::Open {
                 self.metrics.breaker_open_delta(now_ns, true);
             } else if transition.from == BreakerState::Open {
                 self.metrics.breaker_open_delta(now_ns, false);
             }
-            self.trace(now_ns, TraceKind::Breaker, client, NONE32, u64::MAX, code)?;
+            k.trace(Record::at(now_ns, RpcTrace::Breaker(transition.to)).node(client))?;
             if transition.to == BreakerState::Open {
                 if let Some(deadline) = self.breakers[client as usize].poll_timeout() {
-                    self.schedule(
+                    k.schedule(
                         nanos(deadline).max(now_ns),
                         Event::BreakerDeadline { client },
                     )?;
@@ -1072,7 +958,7 @@ impl RpcWorld {
     }
 
     /// Crashes a server: queue and work in progress are lost.
-    pub fn crash(&mut self, now_ns: Nanos, server: u32) -> Result<bool, EngineError> {
+    fn crash(&mut self, k: &mut K, now_ns: Nanos, server: u32) -> Result<bool, EngineError> {
         let state = &mut self.servers[server as usize];
         if !state.up {
             return Ok(false);
@@ -1083,13 +969,13 @@ impl RpcWorld {
         state.queue.clear();
         state.deferred.clear();
         state.paused_since_ns = None;
-        self.trace(now_ns, TraceKind::Crash, NONE32, server, u64::MAX, 0)?;
-        self.reset_connections(now_ns, server)?;
+        k.trace(Record::at(now_ns, RpcTrace::Crash).peer(server))?;
+        self.reset_connections(k, now_ns, server)?;
         Ok(true)
     }
 
     /// Restarts a crashed server with fresh volatile state.
-    pub fn restart(&mut self, now_ns: Nanos, server: u32) -> Result<bool, EngineError> {
+    fn restart(&mut self, k: &mut K, now_ns: Nanos, server: u32) -> Result<bool, EngineError> {
         let max_offset = self.cfg.hlc_max_offset;
         let state = &mut self.servers[server as usize];
         if state.up {
@@ -1097,12 +983,12 @@ impl RpcWorld {
         }
         state.up = true;
         state.hlc = Hlc::new(max_offset);
-        self.trace(now_ns, TraceKind::Restart, NONE32, server, u64::MAX, 0)?;
+        k.trace(Record::at(now_ns, RpcTrace::Restart).peer(server))?;
         Ok(true)
     }
 
     /// Pauses a server; returns whether it was running.
-    pub fn pause(&mut self, now_ns: Nanos, server: u32) -> bool {
+    fn pause(&mut self, now_ns: Nanos, server: u32) -> bool {
         let state = &mut self.servers[server as usize];
         if !state.up || state.paused_since_ns.is_some() {
             return false;
@@ -1112,20 +998,20 @@ impl RpcWorld {
     }
 
     /// Resumes a paused server: deferred work continues where it stopped.
-    pub fn resume(&mut self, now_ns: Nanos, server: u32) -> Result<bool, EngineError> {
+    fn resume(&mut self, k: &mut K, now_ns: Nanos, server: u32) -> Result<bool, EngineError> {
         let state = &mut self.servers[server as usize];
         if state.paused_since_ns.take().is_none() {
             return Ok(false);
         }
         let deferred = std::mem::take(&mut state.deferred);
         for (delay_ns, event) in deferred {
-            self.schedule(now_ns.saturating_add(delay_ns), event)?;
+            k.schedule(now_ns.saturating_add(delay_ns), event)?;
         }
         Ok(true)
     }
 
     /// Sets the service-time multiplier of a server.
-    pub fn set_slowdown(&mut self, server: u32, factor: f64) {
+    fn set_slowdown(&mut self, server: u32, factor: f64) {
         debug_assert!(factor > 0.0 && factor.is_finite());
         self.servers[server as usize].slowdown = factor;
     }
@@ -1159,5 +1045,291 @@ impl RpcWorld {
             + entry(&self.budgets)
             + entry(&self.breakers)
             + entry(&self.conns)
+    }
+}
+
+/// What an rpc run produces.
+#[derive(Clone, Debug)]
+pub struct RpcOutput {
+    /// Metrics windows in time order.
+    pub windows: Vec<WindowCounters>,
+    /// Latency of successes: p50, p99, p99.9, mean, max (ns).
+    pub latency_ns: [f64; 5],
+    /// Totals.
+    pub totals: Totals,
+    /// Logical requests in flight at the end.
+    pub in_flight: u64,
+    /// HLC observations.
+    pub hlc: HlcStats,
+    /// Approximate bytes of per-client model state.
+    pub bytes_per_client: usize,
+    /// Whether the clients held connections.
+    pub with_connections: bool,
+}
+
+impl Workload for RpcWorld {
+    type Config = RpcConfig;
+    type Event = Event;
+    type Output = RpcOutput;
+
+    /// Builds the world: every client and server in its initial state, and each
+    /// client's first arrival scheduled.
+    fn start(cfg: &RpcConfig, k: &mut K) -> Result<Self, EngineError> {
+        let cfg = cfg.clone();
+        let clients = cfg.clients as usize;
+        let timeouts = match &cfg.timeout {
+            TimeoutPolicy::Fixed(_) => Vec::new(),
+            policy => vec![AdaptiveTimeout::new(policy); clients],
+        };
+        let budgets = match &cfg.budget {
+            Some(config) => vec![RetryBudget::new(config); clients],
+            None => Vec::new(),
+        };
+        let breakers = match &cfg.breaker {
+            Some(config) => vec![CircuitBreaker::new(config.clone()); clients],
+            None => Vec::new(),
+        };
+        let servers = (0..cfg.servers)
+            .map(|_| Server {
+                up: true,
+                paused_since_ns: None,
+                incarnation: 0,
+                busy: 0,
+                queue: VecDeque::new(),
+                hlc: Hlc::new(cfg.hlc_max_offset),
+                slowdown: 1.0,
+                deferred: Vec::new(),
+            })
+            .collect();
+        let server_base = k
+            .topology()
+            .first_of(config::SERVER_PREFIX)
+            .ok_or_else(|| EngineError::Invariant("no server family".into()))?;
+        let mut world = RpcWorld {
+            server_base,
+            timeout_fifo: matches!(cfg.timeout, TimeoutPolicy::Fixed(_)).then(VecDeque::new),
+            next_arrival_ns: None,
+            next_arrival_client: 0,
+            arrivals_ahead: VecDeque::with_capacity(ARRIVALS_AHEAD),
+            metrics: Metrics::new(k.window_ns(), k.window_count()),
+            hlc_stats: HlcStats::default(),
+            clients: vec![
+                Client {
+                    hlc: Hlc::new(cfg.hlc_max_offset),
+                    link: Link::new(),
+                };
+                clients
+            ],
+            timeouts,
+            budgets,
+            breakers,
+            requests: Vec::new(),
+            gens: Vec::new(),
+            slots: Slots::new(),
+            next_request_id: 0,
+            servers,
+            rng_arrivals: k.stream(streams::ARRIVALS, 0),
+            rng_service: k.stream(streams::SERVICE, 0),
+            rng_backoff: k.stream(streams::BACKOFF, 0),
+            rng_routing: k.stream(streams::ROUTING, 0),
+            rng_reconnect: k.stream(streams::RECONNECT, 0),
+            conns: if cfg.connection.is_some() {
+                vec![Conn::default(); clients]
+            } else {
+                Vec::new()
+            },
+            offline_held: 0,
+            duration_ns: k.duration_ns(),
+            cfg,
+        };
+        if world.cfg.arrival.is_open_loop() {
+            world.draw_next_arrival(0);
+        } else {
+            for client in 0..world.cfg.clients {
+                let first_ns = world.next_gap_ns();
+                k.schedule(first_ns, Event::Arrival { client })?;
+            }
+        }
+        Ok(world)
+    }
+
+    /// The next event of three sources: the kernel's queue, the timer FIFO and the
+    /// open-loop arrival process. On equal times the queue goes first, then timers, then
+    /// the arrival: a fixed rule, so the order is a function of the seed alone.
+    #[inline]
+    fn next_event(&mut self, k: &mut K) -> Option<(Nanos, Due<Event>)> {
+        let queued_ns = k.peek_time();
+        let before_queue = |at_ns: Nanos| queued_ns.is_none_or(|queued| at_ns < queued);
+        // Most timers are stale (their attempt was answered): they are dropped here,
+        // unseen by the handlers, which would only have ignored them.
+        while let Some(fifo) = self.timeout_fifo.as_mut() {
+            let Some(&(at_ns, slot, gen)) = fifo.front() else {
+                break;
+            };
+            if !(before_queue(at_ns) && self.next_arrival_ns.is_none_or(|arrival| at_ns <= arrival))
+            {
+                break;
+            }
+            fifo.pop_front();
+            // The generation of a timer further on, loaded now so that its miss is over
+            // by the time that timer is due.
+            if let Some(&(_, ahead, _)) = fifo.get(TIMERS_AHEAD) {
+                std::hint::black_box(self.gens.get(ahead as usize).copied());
+            }
+            if self.is_current(slot, gen) {
+                return Some((at_ns, Due::Work(Event::Timeout { slot, gen })));
+            }
+        }
+        if let Some(at_ns) = self.next_arrival_ns {
+            if before_queue(at_ns) {
+                let client = self.next_arrival_client;
+                self.draw_next_arrival(at_ns);
+                return Some((at_ns, Due::Work(Event::Arrival { client })));
+            }
+        }
+        let touch = Touch {
+            gens: &self.gens,
+            requests: &self.requests,
+            clients: &self.clients,
+            breakers: &self.breakers,
+            conns: &self.conns,
+        };
+        k.pop_touching(|due| {
+            if let Due::Work(event) = due {
+                touch.event(event)
+            }
+        })
+    }
+
+    /// Handles one event at `now_ns`.
+    #[inline]
+    fn handle(&mut self, k: &mut K, now_ns: Nanos, event: &Event) -> Result<(), EngineError> {
+        match *event {
+            Event::Arrival { client } => self.on_arrival(k, now_ns, client),
+            Event::ServerRecv(msg) => self.on_server_recv(k, now_ns, msg),
+            Event::ServiceDone { msg, incarnation } => {
+                self.on_service_done(k, now_ns, msg, incarnation)
+            }
+            Event::ClientRecv { msg, ok } => self.on_client_recv(k, now_ns, msg, ok),
+            Event::Timeout { slot, gen } => self.on_timeout(k, now_ns, slot, gen),
+            Event::Retry { slot, gen, client } => {
+                if self.is_current(slot, gen) {
+                    self.send_attempt(k, now_ns, slot, client)?;
+                }
+                Ok(())
+            }
+            Event::BreakerDeadline { client } => {
+                let breaker = &mut self.breakers[client as usize];
+                breaker.handle_timeout(dur(now_ns));
+                self.drain_breaker(k, now_ns, client)
+            }
+            Event::Conn(event) => self.handle_conn(k, now_ns, event),
+        }
+    }
+
+    fn node_change(
+        &mut self,
+        k: &mut K,
+        now_ns: Nanos,
+        node: NodeId,
+        change: NodeChange,
+    ) -> Result<bool, EngineError> {
+        let server = self.server_of(node)?;
+        match change {
+            NodeChange::Crash => self.crash(k, now_ns, server),
+            NodeChange::Restart => self.restart(k, now_ns, server),
+            NodeChange::Pause => Ok(self.pause(now_ns, server)),
+            NodeChange::Resume => self.resume(k, now_ns, server),
+            NodeChange::Slowdown { factor } => {
+                self.set_slowdown(server, factor);
+                Ok(true)
+            }
+        }
+    }
+
+    fn finish(self, _k: &K) -> Result<RpcOutput, EngineError> {
+        let in_flight = self.in_flight();
+        let bytes_per_client = self.bytes_per_client();
+        let hlc = self.hlc_stats;
+        let (windows, latency_ns, totals) = self.metrics.finish();
+        let resolved =
+            totals.succeeded + totals.failed + totals.timed_out + totals.rejected_by_breaker;
+        if resolved + in_flight != totals.offered {
+            return Err(EngineError::Invariant(format!(
+                "requests do not add up: {resolved} resolved + {in_flight} in flight != {} offered",
+                totals.offered
+            )));
+        }
+        Ok(RpcOutput {
+            windows,
+            latency_ns,
+            totals,
+            in_flight,
+            hlc,
+            bytes_per_client,
+            with_connections: !self.conns.is_empty(),
+        })
+    }
+}
+
+/// The rpc workload's node families: clients (state machines, not hosted), then
+/// servers (one madsim node each, which crash, pause and slow down).
+pub fn families(cfg: &RpcConfig) -> [Family; 2] {
+    [
+        Family {
+            prefix: config::CLIENT_PREFIX,
+            count: cfg.clients,
+            hosted: false,
+            faults: NodeFaults::NONE,
+        },
+        Family {
+            prefix: config::SERVER_PREFIX,
+            count: cfg.servers,
+            hosted: true,
+            faults: NodeFaults::ALL,
+        },
+    ]
+}
+
+/// The rpc workload kind (`"kind": "rpc"`).
+pub struct Rpc;
+
+impl Kind for Rpc {
+    const NAME: &'static str = "rpc";
+    type Spec = spec::RpcSpec;
+    type World = RpcWorld;
+    const CHECKS: &'static [CheckSpec] = record::CHECKS;
+    const NUMBER_LIMITS: &'static [NumberLimit] = spec::NUMBER_LIMITS;
+
+    fn resolve(spec: &spec::RpcSpec, scenario: &Scenario) -> Result<Resolution<RpcConfig>, Issue> {
+        validate::check_limits(spec)?;
+        validate::check_rules(spec)?;
+        let config = RpcConfig::from_spec(spec)?;
+        Ok(Resolution {
+            families: families(&config).to_vec(),
+            events: validate::event_estimate(spec, scenario),
+            config,
+        })
+    }
+
+    fn record(
+        scenario: &Scenario,
+        finished: &Finished<RpcOutput>,
+        invocation: &Invocation,
+    ) -> RunRecord {
+        record::build(scenario, finished, invocation)
+    }
+
+    fn metric(record: &RunRecord, metric: &str) -> Option<f64> {
+        record::metric(record, metric)
+    }
+}
+
+/// The rpc part of `scenario`, if its workload is rpc.
+pub fn spec_of(scenario: &Scenario) -> Option<&spec::RpcSpec> {
+    #[allow(unreachable_patterns)] // the registry may hold only rpc
+    match &scenario.workload {
+        crate::workload::WorkloadSpec::Rpc(spec) => Some(spec),
+        _ => None,
     }
 }

@@ -1,0 +1,284 @@
+//! The driver: one run of one workload inside a madsim runtime.
+//!
+//! madsim provides the seeded runtime, the virtual clock (advanced to the event time
+//! before every fault action and at the end of the run), and the nodes of the hosted
+//! families, whose kill / restart / pause carry the crash and pause faults. The kernel
+//! provides the rest (see [`super::kernel`]).
+
+use std::time::Duration;
+
+use super::faults::{self, FaultAction, FaultPlan, Interval};
+use super::host::Host;
+use super::kernel::{Due, Kernel, KernelParts};
+use super::network::{LinkRule, Network};
+use super::nodes::{Family, NodeId, Topology};
+use super::queue::Nanos;
+use super::trace::{KernelEvent, Record, Trace};
+use super::workload::{NodeChange, Workload};
+use super::{EngineError, TraceSink};
+use crate::scenario::{self, Fault, RandomFault};
+
+/// Most pending events at once (bounds the kernel's memory whatever the scenario).
+pub const MAX_PENDING_EVENTS: usize = 50_000_000;
+
+/// What the kernel needs of a scenario besides the workload: its nodes, network, faults
+/// and windows.
+#[derive(Clone, Copy, Debug)]
+pub struct Setup<'a> {
+    /// The workload's node families, in node-id order.
+    pub families: &'a [Family],
+    /// Network defaults and link rules.
+    pub network: &'a scenario::Network,
+    /// Faults at fixed times.
+    pub faults: &'a [Fault],
+    /// Random fault processes.
+    pub random_faults: &'a [RandomFault],
+    /// Simulated time, ns.
+    pub duration_ns: Nanos,
+    /// Metrics window, ns.
+    pub window_ns: Nanos,
+}
+
+/// What the kernel reports of every run, whatever the workload.
+#[derive(Clone, Debug)]
+pub struct CoreOutput {
+    /// The seed it ran with.
+    pub seed: u64,
+    /// Simulated time, ns.
+    pub simulated_ns: Nanos,
+    /// Events recorded in the trace.
+    pub events: u64,
+    /// Hex digest of the ordered event trace.
+    pub trace_hash: String,
+    /// Metrics window length, ns.
+    pub window_ns: Nanos,
+    /// Fault intervals, by start.
+    pub faults: Vec<Interval>,
+}
+
+/// A finished run: the kernel's part and the workload's.
+#[derive(Clone, Debug)]
+pub struct Finished<O> {
+    /// The kernel's part.
+    pub core: CoreOutput,
+    /// The workload's output.
+    pub workload: O,
+}
+
+/// Runs workload `W` with `config` over `setup` at `seed` to completion on the current
+/// thread.
+///
+/// Run each simulation on a fresh thread: madsim seeds some per-thread state only for
+/// the first runtime on a thread.
+pub fn run<W: Workload>(
+    config: &W::Config,
+    setup: Setup<'_>,
+    seed: u64,
+    trace_lines: TraceSink,
+) -> Result<Finished<W::Output>, EngineError> {
+    let topology = Topology::new(setup.families.to_vec()).map_err(EngineError::Config)?;
+    let plan = faults::compile(
+        setup.faults,
+        setup.random_faults,
+        setup.duration_ns,
+        &topology,
+        seed,
+    )
+    .map_err(EngineError::Config)?;
+    let window_count = usize::try_from(setup.duration_ns.div_ceil(setup.window_ns).max(1))
+        .map_err(|_| EngineError::Limit("too many metrics windows".into()))?;
+    let network = build_network(setup.network, &topology);
+    let with_clocks = plan
+        .actions
+        .iter()
+        .any(|(_, action)| matches!(action, FaultAction::Clock { .. }));
+
+    let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+    let mut host = Host::new(&runtime, &topology);
+    let parts = KernelParts {
+        topology,
+        network,
+        with_clocks,
+        trace: Trace::new(trace_lines),
+        seed,
+        duration_ns: setup.duration_ns,
+        window_ns: setup.window_ns,
+        window_count,
+        max_pending_events: MAX_PENDING_EVENTS,
+    };
+    runtime.block_on(async move {
+        let mut kernel = Kernel::new(parts);
+        let mut world = W::start(config, &mut kernel)?;
+        host.wait_for_boot().await.map_err(EngineError::Invariant)?;
+        drive(&mut world, &mut kernel, &mut host, &plan).await?;
+        host.check_boots().map_err(EngineError::Invariant)?;
+        let workload = world.finish(&kernel)?;
+        let events = kernel.events();
+        let trace_hash = kernel.finish_trace()?;
+        Ok(Finished {
+            core: CoreOutput {
+                seed,
+                simulated_ns: setup.duration_ns,
+                events,
+                trace_hash,
+                window_ns: setup.window_ns,
+                faults: plan.intervals,
+            },
+            workload,
+        })
+    })
+}
+
+fn build_network(spec: &scenario::Network, topology: &Topology) -> Network {
+    let links = spec
+        .links
+        .iter()
+        .map(|link| LinkRule {
+            from: topology.select(&link.from),
+            to: topology.select(&link.to),
+            latency: link.latency.as_ref().map(|dist| dist.sampler()),
+            drop_rate: link.drop_rate,
+        })
+        .collect();
+    Network::new(spec.latency.sampler(), spec.drop_rate, links)
+}
+
+/// The event loop.
+async fn drive<W: Workload>(
+    world: &mut W,
+    kernel: &mut Kernel<W::Event>,
+    host: &mut Host,
+    plan: &FaultPlan,
+) -> Result<(), EngineError> {
+    for (index, (at_ns, _)) in plan.actions.iter().enumerate() {
+        let index =
+            u32::try_from(index).map_err(|_| EngineError::Limit("too many faults".into()))?;
+        kernel.schedule_fault(*at_ns, index)?;
+    }
+    // madsim's virtual clock follows the kernel's lazily: only madsim's node lifecycle
+    // (kill / restart / pause / resume, in fault actions) and whoever reads the clock
+    // after the run observe it, and nothing in madsim runs between two events (this
+    // loop does not yield to madsim's scheduler except inside fault actions). So the
+    // clock is moved, exactly, to the event's time before every fault action and to the
+    // last event's time at the end, instead of once per event time (a mutex, a timer
+    // heap check and a thread-local lookup each).
+    let mut madsim_ns: Nanos = 0;
+    let mut now_ns: Nanos = 0;
+    while let Some((at_ns, due)) = world.next_event(kernel) {
+        now_ns = at_ns;
+        match due {
+            Due::Fault { action } => {
+                sync_madsim_clock(&mut madsim_ns, now_ns);
+                apply_fault(
+                    world,
+                    kernel,
+                    host,
+                    now_ns,
+                    action,
+                    &plan.actions[action as usize].1,
+                )
+                .await?
+            }
+            Due::Work(event) => dispatch(world, kernel, now_ns, &event)?,
+        }
+    }
+    sync_madsim_clock(&mut madsim_ns, now_ns);
+    Ok(())
+}
+
+/// Hands one event to the workload. Out of line and by reference on purpose: the event
+/// was just written field by field, and copying it whole (as an inlined by-value call
+/// did) reads it back in 16-byte loads that cannot be forwarded from those narrow
+/// stores, a stall of a dozen cycles on every event. Reading through the reference,
+/// each handler loads the fields it uses.
+#[inline(never)]
+fn dispatch<W: Workload>(
+    world: &mut W,
+    kernel: &mut Kernel<W::Event>,
+    now_ns: Nanos,
+    event: &W::Event,
+) -> Result<(), EngineError> {
+    world.handle(kernel, now_ns, event)
+}
+
+/// Moves madsim's virtual clock forward to `now_ns` (exact, never a 1 ms sleep).
+#[inline]
+fn sync_madsim_clock(madsim_ns: &mut Nanos, now_ns: Nanos) {
+    if now_ns > *madsim_ns {
+        madsim::time::advance(Duration::from_nanos(now_ns - *madsim_ns));
+        *madsim_ns = now_ns;
+    }
+}
+
+/// Whether `node` runs as a madsim node.
+fn hosted<E: Copy>(kernel: &Kernel<E>, node: NodeId) -> bool {
+    let topology = kernel.topology();
+    topology.families()[topology.locate(node).0].hosted
+}
+
+async fn apply_fault<W: Workload>(
+    world: &mut W,
+    kernel: &mut Kernel<W::Event>,
+    host: &mut Host,
+    now_ns: Nanos,
+    index: u32,
+    action: &FaultAction,
+) -> Result<(), EngineError> {
+    kernel.trace(Record::at(
+        now_ns,
+        KernelEvent::FaultStart { action: index },
+    ))?;
+    match action {
+        FaultAction::Crash { node } => {
+            if world.node_change(kernel, now_ns, *node, NodeChange::Crash)? && hosted(kernel, *node)
+            {
+                host.kill(*node).map_err(EngineError::Invariant)?;
+            }
+        }
+        FaultAction::Restart { node } => {
+            if world.node_change(kernel, now_ns, *node, NodeChange::Restart)?
+                && hosted(kernel, *node)
+            {
+                host.restart(*node).await.map_err(EngineError::Invariant)?;
+            }
+        }
+        FaultAction::Pause { node } => {
+            if world.node_change(kernel, now_ns, *node, NodeChange::Pause)? && hosted(kernel, *node)
+            {
+                host.pause(*node).map_err(EngineError::Invariant)?;
+            }
+        }
+        FaultAction::Resume { node } => {
+            if world.node_change(kernel, now_ns, *node, NodeChange::Resume)?
+                && hosted(kernel, *node)
+            {
+                host.resume(*node).map_err(EngineError::Invariant)?;
+            }
+        }
+        FaultAction::NetStart { id, fault } => kernel.network_mut().activate(*id, fault.clone()),
+        FaultAction::NetEnd { id } => kernel.network_mut().deactivate(*id),
+        FaultAction::Clock {
+            nodes,
+            skew_ns,
+            drift_ppm,
+            jump_ns,
+        } => kernel.set_clocks(
+            now_ns,
+            |node| nodes.contains(node),
+            *skew_ns,
+            *drift_ppm,
+            *jump_ns,
+        ),
+        FaultAction::Slowdown { nodes, factor } => {
+            for node in nodes {
+                world.node_change(
+                    kernel,
+                    now_ns,
+                    *node,
+                    NodeChange::Slowdown { factor: *factor },
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

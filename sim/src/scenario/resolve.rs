@@ -1,0 +1,38 @@
+//! The one resolve step that `validate`, `run`, `compare` and every other command share:
+//! a parsed scenario becomes a typed, checked run configuration, or an [`Issue`] naming
+//! the field. Nothing a run allocates depends on a value this step has not checked.
+
+use super::validate::{self, issue, Issue, Nodes};
+use super::Scenario;
+use crate::engine::nodes::{Family, Topology};
+use crate::workload::WorkloadConfig;
+
+/// A scenario resolved for running.
+#[derive(Clone, Debug)]
+pub struct ResolvedScenario {
+    /// The scenario as written (with defaults filled in).
+    pub scenario: Scenario,
+    /// Its workload's typed config.
+    pub workload: WorkloadConfig,
+    /// Its workload's node families, in node-id order.
+    pub families: Vec<Family>,
+}
+
+/// Resolves `scenario`: the kernel's limits, the top-level rules, the workload's own
+/// limits and rules (and its config), then the network, faults and checks against the
+/// workload's nodes, then the event estimate. The first problem found is returned.
+pub fn resolve(scenario: Scenario) -> Result<ResolvedScenario, Issue> {
+    validate::check_limits(&scenario)?;
+    validate::check_basics(&scenario)?;
+    let resolution = scenario.workload.resolve(&scenario)?;
+    let topology =
+        Topology::new(resolution.families.clone()).map_err(|message| issue("workload", message))?;
+    let nodes = Nodes::new(&topology, scenario.duration);
+    validate::check_rules(&scenario, &nodes, scenario.workload.checks())?;
+    validate::check_event_estimate(&resolution.events)?;
+    Ok(ResolvedScenario {
+        scenario,
+        workload: resolution.config,
+        families: resolution.families,
+    })
+}

@@ -1,0 +1,396 @@
+//! Workloads: what the nodes of a run do, one folder each. A workload folder holds its
+//! part of the scenario format (`spec`), its resolution into a typed config (with its
+//! rules and limits), its state machine (an [`engine::workload::Workload`]), its trace
+//! vocabulary, its checks and its record section.
+//!
+//! A new workload is its folder plus one line in [`registry!`] below: the macro makes
+//! the scenario's `workload` object (selected by `"kind"`), its JSON Schema, the
+//! resolved config and the run's output into enums over the registered kinds, and
+//! dispatches on the kind once per run, so every workload runs through the kernel's
+//! generic driver, monomorphic.
+//!
+//! [`engine::workload::Workload`]: crate::engine::workload::Workload
+
+pub mod rpc;
+
+use std::fmt;
+
+use faultline_reports::record::RunRecord;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::{self, DeserializeOwned};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::engine::driver::{self, CoreOutput, Finished, Setup};
+use crate::engine::nodes::Family;
+use crate::engine::workload::Workload;
+use crate::engine::{EngineError, TraceSink};
+use crate::record::Invocation;
+use crate::scenario::check::CheckSpec;
+use crate::scenario::resolve::ResolvedScenario;
+use crate::scenario::validate::Issue;
+use crate::scenario::Scenario;
+
+/// What the registry needs of a workload kind besides its state machine.
+pub trait Kind {
+    /// Its `workload.kind`.
+    const NAME: &'static str;
+    /// Its keys in the scenario's `workload` object (besides `kind`).
+    type Spec: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned + JsonSchema;
+    /// Its state machine.
+    type World: Workload<Config: Clone + fmt::Debug + Send + Sync, Output: fmt::Debug>;
+    /// The checks it offers.
+    const CHECKS: &'static [CheckSpec];
+    /// Its whole-number fields with limits, for the messages of numbers too large for
+    /// their type.
+    const NUMBER_LIMITS: &'static [NumberLimit];
+
+    /// Resolves its part of `scenario` into a config, checking its limits and rules;
+    /// an [`Issue`]'s path names the field (`workload.clients.count`).
+    fn resolve(spec: &Self::Spec, scenario: &Scenario) -> Result<Resolution<Config<Self>>, Issue>;
+
+    /// The run record of a finished run.
+    fn record(
+        scenario: &Scenario,
+        finished: &Finished<Output<Self>>,
+        invocation: &Invocation,
+    ) -> RunRecord;
+
+    /// The value of `metric` (one a check of [`Self::CHECKS`] reads) in a record.
+    fn metric(record: &RunRecord, metric: &str) -> Option<f64>;
+}
+
+/// A kind's resolved config.
+pub type Config<K> = <<K as Kind>::World as Workload>::Config;
+/// A kind's run output.
+pub type Output<K> = <<K as Kind>::World as Workload>::Output;
+
+/// A workload's part of a scenario, resolved.
+#[derive(Clone, Debug)]
+pub struct Resolution<C> {
+    /// The typed config the run starts from.
+    pub config: C,
+    /// Its node families, in node-id order.
+    pub families: Vec<Family>,
+    /// The most engine events the run may take (an estimate, for the event limit).
+    pub events: EventEstimate,
+}
+
+/// A whole-number field with a limit (`workload.clients.count`: 1 to 1,000,000 clients).
+#[derive(Clone, Copy, Debug)]
+pub struct NumberLimit {
+    /// Field path.
+    pub path: &'static str,
+    /// Smallest value allowed.
+    pub min: u64,
+    /// Largest value allowed.
+    pub max: u32,
+    /// What is counted (`"clients"`).
+    pub what: &'static str,
+}
+
+/// An estimate of a run's events, and how it was reached (for the limit's message).
+#[derive(Clone, Debug)]
+pub struct EventEstimate {
+    /// Events.
+    pub events: f64,
+    /// How they were counted, in words (`"1000 requests x 4 attempts x 6 events"`).
+    pub reckoning: String,
+    /// What to lower to stay under the limit (field paths).
+    pub advice: String,
+}
+
+/// The error of a workload object's own keys: serde's path inside the object and its
+/// message, carried out through serde's error type to the loader, which locates it.
+#[derive(Debug)]
+pub struct NestedError {
+    /// Path inside the `workload` object (`clients.retry.backoff.jitter`).
+    pub path: String,
+    /// serde's message.
+    pub message: String,
+}
+
+/// The separator of [`NestedError`]'s fields inside a serde error message.
+pub const NESTED_MARK: char = '\u{1}';
+
+impl fmt::Display for NestedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{NESTED_MARK}{}{NESTED_MARK}{}", self.path, self.message)
+    }
+}
+
+impl NestedError {
+    /// Splits a message written by [`NestedError`]'s `Display` back into (path, message).
+    pub fn parse(message: &str) -> Option<(&str, &str)> {
+        let rest = message.strip_prefix(NESTED_MARK)?;
+        rest.split_once(NESTED_MARK)
+    }
+}
+
+/// Reads one kind's keys from the rest of the `workload` object, keeping serde's path.
+fn read_spec<S: DeserializeOwned>(rest: Value) -> Result<S, NestedError> {
+    serde_path_to_error::deserialize(rest).map_err(|err| NestedError {
+        path: err.path().to_string(),
+        message: err.into_inner().to_string(),
+    })
+}
+
+/// A kind's schema: its spec's keys plus `"kind": NAME`.
+fn tagged_schema<S: JsonSchema>(generator: &mut SchemaGenerator, name: &str) -> Schema {
+    let mut schema = S::json_schema(generator);
+    if let Some(object) = schema.as_object_mut() {
+        if let Some(Value::Object(properties)) = object.get_mut("properties") {
+            properties.insert(
+                "kind".to_owned(),
+                serde_json::json!({"const": name, "description": "The workload kind."}),
+            );
+        }
+        match object.get_mut("required") {
+            Some(Value::Array(required)) => required.insert(0, Value::from("kind")),
+            _ => {
+                object.insert("required".to_owned(), serde_json::json!(["kind"]));
+            }
+        }
+    }
+    schema
+}
+
+/// Serializes a kind's spec with its `kind` first.
+#[derive(Serialize)]
+struct Tagged<'a, S> {
+    kind: &'static str,
+    #[serde(flatten)]
+    spec: &'a S,
+}
+
+/// Registers the workload kinds: `Variant => module::Kind`, one line each.
+macro_rules! registry {
+    ($($variant:ident => $kind:ty),+ $(,)?) => {
+        /// The scenario's `workload` object: its `"kind"` and that kind's keys.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum WorkloadSpec {
+            $(
+                #[doc = concat!("`", stringify!($variant), "`.")]
+                $variant(<$kind as Kind>::Spec),
+            )+
+        }
+
+        /// A workload resolved into its typed config.
+        #[derive(Clone, Debug)]
+        pub enum WorkloadConfig {
+            $(
+                #[doc = concat!("`", stringify!($variant), "`.")]
+                $variant(Config<$kind>),
+            )+
+        }
+
+        /// A finished run of some workload.
+        #[derive(Debug)]
+        pub enum RunOutput {
+            $(
+                #[doc = concat!("`", stringify!($variant), "`.")]
+                $variant(Finished<Output<$kind>>),
+            )+
+        }
+
+        /// The registered kinds' names.
+        pub const KINDS: &[&str] = &[$(<$kind as Kind>::NAME),+];
+
+        impl WorkloadSpec {
+            /// The kind's name (`"rpc"`).
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(WorkloadSpec::$variant(_) => <$kind as Kind>::NAME,)+
+                }
+            }
+
+            fn from_kind(kind: &str, rest: Value) -> Option<Result<Self, NestedError>> {
+                $(
+                    if kind == <$kind as Kind>::NAME {
+                        return Some(read_spec(rest).map(WorkloadSpec::$variant));
+                    }
+                )+
+                None
+            }
+
+            /// The checks this kind offers.
+            pub fn checks(&self) -> &'static [CheckSpec] {
+                match self {
+                    $(WorkloadSpec::$variant(_) => <$kind as Kind>::CHECKS,)+
+                }
+            }
+
+            /// Resolves this workload against `scenario` (whose workload it is).
+            pub fn resolve(&self, scenario: &Scenario) -> Result<Resolution<WorkloadConfig>, Issue> {
+                match self {
+                    $(
+                        WorkloadSpec::$variant(spec) => {
+                            let resolution = <$kind as Kind>::resolve(spec, scenario)?;
+                            Ok(Resolution {
+                                config: WorkloadConfig::$variant(resolution.config),
+                                families: resolution.families,
+                                events: resolution.events,
+                            })
+                        }
+                    )+
+                }
+            }
+        }
+
+        impl Serialize for WorkloadSpec {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $(
+                        WorkloadSpec::$variant(spec) => Tagged {
+                            kind: <$kind as Kind>::NAME,
+                            spec,
+                        }
+                        .serialize(serializer),
+                    )+
+                }
+            }
+        }
+
+        impl JsonSchema for WorkloadSpec {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "Workload".into()
+            }
+
+            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+                let kinds: Vec<Schema> = vec![
+                    $(tagged_schema::<<$kind as Kind>::Spec>(generator, <$kind as Kind>::NAME),)+
+                ];
+                schemars::json_schema!({
+                    "description": "What the nodes do: \"kind\" selects the workload, the other keys are that kind's.",
+                    "oneOf": kinds
+                })
+            }
+        }
+
+        /// The whole-number limits of every registered kind.
+        pub fn number_limits() -> Vec<NumberLimit> {
+            let mut limits = Vec::new();
+            $(limits.extend_from_slice(<$kind as Kind>::NUMBER_LIMITS);)+
+            limits
+        }
+
+        /// Every check name of every registered kind (for the schema).
+        pub fn all_check_names() -> Vec<&'static str> {
+            let mut names: Vec<&'static str> = Vec::new();
+            $(names.extend(<$kind as Kind>::CHECKS.iter().map(|check| check.name));)+
+            names.sort_unstable();
+            names.dedup();
+            names
+        }
+
+        /// Runs a resolved scenario at `seed` on the current thread (see
+        /// [`driver::run`]).
+        pub fn simulate(
+            resolved: &ResolvedScenario,
+            seed: u64,
+            trace_lines: TraceSink,
+        ) -> Result<RunOutput, EngineError> {
+            let scenario = &resolved.scenario;
+            let setup = Setup {
+                families: &resolved.families,
+                network: &scenario.network,
+                faults: &scenario.faults,
+                random_faults: &scenario.random_faults,
+                duration_ns: scenario.duration.as_nanos(),
+                window_ns: scenario.metrics.window.as_nanos(),
+            };
+            match &resolved.workload {
+                $(
+                    WorkloadConfig::$variant(config) => {
+                        driver::run::<<$kind as Kind>::World>(config, setup, seed, trace_lines)
+                            .map(RunOutput::$variant)
+                    }
+                )+
+            }
+        }
+
+        impl RunOutput {
+            /// The kernel's part of the output.
+            pub fn core(&self) -> &CoreOutput {
+                match self {
+                    $(RunOutput::$variant(finished) => &finished.core,)+
+                }
+            }
+
+            /// The run record, its checks evaluated.
+            pub fn record(&self, scenario: &Scenario, invocation: &Invocation) -> RunRecord {
+                match self {
+                    $(
+                        RunOutput::$variant(finished) => {
+                            let mut record = <$kind as Kind>::record(scenario, finished, invocation);
+                            crate::record::evaluate_checks(
+                                &mut record,
+                                &scenario.checks,
+                                <$kind as Kind>::CHECKS,
+                                <$kind as Kind>::metric,
+                            );
+                            record
+                        }
+                    )+
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    Rpc => rpc::Rpc,
+}
+
+impl<'de> Deserialize<'de> for WorkloadSpec {
+    /// Reads the object whole, then its kind's keys with a path of their own (a derived
+    /// internally tagged enum would buffer the object and lose every path inside it).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut object = match Value::deserialize(deserializer)? {
+            Value::Object(object) => object,
+            other => {
+                return Err(de::Error::invalid_type(
+                    unexpected(&other),
+                    &"an object such as {\"kind\": \"rpc\", ...}",
+                ))
+            }
+        };
+        let kind = match object.remove("kind") {
+            Some(Value::String(kind)) => kind,
+            Some(_) => {
+                return Err(de::Error::custom(NestedError {
+                    path: "kind".to_owned(),
+                    message: format!("the kind is a name: one of {}", quoted(KINDS)),
+                }))
+            }
+            None => return Err(de::Error::missing_field("kind")),
+        };
+        match WorkloadSpec::from_kind(&kind, Value::Object(object)) {
+            Some(Ok(spec)) => Ok(spec),
+            Some(Err(nested)) => Err(de::Error::custom(nested)),
+            None => Err(de::Error::custom(NestedError {
+                path: "kind".to_owned(),
+                message: <de::value::Error as de::Error>::unknown_variant(&kind, KINDS).to_string(),
+            })),
+        }
+    }
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| format!("\"{name}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unexpected(value: &Value) -> de::Unexpected<'_> {
+    match value {
+        Value::Null => de::Unexpected::Unit,
+        Value::Bool(b) => de::Unexpected::Bool(*b),
+        Value::Number(_) => de::Unexpected::Other("a number"),
+        Value::String(s) => de::Unexpected::Str(s),
+        Value::Array(_) => de::Unexpected::Seq,
+        Value::Object(_) => de::Unexpected::Map,
+    }
+}

@@ -1,0 +1,195 @@
+//! The rpc workload's run record: requests, latency, server load, HLC and connection
+//! figures, the per-window timeline, and the checks it offers.
+
+use faultline_reports::record::{
+    ConnectionSummary, HlcSummary, LatencySummary, RequestCounts, RunRecord, ServerSummary,
+    Summary, TimelineRow,
+};
+
+use super::RpcOutput;
+use crate::engine::driver::Finished;
+use crate::record::{self, Invocation, NS_PER_MS, NS_PER_S};
+use crate::scenario::check::{BoundKind, CheckSpec, Direction};
+use crate::scenario::Scenario;
+
+/// The checks of the rpc workload.
+pub const CHECKS: &[CheckSpec] = &[
+    CheckSpec {
+        name: "availability_at_least",
+        metric: "availability",
+        bound: BoundKind::Fraction,
+        direction: Direction::AtLeast,
+        describe: |measured, bound| {
+            format!(
+                "availability {:.4}% vs at least {:.4}%",
+                measured * 100.0,
+                bound * 100.0
+            )
+        },
+    },
+    CheckSpec {
+        name: "availability_at_most",
+        metric: "availability",
+        bound: BoundKind::Fraction,
+        direction: Direction::AtMost,
+        describe: |measured, bound| {
+            format!(
+                "availability {:.4}% vs at most {:.4}%",
+                measured * 100.0,
+                bound * 100.0
+            )
+        },
+    },
+    CheckSpec {
+        name: "p99_latency_at_most",
+        metric: "p99_latency_ms",
+        bound: BoundKind::Duration,
+        direction: Direction::AtMost,
+        describe: |measured, bound| format!("p99 {measured:.3} ms vs at most {bound:.3} ms"),
+    },
+    CheckSpec {
+        name: "p50_latency_at_most",
+        metric: "p50_latency_ms",
+        bound: BoundKind::Duration,
+        direction: Direction::AtMost,
+        describe: |measured, bound| format!("p50 {measured:.3} ms vs at most {bound:.3} ms"),
+    },
+    CheckSpec {
+        name: "retry_amplification_at_most",
+        metric: "retry_amplification",
+        bound: BoundKind::NonNegative,
+        direction: Direction::AtMost,
+        describe: |measured, bound| {
+            format!("{measured:.3} attempts per request vs at most {bound}")
+        },
+    },
+    CheckSpec {
+        name: "peak_arrivals_per_s_at_most",
+        metric: "peak_arrivals_per_s",
+        bound: BoundKind::NonNegative,
+        direction: Direction::AtMost,
+        describe: |measured, bound| format!("peak {measured:.1} arrivals/s vs at most {bound}"),
+    },
+];
+
+/// A metric a check reads, from the record.
+pub fn metric(record: &RunRecord, metric: &str) -> Option<f64> {
+    let summary = &record.summary;
+    match metric {
+        "availability" => Some(summary.availability),
+        "p99_latency_ms" => Some(summary.latency_ms.p99),
+        "p50_latency_ms" => Some(summary.latency_ms.p50),
+        "retry_amplification" => {
+            Some(summary.requests.attempts as f64 / summary.requests.offered.max(1) as f64)
+        }
+        "peak_arrivals_per_s" => Some(summary.server.peak_arrivals_per_s),
+        _ => None,
+    }
+}
+
+/// Builds the run record (checks are evaluated by the caller).
+pub fn build(
+    scenario: &Scenario,
+    finished: &Finished<RpcOutput>,
+    invocation: &Invocation,
+) -> RunRecord {
+    let core = &finished.core;
+    let output = &finished.workload;
+    let totals = &output.totals;
+    let resolved = totals.succeeded + totals.failed + totals.timed_out + totals.rejected_by_breaker;
+    let availability = if resolved == 0 {
+        1.0
+    } else {
+        totals.succeeded as f64 / resolved as f64
+    };
+    let window_s = core.window_ns as f64 / NS_PER_S;
+    let active = record::faults_active(&core.faults, core.window_ns, output.windows.len());
+    let timeline: Vec<TimelineRow> = output
+        .windows
+        .iter()
+        .zip(active)
+        .enumerate()
+        .map(|(index, (window, faults_active))| {
+            let start_ns = index as u64 * core.window_ns;
+            let [p50, p99, p999] = window
+                .latency_ns
+                .map_or([f64::NAN; 3], |q| q.map(|ns| ns as f64 / NS_PER_MS));
+            TimelineRow {
+                t_s: start_ns as f64 / NS_PER_S,
+                offered: window.offered,
+                attempts: window.attempts,
+                server_arrivals: window.server_arrivals,
+                successes: window.successes,
+                failures: window.failures,
+                timeouts: window.timeouts,
+                breaker_rejections: window.breaker_rejections,
+                breakers_open: window.breakers_open,
+                latency_p50_ms: p50,
+                latency_p99_ms: p99,
+                latency_p999_ms: p999,
+                faults_active,
+            }
+        })
+        .collect();
+    let peak_arrivals_per_s = timeline
+        .iter()
+        .map(|row| row.server_arrivals as f64 / window_s)
+        .fold(0.0, f64::max);
+    let [p50, p99, p999, mean, max] = output.latency_ns.map(|ns| ns / NS_PER_MS);
+    let connections = output.with_connections.then_some(ConnectionSummary {
+        resets: totals.conn_resets,
+        connect_tries: totals.connect_tries,
+        connects: totals.connects,
+        refused: totals.connects_refused,
+        offline_peak: totals.offline_peak,
+        offline_failed: totals.offline_failed,
+    });
+    let summary = Summary {
+        scenario: scenario.name.clone(),
+        description: scenario.description.clone(),
+        scenario_path: invocation.scenario_path.clone(),
+        seed: core.seed,
+        simulated_s: core.simulated_ns as f64 / NS_PER_S,
+        wall_s: invocation.wall_s,
+        events: core.events,
+        trace_hash: core.trace_hash.clone(),
+        availability,
+        slo: record::slo(scenario),
+        window_s,
+        requests: RequestCounts {
+            offered: totals.offered,
+            succeeded: totals.succeeded,
+            failed: totals.failed,
+            timed_out: totals.timed_out,
+            rejected_by_breaker: totals.rejected_by_breaker,
+            rejected_by_budget: totals.rejected_by_budget,
+            in_flight: output.in_flight,
+            attempts: totals.attempts,
+            retries: totals.retries,
+        },
+        latency_ms: LatencySummary {
+            p50,
+            p99,
+            p999,
+            mean,
+            max,
+        },
+        server: ServerSummary {
+            arrivals: totals.server_arrivals,
+            peak_arrivals_per_s,
+            rejected_queue_full: totals.rejected_queue_full,
+            shed: totals.shed,
+        },
+        hlc: HlcSummary {
+            max_offset_ms: output.hlc.max_offset_ns as f64 / NS_PER_MS,
+            max_counter: u64::from(output.hlc.max_counter),
+            rejected: output.hlc.rejected,
+        },
+        connections,
+        faults: record::fault_intervals(core),
+        checks: Vec::new(),
+        reproduce: invocation.reproduce.clone(),
+        scenario_spec: serde_json::to_value(scenario).unwrap_or(serde_json::Value::Null),
+    };
+    RunRecord { summary, timeline }
+}
