@@ -14,6 +14,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod disk;
 pub mod faults;
 pub mod host;
 pub mod metrics;
