@@ -1,0 +1,450 @@
+//! The user documentation keeps up with the code: every key of the scenario schema and
+//! every fault kind is documented in `docs/scenario-format.md`, every JSON example in
+//! `docs/` loads (or, marked `invalid`, fails with the message the page shows), relative
+//! links resolve, and nothing points outside the repository.
+//!
+//! A JSON example is a fenced block whose info string says what it is:
+//! - ` ```json scenario `: a whole scenario file, which must load;
+//! - ` ```json at=/faults/- `: a piece, put at that JSON pointer (`-` appends to an array)
+//!   into the first `json scenario` block of the format reference, which must then load;
+//! - ` ```json invalid `: a whole file that must fail, with its message on the same page.
+//!
+//! A plain ` ```json ` block is refused, so that no example goes unchecked.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// Most fenced blocks one page may hold; a bound on the scan, far above any real page.
+const MAX_BLOCKS_PER_PAGE: usize = 1_000;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(relative: &str) -> String {
+    let path = root().join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
+}
+
+/// The Markdown pages of `docs/`, sorted, as paths relative to the repository.
+fn doc_pages() -> Vec<String> {
+    let dir = root().join("docs");
+    let mut pages: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|err| panic!("read {}: {err}", dir.display()))
+        .map(|entry| entry.expect("read docs/ entry").file_name())
+        .filter_map(|name| name.to_str().map(str::to_owned))
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| format!("docs/{name}"))
+        .collect();
+    pages.sort();
+    assert!(
+        pages.iter().any(|page| page == "docs/scenario-format.md"),
+        "docs/scenario-format.md is missing: {pages:?}"
+    );
+    pages
+}
+
+fn schema() -> Value {
+    serde_json::from_str(&read("scenarios/schema.json")).expect("scenarios/schema.json is JSON")
+}
+
+fn object_keys(value: &Value) -> Vec<String> {
+    value
+        .as_object()
+        .map(|map| map.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Every property name anywhere in the schema, and every string constant (enum values
+/// such as `full` or `count_window`), found by walking the whole document.
+fn schema_names(value: &Value, names: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(properties)) = map.get("properties") {
+                names.extend(properties.keys().cloned());
+            }
+            if let Some(Value::String(constant)) = map.get("const") {
+                names.insert(constant.clone());
+            }
+            if let Some(Value::Array(values)) = map.get("enum") {
+                names.extend(values.iter().filter_map(Value::as_str).map(str::to_owned));
+            }
+            for child in map.values() {
+                schema_names(child, names);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                schema_names(item, names);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Fault kinds: the keys of a `$defs` object whose `oneOf` only says which one key is
+/// required (`{"oneOf": [{"required": ["crash"]}, {"required": ["pause"]}]}`), as the
+/// schema writes "exactly one kind per entry". Returns (definition, kinds) pairs.
+fn fault_kinds(schema: &Value) -> Vec<(String, Vec<String>)> {
+    let defs = schema["$defs"].as_object().expect("schema has $defs");
+    let mut found = Vec::new();
+    for (name, def) in defs {
+        let Some(alternatives) = def.get("oneOf").and_then(Value::as_array) else {
+            continue;
+        };
+        let kinds: Option<Vec<String>> = alternatives
+            .iter()
+            .map(|alternative| {
+                let map = alternative.as_object()?;
+                let required = map.get("required")?.as_array()?;
+                match (map.len(), required.as_slice()) {
+                    (1, [Value::String(kind)]) => Some(kind.clone()),
+                    _ => None,
+                }
+            })
+            .collect();
+        if let Some(kinds) = kinds.filter(|kinds| !kinds.is_empty()) {
+            found.push((name.clone(), kinds));
+        }
+    }
+    found
+}
+
+fn undocumented<'a>(names: impl IntoIterator<Item = &'a String>, page: &str) -> Vec<String> {
+    names
+        .into_iter()
+        .filter(|name| !page.contains(&format!("`{name}`")))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn every_top_level_key_is_in_the_format_reference() {
+    let schema = schema();
+    let page = read("docs/scenario-format.md");
+    let keys = object_keys(&schema["properties"]);
+    assert!(
+        keys.len() >= 3,
+        "the schema's top level has too few properties: {keys:?}"
+    );
+    let missing = undocumented(&keys, &page);
+    assert!(
+        missing.is_empty(),
+        "top-level keys of scenarios/schema.json missing from docs/scenario-format.md \
+         (write each as `key`): {missing:?}"
+    );
+}
+
+#[test]
+fn every_fault_kind_is_in_the_format_reference() {
+    let schema = schema();
+    let page = read("docs/scenario-format.md");
+    let groups = fault_kinds(&schema);
+    // `faults` and `random_faults` both say "one kind per entry"; a schema that stopped
+    // saying so would leave this test with nothing to check.
+    assert!(
+        groups.len() >= 2,
+        "expected the fault entry and the random fault entry among {groups:?}"
+    );
+    let top = object_keys(&schema["properties"]);
+    for (def, kinds) in &groups {
+        let used = top
+            .iter()
+            .any(|key| schema["properties"][key]["items"]["$ref"] == format!("#/$defs/{def}"));
+        assert!(
+            used,
+            "{def} (kinds {kinds:?}) is not the item of a top-level array"
+        );
+        let missing = undocumented(kinds, &page);
+        assert!(
+            missing.is_empty(),
+            "fault kinds of {def} missing from docs/scenario-format.md (write each as \
+             `kind`): {missing:?}"
+        );
+        for kind in kinds {
+            let heading = format!("### `{kind}`");
+            assert!(
+                page.lines().any(|line| line.trim_end() == heading),
+                "docs/scenario-format.md has no section `{heading}` for the {def} kind"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_key_and_value_of_the_schema_is_in_the_format_reference() {
+    let mut names = BTreeSet::new();
+    schema_names(&schema(), &mut names);
+    assert!(
+        names.len() > 50,
+        "walking the schema found too few names: {names:?}"
+    );
+    let page = read("docs/scenario-format.md");
+    let missing = undocumented(&names, &page);
+    assert!(
+        missing.is_empty(),
+        "keys or values of scenarios/schema.json missing from docs/scenario-format.md \
+         (write each as `name`): {missing:?}"
+    );
+}
+
+#[test]
+fn nothing_points_outside_the_repository() {
+    let mut pages = doc_pages();
+    pages.push("README.md".to_owned());
+    for page in &pages {
+        let text = read(page);
+        assert!(
+            !text.contains("../shared"),
+            "{page} points at ../shared, which a clone does not have"
+        );
+        assert!(
+            !text.contains("DESIGN.md"),
+            "{page} names DESIGN.md, which is not in the repository"
+        );
+    }
+}
+
+/// A fenced block: its info string (after the backticks), body and first line (1-based).
+struct Block {
+    info: String,
+    body: String,
+    line: usize,
+}
+
+fn fenced_blocks(page: &str, text: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut open: Option<Block> = None;
+    for (index, line) in text.lines().enumerate() {
+        let fence = line.trim_start().starts_with("```");
+        match open.as_mut() {
+            None if fence => {
+                open = Some(Block {
+                    info: line.trim_start().trim_start_matches('`').trim().to_owned(),
+                    body: String::new(),
+                    line: index + 1,
+                });
+            }
+            None => {}
+            Some(_) if fence => {
+                blocks.extend(open.take());
+                assert!(
+                    blocks.len() <= MAX_BLOCKS_PER_PAGE,
+                    "{page}: more than {MAX_BLOCKS_PER_PAGE} fenced blocks"
+                );
+            }
+            Some(block) => {
+                block.body.push_str(line);
+                block.body.push('\n');
+            }
+        }
+    }
+    assert!(open.is_none(), "{page}: a fenced block is never closed");
+    blocks
+}
+
+/// Puts `value` at the JSON pointer `pointer` of `tree`, creating missing objects and
+/// arrays on the way; a last token `-` appends to an array.
+fn put(tree: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
+    let tokens: Vec<&str> = pointer
+        .strip_prefix('/')
+        .ok_or_else(|| format!("pointer {pointer:?} must start with /"))?
+        .split('/')
+        .collect();
+    let (last, path) = tokens
+        .split_last()
+        .expect("split yields at least one token");
+    let mut node = tree;
+    for (index, token) in path.iter().enumerate() {
+        let next_is_array = tokens[index + 1] == "-" || tokens[index + 1].parse::<usize>().is_ok();
+        node = match node {
+            Value::Object(map) => map.entry(token.to_string()).or_insert_with(|| {
+                if next_is_array {
+                    Value::Array(Vec::new())
+                } else {
+                    Value::Object(serde_json::Map::new())
+                }
+            }),
+            Value::Array(items) => token
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get_mut(i))
+                .ok_or_else(|| format!("pointer {pointer:?}: no element {token}"))?,
+            _ => {
+                return Err(format!(
+                    "pointer {pointer:?}: {token} is not inside an object"
+                ))
+            }
+        };
+    }
+    match node {
+        Value::Array(items) if *last == "-" => items.push(value),
+        Value::Object(map) => {
+            map.insert(last.to_string(), value);
+        }
+        _ => {
+            return Err(format!(
+                "pointer {pointer:?} does not end in an object or array"
+            ))
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_json_example_in_the_docs_is_checked_and_holds() {
+    let reference = read("docs/scenario-format.md");
+    let base: Value = fenced_blocks("docs/scenario-format.md", &reference)
+        .iter()
+        .find(|block| block.info == "json scenario")
+        .map(|block| serde_json::from_str(&block.body).expect("the first scenario is JSON"))
+        .expect("docs/scenario-format.md has a `json scenario` block");
+    let mut checked = 0usize;
+    let mut problems = Vec::new();
+    for page in doc_pages() {
+        let text = read(&page);
+        for block in fenced_blocks(&page, &text) {
+            let mut words = block.info.split_whitespace();
+            if words.next() != Some("json") {
+                continue;
+            }
+            let place = format!("{page}:{}", block.line);
+            let role = words.next().unwrap_or("");
+            let outcome = match role {
+                "scenario" => faultline::scenario::load_str(&block.body, &place)
+                    .map(|_| ())
+                    .map_err(|err| err.to_string()),
+                "invalid" => match faultline::scenario::load_str(&block.body, &place) {
+                    Ok(_) => Err("marked invalid, but it loads".to_owned()),
+                    // The page shows the message after the file name and position.
+                    Err(err) if text.contains(&format!("{}: {}", err.path, err.message)) => Ok(()),
+                    Err(err) => Err(format!("the page does not show its error: {err}")),
+                },
+                _ => match role.strip_prefix("at=") {
+                    Some(pointer) => serde_json::from_str::<Value>(&block.body)
+                        .map_err(|err| format!("not JSON: {err}"))
+                        .and_then(|piece| {
+                            let mut tree = base.clone();
+                            put(&mut tree, pointer, piece)?;
+                            faultline::scenario::load_str(&tree.to_string(), &place)
+                                .map(|_| ())
+                                .map_err(|err| format!("put at {pointer}: {}", err.message))
+                        }),
+                    None => Err(format!(
+                        "say what the example is: ```json scenario, ```json at=/POINTER or \
+                         ```json invalid (found {:?})",
+                        block.info
+                    )),
+                },
+            };
+            checked += 1;
+            if let Err(problem) = outcome {
+                problems.push(format!("{place}: {problem}"));
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked} JSON examples found in docs/");
+    assert!(
+        problems.is_empty(),
+        "JSON examples in docs/ that do not hold:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces to `-`.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn anchors(text: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut in_block = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        if in_block || !line.starts_with('#') {
+            continue;
+        }
+        let base = anchor(line.trim_start_matches('#'));
+        // Repeated headings get -1, -2, ... as on GitHub.
+        let mut name = base.clone();
+        let mut counter = 0u32;
+        while seen.contains(&name) {
+            counter += 1;
+            name = format!("{base}-{counter}");
+        }
+        seen.insert(name);
+    }
+    seen
+}
+
+/// Targets of inline links `[text](target)` outside code, relative ones only.
+fn relative_links(text: &str) -> Vec<String> {
+    let mut links = Vec::new();
+    let mut in_block = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        if in_block {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(start) = rest.find("](") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find(')') else { break };
+            let target = &after[..end];
+            if !target.contains("://") && !target.starts_with("mailto:") {
+                links.push(target.to_owned());
+            }
+            rest = &after[end..];
+        }
+    }
+    links
+}
+
+#[test]
+fn relative_links_resolve() {
+    let mut pages = doc_pages();
+    pages.push("README.md".to_owned());
+    let mut broken = Vec::new();
+    let mut count = 0usize;
+    for page in &pages {
+        let text = read(page);
+        let dir = Path::new(page).parent().unwrap_or(Path::new(""));
+        for link in relative_links(&text) {
+            count += 1;
+            let (file, fragment) = link.split_once('#').unwrap_or((link.as_str(), ""));
+            let target = if file.is_empty() {
+                PathBuf::from(page)
+            } else {
+                dir.join(file)
+            };
+            let Ok(target_text) = std::fs::read_to_string(root().join(&target)) else {
+                if !root().join(&target).exists() {
+                    broken.push(format!("{page}: {link}: no file {}", target.display()));
+                }
+                continue;
+            };
+            if !fragment.is_empty() && !anchors(&target_text).contains(fragment) {
+                broken.push(format!("{page}: {link}: no heading #{fragment}"));
+            }
+        }
+    }
+    assert!(count >= 10, "only {count} relative links found");
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
