@@ -14,6 +14,7 @@
 pub mod backoff;
 pub mod breaker;
 pub mod budget;
+pub mod channel;
 pub mod checkpoint;
 pub mod clock;
 pub mod detector;
