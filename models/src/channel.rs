@@ -20,9 +20,10 @@
 //! It follows RFC 6298 section 5 with the delays taken from [`crate::backoff`]: the timer
 //! starts when a frame is transmitted and none is running (rule 5.1), restarts at
 //! [`ChannelConfig::rto`] when an ack acknowledges new data (5.3), stops when nothing
-//! transmitted is unacknowledged (5.2); on expiry every unacknowledged frame is queued
-//! again and the timer restarts with the next [`BackoffPolicy`] delay (5.4-5.6, with
-//! Brooker's jittered backoff instead of doubling). A reliable channel never gives up:
+//! transmitted is unacknowledged (5.2). On expiry (5.4-5.6) every unacknowledged frame
+//! is queued again (go-back-N, where RFC 6298 resends only the earliest segment) and the
+//! timer restarts with the next [`BackoffPolicy`] delay (Brooker's jittered backoff
+//! instead of doubling). A reliable channel never gives up:
 //! once the policy's `max_attempts` are used, the last delay repeats (fair loss needs
 //! unbounded retries; `max_attempts` only bounds how long the delay grows).
 //!
@@ -755,7 +756,8 @@ impl<P> Receiver<P> {
             self.floor = seq - window;
             self.delivered_above = self.delivered_above.split_off(&(self.floor + 1));
         }
-        self.delivered_above.insert(seq);
+        let fresh = self.delivered_above.insert(seq);
+        debug_assert!(fresh, "#{seq} delivered twice");
         while self.delivered_above.first() == Some(&(self.floor + 1)) {
             self.delivered_above.pop_first();
             self.floor += 1;
