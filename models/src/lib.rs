@@ -14,8 +14,11 @@
 pub mod backoff;
 pub mod breaker;
 pub mod budget;
+pub mod channel;
+pub mod checkpoint;
 pub mod clock;
 pub mod detector;
 pub mod reliability;
 pub mod snapshot;
 pub mod timeout;
+pub mod wal;
