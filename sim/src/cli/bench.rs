@@ -138,7 +138,9 @@ pub struct Measured {
 pub fn measure(scenario: ResolvedScenario) -> Measured {
     let seed = scenario.scenario.seed;
     let timed = runner::run(Arc::new(scenario), seed, None).expect("bench runs succeed");
-    let RunOutput::Rpc(finished) = &timed.output;
+    let RunOutput::Rpc(finished) = &timed.output else {
+        panic!("the bench runs rpc scenarios");
+    };
     Measured {
         wall_s: timed.wall_s,
         attempts: finished.workload.totals.attempts,

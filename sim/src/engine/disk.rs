@@ -762,6 +762,12 @@ impl Disk {
         Ok(self.file(file)?.durable_image())
     }
 
+    /// What reads of `file` see, without a read: no fault applies and no counter moves
+    /// (for the engine's end-of-run inspection, not for process code).
+    pub fn inspect(&self, file: &str) -> Result<Vec<u8>, DiskError> {
+        Ok(self.file(file)?.data.clone())
+    }
+
     /// Cuts `file` to `len_bytes` (at most its length). Reads see the cut at once; it
     /// is durable only once an fsync begun after it completes, and space is freed then.
     pub fn truncate(&mut self, file: &str, len_bytes: u64) -> Result<(), DiskError> {

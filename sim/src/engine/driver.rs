@@ -5,14 +5,19 @@
 //! families, whose kill / restart / pause carry the crash and pause faults. The kernel
 //! provides the rest (see [`super::kernel`]).
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
 
+use super::disk::Disk;
 use super::faults::{self, FaultAction, FaultPlan, Interval};
 use super::host::Host;
 use super::kernel::{Due, Kernel, KernelParts};
 use super::network::{LinkRule, Network};
 use super::nodes::{Family, NodeId, Topology};
+use super::process::NodeDisk;
 use super::queue::Nanos;
+use super::streams::{self, stream};
 use super::trace::{KernelEvent, Record, Trace};
 use super::workload::{NodeChange, Workload};
 use super::{EngineError, TraceSink};
@@ -93,13 +98,15 @@ pub fn run<W: Workload>(
         .iter()
         .any(|(_, action)| matches!(action, FaultAction::Clock { .. }));
 
+    let disks = build_disks::<W>(config, &topology, seed)?;
     let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
-    let mut host = Host::new(&runtime, &topology);
+    let mut host = Host::new(&runtime, &topology, |node| W::process(config, node));
     let parts = KernelParts {
         topology,
         network,
         with_clocks,
         trace: Trace::new(trace_lines),
+        disks,
         seed,
         duration_ns: setup.duration_ns,
         window_ns: setup.window_ns,
@@ -110,6 +117,9 @@ pub fn run<W: Workload>(
         let mut kernel = Kernel::new(parts);
         let mut world = W::start(config, &mut kernel)?;
         host.wait_for_boot().await.map_err(EngineError::Invariant)?;
+        if W::PROCESSES {
+            world.settle(&mut kernel, 0).await?;
+        }
         drive(&mut world, &mut kernel, &mut host, &plan).await?;
         host.check_boots().map_err(EngineError::Invariant)?;
         let workload = world.finish(&kernel)?;
@@ -127,6 +137,31 @@ pub fn run<W: Workload>(
             workload,
         })
     })
+}
+
+/// Each node's disk, for the families whose workload gives them one.
+fn build_disks<W: Workload>(
+    config: &W::Config,
+    topology: &Topology,
+    seed: u64,
+) -> Result<Vec<Option<Rc<RefCell<NodeDisk>>>>, EngineError> {
+    let mut disks = Vec::new();
+    for (index, family) in topology.families().iter().enumerate() {
+        let Some(disk_config) = W::disk(config, family) else {
+            continue;
+        };
+        disks.resize(topology.node_count() as usize, None);
+        for member in 0..family.count {
+            let node = topology.node(index, member);
+            let disk = Disk::new(disk_config.clone())
+                .map_err(|err| EngineError::Config(format!("{}: {err}", topology.name(node))))?;
+            disks[node as usize] = Some(Rc::new(RefCell::new(NodeDisk {
+                disk,
+                rng: stream(seed, streams::DISK, u64::from(node)),
+            })));
+        }
+    }
+    Ok(disks)
 }
 
 fn build_network(spec: &scenario::Network, topology: &Topology) -> Network {
@@ -181,8 +216,14 @@ async fn drive<W: Workload>(
             }
             Due::Work(event) => dispatch(world, kernel, now_ns, &event)?,
         }
+        if W::PROCESSES {
+            world.settle(kernel, now_ns).await?;
+        }
     }
     sync_madsim_clock(&mut madsim_ns, now_ns);
+    if W::PROCESSES {
+        world.drain(kernel, now_ns).await?;
+    }
     Ok(())
 }
 
@@ -230,9 +271,11 @@ async fn apply_fault<W: Workload>(
     ))?;
     match action {
         FaultAction::Crash { node } => {
-            if world.node_change(kernel, now_ns, *node, NodeChange::Crash)? && hosted(kernel, *node)
-            {
-                host.kill(*node).map_err(EngineError::Invariant)?;
+            if world.node_change(kernel, now_ns, *node, NodeChange::Crash)? {
+                if hosted(kernel, *node) {
+                    host.kill(*node).map_err(EngineError::Invariant)?;
+                }
+                kernel.crash_disk(*node);
             }
         }
         FaultAction::Restart { node } => {
@@ -269,6 +312,12 @@ async fn apply_fault<W: Workload>(
             *drift_ppm,
             *jump_ns,
         ),
+        FaultAction::DiskStart { id, nodes, fault } => kernel
+            .disk_fault(nodes, *id, Some(*fault))
+            .map_err(|err| EngineError::Invariant(format!("disk fault: {err}")))?,
+        FaultAction::DiskEnd { id, nodes } => kernel
+            .disk_fault(nodes, *id, None)
+            .map_err(|err| EngineError::Invariant(format!("disk fault: {err}")))?,
         FaultAction::Slowdown { nodes, factor } => {
             for node in nodes {
                 world.node_change(

@@ -5,11 +5,12 @@
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1};
 
+use super::disk::DiskFault;
 use super::network::NetFault;
 use super::nodes::{NodeFaults, NodeId, NodeSet, Topology};
 use super::queue::Nanos;
 use super::streams::{self, stream};
-use crate::scenario::{Fault, Partition, RandomFault, Selector};
+use crate::scenario::{DiskFaultKind, Fault, Partition, RandomFault, Selector};
 
 /// Most fault actions a run may hold (random processes included).
 pub const MAX_FAULT_ACTIONS: usize = 1_000_000;
@@ -59,6 +60,22 @@ pub enum FaultAction {
         drift_ppm: f64,
         /// One-off jump, ns.
         jump_ns: i64,
+    },
+    /// A disk fault starts on these nodes' disks.
+    DiskStart {
+        /// Fault id (to end it).
+        id: u32,
+        /// The nodes.
+        nodes: Vec<NodeId>,
+        /// What goes wrong.
+        fault: DiskFault,
+    },
+    /// A disk fault ends.
+    DiskEnd {
+        /// Fault id.
+        id: u32,
+        /// The nodes.
+        nodes: Vec<NodeId>,
     },
     /// Work on these nodes takes longer (what that means is the workload's business).
     Slowdown {
@@ -133,6 +150,7 @@ pub fn compile(
 ) -> Result<FaultPlan, String> {
     let mut plan = FaultPlan::default();
     let mut next_net_id = 0u32;
+    let mut next_disk_id = 0u32;
     for (index, fault) in faults.iter().enumerate() {
         let at_ns = fault.at.as_nanos();
         let end_ns = fault
@@ -185,6 +203,35 @@ pub fn compile(
             plan.intervals.push(Interval {
                 kind: "slowdown",
                 target: format!("{} x{}", slowdown.node, slowdown.factor),
+                start_ns: at_ns,
+                end_ns: Some(end_ns),
+            });
+        } else if let Some(disk) = &fault.disk {
+            let end_ns =
+                end_ns.ok_or_else(|| format!("faults[{index}]: a disk fault needs `for`"))?;
+            let nodes = targets(topology, &disk.node, |accepts| accepts.disk);
+            let (fault, name) = match disk.fault {
+                DiskFaultKind::LyingFsync => (DiskFault::LyingFsync, "lying fsync".to_owned()),
+                DiskFaultKind::Full => (DiskFault::Full, "full".to_owned()),
+                DiskFaultKind::ReadCorruption(rate) => (
+                    DiskFault::ReadCorruption { rate },
+                    format!("read corruption {:.2}%", rate * 100.0),
+                ),
+            };
+            let id = next_disk_id;
+            next_disk_id += 1;
+            push(
+                at_ns,
+                FaultAction::DiskStart {
+                    id,
+                    nodes: nodes.clone(),
+                    fault,
+                },
+            );
+            push(end_ns, FaultAction::DiskEnd { id, nodes });
+            plan.intervals.push(Interval {
+                kind: "disk",
+                target: format!("{} {name}", disk.node),
                 start_ns: at_ns,
                 end_ns: Some(end_ns),
             });

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use madsim::runtime::{Handle, NodeHandle, Runtime};
 
 use super::nodes::{Family, NodeId, Topology};
+use super::process::Init;
 
 /// Most scheduler yields to wait for a restarted node's init task to run.
 const MAX_BOOT_YIELDS: u32 = 10_000;
@@ -28,8 +29,14 @@ pub struct Host {
 }
 
 impl Host {
-    /// Creates one madsim node per node of every hosted family, named as the node.
-    pub fn new(runtime: &Runtime, topology: &Topology) -> Self {
+    /// Creates one madsim node per node of every hosted family, named as the node. Its
+    /// init task counts the boot, then runs the node's process (`process(node)`, if the
+    /// workload has one) and lives on until killed.
+    pub fn new(
+        runtime: &Runtime,
+        topology: &Topology,
+        process: impl Fn(NodeId) -> Option<Init>,
+    ) -> Self {
         let hosted: Vec<NodeId> = topology
             .families()
             .iter()
@@ -45,13 +52,18 @@ impl Host {
             let counter = Arc::new(AtomicU32::new(0));
             let boot_counter = Arc::clone(&counter);
             let name = topology.name(id);
+            let main = process(id);
             let node = runtime
                 .create_node()
                 .name(name.clone())
                 .init(move || {
                     let boot_counter = Arc::clone(&boot_counter);
+                    let main = main.clone();
                     async move {
                         boot_counter.fetch_add(1, Ordering::Relaxed);
+                        if let Some(main) = main {
+                            main().await;
+                        }
                         std::future::pending::<()>().await;
                     }
                 })

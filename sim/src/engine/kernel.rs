@@ -6,11 +6,16 @@
 //! each event (as turmoil and madsim keep the host API apart from the code under test),
 //! and the workload schedules, routes and traces through it.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use rand_chacha::ChaCha8Rng;
 
 use super::clock::PhysicalClock;
+use super::disk::{DiskError, DiskFault};
 use super::network::{Network, Route};
 use super::nodes::{NodeId, Topology};
+use super::process::NodeDisk;
 use super::queue::{EventQueue, Nanos, QueueFull};
 use super::streams::{self, stream};
 use super::trace::{Record, Trace, TraceEvent};
@@ -38,6 +43,8 @@ pub struct Kernel<E> {
     clocks: Vec<PhysicalClock>,
     trace: Trace,
     topology: Topology,
+    /// Each node's disk, by node id; empty when no node has one.
+    disks: Vec<Option<Rc<RefCell<NodeDisk>>>>,
     seed: u64,
     duration_ns: Nanos,
     window_ns: Nanos,
@@ -54,6 +61,8 @@ pub struct KernelParts {
     pub with_clocks: bool,
     /// The trace.
     pub trace: Trace,
+    /// Each node's disk, by node id (empty: no disks).
+    pub disks: Vec<Option<Rc<RefCell<NodeDisk>>>>,
     /// The run seed.
     pub seed: u64,
     /// Simulated time, ns.
@@ -81,6 +90,7 @@ impl<E: Copy> Kernel<E> {
             },
             trace: parts.trace,
             topology: parts.topology,
+            disks: parts.disks,
             seed: parts.seed,
             duration_ns: parts.duration_ns,
             window_ns: parts.window_ns,
@@ -169,6 +179,39 @@ impl<E: Copy> Kernel<E> {
                 clock.apply(now_ns, skew_ns, drift_ppm, jump_ns);
             }
         }
+    }
+
+    /// `node`'s disk, if it has one (shared with the node's process).
+    pub fn disk(&self, node: NodeId) -> Option<Rc<RefCell<NodeDisk>>> {
+        self.disks.get(node as usize).cloned().flatten()
+    }
+
+    /// A crash of `node`: its disk loses what was not synced.
+    pub(super) fn crash_disk(&mut self, node: NodeId) {
+        if let Some(disk) = self.disks.get(node as usize).and_then(Option::as_ref) {
+            let mut disk = disk.borrow_mut();
+            let NodeDisk { disk, rng } = &mut *disk;
+            disk.crash(rng);
+        }
+    }
+
+    /// Starts (`Some`) or ends (`None`) disk fault `id` on `nodes`' disks.
+    pub(super) fn disk_fault(
+        &mut self,
+        nodes: &[NodeId],
+        id: u32,
+        fault: Option<DiskFault>,
+    ) -> Result<(), DiskError> {
+        for node in nodes {
+            if let Some(disk) = self.disks.get(*node as usize).and_then(Option::as_ref) {
+                let mut disk = disk.borrow_mut();
+                match fault {
+                    Some(fault) => disk.disk.activate(id, fault)?,
+                    None => disk.disk.deactivate(id),
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Records one trace event.

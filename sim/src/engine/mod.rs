@@ -21,6 +21,7 @@ pub mod host;
 pub mod kernel;
 pub mod network;
 pub mod nodes;
+pub mod process;
 pub mod queue;
 pub mod slots;
 pub mod streams;

@@ -21,6 +21,8 @@ pub struct NodeFaults {
     pub pause: bool,
     /// `slowdown`.
     pub slowdown: bool,
+    /// `disk` (the nodes have disks).
+    pub disk: bool,
 }
 
 impl NodeFaults {
@@ -29,12 +31,14 @@ impl NodeFaults {
         crash: false,
         pause: false,
         slowdown: false,
+        disk: false,
     };
     /// Every node fault.
     pub const ALL: NodeFaults = NodeFaults {
         crash: true,
         pause: true,
         slowdown: true,
+        disk: true,
     };
 }
 

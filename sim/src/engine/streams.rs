@@ -2,7 +2,8 @@
 //! stream per purpose, so a change in how often one purpose draws (say, more network
 //! messages) does not reshuffle another (say, service times).
 //!
-//! A purpose is a ChaCha stream id. The kernel keeps [`NETWORK`] and [`RANDOM_FAULTS`];
+//! A purpose is a ChaCha stream id. The kernel keeps [`NETWORK`], [`RANDOM_FAULTS`],
+//! [`DISK`] and [`PROCESS`];
 //! a workload names its own purposes with other ids (ids below [`FIRST_FREE`] are
 //! taken; new workloads start there).
 
@@ -13,6 +14,11 @@ use rand_chacha::ChaCha8Rng;
 pub const NETWORK: u64 = 2;
 /// The kernel's random fault processes (a sub-stream per process and node).
 pub const RANDOM_FAULTS: u64 = 6;
+/// The kernel's disks: fsync latencies, torn tails and read corruption (a sub-stream
+/// per node).
+pub const DISK: u64 = 8;
+/// A process's own stream (a sub-stream per node), for its workload's draws.
+pub const PROCESS: u64 = 9;
 /// Ids from here on are free for new workloads (those below are the kernel's and the
 /// first workload's).
 pub const FIRST_FREE: u64 = 16;

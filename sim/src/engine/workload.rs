@@ -7,8 +7,10 @@
 //! is generic over the workload, so a workload's hot path is monomorphic: the kind is
 //! matched once per run, not once per event.
 
+use super::disk::DiskConfig;
 use super::kernel::{Due, Kernel};
-use super::nodes::NodeId;
+use super::nodes::{Family, NodeId};
+use super::process::Init;
 use super::queue::Nanos;
 use super::EngineError;
 
@@ -38,6 +40,21 @@ pub trait Workload: Sized {
     type Event: Copy + std::fmt::Debug;
     /// What a finished run of it produces (its record section is built from this).
     type Output;
+
+    /// Whether its nodes run processes as madsim tasks: then the driver awaits
+    /// [`Self::settle`] after every event and fault action.
+    const PROCESSES: bool = false;
+
+    /// The init task of hosted node `node` (its process), if the workload has one; a
+    /// hosted node without one only lives until killed.
+    fn process(_config: &Self::Config, _node: NodeId) -> Option<Init> {
+        None
+    }
+
+    /// The disk of each node of `family`, if its nodes have one.
+    fn disk(_config: &Self::Config, _family: &Family) -> Option<DiskConfig> {
+        None
+    }
 
     /// Builds the workload's state and schedules its first events.
     fn start(config: &Self::Config, kernel: &mut Kernel<Self::Event>) -> Result<Self, EngineError>;
@@ -70,6 +87,28 @@ pub trait Workload: Sized {
         node: NodeId,
         change: NodeChange,
     ) -> Result<bool, EngineError>;
+
+    /// Lets the processes woken since the last call run until they wait again, and turns
+    /// what they asked for into kernel events (only called when [`Self::PROCESSES`]).
+    #[allow(async_fn_in_trait)] // driven by the kernel's own single-threaded loop
+    async fn settle(
+        &mut self,
+        _kernel: &mut Kernel<Self::Event>,
+        _now_ns: Nanos,
+    ) -> Result<(), EngineError> {
+        Ok(())
+    }
+
+    /// After the last event, before [`Self::finish`]: lets the processes report their
+    /// final state (only called when [`Self::PROCESSES`]).
+    #[allow(async_fn_in_trait)]
+    async fn drain(
+        &mut self,
+        _kernel: &mut Kernel<Self::Event>,
+        _now_ns: Nanos,
+    ) -> Result<(), EngineError> {
+        Ok(())
+    }
 
     /// Ends the run: the workload's output, with its invariants checked.
     fn finish(self, kernel: &Kernel<Self::Event>) -> Result<Self::Output, EngineError>;

@@ -80,7 +80,7 @@ pub enum Direction {
     AtLeast,
     /// The metric is at most the bound.
     AtMost,
-    /// The invariant held (the metric is 1), when the flag is on.
+    /// The invariant held (the metric, its violations, is 0), when the flag is on.
     Holds,
 }
 
@@ -90,7 +90,7 @@ pub struct CheckSpec {
     /// Its key in a scenario (`"availability_at_least"`).
     pub name: &'static str,
     /// The workload metric it reads (`"availability"`); durations in milliseconds,
-    /// invariants 1 (held) or 0 (broken).
+    /// invariants as their number of violations (0: held).
     pub metric: &'static str,
     /// Its bound's kind.
     pub bound: BoundKind,
@@ -107,7 +107,7 @@ impl CheckSpec {
         match self.direction {
             Direction::AtLeast => measured >= bound.value(),
             Direction::AtMost => measured <= bound.value(),
-            Direction::Holds => !matches!(bound, Bound::Flag(true)) || measured >= 1.0,
+            Direction::Holds => !matches!(bound, Bound::Flag(true)) || measured == 0.0,
         }
     }
 

@@ -115,13 +115,13 @@ pub struct LinkSpec {
 }
 
 /// A fault at a fixed time. Exactly one kind key (`crash`, `partition`, `omission`,
-/// `timing`, `pause`, `clock`, `slowdown`) per entry.
+/// `timing`, `pause`, `clock`, `slowdown`, `disk`) per entry.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(extend("oneOf" = [
     {"required": ["crash"]}, {"required": ["partition"]}, {"required": ["omission"]},
     {"required": ["timing"]}, {"required": ["pause"]}, {"required": ["clock"]},
-    {"required": ["slowdown"]}
+    {"required": ["slowdown"]}, {"required": ["disk"]}
 ]))]
 pub struct Fault {
     /// When it starts.
@@ -153,6 +153,32 @@ pub struct Fault {
     /// Multiply service time (a capacity drop).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slowdown: Option<Slowdown>,
+    /// A disk fault on the nodes' disks (workloads whose nodes keep disks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk: Option<DiskFaultSpec>,
+}
+
+/// A disk fault: for the fault's window, the disks of the matching nodes misbehave.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiskFaultSpec {
+    /// The nodes whose disks.
+    pub node: Selector,
+    /// What goes wrong.
+    pub fault: DiskFaultKind,
+}
+
+/// How a disk misbehaves.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum DiskFaultKind {
+    /// fsync reports success and persists nothing (a volatile write cache that ignores
+    /// flushes; Linux after a failed writeback).
+    LyingFsync,
+    /// Every write fails: the disk is full.
+    Full,
+    /// Each read returns its bytes with one bit flipped with this probability (0..1].
+    ReadCorruption(f64),
 }
 
 /// Partition forms.

@@ -338,7 +338,7 @@ fn check_network(network: &Network, nodes: &Nodes) -> Checked {
 }
 
 /// Fault kinds, their keys, and whether they last for a window (`for`).
-const KINDS: [&str; 7] = [
+const KINDS: [&str; 8] = [
     "crash",
     "partition",
     "omission",
@@ -346,9 +346,10 @@ const KINDS: [&str; 7] = [
     "pause",
     "clock",
     "slowdown",
+    "disk",
 ];
 
-fn fault_kinds(fault: &Fault) -> [bool; 7] {
+fn fault_kinds(fault: &Fault) -> [bool; 8] {
     [
         fault.crash.is_some(),
         fault.partition.is_some(),
@@ -357,6 +358,7 @@ fn fault_kinds(fault: &Fault) -> [bool; 7] {
         fault.pause.is_some(),
         fault.clock.is_some(),
         fault.slowdown.is_some(),
+        fault.disk.is_some(),
     ]
 }
 
@@ -504,6 +506,13 @@ fn check_fault(path: &str, fault: &Fault, nodes: &Nodes) -> Checked {
                     clock.drift_ppm
                 ),
             ));
+        }
+    }
+    if let Some(disk) = &fault.disk {
+        let path = format!("{path}.disk");
+        nodes.check_node_fault(&format!("{path}.node"), &disk.node, "disk", |f| f.disk)?;
+        if let super::DiskFaultKind::ReadCorruption(rate) = disk.fault {
+            unit_fraction(&format!("{path}.fault.read_corruption"), rate, "0.01")?;
         }
     }
     if let Some(slowdown) = &fault.slowdown {

@@ -11,6 +11,7 @@
 //!
 //! [`engine::workload::Workload`]: crate::engine::workload::Workload
 
+pub mod bank;
 pub mod rpc;
 
 use std::fmt;
@@ -168,6 +169,7 @@ macro_rules! registry {
     ($($variant:ident => $kind:ty),+ $(,)?) => {
         /// The scenario's `workload` object: its `"kind"` and that kind's keys.
         #[derive(Clone, Debug, PartialEq)]
+        #[allow(clippy::large_enum_variant)] // one per scenario
         pub enum WorkloadSpec {
             $(
                 #[doc = concat!("`", stringify!($variant), "`.")]
@@ -177,6 +179,7 @@ macro_rules! registry {
 
         /// A workload resolved into its typed config.
         #[derive(Clone, Debug)]
+        #[allow(clippy::large_enum_variant)] // one per scenario
         pub enum WorkloadConfig {
             $(
                 #[doc = concat!("`", stringify!($variant), "`.")]
@@ -186,6 +189,7 @@ macro_rules! registry {
 
         /// A finished run of some workload.
         #[derive(Debug)]
+        #[allow(clippy::large_enum_variant)] // one per run
         pub enum RunOutput {
             $(
                 #[doc = concat!("`", stringify!($variant), "`.")]
@@ -340,6 +344,7 @@ macro_rules! registry {
 
 registry! {
     Rpc => rpc::Rpc,
+    Bank => bank::Bank,
 }
 
 impl<'de> Deserialize<'de> for WorkloadSpec {

@@ -1286,7 +1286,11 @@ pub fn families(cfg: &RpcConfig) -> [Family; 2] {
             prefix: config::SERVER_PREFIX,
             count: cfg.servers,
             hosted: true,
-            faults: NodeFaults::ALL,
+            // Servers keep nothing on disk.
+            faults: NodeFaults {
+                disk: false,
+                ..NodeFaults::ALL
+            },
         },
     ]
 }

@@ -1,0 +1,526 @@
+//! Processes as real async tasks on madsim nodes.
+//!
+//! A process workload runs each process as the init task of its own madsim node,
+//! `async fn main(ctx)`. Its state lives in that future, so a crash (madsim `kill`)
+//! really drops it, and a restart really runs `main` again, which must recover from its
+//! disk. The kernel stays the only clock: madsim's timers have a 1 ms floor and its
+//! network adds delays, so a process never uses them. Instead the kernel pops an event,
+//! puts the message or timer into that process's [`Mailbox`], wakes that one task and
+//! yields to madsim until the task waits again ([`ProcessTable::settle`]); then it turns
+//! what the process asked for (sends, timers) into kernel events. One runnable task at a
+//! time keeps madsim's random ready-queue order from reordering anything.
+//!
+//! The [`Ctx`] is a process's whole world: true time for the engine's records
+//! ([`Ctx::now`]), its node's physical clock with skew, drift and jumps ([`Ctx::clock`],
+//! what an HLC must read), [`Ctx::send`], [`Ctx::recv`], [`Ctx::set_timer`],
+//! [`Ctx::sleep_until`], its disk ([`Ctx::disk`]) and a random stream of its own
+//! ([`Ctx::rng`]).
+//!
+//! # Invariants
+//!
+//! - A process is woken only by the driver, and only one process runs between two
+//!   kernel events.
+//! - A crashed process receives nothing: its mailbox is emptied and every timer it set
+//!   is void (a timer names the incarnation that set it).
+//! - [`ProcessTable::settle`] returns only when the process waits in `recv` or
+//!   `sleep_until`, has exited, or is down or paused; past [`MAX_SETTLE_YIELDS`] yields it
+//!   reports an invariant error instead of hanging.
+
+use std::any::Any;
+use std::cell::{RefCell, RefMut};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use rand_chacha::ChaCha8Rng;
+
+use super::disk::{Disk, DiskError};
+use super::nodes::NodeId;
+use super::queue::Nanos;
+use super::EngineError;
+
+/// Most madsim yields a woken process may take before it waits again.
+pub const MAX_SETTLE_YIELDS: u32 = 10_000;
+
+/// Most entries one mailbox holds (a paused process buffers; past this, messages to it
+/// are dropped and counted).
+pub const MAILBOX_LIMIT: usize = 1 << 20;
+
+/// A madsim node's init task: builds the process's future each time the node boots.
+pub type Init = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>> + Send + Sync>;
+
+/// What a process receives.
+#[derive(Debug)]
+pub enum Incoming<M> {
+    /// A message from another process.
+    Message {
+        /// The sender.
+        from: NodeId,
+        /// The message.
+        msg: M,
+    },
+    /// A timer the process set with [`Ctx::set_timer`].
+    Timer {
+        /// The token it gave.
+        token: u64,
+    },
+}
+
+/// What a process asked for during one step, in order.
+#[derive(Debug)]
+pub enum Outgoing<M, R> {
+    /// Send `msg` to `to`.
+    Send {
+        /// The receiver.
+        to: NodeId,
+        /// The message.
+        msg: M,
+    },
+    /// Deliver [`Incoming::Timer`] with `token` at `at_ns`.
+    Timer {
+        /// When, ns of true time.
+        at_ns: Nanos,
+        /// The token.
+        token: u64,
+    },
+    /// Tell the workload's engine side (for its records and checks: what a production
+    /// process would log or export as metrics).
+    Report(R),
+}
+
+/// Tokens from here up are the runtime's own (sleeps).
+const SLEEP_TOKENS: u64 = 1 << 63;
+
+/// One process's link with the driver.
+#[derive(Debug)]
+pub struct Mailbox<M, R> {
+    /// Boots so far minus one: a timer names the incarnation that set it.
+    incarnation: u32,
+    /// False from a crash until the node boots again.
+    alive: bool,
+    paused: bool,
+    /// The task's future has finished.
+    exited: bool,
+    /// The task waits in `recv` or `sleep_until` (set when it returns `Pending`).
+    waiting: bool,
+    inbox: VecDeque<Incoming<M>>,
+    outbox: Vec<Outgoing<M, R>>,
+    waker: Option<Waker>,
+    now_ns: Nanos,
+    physical_ns: Nanos,
+    /// Entries dropped because the mailbox was full.
+    dropped: u64,
+    /// The next sleep token.
+    next_sleep: u64,
+}
+
+impl<M, R> Mailbox<M, R> {
+    fn new() -> Self {
+        Mailbox {
+            incarnation: 0,
+            alive: true,
+            paused: false,
+            exited: false,
+            waiting: false,
+            inbox: VecDeque::new(),
+            outbox: Vec::new(),
+            waker: None,
+            now_ns: 0,
+            physical_ns: 0,
+            dropped: 0,
+            next_sleep: SLEEP_TOKENS,
+        }
+    }
+
+    /// Whether the driver may move on: the process waits, or cannot run.
+    fn idle(&self) -> bool {
+        !self.alive || self.paused || self.exited || self.waiting
+    }
+}
+
+/// A mailbox shared by the driver and its process.
+type SharedMailbox<M, R> = Rc<RefCell<Mailbox<M, R>>>;
+
+/// The mailboxes of a run's processes, by node id (see the module documentation).
+pub struct ProcessTable<M, R> {
+    boxes: Vec<Option<SharedMailbox<M, R>>>,
+    /// Each process's disk, if its family has one.
+    disks: Vec<Option<Rc<RefCell<NodeDisk>>>>,
+    /// Each process's random stream, by node: kept across restarts (the "hardware"
+    /// draws on), so an incarnation never repeats its predecessor's draws.
+    rngs: Vec<Option<Rc<RefCell<ChaCha8Rng>>>>,
+}
+
+/// A disk with the random stream its latencies, tears and corruptions draw from.
+#[derive(Debug)]
+pub struct NodeDisk {
+    /// The disk.
+    pub disk: Disk,
+    /// Its draws.
+    pub rng: ChaCha8Rng,
+}
+
+thread_local! {
+    /// The table of the simulation running on this thread (each run has a fresh thread).
+    static TABLE: RefCell<Option<Rc<dyn Any>>> = const { RefCell::new(None) };
+}
+
+impl<M: 'static, R: 'static> ProcessTable<M, R> {
+    /// A table for `node_count` nodes, with a mailbox for each node in `processes`.
+    pub fn new(
+        node_count: u32,
+        processes: impl IntoIterator<Item = (NodeId, Option<Rc<RefCell<NodeDisk>>>, ChaCha8Rng)>,
+    ) -> Rc<Self> {
+        let mut boxes: Vec<Option<SharedMailbox<M, R>>> = (0..node_count).map(|_| None).collect();
+        let mut disks: Vec<Option<Rc<RefCell<NodeDisk>>>> = (0..node_count).map(|_| None).collect();
+        let mut rngs: Vec<Option<Rc<RefCell<ChaCha8Rng>>>> =
+            (0..node_count).map(|_| None).collect();
+        for (node, disk, rng) in processes {
+            boxes[node as usize] = Some(Rc::new(RefCell::new(Mailbox::new())));
+            disks[node as usize] = disk;
+            rngs[node as usize] = Some(Rc::new(RefCell::new(rng)));
+        }
+        Rc::new(ProcessTable { boxes, disks, rngs })
+    }
+
+    /// Makes `table` the one processes on this thread attach to.
+    pub fn install(table: &Rc<Self>) {
+        let shared: Rc<dyn Any> = table.clone();
+        TABLE.with(|slot| *slot.borrow_mut() = Some(shared));
+    }
+
+    /// Forgets the installed table (at the end of a run).
+    pub fn uninstall() {
+        TABLE.with(|slot| *slot.borrow_mut() = None);
+    }
+
+    fn mailbox(&self, node: NodeId) -> &Rc<RefCell<Mailbox<M, R>>> {
+        self.boxes[node as usize]
+            .as_ref()
+            .expect("a node of a process workload has a mailbox")
+    }
+
+    /// Whether `node` is up (not crashed).
+    pub fn alive(&self, node: NodeId) -> bool {
+        self.mailbox(node).borrow().alive
+    }
+
+    /// The incarnation of `node` (0 before its first restart).
+    pub fn incarnation(&self, node: NodeId) -> u32 {
+        self.mailbox(node).borrow().incarnation
+    }
+
+    /// Puts `incoming` into `node`'s mailbox at `now_ns` (its clock reading
+    /// `physical_ns`) and wakes it. Returns false, dropping it, when the node is down
+    /// or its mailbox full.
+    pub fn deliver(
+        &self,
+        node: NodeId,
+        now_ns: Nanos,
+        physical_ns: Nanos,
+        incoming: Incoming<M>,
+    ) -> bool {
+        let mut mailbox = self.mailbox(node).borrow_mut();
+        if !mailbox.alive || mailbox.exited {
+            return false;
+        }
+        if mailbox.inbox.len() >= MAILBOX_LIMIT {
+            mailbox.dropped += 1;
+            return false;
+        }
+        mailbox.inbox.push_back(incoming);
+        mailbox.now_ns = now_ns;
+        mailbox.physical_ns = physical_ns;
+        if !mailbox.paused {
+            mailbox.waiting = false;
+            if let Some(waker) = mailbox.waker.take() {
+                waker.wake();
+            }
+        }
+        true
+    }
+
+    /// Sets the time a booting or resumed process sees first.
+    pub fn set_time(&self, node: NodeId, now_ns: Nanos, physical_ns: Nanos) {
+        let mut mailbox = self.mailbox(node).borrow_mut();
+        mailbox.now_ns = now_ns;
+        mailbox.physical_ns = physical_ns;
+    }
+
+    /// Yields to madsim until `node` waits again (or cannot run).
+    pub async fn settle(&self, node: NodeId) -> Result<(), EngineError> {
+        for _ in 0..MAX_SETTLE_YIELDS {
+            if self.mailbox(node).borrow().idle() {
+                return Ok(());
+            }
+            madsim::task::yield_now().await;
+        }
+        Err(EngineError::Invariant(format!(
+            "process at node {node} did not wait again within {MAX_SETTLE_YIELDS} scheduler \
+             yields (does it loop without awaiting recv or sleep_until?)"
+        )))
+    }
+
+    /// Takes what `node` asked for since the last call, into `out` (emptied first).
+    pub fn take_outbox(&self, node: NodeId, out: &mut Vec<Outgoing<M, R>>) {
+        out.clear();
+        std::mem::swap(out, &mut self.mailbox(node).borrow_mut().outbox);
+    }
+
+    /// A crash: the node is down, its mailbox emptied, its timers void. The kernel
+    /// kills the madsim node (which drops the task) and crashes its disk.
+    pub fn crash(&self, node: NodeId) {
+        let mut mailbox = self.mailbox(node).borrow_mut();
+        mailbox.alive = false;
+        mailbox.paused = false;
+        mailbox.waiting = false;
+        mailbox.inbox.clear();
+        mailbox.outbox.clear();
+        mailbox.waker = None;
+    }
+
+    /// A restart: the node is up with a new incarnation; its task boots on the next
+    /// yield (the caller restarts the madsim node, then settles it).
+    pub fn restart(&self, node: NodeId, now_ns: Nanos, physical_ns: Nanos) {
+        let mut mailbox = self.mailbox(node).borrow_mut();
+        debug_assert!(!mailbox.alive, "restart of a running process");
+        mailbox.alive = true;
+        mailbox.exited = false;
+        mailbox.waiting = false;
+        mailbox.incarnation += 1;
+        mailbox.now_ns = now_ns;
+        mailbox.physical_ns = physical_ns;
+    }
+
+    /// A pause: the node keeps its state; what arrives is buffered.
+    pub fn pause(&self, node: NodeId) {
+        self.mailbox(node).borrow_mut().paused = true;
+    }
+
+    /// A resume: the node runs again and sees what was buffered.
+    pub fn resume(&self, node: NodeId, now_ns: Nanos, physical_ns: Nanos) {
+        let mut mailbox = self.mailbox(node).borrow_mut();
+        mailbox.paused = false;
+        mailbox.now_ns = now_ns;
+        mailbox.physical_ns = physical_ns;
+        if !mailbox.inbox.is_empty() {
+            mailbox.waiting = false;
+            if let Some(waker) = mailbox.waker.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Entries dropped at full mailboxes, all nodes.
+    pub fn dropped(&self) -> u64 {
+        self.boxes
+            .iter()
+            .flatten()
+            .map(|mailbox| mailbox.borrow().dropped)
+            .sum()
+    }
+
+    /// Waits until a table is installed, then attaches the process booting at `node`
+    /// to its mailbox (called from the node's init task, which madsim may poll before
+    /// the driver has started the workload). Panics if no table comes within
+    /// [`MAX_SETTLE_YIELDS`] yields: a bug of the workload's engine side.
+    pub async fn boot(node: NodeId) -> Ctx<M, R> {
+        for _ in 0..MAX_SETTLE_YIELDS {
+            if TABLE.with(|slot| slot.borrow().is_some()) {
+                return Self::attach(node);
+            }
+            madsim::task::yield_now().await;
+        }
+        panic!("no process table was installed for node {node}");
+    }
+
+    /// Attaches the process booting at `node` to its mailbox. Panics if no table is
+    /// installed: a bug of the workload's engine side.
+    pub fn attach(node: NodeId) -> Ctx<M, R> {
+        let table: Rc<ProcessTable<M, R>> = TABLE.with(|slot| {
+            slot.borrow()
+                .clone()
+                .expect("a process table is installed before processes boot")
+                .downcast::<ProcessTable<M, R>>()
+                .unwrap_or_else(|_| panic!("the installed process table has another message type"))
+        });
+        let mailbox = Rc::clone(table.mailbox(node));
+        {
+            let mut mailbox = mailbox.borrow_mut();
+            mailbox.waiting = false;
+            mailbox.exited = false;
+        }
+        Ctx {
+            mailbox,
+            disk: table.disks[node as usize].clone(),
+            rng: Rc::clone(
+                table.rngs[node as usize]
+                    .as_ref()
+                    .expect("every process has a random stream"),
+            ),
+            node,
+        }
+    }
+
+    /// Marks `node`'s task as finished (its `main` returned).
+    pub fn exited(&self, node: NodeId) {
+        self.mailbox(node).borrow_mut().exited = true;
+    }
+}
+
+/// A process's whole world (see the module documentation).
+pub struct Ctx<M, R> {
+    mailbox: Rc<RefCell<Mailbox<M, R>>>,
+    disk: Option<Rc<RefCell<NodeDisk>>>,
+    rng: Rc<RefCell<ChaCha8Rng>>,
+    node: NodeId,
+}
+
+impl<M, R> Ctx<M, R> {
+    /// This process's node.
+    pub fn node(&self) -> NodeId {
+        self.node
+    }
+
+    /// Boots of this node before this one.
+    pub fn incarnation(&self) -> u32 {
+        self.mailbox.borrow().incarnation
+    }
+
+    /// True simulated time, ns: for the engine's records only. Process logic that needs
+    /// the time reads [`Ctx::clock`], as a real process can only read its own clock.
+    pub fn now(&self) -> Nanos {
+        self.mailbox.borrow().now_ns
+    }
+
+    /// This node's physical clock, ns: true time with the node's skew, drift and jumps.
+    pub fn clock(&self) -> Nanos {
+        self.mailbox.borrow().physical_ns
+    }
+
+    /// Sends `msg` to the process at `to` (through the kernel's network, when this step
+    /// ends).
+    pub fn send(&self, to: NodeId, msg: M) {
+        self.mailbox
+            .borrow_mut()
+            .outbox
+            .push(Outgoing::Send { to, msg });
+    }
+
+    /// Reports `report` to the workload's engine side (when this step ends).
+    pub fn report(&self, report: R) {
+        self.mailbox
+            .borrow_mut()
+            .outbox
+            .push(Outgoing::Report(report));
+    }
+
+    /// Asks for [`Incoming::Timer`] with `token` at true time `at_ns` (tokens from 2^63
+    /// up are reserved).
+    pub fn set_timer(&self, at_ns: Nanos, token: u64) {
+        debug_assert!(
+            token < SLEEP_TOKENS,
+            "timer tokens from 2^63 up are reserved"
+        );
+        self.mailbox
+            .borrow_mut()
+            .outbox
+            .push(Outgoing::Timer { at_ns, token });
+    }
+
+    /// The next message or timer.
+    pub fn recv(&self) -> Recv<'_, M, R> {
+        Recv { ctx: self }
+    }
+
+    /// Waits until true time `at_ns`; messages arriving meanwhile wait in the mailbox.
+    pub fn sleep_until(&self, at_ns: Nanos) -> Sleep<'_, M, R> {
+        let token = {
+            let mut mailbox = self.mailbox.borrow_mut();
+            let token = mailbox.next_sleep;
+            mailbox.next_sleep += 1;
+            mailbox.outbox.push(Outgoing::Timer { at_ns, token });
+            token
+        };
+        Sleep { ctx: self, token }
+    }
+
+    /// This node's disk, if it has one.
+    pub fn disk(&self) -> Option<RefMut<'_, NodeDisk>> {
+        self.disk.as_ref().map(|disk| disk.borrow_mut())
+    }
+
+    /// Makes everything written to `file` so far durable: begins an fsync, sleeps for
+    /// its latency, completes it.
+    pub async fn fsync(&self, file: &str) -> Result<(), DiskError> {
+        let Some(disk) = self.disk.as_ref() else {
+            return Err(DiskError::Config("this node has no disk".to_owned()));
+        };
+        let ticket = {
+            let now_ns = self.now();
+            let mut disk = disk.borrow_mut();
+            let NodeDisk { disk, rng } = &mut *disk;
+            disk.begin_fsync(file, now_ns, rng)?
+        };
+        self.sleep_until(ticket.done_at_ns).await;
+        let now_ns = self.now();
+        disk.borrow_mut().disk.complete_fsync(ticket, now_ns)
+    }
+
+    /// This process's random stream.
+    pub fn rng(&self) -> RefMut<'_, ChaCha8Rng> {
+        self.rng.borrow_mut()
+    }
+}
+
+/// The future of [`Ctx::recv`].
+pub struct Recv<'a, M, R> {
+    ctx: &'a Ctx<M, R>,
+}
+
+impl<M, R> Future for Recv<'_, M, R> {
+    type Output = Incoming<M>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Incoming<M>> {
+        let mut mailbox = self.ctx.mailbox.borrow_mut();
+        // Sleep timers belong to `sleep_until`; one still queued here is stale.
+        while let Some(incoming) = mailbox.inbox.pop_front() {
+            match incoming {
+                Incoming::Timer { token } if token >= SLEEP_TOKENS => continue,
+                incoming => return Poll::Ready(incoming),
+            }
+        }
+        mailbox.waiting = true;
+        mailbox.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// The future of [`Ctx::sleep_until`].
+pub struct Sleep<'a, M, R> {
+    ctx: &'a Ctx<M, R>,
+    token: u64,
+}
+
+impl<M, R> Future for Sleep<'_, M, R> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut mailbox = self.ctx.mailbox.borrow_mut();
+        let token = self.token;
+        if let Some(index) = mailbox
+            .inbox
+            .iter()
+            .position(|incoming| matches!(incoming, Incoming::Timer { token: t } if *t == token))
+        {
+            mailbox.inbox.remove(index);
+            return Poll::Ready(());
+        }
+        mailbox.waiting = true;
+        mailbox.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}

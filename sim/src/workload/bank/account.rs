@@ -1,0 +1,1250 @@
+//! One account's logic, sans-IO: the bank's process code without the process around it.
+//!
+//! An [`Account`] holds a balance, one reliable channel ([`faultline_models::channel`])
+//! to and from every peer, its Lamport, vector and hybrid logical clocks
+//! ([`faultline_models::clock`]) and its part of the current Chandy-Lamport snapshot
+//! ([`faultline_models::snapshot`]). Inputs come in through [`Account::handle`] with the
+//! node's physical time and a random stream; what it wants done comes out as
+//! [`Action`]s; its write-ahead log is an interface ([`Log`]) it appends to *before* it
+//! acts. Nothing here knows the simulator: the same type could run in a process on
+//! tokio with a file for its log.
+//!
+//! # The protocol
+//!
+//! - A transfer is debited and logged (WAL record `Debit`) before its frame is sent; a
+//!   received transfer is credited and logged (`Credit`) before it is acknowledged, and
+//!   with `fsync: every_record` the log is synced before either message leaves. Every
+//!   frame sent or delivered is a record, so a restarted account rebuilds its channels:
+//!   the next sequence number, the frames not yet acknowledged (retransmitted), what it
+//!   has delivered (duplicates refused).
+//! - Markers ride the same channels as transfers, so with FIFO channels no marker
+//!   overtakes a transfer sent before it (Chandy and Lamport 1985); a snapshot newer
+//!   than the current one abandons it.
+//! - Every local, send and receive event ticks the three clocks; the HLC reads the
+//!   node's own physical clock. Each record carries the clocks after its event, so a
+//!   restart resumes them from the last durable event.
+//! - A restarted account is a new *incarnation* with a vector-clock entry (`slot`) of
+//!   its own: the events it lost in the crash are a branch the new incarnation does not
+//!   follow, and a fresh entry keeps the vector clock exact about that (the new events
+//!   follow the last durable event only).
+//!
+//! # Invariants (`debug_assert!`)
+//!
+//! - The balance never goes negative: a transfer is made only from money on hand.
+//! - Every event strictly increases the Lamport clock, the vector clock and the HLC.
+//! - A record is appended to the log before the message it covers is handed out.
+
+use core::time::Duration;
+
+use faultline_models::channel::{
+    ChannelConfig, Frame, FrameOutcome, Receiver, ReceiverState, Sender, SenderState, Seq,
+};
+use faultline_models::clock::{Hlc, HlcTimestamp, Lamport, VectorClock};
+use faultline_models::snapshot::SnapshotProcess;
+use faultline_models::wal;
+use rand::Rng;
+use rand_distr::{Distribution, Exp1};
+
+/// A vector-clock entry: one account incarnation.
+pub type Slot = u32;
+
+/// An event's identity: its incarnation's entry and its count there (the event's own
+/// vector-clock component).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventId {
+    /// The incarnation's vector-clock entry.
+    pub slot: Slot,
+    /// 1 for the incarnation's first event.
+    pub index: u64,
+}
+
+/// The clocks of one event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stamp {
+    /// Which event.
+    pub event: EventId,
+    /// Its Lamport time.
+    pub lamport: u64,
+    /// Its vector time.
+    pub vc: VectorClock,
+    /// Its hybrid logical time.
+    pub hlc: HlcTimestamp,
+}
+
+/// What a channel frame carries.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Payload {
+    /// Money.
+    Transfer {
+        /// Units.
+        amount: u64,
+        /// The send event's clocks.
+        stamp: Stamp,
+    },
+    /// A Chandy-Lamport marker.
+    Marker {
+        /// The snapshot.
+        snapshot: u32,
+        /// The send event's clocks.
+        stamp: Stamp,
+    },
+}
+
+impl Payload {
+    /// The send event's clocks.
+    pub fn stamp(&self) -> &Stamp {
+        match self {
+            Payload::Transfer { stamp, .. } | Payload::Marker { stamp, .. } => stamp,
+        }
+    }
+}
+
+/// A message between accounts, or from the engine to an account.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BankMsg {
+    /// A channel frame.
+    Frame(Frame<Payload>),
+    /// The receiver has delivered every frame up to this one.
+    Ack(Seq),
+    /// From the engine at boot: this incarnation's vector-clock entry.
+    Boot {
+        /// The entry.
+        slot: Slot,
+    },
+    /// From the engine: start snapshot `snapshot` here.
+    Initiate {
+        /// The snapshot's id.
+        snapshot: u32,
+    },
+    /// From the engine at the end of the run: report the final state.
+    Report,
+}
+
+/// What an event was about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum What {
+    /// A transfer of this many units.
+    Transfer(u64),
+    /// A marker of this snapshot.
+    Marker(u32),
+    /// A snapshot started here.
+    Initiate(u32),
+}
+
+/// One event, as reported for the engine's causality checks and trace.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    /// A local event (a snapshot starting here).
+    Local,
+    /// A frame handed to the channel to `to`.
+    Send {
+        /// The receiver.
+        to: u32,
+        /// The frame's sequence number.
+        seq: u64,
+    },
+    /// A frame delivered from the channel from `from`.
+    Receive {
+        /// The sender.
+        from: u32,
+        /// The frame's sequence number.
+        seq: u64,
+        /// The send event, as the frame claims.
+        sent_by: EventId,
+        /// The send event's clocks, as the frame carried them.
+        sent: Box<Stamp>,
+    },
+}
+
+/// An event and its clocks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Its kind.
+    pub kind: EventKind,
+    /// What it was about.
+    pub what: What,
+    /// Its clocks.
+    pub stamp: Stamp,
+    /// The node's physical clock when it happened, ns.
+    pub pt_ns: u64,
+}
+
+/// A state recorded by a snapshot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recorded {
+    /// The balance.
+    pub balance: u64,
+    /// Per peer: the highest sequence number sent to it so far (0: none).
+    pub sent_up_to: Vec<u64>,
+    /// Per peer: what has been delivered from it so far.
+    pub received: Vec<ReceiverState>,
+}
+
+/// This account's finished part of a snapshot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotPart {
+    /// The snapshot.
+    pub snapshot: u32,
+    /// The recorded local state.
+    pub state: Recorded,
+    /// Per peer: the transfers recorded in flight on the channel from it, (seq, amount).
+    pub in_flight: Vec<Vec<(u64, u64)>>,
+}
+
+/// How a restart recovered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recovery {
+    /// The new incarnation's entry.
+    pub slot: Slot,
+    /// The last durable event, whose state was restored (`None`: started fresh).
+    pub resumed_from: Option<EventId>,
+    /// Its clocks, as restored.
+    pub clocks: Option<Stamp>,
+    /// Records replayed.
+    pub records: u64,
+    /// Bytes of log kept (the rest was cut).
+    pub valid_bytes: u64,
+    /// Bytes of log cut (a torn or corrupt tail).
+    pub cut_bytes: u64,
+    /// Why replay stopped, in words (`clean`, `torn at byte 812`, ...).
+    pub stop: String,
+    /// The balance restored.
+    pub balance: u64,
+}
+
+/// The account's state at the end of the run, for the engine's durability checks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FinalState {
+    /// The balance.
+    pub balance: u64,
+    /// Per peer: transfers sent and not known to be acknowledged, (seq, amount).
+    pub unacked: Vec<Vec<(u64, u64)>>,
+    /// Per peer: what has been delivered from it.
+    pub received: Vec<ReceiverState>,
+}
+
+/// Why a transfer was not made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// Not enough money.
+    Funds,
+    /// The channel's window is full.
+    Window,
+    /// The log refused the record (disk full).
+    Log,
+}
+
+/// What an account reports to the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BankReport {
+    /// An event happened.
+    Event(Event),
+    /// A restart recovered from the log.
+    Recovered(Recovery),
+    /// This account's part of a snapshot is complete.
+    SnapshotPart(SnapshotPart),
+    /// The state at the end of the run.
+    Final(FinalState),
+    /// A transfer was not made.
+    Skipped(Skip),
+    /// The account stopped (its log refused a record it cannot do without).
+    Halted(String),
+}
+
+/// What the account asks for, in order.
+#[derive(Debug, PartialEq)]
+pub enum Action {
+    /// Sync the log (before the actions after it).
+    Fsync,
+    /// Send a message.
+    Send {
+        /// The peer.
+        to: u32,
+        /// The message.
+        msg: BankMsg,
+    },
+    /// Deliver [`Input::Timer`] with `token` once this much physical time has passed.
+    Timer {
+        /// The token.
+        token: u64,
+        /// Physical delay, ns.
+        after_ns: u64,
+    },
+    /// Tell the engine.
+    Report(BankReport),
+    /// Stop: the account cannot go on safely.
+    Halt,
+}
+
+/// Timer tokens.
+pub mod token {
+    /// The next transfer.
+    pub const TRANSFER: u64 = 0;
+    /// The periodic fsync.
+    pub const FSYNC: u64 = 1;
+    /// A channel's retransmission timer: `RETRANSMIT + peer`.
+    pub const RETRANSMIT: u64 = 1 << 16;
+}
+
+/// When the log is synced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fsync {
+    /// After every step that appended records, before its messages leave.
+    EveryRecord,
+    /// Every this many ns of physical time, if anything was appended.
+    Interval(u64),
+    /// Never.
+    Never,
+}
+
+/// An account's configuration (the same for every account of a run).
+#[derive(Clone, Debug)]
+pub struct AccountConfig {
+    /// Accounts in the bank.
+    pub accounts: u32,
+    /// Starting balance.
+    pub initial_balance: u64,
+    /// Mean physical time between two transfers of one account, ns.
+    pub transfer_gap_ns: f64,
+    /// Largest transfer.
+    pub max_amount: u64,
+    /// Every channel's configuration.
+    pub channel: ChannelConfig,
+    /// Whether the account keeps a log.
+    pub wal: bool,
+    /// When the log is synced.
+    pub fsync: Fsync,
+}
+
+/// The write-ahead log, as the account sees it.
+pub trait Log {
+    /// Appends one encoded record.
+    fn append(&mut self, record: &[u8]) -> Result<(), String>;
+}
+
+/// A log that keeps nothing (`durability.wal: false`).
+pub struct NoLog;
+
+impl Log for NoLog {
+    fn append(&mut self, _record: &[u8]) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// What happened to the account, from the outside.
+#[derive(Debug)]
+pub enum Input {
+    /// A timer set with [`Action::Timer`] fired.
+    Timer(u64),
+    /// A message arrived from `from`.
+    Message {
+        /// The sender.
+        from: u32,
+        /// The message.
+        msg: BankMsg,
+    },
+}
+
+/// One WAL record: an event's effect and the clocks after it.
+#[derive(Clone, Debug, PartialEq)]
+struct LogRecord {
+    entry: Entry,
+    stamp: Stamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Entry {
+    Debit {
+        to: u32,
+        seq: u64,
+        amount: u64,
+    },
+    Credit {
+        from: u32,
+        seq: u64,
+        amount: u64,
+    },
+    MarkerSent {
+        to: u32,
+        seq: u64,
+        snapshot: u32,
+    },
+    MarkerReceived {
+        from: u32,
+        seq: u64,
+        snapshot: u32,
+    },
+    /// The peer acknowledged everything up to `up_to` (clocks unchanged: not an event).
+    Acked {
+        to: u32,
+        up_to: u64,
+    },
+    /// A snapshot started here.
+    Initiated {
+        snapshot: u32,
+    },
+}
+
+/// The channel message recorded by a snapshot: (sequence number, amount).
+type InFlight = (u64, u64);
+
+/// One account (see the module documentation).
+pub struct Account {
+    config: AccountConfig,
+    me: u32,
+    slot: Slot,
+    balance: u64,
+    senders: Vec<Option<Sender<Payload>>>,
+    receivers: Vec<Option<Receiver<Payload>>>,
+    /// Per peer: the retransmission deadline a timer is set for (physical ns).
+    armed: Vec<Option<u64>>,
+    lamport: Lamport,
+    vc: VectorClock,
+    hlc: Hlc,
+    /// The snapshot this account takes part in (0: none yet).
+    snapshot_id: u32,
+    snapshot: SnapshotProcess<Recorded, InFlight>,
+    /// The current snapshot's part has been reported.
+    snapshot_reported: bool,
+    /// Records appended since the last fsync.
+    unsynced: u64,
+    halted: bool,
+}
+
+fn duration(ns: u64) -> Duration {
+    Duration::from_nanos(ns)
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl Account {
+    /// Account `me` (of `config.accounts`) at incarnation entry `slot`, restored from
+    /// the log `bytes` (empty, or `config.wal` off: a fresh account). Returns the account
+    /// and how it recovered; the caller cuts the log to `valid_bytes`.
+    pub fn recover(config: AccountConfig, me: u32, slot: Slot, bytes: &[u8]) -> (Self, Recovery) {
+        let n = config.accounts as usize;
+        let peers: Vec<usize> = (0..n).filter(|&peer| peer != me as usize).collect();
+        let mut account = Account {
+            me,
+            slot,
+            balance: config.initial_balance,
+            senders: (0..n).map(|_| None).collect(),
+            receivers: (0..n).map(|_| None).collect(),
+            armed: vec![None; n],
+            lamport: Lamport::new(),
+            vc: VectorClock::new(n),
+            hlc: Hlc::new(None),
+            snapshot_id: 0,
+            snapshot: SnapshotProcess::new(me as usize, peers.clone(), peers),
+            snapshot_reported: false,
+            unsynced: 0,
+            halted: false,
+            config,
+        };
+        let recovered = if account.config.wal {
+            wal::recover(bytes)
+        } else {
+            wal::recover(&[])
+        };
+        let mut last: Option<Stamp> = None;
+        let mut sent: Vec<Vec<(u64, Payload)>> = vec![Vec::new(); n];
+        let mut acked = vec![0u64; n];
+        let mut delivered: Vec<Vec<u64>> = vec![Vec::new(); n];
+        let mut records = 0u64;
+        for record in &recovered.records {
+            let Some(record) = decode(record.payload) else {
+                break; // a record this code did not write: stop replay here
+            };
+            records += 1;
+            match record.entry {
+                Entry::Debit { to, seq, amount } => {
+                    account.balance -= amount.min(account.balance);
+                    sent[to as usize].push((
+                        seq,
+                        Payload::Transfer {
+                            amount,
+                            stamp: record.stamp.clone(),
+                        },
+                    ));
+                }
+                Entry::Credit { from, seq, amount } => {
+                    account.balance += amount;
+                    delivered[from as usize].push(seq);
+                }
+                Entry::MarkerSent { to, seq, snapshot } => {
+                    account.snapshot_id = account.snapshot_id.max(snapshot);
+                    sent[to as usize].push((
+                        seq,
+                        Payload::Marker {
+                            snapshot,
+                            stamp: record.stamp.clone(),
+                        },
+                    ));
+                }
+                Entry::MarkerReceived {
+                    from,
+                    seq,
+                    snapshot,
+                } => {
+                    account.snapshot_id = account.snapshot_id.max(snapshot);
+                    delivered[from as usize].push(seq);
+                }
+                Entry::Acked { to, up_to } => {
+                    acked[to as usize] = acked[to as usize].max(up_to);
+                }
+                Entry::Initiated { snapshot } => {
+                    account.snapshot_id = account.snapshot_id.max(snapshot);
+                }
+            }
+            if !matches!(record.entry, Entry::Acked { .. }) {
+                last = Some(record.stamp);
+            }
+        }
+        for peer in 0..n {
+            if peer == me as usize {
+                continue;
+            }
+            let next_seq = sent[peer].iter().map(|(seq, _)| *seq).max().unwrap_or(0) + 1;
+            let held = if account.config.channel.reliable {
+                sent[peer]
+                    .iter()
+                    .filter(|(seq, _)| *seq > acked[peer])
+                    .map(|(seq, payload)| Frame {
+                        seq: Seq(*seq),
+                        payload: payload.clone(),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let sender = Sender::restore(
+                account.config.channel.clone(),
+                SenderState {
+                    next_seq: Seq(next_seq),
+                    held,
+                },
+            )
+            .expect("a log written by this code restores its senders");
+            let mut seqs = std::mem::take(&mut delivered[peer]);
+            seqs.sort_unstable();
+            seqs.dedup();
+            let mut up_to = 0;
+            let mut above = Vec::new();
+            for seq in seqs {
+                if seq == up_to + 1 {
+                    up_to = seq;
+                } else {
+                    above.push(Seq(seq));
+                }
+            }
+            above.retain(|seq| seq.get() > up_to);
+            let receiver = Receiver::restore(
+                account.config.channel.clone(),
+                ReceiverState {
+                    delivered_up_to: Seq(up_to),
+                    delivered_above: above,
+                },
+            )
+            .expect("a log written by this code restores its receivers");
+            account.senders[peer] = Some(sender);
+            account.receivers[peer] = Some(receiver);
+        }
+        if let Some(stamp) = &last {
+            account.lamport = Lamport(stamp.lamport);
+            account.vc = stamp.vc.clone();
+            account.hlc = Hlc::resume(stamp.hlc, None);
+        }
+        // A recovered snapshot is over for this incarnation: it joins only newer ones.
+        account.snapshot_reported = true;
+        // The incarnation's own entry (past the accounts' first ones after a restart).
+        let mut entries = account.vc.as_slice().to_vec();
+        if entries.len() <= slot as usize {
+            entries.resize(slot as usize + 1, 0);
+            account.vc = VectorClock::from_entries(entries);
+        }
+        let recovery = Recovery {
+            slot,
+            resumed_from: last.as_ref().map(|stamp| stamp.event),
+            clocks: last,
+            records,
+            valid_bytes: recovered.valid_len,
+            cut_bytes: bytes.len() as u64 - recovered.valid_len,
+            stop: describe_stop(&recovered.stop),
+            balance: account.balance,
+        };
+        (account, recovery)
+    }
+
+    /// The first actions after a boot at physical time `pt_ns`: the first transfer's
+    /// timer, the periodic fsync's, and the frames a restored channel sends again.
+    pub fn start(&mut self, pt_ns: u64, rng: &mut impl Rng) -> Vec<Action> {
+        let mut actions = vec![self.next_transfer_timer(rng)];
+        if let Fsync::Interval(period_ns) = self.config.fsync {
+            actions.push(Action::Timer {
+                token: token::FSYNC,
+                after_ns: period_ns,
+            });
+        }
+        // A restored sender has frames to send again.
+        for peer in 0..self.config.accounts {
+            self.transmit(peer, pt_ns, &mut actions);
+        }
+        actions
+    }
+
+    /// Whether the account has stopped.
+    pub fn halted(&self) -> bool {
+        self.halted
+    }
+
+    /// Handles one input at physical time `pt_ns`.
+    pub fn handle(
+        &mut self,
+        input: Input,
+        pt_ns: u64,
+        rng: &mut impl Rng,
+        log: &mut dyn Log,
+    ) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if self.halted {
+            return actions;
+        }
+        match input {
+            Input::Timer(token::TRANSFER) => {
+                self.transfer(pt_ns, rng, log, &mut actions);
+                actions.push(self.next_transfer_timer(rng));
+            }
+            Input::Timer(token::FSYNC) => {
+                if let Fsync::Interval(period_ns) = self.config.fsync {
+                    if self.unsynced > 0 {
+                        self.unsynced = 0;
+                        actions.push(Action::Fsync);
+                    }
+                    actions.push(Action::Timer {
+                        token: token::FSYNC,
+                        after_ns: period_ns,
+                    });
+                }
+            }
+            Input::Timer(token) if token >= token::RETRANSMIT => {
+                let peer = (token - token::RETRANSMIT) as u32;
+                self.armed[peer as usize] = None;
+                let due = self.sender(peer).poll_timeout().map(nanos);
+                if due.is_some_and(|due| due <= pt_ns) {
+                    self.sender_mut(peer).handle_timeout(duration(pt_ns), rng);
+                }
+                self.transmit(peer, pt_ns, &mut actions);
+            }
+            Input::Timer(_) => {}
+            Input::Message { from, msg } => match msg {
+                BankMsg::Frame(frame) => self.on_frame(from, frame, pt_ns, log, &mut actions),
+                BankMsg::Ack(up_to) => {
+                    if self
+                        .sender_mut(from)
+                        .handle_ack(duration(pt_ns), up_to)
+                        .is_ok_and(|released| released > 0)
+                    {
+                        let record = LogRecord {
+                            entry: Entry::Acked {
+                                to: from,
+                                up_to: up_to.get(),
+                            },
+                            stamp: self.current_stamp(),
+                        };
+                        // Losing this record only makes a restart resend what was acked.
+                        let _ = self.append(&record, log);
+                    }
+                    self.transmit(from, pt_ns, &mut actions);
+                }
+                BankMsg::Initiate { snapshot } => self.initiate(snapshot, pt_ns, log, &mut actions),
+                BankMsg::Report => {
+                    actions.push(Action::Report(BankReport::Final(self.final_state())))
+                }
+                BankMsg::Boot { .. } => {}
+            },
+        }
+        self.sync_before_sends(&mut actions);
+        actions
+    }
+
+    /// With `every_record`, an fsync before the first message of a step that logged.
+    fn sync_before_sends(&mut self, actions: &mut Vec<Action>) {
+        if self.config.fsync == Fsync::EveryRecord && self.unsynced > 0 {
+            self.unsynced = 0;
+            let first_send = actions
+                .iter()
+                .position(|action| matches!(action, Action::Send { .. }))
+                .unwrap_or(actions.len());
+            actions.insert(first_send, Action::Fsync);
+        }
+    }
+
+    fn next_transfer_timer(&self, rng: &mut impl Rng) -> Action {
+        let unit: f64 = Exp1.sample(rng);
+        Action::Timer {
+            token: token::TRANSFER,
+            after_ns: (unit * self.config.transfer_gap_ns).round().max(1.0) as u64,
+        }
+    }
+
+    fn sender(&self, peer: u32) -> &Sender<Payload> {
+        self.senders[peer as usize]
+            .as_ref()
+            .expect("a channel to every peer")
+    }
+
+    fn sender_mut(&mut self, peer: u32) -> &mut Sender<Payload> {
+        self.senders[peer as usize]
+            .as_mut()
+            .expect("a channel to every peer")
+    }
+
+    fn receiver_mut(&mut self, peer: u32) -> &mut Receiver<Payload> {
+        self.receivers[peer as usize]
+            .as_mut()
+            .expect("a channel from every peer")
+    }
+
+    /// The clocks as they are, to undo an event whose record the log refused.
+    fn save_clocks(&self) -> (Lamport, VectorClock, Hlc) {
+        (self.lamport, self.vc.clone(), self.hlc)
+    }
+
+    fn restore_clocks(&mut self, saved: (Lamport, VectorClock, Hlc)) {
+        (self.lamport, self.vc, self.hlc) = saved;
+    }
+
+    /// Ticks the clocks for a local or send event.
+    fn tick(&mut self, pt_ns: u64) -> Stamp {
+        self.lamport.tick();
+        self.vc.tick(self.slot as usize);
+        let hlc = self.hlc.send(duration(pt_ns));
+        self.stamp_now(hlc)
+    }
+
+    /// Ticks the clocks for a receive event of a message stamped `remote`.
+    fn receive_tick(&mut self, remote: &Stamp, pt_ns: u64) -> Stamp {
+        self.lamport.on_receive(remote.lamport);
+        self.vc.on_receive(self.slot as usize, &remote.vc);
+        let hlc = self
+            .hlc
+            .receive(remote.hlc, duration(pt_ns))
+            .expect("the bank's HLC has no max-offset guard");
+        self.stamp_now(hlc)
+    }
+
+    fn stamp_now(&self, hlc: HlcTimestamp) -> Stamp {
+        Stamp {
+            event: EventId {
+                slot: self.slot,
+                index: self.vc.get(self.slot as usize),
+            },
+            lamport: self.lamport.now(),
+            vc: self.vc.clone(),
+            hlc,
+        }
+    }
+
+    fn current_stamp(&self) -> Stamp {
+        self.stamp_now(self.hlc.now())
+    }
+
+    fn append(&mut self, record: &LogRecord, log: &mut dyn Log) -> Result<(), String> {
+        if !self.config.wal {
+            return Ok(());
+        }
+        let mut payload = Vec::with_capacity(64 + 8 * record.stamp.vc.len());
+        encode(record, &mut payload);
+        let mut bytes = Vec::with_capacity(payload.len() + wal::HEADER_LEN);
+        wal::encode_into(&mut bytes, &payload).map_err(|err| err.to_string())?;
+        log.append(&bytes)?;
+        self.unsynced += 1;
+        Ok(())
+    }
+
+    fn transfer(
+        &mut self,
+        pt_ns: u64,
+        rng: &mut impl Rng,
+        log: &mut dyn Log,
+        actions: &mut Vec<Action>,
+    ) {
+        let n = self.config.accounts;
+        let offset = rng.gen_range(1..n);
+        let to = (self.me + offset) % n;
+        let amount = rng.gen_range(1..=self.config.max_amount);
+        if amount > self.balance {
+            actions.push(Action::Report(BankReport::Skipped(Skip::Funds)));
+            return;
+        }
+        if self.sender(to).held() >= self.config.channel.window as usize {
+            actions.push(Action::Report(BankReport::Skipped(Skip::Window)));
+            return;
+        }
+        let seq = self.sender(to).next_seq().get();
+        let saved = self.save_clocks();
+        let stamp = self.tick(pt_ns);
+        let record = LogRecord {
+            entry: Entry::Debit { to, seq, amount },
+            stamp: stamp.clone(),
+        };
+        if self.append(&record, log).is_err() {
+            // Not logged, not done: the event is undone before anything saw it.
+            self.restore_clocks(saved);
+            actions.push(Action::Report(BankReport::Skipped(Skip::Log)));
+            return;
+        }
+        debug_assert!(amount <= self.balance, "a transfer larger than the balance");
+        self.balance -= amount;
+        let sent = self.sender_mut(to).send(Payload::Transfer {
+            amount,
+            stamp: stamp.clone(),
+        });
+        debug_assert_eq!(sent.ok().map(Seq::get), Some(seq));
+        actions.push(Action::Report(BankReport::Event(Event {
+            kind: EventKind::Send { to, seq },
+            what: What::Transfer(amount),
+            stamp,
+            pt_ns,
+        })));
+        self.transmit(to, pt_ns, actions);
+    }
+
+    fn on_frame(
+        &mut self,
+        from: u32,
+        frame: Frame<Payload>,
+        pt_ns: u64,
+        log: &mut dyn Log,
+        actions: &mut Vec<Action>,
+    ) {
+        if self.receiver_mut(from).handle_frame(frame) != FrameOutcome::Accepted {
+            self.ack(from, actions);
+            return;
+        }
+        while let Some(frame) = self.receiver_mut(from).poll_deliver() {
+            let seq = frame.seq.get();
+            match frame.payload {
+                Payload::Transfer {
+                    amount,
+                    stamp: remote,
+                } => {
+                    let stamp = self.receive_tick(&remote, pt_ns);
+                    let record = LogRecord {
+                        entry: Entry::Credit { from, seq, amount },
+                        stamp: stamp.clone(),
+                    };
+                    if let Err(err) = self.append(&record, log) {
+                        // Delivered but not logged: crediting would be undurable and not
+                        // crediting would lose the money; stop instead (fail-stop).
+                        self.halted = true;
+                        actions.push(Action::Report(BankReport::Halted(format!(
+                            "the log refused a credit: {err}"
+                        ))));
+                        actions.push(Action::Halt);
+                        return;
+                    }
+                    self.balance += amount;
+                    self.snapshot.on_message(from as usize, &(seq, amount));
+                    actions.push(Action::Report(BankReport::Event(Event {
+                        kind: EventKind::Receive {
+                            from,
+                            seq,
+                            sent_by: remote.event,
+                            sent: Box::new(remote),
+                        },
+                        what: What::Transfer(amount),
+                        stamp,
+                        pt_ns,
+                    })));
+                }
+                Payload::Marker {
+                    snapshot,
+                    stamp: remote,
+                } => {
+                    let stamp = self.receive_tick(&remote, pt_ns);
+                    let record = LogRecord {
+                        entry: Entry::MarkerReceived {
+                            from,
+                            seq,
+                            snapshot,
+                        },
+                        stamp: stamp.clone(),
+                    };
+                    if let Err(err) = self.append(&record, log) {
+                        self.halted = true;
+                        actions.push(Action::Report(BankReport::Halted(format!(
+                            "the log refused a marker: {err}"
+                        ))));
+                        actions.push(Action::Halt);
+                        return;
+                    }
+                    actions.push(Action::Report(BankReport::Event(Event {
+                        kind: EventKind::Receive {
+                            from,
+                            seq,
+                            sent_by: remote.event,
+                            sent: Box::new(remote),
+                        },
+                        what: What::Marker(snapshot),
+                        stamp,
+                        pt_ns,
+                    })));
+                    self.on_marker(from, seq, snapshot, pt_ns, log, actions);
+                }
+            }
+        }
+        self.ack(from, actions);
+    }
+
+    fn ack(&mut self, from: u32, actions: &mut Vec<Action>) {
+        if !self.config.channel.reliable {
+            return;
+        }
+        if let Some(up_to) = self.receiver_mut(from).poll_ack() {
+            actions.push(Action::Send {
+                to: from,
+                msg: BankMsg::Ack(up_to),
+            });
+        }
+    }
+
+    fn recorded(&self) -> Recorded {
+        let n = self.config.accounts as usize;
+        Recorded {
+            balance: self.balance,
+            sent_up_to: (0..n)
+                .map(|peer| {
+                    self.senders[peer]
+                        .as_ref()
+                        .map_or(0, |sender| sender.next_seq().get() - 1)
+                })
+                .collect(),
+            received: (0..n)
+                .map(|peer| {
+                    self.receivers[peer].as_ref().map_or(
+                        ReceiverState {
+                            delivered_up_to: Seq(0),
+                            delivered_above: Vec::new(),
+                        },
+                        Receiver::export,
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Moves to snapshot `snapshot` if it is newer (abandoning the current one); returns
+    /// whether it is the current snapshot and this account's part is unfinished.
+    fn join(&mut self, snapshot: u32) -> bool {
+        if snapshot > self.snapshot_id {
+            self.snapshot_id = snapshot;
+            self.snapshot.reset();
+            self.snapshot_reported = false;
+        }
+        snapshot == self.snapshot_id && !self.snapshot_reported
+    }
+
+    fn initiate(
+        &mut self,
+        snapshot: u32,
+        pt_ns: u64,
+        log: &mut dyn Log,
+        actions: &mut Vec<Action>,
+    ) {
+        if snapshot <= self.snapshot_id || !self.join(snapshot) {
+            return;
+        }
+        let saved = self.save_clocks();
+        let stamp = self.tick(pt_ns);
+        let record = LogRecord {
+            entry: Entry::Initiated { snapshot },
+            stamp: stamp.clone(),
+        };
+        if self.append(&record, log).is_err() {
+            self.restore_clocks(saved);
+            return; // no snapshot from here this time
+        }
+        actions.push(Action::Report(BankReport::Event(Event {
+            kind: EventKind::Local,
+            what: What::Initiate(snapshot),
+            stamp,
+            pt_ns,
+        })));
+        let state = self.recorded();
+        let peers = self.snapshot.initiate(&state);
+        self.send_markers(snapshot, &peers, pt_ns, log, actions);
+        self.report_if_complete(actions);
+    }
+
+    fn on_marker(
+        &mut self,
+        from: u32,
+        seq: u64,
+        snapshot: u32,
+        pt_ns: u64,
+        log: &mut dyn Log,
+        actions: &mut Vec<Action>,
+    ) {
+        if !self.join(snapshot) {
+            return; // an abandoned snapshot's marker
+        }
+        // The state before this marker: the marker frame itself is not part of it.
+        let mut state = self.recorded();
+        let received = &mut state.received[from as usize];
+        if received.delivered_up_to.get() == seq {
+            received.delivered_up_to = Seq(seq - 1);
+        } else {
+            received.delivered_above.retain(|above| above.get() != seq);
+        }
+        let peers = self.snapshot.on_marker(from as usize, &state);
+        self.send_markers(snapshot, &peers, pt_ns, log, actions);
+        self.report_if_complete(actions);
+    }
+
+    fn send_markers(
+        &mut self,
+        snapshot: u32,
+        peers: &[usize],
+        pt_ns: u64,
+        log: &mut dyn Log,
+        actions: &mut Vec<Action>,
+    ) {
+        for &peer in peers {
+            let to = peer as u32;
+            if self.sender(to).held() >= self.config.channel.window as usize {
+                continue; // this snapshot will not complete; a later one will
+            }
+            let seq = self.sender(to).next_seq().get();
+            let saved = self.save_clocks();
+            let stamp = self.tick(pt_ns);
+            let record = LogRecord {
+                entry: Entry::MarkerSent { to, seq, snapshot },
+                stamp: stamp.clone(),
+            };
+            if self.append(&record, log).is_err() {
+                self.restore_clocks(saved);
+                continue;
+            }
+            let _ = self.sender_mut(to).send(Payload::Marker {
+                snapshot,
+                stamp: stamp.clone(),
+            });
+            actions.push(Action::Report(BankReport::Event(Event {
+                kind: EventKind::Send { to, seq },
+                what: What::Marker(snapshot),
+                stamp,
+                pt_ns,
+            })));
+            self.transmit(to, pt_ns, actions);
+        }
+    }
+
+    fn report_if_complete(&mut self, actions: &mut Vec<Action>) {
+        if self.snapshot_reported || !self.snapshot.is_complete() {
+            return;
+        }
+        self.snapshot_reported = true;
+        let n = self.config.accounts as usize;
+        let state = self
+            .snapshot
+            .recorded_state()
+            .expect("a complete snapshot has a recorded state")
+            .clone();
+        let in_flight = (0..n)
+            .map(|peer| {
+                if peer == self.me as usize {
+                    Vec::new()
+                } else {
+                    self.snapshot.channel_messages(peer).to_vec()
+                }
+            })
+            .collect();
+        actions.push(Action::Report(BankReport::SnapshotPart(SnapshotPart {
+            snapshot: self.snapshot_id,
+            state,
+            in_flight,
+        })));
+    }
+
+    /// Frames the channel to `peer` wants on the wire, and its retransmission timer.
+    fn transmit(&mut self, peer: u32, pt_ns: u64, actions: &mut Vec<Action>) {
+        if peer == self.me {
+            return;
+        }
+        while let Some(frame) = self.sender_mut(peer).poll_transmit(duration(pt_ns)) {
+            actions.push(Action::Send {
+                to: peer,
+                msg: BankMsg::Frame(frame),
+            });
+        }
+        let due = self.sender(peer).poll_timeout().map(nanos);
+        if let Some(due_ns) = due {
+            if self.armed[peer as usize].is_none_or(|armed| armed > due_ns) {
+                self.armed[peer as usize] = Some(due_ns);
+                actions.push(Action::Timer {
+                    token: token::RETRANSMIT + u64::from(peer),
+                    after_ns: due_ns.saturating_sub(pt_ns),
+                });
+            }
+        }
+    }
+
+    fn final_state(&self) -> FinalState {
+        let n = self.config.accounts as usize;
+        let recorded = self.recorded();
+        FinalState {
+            balance: self.balance,
+            unacked: (0..n)
+                .map(|peer| {
+                    self.senders[peer].as_ref().map_or(Vec::new(), |sender| {
+                        sender
+                            .export()
+                            .held
+                            .iter()
+                            .filter_map(|frame| match &frame.payload {
+                                Payload::Transfer { amount, .. } => {
+                                    Some((frame.seq.get(), *amount))
+                                }
+                                Payload::Marker { .. } => None,
+                            })
+                            .collect()
+                    })
+                })
+                .collect(),
+            received: recorded.received,
+        }
+    }
+
+    /// The state a log leaves behind after a crash: what [`Account::recover`] restores,
+    /// as the engine's end-of-run checks read it.
+    pub fn durable_state(config: AccountConfig, me: u32, bytes: &[u8]) -> FinalState {
+        let (account, _) = Account::recover(config, me, 0, bytes);
+        account.final_state()
+    }
+}
+
+fn describe_stop(stop: &wal::Stop) -> String {
+    match stop {
+        wal::Stop::Clean => "clean".to_owned(),
+        wal::Stop::Torn { offset, .. } => format!("torn record at byte {offset}"),
+        wal::Stop::LengthOutOfRange { offset, .. } => format!("bad length at byte {offset}"),
+        wal::Stop::ChecksumMismatch { offset, .. } => format!("checksum mismatch at byte {offset}"),
+    }
+}
+
+// --- The record format: little-endian fields after a one-byte tag. ---
+
+fn put_u32(out: &mut Vec<u8>, value: u32) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+fn put_u64(out: &mut Vec<u8>, value: u64) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+fn encode(record: &LogRecord, out: &mut Vec<u8>) {
+    let (tag, a, b, c) = match record.entry {
+        Entry::Debit { to, seq, amount } => (1u8, to, seq, amount),
+        Entry::Credit { from, seq, amount } => (2, from, seq, amount),
+        Entry::MarkerSent { to, seq, snapshot } => (3, to, seq, u64::from(snapshot)),
+        Entry::MarkerReceived {
+            from,
+            seq,
+            snapshot,
+        } => (4, from, seq, u64::from(snapshot)),
+        Entry::Acked { to, up_to } => (5, to, up_to, 0),
+        Entry::Initiated { snapshot } => (6, snapshot, 0, 0),
+    };
+    out.push(tag);
+    put_u32(out, a);
+    put_u64(out, b);
+    put_u64(out, c);
+    let stamp = &record.stamp;
+    put_u32(out, stamp.event.slot);
+    put_u64(out, stamp.event.index);
+    put_u64(out, stamp.lamport);
+    put_u64(out, stamp.hlc.l_ns);
+    put_u32(out, stamp.hlc.c);
+    let entries = stamp.vc.as_slice();
+    put_u32(out, entries.len() as u32);
+    for &entry in entries {
+        put_u64(out, entry);
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn u32(&mut self) -> Option<u32> {
+        let (head, rest) = self.0.split_first_chunk::<4>()?;
+        self.0 = rest;
+        Some(u32::from_le_bytes(*head))
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        let (head, rest) = self.0.split_first_chunk::<8>()?;
+        self.0 = rest;
+        Some(u64::from_le_bytes(*head))
+    }
+}
+
+/// Most vector-clock entries a record may hold (accounts x incarnations, bounded).
+const MAX_VC_ENTRIES: u32 = 1 << 16;
+
+fn decode(bytes: &[u8]) -> Option<LogRecord> {
+    let (&tag, rest) = bytes.split_first()?;
+    let mut reader = Reader(rest);
+    let (a, b, c) = (reader.u32()?, reader.u64()?, reader.u64()?);
+    let entry = match tag {
+        1 => Entry::Debit {
+            to: a,
+            seq: b,
+            amount: c,
+        },
+        2 => Entry::Credit {
+            from: a,
+            seq: b,
+            amount: c,
+        },
+        3 => Entry::MarkerSent {
+            to: a,
+            seq: b,
+            snapshot: u32::try_from(c).ok()?,
+        },
+        4 => Entry::MarkerReceived {
+            from: a,
+            seq: b,
+            snapshot: u32::try_from(c).ok()?,
+        },
+        5 => Entry::Acked { to: a, up_to: b },
+        6 => Entry::Initiated { snapshot: a },
+        _ => return None,
+    };
+    let slot = reader.u32()?;
+    let index = reader.u64()?;
+    let lamport = reader.u64()?;
+    let l_ns = reader.u64()?;
+    let c = reader.u32()?;
+    let len = reader.u32()?;
+    if len > MAX_VC_ENTRIES {
+        return None;
+    }
+    let entries = (0..len)
+        .map(|_| reader.u64())
+        .collect::<Option<Vec<u64>>>()?;
+    if !reader.0.is_empty() {
+        return None;
+    }
+    Some(LogRecord {
+        entry,
+        stamp: Stamp {
+            event: EventId { slot, index },
+            lamport,
+            vc: VectorClock::from_entries(entries),
+            hlc: HlcTimestamp::new(l_ns, c),
+        },
+    })
+}

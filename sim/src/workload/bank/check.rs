@@ -1,0 +1,660 @@
+//! The bank's checks, fed by what the accounts report and what the engine saw.
+//!
+//! - [`Causality`]: the true happens-before relation is program order within an
+//!   incarnation, send -> receive for every frame, and, across a restart, the last
+//!   durable event -> the new incarnation's first event (the events a crash lost are a
+//!   branch nothing later follows). The checker builds its own reference vector clock
+//!   over that graph (a dozen lines, independent of the model's code) and compares the
+//!   models' clocks with it: every program-order pair and every message pair, and all
+//!   ordered pairs of a sample of events (reservoir sampling, from the seed): vector
+//!   clocks must agree both ways (`e -> f` iff `VC(e) < VC(f)`), Lamport and HLC one way
+//!   (`e -> f` implies `L(e) < L(f)` and `(l, c)(e) < (l, c)(f)`). It also checks the
+//!   HLC bounds of Kulkarni et al. (2014) at every event: `l >= pt`, `l - pt <= epsilon`
+//!   (the largest offset between two nodes' clocks so far) and `c` at most the number
+//!   of events in the last `epsilon` of time, plus one. A restart's restored clocks must
+//!   be those of the event it claims to resume from.
+//! - [`Snapshots`]: per completed snapshot, conservation (recorded balances + recorded
+//!   in-flight transfers = the money in the bank) and a consistent cut (no recorded
+//!   receive without its recorded send); each account records once; a snapshot in
+//!   progress when an account crashes, or still running when a newer one starts, is
+//!   abandoned.
+//! - [`end_of_run`]: durability: every transfer the sender saw acknowledged is in the
+//!   receiver's final state, and the money in balances plus in flight is the money the
+//!   bank started with.
+//!
+//! Each check keeps its first violations in words and counts the rest.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use faultline_models::channel::ReceiverState;
+use faultline_models::clock::{Causality as Order, HlcTimestamp, VectorClock};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::account::{Event, EventId, EventKind, FinalState, Recovery, SnapshotPart, Stamp};
+use crate::engine::queue::Nanos;
+
+/// Violations kept in words per check (the rest are counted).
+pub const KEPT_VIOLATIONS: usize = 8;
+
+/// A check's findings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Findings {
+    /// Pairs or states compared.
+    pub compared: u64,
+    /// Violations found.
+    pub violations: u64,
+    /// The first violations, in words.
+    pub examples: Vec<String>,
+}
+
+impl Findings {
+    fn compare(&mut self, holds: bool, describe: impl FnOnce() -> String) {
+        self.compared += 1;
+        if !holds {
+            self.violations += 1;
+            if self.examples.len() < KEPT_VIOLATIONS {
+                self.examples.push(describe());
+            }
+        }
+    }
+
+    /// Whether nothing was violated.
+    pub fn held(&self) -> bool {
+        self.violations == 0
+    }
+}
+
+/// A 64-bit digest of an event's clocks (to check a restart restored them exactly).
+pub fn fingerprint(stamp: &Stamp) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+    let mut mix = |word: u64| {
+        hash ^= word;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
+    };
+    mix(stamp.lamport);
+    mix(stamp.hlc.l_ns);
+    mix(u64::from(stamp.hlc.c));
+    // Trailing zeros do not count (a shorter clock is padded with zeros).
+    let entries = stamp.vc.as_slice();
+    let used = entries
+        .iter()
+        .rposition(|&entry| entry != 0)
+        .map_or(0, |last| last + 1);
+    for &entry in &entries[..used] {
+        mix(entry);
+    }
+    hash
+}
+
+/// The reference vector clock of the true happens-before graph: entry `s` is the
+/// number of events of incarnation `s` in the event's causal past (itself included).
+type RefVc = Vec<u32>;
+
+fn merge_into(into: &mut RefVc, other: &[u32]) {
+    if into.len() < other.len() {
+        into.resize(other.len(), 0);
+    }
+    for (mine, theirs) in into.iter_mut().zip(other) {
+        *mine = (*mine).max(*theirs);
+    }
+}
+
+/// Whether `a` happened before `b` by the reference clocks (`a` is event `index` of
+/// incarnation `slot`).
+fn reaches(slot: u32, index: u64, b: &RefVc) -> bool {
+    b.get(slot as usize)
+        .is_some_and(|&count| u64::from(count) >= index)
+}
+
+/// The clocks of an event, kept for later comparisons.
+#[derive(Clone, Debug)]
+struct Clocks {
+    lamport: u64,
+    vc: VectorClock,
+    hlc: HlcTimestamp,
+}
+
+impl Clocks {
+    fn of(stamp: &Stamp) -> Self {
+        Clocks {
+            lamport: stamp.lamport,
+            vc: stamp.vc.clone(),
+            hlc: stamp.hlc,
+        }
+    }
+}
+
+/// An incarnation's progress.
+#[derive(Debug)]
+struct SlotState {
+    account: u32,
+    /// Its last event: its index and clocks (or the restored clocks before its first).
+    last: Option<(u64, Clocks)>,
+    /// The reference clock after its last event.
+    ref_vc: RefVc,
+    /// Per event (index - 1): the clocks' fingerprint and the reference clock, for a
+    /// later restart that resumes from it.
+    kept: Vec<(u64, RefVc)>,
+}
+
+/// A frame's send, kept until the end of the run (a receiver that lost the delivery in
+/// a crash receives the frame again).
+#[derive(Debug)]
+struct Sent {
+    event: EventId,
+    fingerprint: u64,
+    ref_vc: RefVc,
+}
+
+/// An event sampled for the all-pairs comparison.
+#[derive(Clone, Debug)]
+struct Sample {
+    event: EventId,
+    clocks: Clocks,
+    ref_vc: RefVc,
+}
+
+/// The causality checker (see the module documentation).
+#[derive(Debug)]
+pub struct Causality {
+    slots: Vec<Option<SlotState>>,
+    /// Each account's current incarnation.
+    current: Vec<u32>,
+    sends: BTreeMap<(u32, u32, u64), Sent>,
+    samples: Vec<Sample>,
+    sample_size: usize,
+    seen: u64,
+    rng: ChaCha8Rng,
+    /// Most events kept per incarnation for restarts (past it, older resume points
+    /// cannot be checked and are reported as such).
+    keep_limit: usize,
+    /// Event times within the last epsilon, for the counter bound.
+    recent: VecDeque<Nanos>,
+    /// The largest clock offset between two nodes so far, ns.
+    epsilon_ns: u64,
+    /// Largest `l - pt` seen, ns, and largest counter.
+    pub max_offset_ns: u64,
+    /// Largest HLC counter seen.
+    pub max_counter: u32,
+    /// The largest counter bound met.
+    pub counter_bound: u64,
+    /// VC both ways, Lamport and HLC one way: program order, messages, restarts.
+    pub order: Findings,
+    /// All pairs of the sampled events against reachability.
+    pub sampled: Findings,
+    /// `l >= pt`, `l - pt <= epsilon`, the counter bound.
+    pub hlc_bounds: Findings,
+}
+
+/// Most events kept per incarnation by default.
+pub const KEEP_LIMIT: usize = 4_000_000;
+
+impl Causality {
+    /// A checker for `accounts` accounts (incarnations `0..accounts` are the first
+    /// ones), sampling `sample_size` events with `rng`.
+    pub fn new(accounts: u32, sample_size: usize, rng: ChaCha8Rng) -> Self {
+        let slots = (0..accounts)
+            .map(|account| {
+                Some(SlotState {
+                    account,
+                    last: None,
+                    ref_vc: Vec::new(),
+                    kept: Vec::new(),
+                })
+            })
+            .collect();
+        Causality {
+            slots,
+            current: (0..accounts).collect(),
+            sends: BTreeMap::new(),
+            samples: Vec::with_capacity(sample_size),
+            sample_size,
+            seen: 0,
+            rng,
+            keep_limit: KEEP_LIMIT,
+            recent: VecDeque::new(),
+            epsilon_ns: 0,
+            max_offset_ns: 0,
+            max_counter: 0,
+            counter_bound: 0,
+            order: Findings::default(),
+            sampled: Findings::default(),
+            hlc_bounds: Findings::default(),
+        }
+    }
+
+    /// The largest clock offset between two nodes so far, ns.
+    pub fn epsilon_ns(&self) -> u64 {
+        self.epsilon_ns
+    }
+
+    /// A restart of `account` as incarnation `recovery.slot`, resuming from its last
+    /// durable event (if any).
+    pub fn restart(&mut self, account: u32, recovery: &Recovery) {
+        let slot = recovery.slot;
+        if self.slots.len() <= slot as usize {
+            self.slots.resize_with(slot as usize + 1, || None);
+        }
+        let mut ref_vc = Vec::new();
+        let mut last = None;
+        if let (Some(from), Some(clocks)) = (recovery.resumed_from, &recovery.clocks) {
+            let kept = self
+                .slots
+                .get(from.slot as usize)
+                .and_then(Option::as_ref)
+                .and_then(|state| {
+                    (state.account == account)
+                        .then(|| state.kept.get((from.index as usize).wrapping_sub(1)))
+                        .flatten()
+                });
+            match kept {
+                Some((print, from_ref)) => {
+                    self.order.compare(*print == fingerprint(clocks), || {
+                        format!(
+                            "acct-{account} restarted from event {}:{} but restored other clocks than that event's",
+                            from.slot, from.index
+                        )
+                    });
+                    ref_vc = from_ref.clone();
+                }
+                None => self.order.compare(false, || {
+                    format!(
+                        "acct-{account} restarted from event {}:{}, which it never had (or which is past the kept history)",
+                        from.slot, from.index
+                    )
+                }),
+            }
+            last = Some((0, Clocks::of(clocks)));
+        }
+        self.slots[slot as usize] = Some(SlotState {
+            account,
+            last,
+            ref_vc,
+            kept: Vec::new(),
+        });
+        self.current[account as usize] = slot;
+    }
+
+    /// Sets the largest offset between two nodes' clocks seen at time `now_ns`.
+    pub fn clock_spread(&mut self, spread_ns: u64) {
+        self.epsilon_ns = self.epsilon_ns.max(spread_ns);
+    }
+
+    /// One event of `account` at true time `now_ns`, in execution order.
+    pub fn event(&mut self, account: u32, now_ns: Nanos, event: &Event) {
+        let stamp = &event.stamp;
+        let id = stamp.event;
+        let slot = self.current[account as usize];
+        let clocks = Clocks::of(stamp);
+        let Some(Some(state)) = self.slots.get_mut(slot as usize) else {
+            return;
+        };
+        self.order.compare(id.slot == slot, || {
+            format!(
+                "acct-{account} stamped an event of incarnation {} with entry {}",
+                slot, id.slot
+            )
+        });
+        // Program order (or the restored clocks before the first event).
+        let expected_index = state.last.as_ref().map_or(1, |(index, _)| index + 1);
+        self.order.compare(id.index == expected_index, || {
+            format!(
+                "acct-{account}: event {}:{} follows {}:{}",
+                id.slot,
+                id.index,
+                slot,
+                expected_index - 1
+            )
+        });
+        if let Some((index, previous)) = &state.last {
+            let index = *index;
+            check_after(&mut self.order, previous, &clocks, || {
+                format!(
+                    "acct-{account}: event {}:{} after {}:{} in program order",
+                    id.slot, id.index, slot, index
+                )
+            });
+        }
+        // The reference clock.
+        let mut ref_vc = state.ref_vc.clone();
+        match &event.kind {
+            EventKind::Receive { from, seq, sent_by, sent: remote } => {
+                match self.sends.get(&(*from, account, *seq)) {
+                    Some(sent) => {
+                        self.order.compare(sent.event == *sent_by, || {
+                            format!("acct-{account} received frame {from}->{account} #{seq} as sent by {}:{}, but {}:{} sent it", sent_by.slot, sent_by.index, sent.event.slot, sent.event.index)
+                        });
+                        self.order.compare(fingerprint(remote) == sent.fingerprint, || {
+                            format!("frame {from}->{account} #{seq} arrived with other clocks than it was sent with")
+                        });
+                        check_after(&mut self.order, &Clocks::of(remote), &clocks, || {
+                            format!("acct-{account}: receive {}:{} after its send {}:{}", id.slot, id.index, sent.event.slot, sent.event.index)
+                        });
+                        merge_into(&mut ref_vc, &sent.ref_vc);
+                    }
+                    None => self.order.compare(false, || {
+                        format!("acct-{account} received frame {from}->{account} #{seq}, which was never sent")
+                    }),
+                }
+            }
+            EventKind::Send { .. } | EventKind::Local => {}
+        }
+        if ref_vc.len() <= slot as usize {
+            ref_vc.resize(slot as usize + 1, 0);
+        }
+        ref_vc[slot as usize] += 1;
+        let Some(Some(state)) = self.slots.get_mut(slot as usize) else {
+            return;
+        };
+        state.last = Some((id.index, clocks.clone()));
+        if state.kept.len() < self.keep_limit {
+            state.kept.push((fingerprint(stamp), ref_vc.clone()));
+        }
+        state.ref_vc.clone_from(&ref_vc);
+        if let EventKind::Send { to, seq } = event.kind {
+            self.sends.entry((account, to, seq)).or_insert(Sent {
+                event: id,
+                fingerprint: fingerprint(stamp),
+                ref_vc: ref_vc.clone(),
+            });
+        }
+        self.hlc(account, now_ns, event);
+        // Reservoir sampling (Vitter's algorithm R).
+        self.seen += 1;
+        let sample = Sample {
+            event: id,
+            clocks,
+            ref_vc,
+        };
+        if self.samples.len() < self.sample_size {
+            self.samples.push(sample);
+        } else if self.sample_size > 0 {
+            let pick = self.rng.gen_range(0..self.seen);
+            if let Some(slot) = self.samples.get_mut(pick as usize) {
+                *slot = sample;
+            }
+        }
+    }
+
+    fn hlc(&mut self, account: u32, now_ns: Nanos, event: &Event) {
+        let hlc = event.stamp.hlc;
+        let pt = event.pt_ns;
+        let epsilon = self.epsilon_ns;
+        self.hlc_bounds.compare(hlc.l_ns >= pt, || {
+            format!(
+                "acct-{account}: HLC l {} ns below its physical clock {pt} ns",
+                hlc.l_ns
+            )
+        });
+        let offset = hlc.l_ns.saturating_sub(pt);
+        self.max_offset_ns = self.max_offset_ns.max(offset);
+        self.hlc_bounds.compare(offset <= epsilon, || {
+            format!("acct-{account}: HLC l - pt = {offset} ns, above the largest clock offset {epsilon} ns")
+        });
+        while self.recent.front().is_some_and(|&at| at + epsilon < now_ns) {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(now_ns);
+        let bound = self.recent.len() as u64 + 1;
+        self.counter_bound = self.counter_bound.max(bound);
+        self.max_counter = self.max_counter.max(hlc.c);
+        self.hlc_bounds.compare(u64::from(hlc.c) <= bound, || {
+            format!("acct-{account}: HLC counter {} above its bound {bound} (events within epsilon, plus one)", hlc.c)
+        });
+    }
+
+    /// Compares every ordered pair of the sampled events with reachability.
+    pub fn finish(&mut self) {
+        let samples = std::mem::take(&mut self.samples);
+        for a in &samples {
+            for b in &samples {
+                if a.event == b.event {
+                    continue;
+                }
+                let truth = reaches(a.event.slot, a.event.index, &b.ref_vc);
+                let vc_before = a.clocks.vc.compare(&b.clocks.vc) == Order::Before;
+                let describe = |what: &str| {
+                    format!(
+                        "events {}:{} and {}:{}: {what}",
+                        a.event.slot, a.event.index, b.event.slot, b.event.index
+                    )
+                };
+                self.sampled.compare(vc_before == truth, || {
+                    describe(if truth {
+                        "the first happened before the second, but the vector clocks do not say so"
+                    } else {
+                        "the vector clocks order them, but neither happened before the other"
+                    })
+                });
+                if truth {
+                    self.sampled
+                        .compare(a.clocks.lamport < b.clocks.lamport, || {
+                            describe("Lamport clocks out of causal order")
+                        });
+                    self.sampled.compare(a.clocks.hlc < b.clocks.hlc, || {
+                        describe("HLC timestamps out of causal order")
+                    });
+                }
+            }
+        }
+        self.samples = samples;
+    }
+}
+
+/// Checks that `after`'s clocks follow `before`'s: VC strictly greater, Lamport and
+/// HLC strictly greater.
+fn check_after(
+    findings: &mut Findings,
+    before: &Clocks,
+    after: &Clocks,
+    describe: impl Fn() -> String,
+) {
+    findings.compare(before.vc.compare(&after.vc) == Order::Before, || {
+        format!("{}: vector clock not after", describe())
+    });
+    findings.compare(before.lamport < after.lamport, || {
+        format!("{}: Lamport clock not after", describe())
+    });
+    findings.compare(before.hlc < after.hlc, || {
+        format!("{}: HLC not after", describe())
+    });
+}
+
+/// One snapshot's progress.
+#[derive(Clone, Debug)]
+pub struct SnapshotRun {
+    /// Its id.
+    pub id: u32,
+    /// Who started it.
+    pub initiator: u32,
+    /// When, ns.
+    pub started_ns: Nanos,
+    /// When every account's part was in, ns.
+    pub completed_ns: Option<Nanos>,
+    /// Why it was abandoned, if it was.
+    pub abandoned: Option<String>,
+    parts: Vec<Option<SnapshotPart>>,
+}
+
+/// The snapshot collector and checks (see the module documentation).
+#[derive(Debug)]
+pub struct Snapshots {
+    accounts: u32,
+    total: u64,
+    /// Every snapshot started, by id.
+    pub runs: BTreeMap<u32, SnapshotRun>,
+    /// Recorded balances + in flight = the bank's money.
+    pub conservation: Findings,
+    /// No recorded receive without its recorded send; each account records once.
+    pub consistent_cut: Findings,
+}
+
+impl Snapshots {
+    /// A collector for `accounts` accounts holding `total` units.
+    pub fn new(accounts: u32, total: u64) -> Self {
+        Snapshots {
+            accounts,
+            total,
+            runs: BTreeMap::new(),
+            conservation: Findings::default(),
+            consistent_cut: Findings::default(),
+        }
+    }
+
+    /// Snapshot `id` starts at `initiator`; one still in progress is abandoned.
+    pub fn start(&mut self, id: u32, initiator: u32, now_ns: Nanos) {
+        for run in self.runs.values_mut() {
+            if run.completed_ns.is_none() && run.abandoned.is_none() {
+                run.abandoned = Some(format!("superseded by snapshot {id}"));
+            }
+        }
+        self.runs.insert(
+            id,
+            SnapshotRun {
+                id,
+                initiator,
+                started_ns: now_ns,
+                completed_ns: None,
+                abandoned: None,
+                parts: vec![None; self.accounts as usize],
+            },
+        );
+    }
+
+    /// `account` crashed: every snapshot in progress is abandoned.
+    pub fn crash(&mut self, account: u32) {
+        for run in self.runs.values_mut() {
+            if run.completed_ns.is_none() && run.abandoned.is_none() {
+                run.abandoned = Some(format!("acct-{account} crashed during it"));
+            }
+        }
+    }
+
+    /// `account`'s part of a snapshot.
+    pub fn part(&mut self, account: u32, part: SnapshotPart, now_ns: Nanos) {
+        let Some(run) = self.runs.get_mut(&part.snapshot) else {
+            return;
+        };
+        if run.abandoned.is_some() {
+            return;
+        }
+        let id = run.id;
+        let slot = &mut run.parts[account as usize];
+        self.consistent_cut.compare(slot.is_none(), || {
+            format!("snapshot {id}: acct-{account} recorded twice")
+        });
+        *slot = Some(part);
+        if run.parts.iter().all(Option::is_some) {
+            run.completed_ns = Some(now_ns);
+            let parts: Vec<&SnapshotPart> = run.parts.iter().flatten().collect();
+            check_snapshot(
+                id,
+                &parts,
+                self.total,
+                &mut self.conservation,
+                &mut self.consistent_cut,
+            );
+        }
+    }
+}
+
+/// The highest sequence number in a receiver state.
+fn received_max(state: &ReceiverState) -> u64 {
+    state
+        .delivered_above
+        .last()
+        .map_or(state.delivered_up_to.get(), |seq| seq.get())
+        .max(state.delivered_up_to.get())
+}
+
+fn check_snapshot(
+    id: u32,
+    parts: &[&SnapshotPart],
+    total: u64,
+    conservation: &mut Findings,
+    cut: &mut Findings,
+) {
+    let balances: u64 = parts.iter().map(|part| part.state.balance).sum();
+    let in_flight: u64 = parts
+        .iter()
+        .flat_map(|part| part.in_flight.iter().flatten())
+        .map(|(_, amount)| amount)
+        .sum();
+    conservation.compare(balances + in_flight == total, || {
+        format!(
+            "snapshot {id}: recorded balances {balances} + in flight {in_flight} = {} units, the bank holds {total}",
+            balances + in_flight
+        )
+    });
+    for (receiver, part) in parts.iter().enumerate() {
+        for (sender, received) in part.state.received.iter().enumerate() {
+            if sender == receiver {
+                continue;
+            }
+            let sent = parts[sender].state.sent_up_to[receiver];
+            let got = received_max(received);
+            cut.compare(got <= sent, || {
+                format!(
+                    "snapshot {id}: acct-{receiver} recorded receiving frame #{got} from acct-{sender}, which recorded sending only up to #{sent}"
+                )
+            });
+        }
+    }
+}
+
+/// The durability checks at the end of the run: `finals[i]` is account `i`'s state
+/// (live, or what its disk holds), `acked[i][j]` the highest ack `i` received from `j`,
+/// `in_network` the transfers still in the network (sender, receiver, seq, amount).
+pub fn end_of_run(
+    finals: &[FinalState],
+    acked: &[Vec<u64>],
+    in_network: &[(u32, u32, u64, u64)],
+    total: u64,
+) -> Findings {
+    let mut findings = Findings::default();
+    let delivered = |receiver: usize, sender: usize, seq: u64| {
+        let state = &finals[receiver].received[sender];
+        seq <= state.delivered_up_to.get()
+            || state.delivered_above.iter().any(|above| above.get() == seq)
+    };
+    for (sender, row) in acked.iter().enumerate() {
+        for (receiver, &up_to) in row.iter().enumerate() {
+            if sender == receiver || up_to == 0 {
+                continue;
+            }
+            let kept = finals[receiver].received[sender].delivered_up_to.get();
+            findings.compare(kept >= up_to, || {
+                format!(
+                    "acct-{receiver} acknowledged every frame from acct-{sender} up to #{up_to}, but its final state holds them only up to #{kept}"
+                )
+            });
+        }
+    }
+    let mut flying: BTreeMap<(u32, u32, u64), u64> = BTreeMap::new();
+    for (sender, state) in finals.iter().enumerate() {
+        for (receiver, frames) in state.unacked.iter().enumerate() {
+            for &(seq, amount) in frames {
+                flying.insert((sender as u32, receiver as u32, seq), amount);
+            }
+        }
+    }
+    for &(sender, receiver, seq, amount) in in_network {
+        flying.entry((sender, receiver, seq)).or_insert(amount);
+    }
+    let in_flight: u64 = flying
+        .iter()
+        .filter(|((sender, receiver, seq), _)| {
+            !delivered(*receiver as usize, *sender as usize, *seq)
+        })
+        .map(|(_, amount)| amount)
+        .sum();
+    let balances: u64 = finals.iter().map(|state| state.balance).sum();
+    findings.compare(balances + in_flight == total, || {
+        format!(
+            "at the end: balances {balances} + in flight {in_flight} = {} units, the bank started with {total}",
+            balances + in_flight
+        )
+    });
+    findings
+}

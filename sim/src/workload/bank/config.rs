@@ -1,0 +1,260 @@
+//! From the bank part of a scenario to the workload's configuration, with its rules and
+//! limits (checked when the scenario is resolved).
+
+use faultline_models::backoff::{BackoffKind, BackoffPolicy, Jitter};
+use faultline_models::channel::ChannelConfig;
+
+use super::account::{AccountConfig, Fsync};
+use super::spec::{BankSpec, FsyncPolicy, Initiator, MAX_ACCOUNTS, MAX_AMOUNT};
+use crate::engine::disk::DiskConfig;
+use crate::engine::queue::Nanos;
+use crate::scenario::validate::{dist, issue, positive, Checked, Issue};
+use crate::scenario::Scenario;
+use crate::workload::rpc::spec::{BackoffKindSpec, JitterSpec};
+use crate::workload::EventEstimate;
+
+/// Name prefix of the account nodes.
+pub const ACCOUNT_PREFIX: &str = "acct-";
+
+/// Capacity of each account's disk.
+pub const DISK_CAPACITY_BYTES: u64 = 1 << 30;
+
+/// Engine events per transfer assumed by the event estimate: the debit, the frame's
+/// delivery, the credit, the ack and its delivery, two fsyncs and their timers, and the
+/// trace records.
+pub const EVENTS_PER_TRANSFER: f64 = 12.0;
+
+/// Snapshots, resolved.
+#[derive(Clone, Debug)]
+pub struct SnapshotConfig {
+    /// Period, ns.
+    pub every_ns: Nanos,
+    /// The fixed initiator (`None`: drawn per snapshot).
+    pub initiator: Option<u32>,
+    /// The liveness check's bound, ns.
+    pub complete_within_ns: Nanos,
+}
+
+/// Everything the bank workload needs, resolved.
+#[derive(Clone, Debug)]
+pub struct BankConfig {
+    /// Every account's configuration.
+    pub account: AccountConfig,
+    /// Each account's disk.
+    pub disk: DiskConfig,
+    /// Snapshots, if any.
+    pub snapshots: Option<SnapshotConfig>,
+    /// Events sampled for the all-pairs causality comparison.
+    pub sampled_events: u32,
+}
+
+impl BankConfig {
+    /// Accounts in the bank.
+    pub fn accounts(&self) -> u32 {
+        self.account.accounts
+    }
+
+    /// The money in the bank.
+    pub fn total(&self) -> u64 {
+        u64::from(self.account.accounts) * self.account.initial_balance
+    }
+}
+
+fn backoff_policy(spec: &crate::workload::rpc::spec::BackoffSpec) -> BackoffPolicy {
+    let jitter = match spec.jitter {
+        JitterSpec::None => Jitter::None,
+        JitterSpec::Full => Jitter::Full,
+        JitterSpec::Equal => Jitter::Equal,
+        JitterSpec::Decorrelated => Jitter::Decorrelated,
+    };
+    BackoffPolicy {
+        kind: match spec.kind {
+            BackoffKindSpec::Exponential => BackoffKind::Exponential(jitter),
+            BackoffKindSpec::Constant => BackoffKind::Constant,
+        },
+        base: spec.base.0,
+        cap: spec.cap.0,
+        // The channel repeats the last delay once these are used: retries never end.
+        max_attempts: 64,
+    }
+}
+
+/// Checks the bank's rules.
+fn check(spec: &BankSpec) -> Checked {
+    let accounts = &spec.accounts;
+    if !(2..=MAX_ACCOUNTS).contains(&accounts.count) {
+        return Err(issue(
+            "workload.accounts.count",
+            format!(
+                "{} is out of range: write 2 to {MAX_ACCOUNTS} accounts",
+                accounts.count
+            ),
+        ));
+    }
+    let transfers = &spec.transfers;
+    if !(transfers.per_s.is_finite() && transfers.per_s > 0.0 && transfers.per_s <= 100_000.0) {
+        return Err(issue(
+            "workload.transfers.per_s",
+            format!(
+                "{} is not a rate: write transfers per second per account, above 0 and at most 100000 (e.g. 200)",
+                transfers.per_s
+            ),
+        ));
+    }
+    if !(1..=MAX_AMOUNT).contains(&transfers.max_amount) {
+        return Err(issue(
+            "workload.transfers.max_amount",
+            format!(
+                "{} is out of range: write 1 to {MAX_AMOUNT} units",
+                transfers.max_amount
+            ),
+        ));
+    }
+    let channels = &spec.channels;
+    if !(1..=super::spec::MAX_WINDOW).contains(&channels.window) {
+        return Err(issue(
+            "workload.channels.window",
+            format!(
+                "{} is out of range: write 1 to {} frames",
+                channels.window,
+                super::spec::MAX_WINDOW
+            ),
+        ));
+    }
+    positive(
+        "workload.channels.retransmit_after",
+        channels.retransmit_after,
+        "\"200ms\"",
+    )?;
+    if channels.backoff.cap < channels.backoff.base {
+        return Err(issue(
+            "workload.channels.backoff.cap",
+            format!(
+                "cap {} is below base {}; write cap >= base",
+                channels.backoff.cap, channels.backoff.base
+            ),
+        ));
+    }
+    if channels.backoff.kind == BackoffKindSpec::Exponential {
+        positive(
+            "workload.channels.backoff.base",
+            channels.backoff.base,
+            "\"100ms\"",
+        )?;
+    }
+    let durability = &spec.durability;
+    if let FsyncPolicy::Interval(every) = durability.fsync {
+        positive("workload.durability.fsync.interval", every, "\"10ms\"")?;
+    }
+    dist(
+        "workload.durability.fsync_latency",
+        &durability.fsync_latency,
+    )?;
+    if let Some(snapshots) = &spec.snapshots {
+        positive("workload.snapshots.every", snapshots.every, "\"2s\"")?;
+        positive(
+            "workload.snapshots.complete_within",
+            snapshots.complete_within,
+            "\"10s\"",
+        )?;
+        if let Initiator::Fixed(name) = &snapshots.initiator {
+            let index = name
+                .strip_prefix(ACCOUNT_PREFIX)
+                .and_then(|digits| digits.parse::<u32>().ok())
+                .filter(|&index| {
+                    index < accounts.count && format!("{ACCOUNT_PREFIX}{index}") == *name
+                });
+            if index.is_none() {
+                return Err(issue(
+                    "workload.snapshots.initiator",
+                    format!(
+                        "{name:?} is not an account: write \"acct-0\" .. \"acct-{}\", or \"random\"",
+                        accounts.count - 1
+                    ),
+                ));
+            }
+        }
+    }
+    if spec.causality.sampled_events > 1000 {
+        return Err(issue(
+            "workload.causality.sampled_events",
+            format!(
+                "{} is above the limit of 1000 events",
+                spec.causality.sampled_events
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Resolves the bank part of a scenario.
+pub fn resolve(spec: &BankSpec, scenario: &Scenario) -> Result<(BankConfig, EventEstimate), Issue> {
+    check(spec)?;
+    let channels = &spec.channels;
+    let channel = ChannelConfig {
+        fifo: channels.fifo,
+        reliable: channels.reliable,
+        window: channels.window,
+        rto: channels.retransmit_after.0,
+        backoff: backoff_policy(&channels.backoff),
+    };
+    channel
+        .validate()
+        .map_err(|err| issue("workload.channels", err.to_string()))?;
+    let durability = &spec.durability;
+    let fsync = match durability.fsync {
+        FsyncPolicy::EveryRecord => Fsync::EveryRecord,
+        FsyncPolicy::Interval(every) => Fsync::Interval(every.as_nanos()),
+        FsyncPolicy::Never => Fsync::Never,
+    };
+    let disk = DiskConfig {
+        capacity_bytes: DISK_CAPACITY_BYTES,
+        fsync_latency: durability.fsync_latency.sampler(),
+        torn_writes: durability.torn_writes,
+        ..DiskConfig::default()
+    };
+    disk.validate()
+        .map_err(|err| issue("workload.durability", err.to_string()))?;
+    let account = AccountConfig {
+        accounts: spec.accounts.count,
+        initial_balance: u64::from(spec.accounts.initial_balance),
+        transfer_gap_ns: 1e9 / spec.transfers.per_s,
+        max_amount: u64::from(spec.transfers.max_amount),
+        channel,
+        wal: durability.wal,
+        fsync,
+    };
+    let snapshots = spec.snapshots.as_ref().map(|snapshots| SnapshotConfig {
+        every_ns: snapshots.every.as_nanos(),
+        initiator: match &snapshots.initiator {
+            Initiator::Random(_) => None,
+            Initiator::Fixed(name) => name
+                .strip_prefix(ACCOUNT_PREFIX)
+                .and_then(|digits| digits.parse().ok()),
+        },
+        complete_within_ns: snapshots.complete_within.as_nanos(),
+    });
+    let seconds = scenario.duration.as_secs_f64();
+    let accounts = f64::from(spec.accounts.count);
+    let transfers = accounts * spec.transfers.per_s * seconds;
+    let snapshot_events = spec.snapshots.as_ref().map_or(0.0, |snapshots| {
+        seconds / snapshots.every.as_secs_f64().max(1e-9) * accounts * accounts * 4.0
+    });
+    let estimate = EventEstimate {
+        events: transfers * EVENTS_PER_TRANSFER + snapshot_events,
+        reckoning: format!(
+            "{transfers:.0} transfers x {EVENTS_PER_TRANSFER} events + {snapshot_events:.0} snapshot events"
+        ),
+        advice: "workload.accounts.count, workload.transfers.per_s, duration or snapshots.every"
+            .to_owned(),
+    };
+    Ok((
+        BankConfig {
+            account,
+            disk,
+            snapshots,
+            sampled_events: spec.causality.sampled_events,
+        },
+        estimate,
+    ))
+}

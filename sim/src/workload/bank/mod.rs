@@ -1,0 +1,819 @@
+//! The `bank` workload: accounts as processes on madsim nodes (see
+//! [`crate::engine::process`]), moving money over reliable FIFO channels, logging to a
+//! write-ahead log on a crash-consistent disk, taking Chandy-Lamport snapshots and
+//! stamping every event with Lamport, vector and hybrid logical clocks, all from
+//! `faultline-models`. The process logic is [`account::Account`] (sans-IO) inside
+//! [`process`]'s `async fn main`; this module is the engine side: it routes what the
+//! processes send through the kernel's network, delivers timers and snapshot starts,
+//! and feeds what they report to the checks ([`check`]).
+
+pub mod account;
+pub mod check;
+pub mod config;
+pub mod process;
+pub mod record;
+pub mod spec;
+pub mod trace;
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use faultline_models::channel::Frame;
+use faultline_reports::record::RunRecord;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use account::{
+    AccountConfig, BankMsg, BankReport, Event, EventKind, FinalState, Payload, Recovery, What,
+};
+use check::{Causality, Findings, SnapshotRun, Snapshots};
+use config::{BankConfig, ACCOUNT_PREFIX};
+use trace::BankTrace;
+
+use crate::engine::disk::{DiskConfig, DiskCounters};
+use crate::engine::driver::Finished;
+use crate::engine::kernel::Kernel;
+use crate::engine::network::Route;
+use crate::engine::nodes::{Family, NodeFaults, NodeId};
+use crate::engine::process::{Incoming, Init, Outgoing, ProcessTable};
+use crate::engine::queue::Nanos;
+use crate::engine::slots::Slots;
+use crate::engine::streams;
+use crate::engine::trace::Record;
+use crate::engine::workload::{NodeChange, Workload};
+use crate::engine::EngineError;
+use crate::record::Invocation;
+use crate::scenario::check::CheckSpec;
+use crate::scenario::validate::Issue;
+use crate::scenario::Scenario;
+use crate::workload::{Kind, NumberLimit, Resolution};
+
+/// The bank's random streams (stream ids; see [`crate::engine::streams`]).
+mod stream_ids {
+    /// The initiator of each snapshot, when random.
+    pub const SNAPSHOTS: u64 = 16;
+    /// The causality checker's sample.
+    pub const CHECK: u64 = 17;
+}
+
+/// A scheduled event of the bank workload.
+#[derive(Clone, Copy, Debug)]
+pub enum BankEvent {
+    /// A message reaches `to` (its payload waits in the world's slab).
+    Deliver {
+        /// The receiver.
+        to: u32,
+        /// The payload's slot.
+        payload: u32,
+    },
+    /// A timer an account set.
+    Timer {
+        /// The account.
+        node: u32,
+        /// The incarnation that set it.
+        incarnation: u32,
+        /// Its token.
+        token: u64,
+    },
+    /// Snapshot `snapshot` starts.
+    Initiate {
+        /// Its id.
+        snapshot: u32,
+    },
+}
+
+/// Counters of a bank run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BankStats {
+    /// Messages handed to the network.
+    pub messages_sent: u64,
+    /// Messages delivered into a mailbox.
+    pub messages_delivered: u64,
+    /// Messages the network lost.
+    pub messages_dropped: u64,
+    /// Messages that reached a node that was down.
+    pub messages_to_down_nodes: u64,
+    /// Transfers made (debited and sent).
+    pub transfers: u64,
+    /// Transfers credited.
+    pub credits: u64,
+    /// Transfers skipped, by reason: funds, window, log.
+    pub skipped: [u64; 3],
+    /// Markers sent.
+    pub markers: u64,
+    /// Restarts that recovered.
+    pub recoveries: u64,
+    /// Accounts that stopped.
+    pub halts: u64,
+}
+
+/// One metrics window of a bank run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BankWindow {
+    /// Transfers made.
+    pub transfers: u64,
+    /// Transfers credited.
+    pub credits: u64,
+    /// Messages delivered.
+    pub delivered: u64,
+    /// Messages lost in the network.
+    pub dropped: u64,
+    /// Money debited and not yet credited at the window's end, units.
+    pub in_flight: u64,
+    /// Largest HLC counter of the window's events.
+    pub hlc_max_counter: u32,
+    /// Per account: the largest `l - pt` of its events in the window, ns.
+    pub hlc_offset_ns: Vec<u64>,
+}
+
+/// A restart's recovery, when and where.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecoveryAt {
+    /// When, ns.
+    pub at_ns: Nanos,
+    /// The account.
+    pub account: u32,
+    /// What it replayed.
+    pub recovery: Recovery,
+}
+
+/// What a bank run produces.
+#[derive(Clone, Debug)]
+pub struct BankOutput {
+    /// Accounts.
+    pub accounts: u32,
+    /// The money in the bank.
+    pub total: u64,
+    /// Program order, messages, restarts (VC, Lamport, HLC).
+    pub causality: Findings,
+    /// All pairs of the sampled events against reachability.
+    pub sampled: Findings,
+    /// The HLC bounds.
+    pub hlc_bounds: Findings,
+    /// Snapshot conservation.
+    pub conservation: Findings,
+    /// Snapshot consistent cuts.
+    pub consistent_cut: Findings,
+    /// End-of-run durability and conservation.
+    pub durability: Findings,
+    /// Every snapshot started.
+    pub snapshots: Vec<SnapshotRun>,
+    /// Every restart's recovery.
+    pub recoveries: Vec<RecoveryAt>,
+    /// Counters.
+    pub stats: BankStats,
+    /// Disk counters, all accounts together.
+    pub disk: DiskCounters,
+    /// The largest offset between two nodes' clocks, ns.
+    pub epsilon_ns: u64,
+    /// Largest `l - pt`, ns.
+    pub max_hlc_offset_ns: u64,
+    /// Largest HLC counter.
+    pub max_hlc_counter: u32,
+    /// The largest counter bound met.
+    pub hlc_counter_bound: u64,
+    /// Metrics windows.
+    pub windows: Vec<BankWindow>,
+    /// Each account's final state.
+    pub finals: Vec<FinalState>,
+}
+
+/// The bank's engine side (see the module documentation).
+pub struct BankWorld {
+    cfg: BankConfig,
+    account_config: AccountConfig,
+    table: Rc<ProcessTable<BankMsg, BankReport>>,
+    /// Processes woken since the last settle, in order.
+    dirty: Vec<NodeId>,
+    /// Messages in the network: (sender, receiver, message).
+    payloads: Vec<Option<(u32, u32, BankMsg)>>,
+    free: Slots,
+    outbox: Vec<Outgoing<BankMsg, BankReport>>,
+    next_slot: u32,
+    next_snapshot: u32,
+    rng_snapshots: ChaCha8Rng,
+    causality: Causality,
+    snapshots: Snapshots,
+    /// `acked[i][j]`: the highest ack account `i` received from `j`.
+    acked: Vec<Vec<u64>>,
+    finals: Vec<Option<FinalState>>,
+    halted: Vec<bool>,
+    stats: BankStats,
+    recoveries: Vec<RecoveryAt>,
+    /// Transfers debited and not yet credited: (sender, receiver, seq) -> amount.
+    outstanding: BTreeMap<(u32, u32, u64), u64>,
+    in_flight: u64,
+    windows: Vec<BankWindow>,
+    window_ns: Nanos,
+    /// The window the in-flight figure was last written to.
+    in_flight_window: usize,
+}
+
+impl BankWorld {
+    fn mark_dirty(&mut self, node: NodeId) {
+        if !self.dirty.contains(&node) {
+            self.dirty.push(node);
+        }
+    }
+
+    fn window(&mut self, now_ns: Nanos) -> &mut BankWindow {
+        let index = ((now_ns / self.window_ns) as usize).min(self.windows.len() - 1);
+        // Carry the in-flight money into the windows since it last changed.
+        while self.in_flight_window < index {
+            self.windows[self.in_flight_window].in_flight = self.in_flight;
+            self.in_flight_window += 1;
+        }
+        &mut self.windows[index]
+    }
+
+    /// The largest difference between two accounts' clocks now.
+    fn clock_spread(kernel: &Kernel<BankEvent>, accounts: u32, now_ns: Nanos) -> u64 {
+        let (mut low, mut high) = (u64::MAX, 0);
+        for node in 0..accounts {
+            let pt = kernel.physical(node, now_ns);
+            low = low.min(pt);
+            high = high.max(pt);
+        }
+        high.saturating_sub(low)
+    }
+
+    fn send(
+        &mut self,
+        kernel: &mut Kernel<BankEvent>,
+        now_ns: Nanos,
+        from: u32,
+        to: u32,
+        msg: BankMsg,
+    ) -> Result<(), EngineError> {
+        self.stats.messages_sent += 1;
+        match kernel.route(from, to) {
+            Route::Deliver { latency_ns } => {
+                let (slot, new) = self.free.take().map_err(|_| {
+                    EngineError::Limit("more than 4 billion messages in flight".into())
+                })?;
+                if new {
+                    self.payloads.push(Some((from, to, msg)));
+                } else {
+                    self.payloads[slot as usize] = Some((from, to, msg));
+                }
+                kernel.schedule(
+                    now_ns.saturating_add(latency_ns),
+                    BankEvent::Deliver { to, payload: slot },
+                )
+            }
+            Route::Drop(reason) => {
+                self.stats.messages_dropped += 1;
+                self.window(now_ns).dropped += 1;
+                let seq = match &msg {
+                    BankMsg::Frame(frame) => frame.seq.get(),
+                    _ => crate::engine::trace::NO_ID,
+                };
+                kernel.trace(
+                    Record::at(now_ns, BankTrace::Drop(reason))
+                        .node(from)
+                        .peer(to)
+                        .id(seq),
+                )
+            }
+        }
+    }
+
+    fn report(
+        &mut self,
+        kernel: &mut Kernel<BankEvent>,
+        now_ns: Nanos,
+        node: u32,
+        report: BankReport,
+    ) -> Result<(), EngineError> {
+        match report {
+            BankReport::Event(event) => self.event(kernel, now_ns, node, &event),
+            BankReport::Recovered(recovery) => {
+                self.causality.restart(node, &recovery);
+                kernel.trace(Record::at(now_ns, BankTrace::Recover(&recovery)).node(node))?;
+                if recovery.slot >= self.cfg.accounts() {
+                    self.stats.recoveries += 1;
+                    self.recoveries.push(RecoveryAt {
+                        at_ns: now_ns,
+                        account: node,
+                        recovery,
+                    });
+                }
+                Ok(())
+            }
+            BankReport::SnapshotPart(part) => {
+                let snapshot = part.snapshot;
+                kernel
+                    .trace(Record::at(now_ns, BankTrace::SnapshotPart { snapshot }).node(node))?;
+                self.snapshots.part(node, part, now_ns);
+                if self
+                    .snapshots
+                    .runs
+                    .get(&snapshot)
+                    .is_some_and(|run| run.completed_ns == Some(now_ns))
+                {
+                    kernel.trace(Record::at(now_ns, BankTrace::SnapshotDone { snapshot }))?;
+                }
+                Ok(())
+            }
+            BankReport::Final(state) => {
+                self.finals[node as usize] = Some(state);
+                Ok(())
+            }
+            BankReport::Skipped(skip) => {
+                self.stats.skipped[skip as usize] += 1;
+                kernel.trace(Record::at(now_ns, BankTrace::Skip(skip)).node(node))
+            }
+            BankReport::Halted(_) => {
+                self.stats.halts += 1;
+                self.halted[node as usize] = true;
+                kernel.trace(Record::at(now_ns, BankTrace::Halt).node(node))
+            }
+        }
+    }
+
+    fn event(
+        &mut self,
+        kernel: &mut Kernel<BankEvent>,
+        now_ns: Nanos,
+        node: u32,
+        event: &Event,
+    ) -> Result<(), EngineError> {
+        let (peer, seq) = match event.kind {
+            EventKind::Send { to, seq } => (to, seq),
+            EventKind::Receive { from, seq, .. } => (from, seq),
+            EventKind::Local => (crate::engine::trace::NO_NODE, crate::engine::trace::NO_ID),
+        };
+        kernel.trace(
+            Record::at(now_ns, BankTrace::Event(event))
+                .node(node)
+                .peer(peer)
+                .id(seq),
+        )?;
+        let spread = Self::clock_spread(kernel, self.cfg.accounts(), now_ns);
+        self.causality.clock_spread(spread);
+        self.causality.event(node, now_ns, event);
+        let offset = event.stamp.hlc.l_ns.saturating_sub(event.pt_ns);
+        let window = self.window(now_ns);
+        window.hlc_max_counter = window.hlc_max_counter.max(event.stamp.hlc.c);
+        if let Some(slot) = window.hlc_offset_ns.get_mut(node as usize) {
+            *slot = (*slot).max(offset);
+        }
+        match (event.kind.clone(), event.what) {
+            (EventKind::Send { to, seq }, What::Transfer(amount)) => {
+                self.stats.transfers += 1;
+                self.window(now_ns).transfers += 1;
+                if self.outstanding.insert((node, to, seq), amount).is_none() {
+                    self.in_flight += amount;
+                }
+            }
+            (EventKind::Receive { from, seq, .. }, What::Transfer(_)) => {
+                self.stats.credits += 1;
+                self.window(now_ns).credits += 1;
+                if let Some(amount) = self.outstanding.remove(&(from, node, seq)) {
+                    self.in_flight -= amount;
+                }
+            }
+            (EventKind::Send { .. }, What::Marker(_)) => self.stats.markers += 1,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn initiate(
+        &mut self,
+        kernel: &mut Kernel<BankEvent>,
+        now_ns: Nanos,
+        snapshot: u32,
+    ) -> Result<(), EngineError> {
+        let Some(snapshots) = self.cfg.snapshots.clone() else {
+            return Ok(());
+        };
+        let accounts = self.cfg.accounts();
+        let initiator = snapshots
+            .initiator
+            .unwrap_or_else(|| self.rng_snapshots.gen_range(0..accounts));
+        if self.table.alive(initiator) && !self.halted[initiator as usize] {
+            self.snapshots.start(snapshot, initiator, now_ns);
+            kernel
+                .trace(Record::at(now_ns, BankTrace::SnapshotStart { snapshot }).node(initiator))?;
+            let pt = kernel.physical(initiator, now_ns);
+            if self.table.deliver(
+                initiator,
+                now_ns,
+                pt,
+                Incoming::Message {
+                    from: initiator,
+                    msg: BankMsg::Initiate { snapshot },
+                },
+            ) {
+                self.mark_dirty(initiator);
+            }
+        }
+        self.next_snapshot = snapshot + 1;
+        kernel.schedule(
+            now_ns.saturating_add(snapshots.every_ns),
+            BankEvent::Initiate {
+                snapshot: snapshot + 1,
+            },
+        )
+    }
+
+    /// The state account `node`'s disk leaves (for an account that is down or stopped).
+    fn state_on_disk(&self, kernel: &Kernel<BankEvent>, node: u32) -> FinalState {
+        let bytes = kernel
+            .disk(node)
+            .and_then(|disk| disk.borrow().disk.inspect(process::WAL_FILE).ok())
+            .unwrap_or_default();
+        let bytes = if self.account_config.wal {
+            bytes
+        } else {
+            Vec::new()
+        };
+        account::Account::durable_state(self.account_config.clone(), node, &bytes)
+    }
+}
+
+impl Workload for BankWorld {
+    type Config = BankConfig;
+    type Event = BankEvent;
+    type Output = BankOutput;
+
+    const PROCESSES: bool = true;
+
+    fn process(config: &BankConfig, node: NodeId) -> Option<Init> {
+        Some(process::init(Arc::new(config.account.clone()), node))
+    }
+
+    fn disk(config: &BankConfig, _family: &Family) -> Option<DiskConfig> {
+        Some(config.disk.clone())
+    }
+
+    fn start(cfg: &BankConfig, kernel: &mut Kernel<BankEvent>) -> Result<Self, EngineError> {
+        let accounts = cfg.accounts();
+        let table = ProcessTable::new(
+            kernel.topology().node_count(),
+            (0..accounts).map(|node| {
+                (
+                    node,
+                    kernel.disk(node),
+                    kernel.stream(streams::PROCESS, u64::from(node)),
+                )
+            }),
+        );
+        ProcessTable::install(&table);
+        let n = accounts as usize;
+        let window_count = kernel.window_count();
+        let mut world = BankWorld {
+            account_config: cfg.account.clone(),
+            table,
+            dirty: Vec::with_capacity(n),
+            payloads: Vec::new(),
+            free: Slots::new(),
+            outbox: Vec::new(),
+            next_slot: accounts,
+            next_snapshot: 1,
+            rng_snapshots: kernel.stream(stream_ids::SNAPSHOTS, 0),
+            causality: Causality::new(
+                accounts,
+                cfg.sampled_events as usize,
+                kernel.stream(stream_ids::CHECK, 0),
+            ),
+            snapshots: Snapshots::new(accounts, cfg.total()),
+            acked: vec![vec![0; n]; n],
+            finals: vec![None; n],
+            halted: vec![false; n],
+            stats: BankStats::default(),
+            recoveries: Vec::new(),
+            outstanding: BTreeMap::new(),
+            in_flight: 0,
+            windows: vec![
+                BankWindow {
+                    hlc_offset_ns: vec![0; if window_count * n <= 4_000_000 { n } else { 0 }],
+                    ..BankWindow::default()
+                };
+                window_count
+            ],
+            window_ns: kernel.window_ns(),
+            in_flight_window: 0,
+            cfg: cfg.clone(),
+        };
+        for node in 0..accounts {
+            let pt = kernel.physical(node, 0);
+            world.table.set_time(node, 0, pt);
+            world.table.deliver(
+                node,
+                0,
+                pt,
+                Incoming::Message {
+                    from: node,
+                    msg: BankMsg::Boot { slot: node },
+                },
+            );
+            world.mark_dirty(node);
+        }
+        if let Some(snapshots) = &cfg.snapshots {
+            kernel.schedule(snapshots.every_ns, BankEvent::Initiate { snapshot: 1 })?;
+        }
+        Ok(world)
+    }
+
+    fn handle(
+        &mut self,
+        kernel: &mut Kernel<BankEvent>,
+        now_ns: Nanos,
+        event: &BankEvent,
+    ) -> Result<(), EngineError> {
+        match *event {
+            BankEvent::Deliver { to, payload } => {
+                let (from, to_, msg) = self.payloads[payload as usize]
+                    .take()
+                    .ok_or_else(|| EngineError::Invariant("a message delivered twice".into()))?;
+                debug_assert_eq!(to, to_);
+                self.free.free(payload);
+                if let BankMsg::Ack(seq) = &msg {
+                    // `to` sent the frames `from` acknowledges.
+                    let acked = &mut self.acked[to as usize][from as usize];
+                    *acked = (*acked).max(seq.get());
+                }
+                let pt = kernel.physical(to, now_ns);
+                if self
+                    .table
+                    .deliver(to, now_ns, pt, Incoming::Message { from, msg })
+                {
+                    self.stats.messages_delivered += 1;
+                    self.window(now_ns).delivered += 1;
+                    self.mark_dirty(to);
+                } else {
+                    self.stats.messages_to_down_nodes += 1;
+                    kernel.trace(Record::at(now_ns, BankTrace::NodeDown).node(from).peer(to))?;
+                }
+                Ok(())
+            }
+            BankEvent::Timer {
+                node,
+                incarnation,
+                token,
+            } => {
+                if self.table.incarnation(node) == incarnation {
+                    let pt = kernel.physical(node, now_ns);
+                    if self
+                        .table
+                        .deliver(node, now_ns, pt, Incoming::Timer { token })
+                    {
+                        self.mark_dirty(node);
+                    }
+                }
+                Ok(())
+            }
+            BankEvent::Initiate { snapshot } => self.initiate(kernel, now_ns, snapshot),
+        }
+    }
+
+    fn node_change(
+        &mut self,
+        kernel: &mut Kernel<BankEvent>,
+        now_ns: Nanos,
+        node: NodeId,
+        change: NodeChange,
+    ) -> Result<bool, EngineError> {
+        let alive = self.table.alive(node);
+        match change {
+            NodeChange::Crash => {
+                if !alive {
+                    return Ok(false);
+                }
+                self.table.crash(node);
+                self.snapshots.crash(node);
+                kernel.trace(Record::at(now_ns, BankTrace::Crash).node(node))?;
+                Ok(true)
+            }
+            NodeChange::Restart => {
+                if alive {
+                    return Ok(false);
+                }
+                let pt = kernel.physical(node, now_ns);
+                self.table.restart(node, now_ns, pt);
+                self.halted[node as usize] = false;
+                let slot = self.next_slot;
+                self.next_slot += 1;
+                self.table.deliver(
+                    node,
+                    now_ns,
+                    pt,
+                    Incoming::Message {
+                        from: node,
+                        msg: BankMsg::Boot { slot },
+                    },
+                );
+                self.mark_dirty(node);
+                kernel.trace(Record::at(now_ns, BankTrace::Restart).node(node))?;
+                Ok(true)
+            }
+            NodeChange::Pause => {
+                if !alive {
+                    return Ok(false);
+                }
+                self.table.pause(node);
+                Ok(true)
+            }
+            NodeChange::Resume => {
+                if !alive {
+                    return Ok(false);
+                }
+                let pt = kernel.physical(node, now_ns);
+                self.table.resume(node, now_ns, pt);
+                self.mark_dirty(node);
+                Ok(true)
+            }
+            NodeChange::Slowdown { .. } => Ok(false),
+        }
+    }
+
+    async fn settle(
+        &mut self,
+        kernel: &mut Kernel<BankEvent>,
+        now_ns: Nanos,
+    ) -> Result<(), EngineError> {
+        let mut next = 0;
+        while next < self.dirty.len() {
+            let node = self.dirty[next];
+            next += 1;
+            self.table.settle(node).await?;
+            let mut outbox = std::mem::take(&mut self.outbox);
+            self.table.take_outbox(node, &mut outbox);
+            for out in outbox.drain(..) {
+                match out {
+                    Outgoing::Send { to, msg } => self.send(kernel, now_ns, node, to, msg)?,
+                    Outgoing::Timer { at_ns, token } => kernel.schedule(
+                        at_ns.max(now_ns),
+                        BankEvent::Timer {
+                            node,
+                            incarnation: self.table.incarnation(node),
+                            token,
+                        },
+                    )?,
+                    Outgoing::Report(report) => self.report(kernel, now_ns, node, report)?,
+                }
+            }
+            self.outbox = outbox;
+        }
+        self.dirty.clear();
+        Ok(())
+    }
+
+    async fn drain(
+        &mut self,
+        kernel: &mut Kernel<BankEvent>,
+        now_ns: Nanos,
+    ) -> Result<(), EngineError> {
+        for node in 0..self.cfg.accounts() {
+            if self.table.alive(node) && !self.halted[node as usize] {
+                let pt = kernel.physical(node, now_ns);
+                if self.table.deliver(
+                    node,
+                    now_ns,
+                    pt,
+                    Incoming::Message {
+                        from: node,
+                        msg: BankMsg::Report,
+                    },
+                ) {
+                    self.mark_dirty(node);
+                }
+            }
+        }
+        self.settle(kernel, now_ns).await?;
+        for node in 0..self.cfg.accounts() {
+            if self.finals[node as usize].is_none() {
+                self.finals[node as usize] = Some(self.state_on_disk(kernel, node));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, kernel: &Kernel<BankEvent>) -> Result<BankOutput, EngineError> {
+        let end_ns = kernel.duration_ns();
+        self.window(end_ns);
+        let last = self.windows.len() - 1;
+        self.windows[last].in_flight = self.in_flight;
+        self.causality.finish();
+        let finals: Vec<FinalState> = self
+            .finals
+            .iter()
+            .map(|state| {
+                state.clone().unwrap_or_else(|| FinalState {
+                    balance: 0,
+                    unacked: Vec::new(),
+                    received: Vec::new(),
+                })
+            })
+            .collect();
+        let in_network: Vec<(u32, u32, u64, u64)> = self
+            .payloads
+            .iter()
+            .flatten()
+            .filter_map(|(from, to, msg)| match msg {
+                BankMsg::Frame(Frame {
+                    seq,
+                    payload: Payload::Transfer { amount, .. },
+                }) => Some((*from, *to, seq.get(), *amount)),
+                _ => None,
+            })
+            .collect();
+        let durability = check::end_of_run(&finals, &self.acked, &in_network, self.cfg.total());
+        let mut disk = DiskCounters::default();
+        for node in 0..self.cfg.accounts() {
+            if let Some(node_disk) = kernel.disk(node) {
+                add_counters(&mut disk, node_disk.borrow().disk.counters());
+            }
+        }
+        ProcessTable::<BankMsg, BankReport>::uninstall();
+        Ok(BankOutput {
+            accounts: self.cfg.accounts(),
+            total: self.cfg.total(),
+            causality: self.causality.order.clone(),
+            sampled: self.causality.sampled.clone(),
+            hlc_bounds: self.causality.hlc_bounds.clone(),
+            conservation: self.snapshots.conservation.clone(),
+            consistent_cut: self.snapshots.consistent_cut.clone(),
+            durability,
+            snapshots: self.snapshots.runs.values().cloned().collect(),
+            recoveries: self.recoveries,
+            stats: self.stats,
+            disk,
+            epsilon_ns: self.causality.epsilon_ns(),
+            max_hlc_offset_ns: self.causality.max_offset_ns,
+            max_hlc_counter: self.causality.max_counter,
+            hlc_counter_bound: self.causality.counter_bound,
+            windows: self.windows,
+            finals,
+        })
+    }
+}
+
+fn add_counters(total: &mut DiskCounters, counters: &DiskCounters) {
+    total.writes += counters.writes;
+    total.bytes_written += counters.bytes_written;
+    total.writes_refused_full += counters.writes_refused_full;
+    total.reads += counters.reads;
+    total.reads_corrupted += counters.reads_corrupted;
+    total.truncates += counters.truncates;
+    total.removes += counters.removes;
+    total.fsyncs_begun += counters.fsyncs_begun;
+    total.fsyncs_completed += counters.fsyncs_completed;
+    total.fsyncs_lied += counters.fsyncs_lied;
+    total.fsyncs_void += counters.fsyncs_void;
+    total.crashes += counters.crashes;
+    total.bytes_lost_at_crash += counters.bytes_lost_at_crash;
+    total.torn_tails_kept += counters.torn_tails_kept;
+}
+
+/// The bank workload's node family: the accounts, each a process on a madsim node with
+/// a disk.
+pub fn families(cfg: &BankConfig) -> [Family; 1] {
+    [Family {
+        prefix: ACCOUNT_PREFIX,
+        count: cfg.accounts(),
+        hosted: true,
+        faults: NodeFaults {
+            slowdown: false,
+            ..NodeFaults::ALL
+        },
+    }]
+}
+
+/// The bank workload kind (`"kind": "bank"`).
+pub struct Bank;
+
+impl Kind for Bank {
+    const NAME: &'static str = "bank";
+    type Spec = spec::BankSpec;
+    type World = BankWorld;
+    const CHECKS: &'static [CheckSpec] = record::CHECKS;
+    const NUMBER_LIMITS: &'static [NumberLimit] = spec::NUMBER_LIMITS;
+
+    fn resolve(
+        spec: &spec::BankSpec,
+        scenario: &Scenario,
+    ) -> Result<Resolution<BankConfig>, Issue> {
+        let (config, events) = config::resolve(spec, scenario)?;
+        Ok(Resolution {
+            families: families(&config).to_vec(),
+            events,
+            config,
+        })
+    }
+
+    fn record(
+        scenario: &Scenario,
+        finished: &Finished<BankOutput>,
+        invocation: &Invocation,
+    ) -> RunRecord {
+        record::build(scenario, finished, invocation)
+    }
+
+    fn metric(record: &RunRecord, metric: &str) -> Option<f64> {
+        record::metric(record, metric)
+    }
+}

@@ -1,0 +1,154 @@
+//! The account process: `async fn main(ctx)` around an [`Account`], the init task of
+//! its madsim node. Its state lives in this future, so a crash drops it and a restart
+//! runs `main` again, which rebuilds the account from the write-ahead log on its disk.
+
+use std::sync::Arc;
+
+use super::account::{Account, AccountConfig, Action, BankMsg, BankReport, Input, Log};
+use crate::engine::disk::DiskError;
+use crate::engine::nodes::NodeId;
+use crate::engine::process::{Ctx, Incoming, Init, ProcessTable};
+
+/// The account's log file.
+pub const WAL_FILE: &str = "wal";
+
+/// Reads of a log whose checksum fails before recovery believes the failure (a read can
+/// be corrupted in transit; the stored bytes are re-read).
+pub const READ_ATTEMPTS: u32 = 3;
+
+/// What a process of the bank talks with.
+pub type BankCtx = Ctx<BankMsg, BankReport>;
+
+/// The init task of account `node`.
+pub fn init(config: Arc<AccountConfig>, node: NodeId) -> Init {
+    Arc::new(move || {
+        let config = Arc::clone(&config);
+        Box::pin(async move {
+            let ctx: BankCtx = ProcessTable::boot(node).await;
+            main(&ctx, &config, node).await;
+            // Only a halted account's main returns.
+        })
+    })
+}
+
+/// The log on this node's disk.
+struct DiskLog<'a>(&'a BankCtx);
+
+impl Log for DiskLog<'_> {
+    fn append(&mut self, record: &[u8]) -> Result<(), String> {
+        let Some(mut disk) = self.0.disk() else {
+            return Err("no disk".to_owned());
+        };
+        disk.disk
+            .append(WAL_FILE, record)
+            .map(|_| ())
+            .map_err(|err| err.to_string())
+    }
+}
+
+/// The log's bytes as they can be read back: on a checksum failure the file is read
+/// again (up to [`READ_ATTEMPTS`] times) and the longest valid read wins.
+fn read_log(ctx: &BankCtx) -> Vec<u8> {
+    let Some(mut disk) = ctx.disk() else {
+        return Vec::new();
+    };
+    let disk = &mut *disk;
+    let len = match disk.disk.len(WAL_FILE) {
+        Ok(len) => len,
+        Err(DiskError::NotFound { .. }) => return Vec::new(),
+        Err(_) => return Vec::new(),
+    };
+    let mut best: Vec<u8> = Vec::new();
+    let mut best_valid = 0;
+    for _ in 0..READ_ATTEMPTS {
+        let Ok(bytes) = disk.disk.read(WAL_FILE, 0, len, &mut disk.rng) else {
+            break;
+        };
+        let (valid, corrupt) = {
+            let recovery = faultline_models::wal::recover(&bytes);
+            let corrupt = matches!(
+                recovery.stop,
+                faultline_models::wal::Stop::ChecksumMismatch { .. }
+            );
+            (recovery.valid_len, corrupt)
+        };
+        if valid >= best_valid {
+            best_valid = valid;
+            best = bytes;
+        }
+        if !corrupt {
+            break;
+        }
+    }
+    best
+}
+
+async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
+    // The engine's boot message names this incarnation's vector-clock entry.
+    let slot = loop {
+        if let Incoming::Message {
+            msg: BankMsg::Boot { slot },
+            ..
+        } = ctx.recv().await
+        {
+            break slot;
+        }
+    };
+    let bytes = if config.wal {
+        read_log(ctx)
+    } else {
+        Vec::new()
+    };
+    let (mut account, recovery) = Account::recover(config.clone(), node, slot, &bytes);
+    if recovery.cut_bytes > 0 {
+        if let Some(mut disk) = ctx.disk() {
+            // A torn or corrupt tail goes: later records must follow the good ones.
+            let _ = disk.disk.truncate(WAL_FILE, recovery.valid_bytes);
+        }
+    }
+    ctx.report(BankReport::Recovered(recovery));
+    let actions = {
+        let pt_ns = ctx.clock();
+        account.start(pt_ns, &mut *ctx.rng())
+    };
+    if !execute(ctx, actions).await {
+        return;
+    }
+    loop {
+        let input = match ctx.recv().await {
+            Incoming::Message { from, msg } => Input::Message { from, msg },
+            Incoming::Timer { token } => Input::Timer(token),
+        };
+        let actions = {
+            let pt_ns = ctx.clock();
+            let mut log = DiskLog(ctx);
+            account.handle(input, pt_ns, &mut *ctx.rng(), &mut log)
+        };
+        if !execute(ctx, actions).await {
+            return;
+        }
+    }
+}
+
+/// Carries out `actions` in order; false once the account halts.
+async fn execute(ctx: &BankCtx, actions: Vec<Action>) -> bool {
+    for action in actions {
+        match action {
+            Action::Fsync => {
+                if let Err(err) = ctx.fsync(WAL_FILE).await {
+                    ctx.report(BankReport::Halted(format!("fsync failed: {err}")));
+                    return false;
+                }
+            }
+            Action::Send { to, msg } => ctx.send(to, msg),
+            Action::Timer { token, after_ns } => {
+                // The delay is on the node's clock; its drift (parts per million) is
+                // not worth converting for a timer.
+                ctx.set_timer(ctx.now().saturating_add(after_ns), token);
+            }
+            Action::Report(report) => ctx.report(report),
+            Action::Halt => return false,
+        }
+    }
+    true
+}
