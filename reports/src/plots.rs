@@ -136,6 +136,8 @@ struct Series {
     dashed: bool,
     /// Stroke width in pixels (before supersampling).
     width: u32,
+    /// Drawn before the other series, so the main line stays on top where they meet.
+    under: bool,
 }
 
 /// A dashed horizontal reference line (e.g. the SLO).
@@ -213,6 +215,9 @@ struct Band {
     count: usize,
     /// Label of the first fault in the band.
     first: String,
+    /// The fault covers the whole run (a clock skew from 0 s): labelled, not shaded,
+    /// since shading the whole plot would only tint it.
+    background: bool,
 }
 
 type DrawResult<T = ()> = Result<T, String>;
@@ -228,6 +233,8 @@ const TICK_PX: u32 = 15;
 const LABEL_PX: u32 = 14;
 const LEGEND_PX: u32 = 16;
 const FAULT_ROWS: usize = 3;
+/// Above this many shaded stretches in a panel, one summary line replaces the labels.
+const MAX_LABELLED_BANDS: usize = 24;
 const FAULT_ROW_H: i32 = 17;
 
 /// Tick label: integers without decimals, otherwise up to three trimmed decimals;
@@ -283,8 +290,13 @@ impl TimeChart {
         for h in &self.hlines {
             out.push((Swatch::Dashed(h.color), h.label.clone()));
         }
-        let kinds: std::collections::BTreeSet<&str> =
-            self.faults.iter().map(|f| f.kind.as_str()).collect();
+        let run_s = self.x_max;
+        let kinds: std::collections::BTreeSet<&str> = self
+            .faults
+            .iter()
+            .filter(|f| !(f.start_s <= 1e-9 && f.end_s.is_none_or(|e| e >= run_s - 1e-9)))
+            .map(|f| f.kind.as_str())
+            .collect();
         for k in kinds {
             out.push((Swatch::Box(fault_color(k)), format!("{k} fault")));
         }
@@ -427,37 +439,83 @@ impl TimeChart {
             .margin_bottom(4 * k)
             .x_label_area_size(48 * k)
             .y_label_area_size(78 * k);
-        let (y_lo, y_hi) = self.y_range;
-        let x = (panel.from_s, panel.to_s);
+        let (y_lo, y_hi) = (self.ty(self.y_range.0), self.ty(self.y_range.1));
+        let mut chart = builder
+            .build_cartesian_2d(panel.from_s..panel.to_s, y_lo..y_hi)
+            .map_err(err)?;
+        self.fill(&mut chart, root, panel, k)
+    }
+
+    /// A value on the drawn y axis: its log10 on a log axis, itself otherwise. A log axis
+    /// is drawn as a linear axis of log10 values with our own grid, since plotters' log
+    /// axis repeats its decade labels.
+    fn ty(&self, v: f64) -> f64 {
         if self.log_y {
-            let mut chart = builder
-                .build_cartesian_2d(x.0..x.1, (y_lo..y_hi).log_scale())
-                .map_err(err)?;
-            self.fill(&mut chart, root, panel, k)
+            v.log10()
         } else {
-            let mut chart = builder
-                .build_cartesian_2d(x.0..x.1, y_lo..y_hi)
-                .map_err(err)?;
-            self.fill(&mut chart, root, panel, k)
+            v
         }
     }
 
-    fn fill<DB, Y>(
+    /// Log-paper grid and labels: a line at every 1..9 times a power of ten, a label at
+    /// 1, 2 and 5 times.
+    fn log_grid<DB: DrawingBackend>(
         &self,
-        chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+        root: &DrawingArea<DB, Shift>,
+        x0: f64,
+        x1: f64,
+        k: u32,
+    ) -> DrawResult {
+        let (lo, hi) = (self.ty(self.y_range.0), self.ty(self.y_range.1));
+        if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+            return Ok(());
+        }
+        let font: TextStyle = (FAMILY, TICK_PX * k).into_font().color(&BLACK);
+        // At most 40 decades: far more than any latency spans.
+        let first = lo.floor() as i32;
+        let last = (hi.ceil() as i32).min(first + 40);
+        for decade in first..=last {
+            for m in 1..=9 {
+                let y = f64::from(decade) + f64::from(m).log10();
+                if y < lo || y > hi {
+                    continue;
+                }
+                let style = BLACK.mix(if m == 1 { 0.14 } else { 0.05 }).stroke_width(k);
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(x0, y), (x1, y)],
+                        style,
+                    )))
+                    .map_err(err)?;
+                if matches!(m, 1 | 2 | 5) {
+                    let text = tick(&(f64::from(m) * 10f64.powi(decade)));
+                    let (px, py) = chart.backend_coord(&(x0, y));
+                    let (tw, th) = root.estimate_text_size(&text, &font).map_err(err)?;
+                    let at = (px - tw as i32 - 10 * k as i32, py - th as i32 / 2);
+                    root.draw(&Text::new(text, at, font.clone())).map_err(err)?;
+                    root.draw(&PathElement::new(
+                        vec![(px - 5 * k as i32, py), (px, py)],
+                        BLACK.mix(0.6).stroke_width(k),
+                    ))
+                    .map_err(err)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn fill<DB: DrawingBackend>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
         root: &DrawingArea<DB, Shift>,
         panel: &Panel,
         k: u32,
-    ) -> DrawResult<Frame>
-    where
-        DB: DrawingBackend,
-        Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
-    {
-        let (y_lo, y_hi) = self.y_range;
+    ) -> DrawResult<Frame> {
+        let (y_lo, y_hi) = (self.ty(self.y_range.0), self.ty(self.y_range.1));
         let (x0, x1) = (panel.from_s, panel.to_s);
-        chart
-            .configure_mesh()
-            .x_desc("time (s)")
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc("time (s)")
             .y_desc(self.y_label.as_str())
             .axis_desc_style((FAMILY, AXIS_PX * k))
             .label_style((FAMILY, TICK_PX * k))
@@ -468,22 +526,28 @@ impl TimeChart {
             } else {
                 8
             })
-            .y_labels(8)
             .set_all_tick_mark_size(5 * k)
             .axis_style(BLACK.mix(0.6).stroke_width(k))
             .bold_line_style(BLACK.mix(0.12).stroke_width(k))
-            .light_line_style(BLACK.mix(0.04).stroke_width(k))
-            .draw()
-            .map_err(err)?;
+            .light_line_style(BLACK.mix(0.04).stroke_width(k));
+        if self.log_y {
+            mesh.y_labels(0);
+        } else {
+            mesh.y_labels(8);
+        }
+        mesh.draw().map_err(err)?;
+        if self.log_y {
+            self.log_grid(chart, root, x0, x1, k)?;
+        }
         let (left, top) = chart.backend_coord(&(x0, y_hi));
         let (right, bottom) = chart.backend_coord(&(x1, y_lo));
         let plot_px = f64::from((right - left).max(1)) / f64::from(k);
         let per_px = (x1 - x0) / plot_px;
-        let bands = bands(&self.faults, x0, x1, per_px);
+        let bands = bands(&self.faults, x0, x1, per_px, self.x_max);
         // Fault shading first, under the lines.
-        for b in &bands {
+        for b in bands.iter().filter(|b| !b.background) {
             let c = fault_color(&b.kind);
-            let alpha = if b.kind == "clock" { 0.07 } else { 0.18 };
+            let alpha = if b.kind == "clock" { 0.1 } else { 0.18 };
             let end = b.end.max(b.start + per_px).min(x1);
             chart
                 .draw_series(std::iter::once(Rectangle::new(
@@ -503,9 +567,10 @@ impl TimeChart {
             .map_err(err)?;
         }
         for hl in &self.hlines {
+            let y = self.ty(hl.y);
             chart
                 .draw_series(DashedLineSeries::new(
-                    vec![(x0, hl.y), (x1, hl.y)],
+                    vec![(x0, y), (x1, y)],
                     8 * k,
                     5 * k,
                     hl.color.stroke_width(2 * k),
@@ -513,9 +578,15 @@ impl TimeChart {
                 .map_err(err)?;
         }
         let buckets = (plot_px / 2.0).max(1.0) as usize;
-        for s in &self.series {
+        let order = self
+            .series
+            .iter()
+            .filter(|s| s.under)
+            .chain(self.series.iter().filter(|s| !s.under));
+        for s in order {
             let pts = decimate(&clip(&s.points, x0, x1), x0, x1, buckets);
-            for seg in segments(&pts, self.log_y, y_lo) {
+            for seg in segments(&pts, self.log_y, self.y_range.0) {
+                let seg: Vec<(f64, f64)> = seg.into_iter().map(|(x, y)| (x, self.ty(y))).collect();
                 if seg.len() == 1 {
                     chart
                         .draw_series(std::iter::once(Circle::new(
@@ -556,27 +627,41 @@ impl TimeChart {
     /// that fits in no row is shortened to the kind, then left out (the fault table in the
     /// report lists every fault).
     #[allow(clippy::too_many_arguments)]
-    fn label_faults<DB, Y>(
+    fn label_faults<DB: DrawingBackend>(
         &self,
-        chart: &ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
+        chart: &ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
         root: &DrawingArea<DB, Shift>,
         bands: &[Band],
         x0: f64,
         x1: f64,
         y_hi: f64,
         k: u32,
-    ) -> DrawResult
-    where
-        DB: DrawingBackend,
-        Y: Ranged<ValueType = f64>,
-    {
+    ) -> DrawResult {
         let ki = k as i32;
         let (right, top_y) = chart.backend_coord(&(x1, y_hi));
         let (left, _) = chart.backend_coord(&(x0, y_hi));
+        let base = top_y - (FAULT_ROWS as i32 * FAULT_ROW_H + 4) * ki;
+        let shaded = bands.iter().filter(|b| !b.background).count();
+        if shaded > MAX_LABELLED_BANDS {
+            // Labels of this many bands would only overlap: one line says what is shaded.
+            let faults: usize = bands
+                .iter()
+                .filter(|b| !b.background)
+                .map(|b| b.count)
+                .sum();
+            let font = (FAMILY, LABEL_PX * k).into_font().color(&GREY);
+            let text = format!(
+                "{} faults in {} shaded stretches (colour by kind); the fault table lists them",
+                count(faults as u64),
+                count(shaded as u64)
+            );
+            root.draw(&Text::new(text, (left, base), font))
+                .map_err(err)?;
+            return Ok(());
+        }
         let mut row_end = [i32::MIN; FAULT_ROWS];
         let mut order: Vec<&Band> = bands.iter().collect();
         order.sort_by(|a, b| a.start.total_cmp(&b.start));
-        let base = top_y - (FAULT_ROWS as i32 * FAULT_ROW_H + 4) * ki;
         for b in order {
             let (x, _) = chart.backend_coord(&(b.start.clamp(x0, x1), y_hi));
             let color = darker(fault_color(&b.kind));
@@ -590,7 +675,7 @@ impl TimeChart {
                 let (tw, _) = root.estimate_text_size(&text, &font).map_err(err)?;
                 let tw = tw as i32;
                 let lx = x.min(right - tw).max(left);
-                if let Some(row) = (0..FAULT_ROWS).find(|r| lx >= row_end[*r] + 8 * ki) {
+                if let Some(row) = (0..FAULT_ROWS).find(|r| lx >= row_end[*r] + 14 * ki) {
                     row_end[row] = lx + tw;
                     let y = base + row as i32 * FAULT_ROW_H * ki;
                     root.draw(&Text::new(text, (lx, y), font.clone()))
@@ -609,17 +694,30 @@ impl TimeChart {
     }
 }
 
-/// Fault intervals in [x0, x1] merged per kind when less than `gap` apart.
-fn bands(faults: &[FaultInterval], x0: f64, x1: f64, gap: f64) -> Vec<Band> {
+/// Fault intervals in [x0, x1] merged per kind when less than `gap` apart; faults that
+/// cover the whole run (`0..run_s`) come first, one band each.
+fn bands(faults: &[FaultInterval], x0: f64, x1: f64, gap: f64, run_s: f64) -> Vec<Band> {
+    let mut out = Vec::new();
     let mut by_kind: BTreeMap<&str, Vec<(f64, f64, usize)>> = BTreeMap::new();
     for (i, f) in faults.iter().enumerate() {
+        let whole = f.start_s <= 1e-9 && f.end_s.is_none_or(|e| e >= run_s - 1e-9);
+        if whole {
+            out.push(Band {
+                kind: f.kind.clone(),
+                start: x0,
+                end: x1,
+                count: 1,
+                first: format!("{} (whole run)", stats::fault_label(f)),
+                background: true,
+            });
+            continue;
+        }
         let a = f.start_s.max(x0);
         let b = f.end_s.unwrap_or(f64::INFINITY).min(x1);
         if a.is_finite() && b >= a && a <= x1 {
             by_kind.entry(f.kind.as_str()).or_default().push((a, b, i));
         }
     }
-    let mut out = Vec::new();
     for (kind, mut iv) in by_kind {
         iv.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.2.cmp(&q.2)));
         let mut cur: Option<Band> = None;
@@ -637,6 +735,7 @@ fn bands(faults: &[FaultInterval], x0: f64, x1: f64, gap: f64) -> Vec<Band> {
                         end: b,
                         count: 1,
                         first: stats::fault_label(&faults[i]),
+                        background: false,
                     });
                 }
             }
@@ -1004,6 +1103,23 @@ fn slo_line(rec: &RunRecord) -> HLine {
     }
 }
 
+/// The availability axis: from 0 when anything fell low, else from the highest of 98,
+/// 95, 90, 80, 50 that leaves a margin under the lowest value and the SLO, so a dip to
+/// 99.2 % against a 99.9 % SLO is visible; always up to a little above 100 %.
+fn availability_axis(series: &[Series], slo_pct: f64) -> (f64, f64) {
+    let lowest = series
+        .iter()
+        .flat_map(|s| s.points.iter().filter_map(|p| p.1))
+        .filter(|v| v.is_finite())
+        .fold(slo_pct, f64::min);
+    let margin = 0.2 * (100.0 - lowest).max(0.5);
+    let lo = [98.0, 95.0, 90.0, 80.0, 50.0]
+        .into_iter()
+        .find(|c| *c <= lowest - margin)
+        .unwrap_or(0.0);
+    (lo, 100.0 + 0.05 * (100.0 - lo))
+}
+
 fn count_f(n: u64) -> Option<f64> {
     Some(n as f64)
 }
@@ -1022,6 +1138,7 @@ pub fn availability(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<P
         points: per_window(rec, |r| pct(r.success_ratio())),
         dashed: false,
         width: 2,
+        under: false,
     }];
     let mut fields = vec![field("availability", "%", 2)];
     if let Some(ms) = latency {
@@ -1031,6 +1148,7 @@ pub fn availability(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<P
             points: per_window(rec, |r| pct(r.good_ratio())),
             dashed: false,
             width: 2,
+            under: true,
         });
         fields.push(field(&format!("within {} ms", tick(&ms)), "%", 2));
     }
@@ -1039,6 +1157,7 @@ pub fn availability(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<P
         field("succeeded", "req", 0),
         field("unresolved at end", "req", 0),
     ]);
+    let y_range = availability_axis(&series, stats::slo(rec) * 100.0);
     let chart = TimeChart {
         title: format!(
             "Availability: {} (seed {})",
@@ -1046,7 +1165,7 @@ pub fn availability(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<P
         ),
         y_label: "availability (%)".to_string(),
         x_max: stats::duration_s(rec),
-        y_range: (0.0, 105.0),
+        y_range,
         log_y: false,
         series,
         hlines: vec![slo_line(rec)],
@@ -1081,6 +1200,7 @@ pub fn herd(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot, Rep
             points: per_window(rec, |r| Some(r.server_arrivals as f64 / w)),
             dashed: false,
             width: 2,
+            under: false,
         },
         Series {
             label: "offered load (new requests)".to_string(),
@@ -1088,6 +1208,7 @@ pub fn herd(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot, Rep
             points: per_window(rec, |r| Some(r.offered as f64 / w)),
             dashed: true,
             width: 2,
+            under: false,
         },
         Series {
             label: "goodput (successes completed)".to_string(),
@@ -1095,6 +1216,7 @@ pub fn herd(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot, Rep
             points: per_window(rec, |r| Some(r.completed as f64 / w)),
             dashed: false,
             width: 2,
+            under: false,
         },
     ];
     let top = max_of(&series);
@@ -1168,6 +1290,7 @@ pub fn latency(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot, 
             points: per_window(rec, |r| nan_none(r.latency_p50_ms)),
             dashed: false,
             width: 2,
+            under: false,
         },
         Series {
             label: "p99".to_string(),
@@ -1175,6 +1298,7 @@ pub fn latency(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot, 
             points: per_window(rec, |r| nan_none(r.latency_p99_ms)),
             dashed: false,
             width: 2,
+            under: false,
         },
         Series {
             label: "p99.9".to_string(),
@@ -1182,6 +1306,7 @@ pub fn latency(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot, 
             points: per_window(rec, |r| nan_none(r.latency_p999_ms)),
             dashed: true,
             width: 1,
+            under: false,
         },
     ];
     let (y_range, log_y, y_label) = latency_axis(&series);
@@ -1231,6 +1356,7 @@ pub fn breakers(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot,
         points: per_window(rec, |r| Some(r.breakers_open as f64)),
         dashed: false,
         width: 2,
+        under: false,
     }];
     let top = max_of(&series).max(1.0);
     let chart = TimeChart {
@@ -1312,6 +1438,7 @@ fn overlay_chart(
             points: per_window(rec, |r| f(rec, r)),
             dashed: false,
             width: overlay_width(i, variants.len()),
+            under: false,
         })
         .collect();
     let top = max_of(&series);
@@ -1353,7 +1480,7 @@ pub fn availability_comparison(
         "%",
         |_, r| pct(r.success_ratio()),
     );
-    chart.y_range = (0.0, 105.0);
+    chart.y_range = availability_axis(&chart.series, stats::slo(&variants[0].1) * 100.0);
     chart.hlines = vec![slo_line(&variants[0].1)];
     render(dir, "availability", &chart)
 }
@@ -1388,6 +1515,7 @@ pub fn herd_comparison(
             points: per_window(first, |r| Some(r.offered as f64 / w)),
             dashed: true,
             width: 2,
+            under: false,
         });
     }
     render(dir, "herd", &chart)
@@ -1458,7 +1586,7 @@ mod tests {
             f("crash", 1.05, 2.0),
             f("pause", 5.0, 6.0),
         ];
-        let b = bands(&faults, 0.0, 10.0, 0.1);
+        let b = bands(&faults, 0.0, 10.0, 0.1, 10.0);
         assert_eq!(b.len(), 2);
         assert_eq!(
             (b[0].kind.as_str(), b[0].count, b[0].end),

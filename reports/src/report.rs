@@ -257,18 +257,23 @@ pub fn summary_table(rec: &RunRecord) -> String {
     out
 }
 
+/// The fault table; the MTTR column only where there is an availability series.
 fn faults_table(st: &RunStats) -> Table {
-    let mut t = Table::new(&[
+    let mttr = st.rpc.is_some();
+    let mut cols = vec![
         ("#", Align::Right),
         ("kind", Align::Left),
         ("target", Align::Left),
         ("start (s)", Align::Right),
         ("end (s)", Align::Right),
         ("duration (s)", Align::Right),
-        ("measured MTTR", Align::Right),
-    ]);
+    ];
+    if mttr {
+        cols.push(("measured MTTR", Align::Right));
+    }
+    let mut t = Table::new(&cols);
     for f in &st.faults.listed {
-        t.push(vec![
+        let mut cells = vec![
             count(f.index as u64),
             f.kind.clone(),
             f.target.clone(),
@@ -276,37 +281,43 @@ fn faults_table(st: &RunStats) -> Table {
             f.end_s
                 .map_or_else(|| "end of run".to_string(), |e| fixed(e, 2)),
             fixed(f.duration_s, 2),
-            match (f.background, f.recovery) {
+        ];
+        if mttr {
+            cells.push(match (f.background, f.recovery) {
                 (true, _) => "whole run".to_string(),
                 (false, Some(r)) => r.describe(),
                 (false, None) => "n/a".to_string(),
-            },
-        ]);
+            });
+        }
+        t.push(cells);
     }
     for g in &st.faults.folded {
-        let mut mttr = Vec::new();
-        if let (Some(m), Some(x)) = (g.mttr_median_s, g.mttr_max_s) {
-            mttr.push(format!("median {} s, worst {} s", fixed(m, 2), fixed(x, 2)));
-        }
-        if g.not_recovered > 0 {
-            mttr.push(format!("{} not recovered", count(g.not_recovered as u64)));
-        }
-        if g.unended > 0 {
-            mttr.push(format!("{} last to end", count(g.unended as u64)));
-        }
-        t.push(vec![
+        let mut cells = vec![
             "...".to_string(),
             g.kind.clone(),
             format!("{} more faults", count(g.count as u64)),
             fixed(g.first_start_s, 2),
             fixed(g.last_end_s, 2),
             format!("{} in all", fixed(g.total_s, 2)),
-            if mttr.is_empty() {
+        ];
+        if mttr {
+            let mut parts = Vec::new();
+            if let (Some(m), Some(x)) = (g.mttr_median_s, g.mttr_max_s) {
+                parts.push(format!("median {} s, worst {} s", fixed(m, 2), fixed(x, 2)));
+            }
+            if g.not_recovered > 0 {
+                parts.push(format!("{} not recovered", count(g.not_recovered as u64)));
+            }
+            if g.unended > 0 {
+                parts.push(format!("{} last to end", count(g.unended as u64)));
+            }
+            cells.push(if parts.is_empty() {
                 "n/a".to_string()
             } else {
-                mttr.join("; ")
-            },
-        ]);
+                parts.join("; ")
+            });
+        }
+        t.push(cells);
     }
     t
 }
@@ -504,9 +515,12 @@ fn verdict(st: &RunStats) -> Vec<Card> {
             key: "faults",
             value: count(st.faults.total as u64),
             details: vec![if st.workload.is_empty() {
-                "no workload section in this record".to_string()
+                "no workload section in this record: the core (checks, faults) only".to_string()
             } else {
-                format!("no report section for the `{}` workload", st.workload)
+                format!(
+                    "no report section for workload {}: the core (checks, faults) only",
+                    st.workload
+                )
             }],
             tone: Tone::Neutral,
         });
@@ -710,6 +724,7 @@ h1{font-size:1.6em;margin:0 0 .2em}h2{font-size:1.25em;margin-top:1.8em;border-b
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}th,td{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
 th{background:#f4f4f4;vertical-align:bottom}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num,td:first-child{white-space:nowrap}
 td.pass{color:var(--good);font-weight:600}td.fail{color:var(--bad);font-weight:600}
+table.cmp td{white-space:nowrap}
 .scroll{overflow-x:auto;max-width:100%}
 details{margin:.7em 0}summary{cursor:pointer;font-weight:600;padding:2px 0}summary .n{font-weight:400;color:var(--muted)}
 pre{background:#f6f8fa;padding:8px 12px;overflow-x:auto;border-radius:4px}
@@ -810,20 +825,25 @@ fn glossary_html() -> Markup {
 }
 
 fn mttr_note(st: &RunStats) -> String {
+    let folded = if st.faults.folded.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "The first {} of {} faults are listed; the rest are folded by kind.",
+            st.faults.listed.len(),
+            count(st.faults.total as u64)
+        )
+    };
+    if st.rpc.is_none() {
+        return folded;
+    }
     format!(
-        "Measured MTTR: from the fault's end to the first window whose availability is back at or above the SLO ({} %) and stays there until the next fault or the end of the run; resolution one window ({} s).{}",
+        "Measured MTTR: from the fault's end to the first window whose availability is back at or above the SLO ({} %) and stays there until the next fault or the end of the run; resolution one window ({} s). {folded}",
         fixed(st.slo * 100.0, 2),
         fixed(st.window_s, 3),
-        if st.faults.folded.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " The first {} of {} faults are listed; the rest are folded by kind.",
-                st.faults.listed.len(),
-                count(st.faults.total as u64)
-            )
-        }
     )
+    .trim_end()
+    .to_string()
 }
 
 fn phases_note(rpc: &RpcStats) -> String {
@@ -859,7 +879,7 @@ fn run_html(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         @if st.faults.total == 0 {
             p { "No faults occurred." }
         } @else {
-            (folded("Faults and recovery", &mttr_note(st), &faults_table(st)))
+            (folded(if st.rpc.is_some() { "Faults and recovery" } else { "Faults" }, &mttr_note(st), &faults_table(st)))
         }
         @if let Some(rpc) = &st.rpc {
             (folded("Phases", &phases_note(rpc), &phases_table(st, rpc)))
@@ -941,7 +961,10 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         b.push_str("No faults occurred.\n");
     } else {
         b.push_str(&faults_table(st).to_markdown());
-        b.push_str(&format!("\n{}\n", mttr_note(st)));
+        let note = mttr_note(st);
+        if !note.is_empty() {
+            b.push_str(&format!("\n{note}\n"));
+        }
     }
     if let Some(rpc) = &st.rpc {
         b.push_str("\n## Phases\n\n");
@@ -1193,7 +1216,7 @@ pub fn write_comparison(
         }
         h2 { "Side by side" }
         div class="scroll" {
-            table {
+            table class="cmp" {
                 thead { tr { @for (i, h) in table.headers.iter().enumerate() {
                     th class=[(table.align[i] == Align::Right).then_some("num")] { (h) }
                 } } }

@@ -1240,13 +1240,10 @@ pub fn zoom(rec: &RunRecord, recs: &[FaultRecovery]) -> Option<Span> {
 fn notes(rec: &RunRecord) -> Vec<String> {
     let s = &rec.summary;
     let mut out = Vec::new();
-    match (&s.rpc, s.workload.as_str()) {
-        (None, "rpc") => out.push("the workload is `rpc` but summary.json has no `rpc` section: only the core (faults, checks) is reported".to_string()),
-        (None, "") => {}
-        (None, other) => out.push(format!(
-            "this version has no report section for the `{other}` workload: only the core (faults, checks) is reported"
-        )),
-        (Some(_), _) => {}
+    // Another workload without a section here is not a contradiction: the verdict says
+    // only the core is reported.
+    if s.rpc.is_none() && s.workload == "rpc" {
+        out.push("the workload is `rpc` but summary.json has no `rpc` section: only the core (faults, checks) is reported".to_string());
     }
     let Some(rpc) = &s.rpc else {
         return out;
@@ -1334,23 +1331,38 @@ pub fn expectations(rec: &RunRecord) -> Vec<ExpectationResult> {
 ///
 /// The engine names a random crash `server-3 (random)` and a scheduled one by its
 /// selector (`server-0`, `server-*`).
+/// Down intervals, seconds.
+type Intervals = Vec<(f64, f64)>;
+
 struct CrashIntervals {
-    /// (selector, random) -> down intervals, clipped to the run.
-    by_target: BTreeMap<(String, bool), Vec<(f64, f64)>>,
+    /// (node, random) -> down intervals of crashes naming one node, clipped to the run.
+    exact: BTreeMap<(String, bool), Intervals>,
+    /// (selector, random, intervals) of crashes naming a selector such as `server-*`:
+    /// few (one per scheduled crash entry), so each node is matched against all of them.
+    wildcard: Vec<(String, bool, Intervals)>,
 }
 
 impl CrashIntervals {
     fn new(rec: &RunRecord) -> Self {
         let end = duration_s(rec);
-        let mut by_target: BTreeMap<(String, bool), Vec<(f64, f64)>> = BTreeMap::new();
+        let mut exact: BTreeMap<(String, bool), Intervals> = BTreeMap::new();
+        let mut wild: BTreeMap<(String, bool), Intervals> = BTreeMap::new();
         for f in rec.summary.faults.iter().filter(|f| f.kind == "crash") {
             let random = f.target.trim_end().ends_with("(random)");
             let node = f.target.split_whitespace().next().unwrap_or("").to_string();
             let a = f.start_s.clamp(0.0, end);
             let b = fault_end(f, end).clamp(0.0, end);
-            by_target.entry((node, random)).or_default().push((a, b));
+            let map = if node.ends_with('*') {
+                &mut wild
+            } else {
+                &mut exact
+            };
+            map.entry((node, random)).or_default().push((a, b));
         }
-        CrashIntervals { by_target }
+        CrashIntervals {
+            exact,
+            wildcard: wild.into_iter().map(|((s, r), iv)| (s, r, iv)).collect(),
+        }
     }
 
     /// Down intervals of one node: crashes naming it, and crashes whose selector
@@ -1361,15 +1373,12 @@ impl CrashIntervals {
             if random_only && !random {
                 continue;
             }
-            if let Some(iv) = self.by_target.get(&(node.to_string(), random)) {
+            if let Some(iv) = self.exact.get(&(node.to_string(), random)) {
                 out.extend_from_slice(iv);
             }
         }
-        for ((sel, random), iv) in &self.by_target {
-            if (random_only && !random) || !sel.ends_with('*') || sel == node {
-                continue;
-            }
-            if selector_matches(sel, node) {
+        for (sel, random, iv) in &self.wildcard {
+            if (*random || !random_only) && selector_matches(sel, node) {
                 out.extend_from_slice(iv);
             }
         }

@@ -543,7 +543,11 @@ fn a_record_of_another_workload_reports_its_core() {
     let html = fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("balances_conserved"));
     assert!(html.contains("<td class=\"fail\">FAILED</td>"));
-    assert!(html.contains("no report section for the `bank` workload"));
+    assert!(html.contains("no report section for workload bank"));
+    assert!(
+        !html.contains("measured MTTR"),
+        "no MTTR without an availability series"
+    );
     assert!(html.contains("<td>crash</td>"));
     let t = summary_table(&rec);
     assert!(
