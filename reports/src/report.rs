@@ -573,14 +573,14 @@ fn verdict(st: &RunStats) -> Vec<Card> {
         Some(w) => match w.recovery {
             Recovery::Recovered { mttr_s } => (
                 format!("{} s", fixed(mttr_s, 2)),
-                vec![format!("after {} (fault {})", w.label, w.fault)],
+                vec![format!("after fault {}, {}", w.fault, w.label)],
                 Tone::Good,
             ),
             _ => (
                 "not recovered".to_string(),
                 vec![format!(
-                    "{} (fault {}): still below the SLO at the end",
-                    w.label, w.fault
+                    "fault {}, {}: still below the SLO at the end",
+                    w.fault, w.label
                 )],
                 Tone::Bad,
             ),
@@ -992,7 +992,15 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         reproduce_command(rec)
     ));
     b.push_str(&glossary_markdown());
-    b
+    one_blank_line(b)
+}
+
+/// Collapses runs of blank lines to one (sections join with a blank line each).
+fn one_blank_line(mut s: String) -> String {
+    while s.contains("\n\n\n") {
+        s = s.replace("\n\n\n", "\n\n");
+    }
+    s
 }
 
 fn ensure_dir(dir: &Path) -> Result<(), ReportError> {
@@ -1094,9 +1102,15 @@ fn comparison(variants: &[(String, RunRecord)], stats: &[RunStats]) -> Table {
         ("worst window (attempts/req)", Align::Right),
         ("peak load (x)", Align::Right),
         ("p99 (ms)", Align::Right),
-        ("breakers open (s)", Align::Right),
-        ("unresolved (req)", Align::Right),
     ]);
+    // No column of zeros: breakers only when some variant's breakers did anything.
+    let breakers = stats
+        .iter()
+        .any(|s| s.rpc.as_ref().is_some_and(|r| r.breakers.active()));
+    if breakers {
+        cols.push(("breakers open (s)", Align::Right));
+    }
+    cols.push(("unresolved (req)", Align::Right));
     let mut t = Table::new(&cols);
     for ((label, _), st) in variants.iter().zip(stats) {
         let mut cells = vec![label.clone(), checks_cell(st)];
@@ -1117,9 +1131,11 @@ fn comparison(variants: &[(String, RunRecord)], stats: &[RunStats]) -> Table {
                     opt_fixed(rpc.amplification.worst, 3),
                     opt_fixed(rpc.peak.multiple, 2),
                     fixed(rpc.latency_ms.p99, 2),
-                    fixed(rpc.breakers.open_s, 2),
-                    count(rpc.unresolved),
                 ]);
+                if breakers {
+                    cells.push(fixed(rpc.breakers.open_s, 2));
+                }
+                cells.push(count(rpc.unresolved));
             }
             None => {
                 while cells.len() < t.headers.len() {
@@ -1220,12 +1236,13 @@ pub fn write_comparison(
                 thead { tr { @for (i, h) in table.headers.iter().enumerate() {
                     th class=[(table.align[i] == Align::Right).then_some("num")] { (h) }
                 } } }
-                tbody { @for (r, (label, _)) in table.rows.iter().zip(variants) { tr {
+                tbody { @for ((r, (label, _)), st) in table.rows.iter().zip(variants).zip(&stats) { tr {
                     @for (i, c) in r.iter().enumerate() {
                         @if i == 0 {
                             td { a href=(link(label)) { (c) } }
                         } @else if i == 1 {
-                            td class=(if c.starts_with("FAILED") { "fail" } else if c == "none" { "" } else { "pass" }) { (c) }
+                            td class=(if c.starts_with("FAILED") { "fail" } else if c == "none" { "" } else { "pass" })
+                                title=[(!st.checks.failed.is_empty()).then(|| format!("failed: {}", st.checks.failed.join(", ")))] { (c) }
                         } @else {
                             td class=[(table.align[i] == Align::Right).then_some("num")] { (c) }
                         }
@@ -1287,7 +1304,7 @@ pub fn write_comparison(
     m.push('\n');
     m.push_str(&glossary_markdown());
     let md_path = dir.join("compare.md");
-    write_file(&md_path, m.as_bytes())?;
+    write_file(&md_path, one_blank_line(m).as_bytes())?;
 
     let mut out = vec![html_path, md_path];
     for p in plots {

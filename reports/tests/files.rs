@@ -477,7 +477,9 @@ fn comparison_files_and_table() {
     assert!(html.contains("<code>workload.clients.retry</code>"));
     assert!(html.contains("<a href=\"recovers/report.html\">recovers</a>"));
     assert!(html.contains("<a href=\"stuck_run/report.html\">stuck run</a>"));
-    assert!(html.contains("<td class=\"fail\">FAILED 1/1</td>"));
+    assert!(html.contains(
+        "<td class=\"fail\" title=\"failed: availability_at_least 0.8\">FAILED 1/1</td>"
+    ));
     assert!(html.contains("<td class=\"pass\">1/1 passed</td>"));
     assert_eq!(html.matches("<svg").count(), 3);
     assert_eq!(variant_dir("a b/c"), "a_b_c");
@@ -554,4 +556,25 @@ fn a_record_of_another_workload_reports_its_core() {
         t.contains("checks passed") && !t.contains("availability"),
         "{t}"
     );
+}
+
+#[test]
+fn a_latency_objective_is_reported_beside_availability() {
+    let dir = temp_dir("latency-slo");
+    let mut rec = crash_run();
+    rec.summary.slo_latency_ms = Some(250.0);
+    rec.timeline[12].good = 6;
+    rec.timeline[13].good = 4;
+    write_run_report(&dir, &rec).unwrap();
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("within 250 ms: 77.00 %"), "verdict");
+    assert!(
+        html.contains("<th class=\"num\">within 250 ms (%)</th>"),
+        "phases column"
+    );
+    let svg = fs::read_to_string(dir.join("availability.svg")).unwrap();
+    assert!(svg.contains("succeeded within 250 ms"), "second series");
+    let t = summary_table(&rec);
+    assert!(t.contains("availability within 250 ms"), "{t}");
+    assert!(t.contains("latency objective"), "{t}");
 }
