@@ -876,6 +876,12 @@ pub fn phases(rec: &RunRecord) -> PhaseTable {
         g.amplification = (g.offered > 0).then(|| g.attempts as f64 / g.offered as f64);
     }
     rows.extend(groups);
+    // Every window lands in exactly one row, listed or folded.
+    debug_assert!(
+        pieces == 0 || rows.iter().map(|r| r.windows).sum::<usize>() == rec.timeline.len(),
+        "phases lost windows"
+    );
+    debug_assert_eq!(rows.iter().map(|r| r.phases).sum::<usize>(), pieces);
     PhaseTable {
         total: pieces,
         rows,
@@ -946,6 +952,7 @@ pub fn recoveries(rec: &RunRecord) -> Vec<FaultRecovery> {
         };
         next_ok[k] = if ok { k } else { next_ok[k + 1] };
     }
+    debug_assert!(next_ok.iter().enumerate().all(|(k, &ok)| ok >= k));
     rec.summary
         .faults
         .iter()
@@ -1060,6 +1067,10 @@ fn fault_table(rec: &RunRecord, recs: Option<&[FaultRecovery]>) -> FaultTable {
         row.mttr_median_s = median(m);
         row.mttr_max_s = m.last().copied();
     }
+    debug_assert_eq!(
+        listed_n + folded.iter().map(|g| g.count).sum::<usize>(),
+        faults.len()
+    );
     FaultTable {
         total: faults.len(),
         listed,
