@@ -1,26 +1,42 @@
-//! Writes a report for a synthetic run (no simulation) so the charts and pages can be
+//! Writes reports for synthetic runs (no simulation) so the charts and pages can be
 //! looked at: `cargo run -p faultline-reports --example demo -- /tmp/demo`.
 //!
-//! It builds a thundering-herd-like timeline (a crash, a retry storm after the restart,
-//! later partition, omission, timing and pause faults), saves it, rebuilds the report
-//! from the saved files, and writes a comparison of three variants.
+//! - `OUT/herd`: a thundering herd after a crash. Requests offered during the crash are
+//!   held in offline queues and mostly fail when the 1,000 clients reconnect in lockstep
+//!   at 42 s; by offered time the crash is the outage it was.
+//! - `OUT/partition`: three servers with circuit breakers, a partition, an omission
+//!   fault, random crashes and a background clock skew, a latency objective, and the
+//!   simulator's closed-form expectations (every [`Measure`]).
+//! - `OUT/chaos`: 1,000 random faults over an hour: folded phase and fault tables.
+//! - `OUT/bank`: a record of a workload this version has no section for: core only.
+//! - `OUT/compare`: four retry-jitter variants of the herd, each with its own report in
+//!   `OUT/compare/<variant>/` as `faultline compare` lays them out.
+//!
+//! Each run is saved and its report rebuilt from the saved files, as `faultline report`
+//! does.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use faultline_reports::record::{
-    CheckResult, FaultInterval, LatencySummary, RequestCounts, RunRecord, ServerSummary, Summary,
-    TimelineRow,
+    CheckResult, ConnectionSummary, Expectation, FaultInterval, HlcSummary, LatencySummary,
+    Measure, RequestCounts, RpcSummary, RunRecord, ServerSummary, Summary, TimelineRow,
 };
 
 /// A tiny deterministic generator (64-bit LCG) for noise.
 struct Lcg(u64);
+
 impl Lcg {
     fn next(&mut self) -> f64 {
         self.0 = self
             .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// `x` times a factor in `1 ± spread`.
+    fn around(&mut self, x: f64, spread: f64) -> f64 {
+        x * (1.0 + spread * (2.0 * self.next() - 1.0))
     }
 }
 
@@ -33,184 +49,571 @@ fn fault(kind: &str, target: &str, start: f64, end: Option<f64>) -> FaultInterva
     }
 }
 
-/// `storm` scales the retry storm after the crash; `stuck` keeps it from ending.
-fn synthetic(label: &str, storm: f64, stuck: bool, seed: u64) -> RunRecord {
-    let mut rng = Lcg(seed);
-    let faults = vec![
-        fault("clock", "server-0", 0.0, None),
-        fault("crash", "server-0", 30.0, Some(40.0)),
-        fault("partition", "client-* | server-*", 60.0, Some(65.0)),
-        fault("omission", "* -> server-0", 80.0, Some(90.0)),
-        fault("timing", "server-0", 90.0, Some(100.0)),
-        fault("pause", "server-0", 95.0, Some(97.0)),
+/// A window where `offered` requests end as given; the rest of the row is filled in by
+/// the caller.
+fn window(t_s: f64, offered: u64, succeeded: u64, failed: u64, timed_out: u64) -> TimelineRow {
+    assert!(succeeded + failed + timed_out <= offered);
+    TimelineRow {
+        t_s,
+        offered,
+        succeeded,
+        good: succeeded,
+        failed,
+        timed_out,
+        rejected_by_breaker: 0,
+        unresolved: offered - succeeded - failed - timed_out,
+        attempts: offered,
+        server_arrivals: offered,
+        completed: succeeded,
+        breakers_open: 0,
+        latency_p50_ms: f64::NAN,
+        latency_p99_ms: f64::NAN,
+        latency_p999_ms: f64::NAN,
+        faults_active: String::new(),
+    }
+}
+
+fn active_phrase(faults: &[FaultInterval], t0: f64, t1: f64) -> String {
+    faults
+        .iter()
+        .filter(|f| f.start_s < t1 && f.end_s.is_none_or(|e| e > t0))
+        .map(|f| format!("{}:{}", f.kind, f.target))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Sums the timeline into the summary's counts, as the engine would.
+fn counts(tl: &[TimelineRow]) -> RequestCounts {
+    let mut q = RequestCounts::default();
+    for r in tl {
+        q.offered += r.offered;
+        q.succeeded += r.succeeded;
+        q.failed += r.failed;
+        q.timed_out += r.timed_out;
+        q.rejected_by_breaker += r.rejected_by_breaker;
+        q.in_flight += r.unresolved;
+        q.attempts += r.attempts;
+    }
+    q.retries = q.attempts.saturating_sub(q.offered);
+    q
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summary(
+    scenario: &str,
+    description: String,
+    seed: u64,
+    simulated_s: f64,
+    window_s: f64,
+    slo: f64,
+    faults: Vec<FaultInterval>,
+    reproduce: String,
+) -> Summary {
+    Summary {
+        scenario: scenario.to_string(),
+        description,
+        scenario_path: format!("scenarios/{scenario}.json"),
+        seed,
+        simulated_s,
+        wall_s: 0.11,
+        events: 1_045_712,
+        trace_hash: "a8627a1f85d95195 4b85d1eee24efa6eea".replace(' ', ""),
+        slo,
+        window_s,
+        faults,
+        reproduce,
+        ..Summary::default()
+    }
+}
+
+/// Fills the rpc section from the timeline and evaluates the two checks of the herd.
+fn finish_rpc(
+    mut s: Summary,
+    tl: &[TimelineRow],
+    latency_ms: LatencySummary,
+    extra: RpcSummary,
+) -> Summary {
+    let q = counts(tl);
+    let availability = q.succeeded as f64 / q.resolved().max(1) as f64;
+    let w = s.window_s;
+    let peak = tl.iter().map(|r| r.server_arrivals).max().unwrap_or(0) as f64 / w;
+    let arrivals = tl.iter().map(|r| r.server_arrivals).sum();
+    s.checks = vec![
+        CheckResult {
+            name: format!("availability_at_least {}", s.slo),
+            passed: availability >= s.slo,
+            detail: format!(
+                "availability {:.4}% vs at least {:.4}%",
+                availability * 100.0,
+                s.slo * 100.0
+            ),
+        },
+        CheckResult {
+            name: "p99_latency_at_most 5s".to_string(),
+            passed: latency_ms.p99 <= 5000.0,
+            detail: format!("p99 {:.3} ms vs at most 5000.000 ms", latency_ms.p99),
+        },
     ];
-    let mut rows = Vec::new();
-    let mut req = RequestCounts::default();
+    s.set_rpc(RpcSummary {
+        availability,
+        requests: q,
+        latency_ms,
+        server: ServerSummary {
+            arrivals,
+            peak_arrivals_per_s: peak,
+            ..extra.server.clone()
+        },
+        ..extra
+    });
+    s
+}
+
+/// One jitter variant of the herd.
+struct Herd {
+    label: &'static str,
+    /// Window and share of the held requests flushed in it.
+    flush: &'static [(u32, f64)],
+    /// Share of the requests held during the crash that eventually succeed.
+    held_ok: f64,
+    /// The same for requests held after the restart, until their client reconnects.
+    late_ok: f64,
+    /// Success ratio of requests offered in the windows from the first flush on.
+    recovery: &'static [f64],
+    /// Attempts per held request as it is flushed (queue rejections retried in lockstep).
+    flush_amp: f64,
+    /// Overall latency of successes, ms.
+    latency_ms: LatencySummary,
+}
+
+fn lat(p50: f64, p99: f64, p999: f64, mean: f64, max: f64) -> LatencySummary {
+    LatencySummary {
+        p50,
+        p99,
+        p999,
+        mean,
+        max,
+    }
+}
+
+const HERDS: [Herd; 4] = [
+    Herd {
+        label: "none",
+        flush: &[(42, 1.0)],
+        held_ok: 0.097,
+        late_ok: 0.3,
+        recovery: &[0.3, 0.75, 0.92, 0.98, 0.995],
+        flush_amp: 2.0,
+        latency_ms: LatencySummary {
+            p50: 10.13,
+            p99: 2818.57,
+            p999: 13002.34,
+            mean: 100.09,
+            max: 15963.32,
+        },
+    },
+    Herd {
+        label: "full",
+        flush: &[
+            (40, 0.08),
+            (41, 0.1),
+            (42, 0.11),
+            (43, 0.11),
+            (44, 0.11),
+            (45, 0.1),
+            (46, 0.1),
+            (47, 0.1),
+            (48, 0.1),
+            (49, 0.09),
+        ],
+        held_ok: 0.74,
+        late_ok: 0.8,
+        recovery: &[
+            0.93, 0.94, 0.95, 0.96, 0.97, 0.975, 0.98, 0.985, 0.99, 0.993, 0.996,
+        ],
+        flush_amp: 1.2,
+        latency_ms: LatencySummary {
+            p50: 10.4,
+            p99: 13011.0,
+            p999: 17350.9,
+            mean: 402.6,
+            max: 19870.1,
+        },
+    },
+    Herd {
+        label: "equal",
+        flush: &[(41, 0.2), (42, 0.25), (43, 0.25), (44, 0.2), (45, 0.1)],
+        held_ok: 0.55,
+        late_ok: 0.7,
+        recovery: &[0.7, 0.78, 0.88, 0.95, 0.985, 0.995],
+        flush_amp: 1.5,
+        latency_ms: LatencySummary {
+            p50: 10.2,
+            p99: 7420.3,
+            p999: 14881.5,
+            mean: 240.7,
+            max: 17002.9,
+        },
+    },
+    Herd {
+        label: "decorrelated",
+        flush: &[
+            (40, 0.1),
+            (41, 0.15),
+            (42, 0.2),
+            (43, 0.15),
+            (44, 0.12),
+            (45, 0.1),
+            (46, 0.08),
+            (47, 0.06),
+            (48, 0.04),
+        ],
+        held_ok: 0.66,
+        late_ok: 0.75,
+        recovery: &[0.82, 0.86, 0.9, 0.94, 0.97, 0.985, 0.993, 0.996],
+        flush_amp: 1.3,
+        latency_ms: LatencySummary {
+            p50: 10.3,
+            p99: 9105.8,
+            p999: 16120.4,
+            mean: 311.2,
+            max: 18543.0,
+        },
+    },
+];
+
+fn herd(h: &Herd) -> RunRecord {
+    let mut rng = Lcg(7);
+    let faults = vec![fault("crash", "server-0", 30.0, Some(40.0))];
+    let first_flush = h.flush.iter().map(|f| f.0).min().unwrap_or(40);
+    let mut tl: Vec<TimelineRow> = Vec::new();
+    let mut held_total = 0u64;
+    let mut held_ok_total = 0u64;
     for i in 0..120u32 {
         let t = f64::from(i);
-        let offered = (1000.0 + 60.0 * (rng.next() - 0.5)) as u64;
-        let active: Vec<&FaultInterval> = faults
-            .iter()
-            .filter(|f| f.start_s <= t && f.end_s.is_none_or(|e| t < e))
-            .collect();
-        let has = |k: &str| active.iter().any(|f| f.kind == k);
-        let mut amp = 1.02;
-        let mut ratio = 0.999 + 0.001 * rng.next();
-        let mut arrivals_factor = 1.0;
-        let (mut p50, mut p99) = (8.0 + rng.next(), 18.0 + 4.0 * rng.next());
-        if has("crash") {
-            ratio = 0.0;
-            amp = 3.5;
-            arrivals_factor = 0.0;
-        } else if t >= 40.0 && (t < 55.0 || (stuck && t < 60.0)) {
-            let k = if stuck {
-                1.0
-            } else {
-                (-(t - 40.0) / 4.0).exp()
-            };
-            amp = 1.0 + storm * k;
-            arrivals_factor = amp;
-            ratio = (1.0 - 0.9 * k).min(0.9995);
-            p50 *= 1.0 + 20.0 * k;
-            p99 *= 1.0 + 40.0 * k;
-        }
-        if stuck && t >= 40.0 {
-            amp = 1.0 + storm;
-            arrivals_factor = amp;
-            ratio = 0.15 + 0.05 * rng.next();
-            p50 = 300.0;
-            p99 = 480.0;
-        }
-        if has("partition") {
-            ratio = 0.0;
-            arrivals_factor = 0.0;
-            amp = 3.0;
-        }
-        if has("omission") {
-            amp = 1.4;
-            arrivals_factor = 1.0;
-            ratio = ratio.min(0.97);
-            p99 = 600.0;
-        }
-        if has("timing") {
-            p50 = 250.0 + 50.0 * rng.next();
-            p99 = 450.0;
-            ratio = ratio.min(0.93);
-        }
-        if has("pause") {
-            ratio = 0.2;
-            arrivals_factor = 0.3;
-        }
-        let attempts = (offered as f64 * amp) as u64;
-        let resolved = offered;
-        let successes = (resolved as f64 * ratio).round() as u64;
-        let timeouts = resolved - successes;
-        let open = if has("crash") || has("partition") {
-            (600.0 + 100.0 * rng.next()) as u64
+        let offered = rng.around(1000.0, 0.03) as u64;
+        let mut r = if (30..first_flush.max(40)).contains(&i) {
+            // Held offline: nothing is sent; most fail when flushed into a full queue.
+            let share = if i < 40 { h.held_ok } else { h.late_ok };
+            let ok = (offered as f64 * share).round() as u64;
+            held_total += offered;
+            held_ok_total += ok;
+            let mut r = window(t, offered, ok, offered - ok, 0);
+            r.attempts = 0;
+            r.server_arrivals = 0;
+            r.completed = 0;
+            r
+        } else if i >= first_flush {
+            let k = (i - first_flush) as usize;
+            let ratio = h
+                .recovery
+                .get(k)
+                .copied()
+                .unwrap_or_else(|| rng.around(0.9995, 0.0004).min(1.0));
+            let ok = (offered as f64 * ratio).round() as u64;
+            let mut r = window(t, offered, ok, offered - ok, 0);
+            r.attempts = (offered as f64 * (1.0 + 4.0 * (1.0 - ratio))) as u64;
+            r.server_arrivals = r.attempts;
+            r.latency_p50_ms = rng.around(9.5, 0.05) * (1.0 + 30.0 * (1.0 - ratio));
+            r.latency_p99_ms = rng.around(26.0, 0.1) * (1.0 + 60.0 * (1.0 - ratio));
+            r.latency_p999_ms = r.latency_p99_ms * 1.4;
+            r
         } else {
-            0
+            let ok = offered - u64::from(rng.next() < 0.3);
+            let mut r = window(t, offered, ok, offered - ok, 0);
+            r.attempts = offered + u64::from(rng.next() < 0.3);
+            r.server_arrivals = r.attempts;
+            r.latency_p50_ms = rng.around(9.5, 0.05);
+            r.latency_p99_ms = rng.around(26.0, 0.1);
+            r.latency_p999_ms = r.latency_p99_ms * 1.4;
+            r
         };
-        let rejections = if open > 0 { timeouts / 3 } else { 0 };
-        let row = TimelineRow {
-            t_s: t,
-            offered,
-            attempts,
-            server_arrivals: (attempts as f64 * arrivals_factor / amp) as u64 * amp.ceil() as u64
-                / amp.ceil().max(1.0) as u64,
-            successes,
-            failures: 0,
-            timeouts: timeouts - rejections,
-            breaker_rejections: rejections,
-            breakers_open: open,
-            latency_p50_ms: if successes > 0 { p50 } else { f64::NAN },
-            latency_p99_ms: if successes > 0 { p99 } else { f64::NAN },
-            latency_p999_ms: if successes > 0 { p99 * 1.3 } else { f64::NAN },
-            faults_active: active
-                .iter()
-                .map(|f| format!("{}:{}", f.kind, f.target))
-                .collect::<Vec<_>>()
-                .join(";"),
-        };
-        let row = TimelineRow {
-            server_arrivals: (row.attempts as f64 * arrivals_factor / amp) as u64,
-            ..row
-        };
-        req.offered += row.offered;
-        req.succeeded += row.successes;
-        req.timed_out += row.timeouts;
-        req.rejected_by_breaker += row.breaker_rejections;
-        req.attempts += row.attempts;
-        rows.push(row);
+        if i == 30 {
+            // The crash kills what was in flight on the server.
+            r.completed = r.completed.saturating_sub(12);
+        }
+        r.faults_active = active_phrase(&faults, t, t + 1.0);
+        tl.push(r);
     }
-    req.retries = req.attempts - req.offered;
-    let resolved = req.succeeded + req.timed_out + req.rejected_by_breaker;
-    let arrivals: u64 = rows.iter().map(|r| r.server_arrivals).sum();
-    let peak = rows.iter().map(|r| r.server_arrivals).max().unwrap_or(0) as f64;
-    let spec = serde_json::json!({
-        "name": "thundering-herd",
-        "duration": "120s",
-        "network": {"latency": {"uniform": ["1ms", "5ms"]}},
-        "workload": {
-            "kind": "rpc",
-            "clients": {"count": 1000, "arrival": {"poisson_per_s": 1.0}, "timeout": "500ms",
-                        "retry": {"max_attempts": 6}},
-            "servers": {"count": 1, "workers": 8, "service_time": {"exponential": "5ms"}}
-        },
-        "faults": [
-            {"at": "30s", "crash": "server-0", "restart_after": "10s"},
-            {"at": "80s", "for": "10s", "omission": {"from": "*", "to": "server-0", "rate": 0.3}}
-        ],
-        "random_faults": [{"crash": "server-*", "mtbf": "60s", "mttr": "5s"}]
-    });
-    let availability = req.succeeded as f64 / resolved as f64;
-    RunRecord {
-        summary: Summary {
-            scenario: "thundering-herd".to_string(),
-            description: format!(
-                "1,000 clients against one server that crashes at 30 s ({label})."
-            ),
-            scenario_path: "scenarios/thundering-herd.json".to_string(),
-            seed,
-            simulated_s: 120.0,
-            wall_s: 1.25,
-            events: 4_812_331,
-            trace_hash: "9f2c4e1a77b03d65".to_string(),
-            availability,
-            slo: 0.99,
-            window_s: 1.0,
-            requests: req,
-            latency_ms: LatencySummary {
-                p50: 8.7,
-                p99: 412.0,
-                p999: 590.5,
-                mean: 31.2,
-                max: 1890.0,
-            },
+    // Flush the held requests as the clients reconnect.
+    for &(i, share) in h.flush {
+        let r = &mut tl[i as usize];
+        let held = (held_total as f64 * share) as u64;
+        let ok = (held_ok_total as f64 * share) as u64;
+        r.attempts += (held as f64 * h.flush_amp) as u64;
+        r.server_arrivals = r.attempts;
+        r.completed += ok;
+        let waited_ms = (f64::from(i) - 35.0) * 1000.0;
+        r.latency_p50_ms = r.latency_p50_ms.max(waited_ms * 0.45);
+        r.latency_p99_ms = r.latency_p99_ms.max(waited_ms * 0.95);
+        r.latency_p999_ms = r.latency_p999_ms.max(waited_ms);
+    }
+    // Ten requests are still in flight when the run ends.
+    let last = tl.last_mut().unwrap();
+    last.succeeded -= 10;
+    last.good -= 10;
+    last.completed -= 10;
+    last.unresolved += 10;
+    let s = summary(
+        "thundering-herd",
+        format!(
+            "1,000 clients (1 request/s each) hold connections to one server of 8 workers that crashes at 30 s and restarts 10 s later; each client reconnects after its retry backoff (jitter: {}) and holds new requests in an offline queue until it is back.",
+            h.label
+        ),
+        7,
+        120.0,
+        1.0,
+        0.9,
+        faults,
+        format!(
+            "faultline compare scenarios/thundering-herd.json --vary workload.clients.retry.backoff.jitter={} --seed 7",
+            h.label
+        ),
+    );
+    let summary = finish_rpc(
+        s,
+        &tl,
+        h.latency_ms.clone(),
+        RpcSummary {
             server: ServerSummary {
-                arrivals,
-                peak_arrivals_per_s: peak,
-                rejected_queue_full: 1234,
-                shed: 0,
+                rejected_queue_full: (held_total - held_ok_total) * 6,
+                ..ServerSummary::default()
             },
-            faults,
-            checks: vec![
-                CheckResult {
-                    name: "availability_at_least 0.95".to_string(),
-                    passed: availability >= 0.95,
-                    detail: format!("measured {:.4} against 0.95", availability),
+            hlc: HlcSummary {
+                max_offset_ms: 0.0,
+                max_counter: 26,
+                rejected: 0,
+            },
+            connections: Some(ConnectionSummary {
+                resets: 1000,
+                connect_tries: 7000,
+                connects: 1000,
+                refused: 6000,
+                offline_peak: held_total,
+                offline_failed: 0,
+            }),
+            expectations: vec![Expectation {
+                name: "mean latency (M/M/8 per server)".to_string(),
+                analytic: 11.01,
+                unit: "ms".to_string(),
+                note: "lambda 1,000/s, mu 200/s, c 8, rho 0.625: mean sojourn 5.01 ms + network round trip 2 x 3 ms; the run has faults: measured includes them".to_string(),
+                measure: Measure::MeanLatency,
+            }],
+            ..RpcSummary::default()
+        },
+    );
+    RunRecord {
+        summary,
+        timeline: tl,
+    }
+}
+
+/// Three servers with breakers; a partition, an omission fault, random crashes and a
+/// background clock skew; a 200 ms latency objective.
+fn partition() -> RunRecord {
+    let mut rng = Lcg(3);
+    let faults = vec![
+        fault("clock", "server-0", 0.0, None),
+        fault("partition", "client-* | server-2", 20.0, Some(30.0)),
+        fault("omission", "client-* -> server-*", 45.0, Some(55.0)),
+        fault("crash", "server-1 (random)", 62.0, Some(66.5)),
+        fault("crash", "server-2 (random)", 64.0, Some(68.0)),
+    ];
+    let mut tl = Vec::new();
+    for i in 0..90u32 {
+        let t = f64::from(i);
+        let offered = rng.around(300.0, 0.05) as u64;
+        let (ratio, amp, open, slow) = match i {
+            20..=29 => (
+                0.93 + 0.02 * rng.next(),
+                1.35,
+                if i < 22 { 40 } else { 95 },
+                0.3,
+            ),
+            30..=31 => (0.985, 1.1, 30, 0.1),
+            45..=54 => (0.975, 1.43, 10, 0.2),
+            62..=67 => (0.95, 1.25, 60, 0.15),
+            _ => (0.9995, 1.003, 0, 0.01),
+        };
+        let ok = (offered as f64 * ratio).round() as u64;
+        let bad = offered - ok;
+        let rejected = if open > 0 { bad / 2 } else { 0 };
+        let mut r = window(t, offered, ok, 0, bad);
+        r.timed_out -= rejected;
+        r.rejected_by_breaker = rejected;
+        r.good = ok - (ok as f64 * slow * rng.next()) as u64;
+        r.attempts = (offered as f64 * amp) as u64;
+        r.server_arrivals = (r.attempts as f64 * if open > 0 { 0.9 } else { 1.0 }) as u64;
+        r.breakers_open = open;
+        r.latency_p50_ms = rng.around(6.0, 0.05) * (1.0 + 8.0 * slow);
+        r.latency_p99_ms = rng.around(30.0, 0.1) * (1.0 + 20.0 * slow);
+        r.latency_p999_ms = r.latency_p99_ms * 1.5;
+        r.faults_active = active_phrase(&faults, t, t + 1.0);
+        tl.push(r);
+    }
+    let nodes: Vec<String> = (0..3).map(|i| format!("server-{i}")).collect();
+    let s = summary(
+        "partition",
+        "300 clients against 3 servers with EWMA circuit breakers. At 20 s a partition cuts server-2 off for 10 s; at 45 s 30 % of requests are dropped for 10 s; random crashes (MTBF 600 s, MTTR 5 s) take down server-1 and server-2 around 65 s. A 200 ms latency objective sits beside the availability SLO.".to_string(),
+        11,
+        90.0,
+        1.0,
+        0.99,
+        faults,
+        "faultline run scenarios/partition.json --seed 11".to_string(),
+    );
+    let mut summary = s;
+    summary.slo_latency_ms = Some(200.0);
+    let summary = finish_rpc(
+        summary,
+        &tl,
+        lat(6.4, 131.0, 420.5, 14.2, 1210.0),
+        RpcSummary {
+            hlc: HlcSummary {
+                max_offset_ms: 250.0,
+                max_counter: 4,
+                rejected: 0,
+            },
+            expectations: vec![
+                Expectation {
+                    name: "server availability (crash server-*)".to_string(),
+                    analytic: 100.0 * 600.0 / 605.0,
+                    unit: "%".to_string(),
+                    note: "A = MTBF/(MTBF+MTTR), MTBF 600 s, MTTR 5 s".to_string(),
+                    measure: Measure::Uptime {
+                        nodes: nodes.clone(),
+                        random_only: true,
+                    },
                 },
-                CheckResult {
-                    name: "p99_latency_at_most 1s".to_string(),
-                    passed: true,
-                    detail: "412.0 ms <= 1000 ms".to_string(),
+                Expectation {
+                    name: "at least 1 of 3 servers up (crash server-*)".to_string(),
+                    analytic: 100.0 * (1.0 - (5.0f64 / 605.0).powi(3)),
+                    unit: "%".to_string(),
+                    note: "1-of-3 of independent servers: 1 - (1-A)^3".to_string(),
+                    measure: Measure::AnyUp {
+                        nodes,
+                        random_only: true,
+                    },
+                },
+                Expectation {
+                    name: "attempts per request (omission rate 0.3)".to_string(),
+                    analytic: (1.0 - 0.3f64.powi(4)) / 0.7,
+                    unit: "attempts/request".to_string(),
+                    note: "per-attempt success p = 0.7, truncated at 4 attempts: (1-(1-p)^m)/p; breakers, budgets and timeouts shift it".to_string(),
+                    measure: Measure::AttemptsPerRequest {
+                        from_s: 45.0,
+                        to_s: 55.0,
+                    },
+                },
+                Expectation {
+                    name: "mean latency (M/M/4 per server)".to_string(),
+                    analytic: 6.9,
+                    unit: "ms".to_string(),
+                    note: "lambda 100/s per server, mu 200/s, c 4: mean sojourn 5.0 ms + network round trip 2 x 0.95 ms".to_string(),
+                    measure: Measure::MeanLatency,
                 },
             ],
-            reproduce: format!("faultline run scenarios/thundering-herd.json --seed {seed}"),
-            scenario_spec: spec,
-            ..Summary::default()
+            ..RpcSummary::default()
         },
-        timeline: rows,
+    );
+    RunRecord {
+        summary,
+        timeline: tl,
     }
+}
+
+/// An hour of 1,000 random faults of four kinds at 1 s windows.
+fn chaos() -> RunRecord {
+    let mut rng = Lcg(99);
+    let kinds = ["crash", "partition", "pause", "omission"];
+    let run_s = 3600.0;
+    let faults: Vec<FaultInterval> = (0..1000)
+        .map(|i| {
+            let start = rng.next() * run_s;
+            let end = start + 1.0 + rng.next() * 20.0;
+            fault(
+                kinds[i % 4],
+                &format!("server-{} (random)", i % 5),
+                start,
+                (end < run_s).then_some(end),
+            )
+        })
+        .collect();
+    // Active faults per window, by a sweep over starts and ends.
+    let mut active = vec![0i32; 3601];
+    for f in &faults {
+        let a = f.start_s.floor() as usize;
+        let b = f.end_s.map_or(3600, |e| e.ceil() as usize).min(3600);
+        active[a] += 1;
+        active[b] -= 1;
+    }
+    let mut tl = Vec::new();
+    let mut n = 0i32;
+    for (i, delta) in active.iter().take(3600).enumerate() {
+        n += delta;
+        let offered = rng.around(200.0, 0.05) as u64;
+        let ratio = (0.9995 - 0.05 * f64::from(n)).max(0.2);
+        let ok = (offered as f64 * ratio).round() as u64;
+        let mut r = window(i as f64, offered, ok, offered - ok, 0);
+        r.attempts = (offered as f64 * (1.0 + (1.0 - ratio) * 2.0)) as u64;
+        r.server_arrivals = r.attempts;
+        r.latency_p50_ms = rng.around(8.0, 0.1) * (1.0 + f64::from(n));
+        r.latency_p99_ms = rng.around(30.0, 0.1) * (1.0 + 2.0 * f64::from(n));
+        r.latency_p999_ms = r.latency_p99_ms * 1.3;
+        tl.push(r);
+    }
+    let s = summary(
+        "chaos",
+        "An hour of 1,000 random faults against five servers: the phase and fault tables fold past their first rows.".to_string(),
+        5,
+        run_s,
+        1.0,
+        0.99,
+        faults,
+        "faultline run scenarios/chaos.json --seed 5".to_string(),
+    );
+    let summary = finish_rpc(
+        s,
+        &tl,
+        lat(9.1, 95.0, 240.0, 14.5, 2900.0),
+        RpcSummary::default(),
+    );
+    RunRecord {
+        summary,
+        timeline: tl,
+    }
+}
+
+/// A record of a workload this version of the reports has no section for.
+fn bank() -> RunRecord {
+    let mut s = summary(
+        "bank-transfers",
+        "Transfers between 100 accounts while a replica crashes; the bank workload's own section is not read by this version.".to_string(),
+        1,
+        60.0,
+        1.0,
+        0.99,
+        vec![fault("crash", "server-1", 20.0, Some(25.0))],
+        "faultline run scenarios/bank-transfers.json --seed 1".to_string(),
+    );
+    s.workload = "bank".to_string();
+    s.checks = vec![CheckResult {
+        name: "balances_conserved".to_string(),
+        passed: true,
+        detail: "sum of balances 1,000,000 at every snapshot".to_string(),
+    }];
+    RunRecord {
+        summary: s,
+        timeline: Vec::new(),
+    }
+}
+
+/// Saves a run, rebuilds its report from the saved files; returns the files written.
+fn save_and_report(
+    dir: &Path,
+    rec: &RunRecord,
+) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
+    faultline_reports::save_run(dir, rec)?;
+    Ok(faultline_reports::rebuild_report(dir)?)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -219,30 +622,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .nth(1)
             .unwrap_or_else(|| "/tmp/faultline-demo".into()),
     );
-    let run_dir = out.join("run");
-    let rec = synthetic("full jitter", 3.0, false, 7);
-    faultline_reports::save_run(&run_dir, &rec)?;
-    let files = faultline_reports::rebuild_report(&run_dir)?;
-    print!("{}", faultline_reports::summary_table(&rec));
-    let variants = vec![
-        ("none".to_string(), synthetic("no jitter", 4.0, true, 7)),
-        ("full".to_string(), rec),
-        (
-            "equal".to_string(),
-            synthetic("equal jitter", 2.0, false, 7),
-        ),
-    ];
-    let cmp = faultline_reports::write_comparison(
-        &out.join("compare"),
-        "thundering-herd, jitter",
-        "workload.clients.retry.backoff.jitter",
+    let mut written = Vec::new();
+    let herd_rec = herd(&HERDS[0]);
+    written.extend(save_and_report(&out.join("herd"), &herd_rec)?);
+    print!("{}", faultline_reports::summary_table(&herd_rec));
+    written.extend(save_and_report(&out.join("partition"), &partition())?);
+    written.extend(save_and_report(&out.join("chaos"), &chaos())?);
+    written.extend(save_and_report(&out.join("bank"), &bank())?);
+
+    let vary = "workload.clients.retry.backoff.jitter";
+    let cmp_dir = out.join("compare");
+    let mut variants = Vec::new();
+    for h in &HERDS {
+        let rec = herd(h);
+        let dir = cmp_dir.join(faultline_reports::variant_dir(h.label));
+        written.extend(save_and_report(&dir, &rec)?);
+        variants.push((h.label.to_string(), rec));
+    }
+    written.extend(faultline_reports::write_comparison(
+        &cmp_dir,
+        "thundering-herd: workload.clients.retry.backoff.jitter compared",
+        vary,
         &variants,
-    )?;
-    print!(
-        "{}",
-        faultline_reports::comparison_table("workload.clients.retry.backoff.jitter", &variants)
-    );
-    for f in files.iter().chain(&cmp) {
+    )?);
+    print!("{}", faultline_reports::comparison_table(vary, &variants));
+    for f in &written {
         println!("wrote {}", f.display());
     }
     Ok(())

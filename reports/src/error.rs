@@ -31,6 +31,14 @@ pub enum ReportError {
         /// What is wrong, naming the column where there is one.
         message: String,
     },
+    /// A record parses but is not a record this version can report on (an old format,
+    /// totals that contradict each other).
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A chart could not be drawn or encoded.
     Plot {
         /// The file being drawn.
@@ -59,6 +67,7 @@ impl fmt::Display for ReportError {
                 line,
                 message,
             } => write!(f, "{}:{line}: {message}", path.display()),
+            ReportError::Record { path, message } => write!(f, "{}: {message}", path.display()),
             ReportError::Plot { path, message } => {
                 write!(f, "cannot draw {}: {message}", path.display())
             }

@@ -1,11 +1,15 @@
 //! Reading and writing run records: `summary.json` and `timeline.csv` in a run directory.
 //!
-//! `timeline.csv` is written by hand (no CSV dependency): the header is
-//! [`TIMELINE_HEADER`], numbers use Rust's shortest round-trip formatting (so a saved and
-//! reloaded record is bit-identical and reports rebuilt from it are byte-identical), a NaN
-//! is an empty cell, and a text cell holding a comma or a quote is quoted RFC 4180-style.
-//! The reader maps columns by header name, so it tolerates extra columns and reordering,
-//! and reports the file, line and column of anything it cannot parse.
+//! `timeline.csv` goes through the `csv` crate with serde: the header is
+//! [`TIMELINE_HEADER`] (the field order of [`TimelineRow`]), floats are written in their
+//! shortest round-trip form (so a saved and reloaded record is bit-identical and reports
+//! rebuilt from it are byte-identical), a NaN is an empty cell, and text cells are quoted
+//! as RFC 4180 says. The reader maps columns by header name, so it tolerates extra
+//! columns and reordering, and reports the file, line and column of anything it cannot
+//! parse, and of any row that breaks a [`TimelineRow::check`] invariant.
+//!
+//! Every file is written atomically: to a temporary file in the same directory, then
+//! renamed over the target, so a reader never sees half a record.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,7 +22,12 @@ pub const SUMMARY_FILE: &str = "summary.json";
 /// File name of the per-window timeline in a run directory.
 pub const TIMELINE_FILE: &str = "timeline.csv";
 
-/// Writes `summary.json` (pretty JSON) and `timeline.csv` into `dir`, creating it.
+/// Most rows a timeline may have: a run of a day at 1 ms windows fits; anything larger
+/// is a defect, not a record.
+pub const MAX_TIMELINE_ROWS: usize = 100_000_000;
+
+/// Writes `summary.json` (pretty JSON) and, for an rpc run or any record with a
+/// timeline, `timeline.csv` into `dir`, creating it.
 pub fn save_run(dir: &Path, rec: &RunRecord) -> Result<(), ReportError> {
     fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, "create directory", e))?;
     let summary_path = dir.join(SUMMARY_FILE);
@@ -28,219 +37,198 @@ pub fn save_run(dir: &Path, rec: &RunRecord) -> Result<(), ReportError> {
     })?;
     json.push('\n');
     write_file(&summary_path, json.as_bytes())?;
-    write_file(
-        &dir.join(TIMELINE_FILE),
-        timeline_to_csv(&rec.timeline).as_bytes(),
-    )
+    if rec.summary.rpc.is_some() || !rec.timeline.is_empty() {
+        let path = dir.join(TIMELINE_FILE);
+        let csv = timeline_to_csv(&rec.timeline).map_err(|message| ReportError::Csv {
+            path: path.clone(),
+            line: 0,
+            message,
+        })?;
+        write_file(&path, csv.as_bytes())?;
+    }
+    Ok(())
 }
 
-/// Reads `summary.json` and `timeline.csv` from `dir`.
+/// Reads `summary.json` and, for an rpc run, `timeline.csv` from `dir`.
 ///
-/// A missing `timeline.csv` is an error like any other missing file: a report needs it.
+/// A record of another workload is read without a timeline. A `summary.json` in the
+/// format before workload sections (top-level `requests`, no `rpc`) is refused with a
+/// message saying so, since its timeline counts requests by resolve time.
 pub fn load_run(dir: &Path) -> Result<RunRecord, ReportError> {
     let summary_path = dir.join(SUMMARY_FILE);
     let text = read_file(&summary_path)?;
     let summary: Summary = serde_json::from_str(&text).map_err(|e| ReportError::Json {
-        path: summary_path,
+        path: summary_path.clone(),
         source: e,
     })?;
-    let timeline_path = dir.join(TIMELINE_FILE);
-    let csv = read_file(&timeline_path)?;
-    let timeline = timeline_from_csv(&csv, &timeline_path)?;
+    if summary.rpc.is_none() && summary.requests.is_some() {
+        return Err(ReportError::Record {
+            path: summary_path,
+            message: "this record predates workload sections: it has top-level `requests` but no `rpc` section, and its timeline counts requests by resolve time; re-run the scenario to get a record this version reads".to_string(),
+        });
+    }
+    let timeline = if summary.rpc.is_some() {
+        let timeline_path = dir.join(TIMELINE_FILE);
+        let csv = read_file(&timeline_path)?;
+        timeline_from_csv(&csv, &timeline_path)?
+    } else {
+        Vec::new()
+    };
     Ok(RunRecord { summary, timeline })
 }
 
-/// Writes `bytes` to `path`, with the path in the error.
+/// Writes `bytes` to `path` atomically (temporary file, then rename), with the path in
+/// any error.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    fs::write(path, bytes).map_err(|e| ReportError::io(path, "write", e))
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    fs::write(&tmp, bytes).map_err(|e| ReportError::io(&tmp, "write", e))?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        ReportError::io(path, "rename into place", e)
+    })
 }
 
 fn read_file(path: &Path) -> Result<String, ReportError> {
     fs::read_to_string(path).map_err(|e| ReportError::io(path, "read", e))
 }
 
-/// Formats a float so that parsing it gives back the same bits; NaN is the empty string.
-fn fmt_f64(x: f64) -> String {
-    if x.is_nan() {
-        String::new()
-    } else {
-        // `Display` for f64 is the shortest representation that round-trips.
-        format!("{x}")
-    }
-}
-
-/// Quotes a text cell when it holds a comma, a quote or a line break (which become spaces).
-fn fmt_text(s: &str) -> String {
-    let s: String = s
-        .chars()
-        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
-        .collect();
-    if s.contains(',') || s.contains('"') {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 /// Renders a timeline as CSV text, header first, one line per row, `\n` line ends.
-pub fn timeline_to_csv(rows: &[TimelineRow]) -> String {
-    let mut out = String::with_capacity(64 * (rows.len() + 1));
-    out.push_str(TIMELINE_HEADER);
-    out.push('\n');
+pub fn timeline_to_csv(rows: &[TimelineRow]) -> Result<String, String> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::with_capacity(96 * (rows.len() + 1)));
+    if rows.is_empty() {
+        // serde writes the header with the first row; an empty timeline still has one.
+        w.write_record(TIMELINE_HEADER.split(','))
+            .map_err(|e| e.to_string())?;
+    }
     for r in rows {
-        let cells = [
-            fmt_f64(r.t_s),
-            r.offered.to_string(),
-            r.attempts.to_string(),
-            r.server_arrivals.to_string(),
-            r.successes.to_string(),
-            r.failures.to_string(),
-            r.timeouts.to_string(),
-            r.breaker_rejections.to_string(),
-            r.breakers_open.to_string(),
-            fmt_f64(r.latency_p50_ms),
-            fmt_f64(r.latency_p99_ms),
-            fmt_f64(r.latency_p999_ms),
-            fmt_text(&r.faults_active),
-        ];
-        out.push_str(&cells.join(","));
-        out.push('\n');
+        w.serialize(r).map_err(|e| e.to_string())?;
     }
-    out
+    let bytes = w.into_inner().map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
-/// Splits one CSV line into cells, honouring double-quoted cells.
-fn split_cells(line: &str) -> Result<Vec<String>, String> {
-    let mut cells = Vec::new();
-    let mut cur = String::new();
-    let mut chars = line.chars().peekable();
-    let mut in_quotes = false;
-    let mut was_quoted = false;
-    while let Some(c) = chars.next() {
-        if in_quotes {
-            if c == '"' {
-                if chars.peek() == Some(&'"') {
-                    chars.next();
-                    cur.push('"');
-                } else {
-                    in_quotes = false;
-                }
-            } else {
-                cur.push(c);
-            }
-        } else if c == ',' {
-            cells.push(std::mem::take(&mut cur));
-            was_quoted = false;
-        } else if c == '"' && cur.is_empty() && !was_quoted {
-            in_quotes = true;
-            was_quoted = true;
-        } else {
-            cur.push(c);
-        }
-    }
-    if in_quotes {
-        return Err("unterminated quoted cell".to_string());
-    }
-    cells.push(cur);
-    Ok(cells)
-}
-
-/// Column order of [`TIMELINE_HEADER`].
-const COLUMNS: [&str; 13] = [
+/// Columns a timeline must have (`faults_active` may be missing: it is then empty).
+const REQUIRED: [&str; 15] = [
     "t_s",
     "offered",
+    "succeeded",
+    "good",
+    "failed",
+    "timed_out",
+    "rejected_by_breaker",
+    "unresolved",
     "attempts",
     "server_arrivals",
-    "successes",
-    "failures",
-    "timeouts",
-    "breaker_rejections",
+    "completed",
     "breakers_open",
     "latency_p50_ms",
     "latency_p99_ms",
     "latency_p999_ms",
-    "faults_active",
 ];
 
 /// Parses `timeline.csv` text; `path` only names the file in errors.
+///
+/// Rows must be in strictly increasing `t_s` order and satisfy [`TimelineRow::check`].
 pub fn timeline_from_csv(text: &str, path: &Path) -> Result<Vec<TimelineRow>, ReportError> {
-    let err = |line: usize, message: String| ReportError::Csv {
+    let err = |line: u64, message: String| ReportError::Csv {
         path: PathBuf::from(path),
-        line,
+        line: usize::try_from(line).unwrap_or(usize::MAX),
         message,
     };
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-    let (hline, header) = lines.next().ok_or_else(|| {
-        err(
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
+    if headers.iter().all(|h| h.is_empty()) {
+        return Err(err(
             1,
             format!("empty file, expected header `{TIMELINE_HEADER}`"),
-        )
-    })?;
-    let names = split_cells(header.trim_start_matches('\u{feff}')).map_err(|m| err(hline, m))?;
-    // index[k] = position of COLUMNS[k] in this file.
-    let mut index = [0usize; COLUMNS.len()];
-    for (k, col) in COLUMNS.iter().enumerate() {
-        index[k] = names.iter().position(|n| n.trim() == *col).ok_or_else(|| {
-            err(
-                hline,
-                format!("header lacks column `{col}` (expected `{TIMELINE_HEADER}`)"),
-            )
-        })?;
+        ));
     }
-    let mut rows = Vec::new();
-    for (n, line) in lines {
-        if line.trim().is_empty() {
+    let has = |c: &str| headers.iter().any(|h| h == c);
+    if has("successes") && !has("succeeded") {
+        return Err(err(
+            1,
+            "this timeline is in the old format (requests counted in the window where they resolved: `successes`, `failures`, ...); this version needs them counted in the window where they were offered (`succeeded`, `unresolved`, ...): re-run the scenario".to_string(),
+        ));
+    }
+    if let Some(col) = REQUIRED.iter().find(|c| !has(c)) {
+        return Err(err(
+            1,
+            format!("header lacks column `{col}` (expected `{TIMELINE_HEADER}`)"),
+        ));
+    }
+    let mut rows: Vec<TimelineRow> = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = reader.read_record(&mut record).map_err(|e| {
+            let line = e.position().map_or(0, csv::Position::line);
+            match e.kind() {
+                csv::ErrorKind::UnequalLengths {
+                    expected_len, len, ..
+                } => err(line, format!("{len} cells, header has {expected_len}")),
+                _ => err(line, e.to_string()),
+            }
+        })?;
+        if !more {
+            break;
+        }
+        let line = record.position().map_or(0, csv::Position::line);
+        if record.iter().all(str::is_empty) {
             continue;
         }
-        let cells = split_cells(line).map_err(|m| err(n, m))?;
-        if cells.len() != names.len() {
+        if rows.len() >= MAX_TIMELINE_ROWS {
+            return Err(err(line, format!("more than {MAX_TIMELINE_ROWS} rows")));
+        }
+        let row: TimelineRow = record
+            .deserialize(Some(&headers))
+            .map_err(|e| err(line, cell_error(&e, &headers, &record)))?;
+        if !row.t_s.is_finite() {
             return Err(err(
-                n,
-                format!("{} cells, header has {}", cells.len(), names.len()),
+                line,
+                "column `t_s`: window start is missing".to_string(),
             ));
         }
-        let cell = |k: usize| cells[index[k]].trim();
-        let int = |k: usize| -> Result<u64, ReportError> {
-            cell(k).parse::<u64>().map_err(|e| {
-                err(
-                    n,
-                    format!("column `{}`: `{}` is not a count: {e}", COLUMNS[k], cell(k)),
-                )
-            })
-        };
-        let float = |k: usize| -> Result<f64, ReportError> {
-            let c = cell(k);
-            if c.is_empty() || c.eq_ignore_ascii_case("nan") {
-                return Ok(f64::NAN);
+        if let Some(prev) = rows.last() {
+            if row.t_s <= prev.t_s {
+                return Err(err(
+                    line,
+                    format!(
+                        "column `t_s`: {} s does not follow the previous window ({} s)",
+                        row.t_s, prev.t_s
+                    ),
+                ));
             }
-            c.parse::<f64>().map_err(|e| {
-                err(
-                    n,
-                    format!("column `{}`: `{c}` is not a number: {e}", COLUMNS[k]),
-                )
-            })
-        };
-        let t_s = float(0)?;
-        if !t_s.is_finite() {
-            return Err(err(n, "column `t_s`: window start is missing".to_string()));
         }
-        rows.push(TimelineRow {
-            t_s,
-            offered: int(1)?,
-            attempts: int(2)?,
-            server_arrivals: int(3)?,
-            successes: int(4)?,
-            failures: int(5)?,
-            timeouts: int(6)?,
-            breaker_rejections: int(7)?,
-            breakers_open: int(8)?,
-            latency_p50_ms: float(9)?,
-            latency_p99_ms: float(10)?,
-            latency_p999_ms: float(11)?,
-            faults_active: cells[index[12]].clone(),
-        });
+        row.check().map_err(|m| err(line, m))?;
+        rows.push(row);
     }
     Ok(rows)
+}
+
+/// Names the column and the cell a deserialisation error is about.
+fn cell_error(e: &csv::Error, headers: &csv::StringRecord, record: &csv::StringRecord) -> String {
+    let csv::ErrorKind::Deserialize { err: e, .. } = e.kind() else {
+        return e.to_string();
+    };
+    let index = e.field().and_then(|f| usize::try_from(f).ok());
+    let column = index.and_then(|i| headers.get(i)).unwrap_or("?");
+    let cell = index.and_then(|i| record.get(i)).unwrap_or("");
+    match e.kind() {
+        csv::DeserializeErrorKind::ParseInt(p) => {
+            format!("column `{column}`: `{cell}` is not a count: {p}")
+        }
+        csv::DeserializeErrorKind::ParseFloat(p) => {
+            format!("column `{column}`: `{cell}` is not a number: {p}")
+        }
+        other => format!("column `{column}`: {other}"),
+    }
 }
 
 #[cfg(test)]
@@ -248,14 +236,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quoted_cells_round_trip() {
+    fn header_is_the_field_order() {
+        let csv = timeline_to_csv(&[TimelineRow::default()]).unwrap();
+        assert_eq!(csv.lines().next(), Some(TIMELINE_HEADER));
+        assert_eq!(
+            timeline_to_csv(&[]).unwrap(),
+            format!("{TIMELINE_HEADER}\n")
+        );
+    }
+
+    #[test]
+    fn quoted_cells_and_nan_round_trip() {
         let row = TimelineRow {
             t_s: 0.1 + 0.2,
             faults_active: "partition:a, b;crash:\"x\"".to_string(),
             latency_p50_ms: f64::NAN,
             ..TimelineRow::default()
         };
-        let csv = timeline_to_csv(std::slice::from_ref(&row));
+        let csv = timeline_to_csv(std::slice::from_ref(&row)).unwrap();
+        assert!(csv.contains(",,"), "NaN is an empty cell: {csv}");
         let back = timeline_from_csv(&csv, Path::new("t.csv")).unwrap();
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].t_s.to_bits(), row.t_s.to_bits());
@@ -265,19 +264,49 @@ mod tests {
 
     #[test]
     fn bad_cell_names_line_and_column() {
-        let csv =
-            format!("{TIMELINE_HEADER}\n0,1,1,1,1,0,0,0,0,1,2,3,\n1,x,1,1,1,0,0,0,0,1,2,3,\n");
+        let csv = format!(
+            "{TIMELINE_HEADER}\n0,1,1,1,0,0,0,0,1,1,1,0,1,2,3,\n1,x,1,1,0,0,0,0,1,1,1,0,1,2,3,\n"
+        );
         let e = timeline_from_csv(&csv, Path::new("runs/a/timeline.csv")).unwrap_err();
         let msg = e.to_string();
         assert!(
-            msg.starts_with("runs/a/timeline.csv:3: column `offered`"),
+            msg.starts_with("runs/a/timeline.csv:3: column `offered`: `x` is not a count"),
             "{msg}"
         );
     }
 
     #[test]
-    fn missing_column_is_reported() {
+    fn missing_column_and_old_format_are_reported() {
         let e = timeline_from_csv("t_s,offered\n", Path::new("x.csv")).unwrap_err();
-        assert!(e.to_string().contains("lacks column `attempts`"), "{e}");
+        assert!(e.to_string().contains("lacks column `succeeded`"), "{e}");
+        let old = "t_s,offered,attempts,server_arrivals,successes,failures,timeouts\n";
+        let e = timeline_from_csv(old, Path::new("x.csv")).unwrap_err();
+        assert!(e.to_string().contains("old format"), "{e}");
+    }
+
+    #[test]
+    fn broken_invariant_is_an_error_with_the_numbers() {
+        // offered 10, but 3 + 1 + 0 + 0 + 5 = 9 accounted for.
+        let csv = format!("{TIMELINE_HEADER}\n0,10,3,3,1,0,0,5,10,10,3,0,1,2,3,\n");
+        let msg = timeline_from_csv(&csv, Path::new("t.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("t.csv:2: window at 0 s: offered 10 != "),
+            "{msg}"
+        );
+        assert!(msg.contains("(= 9)"), "{msg}");
+        let csv = format!("{TIMELINE_HEADER}\n0,10,3,4,1,1,0,5,10,10,3,0,1,2,3,\n");
+        let msg = timeline_from_csv(&csv, Path::new("t.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("good 4 > succeeded 3"), "{msg}");
+        let csv = format!(
+            "{TIMELINE_HEADER}\n1,0,0,0,0,0,0,0,0,0,0,0,,,,\n1,0,0,0,0,0,0,0,0,0,0,0,,,,\n"
+        );
+        let msg = timeline_from_csv(&csv, Path::new("t.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("t.csv:3: column `t_s`"), "{msg}");
     }
 }

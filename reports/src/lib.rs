@@ -5,16 +5,18 @@
 //! re-simulating ([`rebuild_report`]).
 //!
 //! - [`io`]: [`save_run`] / [`load_run`], the on-disk form of a [`record::RunRecord`].
-//! - [`stats`]: availability overall and per phase (before, during and after each fault),
-//!   nines, goodput, measured MTTR per fault (or "not recovered", the metastable
-//!   signature), retry amplification, peak load multiple, breaker time, and closed-form
-//!   expectations beside the measured values.
+//! - [`stats`]: availability by offered time overall, per window and per phase (before,
+//!   during and after each fault), time-based availability, nines, goodput, measured MTTR
+//!   per fault (or "not recovered", the metastable signature), retry amplification, peak
+//!   load multiple, breaker time, and the simulator's closed-form expectations beside
+//!   measured values; all of it is [`stats::RunStats`], written as `report.json`.
 //! - [`plots`]: availability, thundering-herd, latency and breaker charts, SVG and PNG,
-//!   with fault intervals shaded; comparison overlays.
-//! - [`report`]: self-contained `report.html`, `report.md`, comparisons, and the plain-text
-//!   tables the CLI prints.
+//!   with fault intervals shaded, a zoom on the faults and recovery, and hover values;
+//!   comparison overlays.
+//! - [`report`]: self-contained `report.html`, `report.md`, `report.json`, comparisons,
+//!   and the plain-text tables the CLI prints.
 //!
-//! Output is deterministic: the same record gives byte-identical Markdown and SVG.
+//! Output is deterministic: the same record gives byte-identical pages, JSON and charts.
 #![forbid(unsafe_code)]
 
 pub mod error;
@@ -28,5 +30,6 @@ mod text;
 pub use error::ReportError;
 pub use io::{load_run, save_run};
 pub use report::{
-    comparison_table, rebuild_report, summary_table, write_comparison, write_run_report,
+    comparison_table, rebuild_report, summary_table, variant_dir, write_comparison,
+    write_run_report,
 };

@@ -2,23 +2,39 @@
 //!
 //! Every chart has a title, axis labels with units, a legend strip under the plot (so it
 //! never hides data), and the run's fault intervals shaded and labelled by kind above the
-//! plot area. Text is drawn with the bundled DejaVu Sans through `ab_glyph`, registered
-//! once, so PNGs render the same on a machine without system fonts.
+//! plot area. When the faults and the recovery fill a small part of the run, a zoomed
+//! panel of that span ([`crate::stats::zoom`]) sits beside the whole-run view. Text is
+//! drawn with the bundled DejaVu Sans through `ab_glyph`, registered once, so PNGs
+//! render the same on a machine without system fonts.
 //!
-//! Values are plotted at the middle of their metrics window; windows without data (no
-//! request resolved, no latency sample) leave gaps rather than drawing zeros.
+//! Values are drawn as steps, each held over its metrics window; windows without data
+//! (nothing offered, no latency sample) leave gaps rather than drawing zeros, while a
+//! window whose offered requests all failed or never resolved is drawn at 0 %.
+//!
+//! - **Bounded size.** A panel draws at most two points per two pixels (the minimum and
+//!   maximum of each bucket of windows, so spikes and outages survive), one shaded band
+//!   per run of faults of a kind closer than a pixel, and at most [`MAX_TIPS`] hover
+//!   regions; 100,000 windows and 10,000 faults make an SVG of a few hundred kilobytes.
+//! - **Hover values without scripts.** Each SVG carries transparent regions with a
+//!   `<title>` per window (or bucket of windows): time, values, faults active. Browsers
+//!   show them as tooltips, in the SVG file and inline in the HTML report alike.
+//! - **Smooth PNGs.** plotters' bitmap backend does not anti-alias, so a PNG is drawn at
+//!   [`SUPERSAMPLE`] times the size and box-filtered down (supersampling).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+use maud::html;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::error::ReportError;
-use crate::record::{FaultInterval, RunRecord};
-use crate::stats;
+use crate::record::{FaultInterval, RunRecord, TimelineRow};
+use crate::stats::{self, Span};
+use crate::text::{count, fixed};
 
 /// The bundled font (DejaVu Sans, see `assets/DejaVuSans-LICENSE.txt`).
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
@@ -36,7 +52,16 @@ pub fn ensure_font() {
 }
 
 /// Chart size in pixels (PNG) and user units (SVG).
-pub const SIZE: (u32, u32) = (1000, 560);
+pub const SIZE: (u32, u32) = (1400, 560);
+
+/// The PNG is drawn this many times larger in each direction, then box-filtered down.
+pub const SUPERSAMPLE: u32 = 3;
+
+/// Hover regions per panel at most; more windows are grouped into buckets.
+pub const MAX_TIPS: usize = 240;
+
+/// Share of the width the whole-run panel takes when a zoomed panel sits beside it.
+const WHOLE_SHARE: f64 = 0.56;
 
 /// A chart written to disk as SVG and PNG.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,6 +89,8 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(0xff, 0x9d, 0xa7),
     RGBColor(0x59, 0x59, 0x59),
 ];
+
+const GREY: RGBColor = RGBColor(0x59, 0x59, 0x59);
 
 /// Stroke width of the `i`-th of `n` overlaid variants: earlier ones are drawn wider so a
 /// later variant with the same values does not hide them completely.
@@ -107,8 +134,10 @@ struct Series {
     /// (x, y) points; `None` y leaves a gap.
     points: Vec<(f64, Option<f64>)>,
     dashed: bool,
-    /// Stroke width in pixels.
+    /// Stroke width in pixels (before supersampling).
     width: u32,
+    /// Drawn before the other series, so the main line stays on top where they meet.
+    under: bool,
 }
 
 /// A dashed horizontal reference line (e.g. the SLO).
@@ -117,6 +146,23 @@ struct HLine {
     label: String,
     y: f64,
     color: RGBColor,
+}
+
+/// One hover value: a name, a unit, decimals.
+#[derive(Clone, Debug)]
+struct TipField {
+    name: String,
+    unit: String,
+    decimals: usize,
+}
+
+/// Hover data of one window: its span, one value per [`TipField`], and its faults.
+#[derive(Clone, Debug)]
+struct TipWindow {
+    from_s: f64,
+    to_s: f64,
+    values: Vec<Option<f64>>,
+    faults: String,
 }
 
 /// A chart of values over simulated time.
@@ -130,6 +176,9 @@ struct TimeChart {
     series: Vec<Series>,
     hlines: Vec<HLine>,
     faults: Vec<FaultInterval>,
+    zoom: Option<Span>,
+    tip_fields: Vec<TipField>,
+    tips: Vec<TipWindow>,
 }
 
 /// Legend entry shapes.
@@ -139,31 +188,95 @@ enum Swatch {
     Box(RGBColor),
 }
 
-type DrawResult = Result<(), String>;
+/// Where a panel's plot area landed, in SVG user units, and the time span it shows.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+    from_s: f64,
+    to_s: f64,
+}
+
+/// One panel: a time span and its caption.
+struct Panel {
+    from_s: f64,
+    to_s: f64,
+    caption: String,
+    whole: bool,
+}
+
+/// A shaded run of faults of one kind, merged when closer than a pixel.
+struct Band {
+    kind: String,
+    start: f64,
+    end: f64,
+    count: usize,
+    /// Label of the first fault in the band.
+    first: String,
+    /// The fault covers the whole run (a clock skew from 0 s): labelled, not shaded,
+    /// since shading the whole plot would only tint it.
+    background: bool,
+}
+
+type DrawResult<T = ()> = Result<T, String>;
 
 fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-const TITLE_PX: u32 = 22;
+const TITLE_PX: u32 = 23;
+const CAPTION_PX: u32 = 16;
 const AXIS_PX: u32 = 17;
-const TICK_PX: u32 = 14;
-const LABEL_PX: u32 = 13;
-const LEGEND_PX: u32 = 15;
+const TICK_PX: u32 = 15;
+const LABEL_PX: u32 = 14;
+const LEGEND_PX: u32 = 16;
 const FAULT_ROWS: usize = 3;
+/// Above this many shaded stretches in a panel, one summary line replaces the labels.
+const MAX_LABELLED_BANDS: usize = 24;
 const FAULT_ROW_H: i32 = 17;
 
-/// Tick label: integers without decimals, otherwise up to three trimmed decimals.
+/// Tick label: integers without decimals, otherwise up to three trimmed decimals;
+/// thousands separated.
 fn tick(v: &f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
-        format!("{:.0}", v.round())
+        fixed(v.round(), 0)
     } else {
-        let s = format!("{v:.3}");
+        let s = fixed(*v, 3);
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 
+/// Seconds without trailing zeros: `42`, `42.5`.
+fn secs(v: f64) -> String {
+    tick(&v)
+}
+
 impl TimeChart {
+    fn panels(&self) -> Vec<Panel> {
+        let x_max = if self.x_max > 0.0 { self.x_max } else { 1.0 };
+        let mut out = vec![Panel {
+            from_s: 0.0,
+            to_s: x_max,
+            caption: format!("whole run, 0-{} s", secs(x_max)),
+            whole: true,
+        }];
+        if let Some(z) = self.zoom.filter(|z| z.to_s > z.from_s) {
+            out.push(Panel {
+                from_s: z.from_s,
+                to_s: z.to_s,
+                caption: format!(
+                    "zoom: {}-{} s, the faults and the recovery",
+                    secs(z.from_s),
+                    secs(z.to_s)
+                ),
+                whole: false,
+            });
+        }
+        out
+    }
+
     fn legend_entries(&self) -> Vec<(Swatch, String)> {
         let mut out: Vec<(Swatch, String)> = Vec::new();
         for s in &self.series {
@@ -177,9 +290,13 @@ impl TimeChart {
         for h in &self.hlines {
             out.push((Swatch::Dashed(h.color), h.label.clone()));
         }
-        let mut kinds: Vec<&str> = self.faults.iter().map(|f| f.kind.as_str()).collect();
-        kinds.sort_unstable();
-        kinds.dedup();
+        let run_s = self.x_max;
+        let kinds: std::collections::BTreeSet<&str> = self
+            .faults
+            .iter()
+            .filter(|f| !(f.start_s <= 1e-9 && f.end_s.is_none_or(|e| e >= run_s - 1e-9)))
+            .map(|f| f.kind.as_str())
+            .collect();
         for k in kinds {
             out.push((Swatch::Box(fault_color(k)), format!("{k} fault")));
         }
@@ -188,17 +305,17 @@ impl TimeChart {
 
     /// Lays out legend entries in rows; returns (x offset, row) per entry and row count.
     fn legend_layout<DB: DrawingBackend>(
-        &self,
         root: &DrawingArea<DB, Shift>,
         entries: &[(Swatch, String)],
         width: i32,
-    ) -> Result<(Vec<(i32, i32)>, i32), String> {
-        let font: TextStyle = (FAMILY, LEGEND_PX).into_font().into();
+        k: i32,
+    ) -> DrawResult<(Vec<(i32, i32)>, i32)> {
+        let font: TextStyle = (FAMILY, LEGEND_PX * k as u32).into_font().into();
         let mut pos = Vec::new();
         let (mut x, mut row) = (0i32, 0i32);
         for (_, label) in entries {
             let (tw, _) = root.estimate_text_size(label, &font).map_err(err)?;
-            let w = 34 + tw as i32 + 22;
+            let w = (34 + 22) * k + tw as i32;
             if x > 0 && x + w > width {
                 x = 0;
                 row += 1;
@@ -209,216 +326,364 @@ impl TimeChart {
         Ok((pos, if entries.is_empty() { 0 } else { row + 1 }))
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+    /// Draws the chart at `k` device pixels per SVG unit; returns each panel's frame.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        k: u32,
+    ) -> DrawResult<Vec<Frame>> {
         ensure_font();
+        let ki = k as i32;
         root.fill(&WHITE).map_err(err)?;
         let (w, h) = root.dim_in_pixel();
         let (w, h) = (w as i32, h as i32);
-        // Title.
-        let title_font = (FAMILY, TITLE_PX).into_font().color(&BLACK);
+        let title_font = (FAMILY, TITLE_PX * k).into_font().color(&BLACK);
         let (tw, _) = root
             .estimate_text_size(&self.title, &title_font)
             .map_err(err)?;
         root.draw(&Text::new(
             self.title.clone(),
-            ((w - tw as i32) / 2, 10),
+            ((w - tw as i32) / 2, 10 * ki),
             title_font,
         ))
         .map_err(err)?;
-        let labelled_faults = !self.faults.is_empty();
-        let top = 42
-            + if labelled_faults {
-                FAULT_ROWS as i32 * FAULT_ROW_H + 4
-            } else {
-                0
-            };
         let entries = self.legend_entries();
-        let (legend_pos, legend_rows) = self.legend_layout(root, &entries, w - 120)?;
-        let legend_h = 12 + legend_rows * 24;
+        let (legend_pos, legend_rows) = Self::legend_layout(root, &entries, w - 120 * ki, ki)?;
+        let legend_h = (12 + legend_rows * 24) * ki;
+        let top = 40 * ki;
         let (_, rest) = root.split_vertically(top);
-        let (chart_area, legend_area) = rest.split_vertically(h - top - legend_h);
-        let mut builder = ChartBuilder::on(&chart_area);
-        builder
-            .margin_left(10)
-            .margin_right(30)
-            .margin_top(4)
-            .margin_bottom(4)
-            .x_label_area_size(48)
-            .y_label_area_size(78);
-        let x_max = if self.x_max > 0.0 { self.x_max } else { 1.0 };
-        let (y_lo, y_hi) = self.y_range;
-        if self.log_y {
-            let mut chart = builder
-                .build_cartesian_2d(0.0..x_max, (y_lo..y_hi).log_scale())
-                .map_err(err)?;
-            self.fill(&mut chart, root, y_lo, y_hi)?;
+        let (panels_area, legend_area) = rest.split_vertically(h - top - legend_h);
+        let panels = self.panels();
+        let mut frames = Vec::with_capacity(panels.len());
+        if panels.len() == 2 {
+            let split = (f64::from(w) * WHOLE_SHARE) as i32;
+            let (left, right) = panels_area.split_horizontally(split);
+            frames.push(self.draw_panel(root, &left, &panels[0], k)?);
+            frames.push(self.draw_panel(root, &right, &panels[1], k)?);
         } else {
-            let mut chart = builder
-                .build_cartesian_2d(0.0..x_max, y_lo..y_hi)
-                .map_err(err)?;
-            self.fill(&mut chart, root, y_lo, y_hi)?;
+            frames.push(self.draw_panel(root, &panels_area, &panels[0], k)?);
         }
         // Legend strip.
-        let x0 = 88;
-        let font = (FAMILY, LEGEND_PX).into_font().color(&BLACK);
+        let x0 = 88 * ki;
+        let font = (FAMILY, LEGEND_PX * k).into_font().color(&BLACK);
         for ((swatch, label), (dx, row)) in entries.iter().zip(legend_pos) {
             let x = x0 + dx;
-            let y = 8 + row * 24;
-            let mid = y + 9;
+            let y = (8 + row * 24) * ki;
+            let mid = y + 9 * ki;
             match swatch {
                 Swatch::Line(c, width) => legend_area
                     .draw(&PathElement::new(
-                        vec![(x, mid), (x + 28, mid)],
-                        c.stroke_width(*width + 1),
+                        vec![(x, mid), (x + 28 * ki, mid)],
+                        c.stroke_width((*width + 1) * k),
                     ))
                     .map_err(err)?,
                 Swatch::Dashed(c) => {
-                    for k in 0..3 {
-                        let a = x + k * 11;
+                    for j in 0..3 {
+                        let a = x + j * 11 * ki;
                         legend_area
                             .draw(&PathElement::new(
-                                vec![(a, mid), (a + 7, mid)],
-                                c.stroke_width(2),
+                                vec![(a, mid), (a + 7 * ki, mid)],
+                                c.stroke_width(2 * k),
                             ))
                             .map_err(err)?;
                     }
                 }
                 Swatch::Box(c) => {
+                    let r = [(x, y + ki), (x + 28 * ki, y + 17 * ki)];
                     legend_area
-                        .draw(&Rectangle::new(
-                            [(x, y + 1), (x + 28, y + 17)],
-                            c.mix(0.25).filled(),
-                        ))
+                        .draw(&Rectangle::new(r, c.mix(0.25).filled()))
                         .map_err(err)?;
                     legend_area
-                        .draw(&Rectangle::new([(x, y + 1), (x + 28, y + 17)], c.mix(0.6)))
+                        .draw(&Rectangle::new(r, c.mix(0.6).stroke_width(k)))
                         .map_err(err)?;
                 }
             }
             legend_area
-                .draw(&Text::new(label.clone(), (x + 34, y + 1), font.clone()))
+                .draw(&Text::new(
+                    label.clone(),
+                    (x + 34 * ki, y + ki),
+                    font.clone(),
+                ))
                 .map_err(err)?;
+        }
+        Ok(frames)
+    }
+
+    fn draw_panel<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        area: &DrawingArea<DB, Shift>,
+        panel: &Panel,
+        k: u32,
+    ) -> DrawResult<Frame> {
+        let ki = k as i32;
+        let caption_font = (FAMILY, CAPTION_PX * k).into_font().color(&GREY);
+        area.draw(&Text::new(
+            panel.caption.clone(),
+            (88 * ki, 0),
+            caption_font,
+        ))
+        .map_err(err)?;
+        let caption_h = 22 * ki;
+        let labels_h = if self.faults.is_empty() {
+            0
+        } else {
+            (FAULT_ROWS as i32 * FAULT_ROW_H + 4) * ki
+        };
+        let (_, chart_area) = area.split_vertically(caption_h + labels_h);
+        let mut builder = ChartBuilder::on(&chart_area);
+        builder
+            .margin_left(10 * k)
+            .margin_right(30 * k)
+            .margin_top(4 * k)
+            .margin_bottom(4 * k)
+            .x_label_area_size(48 * k)
+            .y_label_area_size(78 * k);
+        let (y_lo, y_hi) = (self.ty(self.y_range.0), self.ty(self.y_range.1));
+        let mut chart = builder
+            .build_cartesian_2d(panel.from_s..panel.to_s, y_lo..y_hi)
+            .map_err(err)?;
+        self.fill(&mut chart, root, panel, k)
+    }
+
+    /// A value on the drawn y axis: its log10 on a log axis, itself otherwise. A log axis
+    /// is drawn as a linear axis of log10 values with our own grid, since plotters' log
+    /// axis repeats its decade labels.
+    fn ty(&self, v: f64) -> f64 {
+        if self.log_y {
+            v.log10()
+        } else {
+            v
+        }
+    }
+
+    /// Log-paper grid and labels: a line at every 1..9 times a power of ten, a label at
+    /// 1, 2 and 5 times.
+    fn log_grid<DB: DrawingBackend>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+        root: &DrawingArea<DB, Shift>,
+        x0: f64,
+        x1: f64,
+        k: u32,
+    ) -> DrawResult {
+        let (lo, hi) = (self.ty(self.y_range.0), self.ty(self.y_range.1));
+        if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+            return Ok(());
+        }
+        let font: TextStyle = (FAMILY, TICK_PX * k).into_font().color(&BLACK);
+        // At most 40 decades: far more than any latency spans.
+        let first = lo.floor() as i32;
+        let last = (hi.ceil() as i32).min(first + 40);
+        for decade in first..=last {
+            for m in 1..=9 {
+                let y = f64::from(decade) + f64::from(m).log10();
+                if y < lo || y > hi {
+                    continue;
+                }
+                let style = BLACK.mix(if m == 1 { 0.14 } else { 0.05 }).stroke_width(k);
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(x0, y), (x1, y)],
+                        style,
+                    )))
+                    .map_err(err)?;
+                if matches!(m, 1 | 2 | 5) {
+                    let text = tick(&(f64::from(m) * 10f64.powi(decade)));
+                    let (px, py) = chart.backend_coord(&(x0, y));
+                    let (tw, th) = root.estimate_text_size(&text, &font).map_err(err)?;
+                    let at = (px - tw as i32 - 10 * k as i32, py - th as i32 / 2);
+                    root.draw(&Text::new(text, at, font.clone())).map_err(err)?;
+                    root.draw(&PathElement::new(
+                        vec![(px - 5 * k as i32, py), (px, py)],
+                        BLACK.mix(0.6).stroke_width(k),
+                    ))
+                    .map_err(err)?;
+                }
+            }
         }
         Ok(())
     }
 
-    fn fill<DB, Y>(
+    fn fill<DB: DrawingBackend>(
         &self,
-        chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
         root: &DrawingArea<DB, Shift>,
-        y_lo: f64,
-        y_hi: f64,
-    ) -> DrawResult
-    where
-        DB: DrawingBackend,
-        Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
-    {
-        chart
-            .configure_mesh()
-            .x_desc("time (s)")
+        panel: &Panel,
+        k: u32,
+    ) -> DrawResult<Frame> {
+        let (y_lo, y_hi) = (self.ty(self.y_range.0), self.ty(self.y_range.1));
+        let (x0, x1) = (panel.from_s, panel.to_s);
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc("time (s)")
             .y_desc(self.y_label.as_str())
-            .axis_desc_style((FAMILY, AXIS_PX))
-            .label_style((FAMILY, TICK_PX))
+            .axis_desc_style((FAMILY, AXIS_PX * k))
+            .label_style((FAMILY, TICK_PX * k))
             .x_label_formatter(&tick)
             .y_label_formatter(&tick)
-            .x_labels(12)
-            .y_labels(8)
-            .bold_line_style(BLACK.mix(0.12))
-            .light_line_style(BLACK.mix(0.04))
-            .draw()
-            .map_err(err)?;
-        let x_max = if self.x_max > 0.0 { self.x_max } else { 1.0 };
-        let min_w = x_max / 500.0;
+            .x_labels(if panel.whole && self.zoom.is_none() {
+                12
+            } else {
+                8
+            })
+            .set_all_tick_mark_size(5 * k)
+            .axis_style(BLACK.mix(0.6).stroke_width(k))
+            .bold_line_style(BLACK.mix(0.12).stroke_width(k))
+            .light_line_style(BLACK.mix(0.04).stroke_width(k));
+        if self.log_y {
+            mesh.y_labels(0);
+        } else {
+            mesh.y_labels(8);
+        }
+        mesh.draw().map_err(err)?;
+        if self.log_y {
+            self.log_grid(chart, root, x0, x1, k)?;
+        }
+        let (left, top) = chart.backend_coord(&(x0, y_hi));
+        let (right, bottom) = chart.backend_coord(&(x1, y_lo));
+        let plot_px = f64::from((right - left).max(1)) / f64::from(k);
+        let per_px = (x1 - x0) / plot_px;
+        let bands = bands(&self.faults, x0, x1, per_px, self.x_max);
         // Fault shading first, under the lines.
-        for f in &self.faults {
-            let start = f.start_s.clamp(0.0, x_max);
-            let end = f
-                .end_s
-                .unwrap_or(x_max)
-                .clamp(0.0, x_max)
-                .max(start + min_w);
-            let c = fault_color(&f.kind);
-            let alpha = if f.kind == "clock" { 0.07 } else { 0.18 };
+        for b in bands.iter().filter(|b| !b.background) {
+            let c = fault_color(&b.kind);
+            let alpha = if b.kind == "clock" { 0.1 } else { 0.18 };
+            let end = b.end.max(b.start + per_px).min(x1);
             chart
                 .draw_series(std::iter::once(Rectangle::new(
-                    [(start, y_lo), (end, y_hi)],
+                    [(b.start, y_lo), (end, y_hi)],
                     c.mix(alpha).filled(),
                 )))
                 .map_err(err)?;
         }
+        // On the whole-run panel, a grey bar along the top marks the zoomed span.
+        if let (true, Some(z)) = (panel.whole, self.zoom) {
+            let (za, _) = chart.backend_coord(&(z.from_s, y_hi));
+            let (zb, _) = chart.backend_coord(&(z.to_s, y_hi));
+            root.draw(&Rectangle::new(
+                [(za, top), (zb, top + 5 * k as i32)],
+                GREY.mix(0.45).filled(),
+            ))
+            .map_err(err)?;
+        }
         for hl in &self.hlines {
+            let y = self.ty(hl.y);
             chart
                 .draw_series(DashedLineSeries::new(
-                    vec![(0.0, hl.y), (x_max, hl.y)],
-                    8,
-                    5,
-                    hl.color.stroke_width(2),
+                    vec![(x0, y), (x1, y)],
+                    8 * k,
+                    5 * k,
+                    hl.color.stroke_width(2 * k),
                 ))
                 .map_err(err)?;
         }
-        for s in &self.series {
-            for seg in segments(&s.points, self.log_y) {
+        let buckets = (plot_px / 2.0).max(1.0) as usize;
+        let order = self
+            .series
+            .iter()
+            .filter(|s| s.under)
+            .chain(self.series.iter().filter(|s| !s.under));
+        for s in order {
+            let pts = decimate(&clip(&s.points, x0, x1), x0, x1, buckets);
+            for seg in segments(&pts, self.log_y, self.y_range.0) {
+                let seg: Vec<(f64, f64)> = seg.into_iter().map(|(x, y)| (x, self.ty(y))).collect();
                 if seg.len() == 1 {
                     chart
-                        .draw_series(std::iter::once(Circle::new(seg[0], 3, s.color.filled())))
+                        .draw_series(std::iter::once(Circle::new(
+                            seg[0],
+                            3 * k,
+                            s.color.filled(),
+                        )))
                         .map_err(err)?;
                 } else if s.dashed {
                     chart
                         .draw_series(DashedLineSeries::new(
                             seg,
-                            8,
-                            5,
-                            s.color.stroke_width(s.width),
+                            8 * k,
+                            5 * k,
+                            s.color.stroke_width(s.width * k),
                         ))
                         .map_err(err)?;
                 } else {
                     chart
-                        .draw_series(LineSeries::new(seg, s.color.stroke_width(s.width)))
+                        .draw_series(LineSeries::new(seg, s.color.stroke_width(s.width * k)))
                         .map_err(err)?;
                 }
             }
         }
-        self.label_faults(chart, root, x_max, y_hi)
+        self.label_faults(chart, root, &bands, x0, x1, y_hi, k)?;
+        let kf = f64::from(k);
+        Ok(Frame {
+            left: f64::from(left) / kf,
+            right: f64::from(right) / kf,
+            top: f64::from(top) / kf,
+            bottom: f64::from(bottom) / kf,
+            from_s: x0,
+            to_s: x1,
+        })
     }
 
-    /// Labels fault intervals above the plot area, in up to [`FAULT_ROWS`] rows; a label
+    /// Labels fault bands above the plot area, in up to [`FAULT_ROWS`] rows; a label
     /// that fits in no row is shortened to the kind, then left out (the fault table in the
     /// report lists every fault).
-    fn label_faults<DB, Y>(
+    #[allow(clippy::too_many_arguments)]
+    fn label_faults<DB: DrawingBackend>(
         &self,
-        chart: &ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
+        chart: &ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
         root: &DrawingArea<DB, Shift>,
-        x_max: f64,
+        bands: &[Band],
+        x0: f64,
+        x1: f64,
         y_hi: f64,
-    ) -> DrawResult
-    where
-        DB: DrawingBackend,
-        Y: Ranged<ValueType = f64>,
-    {
-        let (right, top_y) = chart.backend_coord(&(x_max, y_hi));
+        k: u32,
+    ) -> DrawResult {
+        let ki = k as i32;
+        let (right, top_y) = chart.backend_coord(&(x1, y_hi));
+        let (left, _) = chart.backend_coord(&(x0, y_hi));
+        let base = top_y - (FAULT_ROWS as i32 * FAULT_ROW_H + 4) * ki;
+        let shaded = bands.iter().filter(|b| !b.background).count();
+        if shaded > MAX_LABELLED_BANDS {
+            // Labels of this many bands would only overlap: one line says what is shaded.
+            let faults: usize = bands
+                .iter()
+                .filter(|b| !b.background)
+                .map(|b| b.count)
+                .sum();
+            let font = (FAMILY, LABEL_PX * k).into_font().color(&GREY);
+            let text = format!(
+                "{} faults in {} shaded stretches (colour by kind); the fault table lists them",
+                count(faults as u64),
+                count(shaded as u64)
+            );
+            root.draw(&Text::new(text, (left, base), font))
+                .map_err(err)?;
+            return Ok(());
+        }
         let mut row_end = [i32::MIN; FAULT_ROWS];
-        let mut order: Vec<&FaultInterval> = self.faults.iter().collect();
-        order.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
-        let base = top_y - FAULT_ROWS as i32 * FAULT_ROW_H - 4;
-        for f in order {
-            let (x, _) = chart.backend_coord(&(f.start_s.clamp(0.0, x_max), y_hi));
-            let font: TextStyle = (FAMILY, LABEL_PX)
-                .into_font()
-                .color(&darker(fault_color(&f.kind)));
-            let full = stats::fault_label(f);
-            for text in [full, f.kind.clone()] {
+        let mut order: Vec<&Band> = bands.iter().collect();
+        order.sort_by(|a, b| a.start.total_cmp(&b.start));
+        for b in order {
+            let (x, _) = chart.backend_coord(&(b.start.clamp(x0, x1), y_hi));
+            let color = darker(fault_color(&b.kind));
+            let font: TextStyle = (FAMILY, LABEL_PX * k).into_font().color(&color);
+            let full = if b.count == 1 {
+                b.first.clone()
+            } else {
+                format!("{} × {}", b.kind, count(b.count as u64))
+            };
+            for text in [full, b.kind.clone()] {
                 let (tw, _) = root.estimate_text_size(&text, &font).map_err(err)?;
                 let tw = tw as i32;
-                let lx = x.min(right - tw).max(0);
-                if let Some(row) = (0..FAULT_ROWS).find(|r| lx >= row_end[*r] + 8) {
+                let lx = x.min(right - tw).max(left);
+                if let Some(row) = (0..FAULT_ROWS).find(|r| lx >= row_end[*r] + 14 * ki) {
                     row_end[row] = lx + tw;
-                    let y = base + row as i32 * FAULT_ROW_H;
+                    let y = base + row as i32 * FAULT_ROW_H * ki;
                     root.draw(&Text::new(text, (lx, y), font.clone()))
                         .map_err(err)?;
                     // Tick from the label down to the plot area at the fault start.
                     root.draw(&PathElement::new(
-                        vec![(x, y + FAULT_ROW_H - 3), (x, top_y)],
-                        darker(fault_color(&f.kind)).mix(0.5).stroke_width(1),
+                        vec![(x, y + (FAULT_ROW_H - 3) * ki), (x, top_y)],
+                        color.mix(0.5).stroke_width(k),
                     ))
                     .map_err(err)?;
                     break;
@@ -429,13 +694,135 @@ impl TimeChart {
     }
 }
 
-/// Splits points at gaps (and, on a log axis, at values that are not positive).
-fn segments(points: &[(f64, Option<f64>)], log_y: bool) -> Vec<Vec<(f64, f64)>> {
+/// Fault intervals in [x0, x1] merged per kind when less than `gap` apart; faults that
+/// cover the whole run (`0..run_s`) come first, one band each.
+fn bands(faults: &[FaultInterval], x0: f64, x1: f64, gap: f64, run_s: f64) -> Vec<Band> {
+    let mut out = Vec::new();
+    let mut by_kind: BTreeMap<&str, Vec<(f64, f64, usize)>> = BTreeMap::new();
+    for (i, f) in faults.iter().enumerate() {
+        let whole = f.start_s <= 1e-9 && f.end_s.is_none_or(|e| e >= run_s - 1e-9);
+        if whole {
+            out.push(Band {
+                kind: f.kind.clone(),
+                start: x0,
+                end: x1,
+                count: 1,
+                first: format!("{} (whole run)", stats::fault_label(f)),
+                background: true,
+            });
+            continue;
+        }
+        let a = f.start_s.max(x0);
+        let b = f.end_s.unwrap_or(f64::INFINITY).min(x1);
+        if a.is_finite() && b >= a && a <= x1 {
+            by_kind.entry(f.kind.as_str()).or_default().push((a, b, i));
+        }
+    }
+    for (kind, mut iv) in by_kind {
+        iv.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.2.cmp(&q.2)));
+        let mut cur: Option<Band> = None;
+        for (a, b, i) in iv {
+            match cur.as_mut() {
+                Some(c) if a <= c.end + gap => {
+                    c.end = c.end.max(b);
+                    c.count += 1;
+                }
+                _ => {
+                    out.extend(cur.take());
+                    cur = Some(Band {
+                        kind: kind.to_string(),
+                        start: a,
+                        end: b,
+                        count: 1,
+                        first: stats::fault_label(&faults[i]),
+                        background: false,
+                    });
+                }
+            }
+        }
+        out.extend(cur);
+    }
+    out
+}
+
+/// Points within [x0, x1], with the line cut at the edges (interpolated), so a panel
+/// draws nothing outside its plot area.
+fn clip(points: &[(f64, Option<f64>)], x0: f64, x1: f64) -> Vec<(f64, Option<f64>)> {
+    let lo = points.partition_point(|p| p.0 < x0);
+    let hi = points.partition_point(|p| p.0 <= x1);
+    let mut out = Vec::with_capacity(hi.saturating_sub(lo) + 2);
+    let lerp = |a: (f64, Option<f64>), b: (f64, Option<f64>), x: f64| match (a.1, b.1) {
+        (Some(ya), Some(yb)) if b.0 > a.0 => Some(ya + (yb - ya) * (x - a.0) / (b.0 - a.0)),
+        _ => None,
+    };
+    if lo > 0 && lo < points.len() {
+        out.push((x0, lerp(points[lo - 1], points[lo], x0)));
+    }
+    out.extend_from_slice(&points[lo..hi.max(lo)]);
+    if hi > 0 && hi < points.len() {
+        out.push((x1, lerp(points[hi - 1], points[hi], x1)));
+    }
+    out
+}
+
+/// At most two points (the minimum and the maximum, in time order) per bucket when there
+/// are more than two per bucket, so spikes and dips stay visible.
+fn decimate(
+    points: &[(f64, Option<f64>)],
+    x0: f64,
+    x1: f64,
+    buckets: usize,
+) -> Vec<(f64, Option<f64>)> {
+    if points.len() <= 2 * buckets || x1 <= x0 {
+        return points.to_vec();
+    }
+    let width = (x1 - x0) / buckets as f64;
+    let mut out = Vec::with_capacity(2 * buckets + 2);
+    let mut i = 0;
+    while i < points.len() {
+        let b = ((points[i].0 - x0) / width).floor().max(0.0);
+        let mut j = i;
+        let mut lo: Option<(f64, f64)> = None;
+        let mut hi: Option<(f64, f64)> = None;
+        let mut all_gap = true;
+        while j < points.len() && ((points[j].0 - x0) / width).floor().max(0.0) == b {
+            if let Some(y) = points[j].1.filter(|y| y.is_finite()) {
+                all_gap = false;
+                if lo.is_none_or(|l| y < l.1) {
+                    lo = Some((points[j].0, y));
+                }
+                if hi.is_none_or(|h| y > h.1) {
+                    hi = Some((points[j].0, y));
+                }
+            }
+            j += 1;
+        }
+        match (lo, hi) {
+            _ if all_gap => out.push((points[i].0, None)),
+            (Some(l), Some(h)) if l.0 <= h.0 => {
+                out.push((l.0, Some(l.1)));
+                if h.0 > l.0 {
+                    out.push((h.0, Some(h.1)));
+                }
+            }
+            (Some(l), Some(h)) => {
+                out.push((h.0, Some(h.1)));
+                out.push((l.0, Some(l.1)));
+            }
+            _ => {}
+        }
+        i = j;
+    }
+    out
+}
+
+/// Splits points at gaps (and, on a log axis, at values below the axis).
+fn segments(points: &[(f64, Option<f64>)], log_y: bool, y_lo: f64) -> Vec<Vec<(f64, f64)>> {
     let mut out = Vec::new();
     let mut cur = Vec::new();
     for &(x, y) in points {
         match y {
-            Some(v) if v.is_finite() && (!log_y || v > 0.0) => cur.push((x, v)),
+            Some(v) if v.is_finite() && (!log_y || (v > 0.0 && v >= y_lo)) => cur.push((x, v)),
             _ => {
                 if !cur.is_empty() {
                     out.push(std::mem::take(&mut cur));
@@ -449,35 +836,209 @@ fn segments(points: &[(f64, Option<f64>)], log_y: bool) -> Vec<Vec<(f64, f64)>> 
     out
 }
 
+/// `crash:server-0;partition:a | b` as `crash server-0, partition a | b`, at most three
+/// entries and a count of the rest.
+fn faults_phrase(active: &str) -> String {
+    const SHOWN: usize = 3;
+    let mut shown = Vec::new();
+    let mut more = 0usize;
+    for entry in active.split(';').filter(|e| !e.is_empty()) {
+        if shown.len() < SHOWN {
+            shown.push(entry.replacen(':', " ", 1));
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        format!("{} and {} more", shown.join(", "), count(more as u64))
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// The text of one hover region over windows `tips` (one window or a bucket).
+fn tip_text(fields: &[TipField], tips: &[TipWindow]) -> String {
+    let (Some(first), Some(last)) = (tips.first(), tips.last()) else {
+        return String::new();
+    };
+    let mut out = if tips.len() == 1 {
+        format!("{}-{} s", secs(first.from_s), secs(last.to_s))
+    } else {
+        format!(
+            "{}-{} s ({} windows)",
+            secs(first.from_s),
+            secs(last.to_s),
+            count(tips.len() as u64)
+        )
+    };
+    for (i, f) in fields.iter().enumerate() {
+        let vals: Vec<f64> = tips
+            .iter()
+            .filter_map(|t| t.values.get(i).copied().flatten())
+            .filter(|v| v.is_finite())
+            .collect();
+        let unit = if f.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", f.unit)
+        };
+        let text = match vals.as_slice() {
+            [] => "none".to_string(),
+            [v] => format!("{}{unit}", fixed(*v, f.decimals)),
+            _ => {
+                let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                if tips.len() == 1 || lo == hi {
+                    format!("{}{unit}", fixed(lo, f.decimals))
+                } else {
+                    format!(
+                        "{} to {}{unit}",
+                        fixed(lo, f.decimals),
+                        fixed(hi, f.decimals)
+                    )
+                }
+            }
+        };
+        out.push_str(&format!("\n{}: {text}", f.name));
+    }
+    let faults = tips
+        .iter()
+        .find(|t| !t.faults.is_empty())
+        .map(|t| faults_phrase(&t.faults));
+    out.push_str(&format!(
+        "\nfaults: {}",
+        faults.unwrap_or_else(|| "none".to_string())
+    ));
+    out
+}
+
+/// The hover layer of an SVG: a transparent region with a `<title>` per window (or
+/// bucket of windows) in each panel, plus the style that shades it on hover.
+fn tip_layer(chart: &TimeChart, frames: &[Frame]) -> String {
+    let mut regions: Vec<(f64, f64, f64, f64, String)> = Vec::new();
+    for fr in frames {
+        let lo = chart.tips.partition_point(|t| t.to_s <= fr.from_s);
+        let hi = chart.tips.partition_point(|t| t.from_s < fr.to_s);
+        let tips = &chart.tips[lo..hi.max(lo)];
+        if tips.is_empty() || fr.to_s <= fr.from_s {
+            continue;
+        }
+        let per = tips.len().div_ceil(MAX_TIPS);
+        let scale = (fr.right - fr.left) / (fr.to_s - fr.from_s);
+        for group in tips.chunks(per) {
+            let (Some(a), Some(b)) = (group.first(), group.last()) else {
+                continue;
+            };
+            let x0 = fr.left + (a.from_s.max(fr.from_s) - fr.from_s) * scale;
+            let x1 = fr.left + (b.to_s.min(fr.to_s) - fr.from_s) * scale;
+            if x1 <= x0 {
+                continue;
+            }
+            regions.push((
+                x0,
+                fr.top,
+                x1 - x0,
+                fr.bottom - fr.top,
+                tip_text(&chart.tip_fields, group),
+            ));
+        }
+    }
+    let r2 = |v: f64| format!("{:.2}", v);
+    html! {
+        style { ".fl-tip{fill:#000;fill-opacity:0}.fl-tip:hover{fill-opacity:.07}" }
+        g class="fl-tips" {
+            @for (x, y, w, h, text) in &regions {
+                rect class="fl-tip" x=(r2(*x)) y=(r2(*y)) width=(r2(*w)) height=(r2(*h)) {
+                    title { (text) }
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// Box-filters an RGB image of `(w * k) x (h * k)` pixels down to `w x h`.
+fn downsample(big: &[u8], w: u32, h: u32, k: u32) -> Vec<u8> {
+    let (w, h, k) = (w as usize, h as usize, k as usize);
+    let big_w = w * k;
+    let mut out = vec![0u8; w * h * 3];
+    let n = (k * k) as u32;
+    for y in 0..h {
+        for x in 0..w {
+            let mut acc = [0u32; 3];
+            for dy in 0..k {
+                let row = (y * k + dy) * big_w;
+                for dx in 0..k {
+                    let p = (row + x * k + dx) * 3;
+                    acc[0] += u32::from(big[p]);
+                    acc[1] += u32::from(big[p + 1]);
+                    acc[2] += u32::from(big[p + 2]);
+                }
+            }
+            let o = (y * w + x) * 3;
+            for c in 0..3 {
+                // Rounded mean; the sum of k*k bytes over k*k fits in a byte.
+                out[o + c] = ((acc[c] + n / 2) / n) as u8;
+            }
+        }
+    }
+    out
+}
+
+fn encode_png(path: &Path, rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut bytes, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(err)?;
+        writer.write_image_data(rgb).map_err(err)?;
+        writer.finish().map_err(err)?;
+    }
+    debug_assert!(!bytes.is_empty(), "{}", path.display());
+    Ok(bytes)
+}
+
 /// Writes a chart as `<name>.svg` and `<name>.png` in `dir`.
 fn render(dir: &Path, name: &str, chart: &TimeChart) -> Result<Plot, ReportError> {
     ensure_font();
     let svg_path = dir.join(format!("{name}.svg"));
     let png_path = dir.join(format!("{name}.png"));
+    let plot_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |message: String| ReportError::Plot { path, message }
+    };
     let mut svg = String::new();
-    {
+    let frames = {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        chart.draw(&root).map_err(|m| ReportError::Plot {
-            path: svg_path.clone(),
-            message: m,
-        })?;
-        root.present().map_err(|e| ReportError::Plot {
-            path: svg_path.clone(),
-            message: e.to_string(),
-        })?;
+        let frames = chart.draw(&root, 1).map_err(plot_err(&svg_path))?;
+        root.present()
+            .map_err(|e| plot_err(&svg_path)(e.to_string()))?;
+        frames
+    };
+    let layer = tip_layer(chart, &frames);
+    match svg.rfind("</svg>") {
+        Some(i) => svg.insert_str(i, &format!("{layer}\n")),
+        None => {
+            return Err(plot_err(&svg_path)(
+                "the SVG backend wrote no </svg>".to_string(),
+            ));
+        }
     }
     crate::io::write_file(&svg_path, svg.as_bytes())?;
+    let big_size = (SIZE.0 * SUPERSAMPLE, SIZE.1 * SUPERSAMPLE);
+    let mut big = vec![0u8; big_size.0 as usize * big_size.1 as usize * 3];
     {
-        let root = BitMapBackend::new(&png_path, SIZE).into_drawing_area();
-        chart.draw(&root).map_err(|m| ReportError::Plot {
-            path: png_path.clone(),
-            message: m,
-        })?;
-        root.present().map_err(|e| ReportError::Plot {
-            path: png_path.clone(),
-            message: e.to_string(),
-        })?;
+        let root = BitMapBackend::with_buffer(&mut big, big_size).into_drawing_area();
+        chart
+            .draw(&root, SUPERSAMPLE)
+            .map_err(plot_err(&png_path))?;
+        root.present()
+            .map_err(|e| plot_err(&png_path)(e.to_string()))?;
     }
+    let small = downsample(&big, SIZE.0, SIZE.1, SUPERSAMPLE);
+    let png = encode_png(&png_path, &small, SIZE).map_err(plot_err(&png_path))?;
+    crate::io::write_file(&png_path, &png)?;
     Ok(Plot {
         name: name.to_string(),
         svg_path,
@@ -486,16 +1047,39 @@ fn render(dir: &Path, name: &str, chart: &TimeChart) -> Result<Plot, ReportError
     })
 }
 
-/// Window midpoints and a value per window.
-fn per_window(
-    rec: &RunRecord,
-    f: impl Fn(&crate::record::TimelineRow) -> Option<f64>,
-) -> Vec<(f64, Option<f64>)> {
+/// A value per window as a step: held from the window's start to its end, so a drop
+/// lines up with the fault that caused it.
+fn per_window(rec: &RunRecord, f: impl Fn(&TimelineRow) -> Option<f64>) -> Vec<(f64, Option<f64>)> {
+    let w = stats::window_s(rec);
+    let mut out = Vec::with_capacity(2 * rec.timeline.len());
+    for r in &rec.timeline {
+        let v = f(r);
+        out.push((r.t_s, v));
+        out.push((r.t_s + w, v));
+    }
+    out
+}
+
+/// Hover data of each window of a run.
+fn tips_of(rec: &RunRecord, f: impl Fn(&TimelineRow) -> Vec<Option<f64>>) -> Vec<TipWindow> {
     let w = stats::window_s(rec);
     rec.timeline
         .iter()
-        .map(|r| (r.t_s + w / 2.0, f(r)))
+        .map(|r| TipWindow {
+            from_s: r.t_s,
+            to_s: r.t_s + w,
+            values: f(r),
+            faults: r.faults_active.clone(),
+        })
         .collect()
+}
+
+fn field(name: &str, unit: &str, decimals: usize) -> TipField {
+    TipField {
+        name: name.to_string(),
+        unit: unit.to_string(),
+        decimals,
+    }
 }
 
 fn max_of(series: &[Series]) -> f64 {
@@ -519,125 +1103,156 @@ fn slo_line(rec: &RunRecord) -> HLine {
     }
 }
 
-fn availability_chart(title: String, variants: &[(String, &RunRecord)]) -> TimeChart {
-    let first = variants[0].1;
-    let series: Vec<Series> = variants
+/// The availability axis: from 0 when anything fell low, else from the highest of 98,
+/// 95, 90, 80, 50 that leaves a margin under the lowest value and the SLO, so a dip to
+/// 99.2 % against a 99.9 % SLO is visible; always up to a little above 100 %.
+fn availability_axis(series: &[Series], slo_pct: f64) -> (f64, f64) {
+    let lowest = series
         .iter()
-        .enumerate()
-        .map(|(i, (label, rec))| Series {
-            label: label.clone(),
-            color: palette(i),
-            points: per_window(rec, |r| r.success_ratio().map(|a| a * 100.0)),
-            dashed: false,
-            width: overlay_width(i, variants.len()),
-        })
-        .collect();
-    TimeChart {
-        title,
-        y_label: "success ratio (%)".to_string(),
-        x_max: variants
-            .iter()
-            .map(|(_, r)| stats::duration_s(r))
-            .fold(0.0, f64::max),
-        y_range: (0.0, 105.0),
-        log_y: false,
-        series,
-        hlines: vec![slo_line(first)],
-        faults: first.summary.faults.clone(),
-    }
+        .flat_map(|s| s.points.iter().filter_map(|p| p.1))
+        .filter(|v| v.is_finite())
+        .fold(slo_pct, f64::min);
+    let margin = 0.2 * (100.0 - lowest).max(0.5);
+    let lo = [98.0, 95.0, 90.0, 80.0, 50.0]
+        .into_iter()
+        .find(|c| *c <= lowest - margin)
+        .unwrap_or(0.0);
+    (lo, 100.0 + 0.05 * (100.0 - lo))
 }
 
-/// Success ratio per window over time, fault intervals shaded, SLO as a dashed line.
-pub fn availability(dir: &Path, rec: &RunRecord) -> Result<Plot, ReportError> {
-    let label = format!("success ratio ({})", window_phrase(rec));
-    let chart = availability_chart(
-        format!(
+fn count_f(n: u64) -> Option<f64> {
+    Some(n as f64)
+}
+
+fn pct(x: Option<f64>) -> Option<f64> {
+    x.map(|v| v * 100.0)
+}
+
+/// Availability by offered time per window over time (and the latency-bounded ratio when
+/// a latency objective is set), fault intervals shaded, SLO as a dashed line.
+pub fn availability(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot, ReportError> {
+    let latency = stats::slo_latency_ms(rec);
+    let mut series = vec![Series {
+        label: format!("availability by offered time ({})", window_phrase(rec)),
+        color: palette(0),
+        points: per_window(rec, |r| pct(r.success_ratio())),
+        dashed: false,
+        width: 2,
+        under: false,
+    }];
+    let mut fields = vec![field("availability", "%", 2)];
+    if let Some(ms) = latency {
+        series.push(Series {
+            label: format!("succeeded within {} ms", tick(&ms)),
+            color: palette(1),
+            points: per_window(rec, |r| pct(r.good_ratio())),
+            dashed: false,
+            width: 2,
+            under: true,
+        });
+        fields.push(field(&format!("within {} ms", tick(&ms)), "%", 2));
+    }
+    fields.extend([
+        field("offered", "req", 0),
+        field("succeeded", "req", 0),
+        field("unresolved at end", "req", 0),
+    ]);
+    let y_range = availability_axis(&series, stats::slo(rec) * 100.0);
+    let chart = TimeChart {
+        title: format!(
             "Availability: {} (seed {})",
             rec.summary.scenario, rec.summary.seed
         ),
-        &[(label, rec)],
-    );
+        y_label: "availability (%)".to_string(),
+        x_max: stats::duration_s(rec),
+        y_range,
+        log_y: false,
+        series,
+        hlines: vec![slo_line(rec)],
+        faults: rec.summary.faults.clone(),
+        zoom,
+        tip_fields: fields,
+        tips: tips_of(rec, |r| {
+            let mut v = vec![pct(r.success_ratio())];
+            if latency.is_some() {
+                v.push(pct(r.good_ratio()));
+            }
+            v.extend([
+                count_f(r.offered),
+                count_f(r.succeeded),
+                count_f(r.unresolved),
+            ]);
+            v
+        }),
+    };
     render(dir, "availability", &chart)
 }
 
-fn arrivals_series(rec: &RunRecord, label: String, color: RGBColor) -> Series {
+/// Server arrivals per second over time (all attempts, retries included), with the
+/// offered load (new logical requests per second) and the goodput (successes completed
+/// per second).
+pub fn herd(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot, ReportError> {
     let w = stats::window_s(rec);
-    Series {
-        label,
-        color,
-        points: per_window(rec, |r| Some(r.server_arrivals as f64 / w)),
-        dashed: false,
-        width: 2,
-    }
-}
-
-fn offered_series(rec: &RunRecord, label: String) -> Series {
-    let w = stats::window_s(rec);
-    Series {
-        label,
-        color: RGBColor(0x59, 0x59, 0x59),
-        points: per_window(rec, |r| Some(r.offered as f64 / w)),
-        dashed: true,
-        width: 2,
-    }
-}
-
-fn herd_chart(title: String, series: Vec<Series>, rec: &RunRecord, x_max: f64) -> TimeChart {
+    let series = vec![
+        Series {
+            label: "server arrivals (all attempts)".to_string(),
+            color: palette(0),
+            points: per_window(rec, |r| Some(r.server_arrivals as f64 / w)),
+            dashed: false,
+            width: 2,
+            under: false,
+        },
+        Series {
+            label: "offered load (new requests)".to_string(),
+            color: GREY,
+            points: per_window(rec, |r| Some(r.offered as f64 / w)),
+            dashed: true,
+            width: 2,
+            under: false,
+        },
+        Series {
+            label: "goodput (successes completed)".to_string(),
+            color: palette(2),
+            points: per_window(rec, |r| Some(r.completed as f64 / w)),
+            dashed: false,
+            width: 2,
+            under: false,
+        },
+    ];
     let top = max_of(&series);
-    TimeChart {
-        title,
-        y_label: "arrivals (req/s)".to_string(),
-        x_max,
+    let chart = TimeChart {
+        title: format!(
+            "Thundering herd: {} (seed {})",
+            rec.summary.scenario, rec.summary.seed
+        ),
+        y_label: "requests per second (req/s)".to_string(),
+        x_max: stats::duration_s(rec),
         y_range: (0.0, if top > 0.0 { top * 1.08 } else { 1.0 }),
         log_y: false,
         series,
         hlines: Vec::new(),
         faults: rec.summary.faults.clone(),
-    }
-}
-
-/// Server arrivals per second over time (all attempts, retries included), with the
-/// offered load (new logical requests per second) as a dashed second line.
-pub fn herd(dir: &Path, rec: &RunRecord) -> Result<Plot, ReportError> {
-    let series = vec![
-        arrivals_series(
-            rec,
-            "server arrivals (all attempts)".to_string(),
-            palette(0),
-        ),
-        offered_series(rec, "offered load (new requests)".to_string()),
-    ];
-    let chart = herd_chart(
-        format!(
-            "Thundering herd: {} (seed {})",
-            rec.summary.scenario, rec.summary.seed
-        ),
-        series,
-        rec,
-        stats::duration_s(rec),
-    );
+        zoom,
+        tip_fields: vec![
+            field("server arrivals", "req/s", 1),
+            field("offered", "req/s", 1),
+            field("goodput", "req/s", 1),
+            field("attempts sent", "req/s", 1),
+        ],
+        tips: tips_of(rec, |r| {
+            vec![
+                Some(r.server_arrivals as f64 / w),
+                Some(r.offered as f64 / w),
+                Some(r.completed as f64 / w),
+                Some(r.attempts as f64 / w),
+            ]
+        }),
+    };
     render(dir, "herd", &chart)
 }
 
-/// p50 and p99 latency of successes per window, milliseconds; a log axis when the values
-/// span more than a factor of 30.
-pub fn latency(dir: &Path, rec: &RunRecord) -> Result<Plot, ReportError> {
-    let series = vec![
-        Series {
-            label: "p50".to_string(),
-            color: palette(0),
-            points: per_window(rec, |r| Some(r.latency_p50_ms)),
-            dashed: false,
-            width: 2,
-        },
-        Series {
-            label: "p99".to_string(),
-            color: palette(1),
-            points: per_window(rec, |r| Some(r.latency_p99_ms)),
-            dashed: false,
-            width: 2,
-        },
-    ];
+/// A y range for latency values: a log axis when they span more than a factor of 30.
+fn latency_axis(series: &[Series]) -> ((f64, f64), bool, String) {
     let positive: Vec<f64> = series
         .iter()
         .flat_map(|s| s.points.iter().filter_map(|p| p.1))
@@ -645,18 +1260,59 @@ pub fn latency(dir: &Path, rec: &RunRecord) -> Result<Plot, ReportError> {
         .collect();
     let lo = positive.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = positive.iter().copied().fold(0.0, f64::max);
-    let log_y = !positive.is_empty() && hi / lo > 30.0;
-    let (y_range, y_label) = if log_y {
-        ((lo / 1.5, hi * 1.5), "latency (ms, log scale)".to_string())
+    if !positive.is_empty() && hi / lo > 30.0 {
+        (
+            (lo / 1.5, hi * 1.5),
+            true,
+            "latency (ms, log scale)".to_string(),
+        )
     } else {
         (
             (0.0, if hi > 0.0 { hi * 1.1 } else { 1.0 }),
+            false,
             "latency (ms)".to_string(),
         )
-    };
+    }
+}
+
+/// Whether a run has any latency sample to draw.
+pub fn has_latency(rec: &RunRecord) -> bool {
+    rec.timeline.iter().any(|r| r.latency_p50_ms.is_finite())
+}
+
+/// p50, p99 and p99.9 latency of the successes resolved in each window, milliseconds.
+pub fn latency(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot, ReportError> {
+    let nan_none = |v: f64| Some(v).filter(|x| x.is_finite());
+    let series = vec![
+        Series {
+            label: "p50".to_string(),
+            color: palette(0),
+            points: per_window(rec, |r| nan_none(r.latency_p50_ms)),
+            dashed: false,
+            width: 2,
+            under: false,
+        },
+        Series {
+            label: "p99".to_string(),
+            color: palette(1),
+            points: per_window(rec, |r| nan_none(r.latency_p99_ms)),
+            dashed: false,
+            width: 2,
+            under: false,
+        },
+        Series {
+            label: "p99.9".to_string(),
+            color: palette(3),
+            points: per_window(rec, |r| nan_none(r.latency_p999_ms)),
+            dashed: true,
+            width: 1,
+            under: false,
+        },
+    ];
+    let (y_range, log_y, y_label) = latency_axis(&series);
     let chart = TimeChart {
         title: format!(
-            "Latency of successes: {} (seed {})",
+            "Latency of successful requests: {} (seed {})",
             rec.summary.scenario, rec.summary.seed
         ),
         y_label,
@@ -664,20 +1320,43 @@ pub fn latency(dir: &Path, rec: &RunRecord) -> Result<Plot, ReportError> {
         y_range,
         log_y,
         series,
-        hlines: Vec::new(),
+        hlines: stats::slo_latency_ms(rec)
+            .map(|ms| HLine {
+                label: format!("latency objective {} ms", tick(&ms)),
+                y: ms,
+                color: RGBColor(0x33, 0x33, 0x33),
+            })
+            .into_iter()
+            .collect(),
         faults: rec.summary.faults.clone(),
+        zoom,
+        tip_fields: vec![
+            field("p50", "ms", 2),
+            field("p99", "ms", 2),
+            field("p99.9", "ms", 2),
+            field("successes completed", "req", 0),
+        ],
+        tips: tips_of(rec, |r| {
+            vec![
+                nan_none(r.latency_p50_ms),
+                nan_none(r.latency_p99_ms),
+                nan_none(r.latency_p999_ms),
+                count_f(r.completed),
+            ]
+        }),
     };
     render(dir, "latency", &chart)
 }
 
 /// Circuit breakers open at the end of each window.
-pub fn breakers(dir: &Path, rec: &RunRecord) -> Result<Plot, ReportError> {
+pub fn breakers(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot, ReportError> {
     let series = vec![Series {
         label: "breakers open".to_string(),
         color: palette(4),
         points: per_window(rec, |r| Some(r.breakers_open as f64)),
         dashed: false,
         width: 2,
+        under: false,
     }];
     let top = max_of(&series).max(1.0);
     let chart = TimeChart {
@@ -692,6 +1371,14 @@ pub fn breakers(dir: &Path, rec: &RunRecord) -> Result<Plot, ReportError> {
         series,
         hlines: Vec::new(),
         faults: rec.summary.faults.clone(),
+        zoom,
+        tip_fields: vec![
+            field("breakers open", "", 0),
+            field("rejected by breaker (offered here)", "req", 0),
+        ],
+        tips: tips_of(rec, |r| {
+            vec![count_f(r.breakers_open), count_f(r.rejected_by_breaker)]
+        }),
     };
     render(dir, "breakers", &chart)
 }
@@ -705,16 +1392,96 @@ fn check_variants(variants: &[(String, RunRecord)]) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// Availability of several variants overlaid, one colour each; faults and SLO of the
-/// first variant.
+/// The variants' hover data, one value per variant per window of the first variant.
+fn overlay_tips(
+    variants: &[(String, RunRecord)],
+    f: impl Fn(&RunRecord, &TimelineRow) -> Option<f64>,
+) -> Vec<TipWindow> {
+    let first = &variants[0].1;
+    let w = stats::window_s(first);
+    first
+        .timeline
+        .iter()
+        .map(|r| TipWindow {
+            from_s: r.t_s,
+            to_s: r.t_s + w,
+            values: variants
+                .iter()
+                .map(|(_, rec)| {
+                    let i = rec.timeline.partition_point(|x| x.t_s < r.t_s - 1e-9);
+                    rec.timeline
+                        .get(i)
+                        .filter(|x| (x.t_s - r.t_s).abs() < 1e-9)
+                        .and_then(|x| f(rec, x))
+                })
+                .collect(),
+            faults: r.faults_active.clone(),
+        })
+        .collect()
+}
+
+fn overlay_chart(
+    title: String,
+    y_label: &str,
+    variants: &[(String, RunRecord)],
+    zoom: Option<Span>,
+    unit: &str,
+    f: impl Fn(&RunRecord, &TimelineRow) -> Option<f64> + Copy,
+) -> TimeChart {
+    let first = &variants[0].1;
+    let series: Vec<Series> = variants
+        .iter()
+        .enumerate()
+        .map(|(i, (label, rec))| Series {
+            label: label.clone(),
+            color: palette(i),
+            points: per_window(rec, |r| f(rec, r)),
+            dashed: false,
+            width: overlay_width(i, variants.len()),
+            under: false,
+        })
+        .collect();
+    let top = max_of(&series);
+    TimeChart {
+        title,
+        y_label: y_label.to_string(),
+        x_max: variants
+            .iter()
+            .map(|(_, r)| stats::duration_s(r))
+            .fold(0.0, f64::max),
+        y_range: (0.0, if top > 0.0 { top * 1.08 } else { 1.0 }),
+        log_y: false,
+        series,
+        hlines: Vec::new(),
+        faults: first.summary.faults.clone(),
+        zoom,
+        tip_fields: variants
+            .iter()
+            .map(|(l, _)| field(l, unit, if unit == "%" { 2 } else { 1 }))
+            .collect(),
+        tips: overlay_tips(variants, f),
+    }
+}
+
+/// Availability by offered time of several variants overlaid, one colour each; faults
+/// and SLO of the first variant.
 pub fn availability_comparison(
     dir: &Path,
     title: &str,
     variants: &[(String, RunRecord)],
+    zoom: Option<Span>,
 ) -> Result<Plot, ReportError> {
     check_variants(variants)?;
-    let refs: Vec<(String, &RunRecord)> = variants.iter().map(|(l, r)| (l.clone(), r)).collect();
-    let chart = availability_chart(format!("Availability: {title}"), &refs);
+    let mut chart = overlay_chart(
+        format!("Availability: {title}"),
+        "availability (%)",
+        variants,
+        zoom,
+        "%",
+        |_, r| pct(r.success_ratio()),
+    );
+    chart.y_range = availability_axis(&chart.series, stats::slo(&variants[0].1) * 100.0);
+    chart.hlines = vec![slo_line(&variants[0].1)];
     render(dir, "availability", &chart)
 }
 
@@ -724,31 +1491,127 @@ pub fn herd_comparison(
     dir: &Path,
     title: &str,
     variants: &[(String, RunRecord)],
+    zoom: Option<Span>,
 ) -> Result<Plot, ReportError> {
     check_variants(variants)?;
     let first = &variants[0].1;
-    let mut series: Vec<Series> = variants
-        .iter()
-        .enumerate()
-        .map(|(i, (label, rec))| Series {
-            width: overlay_width(i, variants.len()),
-            ..arrivals_series(rec, label.clone(), palette(i))
-        })
-        .collect();
+    let mut chart = overlay_chart(
+        format!("Server arrivals: {title}"),
+        "server arrivals (req/s)",
+        variants,
+        zoom,
+        "req/s",
+        |rec, r| Some(r.server_arrivals as f64 / stats::window_s(rec)),
+    );
     let offered_of = |r: &RunRecord| -> Vec<u64> { r.timeline.iter().map(|t| t.offered).collect() };
     if variants
         .iter()
         .all(|(_, r)| offered_of(r) == offered_of(first))
     {
-        series.push(offered_series(
-            first,
-            "offered load (all variants)".to_string(),
-        ));
+        let w = stats::window_s(first);
+        chart.series.push(Series {
+            label: "offered load (all variants)".to_string(),
+            color: GREY,
+            points: per_window(first, |r| Some(r.offered as f64 / w)),
+            dashed: true,
+            width: 2,
+            under: false,
+        });
     }
-    let x_max = variants
-        .iter()
-        .map(|(_, r)| stats::duration_s(r))
-        .fold(0.0, f64::max);
-    let chart = herd_chart(format!("Server arrivals: {title}"), series, first, x_max);
     render(dir, "herd", &chart)
+}
+
+/// p99 latency of successful requests of several variants overlaid; a log axis when the
+/// values span more than a factor of 30.
+pub fn latency_comparison(
+    dir: &Path,
+    title: &str,
+    variants: &[(String, RunRecord)],
+    zoom: Option<Span>,
+) -> Result<Plot, ReportError> {
+    check_variants(variants)?;
+    let mut chart = overlay_chart(
+        format!("Latency p99 of successful requests: {title}"),
+        "p99 latency (ms)",
+        variants,
+        zoom,
+        "ms",
+        |_, r| Some(r.latency_p99_ms).filter(|v| v.is_finite()),
+    );
+    let (y_range, log_y, _) = latency_axis(&chart.series);
+    chart.y_range = y_range;
+    chart.log_y = log_y;
+    chart.y_label = if log_y {
+        "p99 latency (ms, log scale)".to_string()
+    } else {
+        "p99 latency (ms)".to_string()
+    };
+    render(dir, "latency", &chart)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimation_keeps_extremes_and_bounds_points() {
+        let pts: Vec<(f64, Option<f64>)> = (0..10_000)
+            .map(|i| (f64::from(i), Some(if i == 5_003 { 0.0 } else { 100.0 })))
+            .collect();
+        let out = decimate(&pts, 0.0, 10_000.0, 100);
+        assert!(out.len() <= 200, "{}", out.len());
+        assert!(out.iter().any(|p| p.1 == Some(0.0)), "the dip survives");
+    }
+
+    #[test]
+    fn clip_interpolates_at_the_edges() {
+        let pts = vec![(0.0, Some(0.0)), (10.0, Some(10.0)), (20.0, Some(20.0))];
+        let out = clip(&pts, 5.0, 15.0);
+        assert_eq!(
+            out,
+            vec![(5.0, Some(5.0)), (10.0, Some(10.0)), (15.0, Some(15.0))]
+        );
+    }
+
+    #[test]
+    fn bands_merge_close_faults_of_a_kind() {
+        let f = |k: &str, a: f64, b: f64| FaultInterval {
+            kind: k.to_string(),
+            target: "x".to_string(),
+            start_s: a,
+            end_s: Some(b),
+        };
+        let faults = vec![
+            f("crash", 0.0, 1.0),
+            f("crash", 1.05, 2.0),
+            f("pause", 5.0, 6.0),
+        ];
+        let b = bands(&faults, 0.0, 10.0, 0.1, 10.0);
+        assert_eq!(b.len(), 2);
+        assert_eq!(
+            (b[0].kind.as_str(), b[0].count, b[0].end),
+            ("crash", 2, 2.0)
+        );
+    }
+
+    #[test]
+    fn downsample_averages_blocks() {
+        // 2x2 image of 2x2 blocks: one black pixel of four gives 191 (rounded 255*3/4).
+        let mut big = vec![255u8; 4 * 4 * 3];
+        big[0] = 0;
+        big[1] = 0;
+        big[2] = 0;
+        let small = downsample(&big, 2, 2, 2);
+        assert_eq!(&small[0..3], &[191, 191, 191]);
+        assert_eq!(&small[3..6], &[255, 255, 255]);
+    }
+
+    #[test]
+    fn faults_phrase_folds_long_lists() {
+        assert_eq!(faults_phrase("crash:server-0"), "crash server-0");
+        assert_eq!(
+            faults_phrase("crash:a;crash:b;pause:c;crash:d;crash:e"),
+            "crash a, crash b, pause c and 2 more"
+        );
+    }
 }

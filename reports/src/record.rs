@@ -4,6 +4,16 @@
 //! them) and this crate (which reads them), so a report can be rebuilt from saved
 //! records without re-simulating. Field names of [`Summary`] are read by other tools;
 //! add fields, never rename them.
+//!
+//! A [`Summary`] is a core every workload has (scenario, seed, faults, checks) plus one
+//! section per workload kind: [`Summary::rpc`] for the `rpc` workload. A record without
+//! a section for its workload still makes a report of its core. The rpc section's
+//! headline values are repeated at the top level ([`Summary::set_rpc`]) for tools that
+//! read them there; this crate reads only the section.
+//!
+//! Invariants of a [`TimelineRow`] (checked by [`TimelineRow::check`] when a record is
+//! loaded): `offered == succeeded + failed + timed_out + rejected_by_breaker +
+//! unresolved`, and `good <= succeeded`.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +38,13 @@ pub struct RequestCounts {
     pub attempts: u64,
     /// Attempts that were retries (`attempts - retries` first tries).
     pub retries: u64,
+}
+
+impl RequestCounts {
+    /// Logical requests with a final outcome (`offered - in_flight`).
+    pub fn resolved(&self) -> u64 {
+        self.succeeded + self.failed + self.timed_out + self.rejected_by_breaker
+    }
 }
 
 /// Latency of successful logical requests, first send to successful reply.
@@ -80,7 +97,8 @@ pub struct CheckResult {
 pub struct FaultInterval {
     /// Fault kind: `crash`, `partition`, `omission`, `timing`, `pause`, `clock`, `slowdown`.
     pub kind: String,
-    /// What it hit, in words (`server-0`, `client-* | server-*`, `server-* -> client-*`).
+    /// What it hit, in words (`server-0`, `client-* | server-*`, `server-* -> client-*`);
+    /// a fault drawn by a random process ends in ` (random)`.
     pub target: String,
     /// Start, seconds of simulated time.
     pub start_s: f64,
@@ -116,36 +134,63 @@ pub struct ConnectionSummary {
     pub offline_failed: u64,
 }
 
-/// `summary.json`: one run of one scenario at one seed.
+/// How the measured side of an [`Expectation`] is taken from the record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// Up-time (%) of these nodes over the run, from the crash intervals in `summary.faults`
+    /// (only those whose target ends in "(random)" when `random_only`).
+    Uptime {
+        /// Node names, e.g. `server-0`.
+        nodes: Vec<String>,
+        /// Count only crashes drawn by a random process.
+        random_only: bool,
+    },
+    /// Time (%) during which at least one of these nodes was up, same crash intervals.
+    AnyUp {
+        /// Node names, e.g. `server-0`.
+        nodes: Vec<String>,
+        /// Count only crashes drawn by a random process.
+        random_only: bool,
+    },
+    /// Attempts per offered request over the windows whose midpoint lies in [from_s, to_s).
+    AttemptsPerRequest {
+        /// Start of the span, seconds.
+        from_s: f64,
+        /// End of the span, seconds.
+        to_s: f64,
+    },
+    /// The run's mean latency of successful requests, ms.
+    MeanLatency,
+}
+
+/// A closed-form expectation the simulator computed from its typed config; the reports
+/// measure the other side from the record ([`Measure`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expectation {
+    /// What is compared, e.g. `server availability (crash server-*)`.
+    pub name: String,
+    /// The closed-form value, in `unit`.
+    pub analytic: f64,
+    /// Unit of both values (`%`, `attempts/request`, `ms`).
+    pub unit: String,
+    /// Formula, parameters and caveats, in words.
+    pub note: String,
+    /// How the measured value is taken.
+    pub measure: Measure,
+}
+
+/// The rpc workload's section of [`Summary`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    /// Scenario name.
-    pub scenario: String,
-    /// Scenario description, as written.
-    #[serde(default)]
-    pub description: String,
-    /// Path of the scenario file the run came from.
-    #[serde(default)]
-    pub scenario_path: String,
-    /// The run seed.
-    pub seed: u64,
-    /// Simulated time, seconds.
-    pub simulated_s: f64,
-    /// Wall-clock time the run took, seconds.
-    pub wall_s: f64,
-    /// Events processed by the engine.
-    pub events: u64,
-    /// Hex digest of the ordered event trace: equal seeds give equal hashes.
-    pub trace_hash: String,
-    /// Succeeded / resolved logical requests, 0..1 (requests still in flight excluded).
+pub struct RpcSummary {
+    /// Succeeded / resolved logical requests, 0..1 (requests in flight at the end are
+    /// excluded; 0 when requests were offered and none resolved).
     #[serde(deserialize_with = "f64_or_nan")]
     pub availability: f64,
-    /// Availability objective from the scenario's checks (default 0.99), 0..1.
+    /// Requests that succeeded within `slo_latency_ms` / resolved, 0..1; `None` when no
+    /// latency objective is set.
     #[serde(default)]
-    pub slo: f64,
-    /// Metrics window, seconds.
-    #[serde(default)]
-    pub window_s: f64,
+    pub availability_latency: Option<f64>,
     /// Logical request counts.
     pub requests: RequestCounts,
     /// Latency of successful requests.
@@ -158,6 +203,60 @@ pub struct Summary {
     /// Client connections, when the clients hold them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connections: Option<ConnectionSummary>,
+    /// Closed-form expectations that apply to the scenario, computed by the simulator.
+    #[serde(default)]
+    pub expectations: Vec<Expectation>,
+}
+
+/// `summary.json`: one run of one scenario at one seed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario description, as written.
+    #[serde(default)]
+    pub description: String,
+    /// Path of the scenario file the run came from.
+    #[serde(default)]
+    pub scenario_path: String,
+    /// Workload kind, e.g. `rpc`; names the section that holds the workload's results.
+    #[serde(default)]
+    pub workload: String,
+    /// The run seed.
+    pub seed: u64,
+    /// Simulated time, seconds.
+    pub simulated_s: f64,
+    /// Wall-clock time the run took, seconds.
+    pub wall_s: f64,
+    /// Events processed by the engine.
+    pub events: u64,
+    /// Hex digest of the ordered event trace: equal seeds give equal hashes.
+    pub trace_hash: String,
+    /// Alias of `rpc.availability`, for tools that read it here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<f64>,
+    /// Availability objective from the scenario's checks (default 0.99), 0..1.
+    #[serde(default)]
+    pub slo: f64,
+    /// Latency objective, ms: a request is *good* when it succeeded within this long.
+    /// `None` when the scenario sets none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo_latency_ms: Option<f64>,
+    /// Metrics window, seconds.
+    #[serde(default)]
+    pub window_s: f64,
+    /// Alias of `rpc.requests`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<RequestCounts>,
+    /// Alias of `rpc.latency_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<LatencySummary>,
+    /// Alias of `rpc.server`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerSummary>,
+    /// The rpc workload's results; `None` for other workloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc: Option<RpcSummary>,
     /// Fault intervals that occurred.
     #[serde(default)]
     pub faults: Vec<FaultInterval>,
@@ -166,10 +265,23 @@ pub struct Summary {
     /// The one command that reproduces this run.
     #[serde(default)]
     pub reproduce: String,
-    /// The scenario exactly as run (after `--seed` and `--vary` overrides), so reports
-    /// can compute closed-form expectations without the scenario file.
+    /// The scenario exactly as run (after `--seed` and `--vary` overrides), kept only so
+    /// the run can be reproduced; reports never read it.
     #[serde(default)]
     pub scenario_spec: serde_json::Value,
+}
+
+impl Summary {
+    /// Stores the rpc section and fills the top-level aliases from it; sets `workload`
+    /// to `rpc`.
+    pub fn set_rpc(&mut self, section: RpcSummary) {
+        self.workload = "rpc".to_string();
+        self.availability = Some(section.availability);
+        self.requests = Some(section.requests.clone());
+        self.latency_ms = Some(section.latency_ms.clone());
+        self.server = Some(section.server.clone());
+        self.rpc = Some(section);
+    }
 }
 
 /// A whole run: `summary.json` plus `timeline.csv`.
@@ -177,65 +289,133 @@ pub struct Summary {
 pub struct RunRecord {
     /// `summary.json`.
     pub summary: Summary,
-    /// `timeline.csv`, one row per metrics window, in time order.
+    /// `timeline.csv` (rpc runs), one row per metrics window, in time order.
     pub timeline: Vec<TimelineRow>,
 }
 
-/// One row of `timeline.csv`: one metrics window.
+/// One row of `timeline.csv`: one metrics window of an rpc run.
 ///
-/// Counts are attributed to the window in which they happen: `offered` when a request is
-/// issued, `successes` / `failures` / `timeouts` / `breaker_rejections` when a logical
-/// request resolves, `attempts` when an attempt is sent, `server_arrivals` when it
-/// reaches a server.
+/// Two clocks attribute the counts. *By offered time*: `offered` counts the logical
+/// requests issued in this window, and `succeeded` .. `unresolved` say how each of those
+/// requests ended, whenever that was (a request held for 20 s and then answered counts
+/// as a success of the window where it was issued). *By event time*: `attempts`,
+/// `server_arrivals`, `completed`, `breakers_open` and the latency quantiles are about
+/// what happened during this window.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimelineRow {
     /// Window start, seconds of simulated time.
     pub t_s: f64,
-    /// Logical requests issued.
+    /// Logical requests issued in this window.
     pub offered: u64,
-    /// Attempts sent.
+    /// Of those, the ones that eventually succeeded.
+    pub succeeded: u64,
+    /// Of those, the ones that succeeded within `slo_latency_ms` (equal to `succeeded`
+    /// when no latency objective is set).
+    pub good: u64,
+    /// Of those, the ones that ended with an error reply.
+    pub failed: u64,
+    /// Of those, the ones whose last attempt timed out.
+    pub timed_out: u64,
+    /// Of those, the ones ended by an open breaker (or a retry budget).
+    pub rejected_by_breaker: u64,
+    /// Of those, the ones still in flight at the end of the run.
+    pub unresolved: u64,
+    /// Attempts sent in this window (first tries and retries).
     pub attempts: u64,
-    /// Attempts that reached a server.
+    /// Attempts that reached a server in this window.
     pub server_arrivals: u64,
-    /// Logical requests that succeeded.
-    pub successes: u64,
-    /// Logical requests that failed with an error.
-    pub failures: u64,
-    /// Logical requests that timed out.
-    pub timeouts: u64,
-    /// Logical requests rejected by a breaker (includes budget refusals: see summary).
-    pub breaker_rejections: u64,
+    /// Successes that resolved in this window, whenever issued (goodput).
+    pub completed: u64,
     /// Breakers open at the end of the window.
     pub breakers_open: u64,
-    /// Median latency of successes resolved in the window, ms (NaN when none).
+    /// Median latency of successes resolved in this window, ms (NaN when none).
+    #[serde(serialize_with = "nan_as_empty", deserialize_with = "f64_or_nan")]
     pub latency_p50_ms: f64,
     /// 99th percentile latency, ms (NaN when none).
+    #[serde(serialize_with = "nan_as_empty", deserialize_with = "f64_or_nan")]
     pub latency_p99_ms: f64,
     /// 99.9th percentile latency, ms (NaN when none).
+    #[serde(serialize_with = "nan_as_empty", deserialize_with = "f64_or_nan")]
     pub latency_p999_ms: f64,
     /// Faults active during the window, `;`-separated `kind:target`.
+    #[serde(default)]
     pub faults_active: String,
 }
 
 impl TimelineRow {
-    /// Logical requests resolved in this window.
+    /// Requests offered in this window that have a final outcome
+    /// (`offered - unresolved`).
     pub fn resolved(&self) -> u64 {
-        self.successes + self.failures + self.timeouts + self.breaker_rejections
+        self.succeeded + self.failed + self.timed_out + self.rejected_by_breaker
     }
 
-    /// Success ratio of requests resolved in this window; `None` when nothing resolved.
+    /// Availability of the requests offered in this window: succeeded / resolved; 0 when
+    /// requests were offered and none resolved (stuck requests are an outage); `None`
+    /// when nothing was offered (a gap).
     pub fn success_ratio(&self) -> Option<f64> {
-        let resolved = self.resolved();
-        (resolved > 0).then(|| self.successes as f64 / resolved as f64)
+        ratio(self.succeeded, self.resolved(), self.offered)
+    }
+
+    /// Like [`TimelineRow::success_ratio`] with `good` (succeeded within the latency
+    /// objective) in place of `succeeded`.
+    pub fn good_ratio(&self) -> Option<f64> {
+        ratio(self.good, self.resolved(), self.offered)
+    }
+
+    /// Checks the row's invariants; the error says which one failed, with the numbers.
+    pub fn check(&self) -> Result<(), String> {
+        let total = self.resolved() + self.unresolved;
+        if total != self.offered {
+            return Err(format!(
+                "window at {} s: offered {} != succeeded {} + failed {} + timed_out {} + rejected_by_breaker {} + unresolved {} (= {total})",
+                self.t_s,
+                self.offered,
+                self.succeeded,
+                self.failed,
+                self.timed_out,
+                self.rejected_by_breaker,
+                self.unresolved
+            ));
+        }
+        if self.good > self.succeeded {
+            return Err(format!(
+                "window at {} s: good {} > succeeded {}",
+                self.t_s, self.good, self.succeeded
+            ));
+        }
+        Ok(())
     }
 }
 
-/// Reads a float that may have been written as `null`: `serde_json` writes NaN and the
-/// infinities as `null`, so a saved NaN (e.g. a latency with no successes) reads back as
-/// NaN instead of failing the whole record.
+/// `num / resolved`; 0 when `offered > 0` and nothing resolved; `None` when nothing
+/// was offered.
+pub(crate) fn ratio(num: u64, resolved: u64, offered: u64) -> Option<f64> {
+    debug_assert!(num <= resolved || resolved == 0);
+    if offered == 0 {
+        None
+    } else if resolved == 0 {
+        Some(0.0)
+    } else {
+        Some(num as f64 / resolved as f64)
+    }
+}
+
+/// Reads a float that may have been written as `null` or an empty cell: `serde_json`
+/// writes NaN and the infinities as `null`, and `timeline.csv` writes NaN as an empty
+/// cell, so a saved NaN (e.g. a latency with no successes) reads back as NaN instead of
+/// failing the whole record.
 fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
+/// Writes NaN as "no value" (an empty CSV cell), any other float as itself.
+fn nan_as_empty<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if x.is_nan() {
+        s.serialize_none()
+    } else {
+        s.serialize_f64(*x)
+    }
+}
+
 /// The CSV header of `timeline.csv`, in column order.
-pub const TIMELINE_HEADER: &str = "t_s,offered,attempts,server_arrivals,successes,failures,timeouts,breaker_rejections,breakers_open,latency_p50_ms,latency_p99_ms,latency_p999_ms,faults_active";
+pub const TIMELINE_HEADER: &str = "t_s,offered,succeeded,good,failed,timed_out,rejected_by_breaker,unresolved,attempts,server_arrivals,completed,breakers_open,latency_p50_ms,latency_p99_ms,latency_p999_ms,faults_active";

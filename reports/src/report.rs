@@ -1,19 +1,38 @@
-//! Reports of one run (`report.html`, `report.md`) and of a comparison of variants
-//! (`compare.html`, `compare.md`), and the plain-text tables the CLI prints.
+//! Reports of one run (`report.html`, `report.md`, `report.json`) and of a comparison of
+//! variants (`compare.html`, `compare.md`), and the plain-text tables the CLI prints.
 //!
-//! The HTML is one self-contained file: inline SVG charts, a small embedded stylesheet,
-//! no scripts and no external assets. The Markdown holds the same tables and links the PNG
-//! charts beside it. Both are pure functions of the record: the same record gives
-//! byte-identical files, so a report rebuilt from saved records matches the original.
+//! A page reads as an SRE reads an incident: the verdict first (checks, availability
+//! against the SLO, worst MTTR, peak load), then the charts (whole run and a zoom on the
+//! faults and the recovery), then the tables (long ones folded), then how to reproduce
+//! the run and a glossary of every metric on the page.
+//!
+//! The HTML is built with `maud`, a compile-time template engine: the page's structure
+//! is Rust code checked by the compiler and every interpolated value is escaped, so a
+//! scenario name like `<b>` shows as text. (`askama` would also escape, but keeps
+//! templates in separate files with their own syntax; the pages here are mostly loops
+//! over computed tables, which maud writes as plain Rust.) The file is self-contained:
+//! inline SVG charts with `<title>` hover values, an embedded stylesheet, no scripts, no
+//! external assets. The Markdown holds the same tables and links the PNG charts beside
+//! it; `report.json` holds the numbers ([`RunStats`]). All are pure functions of the
+//! record: the same record gives byte-identical files, so a report rebuilt from saved
+//! records matches the original.
 
 use std::path::{Path, PathBuf};
+
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::error::ReportError;
 use crate::io::{load_run, write_file};
 use crate::plots::{self, Plot};
-use crate::record::RunRecord;
-use crate::stats::{self, Recovery, RunStats};
-use crate::text::{fixed, html_escape, opt_fixed, Align, Table};
+use crate::record::{HlcSummary, Measure, RunRecord};
+use crate::stats::{self, Recovery, RpcStats, RunStats, Span};
+use crate::text::{count, fixed, opt_fixed, pct, Align, Table};
+
+/// File name of the machine-readable statistics in a run directory.
+pub const REPORT_JSON: &str = "report.json";
+
+/// Tables with more rows than this start folded (`<details>` closed).
+const OPEN_ROWS: usize = 14;
 
 /// One line of the summary: metric, value, unit.
 type Row = (String, String, String);
@@ -30,127 +49,177 @@ fn recovery_text(r: Option<Recovery>) -> (String, &'static str) {
     }
 }
 
+fn with_unit((value, unit): (String, &str)) -> String {
+    if unit.is_empty() {
+        value
+    } else {
+        format!("{value} {unit}")
+    }
+}
+
+/// The directory a comparison keeps variant `label` in, under its output directory:
+/// the label with every character but ASCII letters, digits, `-` and `.` made `_`.
+pub fn variant_dir(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// The summary rows shared by the text, Markdown and HTML renderings.
 fn summary_rows(rec: &RunRecord, st: &RunStats) -> Vec<Row> {
     let s = &rec.summary;
-    let q = &s.requests;
-    let l = &st.latency_ms;
     let mut rows = vec![
         row("simulated time", fixed(st.duration_s, 2), "s"),
         row("wall time", fixed(s.wall_s, 2), "s"),
-        row("events", s.events.to_string(), "events"),
+        row("events", count(s.events), "events"),
         row("metrics window", fixed(st.window_s, 3), "s"),
-        row("availability", fixed(st.availability * 100.0, 2), "%"),
-        row(
+    ];
+    if let (Some(rpc), Some(section)) = (&st.rpc, &s.rpc) {
+        let q = &section.requests;
+        let l = &rpc.latency_ms;
+        let ta = &rpc.time_availability;
+        rows.push(row(
+            "availability (by offered time)",
+            pct(rpc.availability, 2),
+            "%",
+        ));
+        if let Some(ms) = st.slo_latency_ms {
+            rows.push(row(
+                &format!("availability within {} ms", fixed(ms, 0)),
+                pct(rpc.availability_latency, 2),
+                "%",
+            ));
+        }
+        rows.push(row(
             "availability (nines)",
-            st.nines
+            rpc.nines
                 .map_or_else(|| "n/a".to_string(), |n| n.to_string()),
             "nines",
-        ),
-        row("SLO", fixed(st.slo * 100.0, 2), "%"),
-        row("goodput", fixed(st.goodput_per_s, 2), "req/s"),
-        row("requests offered", q.offered.to_string(), "req"),
-        row("requests succeeded", q.succeeded.to_string(), "req"),
-        row("requests failed", q.failed.to_string(), "req"),
-        row("requests timed out", q.timed_out.to_string(), "req"),
-        row(
-            "rejected by breaker",
-            q.rejected_by_breaker.to_string(),
-            "req",
-        ),
-        row(
-            "rejected by budget",
-            q.rejected_by_budget.to_string(),
-            "req",
-        ),
-        row("in flight at end", q.in_flight.to_string(), "req"),
-        row("attempts", q.attempts.to_string(), "attempts"),
-        row("retries", q.retries.to_string(), "attempts"),
-        row(
-            "retry amplification",
-            opt_fixed(st.amplification.overall, 3),
-            "attempts/req",
-        ),
-        row(
-            "amplification, worst window",
-            opt_fixed(st.amplification.worst, 3),
-            "attempts/req",
-        ),
-        row("latency p50", fixed(l.p50, 2), "ms"),
-        row("latency p99", fixed(l.p99, 2), "ms"),
-        row("latency p99.9", fixed(l.p999, 2), "ms"),
-        row("latency mean", fixed(l.mean, 2), "ms"),
-        row("latency max", fixed(l.max, 2), "ms"),
-        row("server arrivals", s.server.arrivals.to_string(), "req"),
-        row(
-            "peak server arrivals",
-            fixed(st.peak.peak_per_s, 1),
-            "req/s",
-        ),
-        row(
-            "steady-state arrivals",
-            opt_fixed(st.peak.baseline_per_s, 1),
-            "req/s",
-        ),
-        row("peak load multiple", opt_fixed(st.peak.multiple, 2), "x"),
-        row(
-            "rejected, queue full",
-            s.server.rejected_queue_full.to_string(),
-            "req",
-        ),
-        row("shed", s.server.shed.to_string(), "req"),
-        row("time with breakers open", fixed(st.breakers.open_s, 2), "s"),
-        row(
-            "most breakers open",
-            st.breakers.peak_open.to_string(),
-            "breakers",
-        ),
-    ];
-    if let Some(c) = &s.connections {
-        rows.push(row(
-            "connection resets",
-            c.resets.to_string(),
-            "connections",
         ));
         rows.push(row(
-            "reconnect tries",
-            c.connect_tries.to_string(),
-            "connects",
+            "time-based availability",
+            pct(ta.fraction, 2),
+            "% of windows",
         ));
-        rows.push(row("reconnected", c.connects.to_string(), "connects"));
-        rows.push(row("connects refused", c.refused.to_string(), "connects"));
-        rows.push(row(
-            "held offline, peak",
-            c.offline_peak.to_string(),
-            "attempts",
-        ));
-        rows.push(row(
-            "failed, offline queue full",
-            c.offline_failed.to_string(),
-            "attempts",
-        ));
+        if st.slo_latency_ms.is_some() {
+            rows.push(row(
+                "time-based, latency-bounded",
+                pct(ta.fraction_latency, 2),
+                "% of windows",
+            ));
+        }
+        rows.push(row("SLO", fixed(st.slo * 100.0, 2), "%"));
+        if let Some(ms) = st.slo_latency_ms {
+            rows.push(row("latency objective", fixed(ms, 1), "ms"));
+        }
+        rows.extend([
+            row("goodput", fixed(rpc.goodput_per_s, 2), "req/s"),
+            row("requests offered", count(q.offered), "req"),
+            row("requests succeeded", count(q.succeeded), "req"),
+            row("requests failed", count(q.failed), "req"),
+            row("requests timed out", count(q.timed_out), "req"),
+            row("rejected by breaker", count(q.rejected_by_breaker), "req"),
+            row("rejected by budget", count(q.rejected_by_budget), "req"),
+            row("unresolved at end", count(q.in_flight), "req"),
+            row("attempts", count(q.attempts), "attempts"),
+            row("retries", count(q.retries), "attempts"),
+            row(
+                "retry amplification",
+                opt_fixed(rpc.amplification.overall, 3),
+                "attempts/req",
+            ),
+            row(
+                "amplification, worst window",
+                opt_fixed(rpc.amplification.worst, 3),
+                "attempts/req",
+            ),
+            row("latency p50 (successful requests)", fixed(l.p50, 2), "ms"),
+            row("latency p99 (successful requests)", fixed(l.p99, 2), "ms"),
+            row(
+                "latency p99.9 (successful requests)",
+                fixed(l.p999, 2),
+                "ms",
+            ),
+            row("latency mean (successful requests)", fixed(l.mean, 2), "ms"),
+            row("latency max (successful requests)", fixed(l.max, 2), "ms"),
+            row("server arrivals", count(section.server.arrivals), "req"),
+            row(
+                "peak server arrivals",
+                fixed(rpc.peak.peak_per_s, 1),
+                "req/s",
+            ),
+            row(
+                "steady-state arrivals",
+                opt_fixed(rpc.peak.baseline_per_s, 1),
+                "req/s",
+            ),
+            row("peak load multiple", opt_fixed(rpc.peak.multiple, 2), "x"),
+            row(
+                "rejected, queue full",
+                count(section.server.rejected_queue_full),
+                "req",
+            ),
+            row("shed", count(section.server.shed), "req"),
+        ]);
+        if rpc.breakers.active() {
+            rows.push(row(
+                "time with breakers open",
+                fixed(rpc.breakers.open_s, 2),
+                "s",
+            ));
+            rows.push(row(
+                "most breakers open",
+                count(rpc.breakers.peak_open),
+                "breakers",
+            ));
+        }
+        if let Some(c) = &section.connections {
+            rows.extend([
+                row("connection resets", count(c.resets), "connections"),
+                row("reconnect tries", count(c.connect_tries), "connects"),
+                row("reconnected", count(c.connects), "connects"),
+                row("connects refused", count(c.refused), "connects"),
+                row("held offline, peak", count(c.offline_peak), "attempts"),
+                row(
+                    "failed, offline queue full",
+                    count(c.offline_failed),
+                    "attempts",
+                ),
+            ]);
+        }
+        let (mttr, unit) = recovery_text(rpc.worst_recovery.as_ref().map(|w| w.recovery));
+        rows.push(row("MTTR, worst fault", mttr, unit));
+        if section.hlc != HlcSummary::default() {
+            rows.push(row(
+                "HLC max offset (l - pt)",
+                fixed(section.hlc.max_offset_ms, 3),
+                "ms",
+            ));
+            rows.push(row(
+                "HLC max counter (c)",
+                count(section.hlc.max_counter),
+                "ticks",
+            ));
+            rows.push(row(
+                "HLC rejected",
+                count(section.hlc.rejected),
+                "timestamps",
+            ));
+        }
     }
-    let (mttr, unit) = recovery_text(st.worst_recovery());
-    rows.push(row("MTTR, worst fault", mttr, unit));
-    let passed = s.checks.iter().filter(|c| c.passed).count();
+    rows.push(row("faults", count(st.faults.total as u64), "faults"));
     rows.push(row(
         "checks passed",
-        format!("{passed} of {}", s.checks.len()),
+        format!("{} of {}", st.checks.passed, st.checks.total),
         "checks",
     ));
-    if s.hlc != crate::record::HlcSummary::default() {
-        rows.push(row("HLC max offset", fixed(s.hlc.max_offset_ms, 3), "ms"));
-        rows.push(row(
-            "HLC max counter",
-            s.hlc.max_counter.to_string(),
-            "ticks",
-        ));
-        rows.push(row(
-            "HLC rejected",
-            s.hlc.rejected.to_string(),
-            "timestamps",
-        ));
-    }
     rows
 }
 
@@ -169,91 +238,173 @@ fn summary_table_of(rows: &[Row]) -> Table {
 /// An aligned plain-text summary of a run, with units, for the CLI to print after a run:
 ///
 /// ```text
-/// availability                   99.53  %
-/// latency p99                    12.40  ms
+/// availability (by offered time)            90.55  %
+/// latency p99 (successful requests)       2,818.57  ms
 /// ```
 pub fn summary_table(rec: &RunRecord) -> String {
     let st = stats::compute(rec);
-    format!(
+    let mut out = format!(
         "{} (seed {})\n{}",
         rec.summary.scenario,
         rec.summary.seed,
         summary_table_of(&summary_rows(rec, &st)).to_text(false)
-    )
+    );
+    if st.rpc.is_some() {
+        out.push_str(
+            "availability counts each request in the window where it was offered; latency quantiles are of successful requests only\n",
+        );
+    }
+    out
 }
 
+/// The fault table; the MTTR column only where there is an availability series.
 fn faults_table(st: &RunStats) -> Table {
-    let mut t = Table::new(&[
+    let mttr = st.rpc.is_some();
+    let mut cols = vec![
         ("#", Align::Right),
         ("kind", Align::Left),
         ("target", Align::Left),
         ("start (s)", Align::Right),
         ("end (s)", Align::Right),
         ("duration (s)", Align::Right),
-        ("measured MTTR", Align::Right),
-    ]);
-    for (i, fr) in st.recoveries.iter().enumerate() {
-        let f = &fr.fault;
-        let end = f.end_s.unwrap_or(st.duration_s);
-        t.push(vec![
-            (i + 1).to_string(),
+    ];
+    if mttr {
+        cols.push(("measured MTTR", Align::Right));
+    }
+    let mut t = Table::new(&cols);
+    for f in &st.faults.listed {
+        let mut cells = vec![
+            count(f.index as u64),
             f.kind.clone(),
             f.target.clone(),
             fixed(f.start_s, 2),
             f.end_s
                 .map_or_else(|| "end of run".to_string(), |e| fixed(e, 2)),
-            fixed(end - f.start_s, 2),
-            fr.recovery.describe(),
-        ]);
+            fixed(f.duration_s, 2),
+        ];
+        if mttr {
+            cells.push(match (f.background, f.recovery) {
+                (true, _) => "whole run".to_string(),
+                (false, Some(r)) => r.describe(),
+                (false, None) => "n/a".to_string(),
+            });
+        }
+        t.push(cells);
+    }
+    for g in &st.faults.folded {
+        let mut cells = vec![
+            "...".to_string(),
+            g.kind.clone(),
+            format!("{} more faults", count(g.count as u64)),
+            fixed(g.first_start_s, 2),
+            fixed(g.last_end_s, 2),
+            format!("{} in all", fixed(g.total_s, 2)),
+        ];
+        if mttr {
+            let mut parts = Vec::new();
+            if let (Some(m), Some(x)) = (g.mttr_median_s, g.mttr_max_s) {
+                parts.push(format!("median {} s, worst {} s", fixed(m, 2), fixed(x, 2)));
+            }
+            if g.not_recovered > 0 {
+                parts.push(format!("{} not recovered", count(g.not_recovered as u64)));
+            }
+            if g.unended > 0 {
+                parts.push(format!("{} last to end", count(g.unended as u64)));
+            }
+            cells.push(if parts.is_empty() {
+                "n/a".to_string()
+            } else {
+                parts.join("; ")
+            });
+        }
+        t.push(cells);
     }
     t
 }
 
-fn phases_table(st: &RunStats) -> Table {
-    let mut t = Table::new(&[
+fn phases_table(st: &RunStats, rpc: &RpcStats) -> Table {
+    let latency = st.slo_latency_ms;
+    let within = latency.map(|ms| format!("within {} ms (%)", fixed(ms, 0)));
+    let mut cols: Vec<(&str, Align)> = vec![
         ("phase", Align::Left),
         ("from (s)", Align::Right),
         ("to (s)", Align::Right),
         ("offered (req)", Align::Right),
-        ("resolved (req)", Align::Right),
+        ("succeeded (req)", Align::Right),
+        ("unresolved (req)", Align::Right),
         ("availability (%)", Align::Right),
+    ];
+    if let Some(w) = &within {
+        cols.push((w.as_str(), Align::Right));
+    }
+    cols.extend([
         ("nines", Align::Right),
         ("goodput (req/s)", Align::Right),
         ("amplification (attempts/req)", Align::Right),
     ]);
-    for p in &st.phases {
-        t.push(vec![
+    let mut t = Table::new(&cols);
+    for p in &rpc.phases.rows {
+        let mut cells = vec![
             p.label.clone(),
             fixed(p.start_s, 2),
             fixed(p.end_s, 2),
-            p.offered.to_string(),
-            p.resolved.to_string(),
-            opt_fixed(p.availability.map(|a| a * 100.0), 2),
+            count(p.offered),
+            count(p.succeeded),
+            count(p.unresolved),
+            pct(p.availability, 2),
+        ];
+        if latency.is_some() {
+            cells.push(pct(p.availability_latency, 2));
+        }
+        cells.extend([
             p.nines.map_or_else(|| "n/a".to_string(), |n| n.to_string()),
             fixed(p.goodput_per_s, 2),
-            opt_fixed(
-                (p.offered > 0).then(|| p.attempts as f64 / p.offered as f64),
-                3,
-            ),
+            opt_fixed(p.amplification, 3),
         ]);
+        t.push(cells);
     }
     t
 }
 
-fn expectations_table(st: &RunStats) -> Table {
+fn measure_text(m: &Measure) -> String {
+    let only = |random: bool| if random { ", random crashes only" } else { "" };
+    match m {
+        Measure::Uptime { nodes, random_only } => format!(
+            "up time of {} node{}{}",
+            count(nodes.len() as u64),
+            if nodes.len() == 1 { "" } else { "s" },
+            only(*random_only)
+        ),
+        Measure::AnyUp { nodes, random_only } => format!(
+            "time at least 1 of {} nodes was up{}",
+            count(nodes.len() as u64),
+            only(*random_only)
+        ),
+        Measure::AttemptsPerRequest { from_s, to_s } => format!(
+            "attempts / offered in windows with midpoint in {}-{} s",
+            fixed(*from_s, 2),
+            fixed(*to_s, 2)
+        ),
+        Measure::MeanLatency => "mean latency of successful requests".to_string(),
+    }
+}
+
+fn expectations_table(rpc: &RpcStats) -> Table {
     let mut t = Table::new(&[
         ("quantity", Align::Left),
         ("analytic", Align::Right),
         ("measured", Align::Right),
         ("unit", Align::Left),
+        ("measured as", Align::Left),
         ("how", Align::Left),
     ]);
-    for e in &st.expectations {
+    for e in &rpc.expectations {
         t.push(vec![
             e.name.clone(),
             fixed(e.analytic, 3),
             opt_fixed(e.measured, 3),
             e.unit.clone(),
+            measure_text(&e.measure),
             e.note.clone(),
         ]);
     }
@@ -276,55 +427,13 @@ fn checks_table(rec: &RunRecord) -> Table {
     t
 }
 
-const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1060px;margin:24px auto;padding:0 16px;color:#222;line-height:1.4}
-h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
-th{background:#f4f4f4;vertical-align:bottom}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num,td:first-child{white-space:nowrap}
-.scroll{overflow-x:auto;max-width:100%}
-pre{background:#f6f6f6;padding:8px 12px;overflow-x:auto;border-radius:4px}
-.meta td:first-child{color:#555}.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}
-figure{margin:1em 0}figure svg{width:100%;height:auto;border:1px solid #eee}.desc{color:#444}
-";
-
-fn html_page(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
-        html_escape(title)
-    )
-}
-
-fn html_figure(p: &Plot, caption: &str) -> String {
-    // Drop any XML declaration so the SVG can sit inline.
-    let svg = match p.svg.find("<svg") {
-        Some(i) => &p.svg[i..],
-        None => p.svg.as_str(),
-    };
-    format!(
-        "<figure id=\"plot-{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
-        html_escape(&p.name),
-        svg.trim_end(),
-        html_escape(caption)
-    )
-}
-
-fn plot_caption(name: &str) -> &'static str {
-    match name {
-        "availability" => "Success ratio per window; faults shaded; dashed line: SLO.",
-        "herd" => {
-            "Attempts reaching the servers per second (retries included) against the offered load."
-        }
-        "latency" => "Latency of successful requests per window, p50 and p99.",
-        "breakers" => "Circuit breakers open at the end of each window.",
-        _ => "",
-    }
-}
-
 fn meta_rows(rec: &RunRecord) -> Vec<(String, String)> {
     let s = &rec.summary;
-    let mut rows = vec![
-        ("scenario".to_string(), s.scenario.clone()),
-        ("seed".to_string(), s.seed.to_string()),
-    ];
+    let mut rows = vec![("scenario".to_string(), s.scenario.clone())];
+    if !s.workload.is_empty() {
+        rows.push(("workload".to_string(), s.workload.clone()));
+    }
+    rows.push(("seed".to_string(), s.seed.to_string()));
     if !s.scenario_path.is_empty() {
         rows.push(("scenario file".to_string(), s.scenario_path.clone()));
     }
@@ -345,65 +454,481 @@ fn reproduce_command(rec: &RunRecord) -> String {
     format!("faultline run {path} --seed {}", s.seed)
 }
 
+/// How good a verdict item is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tone {
+    Good,
+    Bad,
+    Neutral,
+}
+
+impl Tone {
+    fn class(self) -> &'static str {
+        match self {
+            Tone::Good => "card good",
+            Tone::Bad => "card bad",
+            Tone::Neutral => "card",
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Tone::Good => "ok",
+            Tone::Bad => "FAIL",
+            Tone::Neutral => "info",
+        }
+    }
+}
+
+/// One item of the verdict banner.
+struct Card {
+    key: &'static str,
+    value: String,
+    details: Vec<String>,
+    tone: Tone,
+}
+
+fn verdict(st: &RunStats) -> Vec<Card> {
+    let c = &st.checks;
+    let mut cards = vec![Card {
+        key: "checks",
+        value: if c.total == 0 {
+            "none".to_string()
+        } else if c.failed.is_empty() {
+            format!("{} of {} passed", c.passed, c.total)
+        } else {
+            format!("{} of {} failed", c.failed.len(), c.total)
+        },
+        details: if c.failed.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!("failed: {}", c.failed.join(", "))]
+        },
+        tone: match (c.total, c.failed.is_empty()) {
+            (0, _) => Tone::Neutral,
+            (_, true) => Tone::Good,
+            (_, false) => Tone::Bad,
+        },
+    }];
+    let Some(rpc) = &st.rpc else {
+        cards.push(Card {
+            key: "faults",
+            value: count(st.faults.total as u64),
+            details: vec![if st.workload.is_empty() {
+                "no workload section in this record: the core (checks, faults) only".to_string()
+            } else {
+                format!(
+                    "no report section for workload {}: the core (checks, faults) only",
+                    st.workload
+                )
+            }],
+            tone: Tone::Neutral,
+        });
+        return cards;
+    };
+    let slo = fixed(st.slo * 100.0, 2);
+    let mut details = vec![format!(
+        "by offered time; SLO {slo} %: {}",
+        match rpc.meets_slo {
+            Some(true) => "met",
+            Some(false) => "missed",
+            None => "no traffic",
+        }
+    )];
+    if let Some(ms) = st.slo_latency_ms {
+        details.push(format!(
+            "within {} ms: {} %",
+            fixed(ms, 0),
+            pct(rpc.availability_latency, 2)
+        ));
+    }
+    if rpc.unresolved > 0 {
+        details.push(format!(
+            "{} requests unresolved at end, not counted",
+            count(rpc.unresolved)
+        ));
+    }
+    cards.push(Card {
+        key: "availability",
+        value: format!("{} %", pct(rpc.availability, 2)),
+        details,
+        tone: match rpc.meets_slo {
+            Some(true) => Tone::Good,
+            Some(false) => Tone::Bad,
+            None => Tone::Neutral,
+        },
+    });
+    let ta = &rpc.time_availability;
+    cards.push(Card {
+        key: "time-based availability",
+        value: format!("{} %", pct(ta.fraction, 1)),
+        details: vec![format!(
+            "{} of {} windows with traffic met the SLO",
+            count(ta.windows_meeting_slo as u64),
+            count(ta.windows_with_traffic as u64)
+        )],
+        tone: Tone::Neutral,
+    });
+    let (value, details, tone) = match &rpc.worst_recovery {
+        Some(w) => match w.recovery {
+            Recovery::Recovered { mttr_s } => (
+                format!("{} s", fixed(mttr_s, 2)),
+                vec![format!("after fault {}, {}", w.fault, w.label)],
+                Tone::Good,
+            ),
+            _ => (
+                "not recovered".to_string(),
+                vec![format!(
+                    "fault {}, {}: still below the SLO at the end",
+                    w.fault, w.label
+                )],
+                Tone::Bad,
+            ),
+        },
+        None => (
+            "n/a".to_string(),
+            vec![if st.faults.total == 0 {
+                "no faults".to_string()
+            } else {
+                "no fault ended before the end of the run".to_string()
+            }],
+            Tone::Neutral,
+        ),
+    };
+    cards.push(Card {
+        key: "worst MTTR",
+        value,
+        details,
+        tone,
+    });
+    let p = &rpc.peak;
+    cards.push(Card {
+        key: "peak load multiple",
+        value: p
+            .multiple
+            .map_or_else(|| "n/a".to_string(), |m| format!("{} x", fixed(m, 1))),
+        details: vec![format!(
+            "{} req/s at {} s against {} req/s steady",
+            fixed(p.peak_per_s, 0),
+            p.peak_t_s.map_or_else(|| "?".to_string(), |t| fixed(t, 0)),
+            opt_fixed(p.baseline_per_s, 0)
+        )],
+        tone: Tone::Neutral,
+    });
+    cards
+}
+
+/// What a chart shows, one sentence.
+fn plot_caption(name: &str, comparison: bool) -> &'static str {
+    match (name, comparison) {
+        ("availability", false) => {
+            "Availability per window, each request counted in the window where it was offered (a window whose requests all failed or never resolved reads 0 %); faults shaded; dashed line: SLO. Hover a window for its numbers."
+        }
+        ("herd", false) => {
+            "Attempts reaching the servers per second (retries and flushed offline queues included) against the offered load and the goodput."
+        }
+        ("latency", false) => {
+            "Latency of the successful requests that completed in each window: p50, p99 and p99.9."
+        }
+        ("breakers", false) => "Circuit breakers open at the end of each window.",
+        ("availability", true) => {
+            "Availability by offered time per window, one line per variant; faults of the first variant shaded; dashed line: its SLO."
+        }
+        ("herd", true) => {
+            "Attempts reaching the servers per second, one line per variant; faults of the first variant shaded."
+        }
+        ("latency", true) => "p99 latency of successful requests per window, one line per variant.",
+        _ => "",
+    }
+}
+
+/// The glossary: every metric on the pages, in words.
+const GLOSSARY: [(&str, &str); 16] = [
+    (
+        "availability by offered time",
+        "succeeded / resolved of the logical requests offered in a window (or phase, or run), each request counted in the window where it was offered however late it resolved. Requests still unresolved at the end of the run are reported apart, not counted; a window whose offered requests all failed or never resolved reads 0 % (stuck requests are an outage); a window with nothing offered is a gap.",
+    ),
+    (
+        "availability within the latency objective",
+        "the same ratio with only the requests that succeeded within the latency objective (slo_latency_ms) counted as good.",
+    ),
+    (
+        "time-based availability",
+        "the fraction of windows with traffic (requests offered) whose availability met the SLO.",
+    ),
+    (
+        "SLO",
+        "the availability objective, from the scenario's first availability_at_least check (99 % when none).",
+    ),
+    (
+        "nines",
+        "-log10(1 - availability): 2 nines is 99 %, 3 nines 99.9 %. With no failure the value is capped at log10(successes) and shown as ≥.",
+    ),
+    (
+        "goodput",
+        "successful requests per second, counted when they complete.",
+    ),
+    (
+        "unresolved",
+        "requests still in flight when the run ended: neither successes nor failures.",
+    ),
+    (
+        "MTTR (measured)",
+        "from a fault's end to the first window whose availability is back at or above the SLO and stays there until the next fault starts (or the run ends); resolution one window. Not recovered: never back for good, the metastable signature.",
+    ),
+    (
+        "retry amplification",
+        "attempts sent per offered logical request, over the run and in the worst window.",
+    ),
+    (
+        "peak load multiple",
+        "the highest per-window server arrival rate over the steady-state rate (the mean of the windows before the first fault, the first skipped as warm-up).",
+    ),
+    (
+        "held offline",
+        "attempts waiting in a disconnected client's offline queue until it reconnects; the peak is over all clients at once.",
+    ),
+    (
+        "HLC offset",
+        "the largest l - pt seen at any node: how far a hybrid logical clock ran ahead of its physical clock, ms.",
+    ),
+    (
+        "HLC counter",
+        "the largest logical counter c: events that shared one physical-clock value.",
+    ),
+    (
+        "breaker open time",
+        "the seconds of windows that ended with at least one circuit breaker open.",
+    ),
+    (
+        "latency quantiles",
+        "p50, p99, p99.9, mean and max of the time from a request's first send to its successful reply, of successful requests only (failures and timeouts are not in them).",
+    ),
+    (
+        "phases",
+        "the run cut at every fault start and end: before faults, during the faults active, after the fault that ended last; a window belongs to the phase holding its midpoint. Many phases are folded by kind.",
+    ),
+];
+
+const CSS: &str = ":root{--good:#1a7f37;--bad:#cf222e;--muted:#57606a}
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1240px;margin:24px auto;padding:0 16px;color:#1f2328;line-height:1.45}
+h1{font-size:1.6em;margin:0 0 .2em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #d8dee4;padding-bottom:.2em}
+.desc{color:#444;max-width:75em}
+.verdict{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:10px;margin:16px 0}
+.card{border:1px solid #d0d7de;border-left:6px solid #8c959f;border-radius:6px;padding:8px 12px;background:#f6f8fa}
+.card.good{border-left-color:var(--good)}.card.bad{border-left-color:var(--bad);background:#fff1f0}
+.card .k{font-size:.78em;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
+.card .v{font-size:1.55em;font-weight:650;font-variant-numeric:tabular-nums}
+.card.bad .v{color:var(--bad)}.card .d{font-size:.86em;color:#333}
+.notes{border:1px solid #d4a72c;background:#fff8c5;padding:6px 14px;border-radius:6px}
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}th,td{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
+th{background:#f4f4f4;vertical-align:bottom}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num,td:first-child{white-space:nowrap}
+td.pass{color:var(--good);font-weight:600}td.fail{color:var(--bad);font-weight:600}
+table.cmp td{white-space:nowrap}
+.scroll{overflow-x:auto;max-width:100%}
+details{margin:.7em 0}summary{cursor:pointer;font-weight:600;padding:2px 0}summary .n{font-weight:400;color:var(--muted)}
+pre{background:#f6f8fa;padding:8px 12px;overflow-x:auto;border-radius:4px}
+.meta td:first-child{color:#555}
+figure{margin:1em 0}figure svg{width:100%;height:auto;border:1px solid #eee}figcaption{color:#444;font-size:.92em}
+dl.glossary dt{font-weight:600;margin-top:.5em}dl.glossary dd{margin:0 0 0 1.4em;color:#333}
+a{color:#0969da}
+";
+
+fn page(title: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(CSS)) }
+            }
+            body { (body) }
+        }
+    }
+    .into_string()
+        + "\n"
+}
+
+fn table_html(t: &Table) -> Markup {
+    let class = |i: usize| match t.align[i] {
+        Align::Left => None,
+        Align::Right => Some("num"),
+    };
+    let cell_class = |i: usize, c: &str| match c {
+        "passed" => Some("pass"),
+        "FAILED" => Some("fail"),
+        _ => class(i),
+    };
+    html! {
+        div class="scroll" {
+            table {
+                thead { tr { @for (i, h) in t.headers.iter().enumerate() { th class=[class(i)] { (h) } } } }
+                tbody {
+                    @for r in &t.rows {
+                        tr { @for (i, c) in r.iter().enumerate() { td class=[cell_class(i, c)] { (c) } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A table under a `<details>` heading; open when short.
+fn folded(title: &str, note: &str, t: &Table) -> Markup {
+    let n = t.rows.len();
+    html! {
+        details open[n <= OPEN_ROWS] {
+            summary { (title) " " span class="n" { "(" (count(n as u64)) " row" @if n != 1 { "s" } ")" } }
+            @if !note.is_empty() { p { (note) } }
+            (table_html(t))
+        }
+    }
+}
+
+fn figure(p: &Plot, caption: &str) -> Markup {
+    // Drop any XML declaration so the SVG can sit inline.
+    let svg = match p.svg.find("<svg") {
+        Some(i) => &p.svg[i..],
+        None => p.svg.as_str(),
+    };
+    html! {
+        figure id={ "plot-" (p.name) } {
+            (PreEscaped(svg.trim_end()))
+            figcaption { (caption) }
+        }
+    }
+}
+
+fn verdict_html(cards: &[Card]) -> Markup {
+    html! {
+        section class="verdict" {
+            @for c in cards {
+                div class=(c.tone.class()) {
+                    div class="k" { (c.key) }
+                    div class="v" { (c.value) }
+                    @for d in &c.details { div class="d" { (d) } }
+                }
+            }
+        }
+    }
+}
+
+fn glossary_html() -> Markup {
+    html! {
+        h2 id="glossary" { "Glossary" }
+        dl class="glossary" {
+            @for (term, text) in GLOSSARY { dt { (term) } dd { (text) } }
+        }
+    }
+}
+
+fn mttr_note(st: &RunStats) -> String {
+    let folded = if st.faults.folded.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "The first {} of {} faults are listed; the rest are folded by kind.",
+            st.faults.listed.len(),
+            count(st.faults.total as u64)
+        )
+    };
+    if st.rpc.is_none() {
+        return folded;
+    }
+    format!(
+        "Measured MTTR: from the fault's end to the first window whose availability is back at or above the SLO ({} %) and stays there until the next fault or the end of the run; resolution one window ({} s). {folded}",
+        fixed(st.slo * 100.0, 2),
+        fixed(st.window_s, 3),
+    )
+    .trim_end()
+    .to_string()
+}
+
+fn phases_note(rpc: &RpcStats) -> String {
+    let folded = rpc.phases.rows.iter().filter(|p| p.phases > 1).count();
+    let mut s = "Each request is counted in the phase where it was offered; unresolved requests are not counted in availability.".to_string();
+    if folded > 0 || rpc.phases.rows.len() < rpc.phases.total {
+        s.push_str(&format!(
+            " {} phases in all: the first {} are listed, the rest folded by kind.",
+            count(rpc.phases.total as u64),
+            stats::LISTED_PHASES
+        ));
+    }
+    s
+}
+
 fn run_html(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
     let s = &rec.summary;
+    let body = html! {
+        h1 { "Faultline report: " (s.scenario) }
+        @if !s.description.is_empty() { p class="desc" { (s.description) } }
+        (verdict_html(&verdict(st)))
+        @if !st.notes.is_empty() {
+            div class="notes" {
+                p { strong { "This record contradicts itself:" } }
+                ul { @for n in &st.notes { li { (n) } } }
+            }
+        }
+        @if !plots.is_empty() {
+            h2 id="charts" { "Charts" }
+            @for p in plots { (figure(p, plot_caption(&p.name, false))) }
+        }
+        h2 id="tables" { "Tables" }
+        @if st.faults.total == 0 {
+            p { "No faults occurred." }
+        } @else {
+            (folded(if st.rpc.is_some() { "Faults and recovery" } else { "Faults" }, &mttr_note(st), &faults_table(st)))
+        }
+        @if let Some(rpc) = &st.rpc {
+            (folded("Phases", &phases_note(rpc), &phases_table(st, rpc)))
+            @if rpc.expectations.is_empty() {
+                p { "Analytic vs measured: the simulator computed no closed form for this scenario." }
+            } @else {
+                (folded("Analytic vs measured", "The analytic value comes from the simulator's typed config; the measured value from this record.", &expectations_table(rpc)))
+            }
+        }
+        @if !s.checks.is_empty() {
+            (folded("Checks", "", &checks_table(rec)))
+        }
+        (folded("All metrics", "", &summary_table_of(&summary_rows(rec, st))))
+        h2 id="run" { "Run" }
+        table class="meta" {
+            @for (k, v) in meta_rows(rec) { tr { td { (k) } td { code { (v) } } } }
+        }
+        p { "Reproduce this run:" }
+        pre { code { (reproduce_command(rec)) } }
+        p { "The numbers on this page are in " code { (REPORT_JSON) } " beside it." }
+        (glossary_html())
+    };
+    page(&format!("Faultline report: {}", s.scenario), body)
+}
+
+fn verdict_markdown(cards: &[Card]) -> String {
     let mut b = String::new();
-    b.push_str(&format!(
-        "<h1>Faultline report: {}</h1>\n",
-        html_escape(&s.scenario)
-    ));
-    if !s.description.is_empty() {
+    for c in cards {
+        let details = if c.details.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", c.details.join("; "))
+        };
         b.push_str(&format!(
-            "<p class=\"desc\">{}</p>\n",
-            html_escape(&s.description)
+            "- {} [{}]: **{}**{details}\n",
+            c.key,
+            c.tone.word(),
+            c.value
         ));
     }
-    b.push_str("<table class=\"meta\">\n");
-    for (k, v) in meta_rows(rec) {
-        b.push_str(&format!(
-            "<tr><td>{}</td><td><code>{}</code></td></tr>\n",
-            html_escape(&k),
-            html_escape(&v)
-        ));
+    b
+}
+
+fn glossary_markdown() -> String {
+    let mut b = String::from("## Glossary\n\n");
+    for (term, text) in GLOSSARY {
+        b.push_str(&format!("- **{term}**: {text}\n"));
     }
-    b.push_str("</table>\n<p>Reproduce this run:</p>\n");
-    b.push_str(&format!(
-        "<pre><code>{}</code></pre>\n",
-        html_escape(&reproduce_command(rec))
-    ));
-    b.push_str("<h2>Summary</h2>\n");
-    b.push_str(&summary_table_of(&summary_rows(rec, st)).to_html());
-    if !s.checks.is_empty() {
-        b.push_str("<h2>Checks</h2>\n");
-        let mut html = checks_table(rec).to_html();
-        html = html.replace("<td>passed</td>", "<td class=\"pass\">passed</td>");
-        html = html.replace("<td>FAILED</td>", "<td class=\"fail\">FAILED</td>");
-        b.push_str(&html);
-    }
-    b.push_str("<h2>Charts</h2>\n");
-    for p in plots {
-        b.push_str(&html_figure(p, plot_caption(&p.name)));
-    }
-    b.push_str("<h2>Faults and recovery</h2>\n");
-    if st.recoveries.is_empty() {
-        b.push_str("<p>No faults occurred.</p>\n");
-    } else {
-        b.push_str(&faults_table(st).to_html());
-        b.push_str(&format!(
-            "<p>Measured MTTR: from the fault's end to the first window whose success ratio is back at or above the SLO ({} %) and stays there until the next fault or the end of the run; resolution one window ({} s).</p>\n",
-            fixed(st.slo * 100.0, 2),
-            fixed(st.window_s, 3)
-        ));
-    }
-    b.push_str("<h2>Phases</h2>\n");
-    b.push_str(&phases_table(st).to_html());
-    b.push_str("<h2>Analytic vs measured</h2>\n");
-    if st.expectations.is_empty() {
-        b.push_str("<p>No closed form applies to this scenario.</p>\n");
-    } else {
-        b.push_str(&expectations_table(st).to_html());
-    }
-    html_page(&format!("Faultline report: {}", s.scenario), &b)
+    b
 }
 
 fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
@@ -412,70 +937,126 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
     if !s.description.is_empty() {
         b.push_str(&format!("{}\n\n", s.description));
     }
-    for (k, v) in meta_rows(rec) {
-        b.push_str(&format!("- {k}: `{v}`\n"));
+    b.push_str("## Verdict\n\n");
+    b.push_str(&verdict_markdown(&verdict(st)));
+    if !st.notes.is_empty() {
+        b.push_str("\nThis record contradicts itself:\n\n");
+        for n in &st.notes {
+            b.push_str(&format!("- {n}\n"));
+        }
     }
-    b.push_str(&format!(
-        "\nReproduce this run:\n\n```sh\n{}\n```\n\n",
-        reproduce_command(rec)
-    ));
-    b.push_str("## Summary\n\n");
-    b.push_str(&summary_table_of(&summary_rows(rec, st)).to_markdown());
+    if !plots.is_empty() {
+        b.push_str("\n## Charts\n\n");
+        for p in plots {
+            b.push_str(&format!(
+                "![{}]({}.png)\n\n{}\n\n",
+                p.name,
+                p.name,
+                plot_caption(&p.name, false)
+            ));
+        }
+    }
+    b.push_str("\n## Faults and recovery\n\n");
+    if st.faults.total == 0 {
+        b.push_str("No faults occurred.\n");
+    } else {
+        b.push_str(&faults_table(st).to_markdown());
+        let note = mttr_note(st);
+        if !note.is_empty() {
+            b.push_str(&format!("\n{note}\n"));
+        }
+    }
+    if let Some(rpc) = &st.rpc {
+        b.push_str("\n## Phases\n\n");
+        b.push_str(&phases_table(st, rpc).to_markdown());
+        b.push_str(&format!("\n{}\n", phases_note(rpc)));
+        b.push_str("\n## Analytic vs measured\n\n");
+        if rpc.expectations.is_empty() {
+            b.push_str("The simulator computed no closed form for this scenario.\n");
+        } else {
+            b.push_str(&expectations_table(rpc).to_markdown());
+        }
+    }
     if !s.checks.is_empty() {
         b.push_str("\n## Checks\n\n");
         b.push_str(&checks_table(rec).to_markdown());
     }
-    b.push_str("\n## Charts\n\n");
-    for p in plots {
-        b.push_str(&format!(
-            "![{}]({}.png)\n\n{}\n\n",
-            p.name,
-            p.name,
-            plot_caption(&p.name)
-        ));
+    b.push_str("\n## All metrics\n\n");
+    b.push_str(&summary_table_of(&summary_rows(rec, st)).to_markdown());
+    b.push_str("\n## Run\n\n");
+    for (k, v) in meta_rows(rec) {
+        b.push_str(&format!("- {k}: `{v}`\n"));
     }
-    b.push_str("## Faults and recovery\n\n");
-    if st.recoveries.is_empty() {
-        b.push_str("No faults occurred.\n");
-    } else {
-        b.push_str(&faults_table(st).to_markdown());
-        b.push_str(&format!(
-            "\nMeasured MTTR: from the fault's end to the first window whose success ratio is back at or above the SLO ({} %) and stays there until the next fault or the end of the run; resolution one window ({} s).\n",
-            fixed(st.slo * 100.0, 2),
-            fixed(st.window_s, 3)
-        ));
+    b.push_str(&format!(
+        "\nReproduce this run:\n\n```sh\n{}\n```\n\nThe numbers on this page are in `{REPORT_JSON}` beside it.\n\n",
+        reproduce_command(rec)
+    ));
+    b.push_str(&glossary_markdown());
+    one_blank_line(b)
+}
+
+/// Collapses runs of blank lines to one (sections join with a blank line each).
+fn one_blank_line(mut s: String) -> String {
+    while s.contains("\n\n\n") {
+        s = s.replace("\n\n\n", "\n\n");
     }
-    b.push_str("\n## Phases\n\n");
-    b.push_str(&phases_table(st).to_markdown());
-    b.push_str("\n## Analytic vs measured\n\n");
-    if st.expectations.is_empty() {
-        b.push_str("No closed form applies to this scenario.\n");
-    } else {
-        b.push_str(&expectations_table(st).to_markdown());
-    }
-    b
+    s
 }
 
 fn ensure_dir(dir: &Path) -> Result<(), ReportError> {
     std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, "create directory", e))
 }
 
-/// Writes `report.html`, `report.md` and the charts (`availability`, `herd`, `latency`,
-/// `breakers`, each `.svg` and `.png`) into `dir`; returns the paths written.
+/// The charts a run has data for: availability when requests were offered, the herd
+/// when there is a timeline, latency when any success completed, breakers when any
+/// breaker opened or rejected (no empty charts).
+fn run_plots(dir: &Path, rec: &RunRecord, st: &RunStats) -> Result<Vec<Plot>, ReportError> {
+    let Some(rpc) = &st.rpc else {
+        return Ok(Vec::new());
+    };
+    let zoom = rpc.zoom;
+    let mut out = Vec::new();
+    if rec.timeline.iter().any(|r| r.offered > 0) {
+        out.push(plots::availability(dir, rec, zoom)?);
+    }
+    if !rec.timeline.is_empty() {
+        out.push(plots::herd(dir, rec, zoom)?);
+    }
+    if plots::has_latency(rec) {
+        out.push(plots::latency(dir, rec, zoom)?);
+    }
+    if rpc.breakers.active() && !rec.timeline.is_empty() {
+        out.push(plots::breakers(dir, rec, zoom)?);
+    }
+    Ok(out)
+}
+
+fn json_of(path: &Path, st: &impl serde::Serialize) -> Result<String, ReportError> {
+    let mut json = serde_json::to_string_pretty(st).map_err(|e| ReportError::Json {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    json.push('\n');
+    Ok(json)
+}
+
+/// Writes `report.html`, `report.md`, `report.json` and the charts the run has data for
+/// (`availability`, `herd`, `latency`, `breakers`, each `.svg` and `.png`) into `dir`;
+/// returns the paths written.
+///
+/// A record without a section for its workload gets a report of its core (checks,
+/// faults) and no charts.
 pub fn write_run_report(dir: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, ReportError> {
     ensure_dir(dir)?;
     let st = stats::compute(rec);
-    let plots = vec![
-        plots::availability(dir, rec)?,
-        plots::herd(dir, rec)?,
-        plots::latency(dir, rec)?,
-        plots::breakers(dir, rec)?,
-    ];
+    let plots = run_plots(dir, rec, &st)?;
     let html_path = dir.join("report.html");
     write_file(&html_path, run_html(rec, &st, &plots).as_bytes())?;
     let md_path = dir.join("report.md");
     write_file(&md_path, run_markdown(rec, &st, &plots).as_bytes())?;
-    let mut out = vec![html_path, md_path];
+    let json_path = dir.join(REPORT_JSON);
+    write_file(&json_path, json_of(&json_path, &st)?.as_bytes())?;
+    let mut out = vec![html_path, md_path, json_path];
     for p in plots {
         out.push(p.svg_path);
         out.push(p.png_path);
@@ -489,49 +1070,92 @@ pub fn rebuild_report(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     write_run_report(dir, &rec)
 }
 
+/// A variant's checks in a few words: `2/2 passed`, `FAILED 1/2`, `none`.
+fn checks_cell(st: &RunStats) -> String {
+    let c = &st.checks;
+    if c.total == 0 {
+        "none".to_string()
+    } else if c.failed.is_empty() {
+        format!("{}/{} passed", c.passed, c.total)
+    } else {
+        format!("FAILED {}/{}", c.failed.len(), c.total)
+    }
+}
+
 /// The side-by-side table of a comparison.
-fn comparison(variants: &[(String, RunRecord)]) -> Table {
-    let mut t = Table::new(&[
+fn comparison(variants: &[(String, RunRecord)], stats: &[RunStats]) -> Table {
+    let latency = stats.iter().find_map(|s| s.slo_latency_ms);
+    let within = latency.map(|ms| format!("within {} ms (%)", fixed(ms, 0)));
+    let mut cols: Vec<(&str, Align)> = vec![
         ("variant", Align::Left),
+        ("checks", Align::Left),
         ("availability (%)", Align::Right),
+    ];
+    if let Some(w) = &within {
+        cols.push((w.as_str(), Align::Right));
+    }
+    cols.extend([
+        ("time-based (%)", Align::Right),
         ("nines", Align::Right),
         ("MTTR worst", Align::Right),
         ("attempts/req", Align::Right),
         ("worst window (attempts/req)", Align::Right),
         ("peak load (x)", Align::Right),
         ("p99 (ms)", Align::Right),
-        ("breakers open (s)", Align::Right),
     ]);
-    for (label, rec) in variants {
-        let st = stats::compute(rec);
-        let (mttr, unit) = recovery_text(st.worst_recovery());
-        t.push(vec![
-            label.clone(),
-            fixed(st.availability * 100.0, 2),
-            st.nines
-                .map_or_else(|| "n/a".to_string(), |n| n.to_string()),
-            if unit.is_empty() {
-                mttr
-            } else {
-                format!("{mttr} {unit}")
-            },
-            opt_fixed(st.amplification.overall, 3),
-            opt_fixed(st.amplification.worst, 3),
-            opt_fixed(st.peak.multiple, 2),
-            fixed(st.latency_ms.p99, 2),
-            fixed(st.breakers.open_s, 2),
-        ]);
+    // No column of zeros: breakers only when some variant's breakers did anything.
+    let breakers = stats
+        .iter()
+        .any(|s| s.rpc.as_ref().is_some_and(|r| r.breakers.active()));
+    if breakers {
+        cols.push(("breakers open (s)", Align::Right));
+    }
+    cols.push(("unresolved (req)", Align::Right));
+    let mut t = Table::new(&cols);
+    for ((label, _), st) in variants.iter().zip(stats) {
+        let mut cells = vec![label.clone(), checks_cell(st)];
+        match &st.rpc {
+            Some(rpc) => {
+                cells.push(pct(rpc.availability, 2));
+                if latency.is_some() {
+                    cells.push(pct(rpc.availability_latency, 2));
+                }
+                cells.extend([
+                    pct(rpc.time_availability.fraction, 1),
+                    rpc.nines
+                        .map_or_else(|| "n/a".to_string(), |n| n.to_string()),
+                    with_unit(recovery_text(
+                        rpc.worst_recovery.as_ref().map(|w| w.recovery),
+                    )),
+                    opt_fixed(rpc.amplification.overall, 3),
+                    opt_fixed(rpc.amplification.worst, 3),
+                    opt_fixed(rpc.peak.multiple, 2),
+                    fixed(rpc.latency_ms.p99, 2),
+                ]);
+                if breakers {
+                    cells.push(fixed(rpc.breakers.open_s, 2));
+                }
+                cells.push(count(rpc.unresolved));
+            }
+            None => {
+                while cells.len() < t.headers.len() {
+                    cells.push("n/a".to_string());
+                }
+            }
+        }
+        t.push(cells);
     }
     t
 }
 
-/// An aligned plain-text table of variants side by side (availability, MTTR,
+/// An aligned plain-text table of variants side by side (checks, availability, MTTR,
 /// amplification, peak load multiple, p99), for the CLI to print after a comparison.
 ///
 /// The first line names what varies (`varying workload.clients.retry.backoff.jitter`)
 /// when `vary_path` is not empty.
 pub fn comparison_table(vary_path: &str, variants: &[(String, RunRecord)]) -> String {
-    let table = comparison(variants).to_text(true);
+    let stats: Vec<RunStats> = variants.iter().map(|(_, r)| stats::compute(r)).collect();
+    let table = comparison(variants, &stats).to_text(true);
     if vary_path.is_empty() {
         table
     } else {
@@ -539,10 +1163,33 @@ pub fn comparison_table(vary_path: &str, variants: &[(String, RunRecord)]) -> St
     }
 }
 
-/// Writes `compare.html`, `compare.md`, and overlays of the variants (`herd` and
-/// `availability`, `.svg` and `.png`) into `dir`; returns the paths written.
+/// The zoom of a comparison: the union of the variants' zooms, when it stays short.
+fn comparison_zoom(variants: &[(String, RunRecord)], stats: &[RunStats]) -> Option<Span> {
+    let end = variants
+        .iter()
+        .map(|(_, r)| stats::duration_s(r))
+        .fold(0.0, f64::max);
+    let spans: Vec<Span> = stats
+        .iter()
+        .filter_map(|s| s.rpc.as_ref().and_then(|r| r.zoom))
+        .collect();
+    let from = spans.iter().map(|s| s.from_s).fold(f64::INFINITY, f64::min);
+    let to = spans
+        .iter()
+        .map(|s| s.to_s)
+        .fold(f64::NEG_INFINITY, f64::max);
+    (from.is_finite() && to > from && to - from <= 0.6 * end).then_some(Span {
+        from_s: from,
+        to_s: to,
+    })
+}
+
+/// Writes `compare.html`, `compare.md`, and overlays of the variants (`herd`,
+/// `availability` and `latency` p99, `.svg` and `.png`) into `dir`; returns the paths
+/// written.
 ///
-/// `variants` pairs a label (e.g. the value of `vary_path`) with that variant's run.
+/// `variants` pairs a label (e.g. the value of `vary_path`) with that variant's run; the
+/// pages link each variant's own report at `<dir>/<variant_dir(label)>/report.html`.
 pub fn write_comparison(
     dir: &Path,
     title: &str,
@@ -555,45 +1202,74 @@ pub fn write_comparison(
         });
     }
     ensure_dir(dir)?;
-    let plots = vec![
-        plots::herd_comparison(dir, title, variants)?,
-        plots::availability_comparison(dir, title, variants)?,
-    ];
-    let table = comparison(variants);
-    let captions = |name: &str| {
-        match name {
-        "herd" => "Attempts reaching the servers per second, one line per variant; faults of the first variant shaded.",
-        _ => "Success ratio per window, one line per variant; dashed line: SLO of the first variant.",
+    let stats: Vec<RunStats> = variants.iter().map(|(_, r)| stats::compute(r)).collect();
+    let zoom = comparison_zoom(variants, &stats);
+    let rpc_variants: Vec<(String, RunRecord)> = variants
+        .iter()
+        .filter(|(_, r)| r.summary.rpc.is_some() && !r.timeline.is_empty())
+        .cloned()
+        .collect();
+    let mut plots = Vec::new();
+    if !rpc_variants.is_empty() {
+        plots.push(plots::herd_comparison(dir, title, &rpc_variants, zoom)?);
+        plots.push(plots::availability_comparison(
+            dir,
+            title,
+            &rpc_variants,
+            zoom,
+        )?);
+        if rpc_variants.iter().any(|(_, r)| plots::has_latency(r)) {
+            plots.push(plots::latency_comparison(dir, title, &rpc_variants, zoom)?);
+        }
     }
-    };
+    let table = comparison(variants, &stats);
+    let link = |label: &str| format!("{}/report.html", variant_dir(label));
 
-    let mut h = format!("<h1>Faultline comparison: {}</h1>\n", html_escape(title));
-    if !vary_path.is_empty() {
-        h.push_str(&format!(
-            "<p>Varying <code>{}</code> over {} variants.</p>\n",
-            html_escape(vary_path),
-            variants.len()
-        ));
-    }
-    h.push_str("<h2>Side by side</h2>\n");
-    h.push_str(&table.to_html());
-    h.push_str("<h2>Charts</h2>\n");
-    for p in &plots {
-        h.push_str(&html_figure(p, captions(&p.name)));
-    }
-    h.push_str("<h2>Reproduce</h2>\n<table>\n");
-    for (label, rec) in variants {
-        h.push_str(&format!(
-            "<tr><td>{}</td><td><code>{}</code></td></tr>\n",
-            html_escape(label),
-            html_escape(&reproduce_command(rec))
-        ));
-    }
-    h.push_str("</table>\n");
+    let body = html! {
+        h1 { "Faultline comparison: " (title) }
+        @if !vary_path.is_empty() {
+            p { "Varying " code { (vary_path) } " over " (variants.len()) " variants." }
+        }
+        h2 { "Side by side" }
+        div class="scroll" {
+            table class="cmp" {
+                thead { tr { @for (i, h) in table.headers.iter().enumerate() {
+                    th class=[(table.align[i] == Align::Right).then_some("num")] { (h) }
+                } } }
+                tbody { @for ((r, (label, _)), st) in table.rows.iter().zip(variants).zip(&stats) { tr {
+                    @for (i, c) in r.iter().enumerate() {
+                        @if i == 0 {
+                            td { a href=(link(label)) { (c) } }
+                        } @else if i == 1 {
+                            td class=(if c.starts_with("FAILED") { "fail" } else if c == "none" { "" } else { "pass" })
+                                title=[(!st.checks.failed.is_empty()).then(|| format!("failed: {}", st.checks.failed.join(", ")))] { (c) }
+                        } @else {
+                            td class=[(table.align[i] == Align::Right).then_some("num")] { (c) }
+                        }
+                    }
+                } } }
+            }
+        }
+        p { "Each variant's name links to its own report. Availability counts each request in the window where it was offered; latency is of successful requests only." }
+        @if !plots.is_empty() {
+            h2 { "Charts" }
+            @for p in &plots { (figure(p, plot_caption(&p.name, true))) }
+        }
+        h2 { "Variants" }
+        table {
+            thead { tr { th { "variant" } th { "report" } th { "reproduce" } } }
+            tbody { @for (label, rec) in variants { tr {
+                td { (label) }
+                td { a href=(link(label)) { (link(label)) } }
+                td { code { (reproduce_command(rec)) } }
+            } } }
+        }
+        (glossary_html())
+    };
     let html_path = dir.join("compare.html");
     write_file(
         &html_path,
-        html_page(&format!("Faultline comparison: {title}"), &h).as_bytes(),
+        page(&format!("Faultline comparison: {title}"), body).as_bytes(),
     )?;
 
     let mut m = format!("# Faultline comparison: {title}\n\n");
@@ -605,21 +1281,30 @@ pub fn write_comparison(
     }
     m.push_str("## Side by side\n\n");
     m.push_str(&table.to_markdown());
-    m.push_str("\n## Charts\n\n");
-    for p in &plots {
+    m.push_str("\nAvailability counts each request in the window where it was offered; latency is of successful requests only.\n");
+    if !plots.is_empty() {
+        m.push_str("\n## Charts\n\n");
+        for p in &plots {
+            m.push_str(&format!(
+                "![{}]({}.png)\n\n{}\n\n",
+                p.name,
+                p.name,
+                plot_caption(&p.name, true)
+            ));
+        }
+    }
+    m.push_str("## Variants\n\n");
+    for (label, rec) in variants {
         m.push_str(&format!(
-            "![{}]({}.png)\n\n{}\n\n",
-            p.name,
-            p.name,
-            captions(&p.name)
+            "- [{label}]({}/report.md): `{}`\n",
+            variant_dir(label),
+            reproduce_command(rec)
         ));
     }
-    m.push_str("## Reproduce\n\n");
-    for (label, rec) in variants {
-        m.push_str(&format!("- {label}: `{}`\n", reproduce_command(rec)));
-    }
+    m.push('\n');
+    m.push_str(&glossary_markdown());
     let md_path = dir.join("compare.md");
-    write_file(&md_path, m.as_bytes())?;
+    write_file(&md_path, one_blank_line(m).as_bytes())?;
 
     let mut out = vec![html_path, md_path];
     for p in plots {

@@ -1,7 +1,10 @@
-//! Small text helpers shared by the stats, plots and reports: number formatting, aligned
-//! tables (plain text, Markdown, HTML), escaping, and scenario-spec lookups.
-
-use serde_json::Value;
+//! Small text helpers shared by the stats, plots and reports: number formatting with
+//! thousands separators, and aligned tables (plain text and Markdown; the HTML pages
+//! render the same [`Table`] through their templates).
+//!
+//! Kept by hand rather than taken from a crate: grouping digits is a few lines with no
+//! locale to choose (the reports always use `,`), and the tables need only padding to a
+//! width, which a table crate would not make shorter.
 
 /// Horizontal alignment of a table column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,31 +107,6 @@ impl Table {
         }
         out
     }
-
-    /// An HTML table; right-aligned columns get class `num`.
-    pub fn to_html(&self) -> String {
-        let mut out = String::from("<div class=\"scroll\"><table>\n<thead><tr>");
-        for (i, h) in self.headers.iter().enumerate() {
-            out.push_str(&format!("<th{}>{}</th>", self.class(i), html_escape(h)));
-        }
-        out.push_str("</tr></thead>\n<tbody>\n");
-        for r in &self.rows {
-            out.push_str("<tr>");
-            for (i, c) in r.iter().enumerate() {
-                out.push_str(&format!("<td{}>{}</td>", self.class(i), html_escape(c)));
-            }
-            out.push_str("</tr>\n");
-        }
-        out.push_str("</tbody>\n</table></div>\n");
-        out
-    }
-
-    fn class(&self, i: usize) -> &'static str {
-        match self.align[i] {
-            Align::Left => "",
-            Align::Right => " class=\"num\"",
-        }
-    }
 }
 
 /// Display width in characters (all our text is single-width).
@@ -140,35 +118,50 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub(crate) fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
+/// Groups the digits of an integer string (`12559` -> `12,559`); a leading `-` stays.
+fn group_digits(int: &str) -> String {
+    let (sign, digits) = match int.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", int),
+    };
+    let n = digits.len();
+    let mut out = String::with_capacity(int.len() + n / 3);
+    out.push_str(sign);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (n - i) % 3 == 0 {
+            out.push(',');
         }
+        out.push(c);
     }
     out
 }
 
-/// Fixed decimals; `n/a` for NaN or infinity.
+/// A count with thousands separators: `119,614`.
+pub(crate) fn count(n: u64) -> String {
+    group_digits(&n.to_string())
+}
+
+/// Fixed decimals with thousands separators (`25,333.0`); `n/a` for NaN or infinity.
 pub(crate) fn fixed(x: f64, decimals: usize) -> String {
-    if x.is_finite() {
-        let s = format!("{x:.decimals$}");
-        // Avoid "-0.00".
-        if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
-            s[1..].to_string()
-        } else {
-            s
-        }
-    } else {
-        "n/a".to_string()
+    if !x.is_finite() {
+        return "n/a".to_string();
     }
+    let s = format!("{x:.decimals$}");
+    // Avoid "-0.00".
+    let s = if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    };
+    match s.split_once('.') {
+        Some((int, frac)) => format!("{}.{frac}", group_digits(int)),
+        None => group_digits(&s),
+    }
+}
+
+/// A percentage of a 0..1 fraction with fixed decimals (`90.55`), `n/a` when missing.
+pub(crate) fn pct(x: Option<f64>, decimals: usize) -> String {
+    opt_fixed(x.map(|v| v * 100.0), decimals)
 }
 
 /// Fixed decimals for an optional value.
@@ -176,91 +169,23 @@ pub(crate) fn opt_fixed(x: Option<f64>, decimals: usize) -> String {
     x.map_or_else(|| "n/a".to_string(), |v| fixed(v, decimals))
 }
 
-/// Seconds for a duration string with a unit: `250us`, `5ms`, `1.5s`, `2m`, `1h`, `10ns`.
-pub(crate) fn parse_duration_s(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+' || c == 'e'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let v: f64 = num.parse().ok()?;
-    let scale = match unit.trim() {
-        "ns" => 1e-9,
-        "us" | "µs" => 1e-6,
-        "ms" => 1e-3,
-        "s" | "" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        _ => return None,
-    };
-    let out = v * scale;
-    out.is_finite().then_some(out)
-}
-
-/// A duration given as a string with units, in seconds.
-pub(crate) fn duration_value_s(v: &Value) -> Option<f64> {
-    match v {
-        Value::String(s) => parse_duration_s(s),
-        _ => None,
-    }
-}
-
-/// Looks up a dotted path (`workload.clients.count`) in a JSON value.
-pub(crate) fn spec_get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(v, |cur, key| cur.get(key))
-}
-
-/// Mean of a one-key distribution object, in seconds, where it has a closed form.
-pub(crate) fn dist_mean_s(v: &Value) -> Option<f64> {
-    let obj = v.as_object()?;
-    if obj.len() != 1 {
-        return None;
-    }
-    let (kind, arg) = obj.iter().next()?;
-    match kind.as_str() {
-        "constant" | "exponential" => duration_value_s(arg),
-        "uniform" => {
-            let a = arg.as_array()?;
-            if a.len() != 2 {
-                return None;
-            }
-            Some((duration_value_s(&a[0])? + duration_value_s(&a[1])?) / 2.0)
-        }
-        "normal" => duration_value_s(arg.get("mean")?),
-        _ => None,
-    }
-}
-
-/// Whether a node selector (`server-0`, `server-*`, `*`) matches a node name.
-pub(crate) fn selector_matches(selector: &str, name: &str) -> bool {
-    match selector.strip_suffix('*') {
-        Some(prefix) => name.starts_with(prefix),
-        None => selector == name,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration_s("250us"), Some(250e-6));
-        assert_eq!(parse_duration_s("5ms"), Some(0.005));
-        assert_eq!(parse_duration_s("1.5s"), Some(1.5));
-        assert_eq!(parse_duration_s("2m"), Some(120.0));
-        assert_eq!(parse_duration_s("5 parsecs"), None);
-    }
-
-    #[test]
-    fn means() {
-        let v: Value = serde_json::json!({"uniform": ["1ms", "5ms"]});
-        assert_eq!(dist_mean_s(&v), Some(0.003));
-        assert_eq!(
-            dist_mean_s(&serde_json::json!({"exponential": "5ms"})),
-            Some(0.005)
-        );
-        assert_eq!(dist_mean_s(&serde_json::json!({"pareto": {}})), None);
+    fn thousands_separators() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(119_614), "119,614");
+        assert_eq!(count(1_045_712), "1,045,712");
+        assert_eq!(fixed(25_333.0, 1), "25,333.0");
+        assert_eq!(fixed(-1234.5, 2), "-1,234.50");
+        assert_eq!(fixed(-0.001, 2), "0.00");
+        assert_eq!(fixed(f64::NAN, 2), "n/a");
+        assert_eq!(fixed(1e6, 0), "1,000,000");
+        assert_eq!(pct(Some(0.9055), 2), "90.55");
     }
 
     #[test]

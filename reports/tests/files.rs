@@ -5,11 +5,15 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{crash_run, stuck_run};
-use faultline_reports::record::{RunRecord, TIMELINE_HEADER};
+use common::{crash_run, fault, stuck_run};
+use faultline_reports::plots::SIZE;
+use faultline_reports::record::{
+    Expectation, Measure, RunRecord, Summary, TimelineRow, TIMELINE_HEADER,
+};
+use faultline_reports::stats::RunStats;
 use faultline_reports::{
-    comparison_table, load_run, rebuild_report, save_run, summary_table, write_comparison,
-    write_run_report, ReportError,
+    comparison_table, load_run, rebuild_report, save_run, summary_table, variant_dir,
+    write_comparison, write_run_report, ReportError,
 };
 
 /// A fresh, empty directory under the system temp dir, unique per test, removed on drop.
@@ -41,30 +45,29 @@ fn temp_dir(name: &str) -> TempDir {
 /// Equality that treats NaN as equal to NaN (bit-for-bit for floats).
 fn same_record(a: &RunRecord, b: &RunRecord) {
     assert_eq!(a.timeline.len(), b.timeline.len());
+    let floats = |r: &TimelineRow| {
+        [r.t_s, r.latency_p50_ms, r.latency_p99_ms, r.latency_p999_ms].map(f64::to_bits)
+    };
+    let strip = |r: &TimelineRow| TimelineRow {
+        t_s: 0.0,
+        latency_p50_ms: 0.0,
+        latency_p99_ms: 0.0,
+        latency_p999_ms: 0.0,
+        ..r.clone()
+    };
     for (x, y) in a.timeline.iter().zip(&b.timeline) {
-        let floats = |r: &faultline_reports::record::TimelineRow| {
-            [r.t_s, r.latency_p50_ms, r.latency_p99_ms, r.latency_p999_ms].map(f64::to_bits)
-        };
         assert_eq!(floats(x), floats(y));
-        let strip = |r: &faultline_reports::record::TimelineRow| {
-            let mut r = r.clone();
-            r.t_s = 0.0;
-            r.latency_p50_ms = 0.0;
-            r.latency_p99_ms = 0.0;
-            r.latency_p999_ms = 0.0;
-            r
-        };
         assert_eq!(strip(x), strip(y));
     }
     let mut sa = a.summary.clone();
     let mut sb = b.summary.clone();
-    assert_eq!(
-        sa.latency_ms.p50.to_bits(),
-        sb.latency_ms.p50.to_bits(),
-        "latency p50"
-    );
-    sa.latency_ms.p50 = 0.0;
-    sb.latency_ms.p50 = 0.0;
+    let p50 = |s: &mut Summary| {
+        let v = s.rpc.as_mut().unwrap().latency_ms.p50;
+        s.rpc.as_mut().unwrap().latency_ms.p50 = 0.0;
+        s.latency_ms.as_mut().unwrap().p50 = 0.0;
+        v.to_bits()
+    };
+    assert_eq!(p50(&mut sa), p50(&mut sb), "latency p50");
     assert_eq!(sa, sb);
 }
 
@@ -72,12 +75,18 @@ fn spec_record() -> RunRecord {
     let mut rec = crash_run();
     rec.timeline[3].t_s = 3.000_000_000_000_1; // needs all 17 digits to round-trip
     rec.timeline[6].faults_active = "crash:server-0;partition:client-* | server-*".to_string();
-    rec.summary.latency_ms.p50 = f64::NAN; // serde_json writes null
-    rec.summary.scenario_spec = serde_json::json!({
-        "workload": {"clients": {"count": 10, "arrival": {"poisson_per_s": 1.0}},
-                     "servers": {"count": 1, "workers": 2,
-                                 "service_time": {"exponential": "50ms"}}}
-    });
+    let rpc = rec.summary.rpc.as_mut().unwrap();
+    rpc.latency_ms.p50 = f64::NAN; // serde_json writes null
+    rpc.expectations = vec![Expectation {
+        name: "mean latency (M/M/2 per server)".to_string(),
+        analytic: 11.5,
+        unit: "ms".to_string(),
+        note: "lambda 5/s per server, mu 20/s, c 2".to_string(),
+        measure: Measure::MeanLatency,
+    }];
+    let section = rec.summary.rpc.clone().unwrap();
+    rec.summary.set_rpc(section);
+    rec.summary.scenario_spec = serde_json::json!({"kept": "only to reproduce"});
     rec
 }
 
@@ -96,8 +105,41 @@ fn save_and_load_round_trip() {
         json.contains("\n  \"scenario\": \"synthetic\""),
         "pretty JSON: {json}"
     );
+    // The aliases sit at the top level beside the rpc section.
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["workload"], "rpc");
+    assert_eq!(v["availability"], v["rpc"]["availability"]);
+    assert_eq!(v["requests"], v["rpc"]["requests"]);
+    assert_eq!(v["rpc"]["expectations"][0]["measure"], "mean_latency");
+    // No temporary files are left behind by the atomic writes.
+    let names: Vec<String> = fs::read_dir(&*dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
     let back = load_run(&dir).unwrap();
     same_record(&rec, &back);
+}
+
+#[test]
+fn measures_serialise_in_snake_case() {
+    let m = Measure::AttemptsPerRequest {
+        from_s: 5.0,
+        to_s: 8.0,
+    };
+    assert_eq!(
+        serde_json::to_string(&m).unwrap(),
+        r#"{"attempts_per_request":{"from_s":5.0,"to_s":8.0}}"#
+    );
+    let u: Measure =
+        serde_json::from_str(r#"{"any_up":{"nodes":["server-0"],"random_only":true}}"#).unwrap();
+    assert_eq!(
+        u,
+        Measure::AnyUp {
+            nodes: vec!["server-0".to_string()],
+            random_only: true
+        }
+    );
 }
 
 #[test]
@@ -109,20 +151,41 @@ fn load_errors_name_the_file_and_line() {
 
     save_run(&dir, &crash_run()).unwrap();
     let path = dir.join("timeline.csv");
-    let mut csv = fs::read_to_string(&path).unwrap();
-    csv.push_str("20,10,10,10,ten,0,0,0,0,1,2,3,\n");
+    let good = fs::read_to_string(&path).unwrap();
+    let mut csv = good.clone();
+    csv.push_str("20,10,ten,10,0,0,0,0,10,10,10,0,1,2,3,\n");
     fs::write(&path, csv).unwrap();
     let e = load_run(&dir).unwrap_err();
     let msg = e.to_string();
     assert!(
-        msg.contains("timeline.csv:22: column `successes`: `ten` is not a count"),
+        msg.contains("timeline.csv:22: column `succeeded`: `ten` is not a count"),
         "{msg}"
     );
+    // A row whose outcomes do not add up to its offered requests.
+    let mut csv = good.clone();
+    csv.push_str("20,10,5,5,0,0,0,0,10,10,5,0,1,2,3,\n");
+    fs::write(&path, csv).unwrap();
+    let msg = load_run(&dir).unwrap_err().to_string();
+    assert!(
+        msg.contains("timeline.csv:22: window at 20 s: offered 10 != succeeded 5"),
+        "{msg}"
+    );
+    fs::write(&path, good).unwrap();
 
     fs::write(dir.join("summary.json"), "{\"scenario\": 3}").unwrap();
     let e = load_run(&dir).unwrap_err();
     assert!(matches!(e, ReportError::Json { .. }));
     assert!(e.to_string().contains("summary.json"), "{e}");
+
+    // Today's format: top-level counts, no rpc section.
+    let old = r#"{"scenario":"x","seed":1,"simulated_s":1,"wall_s":0,"events":0,
+        "trace_hash":"","availability":1.0,"checks":[],
+        "requests":{"offered":1,"succeeded":1,"failed":0,"timed_out":0,"rejected_by_breaker":0,
+        "rejected_by_budget":0,"in_flight":0,"attempts":1,"retries":0}}"#;
+    fs::write(dir.join("summary.json"), old).unwrap();
+    let e = load_run(&dir).unwrap_err();
+    assert!(matches!(e, ReportError::Record { .. }), "{e}");
+    assert!(e.to_string().contains("predates workload sections"), "{e}");
 }
 
 fn check_svg(path: &Path) -> String {
@@ -133,15 +196,18 @@ fn check_svg(path: &Path) -> String {
     text
 }
 
-fn check_png(path: &Path) {
+/// Decodes a PNG; returns its RGB(A) pixels, checking its size and that it is not blank.
+fn check_png(path: &Path) -> (Vec<u8>, usize) {
     let decoder = png::Decoder::new(fs::File::open(path).unwrap());
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!((info.width, info.height), (1000, 560), "{}", path.display());
+    assert_eq!((info.width, info.height), SIZE, "{}", path.display());
+    buf.truncate(info.buffer_size());
+    let samples = info.color_type.samples();
     // Not blank: some pixels are dark (text, axes).
-    let dark = buf[..info.buffer_size()]
-        .chunks(info.color_type.samples())
+    let dark = buf
+        .chunks(samples)
         .filter(|px| px.iter().take(3).all(|c| *c < 80))
         .count();
     assert!(
@@ -149,6 +215,7 @@ fn check_png(path: &Path) {
         "{} looks blank ({dark} dark pixels)",
         path.display()
     );
+    (buf, samples)
 }
 
 #[test]
@@ -163,6 +230,7 @@ fn run_report_files_are_valid() {
     for want in [
         "report.html",
         "report.md",
+        "report.json",
         "availability.svg",
         "availability.png",
         "herd.svg",
@@ -178,13 +246,22 @@ fn run_report_files_are_valid() {
     for name in ["availability", "herd", "latency", "breakers"] {
         let svg = check_svg(&dir.join(format!("{name}.svg")));
         assert!(svg.contains("time (s)"), "{name}: x axis label");
+        // Whole run and the zoom on the crash (3-12 s) side by side.
+        assert!(svg.contains("whole run, 0-20 s"), "{name}: whole-run panel");
+        assert!(svg.contains("zoom: 3-12 s"), "{name}: zoomed panel");
+        // Hover values: one region per window in each panel (20 + 9).
+        assert_eq!(svg.matches("<title>").count(), 29, "{name}: tooltips");
         check_png(&dir.join(format!("{name}.png")));
     }
     let svg = fs::read_to_string(dir.join("availability.svg")).unwrap();
-    assert!(svg.contains("success ratio (%)") && svg.contains("SLO 90 %"));
+    assert!(svg.contains("availability (%)") && svg.contains("SLO 90 %"));
     assert!(svg.contains("crash server-0"), "fault label");
+    assert!(
+        svg.contains("<title>5-6 s\navailability: 0.00 %\noffered: 10 req\nsucceeded: 0 req\nunresolved at end: 0 req\nfaults: crash server-0</title>"),
+        "the crash window's tooltip reads 0 %"
+    );
     let herd = fs::read_to_string(dir.join("herd.svg")).unwrap();
-    assert!(herd.contains("arrivals (req/s)") && herd.contains("offered load"));
+    assert!(herd.contains("requests per second (req/s)") && herd.contains("offered load"));
 
     let html = fs::read_to_string(dir.join("report.html")).unwrap();
     for want in [
@@ -198,9 +275,22 @@ fn run_report_files_are_valid() {
         "after crash server-0",
         "1.00 s", // MTTR
         "mean latency (M/M/2 per server)",
+        "mean latency of successful requests",
+        "<div class=\"v\">82.00 %</div>", // verdict: availability
+        "SLO 90.00 %: missed",
+        "<div class=\"v\">1 of 1 passed</div>",
+        "<div class=\"v\">4.0 x</div>",
+        "<dt>held offline</dt>",
+        "<dt>HLC offset</dt>",
+        "<td class=\"pass\">passed</td>",
     ] {
         assert!(html.contains(want), "report.html lacks {want:?}");
     }
+    // Verdict first, then charts, then tables.
+    let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("no {s}"));
+    assert!(
+        at("class=\"verdict\"") < at("id=\"charts\"") && at("id=\"charts\"") < at("id=\"tables\"")
+    );
     assert_eq!(html.matches("<svg").count(), 4, "four inline charts");
     for banned in ["<script", "<link", "<img", "src="] {
         assert!(
@@ -214,12 +304,78 @@ fn run_report_files_are_valid() {
         "# Faultline report: synthetic",
         "![availability](availability.png)",
         "![herd](herd.png)",
-        "| availability ",
+        "| availability (by offered time) ",
         "82.00",
         "| crash",
+        "- availability [FAIL]: **82.00 %** (by offered time; SLO 90.00 %: missed)",
+        "- **goodput**:",
     ] {
         assert!(md.contains(want), "report.md lacks {want:?}");
     }
+
+    // report.json holds the page's numbers and reads back.
+    let json = fs::read_to_string(dir.join("report.json")).unwrap();
+    let st: RunStats = serde_json::from_str(&json).unwrap();
+    assert_eq!(st.format, "faultline-report/1");
+    let rpc = st.rpc.unwrap();
+    assert_eq!(rpc.availability, Some(0.82));
+    assert_eq!(rpc.peak.multiple, Some(4.0));
+    assert_eq!(rpc.phases.rows.len(), 3);
+    assert_eq!(rpc.expectations[0].measured, Some(12.25));
+    assert_eq!(rpc.time_availability.windows_meeting_slo, 16);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["rpc"]["worst_recovery"]["recovery"],
+        serde_json::json!({"status": "recovered", "mttr_s": 1.0})
+    );
+    assert_eq!(v["faults"]["listed"][0]["recovery"]["status"], "recovered");
+}
+
+#[test]
+fn pngs_are_anti_aliased() {
+    let dir = temp_dir("aa");
+    write_run_report(&dir, &crash_run()).unwrap();
+    let (px, n) = check_png(&dir.join("herd.png"));
+    // Supersampled edges leave many grey levels between the colours drawn; a bitmap
+    // without anti-aliasing has only the palette and the blends of the fault shading.
+    let mut levels = std::collections::BTreeSet::new();
+    for p in px.chunks(n) {
+        levels.insert((p[0], p[1], p[2]));
+    }
+    assert!(levels.len() > 500, "{} distinct colours", levels.len());
+}
+
+#[test]
+fn no_empty_charts() {
+    let dir = temp_dir("nobreakers");
+    let mut rec = crash_run();
+    for r in &mut rec.timeline {
+        r.breakers_open = 0;
+    }
+    let files = write_run_report(&dir, &rec).unwrap();
+    assert!(!files.iter().any(|p| p.ends_with("breakers.svg")));
+    assert!(!dir.join("breakers.svg").exists());
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_eq!(html.matches("<svg").count(), 3);
+    assert!(!html.contains("time with breakers open"));
+}
+
+#[test]
+fn text_is_escaped_and_counts_are_grouped() {
+    let dir = temp_dir("escape");
+    let mut rec = crash_run();
+    rec.summary.scenario = "<b>herd & co</b>".to_string();
+    rec.summary.description = "a \"quoted\" <i>description</i>".to_string();
+    rec.summary.events = 1_045_712;
+    write_run_report(&dir, &rec).unwrap();
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("Faultline report: &lt;b&gt;herd &amp; co&lt;/b&gt;"));
+    assert!(!html.contains("<b>herd"));
+    assert!(!html.contains("<i>description"));
+    assert!(html.contains("1,045,712"), "thousands separators");
+    check_svg(&dir.join("availability.svg"));
+    let t = summary_table(&rec);
+    assert!(t.contains("1,045,712  events"), "{t}");
 }
 
 #[test]
@@ -233,9 +389,11 @@ fn rebuilt_report_is_byte_identical() {
     for name in [
         "report.md",
         "report.html",
+        "report.json",
         "availability.svg",
         "herd.svg",
         "latency.svg",
+        "availability.png",
     ] {
         assert_eq!(
             fs::read(a.join(name)).unwrap(),
@@ -261,21 +419,40 @@ fn summary_table_is_aligned_with_units() {
             .unwrap_or_else(|| panic!("no {metric} in\n{t}"))
             .to_string()
     };
-    assert!(line("availability  ").ends_with("82.00  %"), "{t}");
-    assert!(line("latency p99").ends_with("27.50  ms"), "{t}");
+    assert!(
+        line("availability (by offered time)").ends_with("82.00  %"),
+        "{t}"
+    );
+    assert!(
+        line("latency p99 (successful requests)").ends_with("27.50  ms"),
+        "{t}"
+    );
     assert!(line("peak load multiple").ends_with("4.00  x"), "{t}");
     assert!(line("MTTR, worst fault").ends_with("1.00  s"), "{t}");
+    assert!(
+        line("time-based availability").ends_with("80.00  % of windows"),
+        "{t}"
+    );
+    assert!(
+        t.contains("latency quantiles are of successful requests only"),
+        "{t}"
+    );
     // Values end in the same column.
-    let col = |l: String| l.rfind("  ").unwrap();
-    assert_eq!(col(line("availability  ")), col(line("latency p99")));
+    let col = |l: String| l.find(" %").or(l.find(" ms")).unwrap();
+    assert_eq!(
+        col(line("availability (by offered time)")),
+        col(line("latency p99 (successful requests)"))
+    );
 }
 
 #[test]
 fn comparison_files_and_table() {
     let dir = temp_dir("compare");
+    let mut stuck = stuck_run();
+    stuck.summary.checks[0].passed = false;
     let variants = vec![
         ("recovers".to_string(), crash_run()),
-        ("stuck".to_string(), stuck_run()),
+        ("stuck run".to_string(), stuck),
     ];
     let files = write_comparison(
         &dir,
@@ -284,27 +461,35 @@ fn comparison_files_and_table() {
         &variants,
     )
     .unwrap();
-    assert_eq!(files.len(), 6);
-    for name in ["herd", "availability"] {
+    assert_eq!(files.len(), 8);
+    for name in ["herd", "availability", "latency"] {
         let svg = check_svg(&dir.join(format!("{name}.svg")));
         assert!(
-            svg.contains("recovers") && svg.contains("stuck"),
+            svg.contains("recovers") && svg.contains("stuck run"),
             "legend by variant"
         );
         check_png(&dir.join(format!("{name}.png")));
     }
     let md = fs::read_to_string(dir.join("compare.md")).unwrap();
     assert!(md.contains("not recovered"), "{md}");
+    assert!(md.contains("[stuck run](stuck_run/report.md)"), "{md}");
     let html = fs::read_to_string(dir.join("compare.html")).unwrap();
     assert!(html.contains("<code>workload.clients.retry</code>"));
-    assert_eq!(html.matches("<svg").count(), 2);
+    assert!(html.contains("<a href=\"recovers/report.html\">recovers</a>"));
+    assert!(html.contains("<a href=\"stuck_run/report.html\">stuck run</a>"));
+    assert!(html.contains(
+        "<td class=\"fail\" title=\"failed: availability_at_least 0.8\">FAILED 1/1</td>"
+    ));
+    assert!(html.contains("<td class=\"pass\">1/1 passed</td>"));
+    assert_eq!(html.matches("<svg").count(), 3);
+    assert_eq!(variant_dir("a b/c"), "a_b_c");
 
     let t = comparison_table("workload.clients.retry", &variants);
     let lines: Vec<&str> = t.lines().collect();
     assert_eq!(lines.len(), 4, "{t}");
     assert_eq!(lines[0], "varying workload.clients.retry");
     assert!(
-        lines[1].starts_with("variant  ") && lines[1].contains("MTTR worst"),
+        lines[1].starts_with("variant    checks") && lines[1].contains("MTTR worst"),
         "{t}"
     );
     assert!(
@@ -312,9 +497,10 @@ fn comparison_files_and_table() {
         "{t}"
     );
     assert!(
-        lines[3].starts_with("stuck") && lines[3].contains("not recovered"),
+        lines[3].starts_with("stuck run") && lines[3].contains("not recovered"),
         "{t}"
     );
+    assert!(lines[3].contains("FAILED 1/1"), "{t}");
     // Numbers are right-aligned under their header.
     let end = lines[1].find("availability (%)").unwrap() + "availability (%)".len();
     assert_eq!(&lines[2][end - 5..end], "82.00", "{t}");
@@ -326,7 +512,69 @@ fn comparison_files_and_table() {
 fn empty_record_still_reports() {
     let dir = temp_dir("empty");
     let files = write_run_report(&dir, &RunRecord::default()).unwrap();
-    assert_eq!(files.len(), 10);
-    check_svg(&dir.join("availability.svg"));
-    check_png(&dir.join("herd.png"));
+    assert_eq!(files.len(), 3, "{files:?}");
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("No faults occurred."));
+    assert!(!html.contains("<svg"));
+}
+
+#[test]
+fn a_record_of_another_workload_reports_its_core() {
+    let dir = temp_dir("bank");
+    let rec = RunRecord {
+        summary: Summary {
+            scenario: "ledger".to_string(),
+            workload: "bank".to_string(),
+            seed: 3,
+            simulated_s: 10.0,
+            faults: vec![fault("crash", "server-0", 1.0, Some(2.0))],
+            checks: vec![faultline_reports::record::CheckResult {
+                name: "balances_conserved".to_string(),
+                passed: false,
+                detail: "sum 999 != 1000".to_string(),
+            }],
+            ..Summary::default()
+        },
+        timeline: Vec::new(),
+    };
+    save_run(&dir, &rec).unwrap();
+    assert!(!dir.join("timeline.csv").exists());
+    let back = load_run(&dir).unwrap();
+    assert_eq!(back, rec);
+    rebuild_report(&dir).unwrap();
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("balances_conserved"));
+    assert!(html.contains("<td class=\"fail\">FAILED</td>"));
+    assert!(html.contains("no report section for workload bank"));
+    assert!(
+        !html.contains("measured MTTR"),
+        "no MTTR without an availability series"
+    );
+    assert!(html.contains("<td>crash</td>"));
+    let t = summary_table(&rec);
+    assert!(
+        t.contains("checks passed") && !t.contains("availability"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_latency_objective_is_reported_beside_availability() {
+    let dir = temp_dir("latency-slo");
+    let mut rec = crash_run();
+    rec.summary.slo_latency_ms = Some(250.0);
+    rec.timeline[12].good = 6;
+    rec.timeline[13].good = 4;
+    write_run_report(&dir, &rec).unwrap();
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("within 250 ms: 77.00 %"), "verdict");
+    assert!(
+        html.contains("<th class=\"num\">within 250 ms (%)</th>"),
+        "phases column"
+    );
+    let svg = fs::read_to_string(dir.join("availability.svg")).unwrap();
+    assert!(svg.contains("succeeded within 250 ms"), "second series");
+    let t = summary_table(&rec);
+    assert!(t.contains("availability within 250 ms"), "{t}");
+    assert!(t.contains("latency objective"), "{t}");
 }

@@ -2,26 +2,30 @@
 #![allow(dead_code)]
 
 use faultline_reports::record::{
-    CheckResult, FaultInterval, LatencySummary, RequestCounts, RunRecord, ServerSummary, Summary,
-    TimelineRow,
+    CheckResult, FaultInterval, LatencySummary, RequestCounts, RpcSummary, RunRecord,
+    ServerSummary, Summary, TimelineRow,
 };
 
-/// A window with `offered` requests, of which `successes` succeeded and the rest timed
-/// out, `attempts` attempts and `arrivals` server arrivals.
-pub fn row(t: f64, offered: u64, successes: u64, attempts: u64, arrivals: u64) -> TimelineRow {
+/// A window with `offered` requests, of which `succeeded` succeeded (all within any
+/// latency objective, and completing in this same window) and the rest timed out,
+/// `attempts` attempts and `arrivals` server arrivals.
+pub fn row(t: f64, offered: u64, succeeded: u64, attempts: u64, arrivals: u64) -> TimelineRow {
     TimelineRow {
         t_s: t,
         offered,
+        succeeded,
+        good: succeeded,
+        failed: 0,
+        timed_out: offered - succeeded,
+        rejected_by_breaker: 0,
+        unresolved: 0,
         attempts,
         server_arrivals: arrivals,
-        successes,
-        failures: 0,
-        timeouts: offered - successes,
-        breaker_rejections: 0,
+        completed: succeeded,
         breakers_open: 0,
-        latency_p50_ms: if successes > 0 { 10.0 } else { f64::NAN },
-        latency_p99_ms: if successes > 0 { 20.0 + t } else { f64::NAN },
-        latency_p999_ms: if successes > 0 { 30.0 } else { f64::NAN },
+        latency_p50_ms: if succeeded > 0 { 10.0 } else { f64::NAN },
+        latency_p99_ms: if succeeded > 0 { 20.0 + t } else { f64::NAN },
+        latency_p999_ms: if succeeded > 0 { 30.0 } else { f64::NAN },
         faults_active: String::new(),
     }
 }
@@ -35,27 +39,54 @@ pub fn fault(kind: &str, target: &str, start: f64, end: Option<f64>) -> FaultInt
     }
 }
 
-/// Fills the summary's counts from the timeline.
-pub fn record(timeline: Vec<TimelineRow>, faults: Vec<FaultInterval>, slo: f64) -> RunRecord {
+/// The summary's counts, summed from the timeline.
+pub fn counts(timeline: &[TimelineRow]) -> RequestCounts {
     let mut req = RequestCounts::default();
-    for r in &timeline {
+    for r in timeline {
         req.offered += r.offered;
-        req.succeeded += r.successes;
-        req.failed += r.failures;
-        req.timed_out += r.timeouts;
-        req.rejected_by_breaker += r.breaker_rejections;
+        req.succeeded += r.succeeded;
+        req.failed += r.failed;
+        req.timed_out += r.timed_out;
+        req.rejected_by_breaker += r.rejected_by_breaker;
+        req.in_flight += r.unresolved;
         req.attempts += r.attempts;
     }
-    req.retries = req.attempts - req.offered;
-    let resolved = req.succeeded + req.failed + req.timed_out + req.rejected_by_breaker;
-    let arrivals = timeline.iter().map(|r| r.server_arrivals).sum();
-    let peak = timeline
+    req.retries = req.attempts.saturating_sub(req.offered);
+    req
+}
+
+/// Fills the summary's rpc section from the timeline (as the engine would).
+pub fn refresh(rec: &mut RunRecord) {
+    let req = counts(&rec.timeline);
+    let arrivals = rec.timeline.iter().map(|r| r.server_arrivals).sum();
+    let peak = rec
+        .timeline
         .iter()
         .map(|r| r.server_arrivals)
         .max()
         .unwrap_or(0) as f64;
+    let resolved = req.resolved();
+    let old = rec.summary.rpc.clone().unwrap_or_default();
+    rec.summary.set_rpc(RpcSummary {
+        availability: if resolved == 0 {
+            0.0
+        } else {
+            req.succeeded as f64 / resolved as f64
+        },
+        requests: req,
+        server: ServerSummary {
+            arrivals,
+            peak_arrivals_per_s: peak,
+            ..old.server.clone()
+        },
+        ..old
+    });
+}
+
+/// A record with the summary's counts filled from the timeline.
+pub fn record(timeline: Vec<TimelineRow>, faults: Vec<FaultInterval>, slo: f64) -> RunRecord {
     let n = timeline.len() as f64;
-    RunRecord {
+    let mut rec = RunRecord {
         summary: Summary {
             scenario: "synthetic".to_string(),
             description: "A hand-made run for tests.".to_string(),
@@ -65,23 +96,8 @@ pub fn record(timeline: Vec<TimelineRow>, faults: Vec<FaultInterval>, slo: f64) 
             wall_s: 0.5,
             events: 1234,
             trace_hash: "00ff00ff".to_string(),
-            availability: req.succeeded as f64 / resolved as f64,
             slo,
             window_s: 1.0,
-            requests: req,
-            latency_ms: LatencySummary {
-                p50: 10.0,
-                p99: 27.5,
-                p999: 30.0,
-                mean: 12.25,
-                max: 44.0,
-            },
-            server: ServerSummary {
-                arrivals,
-                peak_arrivals_per_s: peak,
-                rejected_queue_full: 0,
-                shed: 0,
-            },
             faults,
             checks: vec![CheckResult {
                 name: "availability_at_least 0.8".to_string(),
@@ -92,7 +108,19 @@ pub fn record(timeline: Vec<TimelineRow>, faults: Vec<FaultInterval>, slo: f64) 
             ..Summary::default()
         },
         timeline,
-    }
+    };
+    rec.summary.rpc = Some(RpcSummary {
+        latency_ms: LatencySummary {
+            p50: 10.0,
+            p99: 27.5,
+            p999: 30.0,
+            mean: 12.25,
+            max: 44.0,
+        },
+        ..RpcSummary::default()
+    });
+    refresh(&mut rec);
+    rec
 }
 
 /// 20 one-second windows, 10 requests each; crash 5..8 s.
@@ -133,7 +161,6 @@ pub fn stuck_run() -> RunRecord {
     for r in rec.timeline.iter_mut().skip(8) {
         *r = row(r.t_s, 10, 5, 30, 30);
     }
-    let fresh = record(rec.timeline.clone(), rec.summary.faults.clone(), 0.9);
-    rec.summary = fresh.summary;
+    refresh(&mut rec);
     rec
 }
