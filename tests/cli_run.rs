@@ -211,7 +211,7 @@ fn compare_over_jitter_kinds_runs_each_variant_at_the_same_seed() {
         peak("equal"),
         peak("decorrelated")
     );
-    let availability = |label: &str| record(label).summary.availability;
+    let availability = |label: &str| record(label).summary.availability.unwrap();
     assert!(
         availability("full") > availability("none") + 0.03,
         "availability: full {} vs none {}",
@@ -219,7 +219,7 @@ fn compare_over_jitter_kinds_runs_each_variant_at_the_same_seed() {
         availability("none")
     );
     // Every client lost its connection once and came back once.
-    let connections = record("none").summary.connections.unwrap();
+    let connections = record("none").summary.rpc.unwrap().connections.unwrap();
     assert_eq!(connections.resets, 1000);
     assert_eq!(connections.connects, 1000);
     assert!(connections.refused > 0 && connections.offline_peak > 0);

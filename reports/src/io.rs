@@ -11,6 +11,7 @@
 //! Every file is written atomically: to a temporary file in the same directory, then
 //! renamed over the target, so a reader never sees half a record.
 
+use serde::Serialize;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -21,6 +22,10 @@ use crate::record::{RunRecord, Summary, TimelineRow, TIMELINE_HEADER};
 pub const SUMMARY_FILE: &str = "summary.json";
 /// File name of the per-window timeline in a run directory.
 pub const TIMELINE_FILE: &str = "timeline.csv";
+/// File name of a bank run's per-window timeline.
+pub const BANK_TIMELINE_FILE: &str = "bank_timeline.csv";
+/// File name of a bank run's per-window, per-account HLC offsets.
+pub const HLC_OFFSETS_FILE: &str = "hlc_offsets.csv";
 
 /// Most rows a timeline may have: a run of a day at 1 ms windows fits; anything larger
 /// is a defect, not a record.
@@ -46,7 +51,57 @@ pub fn save_run(dir: &Path, rec: &RunRecord) -> Result<(), ReportError> {
         })?;
         write_file(&path, csv.as_bytes())?;
     }
+    if rec.summary.bank.is_some() {
+        for (name, csv) in [
+            (BANK_TIMELINE_FILE, rows_to_csv(&rec.bank_timeline)),
+            (HLC_OFFSETS_FILE, rows_to_csv(&rec.hlc_offsets)),
+        ] {
+            let path = dir.join(name);
+            let csv = csv.map_err(|message| ReportError::Csv {
+                path: path.clone(),
+                line: 0,
+                message,
+            })?;
+            write_file(&path, csv.as_bytes())?;
+        }
+    }
     Ok(())
+}
+
+/// Rows of any serde record type as CSV (header from the field names).
+fn rows_to_csv<T: Serialize>(rows: &[T]) -> Result<String, String> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).map_err(|e| e.to_string())?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+/// Rows of a serde record type from CSV written by [`rows_to_csv`].
+fn rows_from_csv<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<Vec<T>, ReportError> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for (index, row) in reader.deserialize().enumerate() {
+        if rows.len() >= MAX_TIMELINE_ROWS {
+            return Err(ReportError::Csv {
+                path: PathBuf::from(path),
+                line: index + 2,
+                message: format!("more than {MAX_TIMELINE_ROWS} rows"),
+            });
+        }
+        rows.push(row.map_err(|e| ReportError::Csv {
+            path: PathBuf::from(path),
+            line: index + 2,
+            message: e.to_string(),
+        })?);
+    }
+    Ok(rows)
 }
 
 /// Reads `summary.json` and, for an rpc run, `timeline.csv` from `dir`.
@@ -74,7 +129,20 @@ pub fn load_run(dir: &Path) -> Result<RunRecord, ReportError> {
     } else {
         Vec::new()
     };
-    Ok(RunRecord { summary, timeline })
+    let (bank_timeline, hlc_offsets) = if summary.bank.is_some() {
+        let path = dir.join(BANK_TIMELINE_FILE);
+        let bank_timeline = rows_from_csv(&read_file(&path)?, &path)?;
+        let path = dir.join(HLC_OFFSETS_FILE);
+        (bank_timeline, rows_from_csv(&read_file(&path)?, &path)?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(RunRecord {
+        summary,
+        timeline,
+        bank_timeline,
+        hlc_offsets,
+    })
 }
 
 /// Writes `bytes` to `path` atomically (temporary file, then rename), with the path in

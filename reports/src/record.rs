@@ -257,6 +257,9 @@ pub struct Summary {
     /// The rpc workload's results; `None` for other workloads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rpc: Option<RpcSummary>,
+    /// The bank workload's results; `None` for other workloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank: Option<BankSummary>,
     /// Fault intervals that occurred.
     #[serde(default)]
     pub faults: Vec<FaultInterval>,
@@ -284,13 +287,180 @@ impl Summary {
     }
 }
 
-/// A whole run: `summary.json` plus `timeline.csv`.
+/// A whole run: `summary.json` plus its workload's timelines.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunRecord {
     /// `summary.json`.
     pub summary: Summary,
     /// `timeline.csv` (rpc runs), one row per metrics window, in time order.
     pub timeline: Vec<TimelineRow>,
+    /// `bank_timeline.csv` (bank runs), one row per metrics window, in time order.
+    pub bank_timeline: Vec<BankWindowRow>,
+    /// `hlc_offsets.csv` (bank runs): per window and account, the largest HLC `l - pt`.
+    pub hlc_offsets: Vec<HlcOffsetRow>,
+}
+
+/// One invariant check of the bank workload, with what it compared.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Invariant {
+    /// The check (`causality`, `hlc_bounds`, `snapshot_conservation`, `consistent_cut`,
+    /// `snapshot_liveness`, `durability`).
+    pub name: String,
+    /// Pairs or states compared.
+    pub compared: u64,
+    /// Violations found.
+    pub violations: u64,
+    /// The first violations, in words.
+    pub examples: Vec<String>,
+}
+
+/// One Chandy-Lamport snapshot of a bank run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotSummary {
+    /// Its id.
+    pub id: u32,
+    /// The account that started it (`acct-3`).
+    pub initiator: String,
+    /// When it started, seconds.
+    pub started_s: f64,
+    /// When every account's part was in, seconds; `None` if it never completed.
+    pub completed_s: Option<f64>,
+    /// Why it was abandoned, if it was.
+    pub abandoned: Option<String>,
+}
+
+/// What one restart of a bank account recovered from its log.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecoverySummary {
+    /// When, seconds.
+    pub at_s: f64,
+    /// The account (`acct-3`).
+    pub account: String,
+    /// The new incarnation's vector-clock entry.
+    pub slot: u32,
+    /// The last durable event it resumed from (`3:521`: incarnation entry and index),
+    /// `None` when it started fresh.
+    pub resumed_from: Option<String>,
+    /// Log records replayed.
+    pub records: u64,
+    /// Log bytes kept.
+    pub valid_bytes: u64,
+    /// Log bytes cut (a torn or corrupt tail).
+    pub cut_bytes: u64,
+    /// Why replay stopped (`clean`, `torn record at byte 812`, ...).
+    pub stop: String,
+    /// The balance restored, units.
+    pub balance: u64,
+}
+
+/// Hybrid-logical-clock figures of a bank run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BankHlc {
+    /// The largest offset between two nodes' clocks, ms (the bound `l - pt` must keep).
+    pub epsilon_ms: f64,
+    /// The largest `l - pt` seen, ms.
+    pub max_offset_ms: f64,
+    /// The largest counter `c` seen.
+    pub max_counter: u64,
+    /// The largest counter bound met (events within epsilon, plus one).
+    pub counter_bound: u64,
+}
+
+/// The accounts' disks, all together.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DiskSummary {
+    /// Appends.
+    pub writes: u64,
+    /// Bytes appended.
+    pub bytes_written: u64,
+    /// Appends refused by a full disk.
+    pub writes_refused_full: u64,
+    /// fsyncs completed (lying ones included).
+    pub fsyncs: u64,
+    /// fsyncs that reported success and persisted nothing.
+    pub fsyncs_lied: u64,
+    /// Crashes.
+    pub crashes: u64,
+    /// Unsynced bytes lost at crashes.
+    pub bytes_lost_at_crash: u64,
+    /// Crashes that kept a torn prefix of an unsynced tail.
+    pub torn_tails_kept: u64,
+    /// Reads returned with a flipped bit.
+    pub reads_corrupted: u64,
+}
+
+/// The bank workload's section of [`Summary`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BankSummary {
+    /// Accounts.
+    pub accounts: u32,
+    /// Money in the bank at the start, units.
+    pub total_units: u64,
+    /// Money at the end: balances plus transfers in flight, units.
+    pub final_units: u64,
+    /// Transfers made (debited and sent).
+    pub transfers: u64,
+    /// Transfers credited.
+    pub credits: u64,
+    /// Transfers skipped for want of money.
+    pub skipped_funds: u64,
+    /// Transfers skipped because a channel's window was full.
+    pub skipped_window: u64,
+    /// Transfers skipped because the log refused the record (disk full).
+    pub skipped_log: u64,
+    /// Markers sent.
+    pub markers: u64,
+    /// Messages handed to the network.
+    pub messages_sent: u64,
+    /// Messages delivered.
+    pub messages_delivered: u64,
+    /// Messages lost in the network.
+    pub messages_dropped: u64,
+    /// Messages that reached a node that was down.
+    pub messages_to_down_nodes: u64,
+    /// Accounts that stopped (their log refused a record they cannot do without).
+    pub halts: u64,
+    /// Every invariant check, whether or not the scenario lists it.
+    pub invariants: Vec<Invariant>,
+    /// Every snapshot started.
+    pub snapshots: Vec<SnapshotSummary>,
+    /// Every restart's recovery.
+    pub recoveries: Vec<RecoverySummary>,
+    /// Clock figures.
+    pub hlc: BankHlc,
+    /// Disk figures.
+    pub disk: DiskSummary,
+}
+
+/// One row of `bank_timeline.csv`: one metrics window of a bank run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BankWindowRow {
+    /// Window start, seconds.
+    pub t_s: f64,
+    /// Transfers made.
+    pub transfers: u64,
+    /// Transfers credited.
+    pub credits: u64,
+    /// Messages delivered.
+    pub delivered: u64,
+    /// Messages lost in the network.
+    pub dropped: u64,
+    /// Money debited and not yet credited at the window's end, units.
+    pub in_flight_units: u64,
+    /// Largest HLC counter of the window's events.
+    pub hlc_max_counter: u64,
+}
+
+/// One row of `hlc_offsets.csv`: an account's largest HLC `l - pt` in one window (rows
+/// only for windows where the account had events).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HlcOffsetRow {
+    /// Window start, seconds.
+    pub t_s: f64,
+    /// The account (`acct-3`).
+    pub account: String,
+    /// Largest `l - pt`, ms.
+    pub offset_ms: f64,
 }
 
 /// One row of `timeline.csv`: one metrics window of an rpc run.

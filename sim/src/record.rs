@@ -36,8 +36,12 @@ pub struct Invocation {
     pub reproduce: String,
 }
 
-/// The availability objective: the first `availability_at_least` check, else 99%.
+/// The availability objective: `slo.availability`, else the first
+/// `availability_at_least` check, else 99%.
 pub fn slo(scenario: &Scenario) -> f64 {
+    if let Some(availability) = scenario.slo.availability {
+        return availability;
+    }
     scenario
         .checks
         .iter()

@@ -65,6 +65,31 @@ pub struct Scenario {
     /// Checks evaluated after the run; a failed one exits 1.
     #[serde(default)]
     pub checks: Vec<Check>,
+    /// The service level objective the reports measure against.
+    #[serde(default, skip_serializing_if = "Slo::is_default")]
+    pub slo: Slo,
+}
+
+/// The service level objective: what availability the reports hold the run to, and
+/// optionally a latency within which a success counts as good.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Slo {
+    /// Target availability, 0..1 (default: the first `availability_at_least` check, else
+    /// 0.99).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub availability: Option<f64>,
+    /// A success counts as good only within this latency; the reports then show
+    /// availability both ways (default: every success is good).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Dur>,
+}
+
+impl Slo {
+    fn is_default(&self) -> bool {
+        *self == Slo::default()
+    }
 }
 
 /// Network defaults, with optional per-link overrides.

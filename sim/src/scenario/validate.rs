@@ -223,6 +223,12 @@ fn family_range(family: &str, count: u32) -> String {
 pub fn check_basics(scenario: &Scenario) -> Checked {
     check_name(&scenario.name)?;
     positive("duration", scenario.duration, "\"120s\"")?;
+    if let Some(availability) = scenario.slo.availability {
+        rate("slo.availability", availability)?;
+    }
+    if let Some(latency) = scenario.slo.latency {
+        positive("slo.latency", latency, "\"500ms\"")?;
+    }
     let window = scenario.metrics.window;
     positive("metrics.window", window, "\"1s\"")?;
     if window > scenario.duration {

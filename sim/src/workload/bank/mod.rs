@@ -817,3 +817,11 @@ impl Kind for Bank {
         record::metric(record, metric)
     }
 }
+
+/// The bank part of `scenario`, if its workload is bank.
+pub fn spec_of(scenario: &Scenario) -> Option<&spec::BankSpec> {
+    match &scenario.workload {
+        crate::workload::WorkloadSpec::Bank(spec) => Some(spec),
+        _ => None,
+    }
+}

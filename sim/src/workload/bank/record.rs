@@ -1,12 +1,15 @@
 //! The bank workload's run record and the checks it offers.
 
-use faultline_reports::record::{RunRecord, Summary};
+use faultline_reports::record::{
+    BankHlc, BankSummary, BankWindowRow, DiskSummary, HlcOffsetRow, Invariant, RecoverySummary,
+    RunRecord, SnapshotSummary, Summary,
+};
 
 use super::check::{Findings, SnapshotRun};
 use super::BankOutput;
 use crate::engine::driver::Finished;
 use crate::engine::queue::Nanos;
-use crate::record::{self, Invocation, NS_PER_S};
+use crate::record::{self, Invocation, NS_PER_MS, NS_PER_S};
 use crate::scenario::check::{BoundKind, CheckSpec, Direction};
 use crate::scenario::Scenario;
 
@@ -118,9 +121,14 @@ pub fn liveness(
     findings
 }
 
-/// A metric a check reads, from the record.
-pub fn metric(_record: &RunRecord, _metric: &str) -> Option<f64> {
-    None
+/// A metric a check reads, from the record: an invariant's violations.
+pub fn metric(record: &RunRecord, metric: &str) -> Option<f64> {
+    let name = metric.strip_suffix("_violations")?;
+    let bank = record.summary.bank.as_ref()?;
+    bank.invariants
+        .iter()
+        .find(|invariant| invariant.name == name)
+        .map(|invariant| invariant.violations as f64)
 }
 
 /// Builds the run record (checks are evaluated by the caller).
@@ -130,24 +138,142 @@ pub fn build(
     invocation: &Invocation,
 ) -> RunRecord {
     let core = &finished.core;
+    let output = &finished.workload;
+    let complete_within_ns = super::spec_of(scenario)
+        .and_then(|spec| spec.snapshots.as_ref())
+        .map(|snapshots| snapshots.complete_within.as_nanos());
+    let invariants = findings(finished, complete_within_ns)
+        .into_iter()
+        .map(|(metric, found)| Invariant {
+            name: metric.trim_end_matches("_violations").to_owned(),
+            compared: found.compared,
+            violations: found.violations,
+            examples: found.examples,
+        })
+        .collect();
+    let account = |index: u32| format!("{}{index}", super::config::ACCOUNT_PREFIX);
+    let seconds = |ns: Nanos| ns as f64 / NS_PER_S;
+    let final_units = output.finals.iter().map(|state| state.balance).sum::<u64>()
+        + output.windows.last().map_or(0, |window| window.in_flight);
+    let stats = &output.stats;
+    let disk = &output.disk;
+    let bank = BankSummary {
+        accounts: output.accounts,
+        total_units: output.total,
+        final_units,
+        transfers: stats.transfers,
+        credits: stats.credits,
+        skipped_funds: stats.skipped[0],
+        skipped_window: stats.skipped[1],
+        skipped_log: stats.skipped[2],
+        markers: stats.markers,
+        messages_sent: stats.messages_sent,
+        messages_delivered: stats.messages_delivered,
+        messages_dropped: stats.messages_dropped,
+        messages_to_down_nodes: stats.messages_to_down_nodes,
+        halts: stats.halts,
+        invariants,
+        snapshots: output
+            .snapshots
+            .iter()
+            .map(|run| SnapshotSummary {
+                id: run.id,
+                initiator: account(run.initiator),
+                started_s: seconds(run.started_ns),
+                completed_s: run.completed_ns.map(seconds),
+                abandoned: run.abandoned.clone(),
+            })
+            .collect(),
+        recoveries: output
+            .recoveries
+            .iter()
+            .map(|at| RecoverySummary {
+                at_s: seconds(at.at_ns),
+                account: account(at.account),
+                slot: at.recovery.slot,
+                resumed_from: at
+                    .recovery
+                    .resumed_from
+                    .map(|event| format!("{}:{}", event.slot, event.index)),
+                records: at.recovery.records,
+                valid_bytes: at.recovery.valid_bytes,
+                cut_bytes: at.recovery.cut_bytes,
+                stop: at.recovery.stop.clone(),
+                balance: at.recovery.balance,
+            })
+            .collect(),
+        hlc: BankHlc {
+            epsilon_ms: output.epsilon_ns as f64 / NS_PER_MS,
+            max_offset_ms: output.max_hlc_offset_ns as f64 / NS_PER_MS,
+            max_counter: u64::from(output.max_hlc_counter),
+            counter_bound: output.hlc_counter_bound,
+        },
+        disk: DiskSummary {
+            writes: disk.writes,
+            bytes_written: disk.bytes_written,
+            writes_refused_full: disk.writes_refused_full,
+            fsyncs: disk.fsyncs_completed,
+            fsyncs_lied: disk.fsyncs_lied,
+            crashes: disk.crashes,
+            bytes_lost_at_crash: disk.bytes_lost_at_crash,
+            torn_tails_kept: disk.torn_tails_kept,
+            reads_corrupted: disk.reads_corrupted,
+        },
+    };
+    let window_s = core.window_ns as f64 / NS_PER_S;
+    let bank_timeline = output
+        .windows
+        .iter()
+        .enumerate()
+        .map(|(index, window)| BankWindowRow {
+            t_s: index as f64 * window_s,
+            transfers: window.transfers,
+            credits: window.credits,
+            delivered: window.delivered,
+            dropped: window.dropped,
+            in_flight_units: window.in_flight,
+            hlc_max_counter: u64::from(window.hlc_max_counter),
+        })
+        .collect();
+    let hlc_offsets = output
+        .windows
+        .iter()
+        .enumerate()
+        .flat_map(|(index, window)| {
+            window
+                .hlc_offset_ns
+                .iter()
+                .enumerate()
+                .filter(|(_, offset)| **offset > 0)
+                .map(move |(acct, offset)| HlcOffsetRow {
+                    t_s: index as f64 * window_s,
+                    account: format!("{}{acct}", super::config::ACCOUNT_PREFIX),
+                    offset_ms: *offset as f64 / NS_PER_MS,
+                })
+        })
+        .collect();
     let summary = Summary {
         scenario: scenario.name.clone(),
         description: scenario.description.clone(),
         scenario_path: invocation.scenario_path.clone(),
+        workload: "bank".to_owned(),
         seed: core.seed,
         simulated_s: core.simulated_ns as f64 / NS_PER_S,
         wall_s: invocation.wall_s,
         events: core.events,
         trace_hash: core.trace_hash.clone(),
         slo: record::slo(scenario),
-        window_s: core.window_ns as f64 / NS_PER_S,
+        window_s,
         faults: record::fault_intervals(core),
         reproduce: invocation.reproduce.clone(),
         scenario_spec: serde_json::to_value(scenario).unwrap_or(serde_json::Value::Null),
+        bank: Some(bank),
         ..Summary::default()
     };
     RunRecord {
         summary,
-        timeline: Vec::new(),
+        bank_timeline,
+        hlc_offsets,
+        ..RunRecord::default()
     }
 }

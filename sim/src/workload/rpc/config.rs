@@ -100,6 +100,8 @@ pub struct RpcConfig {
     pub connection: Option<ConnectionConfig>,
     /// Most pending timers of a fixed timeout at once.
     pub max_pending_events: usize,
+    /// The latency objective (`slo.latency`), ns: a success within it is good.
+    pub slo_latency_ns: Option<Nanos>,
 }
 
 /// Persistent client connections (see [`super::spec::ConnectionSpec`]).
@@ -189,7 +191,7 @@ fn breaker_config(spec: &BreakerSpec) -> Result<BreakerConfig, Issue> {
 impl RpcConfig {
     /// Resolves the rpc part of a scenario (its rules already checked). Errors name the
     /// field.
-    pub fn from_spec(spec: &RpcSpec) -> Result<Self, Issue> {
+    pub fn from_spec(spec: &RpcSpec, slo_latency_ns: Option<Nanos>) -> Result<Self, Issue> {
         let clients = &spec.clients;
         let servers = &spec.servers;
         let arrival = match &clients.arrival {
@@ -302,6 +304,7 @@ impl RpcConfig {
             hlc_max_offset: clients.hlc_max_offset.map(|max| max.0),
             connection,
             max_pending_events: MAX_PENDING_EVENTS,
+            slo_latency_ns,
         })
     }
 }

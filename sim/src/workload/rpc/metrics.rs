@@ -1,8 +1,15 @@
 //! Per-window and whole-run metrics.
 //!
+//! Two clocks attribute the counts. By *offered* time: a logical request counts in the
+//! window where it was issued, and its outcome (succeeded, good, failed, timed out,
+//! rejected, unresolved at the end) goes to that same window whenever it comes, so an
+//! outage reads as an outage even when its requests resolve late. By *event* time:
+//! attempts, server arrivals, completions (goodput) and latency quantiles.
+//!
 //! Events arrive in time order, so windows close lazily: the first event at or past a
 //! window's end closes it (and any empty windows between), taking its latency quantiles
-//! and the number of open breakers at that moment.
+//! and the number of open breakers at that moment. Outcomes by offered time go to an
+//! earlier window directly (its counters stay open to the end).
 
 use hdrhistogram::Histogram;
 
@@ -14,20 +21,26 @@ const HISTOGRAM_MAX_NS: u64 = 3_600_000_000_000;
 /// Counters of one metrics window.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WindowCounters {
-    /// Logical requests issued.
+    /// Logical requests issued in the window.
     pub offered: u64,
-    /// Attempts sent.
+    /// Of those, succeeded (whenever).
+    pub succeeded: u64,
+    /// Of those, succeeded within the latency objective (all successes without one).
+    pub good: u64,
+    /// Of those, failed with an error.
+    pub failed: u64,
+    /// Of those, timed out.
+    pub timed_out: u64,
+    /// Of those, rejected by a breaker.
+    pub rejected_by_breaker: u64,
+    /// Of those, still in flight at the end of the run.
+    pub unresolved: u64,
+    /// Attempts sent in the window.
     pub attempts: u64,
-    /// Attempts that reached a server.
+    /// Attempts that reached a server in the window.
     pub server_arrivals: u64,
-    /// Logical requests that succeeded.
-    pub successes: u64,
-    /// Logical requests that failed with an error.
-    pub failures: u64,
-    /// Logical requests that timed out.
-    pub timeouts: u64,
-    /// Logical requests rejected by a breaker.
-    pub breaker_rejections: u64,
+    /// Successes that resolved in the window (goodput).
+    pub completed: u64,
     /// Breakers open at the end of the window.
     pub breakers_open: u64,
     /// Latency quantiles of successes resolved in the window, ns (p50, p99, p99.9).
@@ -41,6 +54,8 @@ pub struct Totals {
     pub offered: u64,
     /// Succeeded.
     pub succeeded: u64,
+    /// Succeeded within the latency objective (all successes without one).
+    pub good: u64,
     /// Ended with an error.
     pub failed: u64,
     /// Last attempt timed out.
@@ -78,6 +93,8 @@ pub struct Totals {
 /// Metrics of a run in progress.
 pub struct Metrics {
     window_ns: Nanos,
+    /// The latency objective, ns: a success within it is good.
+    good_within_ns: Nanos,
     windows: Vec<WindowCounters>,
     current: usize,
     current_end_ns: Nanos,
@@ -94,8 +111,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Metrics for `window_count` windows of `window_ns` each.
-    pub fn new(window_ns: Nanos, window_count: usize) -> Self {
+    /// Metrics for `window_count` windows of `window_ns` each; a success within
+    /// `good_within_ns` is good.
+    pub fn new(window_ns: Nanos, window_count: usize, good_within_ns: Nanos) -> Self {
         assert!(window_ns > 0 && window_count > 0);
         let histogram = || {
             Histogram::new_with_bounds(1, HISTOGRAM_MAX_NS, 3)
@@ -103,6 +121,7 @@ impl Metrics {
         };
         Metrics {
             window_ns,
+            good_within_ns,
             windows: vec![WindowCounters::default(); window_count],
             current: 0,
             current_end_ns: window_ns,
@@ -124,10 +143,23 @@ impl Metrics {
         &mut self.windows[self.current]
     }
 
-    /// Records a successful logical request's latency.
+    /// The counters of the window where a request issued at `issued_ns` was offered.
     #[inline]
-    pub fn record_latency(&mut self, at_ns: Nanos, latency_ns: u64) {
-        self.at(at_ns).successes += 1;
+    pub fn offered_at(&mut self, issued_ns: Nanos) -> &mut WindowCounters {
+        let index = ((issued_ns / self.window_ns) as usize).min(self.windows.len() - 1);
+        &mut self.windows[index]
+    }
+
+    /// Records a successful logical request issued at `issued_ns`, resolved at `at_ns`.
+    #[inline]
+    pub fn record_success(&mut self, at_ns: Nanos, issued_ns: Nanos) {
+        let latency_ns = at_ns - issued_ns;
+        let good = latency_ns <= self.good_within_ns;
+        let offered = self.offered_at(issued_ns);
+        offered.succeeded += 1;
+        offered.good += u64::from(good);
+        self.totals.good += u64::from(good);
+        self.at(at_ns).completed += 1;
         let clamped = latency_ns.clamp(1, HISTOGRAM_MAX_NS);
         self.window_latency.saturating_record(clamped);
         self.latency_sum_ns += u128::from(latency_ns);
@@ -198,12 +230,13 @@ mod tests {
 
     #[test]
     fn events_land_in_their_windows_and_breakers_are_sampled_at_the_end() {
-        let mut metrics = Metrics::new(1_000, 4);
+        let mut metrics = Metrics::new(1_000, 4, 600);
         metrics.at(10).offered += 1;
         metrics.breaker_open_delta(500, true);
         metrics.at(2_500).offered += 2;
         metrics.breaker_open_delta(3_100, false);
-        metrics.record_latency(3_200, 700);
+        // Issued in window 2, answered in window 3: counted in both, by their clocks.
+        metrics.record_success(3_200, 2_500);
         let (windows, quantiles, totals) = metrics.finish();
         assert_eq!(
             windows.iter().map(|w| w.offered).collect::<Vec<_>>(),
@@ -213,7 +246,10 @@ mod tests {
             windows.iter().map(|w| w.breakers_open).collect::<Vec<_>>(),
             vec![1, 1, 1, 0]
         );
-        assert_eq!(windows[3].successes, 1);
+        assert_eq!(windows[3].completed, 1);
+        assert_eq!((windows[2].succeeded, windows[3].succeeded), (1, 0));
+        // 700 ns is over the 600 ns objective: a success, not a good one.
+        assert_eq!(windows[2].good, 0);
         assert!(windows[3].latency_ns.is_some() && windows[2].latency_ns.is_none());
         assert_eq!(quantiles[4], 700.0);
         assert_eq!(totals.succeeded, 1);

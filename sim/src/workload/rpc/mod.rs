@@ -38,6 +38,7 @@ use crate::workload::{Kind, NumberLimit, Resolution};
 
 pub mod config;
 mod conn;
+pub mod expect;
 pub mod metrics;
 pub mod record;
 pub mod spec;
@@ -785,7 +786,7 @@ impl RpcWorld {
                 budget.on_success_after(dur(now_ns), last_retry);
             }
             let latency_ns = now_ns - issued_ns;
-            self.metrics.record_latency(now_ns, latency_ns);
+            self.metrics.record_success(now_ns, issued_ns);
             k.trace(
                 Record::at(now_ns, RpcTrace::Success { latency_ns })
                     .node(client)
@@ -891,24 +892,25 @@ impl RpcWorld {
         slot: u32,
         outcome: Outcome,
     ) -> Result<(), EngineError> {
-        let (client, id) = {
+        let (client, id, issued_ns) = {
             let request = &self.requests[slot as usize];
-            (request.client, request.id)
+            (request.client, request.id, request.issued_ns)
         };
-        let window = self.metrics.at(now_ns);
+        // Counted where the request was offered, so an outage reads as an outage.
+        let window = self.metrics.offered_at(issued_ns);
         let cause = match outcome {
             Outcome::Failed => {
-                window.failures += 1;
+                window.failed += 1;
                 self.metrics.totals.failed += 1;
                 FailCause::Error
             }
             Outcome::TimedOut => {
-                window.timeouts += 1;
+                window.timed_out += 1;
                 self.metrics.totals.timed_out += 1;
                 FailCause::Timeout
             }
             Outcome::Breaker => {
-                window.breaker_rejections += 1;
+                window.rejected_by_breaker += 1;
                 self.metrics.totals.rejected_by_breaker += 1;
                 FailCause::Breaker
             }
@@ -1111,7 +1113,11 @@ impl Workload for RpcWorld {
             next_arrival_ns: None,
             next_arrival_client: 0,
             arrivals_ahead: VecDeque::with_capacity(ARRIVALS_AHEAD),
-            metrics: Metrics::new(k.window_ns(), k.window_count()),
+            metrics: Metrics::new(
+                k.window_ns(),
+                k.window_count(),
+                cfg.slo_latency_ns.unwrap_or(Nanos::MAX),
+            ),
             hlc_stats: HlcStats::default(),
             clients: vec![
                 Client {
@@ -1247,11 +1253,22 @@ impl Workload for RpcWorld {
         }
     }
 
-    fn finish(self, _k: &K) -> Result<RpcOutput, EngineError> {
+    fn finish(mut self, _k: &K) -> Result<RpcOutput, EngineError> {
         let in_flight = self.in_flight();
         let bytes_per_client = self.bytes_per_client();
         let hlc = self.hlc_stats;
+        for request in self.requests.iter().filter(|request| request.live) {
+            self.metrics.offered_at(request.issued_ns).unresolved += 1;
+        }
         let (windows, latency_ns, totals) = self.metrics.finish();
+        debug_assert!(windows.iter().all(|window| {
+            window.offered
+                == window.succeeded
+                    + window.failed
+                    + window.timed_out
+                    + window.rejected_by_breaker
+                    + window.unresolved
+        }));
         let resolved =
             totals.succeeded + totals.failed + totals.timed_out + totals.rejected_by_breaker;
         if resolved + in_flight != totals.offered {
@@ -1308,7 +1325,8 @@ impl Kind for Rpc {
     fn resolve(spec: &spec::RpcSpec, scenario: &Scenario) -> Result<Resolution<RpcConfig>, Issue> {
         validate::check_limits(spec)?;
         validate::check_rules(spec)?;
-        let config = RpcConfig::from_spec(spec)?;
+        let config =
+            RpcConfig::from_spec(spec, scenario.slo.latency.map(|latency| latency.as_nanos()))?;
         Ok(Resolution {
             families: families(&config).to_vec(),
             events: validate::event_estimate(spec, scenario),
@@ -1331,7 +1349,6 @@ impl Kind for Rpc {
 
 /// The rpc part of `scenario`, if its workload is rpc.
 pub fn spec_of(scenario: &Scenario) -> Option<&spec::RpcSpec> {
-    #[allow(unreachable_patterns)] // the registry may hold only rpc
     match &scenario.workload {
         crate::workload::WorkloadSpec::Rpc(spec) => Some(spec),
         _ => None,

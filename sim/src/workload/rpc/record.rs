@@ -2,8 +2,8 @@
 //! figures, the per-window timeline, and the checks it offers.
 
 use faultline_reports::record::{
-    ConnectionSummary, HlcSummary, LatencySummary, RequestCounts, RunRecord, ServerSummary,
-    Summary, TimelineRow,
+    ConnectionSummary, HlcSummary, LatencySummary, RequestCounts, RpcSummary, RunRecord,
+    ServerSummary, Summary, TimelineRow,
 };
 
 use super::RpcOutput;
@@ -72,18 +72,30 @@ pub const CHECKS: &[CheckSpec] = &[
     },
 ];
 
-/// A metric a check reads, from the record.
+/// A metric a check reads, from the record's rpc section.
 pub fn metric(record: &RunRecord, metric: &str) -> Option<f64> {
-    let summary = &record.summary;
+    let rpc = record.summary.rpc.as_ref()?;
     match metric {
-        "availability" => Some(summary.availability),
-        "p99_latency_ms" => Some(summary.latency_ms.p99),
-        "p50_latency_ms" => Some(summary.latency_ms.p50),
+        "availability" => Some(rpc.availability),
+        "p99_latency_ms" => Some(rpc.latency_ms.p99),
+        "p50_latency_ms" => Some(rpc.latency_ms.p50),
         "retry_amplification" => {
-            Some(summary.requests.attempts as f64 / summary.requests.offered.max(1) as f64)
+            Some(rpc.requests.attempts as f64 / rpc.requests.offered.max(1) as f64)
         }
-        "peak_arrivals_per_s" => Some(summary.server.peak_arrivals_per_s),
+        "peak_arrivals_per_s" => Some(rpc.server.peak_arrivals_per_s),
         _ => None,
+    }
+}
+
+/// Resolved over offered-and-resolved requests; 0 when requests were offered and none
+/// resolved (stuck requests are an outage), 1 with nothing offered.
+fn ratio(part: u64, resolved: u64, offered: u64) -> f64 {
+    if resolved > 0 {
+        part as f64 / resolved as f64
+    } else if offered > 0 {
+        0.0
+    } else {
+        1.0
     }
 }
 
@@ -97,11 +109,12 @@ pub fn build(
     let output = &finished.workload;
     let totals = &output.totals;
     let resolved = totals.succeeded + totals.failed + totals.timed_out + totals.rejected_by_breaker;
-    let availability = if resolved == 0 {
-        1.0
-    } else {
-        totals.succeeded as f64 / resolved as f64
-    };
+    let availability = ratio(totals.succeeded, resolved, totals.offered);
+    let slo_latency_ms = scenario
+        .slo
+        .latency
+        .map(|latency| latency.as_secs_f64() * 1e3);
+    let availability_latency = slo_latency_ms.map(|_| ratio(totals.good, resolved, totals.offered));
     let window_s = core.window_ns as f64 / NS_PER_S;
     let active = record::faults_active(&core.faults, core.window_ns, output.windows.len());
     let timeline: Vec<TimelineRow> = output
@@ -117,12 +130,15 @@ pub fn build(
             TimelineRow {
                 t_s: start_ns as f64 / NS_PER_S,
                 offered: window.offered,
+                succeeded: window.succeeded,
+                good: window.good,
+                failed: window.failed,
+                timed_out: window.timed_out,
+                rejected_by_breaker: window.rejected_by_breaker,
+                unresolved: window.unresolved,
                 attempts: window.attempts,
                 server_arrivals: window.server_arrivals,
-                successes: window.successes,
-                failures: window.failures,
-                timeouts: window.timeouts,
-                breaker_rejections: window.breaker_rejections,
+                completed: window.completed,
                 breakers_open: window.breakers_open,
                 latency_p50_ms: p50,
                 latency_p99_ms: p99,
@@ -144,7 +160,10 @@ pub fn build(
         offline_peak: totals.offline_peak,
         offline_failed: totals.offline_failed,
     });
-    let summary = Summary {
+    let expectations = super::spec_of(scenario)
+        .map(|spec| super::expect::expectations(spec, scenario))
+        .unwrap_or_default();
+    let mut summary = Summary {
         scenario: scenario.name.clone(),
         description: scenario.description.clone(),
         scenario_path: invocation.scenario_path.clone(),
@@ -153,9 +172,17 @@ pub fn build(
         wall_s: invocation.wall_s,
         events: core.events,
         trace_hash: core.trace_hash.clone(),
-        availability,
         slo: record::slo(scenario),
+        slo_latency_ms,
         window_s,
+        faults: record::fault_intervals(core),
+        reproduce: invocation.reproduce.clone(),
+        scenario_spec: serde_json::to_value(scenario).unwrap_or(serde_json::Value::Null),
+        ..Summary::default()
+    };
+    summary.set_rpc(RpcSummary {
+        availability,
+        availability_latency,
         requests: RequestCounts {
             offered: totals.offered,
             succeeded: totals.succeeded,
@@ -186,10 +213,11 @@ pub fn build(
             rejected: output.hlc.rejected,
         },
         connections,
-        faults: record::fault_intervals(core),
-        checks: Vec::new(),
-        reproduce: invocation.reproduce.clone(),
-        scenario_spec: serde_json::to_value(scenario).unwrap_or(serde_json::Value::Null),
-    };
-    RunRecord { summary, timeline }
+        expectations,
+    });
+    RunRecord {
+        summary,
+        timeline,
+        ..RunRecord::default()
+    }
 }
