@@ -501,9 +501,17 @@ fn comparison(variants: &[(String, RunRecord)]) -> Table {
         ("peak load (x)", Align::Right),
         ("p99 (ms)", Align::Right),
         ("breakers open (s)", Align::Right),
+        ("checks", Align::Left),
     ]);
     for (label, rec) in variants {
         let st = stats::compute(rec);
+        let checks = &rec.summary.checks;
+        let failed = checks.iter().filter(|check| !check.passed).count();
+        let checks_text = match (checks.len(), failed) {
+            (0, _) => "none".to_string(),
+            (n, 0) => format!("all {n} held"),
+            (n, f) => format!("{f} of {n} failed"),
+        };
         let (mttr, unit) = recovery_text(st.worst_recovery());
         t.push(vec![
             label.clone(),
@@ -520,13 +528,15 @@ fn comparison(variants: &[(String, RunRecord)]) -> Table {
             opt_fixed(st.peak.multiple, 2),
             fixed(st.latency_ms.p99, 2),
             fixed(st.breakers.open_s, 2),
+            checks_text,
         ]);
     }
     t
 }
 
 /// An aligned plain-text table of variants side by side (availability, MTTR,
-/// amplification, peak load multiple, p99), for the CLI to print after a comparison.
+/// amplification, peak load multiple, p99, breaker time, checks held), for the CLI to
+/// print after a comparison.
 ///
 /// The first line names what varies (`varying workload.clients.retry.backoff.jitter`)
 /// when `vary_path` is not empty.

@@ -304,7 +304,22 @@ fn comparison_files_and_table() {
     assert_eq!(lines.len(), 4, "{t}");
     assert_eq!(lines[0], "varying workload.clients.retry");
     assert!(
-        lines[1].starts_with("variant  ") && lines[1].contains("MTTR worst"),
+        lines[1].starts_with("variant  ")
+            && lines[1].contains("MTTR worst")
+            && lines[1].trim_end().ends_with("checks"),
+        "{t}"
+    );
+    // Each synthetic record holds one check that passed.
+    assert!(lines[2].trim_end().ends_with("all 1 held"), "{t}");
+    let mut failing = stuck_run();
+    failing.summary.checks[0].passed = false;
+    let t = comparison_table("", &[("stuck".to_string(), failing)]);
+    assert!(
+        t.lines()
+            .nth(1)
+            .unwrap()
+            .trim_end()
+            .ends_with("1 of 1 failed"),
         "{t}"
     );
     assert!(
