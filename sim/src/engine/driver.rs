@@ -189,9 +189,10 @@ async fn drive<W: Workload>(
         handled += 1;
         if handled > max_events {
             return Err(EngineError::Limit(format!(
-                "the run handled {max_events} events by simulated time {:.3} s, the most one \
-                 run may take; shorten \"duration\" or lower the load",
-                now_ns as f64 / 1e9
+                "the run reached its limit of {max_events} events at simulated time {:.3} s \
+                 of {:.3} s; shorten \"duration\" or lower the load",
+                now_ns as f64 / 1e9,
+                kernel.duration_ns() as f64 / 1e9
             )));
         }
         match due {

@@ -540,7 +540,7 @@ fn number_message(message: &str, path: &str) -> Option<String> {
 ///
 /// Case is ignored; a third of the candidate's length may differ, and a given word of
 /// three letters or more that begins the candidate counts as close (`expo`).
-fn closest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let given = given.to_lowercase();
     candidates
         .iter()
