@@ -88,6 +88,8 @@ fn replacements() -> Vec<Value> {
         json!("-5s"),
         json!("5 parsecs"),
         json!("99999999999999999999d"),
+        json!("18446744073709551615s"),
+        json!("364d"),
         json!("1e9999s"),
         json!([[["1s"]]]),
         json!({"pareto": {"scale": "1us", "shape": 0.5}}),

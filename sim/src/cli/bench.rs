@@ -470,10 +470,10 @@ pub fn run_all(args: &BenchArgs, program: &Path, extra: &[String]) -> u8 {
 
 /// Prints each threshold with its measured value; exit 0 when every one measured held.
 fn report_thresholds(thresholds: &[Threshold], quick: bool, no_herd: bool) -> u8 {
-    println!("thresholds (the goals BENCHMARKS.md explains; release build, this machine):");
+    println!("thresholds (the goals BENCHMARKS.md explains, measured with this build here):");
     for threshold in thresholds {
         println!(
-            "  {:<8} {:<58} measured {}",
+            "  {:<8} {:<60} measured {}",
             held_word(threshold.held),
             threshold.what,
             threshold.measured

@@ -469,6 +469,7 @@ fn in_users_words(message: &str) -> String {
     let mut text = message.to_owned();
     for (from, to) in [
         ("invalid type: map,", "invalid type: an object,"),
+        ("invalid type: floating point `", "invalid type: number `"),
         ("invalid type: sequence,", "invalid type: a list,"),
         ("invalid type: unit value,", "invalid type: null,"),
         (
