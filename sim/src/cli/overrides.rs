@@ -12,6 +12,9 @@ use serde_json::Value;
 use crate::scenario::load::{closest, located, parse_str, ScenarioError};
 use crate::scenario::{resolve, ResolvedScenario, Scenario};
 
+/// Most characters of the changes a message repeats.
+const MAX_ECHO_CHARS: usize = 80;
+
 /// Most `--set` arguments, and most values of one `--vary`.
 pub const MAX_OVERRIDES: usize = 1_000;
 
@@ -193,11 +196,15 @@ pub fn apply(
             .map_err(|message| located(text, origin, issue(set.path.display(), message)))?;
     }
     let changed = serde_json::to_string_pretty(&tree).unwrap_or_default();
-    let what = sets
+    let mut what = sets
         .iter()
         .map(|set| format!("{}={}", set.path.display(), set.value))
         .collect::<Vec<_>>()
         .join(", ");
+    if what.chars().count() > MAX_ECHO_CHARS {
+        // A message repeats little of what was typed.
+        what = what.chars().take(MAX_ECHO_CHARS - 1).collect::<String>() + "…";
+    }
     let relocate = |err: ScenarioError| {
         let mut err = located(text, origin, issue(err.path, err.message));
         err.message = format!("{} (with {what})", err.message);

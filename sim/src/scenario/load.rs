@@ -602,6 +602,73 @@ mod tests {
         assert!(err.message.contains("is a JSON Schema"), "{err}");
     }
 
+    /// A small valid scenario, one key per line.
+    const SMALL: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "name": "small",
+  "duration": "10s",
+  "workload": {
+    "kind": "rpc",
+    "clients": {"count": 10, "arrival": {"poisson_per_s": 1}, "timeout": "1s"},
+    "servers": {"count": 1, "workers": 1, "service_time": {"constant": "1ms"}, "queue_limit": 0}
+  },
+  "faults": [{"at": "1s", "for": "1s", "partition": [["client-*"], ["server-*"]]}]
+}"#;
+
+    /// 1-based line and column of the first `needle` in `text`.
+    fn position(text: &str, needle: &str) -> (usize, usize) {
+        line_column(text, text.find(needle).expect("needle"))
+    }
+
+    #[test]
+    fn errors_deep_in_a_timeout_or_a_partition_point_at_the_value() {
+        load_str(SMALL, "s.json").unwrap();
+        let text = SMALL.replace(
+            r#""timeout": "1s""#,
+            r#""timeout": {"ewma": {"initial": "1s", "alpha": "high"}}"#,
+        );
+        let err = load_str(&text, "s.json").unwrap_err();
+        assert_eq!(err.path, "workload.clients.timeout.ewma.alpha", "{err}");
+        assert_eq!(
+            (err.line, err.column),
+            position(&text, r#""high""#),
+            "{err}"
+        );
+        let text = SMALL.replace(r#"["server-*"]]"#, r#"["server-*", 5]]"#);
+        let err = load_str(&text, "s.json").unwrap_err();
+        assert_eq!(err.path, "faults[0].partition[1][1]", "{err}");
+        assert_eq!((err.line, err.column), position(&text, "5]]"), "{err}");
+        let text = SMALL.replace(
+            r#"[["client-*"], ["server-*"]]"#,
+            r#"{"from": "client-*", "too": "server-*"}"#,
+        );
+        let err = load_str(&text, "s.json").unwrap_err();
+        assert_eq!(err.path, "faults[0].partition.too", "{err}");
+        assert!(err.message.contains("did you mean \"to\"?"), "{err}");
+    }
+
+    #[test]
+    fn a_scenario_naming_the_json_schema_standard_gets_its_own_errors() {
+        let text = SMALL.replace(r#""name": "small","#, r#""name": "small", "sed": 1,"#);
+        let err = load_str(&text, "s.json").unwrap_err();
+        assert_eq!(err.path, "sed", "{err}");
+        assert!(err.message.contains("did you mean \"seed\"?"), "{err}");
+        assert!(!is_json_schema(&text));
+        assert!(is_json_schema(&crate::scenario::schema_json()));
+    }
+
+    #[test]
+    fn long_input_is_cut_short_in_messages() {
+        let long = "x".repeat(500);
+        assert_eq!(
+            clip(&format!("a \"{long}\" b")).matches('x').count(),
+            MAX_ECHO_CHARS - 8
+        );
+        assert_eq!(clip("unknown `key`\n"), "unknown `key` ");
+        assert_eq!(clip(r#"a "q\"uote" b"#), r#"a "q\"uote" b"#);
+        assert!(clip_path(&format!("faults[0].{long}")).chars().count() < 50);
+    }
+
     #[test]
     fn paths_drop_unknown_segments() {
         assert_eq!(clean_path("."), "");
