@@ -1,5 +1,6 @@
-//! `cargo bench`: the performance figures of issue 5 (see `faultline bench` and
-//! BENCHMARKS.md). A plain `harness = false` main: it prints one table.
+//! `cargo bench`: the engine's performance figures (see `faultline bench` and
+//! BENCHMARKS.md). A plain `harness = false` main: it prints one table and its
+//! thresholds, and exits 1 when one of them was missed.
 //!
 //! Arguments: `--quick` for a short check, `--no-herd` to skip the 100k-client herd,
 //! `--reps N`; `--child KIND CLIENTS SECONDS` is how it re-invokes itself to measure

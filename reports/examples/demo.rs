@@ -404,6 +404,7 @@ fn herd(h: &Herd) -> RunRecord {
     RunRecord {
         summary,
         timeline: tl,
+        ..RunRecord::default()
     }
 }
 
@@ -518,6 +519,7 @@ fn partition() -> RunRecord {
     RunRecord {
         summary,
         timeline: tl,
+        ..RunRecord::default()
     }
 }
 
@@ -580,6 +582,7 @@ fn chaos() -> RunRecord {
     RunRecord {
         summary,
         timeline: tl,
+        ..RunRecord::default()
     }
 }
 
@@ -604,6 +607,7 @@ fn bank() -> RunRecord {
     RunRecord {
         summary: s,
         timeline: Vec::new(),
+        ..RunRecord::default()
     }
 }
 

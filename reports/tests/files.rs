@@ -536,6 +536,7 @@ fn a_record_of_another_workload_reports_its_core() {
             ..Summary::default()
         },
         timeline: Vec::new(),
+        ..RunRecord::default()
     };
     save_run(&dir, &rec).unwrap();
     assert!(!dir.join("timeline.csv").exists());

@@ -585,6 +585,7 @@ fn a_record_without_an_rpc_section_has_a_core() {
             ..Summary::default()
         },
         timeline: Vec::new(),
+        ..RunRecord::default()
     };
     let st = stats::compute(&rec);
     assert!(st.rpc.is_none());

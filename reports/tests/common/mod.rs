@@ -108,6 +108,7 @@ pub fn record(timeline: Vec<TimelineRow>, faults: Vec<FaultInterval>, slo: f64) 
             ..Summary::default()
         },
         timeline,
+        ..RunRecord::default()
     };
     rec.summary.rpc = Some(RpcSummary {
         latency_ms: LatencySummary {

@@ -1,19 +1,24 @@
-//! `faultline compare SCENARIO --vary PATH=V1,V2,... [--seed N] [--out DIR]`
+//! `faultline compare SCENARIO --vary PATH=V1,V2,... [--set PATH=VALUE]... [--seed N]
+//! [--out DIR]`
 //!
 //! One variant per value, all at the same seed, so the only difference between runs is
-//! the varied field. Each variant's records go to `OUT/<value>/`; the comparison report
-//! and overlay charts go to `OUT/`.
+//! the varied field. Each variant's records go to `OUT/<value>/`; the comparison report,
+//! the overlay charts and `compare.json` (what `faultline report OUT` rebuilds from) go
+//! to `OUT/`. Exit 1 when a check of any variant failed.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use faultline_reports::record::RunRecord;
-use serde_json::Value;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::{Deserialize, Serialize};
 
-use crate::scenario::{self, ResolvedScenario, Scenario};
+use crate::scenario::{self, ResolvedScenario};
 
-use super::run::{reproduce_command, run_and_record};
+use super::output;
+use super::overrides::{self, Set};
+use super::run::{parse_sets, reproduce_command, run_and_record};
 use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 
 /// Arguments of `compare`.
@@ -21,93 +26,51 @@ use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 pub struct CompareArgs {
     /// Scenario file (JSON).
     pub scenario: PathBuf,
-    /// The field to vary and its values: `workload.clients.retry.backoff.jitter=none,full`.
+    /// The field to vary and its values: `workload.clients.retry.backoff.jitter=none,full`
+    /// or `faults[0].restart_after=2s,10s` (values split at commas outside brackets).
     #[arg(long, value_name = "PATH=V1,V2,...")]
     pub vary: String,
+    /// Change a field in every variant (repeatable), as `run --set`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
     /// Seed for every variant (default: the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output directory (default `runs/<name>/compare-<field>`).
+    /// Output directory (default `runs/<name>/compare-<field>`); replaced whole.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
-/// A `--vary` argument, split.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Vary {
-    /// Dotted field path.
-    pub path: String,
-    /// Values as written.
-    pub values: Vec<String>,
+/// What a comparison directory holds, so `faultline report DIR` can rebuild it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The report's title.
+    pub title: String,
+    /// The varied field, as error messages write it.
+    pub vary: String,
+    /// The seed of every variant.
+    pub seed: u64,
+    /// The variants in order: the value as written, and its directory under the
+    /// comparison's.
+    pub variants: Vec<ManifestVariant>,
 }
 
-/// Parses `PATH=V1,V2,...`.
-pub fn parse_vary(text: &str) -> Result<Vary, String> {
-    let (path, values) = text
-        .split_once('=')
-        .ok_or_else(|| format!("--vary {text:?}: write PATH=V1,V2,... (e.g. workload.clients.retry.backoff.jitter=none,full)"))?;
-    let values: Vec<String> = values
-        .split(',')
-        .map(|value| value.trim().to_owned())
-        .collect();
-    if path.trim().is_empty() || values.iter().any(String::is_empty) {
-        return Err(format!(
-            "--vary {text:?}: the path and every value must be non-empty"
-        ));
-    }
-    Ok(Vary {
-        path: path.trim().to_owned(),
-        values,
-    })
+/// One variant of a [`Manifest`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManifestVariant {
+    /// The value as written.
+    pub label: String,
+    /// Its directory's name.
+    pub dir: String,
 }
 
-/// Returns `scenario` with the field at `path` set to `value` (JSON if it parses as
-/// JSON, else a string), validated like a scenario file.
-pub fn vary_scenario(
-    scenario: &Scenario,
-    path: &str,
-    value: &str,
-) -> Result<ResolvedScenario, String> {
-    // Serialized with defaults filled in, so a field the file leaves at its default
-    // still has a path.
-    let mut tree = serde_json::to_value(scenario).map_err(|err| err.to_string())?;
-    let mut node = &mut tree;
-    for key in path.split('.') {
-        node = match node {
-            Value::Object(map) => map.get_mut(key),
-            Value::Array(items) => key
-                .parse::<usize>()
-                .ok()
-                .and_then(|index| items.get_mut(index)),
-            _ => None,
-        }
-        .ok_or_else(|| format!("--vary: {path}: no field {key:?} in the scenario"))?;
-    }
-    *node = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
-    let text = serde_json::to_string_pretty(&tree).map_err(|err| err.to_string())?;
-    scenario::load_str(&text, &format!("{} with {path}={value}", scenario.name))
-        .map_err(|err| format!("--vary: {err}"))
-}
-
-fn progress(done: usize, total: usize, label: &str) {
-    if !std::io::stderr().is_terminal() {
-        return;
-    }
-    const WIDTH: usize = 30;
-    let filled = WIDTH * done / total.max(1);
-    eprint!(
-        "\r[{}{}] {done}/{total} variants {label:<24}",
-        "#".repeat(filled),
-        " ".repeat(WIDTH - filled)
-    );
-    if done == total {
-        eprintln!();
-    }
-}
+/// The manifest's file name in a comparison directory.
+pub const MANIFEST_FILE: &str = "compare.json";
 
 fn safe_label(value: &str) -> String {
-    value
+    let label: String = value
         .chars()
+        .take(64)
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
                 c
@@ -115,118 +78,241 @@ fn safe_label(value: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    if label.starts_with('.') || label.is_empty() {
+        format!("_{label}")
+    } else {
+        label
+    }
+}
+
+/// Directory names for the variants: the safe form of each value, numbered when two
+/// values would share one (`1.0` and `1_0`).
+fn variant_dirs(labels: &[String]) -> Vec<String> {
+    let mut dirs: Vec<String> = Vec::with_capacity(labels.len());
+    for (index, label) in labels.iter().enumerate() {
+        let mut dir = safe_label(label);
+        if dirs.contains(&dir) {
+            dir = format!("{dir}-{index}");
+        }
+        dirs.push(dir);
+    }
+    dirs
 }
 
 /// Runs `compare`; returns the exit code.
 pub fn run(args: &CompareArgs) -> u8 {
-    let vary = match parse_vary(&args.vary) {
-        Ok(vary) => vary,
+    let parsed = parse_sets(&args.sets).and_then(|sets| {
+        overrides::parse_vary(&args.vary).map(|(path, values)| (sets, path, values))
+    });
+    let (sets, path, values) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => {
             eprintln!("error: {err}");
             return EXIT_BAD_INPUT;
         }
     };
-    let base = match scenario::load_file(&args.scenario) {
-        Ok(resolved) => resolved.scenario,
+    let origin = args.scenario.display().to_string();
+    let loaded = scenario::load::read_text(&args.scenario).and_then(|text| {
+        let parsed = scenario::load::parse_str(&text, &origin)?;
+        overrides::apply(&parsed, &text, &origin, &sets)?;
+        Ok((text, parsed))
+    });
+    let (text, base) = match loaded {
+        Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("error: {err}");
             return EXIT_BAD_INPUT;
         }
     };
     // Build and validate every variant before running any.
-    let mut variants = Vec::with_capacity(vary.values.len());
-    for value in &vary.values {
-        match vary_scenario(&base, &vary.path, value) {
-            Ok(scenario) => variants.push((value.clone(), Arc::new(scenario))),
+    let mut variants: Vec<(String, Vec<Set>, Arc<ResolvedScenario>)> =
+        Vec::with_capacity(values.len());
+    for value in &values {
+        let mut variant_sets = sets.clone();
+        variant_sets.push(Set {
+            path: path.clone(),
+            value: value.clone(),
+        });
+        match overrides::apply(&base, &text, &origin, &variant_sets) {
+            Ok(resolved) => variants.push((value.clone(), variant_sets, Arc::new(resolved))),
             Err(err) => {
-                eprintln!("error: {}: {err}", args.scenario.display());
+                eprintln!("error: {err}");
                 return EXIT_BAD_INPUT;
             }
         }
     }
     let seed = args.seed.unwrap_or(base.seed);
-    let field = vary.path.rsplit('.').next().unwrap_or("field");
+    let vary = path.display();
     let out = args.out.clone().unwrap_or_else(|| {
+        let field = vary.rsplit('.').next().unwrap_or("field");
         PathBuf::from("runs")
             .join(&base.name)
             .join(format!("compare-{}", safe_label(field)))
     });
+    let staged = match output::stage(&out) {
+        Ok(staged) => staged,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let labels: Vec<String> = variants.iter().map(|(label, _, _)| label.clone()).collect();
+    let dirs = variant_dirs(&labels);
+    let progress = progress_bar(variants.len());
     let mut records: Vec<(String, RunRecord)> = Vec::with_capacity(variants.len());
-    progress(0, variants.len(), "");
-    for (index, (label, scenario)) in variants.iter().enumerate() {
-        let dir = out.join(safe_label(label));
-        match run_and_record(scenario, &args.scenario, seed, &dir, false) {
-            Ok(mut rec) => {
-                rec.summary.reproduce = format!(
-                    "faultline compare {} --vary {}={} --seed {seed}",
-                    args.scenario.display(),
-                    vary.path,
-                    label
-                );
-                records.push((label.clone(), rec));
-            }
+    for ((label, variant_sets, resolved), dir_name) in variants.iter().zip(&dirs) {
+        progress.set_message(format!("{vary}={label}"));
+        let dir = staged.path().join(dir_name);
+        let reproduce = reproduce_command(&args.scenario, variant_sets, seed);
+        let result = std::fs::create_dir(&dir)
+            .map_err(|err| super::run::RunFailure {
+                code: EXIT_BAD_INPUT,
+                message: format!("cannot create {}: {err}", dir.display()),
+            })
+            .and_then(|()| run_and_record(resolved, &args.scenario, &reproduce, seed, &dir, false));
+        match result {
+            Ok(rec) => records.push((label.clone(), rec)),
             Err(failure) => {
-                eprintln!("error: variant {}={label}: {}", vary.path, failure.message);
-                eprintln!("{}", reproduce_command(&args.scenario, seed));
+                progress.finish_and_clear();
+                eprintln!("error: variant {vary}={label}: {}", failure.message);
+                eprintln!("{reproduce}");
                 return failure.code;
             }
         }
-        progress(index + 1, variants.len(), label);
+        progress.inc(1);
     }
-    let title = format!("{}: {} compared", base.name, vary.path);
-    if let Err(err) = faultline_reports::write_comparison(&out, &title, &vary.path, &records) {
+    progress.finish_and_clear();
+    let title = format!("{}: {vary} compared", base.name);
+    let manifest = Manifest {
+        title: title.clone(),
+        vary: vary.clone(),
+        seed,
+        variants: labels
+            .iter()
+            .zip(&dirs)
+            .map(|(label, dir)| ManifestVariant {
+                label: label.clone(),
+                dir: dir.clone(),
+            })
+            .collect(),
+    };
+    if let Err(err) = write_comparison(staged.path(), &manifest, &records) {
         eprintln!("error: writing the comparison to {}: {err}", out.display());
         return EXIT_CHECK_FAILED;
     }
+    if let Err(err) = staged.commit() {
+        eprintln!("error: {err}");
+        return EXIT_CHECK_FAILED;
+    }
     println!("{title} (seed {seed})");
-    print!(
-        "{}",
-        faultline_reports::comparison_table(&vary.path, &records)
-    );
+    print!("{}", faultline_reports::comparison_table(&vary, &records));
     println!("records      {}", out.display());
     println!("report       {}", out.join("compare.html").display());
-    EXIT_OK
+    let failed: Vec<&str> = records
+        .iter()
+        .filter(|(_, rec)| rec.summary.checks.iter().any(|check| !check.passed))
+        .map(|(label, _)| label.as_str())
+        .collect();
+    if failed.is_empty() {
+        return EXIT_OK;
+    }
+    println!(
+        "checks failed in {} of {} variants: {}",
+        failed.len(),
+        records.len(),
+        failed.join(", ")
+    );
+    for (label, rec) in &records {
+        if failed.contains(&label.as_str()) {
+            println!("{}", rec.summary.reproduce);
+        }
+    }
+    EXIT_CHECK_FAILED
+}
+
+/// A bar on standard error while variants run, hidden when it is not a terminal.
+fn progress_bar(variants: usize) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(variants as u64), target);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:30} {pos}/{len} variants, {elapsed} elapsed: {msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Writes the comparison's report and its manifest into `dir`.
+fn write_comparison(
+    dir: &Path,
+    manifest: &Manifest,
+    records: &[(String, RunRecord)],
+) -> Result<(), String> {
+    faultline_reports::write_comparison(dir, &manifest.title, &manifest.vary, records)
+        .map_err(|err| err.to_string())?;
+    let mut json = serde_json::to_string_pretty(manifest).map_err(|err| err.to_string())?;
+    json.push('\n');
+    std::fs::write(dir.join(MANIFEST_FILE), json).map_err(|err| err.to_string())
+}
+
+/// Rebuilds a comparison directory: every variant's report, then the comparison's.
+pub fn rebuild(dir: &Path) -> Result<usize, String> {
+    let path = dir.join(MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let manifest: Manifest = serde_json::from_str(&text)
+        .map_err(|err| format!("{}: not a comparison manifest: {err}", path.display()))?;
+    let mut records = Vec::with_capacity(manifest.variants.len());
+    let mut written = 0;
+    for variant in &manifest.variants {
+        let variant_dir = dir.join(&variant.dir);
+        if variant.dir.is_empty()
+            || variant.dir.starts_with('.')
+            || variant.dir.contains(['/', '\\'])
+        {
+            return Err(format!(
+                "{}: variant directory {:?} is not a plain name inside the comparison",
+                path.display(),
+                variant.dir
+            ));
+        }
+        written += faultline_reports::rebuild_report(&variant_dir)
+            .map_err(|err| format!("{}: {err}", variant_dir.display()))?
+            .len();
+        let rec = faultline_reports::load_run(&variant_dir)
+            .map_err(|err| format!("{}: {err}", variant_dir.display()))?;
+        records.push((variant.label.clone(), rec));
+    }
+    let paths = faultline_reports::write_comparison(dir, &manifest.title, &manifest.vary, &records)
+        .map_err(|err| err.to_string())?;
+    Ok(written + paths.len())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
-
-    fn herd() -> Scenario {
-        scenario::load_file(Path::new("scenarios/thundering-herd.json"))
-            .expect("bundled scenario loads")
-            .scenario
-    }
-
-    fn rpc(resolved: &ResolvedScenario) -> &crate::workload::rpc::spec::RpcSpec {
-        crate::workload::rpc::spec_of(&resolved.scenario).expect("an rpc scenario")
-    }
 
     #[test]
-    fn vary_parses_and_sets_a_field() {
-        let vary = parse_vary("workload.clients.retry.backoff.jitter=none,full").unwrap();
-        assert_eq!(vary.values, vec!["none", "full"]);
-        let varied = vary_scenario(&herd(), &vary.path, "full").unwrap();
-        assert_eq!(
-            rpc(&varied).clients.retry.backoff.jitter,
-            crate::workload::rpc::spec::JitterSpec::Full
-        );
-        let varied = vary_scenario(&herd(), "workload.clients.count", "50").unwrap();
-        assert_eq!(rpc(&varied).clients.count, 50);
-    }
-
-    #[test]
-    fn unknown_paths_and_wrong_types_are_errors() {
-        let err = vary_scenario(&herd(), "workload.clients.retri.max_attempts", "3").unwrap_err();
-        assert!(err.contains("no field \"retri\""), "{err}");
-        let err = vary_scenario(&herd(), "workload.clients.count", "many").unwrap_err();
-        assert!(err.contains("workload.clients.count"), "{err}");
-        let err =
-            vary_scenario(&herd(), "workload.clients.retry.backoff.jitter", "ful").unwrap_err();
-        assert!(err.contains("unknown variant"), "{err}");
-        assert!(parse_vary("no-equals-sign").is_err());
-        assert!(parse_vary("a.b=x,,y").is_err());
+    fn variant_directories_are_safe_and_distinct() {
+        let labels: Vec<String> = ["1.0", "a b", "a_b", "../x", "{\"a\": 1}", ".hidden"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let dirs = variant_dirs(&labels);
+        assert_eq!(dirs[0], "1.0");
+        assert_eq!(dirs[1], "a_b");
+        assert_eq!(dirs[2], "a_b-2");
+        assert!(dirs
+            .iter()
+            .all(|dir| !dir.starts_with('.') && !dir.contains('/')));
+        let mut unique = dirs.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), dirs.len(), "{dirs:?}");
     }
 }

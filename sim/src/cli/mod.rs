@@ -3,6 +3,8 @@
 
 pub mod bench;
 mod compare;
+pub mod output;
+pub mod overrides;
 mod report;
 mod run;
 mod validate;
@@ -39,15 +41,16 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run one variant per value of a scenario field, same seed, and compare them.
     Compare(compare::CompareArgs),
-    /// Rebuild reports from saved run records (no simulation).
+    /// Rebuild reports from saved records (no simulation): runs and comparisons.
     Report {
-        /// Run directories (with summary.json and timeline.csv).
+        /// Run directories (with summary.json and timeline.csv) or comparison
+        /// directories (with compare.json).
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
     },
     /// Print the performance benchmarks (throughput vs a reference loop, scaling, memory).
     Bench(bench::BenchArgs),
-    /// Check scenario files without running them.
+    /// Check scenario files without running them (the JSON Schema is skipped).
     Validate {
         /// Scenario files.
         #[arg(required = true)]

@@ -1,4 +1,5 @@
-//! `faultline run SCENARIO [--seed N] [--out DIR] [--trace] [--check-determinism]`
+//! `faultline run SCENARIO [--set PATH=VALUE]... [--seed N] [--out DIR] [--trace]
+//! [--check-determinism] [--max-events N]`
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,8 +9,11 @@ use faultline_reports::record::RunRecord;
 use crate::engine::EngineError;
 use crate::record::Invocation;
 use crate::runner;
-use crate::scenario::{self, ResolvedScenario};
+use crate::scenario::limits::MAX_EVENTS;
+use crate::scenario::{self, ResolvedScenario, ScenarioError};
 
+use super::output;
+use super::overrides::{self, Set, MAX_OVERRIDES};
 use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 
 /// Arguments of `run`.
@@ -17,10 +21,14 @@ use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 pub struct RunArgs {
     /// Scenario file (JSON).
     pub scenario: PathBuf,
+    /// Change one field before running, e.g. `--set faults[0].restart_after=2s` or
+    /// `--set workload.clients.count=500` (repeatable; the value is JSON, or else a string).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
     /// Seed (overrides the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output directory (default `runs/<name>/seed-<seed>`).
+    /// Output directory (default `runs/<name>/seed-<seed>`); replaced whole.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Also write every event to `trace.jsonl`.
@@ -29,30 +37,94 @@ pub struct RunArgs {
     /// Run twice and fail (exit 1) if the trace hashes differ.
     #[arg(long)]
     pub check_determinism: bool,
+    /// Stop the run with an error (exit 2) once it has handled this many engine events
+    /// (default and most: 2000000000).
+    #[arg(long, value_name = "N")]
+    pub max_events: Option<u64>,
 }
 
-/// The command that reproduces a run.
-pub fn reproduce_command(scenario_path: &Path, seed: u64) -> String {
-    format!("faultline run {} --seed {seed}", scenario_path.display())
+/// The command that reproduces a run: `faultline run FILE [--set PATH=VALUE]... --seed N`.
+pub fn reproduce_command(scenario_path: &Path, sets: &[Set], seed: u64) -> String {
+    let mut command = format!(
+        "faultline run {}",
+        overrides::shell_word(&scenario_path.display().to_string())
+    );
+    for set in sets {
+        command.push(' ');
+        command.push_str(&set.argument());
+    }
+    command.push_str(&format!(" --seed {seed}"));
+    command
+}
+
+/// Parses `--set` arguments.
+pub fn parse_sets(texts: &[String]) -> Result<Vec<Set>, String> {
+    if texts.len() > MAX_OVERRIDES {
+        return Err(format!(
+            "{} --set arguments exceed the limit of {MAX_OVERRIDES}",
+            texts.len()
+        ));
+    }
+    texts.iter().map(|text| Set::parse(text)).collect()
+}
+
+/// Reads `path`, applies `sets` and resolves it; errors are located in the file.
+pub fn load(path: &Path, sets: &[Set]) -> Result<ResolvedScenario, ScenarioError> {
+    let origin = path.display().to_string();
+    let text = scenario::load::read_text(path)?;
+    if sets.is_empty() {
+        return scenario::load_str(&text, &origin);
+    }
+    let parsed = scenario::load::parse_str(&text, &origin)?;
+    overrides::apply(&parsed, &text, &origin, sets)
 }
 
 /// Runs `run`; returns the exit code.
 pub fn run(args: &RunArgs) -> u8 {
-    let scenario = match scenario::load_file(&args.scenario) {
-        Ok(scenario) => Arc::new(scenario),
+    let sets = match parse_sets(&args.sets) {
+        Ok(sets) => sets,
         Err(err) => {
             eprintln!("error: {err}");
             return EXIT_BAD_INPUT;
         }
     };
+    let mut resolved = match load(&args.scenario, &sets) {
+        Ok(resolved) => resolved,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if let Some(max_events) = args.max_events {
+        if max_events == 0 || max_events > MAX_EVENTS {
+            eprintln!("error: --max-events {max_events}: write a number from 1 to {MAX_EVENTS}");
+            return EXIT_BAD_INPUT;
+        }
+        resolved.max_events = max_events;
+    }
+    let scenario = Arc::new(resolved);
     let seed = args.seed.unwrap_or(scenario.scenario.seed);
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("runs")
             .join(&scenario.scenario.name)
             .join(format!("seed-{seed}"))
     });
-    let reproduce = reproduce_command(&args.scenario, seed);
-    let rec = match run_and_record(&scenario, &args.scenario, seed, &out, args.trace) {
+    let reproduce = reproduce_command(&args.scenario, &sets, seed);
+    let staged = match output::stage(&out) {
+        Ok(staged) => staged,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let rec = match run_and_record(
+        &scenario,
+        &args.scenario,
+        &reproduce,
+        seed,
+        staged.path(),
+        args.trace,
+    ) {
         Ok(rec) => rec,
         Err(failure) => {
             eprintln!("error: {}", failure.message);
@@ -60,6 +132,10 @@ pub fn run(args: &RunArgs) -> u8 {
             return failure.code;
         }
     };
+    if let Err(err) = staged.commit() {
+        eprintln!("error: {err}");
+        return EXIT_CHECK_FAILED;
+    }
     let mut determinism_failure = None;
     if args.check_determinism {
         match runner::run(Arc::clone(&scenario), seed, None) {
@@ -104,28 +180,27 @@ pub fn run(args: &RunArgs) -> u8 {
 
 /// A run that could not produce its records.
 pub struct RunFailure {
-    /// Exit code: 2 when the scenario cannot run as written, 1 otherwise.
+    /// Exit code: 2 when the scenario cannot run as written (or passes a limit while it
+    /// runs), 1 otherwise.
     pub code: u8,
     /// What went wrong.
     pub message: String,
 }
 
-/// Runs one scenario at one seed and writes its records and report into `out`.
+/// Runs one scenario at one seed and writes its records and report into `out` (which
+/// exists); `reproduce` is the command its records name.
 pub fn run_and_record(
     scenario: &Arc<ResolvedScenario>,
     scenario_path: &Path,
+    reproduce: &str,
     seed: u64,
     out: &Path,
     trace: bool,
 ) -> Result<RunRecord, RunFailure> {
-    std::fs::create_dir_all(out).map_err(|err| RunFailure {
-        code: EXIT_BAD_INPUT,
-        message: format!("cannot create {}: {err}", out.display()),
-    })?;
     let trace_path = trace.then(|| out.join("trace.jsonl"));
     let timed = runner::run(Arc::clone(scenario), seed, trace_path).map_err(|err| RunFailure {
         code: match err {
-            EngineError::Config(_) => EXIT_BAD_INPUT,
+            EngineError::Config(_) | EngineError::Limit(_) => EXIT_BAD_INPUT,
             _ => EXIT_CHECK_FAILED,
         },
         message: format!("{}: {err}", scenario_path.display()),
@@ -133,7 +208,7 @@ pub fn run_and_record(
     let invocation = Invocation {
         scenario_path: scenario_path.display().to_string(),
         wall_s: timed.wall_s,
-        reproduce: reproduce_command(scenario_path, seed),
+        reproduce: reproduce.to_owned(),
     };
     let rec = timed.output.record(&scenario.scenario, &invocation);
     faultline_reports::save_run(out, &rec)

@@ -1,18 +1,27 @@
-//! `faultline validate FILE...`: loads and validates each scenario file without running it.
+//! `faultline validate FILE...`: loads and validates each scenario file without running
+//! it, through the same resolve step as `run`.
 
 use std::path::PathBuf;
 
 use crate::scenario;
 
-/// Validates each file; prints `ok  <path>  (<name>: N clients, M servers, duration)` (the
-/// workload's node families) per
-/// good file on stdout and `error: <file>:<line>:<col>: <path>: <message>` per bad file on
-/// stderr; returns exit code 2 if any file is invalid, else 0.
+/// Validates each file; prints `ok  <path>  (<name>: N clients, M servers, duration)`
+/// (the workload's node families) per good file on stdout, `skip  <path>  (...)` for the
+/// JSON Schema of scenario files (so `faultline validate scenarios/*.json` works), and
+/// `error: <file>:<line>:<col>: <path>: <message>` per bad file on stderr; returns exit
+/// code 2 if any file is invalid, else 0.
 pub fn run(paths: &[PathBuf]) -> u8 {
     let mut code = super::EXIT_OK;
     for path in paths {
-        match scenario::load_file(path) {
-            Ok(resolved) => {
+        let origin = path.display().to_string();
+        let loaded = scenario::load::read_text(path).and_then(|text| {
+            if scenario::load::is_json_schema(&text) {
+                return Ok(None);
+            }
+            scenario::load_str(&text, &origin).map(Some)
+        });
+        match loaded {
+            Ok(Some(resolved)) => {
                 let nodes: Vec<String> = resolved
                     .families
                     .iter()
@@ -26,6 +35,10 @@ pub fn run(paths: &[PathBuf]) -> u8 {
                     resolved.scenario.duration
                 );
             }
+            Ok(None) => println!(
+                "skip  {}  (the JSON Schema of scenario files, not a scenario)",
+                path.display()
+            ),
             Err(err) => {
                 eprintln!("error: {err}");
                 code = super::EXIT_BAD_INPUT;

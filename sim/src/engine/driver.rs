@@ -81,6 +81,24 @@ pub fn run<W: Workload>(
     seed: u64,
     trace_lines: TraceSink,
 ) -> Result<Finished<W::Output>, EngineError> {
+    run_bounded::<W>(
+        config,
+        setup,
+        seed,
+        trace_lines,
+        scenario::limits::MAX_EVENTS,
+    )
+}
+
+/// [`run`], stopping with [`EngineError::Limit`] once more than `max_events` events
+/// (workload events and fault actions handled) would be handled.
+pub fn run_bounded<W: Workload>(
+    config: &W::Config,
+    setup: Setup<'_>,
+    seed: u64,
+    trace_lines: TraceSink,
+    max_events: u64,
+) -> Result<Finished<W::Output>, EngineError> {
     let topology = Topology::new(setup.families.to_vec()).map_err(EngineError::Config)?;
     let plan = faults::compile(
         setup.faults,
@@ -120,7 +138,7 @@ pub fn run<W: Workload>(
         if W::PROCESSES {
             world.settle(&mut kernel, 0).await?;
         }
-        drive(&mut world, &mut kernel, &mut host, &plan).await?;
+        drive(&mut world, &mut kernel, &mut host, &plan, max_events).await?;
         host.check_boots().map_err(EngineError::Invariant)?;
         let workload = world.finish(&kernel)?;
         let events = kernel.events();
@@ -184,6 +202,7 @@ async fn drive<W: Workload>(
     kernel: &mut Kernel<W::Event>,
     host: &mut Host,
     plan: &FaultPlan,
+    max_events: u64,
 ) -> Result<(), EngineError> {
     for (index, (at_ns, _)) in plan.actions.iter().enumerate() {
         let index =
@@ -199,8 +218,18 @@ async fn drive<W: Workload>(
     // heap check and a thread-local lookup each).
     let mut madsim_ns: Nanos = 0;
     let mut now_ns: Nanos = 0;
+    let mut handled: u64 = 0;
     while let Some((at_ns, due)) = world.next_event(kernel) {
         now_ns = at_ns;
+        handled += 1;
+        if handled > max_events {
+            return Err(EngineError::Limit(format!(
+                "the run reached its limit of {max_events} events at simulated time {:.3} s \
+                 of {:.3} s; shorten \"duration\" or lower the load",
+                now_ns as f64 / 1e9,
+                kernel.duration_ns() as f64 / 1e9
+            )));
+        }
         match due {
             Due::Fault { action } => {
                 sync_madsim_clock(&mut madsim_ns, now_ns);

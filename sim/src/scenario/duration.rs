@@ -5,6 +5,8 @@ use core::time::Duration;
 
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
+use super::limits::MAX_ANY_DURATION_S;
+
 /// A duration in a scenario file: a string with units, exact to the nanosecond.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Dur(pub Duration);
@@ -51,9 +53,17 @@ impl core::str::FromStr for Dur {
                 "invalid duration {text:?}: a duration cannot be negative here (write e.g. \"0s\" or \"1s\")"
             ));
         }
-        humantime::parse_duration(text.trim())
-            .map(Dur)
-            .map_err(|err| format!("invalid duration {text:?}: {err} (write a number with a unit, e.g. \"250us\", \"5ms\", \"1.5s\", \"2m\")"))
+        let parsed = humantime::parse_duration(text.trim())
+            .map_err(|err| format!("invalid duration {text:?}: {err} (write a number with a unit, e.g. \"250us\", \"5ms\", \"1.5s\", \"2m\")"))?;
+        // A cap far above any run (at most a day) keeps sums and products of durations,
+        // in nanoseconds, far from overflow.
+        if parsed > Duration::from_secs(MAX_ANY_DURATION_S) {
+            return Err(format!(
+                "duration {text:?} exceeds the limit of {MAX_ANY_DURATION_S} s (365 days) for \
+                 any duration in a scenario"
+            ));
+        }
+        Ok(Dur(parsed))
     }
 }
 

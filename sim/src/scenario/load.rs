@@ -1,10 +1,12 @@
 //! Loading a scenario: JSON parsing with exact error locations, then validation.
 
 use std::fmt;
+use std::io::Read;
 use std::path::Path;
 
 use serde_json::error::Category;
 
+use super::limits::MAX_FILE_BYTES;
 use super::locate::{line_column, locate};
 use super::resolve::{resolve, ResolvedScenario};
 use super::validate::Issue;
@@ -43,16 +45,64 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 /// Reads and resolves a scenario file.
+///
+/// The file's size is checked before it is read ([`MAX_FILE_BYTES`]), and its bytes must
+/// be UTF-8 (an error names the first bad byte's offset, line and column).
 pub fn load_file(path: &Path) -> Result<ResolvedScenario, ScenarioError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|err| ScenarioError {
+    let text = read_text(path)?;
+    load_str(&text, &origin)
+}
+
+/// Reads a scenario file's text with the checks of [`load_file`].
+pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    let origin = path.display().to_string();
+    let whole = |message: String| ScenarioError {
         origin: origin.clone(),
         line: 0,
         column: 0,
         path: String::new(),
-        message: format!("cannot read: {err}"),
-    })?;
-    load_str(&text, &origin)
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|err| whole(format!("cannot read: {err}")))?;
+    let size = file
+        .metadata()
+        .map_err(|err| whole(format!("cannot read: {err}")))?
+        .len();
+    if size > MAX_FILE_BYTES as u64 {
+        return Err(whole(too_large(size)));
+    }
+    // `take` bounds the read even if the file grows after its size was read.
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| whole(format!("cannot read: {err}")))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(whole(too_large(bytes.len() as u64)));
+    }
+    String::from_utf8(bytes).map_err(|err| {
+        let offset = err.utf8_error().valid_up_to();
+        let bytes = err.as_bytes();
+        // The valid prefix locates the bad byte.
+        let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or("");
+        let (line, column) = line_column(valid, offset);
+        ScenarioError {
+            origin: origin.clone(),
+            line,
+            column,
+            path: String::new(),
+            message: format!(
+                "invalid UTF-8 at byte {offset} (0x{:02x}): save the file as UTF-8",
+                bytes[offset]
+            ),
+        }
+    })
+}
+
+fn too_large(size: u64) -> String {
+    format!(
+        "the file is {size} bytes, over the limit of {MAX_FILE_BYTES} bytes for a scenario file"
+    )
 }
 
 /// Parses and resolves scenario text; `origin` names it in errors.
@@ -66,16 +116,32 @@ pub fn load_str(text: &str, origin: &str) -> Result<ResolvedScenario, ScenarioEr
     resolve(scenario).map_err(|issue| located(text, origin, issue))
 }
 
+/// Whether `text` is a JSON Schema document (such as `scenarios/schema.json`) rather than
+/// a scenario: its `$schema` names json-schema.org and it has none of a scenario's
+/// required keys. A scenario whose `$schema` is such a URL is still a scenario.
+pub fn is_json_schema(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|value| {
+        let names_the_standard = value
+            .get("$schema")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|schema| schema.contains("json-schema.org"));
+        let scenario_keys = ["name", "duration", "workload"]
+            .iter()
+            .any(|key| value.get(key).is_some());
+        names_the_standard && !scenario_keys
+    })
+}
+
 /// The error of `issue` in `text`, located by its path.
 pub fn located(text: &str, origin: &str, issue: Issue) -> ScenarioError {
     let (line, column) =
-        locate(text, &issue.path).map_or((0, 0), |location| (location.line, location.column));
+        locate(text, &issue.path).map_or((1, 1), |location| (location.line, location.column));
     ScenarioError {
         origin: origin.to_owned(),
         line,
         column,
         path: issue.path,
-        message: issue.message,
+        message: clip(&issue.message),
     }
 }
 
@@ -92,11 +158,35 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
                 .to_owned(),
         });
     }
+    if text.len() > MAX_FILE_BYTES {
+        return Err(ScenarioError {
+            origin: origin.to_owned(),
+            line: 1,
+            column: 1,
+            path: String::new(),
+            message: too_large(text.len() as u64),
+        });
+    }
+    if text.starts_with('\u{feff}') {
+        return Err(ScenarioError {
+            origin: origin.to_owned(),
+            line: 1,
+            column: 1,
+            path: String::new(),
+            message: "the file starts with a byte-order mark (U+FEFF): remove the byte-order \
+                      mark (save the file as UTF-8 without BOM)"
+                .to_owned(),
+        });
+    }
     let start = text.len() - text.trim_start().len();
     if !text[start..].starts_with('{') {
         // serde would read an array as a struct's fields in order: say what is wrong instead.
         let (line, column) = line_column(text, start);
-        let found: String = text[start..].chars().take(12).collect();
+        let found: String = text[start..]
+            .chars()
+            .take(12)
+            .take_while(|c| !c.is_control())
+            .collect();
         return Err(ScenarioError {
             origin: origin.to_owned(),
             line,
@@ -108,54 +198,60 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         });
     }
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let scenario: Scenario =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-            let path = err.path().to_string();
-            let outer = clean_path(&path);
-            let inner = err.into_inner();
-            if is_json_schema(text) {
-                return ScenarioError {
-                    origin: origin.to_owned(),
-                    line: 1,
-                    column: 1,
-                    path: String::new(),
-                    message: "this file is a JSON Schema (such as scenarios/schema.json), not a \
-                              scenario; leave it out of the list of scenarios"
-                        .to_owned(),
-                };
-            }
-            let raw = bare_message(&inner);
-            // An error inside the workload object carries its own path (see
-            // `NestedError`).
-            let (path, message) = match NestedError::parse(&raw) {
-                Some((nested, message)) => (join(&outer, &clean_path(nested)), message.to_owned()),
-                None => (outer, raw),
-            };
-            // A missing field: name it in the path too.
-            let path = match missing_field(&message) {
-                Some(field) if path.is_empty() => field,
-                Some(field) => format!("{path}.{field}"),
-                None => path,
-            };
-            // A value's error points at the value when the path leads to it (serde's
-            // position is where the parser stopped: past the value, or at the end of a
-            // buffered object).
-            let found = (inner.classify() == Category::Data)
-                .then(|| locate(text, &path))
-                .flatten()
-                .filter(|location| location.exact);
-            let (line, column) = match found {
-                Some(location) => (location.line, location.column),
-                None => (inner.line(), inner.column().max(1)),
-            };
-            ScenarioError {
+    let scenario: Scenario = super::strict::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let outer = clean_path(&path);
+        let inner = err.into_inner();
+        if is_json_schema(text) {
+            return ScenarioError {
                 origin: origin.to_owned(),
-                line,
-                column,
-                message: explain(&message, &path),
-                path,
-            }
-        })?;
+                line: 1,
+                column: 1,
+                path: String::new(),
+                message: "this file is a JSON Schema (such as scenarios/schema.json), not a \
+                              scenario; leave it out of the list of scenarios"
+                    .to_owned(),
+            };
+        }
+        let raw = bare_message(&inner);
+        // An error inside the workload object or a form read by hand (timeout,
+        // partition) carries its own path (see `NestedError`), perhaps several
+        // deep.
+        let (mut path, mut message) = (outer, raw.as_str());
+        let mut buffered = false;
+        while let Some((nested, rest)) = NestedError::parse(message) {
+            path = join(&path, &clean_path(nested));
+            message = rest;
+            buffered = true;
+        }
+        let message = message.to_owned();
+        // A missing field: name it in the path too.
+        let path = match missing_field(&message) {
+            Some(field) if path.is_empty() => field,
+            Some(field) => format!("{path}.{field}"),
+            None => path,
+        };
+        // A value's error points at the value when the path leads to it (serde's
+        // position is where the parser stopped: past the value, or at the end of a
+        // buffered object).
+        // Inside a buffered value serde's position is the end of that value: the
+        // deepest enclosing value on the path is nearer.
+        let found = (inner.classify() == Category::Data)
+            .then(|| locate(text, &path))
+            .flatten()
+            .filter(|location| location.exact || buffered);
+        let (line, column) = match found {
+            Some(location) => (location.line, location.column),
+            None => (inner.line(), inner.column().max(1)),
+        };
+        ScenarioError {
+            origin: origin.to_owned(),
+            line,
+            column,
+            message: clip(&explain(&message, &path)),
+            path: clip_path(&path),
+        }
+    })?;
     deserializer.end().map_err(|err| ScenarioError {
         origin: origin.to_owned(),
         line: err.line(),
@@ -163,29 +259,87 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         path: String::new(),
         message: format!(
             "{} (a scenario file holds one JSON object)",
-            bare_message(&err)
+            explain(&bare_message(&err), "")
         ),
     })?;
     Ok(scenario)
 }
 
-/// `outer.inner`, or either alone when the other is empty.
+/// `outer.inner` (`outer[1]` for an index), or either alone when the other is empty.
 fn join(outer: &str, inner: &str) -> String {
     match (outer.is_empty(), inner.is_empty()) {
         (_, true) => outer.to_owned(),
         (true, false) => inner.to_owned(),
+        (false, false) if inner.starts_with('[') => format!("{outer}{inner}"),
         (false, false) => format!("{outer}.{inner}"),
     }
 }
 
-/// Whether the text is a JSON Schema document (its `$schema` names json-schema.org).
-fn is_json_schema(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|value| {
-        value
-            .get("$schema")
-            .and_then(serde_json::Value::as_str)
-            .is_some_and(|schema| schema.contains("json-schema.org"))
-    })
+/// The path with every key longer than [`MAX_ECHO_CHARS`] cut short (an unknown key is
+/// part of its path).
+fn clip_path(path: &str) -> String {
+    if path.len() <= MAX_ECHO_CHARS {
+        return path.to_owned();
+    }
+    path.split('.')
+        .map(|key| {
+            if key.chars().count() > MAX_ECHO_CHARS {
+                let kept: String = key.chars().take(MAX_ECHO_CHARS - 8).collect();
+                format!("{kept}…")
+            } else {
+                key.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Most characters of one quoted piece of the input a message repeats.
+const MAX_ECHO_CHARS: usize = 40;
+
+/// The message on one line, every quoted piece (`"..."` or `` `...` ``) longer than
+/// [`MAX_ECHO_CHARS`] cut short: a message never repeats much of the input.
+fn clip(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(1024));
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' && c != '`' {
+            out.push(if c.is_control() { ' ' } else { c });
+            continue;
+        }
+        // A quoted piece, with backslash escapes inside double quotes.
+        let mut piece = String::new();
+        let mut closed = false;
+        while let Some(inner) = chars.next() {
+            if inner == c {
+                closed = true;
+                break;
+            }
+            piece.push(inner);
+            if inner == '\\' && c == '"' {
+                if let Some(escaped) = chars.next() {
+                    piece.push(escaped);
+                }
+            }
+        }
+        out.push(c);
+        if piece.chars().count() > MAX_ECHO_CHARS {
+            let kept: String = piece.chars().take(MAX_ECHO_CHARS - 8).collect();
+            // Not ending on a lone backslash, which would escape the closing quote.
+            out.push_str(kept.trim_end_matches('\\'));
+            out.push('…');
+        } else {
+            out.extend(
+                piece
+                    .chars()
+                    .map(|ch| if ch.is_control() { ' ' } else { ch }),
+            );
+        }
+        if closed {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// serde_path_to_error's path, without the `?` segments it writes for positions the
@@ -258,7 +412,10 @@ fn explain(message: &str, path: &str) -> String {
             .iter()
             .any(|kind| rest.ends_with(&format!("expected {kind}")))
         {
-            return format!("{message} (write the number without quotes)");
+            return format!(
+                "{} (write the number without quotes)",
+                in_users_words(&message)
+            );
         }
     }
     if message.starts_with("EOF while parsing") {
@@ -266,7 +423,89 @@ fn explain(message: &str, path: &str) -> String {
             "{message}: the file ends too early (look for a missing `}}`, `]` or `\"`)"
         );
     }
-    number_message(&message, path).unwrap_or(message)
+    if let Some(syntax) = syntax_message(&message) {
+        return syntax;
+    }
+    if let Some(numbers) = number_message(&message, path) {
+        return numbers;
+    }
+    in_users_words(&message)
+}
+
+/// serde_json's syntax errors, with what to write.
+fn syntax_message(message: &str) -> Option<String> {
+    let advice = match message {
+        "expected value" => {
+            "expected a value here: a number, a \"string\", true, false, null, an object {...} \
+             or a list [...]"
+        }
+        "expected `,` or `}`" => "expected `,` or `}` (is a comma missing between two keys?)",
+        "expected `,` or `]`" => "expected `,` or `]` (is a comma missing between two items?)",
+        "expected `:`" => "expected `:` after the key (write \"key\": value)",
+        "key must be a string" => {
+            "key must be a string: write keys in double quotes (\"name\"), with no comma \
+             before the first key or after the last"
+        }
+        "trailing comma" => "trailing comma: remove the comma before the closing bracket",
+        "invalid number" => "invalid number: write a plain number such as 5, 0.25 or 1e-3",
+        "recursion limit exceeded" => {
+            "the values are nested too deeply (more than 128 levels); a scenario needs a few"
+        }
+        "invalid escape" => {
+            "invalid escape in a string: write a backslash as \\\\ and a quote as \\\""
+        }
+        "expected ident" => "expected true, false or null (written in lower case)",
+        "trailing characters" => "trailing characters after the scenario's closing `}`",
+        _ if message.starts_with("control character") => {
+            "a string holds a control character: write a line break as \\n and a tab as \\t"
+        }
+        _ => return None,
+    };
+    Some(advice.to_owned())
+}
+
+/// serde's words for JSON values and Rust types, in the words of a scenario file.
+fn in_users_words(message: &str) -> String {
+    let mut text = message.to_owned();
+    for (from, to) in [
+        ("invalid type: map,", "invalid type: an object,"),
+        ("invalid type: floating point `", "invalid type: number `"),
+        ("invalid type: sequence,", "invalid type: a list,"),
+        ("invalid type: unit value,", "invalid type: null,"),
+        (
+            "invalid type: unit variant,",
+            "invalid type: a bare name (this kind takes a value: write {\"kind\": value}),",
+        ),
+        (
+            "invalid type: newtype variant,",
+            "invalid type: an object (this kind takes no value: write its name as a string),",
+        ),
+        ("expected a sequence", "expected a list [...]"),
+        (
+            "expected an array of length 2",
+            "expected a list of two values",
+        ),
+        ("expected a boolean", "expected true or false"),
+        ("expected a string", "expected a string in double quotes"),
+        ("expected unit", "expected null"),
+    ] {
+        text = text.replace(from, to);
+    }
+    for (rust, words) in [
+        ("u8", "a whole number"),
+        ("u16", "a whole number"),
+        ("u32", "a whole number"),
+        ("u64", "a whole number"),
+        ("i64", "a whole number"),
+        ("f64", "a number"),
+        ("f32", "a number"),
+    ] {
+        let suffix = format!("expected {rust}");
+        if let Some(head) = text.strip_suffix(&suffix) {
+            text = format!("{head}expected {words}");
+        }
+    }
+    text
 }
 
 /// `invalid value: integer `N`, expected u32` and `invalid type: floating point `N`,
@@ -302,7 +541,7 @@ fn number_message(message: &str, path: &str) -> Option<String> {
 ///
 /// Case is ignored; a third of the candidate's length may differ, and a given word of
 /// three letters or more that begins the candidate counts as close (`expo`).
-fn closest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let given = given.to_lowercase();
     candidates
         .iter()
@@ -361,6 +600,73 @@ mod tests {
     fn the_schema_itself_is_not_taken_for_a_scenario() {
         let err = load_str(&crate::scenario::schema_json(), "schema.json").unwrap_err();
         assert!(err.message.contains("is a JSON Schema"), "{err}");
+    }
+
+    /// A small valid scenario, one key per line.
+    const SMALL: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "name": "small",
+  "duration": "10s",
+  "workload": {
+    "kind": "rpc",
+    "clients": {"count": 10, "arrival": {"poisson_per_s": 1}, "timeout": "1s"},
+    "servers": {"count": 1, "workers": 1, "service_time": {"constant": "1ms"}, "queue_limit": 0}
+  },
+  "faults": [{"at": "1s", "for": "1s", "partition": [["client-*"], ["server-*"]]}]
+}"#;
+
+    /// 1-based line and column of the first `needle` in `text`.
+    fn position(text: &str, needle: &str) -> (usize, usize) {
+        line_column(text, text.find(needle).expect("needle"))
+    }
+
+    #[test]
+    fn errors_deep_in_a_timeout_or_a_partition_point_at_the_value() {
+        load_str(SMALL, "s.json").unwrap();
+        let text = SMALL.replace(
+            r#""timeout": "1s""#,
+            r#""timeout": {"ewma": {"initial": "1s", "alpha": "high"}}"#,
+        );
+        let err = load_str(&text, "s.json").unwrap_err();
+        assert_eq!(err.path, "workload.clients.timeout.ewma.alpha", "{err}");
+        assert_eq!(
+            (err.line, err.column),
+            position(&text, r#""high""#),
+            "{err}"
+        );
+        let text = SMALL.replace(r#"["server-*"]]"#, r#"["server-*", 5]]"#);
+        let err = load_str(&text, "s.json").unwrap_err();
+        assert_eq!(err.path, "faults[0].partition[1][1]", "{err}");
+        assert_eq!((err.line, err.column), position(&text, "5]]"), "{err}");
+        let text = SMALL.replace(
+            r#"[["client-*"], ["server-*"]]"#,
+            r#"{"from": "client-*", "too": "server-*"}"#,
+        );
+        let err = load_str(&text, "s.json").unwrap_err();
+        assert_eq!(err.path, "faults[0].partition.too", "{err}");
+        assert!(err.message.contains("did you mean \"to\"?"), "{err}");
+    }
+
+    #[test]
+    fn a_scenario_naming_the_json_schema_standard_gets_its_own_errors() {
+        let text = SMALL.replace(r#""name": "small","#, r#""name": "small", "sed": 1,"#);
+        let err = load_str(&text, "s.json").unwrap_err();
+        assert_eq!(err.path, "sed", "{err}");
+        assert!(err.message.contains("did you mean \"seed\"?"), "{err}");
+        assert!(!is_json_schema(&text));
+        assert!(is_json_schema(&crate::scenario::schema_json()));
+    }
+
+    #[test]
+    fn long_input_is_cut_short_in_messages() {
+        let long = "x".repeat(500);
+        assert_eq!(
+            clip(&format!("a \"{long}\" b")).matches('x').count(),
+            MAX_ECHO_CHARS - 8
+        );
+        assert_eq!(clip("unknown `key`\n"), "unknown `key` ");
+        assert_eq!(clip(r#"a "q\"uote" b"#), r#"a "q\"uote" b"#);
+        assert!(clip_path(&format!("faults[0].{long}")).chars().count() < 50);
     }
 
     #[test]

@@ -14,10 +14,11 @@ mod locate;
 pub mod resolve;
 pub mod schema;
 pub mod selector;
+pub mod strict;
 pub mod validate;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::{de, Deserialize, Deserializer, Serialize};
 
 pub use check::Check;
 pub use dist::{Dist, Sampler};
@@ -207,11 +208,8 @@ pub enum DiskFaultKind {
 }
 
 /// Partition forms.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(
-    untagged,
-    expecting = "groups such as [[\"client-*\"], [\"server-*\"]], or {\"from\": .., \"to\": ..} (one way), or {\"isolate\": ..}"
-)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
 pub enum Partition {
     /// Symmetric: nodes in different groups cannot talk; nodes in no group are unaffected.
     Groups(Vec<Vec<Selector>>),
@@ -219,6 +217,25 @@ pub enum Partition {
     OneWay(OneWay),
     /// The node can neither send nor receive.
     Isolate(Isolate),
+}
+
+// Read by hand (the shape picks the form) rather than by serde's `untagged`, which would
+// report an error inside a form at the end of the partition, without its path.
+impl<'de> Deserialize<'de> for Partition {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(deserializer)? {
+            groups @ serde_json::Value::Array(_) => strict::nested(groups).map(Partition::Groups),
+            serde_json::Value::Object(object) if object.contains_key("isolate") => {
+                strict::nested(serde_json::Value::Object(object)).map(Partition::Isolate)
+            }
+            object @ serde_json::Value::Object(_) => strict::nested(object).map(Partition::OneWay),
+            other => Err(de::Error::invalid_type(
+                strict::unexpected(&other),
+                &"groups such as [[\"client-*\"], [\"server-*\"]], or {\"from\": .., \"to\": ..} \
+                  (one way), or {\"isolate\": ..}",
+            )),
+        }
+    }
 }
 
 /// One-way partition.

@@ -2,6 +2,7 @@
 //! a parsed scenario becomes a typed, checked run configuration, or an [`Issue`] naming
 //! the field. Nothing a run allocates depends on a value this step has not checked.
 
+use super::limits::MAX_EVENTS;
 use super::validate::{self, issue, Issue, Nodes};
 use super::Scenario;
 use crate::engine::nodes::{Family, Topology};
@@ -16,6 +17,9 @@ pub struct ResolvedScenario {
     pub workload: WorkloadConfig,
     /// Its workload's node families, in node-id order.
     pub families: Vec<Family>,
+    /// The most engine events the run may handle before it stops with an error
+    /// ([`MAX_EVENTS`] unless lowered, e.g. by `faultline run --max-events`).
+    pub max_events: u64,
 }
 
 /// Resolves `scenario`: the kernel's limits, the top-level rules, the workload's own
@@ -27,6 +31,7 @@ pub fn resolve(scenario: Scenario) -> Result<ResolvedScenario, Issue> {
     let resolution = scenario.workload.resolve(&scenario)?;
     let topology =
         Topology::new(resolution.families.clone()).map_err(|message| issue("workload", message))?;
+    validate::check_plan_size(&scenario, &topology)?;
     let nodes = Nodes::new(&topology, scenario.duration);
     validate::check_rules(&scenario, &nodes, scenario.workload.checks())?;
     validate::check_event_estimate(&resolution.events)?;
@@ -34,5 +39,6 @@ pub fn resolve(scenario: Scenario) -> Result<ResolvedScenario, Issue> {
         scenario,
         workload: resolution.config,
         families: resolution.families,
+        max_events: MAX_EVENTS,
     })
 }

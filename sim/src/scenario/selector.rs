@@ -76,6 +76,41 @@ impl Selector {
     }
 }
 
+impl Selector {
+    /// How many of the nodes `{family}0` .. `{family}{count-1}` the selector matches,
+    /// without building their names (`"server-1*"` of 200 servers: `server-1`,
+    /// `server-10` .. `server-19` and `server-100` .. `server-199`, 111 nodes).
+    pub fn count_in_family(&self, family: &str, count: u32) -> u64 {
+        let count = u64::from(count);
+        if !self.matches_family(family, count as u32) {
+            return 0;
+        }
+        let Some(prefix) = self.text.strip_suffix('*') else {
+            return 1;
+        };
+        let Some(digits) = prefix.strip_prefix(family).filter(|d| !d.is_empty()) else {
+            // `*`, `cl*`, `client-*`: the whole family.
+            return count;
+        };
+        if digits == "0" {
+            // No other index starts with a 0.
+            return 1;
+        }
+        // Indices starting with `digits`: [d * 10^k, (d + 1) * 10^k) for k = 0, 1, ...
+        // (at most 10 ranges below a u32 count).
+        let Ok(first) = digits.parse::<u64>() else {
+            return 0;
+        };
+        let (mut low, mut high, mut total) = (first, first + 1, 0);
+        while low < count {
+            total += high.min(count) - low;
+            low = low.saturating_mul(10);
+            high = high.saturating_mul(10);
+        }
+        total
+    }
+}
+
 impl fmt::Display for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
@@ -110,6 +145,33 @@ mod tests {
 
     fn sel(text: &str) -> Selector {
         Selector::parse(text).unwrap()
+    }
+
+    #[test]
+    fn counts_match_the_names_they_select() {
+        for (text, count) in [
+            ("server-1*", 200),
+            ("server-1*", 1),
+            ("server-1*", 2),
+            ("server-0*", 50),
+            ("server-*", 37),
+            ("*", 5),
+            ("server-12", 13),
+            ("server-12", 12),
+            ("serv*", 3),
+            ("client-*", 3),
+            ("server-9*", 1000),
+        ] {
+            let selector = sel(text);
+            let names = (0..count)
+                .filter(|index| selector.matches(&format!("server-{index}")))
+                .count() as u64;
+            assert_eq!(
+                selector.count_in_family("server-", count),
+                names,
+                "{text} of {count}"
+            );
+        }
     }
 
     #[test]

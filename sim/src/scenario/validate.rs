@@ -7,8 +7,12 @@
 use core::time::Duration;
 
 use super::check::{Check, CheckSpec};
-use super::limits::{MAX_DURATION_S, MAX_EVENTS, MAX_FAULTS, MAX_WINDOWS};
+use super::limits::{
+    MAX_DURATION_S, MAX_EVENTS, MAX_FAULTS, MAX_LINKS, MAX_NAME_CHARS, MAX_NODE_SET_BYTES,
+    MAX_PARTITION_GROUPS, MAX_SELECTORS_PER_GROUP, MAX_WINDOWS, RANDOM_FAULT_MARGIN,
+};
 use super::{Dist, Dur, Fault, Network, Partition, RandomFault, Scenario, Selector};
+use crate::engine::faults::MAX_FAULT_ACTIONS;
 use crate::engine::nodes::{Family, NodeFaults, Topology};
 use crate::workload::EventEstimate;
 
@@ -66,6 +70,53 @@ pub fn check_limits(scenario: &Scenario) -> Checked {
             ),
         ));
     }
+    let name_chars = scenario.name.chars().count();
+    if name_chars > MAX_NAME_CHARS {
+        return Err(issue(
+            "name",
+            format!(
+                "the name is {name_chars} characters, over the limit of {MAX_NAME_CHARS} \
+                 (it names the output directory); write a short name such as \"thundering-herd\""
+            ),
+        ));
+    }
+    let links = scenario.network.links.len();
+    if links > MAX_LINKS {
+        return Err(issue(
+            "network.links",
+            format!(
+                "{links} link rules exceed the limit of {MAX_LINKS} (each message is matched \
+                 against them in order); merge rules with selectors such as \"client-*\""
+            ),
+        ));
+    }
+    for (index, fault) in scenario.faults.iter().enumerate() {
+        let Some(Partition::Groups(groups)) = &fault.partition else {
+            continue;
+        };
+        let path = format!("faults[{index}].partition");
+        if groups.len() > MAX_PARTITION_GROUPS {
+            return Err(issue(
+                path,
+                format!(
+                    "{} groups exceed the limit of {MAX_PARTITION_GROUPS} groups per partition",
+                    groups.len()
+                ),
+            ));
+        }
+        for (group_index, group) in groups.iter().enumerate() {
+            if group.len() > MAX_SELECTORS_PER_GROUP {
+                return Err(issue(
+                    format!("{path}[{group_index}]"),
+                    format!(
+                        "{} selectors exceed the limit of {MAX_SELECTORS_PER_GROUP} per group; \
+                         select many nodes at once with a prefix such as \"client-*\"",
+                        group.len()
+                    ),
+                ));
+            }
+        }
+    }
     let window = scenario.metrics.window.as_nanos();
     if window > 0 {
         let windows = scenario.duration.as_nanos().div_ceil(window);
@@ -83,16 +134,116 @@ pub fn check_limits(scenario: &Scenario) -> Checked {
     Ok(())
 }
 
+/// Checks the memory the fault plan and the link rules take once built, against the
+/// workload's nodes: the node sets they hold ([`MAX_NODE_SET_BYTES`]) and the fault
+/// actions, scheduled ones counted exactly and random ones by their expected number
+/// with a margin ([`RANDOM_FAULT_MARGIN`]), against [`MAX_FAULT_ACTIONS`].
+pub fn check_plan_size(scenario: &Scenario, topology: &Topology) -> Checked {
+    let set_bytes = u64::from(topology.node_count()).div_ceil(64) * 8;
+    let mut sets: u64 = 2 * scenario.network.links.len() as u64;
+    let mut actions: u64 = 0;
+    let targets = |selector: &Selector, accepts: fn(&NodeFaults) -> bool| -> u64 {
+        topology
+            .families()
+            .iter()
+            .filter(|family| accepts(&family.faults))
+            .map(|family| selector.count_in_family(family.prefix, family.count))
+            .sum()
+    };
+    for fault in &scenario.faults {
+        if let Some(selector) = &fault.crash {
+            let per_node = if fault.restart_after.is_some() { 2 } else { 1 };
+            actions += per_node * targets(selector, |f| f.crash);
+        } else if let Some(selector) = &fault.pause {
+            actions += 2 * targets(selector, |f| f.pause);
+        } else if let Some(slowdown) = &fault.slowdown {
+            // Two actions, each holding the list of its servers.
+            actions += 2 * targets(&slowdown.node, |f| f.slowdown).max(1);
+        } else {
+            actions += 2;
+            sets += match &fault.partition {
+                Some(Partition::Groups(groups)) => groups.len() as u64,
+                Some(Partition::OneWay(_)) => 2,
+                Some(Partition::Isolate(_)) => 1,
+                None if fault.clock.is_some() => 1,
+                None => 2,
+            };
+        }
+    }
+    if sets.saturating_mul(set_bytes) > MAX_NODE_SET_BYTES {
+        return Err(issue(
+            "faults",
+            format!(
+                "the link rules and network faults would hold {sets} node sets of {set_bytes} \
+                 bytes ({} nodes), {} MiB, over the limit of {} MiB; use fewer faults or \
+                 partition groups",
+                topology.node_count(),
+                sets.saturating_mul(set_bytes) >> 20,
+                MAX_NODE_SET_BYTES >> 20
+            ),
+        ));
+    }
+    let limit = MAX_FAULT_ACTIONS as f64;
+    if actions as f64 > limit {
+        return Err(issue(
+            "faults",
+            format!(
+                "the faults would take {actions} fault actions (one per node and start or end), \
+                 over the limit of {MAX_FAULT_ACTIONS}; select fewer nodes or write fewer faults"
+            ),
+        ));
+    }
+    let duration_ns = scenario.duration.as_nanos() as f64;
+    let mut expected = 0.0;
+    let mut largest: Option<(usize, f64)> = None;
+    for (index, random) in scenario.random_faults.iter().enumerate() {
+        let nodes = match (&random.crash, &random.pause) {
+            (Some(selector), _) => targets(selector, |f| f.crash),
+            (None, Some(selector)) => targets(selector, |f| f.pause),
+            (None, None) => 0,
+        };
+        // Up-times of mean mtbf and down-times of mean mttr alternate: about
+        // duration / (mtbf + mttr) cycles per node, plus the one cut short at the end;
+        // a cycle is two actions.
+        let cycle_ns = (random.mtbf.as_nanos() as f64 + random.mttr.as_nanos() as f64).max(1.0);
+        let process = nodes as f64 * (duration_ns / cycle_ns + 1.0) * 2.0;
+        expected += process;
+        if largest.is_none_or(|(_, most)| process > most) {
+            largest = Some((index, process));
+        }
+    }
+    if let Some((index, _)) = largest {
+        let total = actions as f64 + RANDOM_FAULT_MARGIN * expected;
+        if total > limit {
+            return Err(issue(
+                format!("random_faults[{index}].mtbf"),
+                format!(
+                    "the random faults would draw about {expected:.0} fault actions \
+                     (nodes x duration / (mtbf + mttr) x 2, plus {actions} scheduled), and \
+                     {RANDOM_FAULT_MARGIN} times that exceeds the limit of {MAX_FAULT_ACTIONS}; \
+                     raise mtbf, shorten the run or select fewer nodes"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks that the run stays under [`MAX_EVENTS`] by the workload's estimate.
 pub fn check_event_estimate(estimate: &EventEstimate) -> Checked {
     let events = estimate.events;
     // NaN (0/0 for a closed loop with nothing in it) is refused too.
     if events.is_nan() || events > MAX_EVENTS as f64 {
+        let size = if events.is_finite() {
+            format!("about {events:.3e} events")
+        } else {
+            "endless events".to_owned()
+        };
         return Err(issue(
             "workload",
             format!(
-                "this run would take about {events:.3e} events ({}), over the limit of \
-                 {MAX_EVENTS} events; lower {}",
+                "this run would take {size} ({}), over the limit of {MAX_EVENTS} events; \
+                 lower {}",
                 estimate.reckoning, estimate.advice
             ),
         ));
@@ -1150,6 +1301,129 @@ mod tests {
             "checks[1].retry_amplification_at_most",
             "at least 0",
         );
+    }
+
+    #[test]
+    fn model_rules_are_refused_at_load_with_what_to_write() {
+        let b = "/workload/clients/breaker";
+        let path = "workload.clients.breaker";
+        refused(
+            &[(&format!("{b}/threshold"), json!(1.0))],
+            &format!("{path}.threshold"),
+            "below 1",
+        );
+        refused(
+            &[(
+                b,
+                json!({"mode": "count_window", "window_calls": 1_000_001, "threshold": 0.5,
+                       "open_for": "5s"}),
+            )],
+            &format!("{path}.window_calls"),
+            "exceeds the limit of 1000000 calls",
+        );
+        refused(
+            &[(
+                b,
+                json!({"mode": "time_window", "window": "3601s", "threshold": 0.5,
+                       "open_for": "5s"}),
+            )],
+            &format!("{path}.window"),
+            "exceeds the limit of 3600s",
+        );
+        // 1,000,000 calls are 250,000 bytes per client, 5,000 clients 1.2 GB.
+        refused(
+            &[
+                (
+                    b,
+                    json!({"mode": "count_window", "window_calls": 1_000_000, "threshold": 0.5,
+                           "open_for": "5s"}),
+                ),
+                ("/workload/clients/count", json!(5_000)),
+            ],
+            &format!("{path}.window_calls"),
+            "over the limit of 1024 MiB for breaker windows",
+        );
+        refused(
+            &[(
+                "/workload/clients/arrival",
+                json!({"closed_loop": {"think_time": {"pareto": {"scale": "1ms", "shape": 1.0}}}}),
+            )],
+            "workload.clients.arrival.closed_loop.think_time.pareto.shape",
+            "has no mean",
+        );
+    }
+
+    #[test]
+    fn sizes_are_refused_before_anything_is_built() {
+        refused(
+            &[("/name", json!("n".repeat(101)))],
+            "name",
+            "over the limit of 100",
+        );
+        let links: Vec<Value> = (0..101).map(|_| json!({"from": "*", "to": "*"})).collect();
+        refused(
+            &[("/network/links", json!(links))],
+            "network.links",
+            "101 link rules exceed the limit of 100",
+        );
+        let groups: Vec<Value> = (0..65).map(|_| json!(["client-*"])).collect();
+        refused(
+            &[("/faults/1/partition", json!(groups))],
+            "faults[1].partition",
+            "65 groups exceed the limit of 64",
+        );
+        let selectors: Vec<Value> = (0..1001).map(|_| json!("client-0")).collect();
+        refused(
+            &[("/faults/1/partition", json!([selectors, ["server-0"]]))],
+            "faults[1].partition[0]",
+            "1001 selectors exceed the limit of 1000",
+        );
+        // One server, 120 s, cycles of 100 us: 1.2 M cycles, 2.4 M actions expected.
+        refused(
+            &[(
+                "/random_faults/0",
+                json!({"crash": "server-*", "mtbf": "50us", "mttr": "50us"}),
+            )],
+            "random_faults[0].mtbf",
+            "exceeds the limit of 1000000",
+        );
+        // Below the limit with the margin: 1 server x 120 s / 400 us x 2 = 600k, x 2 is over.
+        refused(
+            &[(
+                "/random_faults/0",
+                json!({"crash": "server-*", "mtbf": "200us", "mttr": "200us"}),
+            )],
+            "random_faults[0].mtbf",
+            "2 times that exceeds",
+        );
+        load(&with(&[(
+            "/random_faults/0",
+            json!({"crash": "server-*", "mtbf": "1ms", "mttr": "1ms"}),
+        )]))
+        .unwrap();
+    }
+
+    #[test]
+    fn reconnect_traffic_counts_toward_the_event_limit() {
+        // A constant reconnect sleep of 0 over links of no latency: endless tries while
+        // the server is down.
+        refused(
+            &[
+                (
+                    "/workload/clients/connection",
+                    json!({"reconnect": {"kind": "constant", "base": "0s", "cap": "0s"}}),
+                ),
+                ("/network/latency", json!({"constant": "0s"})),
+                ("/random_faults", json!([])),
+            ],
+            "workload",
+            "endless reconnect tries",
+        );
+        load(&with(&[(
+            "/workload/clients/connection",
+            json!({"reconnect": {"base": "100ms", "cap": "5s"}}),
+        )]))
+        .unwrap();
     }
 
     #[test]

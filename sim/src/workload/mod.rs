@@ -128,9 +128,10 @@ impl NestedError {
     }
 }
 
-/// Reads one kind's keys from the rest of the `workload` object, keeping serde's path.
+/// Reads one kind's keys from the rest of the `workload` object, keeping serde's path
+/// (and refusing a list where an object is required, see [`crate::scenario::strict`]).
 fn read_spec<S: DeserializeOwned>(rest: Value) -> Result<S, NestedError> {
-    serde_path_to_error::deserialize(rest).map_err(|err| NestedError {
+    crate::scenario::strict::deserialize(rest).map_err(|err| NestedError {
         path: err.path().to_string(),
         message: err.into_inner().to_string(),
     })
@@ -306,8 +307,14 @@ macro_rules! registry {
             match &resolved.workload {
                 $(
                     WorkloadConfig::$variant(config) => {
-                        driver::run::<<$kind as Kind>::World>(config, setup, seed, trace_lines)
-                            .map(RunOutput::$variant)
+                        driver::run_bounded::<<$kind as Kind>::World>(
+                            config,
+                            setup,
+                            seed,
+                            trace_lines,
+                            resolved.max_events,
+                        )
+                        .map(RunOutput::$variant)
                     }
                 )+
             }

@@ -3,9 +3,10 @@
 //! for the format; every struct denies unknown keys.
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::{de, Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
-use crate::scenario::{Dist, Dur};
+use crate::scenario::{strict, Dist, Dur};
 use crate::workload::NumberLimit;
 
 /// Most logical clients in one scenario.
@@ -20,6 +21,10 @@ pub const MAX_QUEUE_LIMIT: u32 = 1_000_000;
 pub const MAX_ATTEMPTS: u32 = 100;
 /// Most attempts one client holds while disconnected.
 pub const MAX_OFFLINE_QUEUE: u32 = 100_000;
+/// Most bytes the breakers' windows take together (one window per client: `window_calls`
+/// of a `count_window` breaker at two bits each, or `window` seconds of a `time_window`
+/// breaker at 12 bytes each).
+pub const MAX_BREAKER_WINDOW_BYTES: u64 = 1 << 30;
 
 /// The whole-number fields with limits.
 pub const NUMBER_LIMITS: &[NumberLimit] = &[
@@ -148,16 +153,31 @@ pub struct ClosedLoop {
 }
 
 /// The per-attempt timeout: a fixed duration (`"500ms"`) or an adaptive one.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(
-    untagged,
-    expecting = "a duration such as \"500ms\", or {\"ewma\": {...}} or {\"rfc6298\": {...}}"
-)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
 pub enum TimeoutSpec {
     /// Fixed.
     Fixed(Dur),
     /// Adaptive.
     Adaptive(AdaptiveTimeoutSpec),
+}
+
+// Read by hand rather than by serde's `untagged`, which would buffer the object and
+// report an error inside it at the object's end, without its path.
+impl<'de> Deserialize<'de> for TimeoutSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(text) => text
+                .parse::<Dur>()
+                .map(TimeoutSpec::Fixed)
+                .map_err(de::Error::custom),
+            object @ Value::Object(_) => strict::nested(object).map(TimeoutSpec::Adaptive),
+            other => Err(de::Error::invalid_type(
+                strict::unexpected(&other),
+                &"a duration such as \"500ms\", or {\"ewma\": {...}} or {\"rfc6298\": {...}}",
+            )),
+        }
+    }
 }
 
 /// Adaptive timeout kinds.

@@ -1,18 +1,35 @@
 //! The rpc workload's rules and limits, checked when a scenario is resolved (so
 //! `validate` and `run` refuse the same files with the same located messages).
 
+use core::time::Duration;
+
+use faultline_models::breaker::{MAX_WINDOW_CALLS, MAX_WINDOW_SECONDS};
+
+use super::config::SERVER_PREFIX;
 use super::spec::{
     AdaptiveTimeoutSpec, Arrival, BackoffKindSpec, BackoffSpec, BreakerMode, BreakerSpec,
-    BudgetSpec, Clients, ConnectionSpec, RpcSpec, Servers, TimeoutSpec, MAX_ATTEMPTS, MAX_CLIENTS,
-    MAX_OFFLINE_QUEUE, MAX_QUEUE_LIMIT, MAX_SERVERS, MAX_WORKERS,
+    BudgetSpec, Clients, ConnectionSpec, JitterSpec, RpcSpec, Servers, TimeoutSpec, MAX_ATTEMPTS,
+    MAX_BREAKER_WINDOW_BYTES, MAX_CLIENTS, MAX_OFFLINE_QUEUE, MAX_QUEUE_LIMIT, MAX_SERVERS,
+    MAX_WORKERS,
 };
 use crate::scenario::validate::{dist, issue, positive, unit_fraction, Checked};
-use crate::scenario::{Dur, Scenario};
+use crate::scenario::{Dist, Dur, Scenario};
 use crate::workload::EventEstimate;
 
 /// Engine events per attempt assumed by the event estimate (send, deliver, queue, serve,
 /// reply, timer).
 pub const EVENTS_PER_ATTEMPT: f64 = 6.0;
+
+/// Engine events per reconnect try assumed by the event estimate (sleep ends, connect
+/// arrives, answer arrives, connect timeout).
+pub const EVENTS_PER_RECONNECT: f64 = 4.0;
+
+/// Bytes of one call in a `count_window` breaker's window (two bits: failed, slow; kept
+/// in 64-bit words).
+const COUNT_WINDOW_BITS_PER_CALL: u64 = 2;
+/// Bytes of one second in a `time_window` breaker's window (calls, failures and slow
+/// calls, 32 bits each).
+const TIME_WINDOW_BYTES_PER_SECOND: u64 = 12;
 
 /// Checks the rpc workload's size limits (before anything is allocated).
 pub fn check_limits(spec: &RpcSpec) -> Checked {
@@ -58,6 +75,59 @@ pub fn check_limits(spec: &RpcSpec) -> Checked {
             ));
         }
     }
+    if let Some(breaker) = &clients.breaker {
+        check_breaker_limits("workload.clients.breaker", breaker, clients.count)?;
+    }
+    Ok(())
+}
+
+/// The model's window limits, and the memory of one window per client.
+fn check_breaker_limits(path: &str, breaker: &BreakerSpec, clients: u32) -> Checked {
+    let per_client_bytes = match (breaker.mode, breaker.window_calls, breaker.window) {
+        (BreakerMode::CountWindow, Some(calls), _) => {
+            if calls > MAX_WINDOW_CALLS {
+                return Err(issue(
+                    format!("{path}.window_calls"),
+                    format!(
+                        "{calls} exceeds the limit of {MAX_WINDOW_CALLS} calls in a breaker's \
+                         window; write e.g. 100"
+                    ),
+                ));
+            }
+            (u64::from(calls) * COUNT_WINDOW_BITS_PER_CALL).div_ceil(64) * 8
+        }
+        (BreakerMode::TimeWindow, _, Some(window)) => {
+            if window.0 > Duration::from_secs(MAX_WINDOW_SECONDS) {
+                return Err(issue(
+                    format!("{path}.window"),
+                    format!(
+                        "{window} exceeds the limit of {MAX_WINDOW_SECONDS}s (one hour) for a \
+                         breaker's window; write e.g. \"60s\""
+                    ),
+                ));
+            }
+            window.0.as_secs() * TIME_WINDOW_BYTES_PER_SECOND
+        }
+        _ => 0,
+    };
+    let total = per_client_bytes.saturating_mul(u64::from(clients));
+    if total > MAX_BREAKER_WINDOW_BYTES {
+        let field = if breaker.mode == BreakerMode::CountWindow {
+            "window_calls"
+        } else {
+            "window"
+        };
+        return Err(issue(
+            format!("{path}.{field}"),
+            format!(
+                "one breaker window per client: {per_client_bytes} bytes x {clients} clients = \
+                 {} MiB, over the limit of {} MiB for breaker windows; lower {field} or \
+                 workload.clients.count",
+                total >> 20,
+                MAX_BREAKER_WINDOW_BYTES >> 20
+            ),
+        ));
+    }
     Ok(())
 }
 
@@ -68,23 +138,126 @@ pub fn check_rules(spec: &RpcSpec) -> Checked {
 }
 
 /// The event estimate: offered requests x `max_attempts` x [`EVENTS_PER_ATTEMPT`] (a
-/// worst case: every attempt fails and is retried).
+/// worst case: every attempt fails and is retried), plus, with persistent connections,
+/// the reconnect tries of every client of a crashed server until it is back x
+/// [`EVENTS_PER_RECONNECT`].
 pub fn event_estimate(spec: &RpcSpec, scenario: &Scenario) -> EventEstimate {
     let offered = offered_per_s(spec, scenario) * scenario.duration.as_secs_f64();
     let attempts = f64::from(spec.clients.retry.max_attempts.max(1));
-    let offered_text = if offered.is_finite() {
-        format!("{offered:.0}")
+    let mut events = offered * attempts * EVENTS_PER_ATTEMPT;
+    let mut reckoning = format!(
+        "{} requests x {attempts} attempts x {EVENTS_PER_ATTEMPT} events",
+        count_text(offered)
+    );
+    let mut advice = "workload.clients.count, the arrival rate, duration or \
+                      workload.clients.retry.max_attempts"
+        .to_owned();
+    if let Some(connection) = &spec.clients.connection {
+        let tries = reconnect_tries(spec, connection, scenario);
+        if tries > 0.0 {
+            events += tries * EVENTS_PER_RECONNECT;
+            reckoning.push_str(&format!(
+                " + {} reconnect tries x {EVENTS_PER_RECONNECT} events",
+                count_text(tries)
+            ));
+            advice.push_str(
+                ", or raise the reconnect backoff (workload.clients.connection.reconnect)",
+            );
+        }
+    }
+    EventEstimate {
+        events,
+        reckoning,
+        advice,
+    }
+}
+
+/// A count in words: `1000`, or `endless` when it has no bound.
+fn count_text(count: f64) -> String {
+    if count.is_finite() {
+        format!("{count:.0}")
     } else {
         "endless".to_owned()
+    }
+}
+
+/// Reconnect tries over the run: every crash of a server (scheduled, or expected from
+/// `random_faults`) resets its clients' connections, and each client tries again after
+/// every backoff sleep plus a round trip until the server is back.
+fn reconnect_tries(spec: &RpcSpec, connection: &ConnectionSpec, scenario: &Scenario) -> f64 {
+    let servers = spec.servers.count.max(1);
+    let per_server = f64::from(spec.clients.count.div_ceil(servers));
+    let clients = f64::from(spec.clients.count);
+    let backoff = connection
+        .reconnect
+        .as_ref()
+        .unwrap_or(&spec.clients.retry.backoff);
+    let round_trip_ns = 2.0 * estimate_ns(&scenario.network.latency);
+    let duration = scenario.duration;
+    let mut tries = 0.0;
+    for fault in &scenario.faults {
+        let Some(selector) = &fault.crash else {
+            continue;
+        };
+        let hit = selector.count_in_family(SERVER_PREFIX, servers) as f64;
+        let down = fault
+            .restart_after
+            .map_or(duration.0.saturating_sub(fault.at.0), |after| after.0);
+        tries += (hit * per_server).min(clients) * tries_while_down(backoff, down, round_trip_ns);
+    }
+    let duration_ns = duration.as_nanos() as f64;
+    for random in &scenario.random_faults {
+        let Some(selector) = &random.crash else {
+            continue;
+        };
+        let hit = selector.count_in_family(SERVER_PREFIX, servers) as f64;
+        let cycle_ns = (random.mtbf.as_nanos() as f64 + random.mttr.as_nanos() as f64).max(1.0);
+        let crashes = hit * (duration_ns / cycle_ns + 1.0);
+        tries += crashes * per_server * tries_while_down(backoff, random.mttr.0, round_trip_ns);
+    }
+    tries
+}
+
+/// Tries of one client while its server is down for `down`: sleeps growing from `base`
+/// to `cap` (their mean under the jitter: full jitter halves them), each followed by a
+/// refused connect one round trip later, and one more that succeeds. Infinite when a
+/// try takes no time at all.
+fn tries_while_down(backoff: &BackoffSpec, down: Duration, round_trip_ns: f64) -> f64 {
+    let jitter_mean = match (backoff.kind, backoff.jitter) {
+        (BackoffKindSpec::Constant, _) | (_, JitterSpec::None) => 1.0,
+        (_, JitterSpec::Equal) => 0.75,
+        (_, JitterSpec::Full | JitterSpec::Decorrelated) => 0.5,
     };
-    EventEstimate {
-        events: offered * attempts * EVENTS_PER_ATTEMPT,
-        reckoning: format!(
-            "{offered_text} requests x {attempts} attempts x {EVENTS_PER_ATTEMPT} events"
-        ),
-        advice: "workload.clients.count, the arrival rate, duration or \
-                 workload.clients.retry.max_attempts"
-            .to_owned(),
+    let cap_ns = backoff.cap.as_nanos() as f64;
+    let mut sleep_ns = backoff.base.as_nanos() as f64;
+    let mut left_ns = down.as_nanos() as f64;
+    let mut tries = 1.0;
+    // Exponential growth reaches the cap within 64 doublings of a base of 1 ns.
+    for _ in 0..64 {
+        if backoff.kind == BackoffKindSpec::Constant || sleep_ns >= cap_ns || left_ns <= 0.0 {
+            break;
+        }
+        left_ns -= sleep_ns * jitter_mean + round_trip_ns;
+        tries += 1.0;
+        sleep_ns *= 2.0;
+    }
+    let step_ns = sleep_ns.min(cap_ns) * jitter_mean + round_trip_ns;
+    if left_ns > 0.0 {
+        tries += left_ns / step_ns;
+    }
+    tries
+}
+
+/// A duration's mean for the estimate, or its least value when it has no mean (a
+/// Pareto with shape <= 1): a bound that errs toward more events.
+fn estimate_ns(dist: &Dist) -> f64 {
+    let mean = dist.mean_ns();
+    if mean.is_finite() {
+        return mean;
+    }
+    match dist {
+        Dist::Pareto(pareto) => pareto.scale.as_nanos() as f64,
+        _ => 0.0,
     }
 }
 
@@ -95,9 +268,9 @@ pub fn offered_per_s(spec: &RpcSpec, scenario: &Scenario) -> f64 {
     let per_client = match &clients.arrival {
         Arrival::PoissonPerS(rate) => *rate,
         Arrival::ClosedLoop(closed) => {
-            let cycle_ns = closed.think_time.mean_ns()
-                + 2.0 * scenario.network.latency.mean_ns()
-                + spec.servers.service_time.mean_ns();
+            let cycle_ns = estimate_ns(&closed.think_time)
+                + 2.0 * estimate_ns(&scenario.network.latency)
+                + estimate_ns(&spec.servers.service_time);
             1e9 / cycle_ns
         }
     };
@@ -122,10 +295,20 @@ fn check_clients(clients: &Clients) -> Checked {
             }
         }
         Arrival::ClosedLoop(closed) => {
-            dist(
-                &format!("{base}.arrival.closed_loop.think_time"),
-                &closed.think_time,
-            )?;
+            let path = format!("{base}.arrival.closed_loop.think_time");
+            dist(&path, &closed.think_time)?;
+            if let Dist::Pareto(pareto) = &closed.think_time {
+                if pareto.shape <= 1.0 {
+                    return Err(issue(
+                        format!("{path}.pareto.shape"),
+                        format!(
+                            "a pareto think time of shape {} has no mean, so the size of the \
+                             run cannot be bounded; write a shape above 1 (e.g. 1.5)",
+                            pareto.shape
+                        ),
+                    ));
+                }
+            }
         }
     }
     check_timeout(&format!("{base}.timeout"), &clients.timeout)?;
@@ -377,6 +560,20 @@ fn check_breaker(path: &str, breaker: &BreakerSpec) -> Checked {
         BreakerMode::Ewma => {
             let alpha = breaker.alpha.ok_or_else(|| required("alpha", "0.1"))?;
             unit_fraction(&format!("{path}.alpha"), alpha, "0.1")?;
+            let threshold = breaker
+                .threshold
+                .ok_or_else(|| required("threshold", "0.5"))?;
+            // An average of outcomes reaches 1 only by float underflow, so a threshold
+            // of 1 would never trip in practice (the model refuses it).
+            if !(threshold.is_finite() && threshold > 0.0 && threshold < 1.0) {
+                return Err(issue(
+                    format!("{path}.threshold"),
+                    format!(
+                        "{threshold} is out of range for mode \"ewma\": write a number above 0 \
+                         and below 1 (an average of failures never quite reaches 1; e.g. 0.5)"
+                    ),
+                ));
+            }
         }
         BreakerMode::CountWindow => match breaker.window_calls {
             None => return Err(required("window_calls", "100")),

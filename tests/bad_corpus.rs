@@ -1,0 +1,384 @@
+//! The loader's contract over a generated corpus of bad files: mutations of every bundled
+//! scenario at every field path (wrong types, lists where objects belong, huge and
+//! negative numbers, malformed durations, long text, removed and unknown keys) and
+//! syntax errors (truncations, stray and missing characters). Every refused file gets a
+//! located one-line message in the user's words, with no panic; every accepted one runs
+//! (briefly) without an unlocated error. The corpus is generated deterministically and
+//! run in-process through `scenario::load_str`; a sample goes through the real binary.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use faultline::engine::EngineError;
+use faultline::scenario;
+use serde_json::{json, Map, Value};
+
+/// One mutant: what was done (for failure messages) and the text.
+struct Mutant {
+    what: String,
+    text: String,
+}
+
+/// The bundled scenarios, as text.
+fn bundled() -> Vec<(String, String)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("scenarios/")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .filter(|path| !path.ends_with("schema.json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    files
+        .iter()
+        .map(|path| {
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(path).expect("read"),
+            )
+        })
+        .collect()
+}
+
+/// Every JSON pointer in `value` (the root excluded), parents before children.
+fn pointers(value: &Value, prefix: &str, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let pointer = format!("{prefix}/{key}");
+                out.push(pointer.clone());
+                pointers(child, &pointer, out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                let pointer = format!("{prefix}/{index}");
+                out.push(pointer.clone());
+                pointers(child, &pointer, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A run of one character, longer than any message may repeat.
+fn long_text() -> String {
+    "Q".repeat(300)
+}
+
+/// Replacement values tried at every path.
+fn replacements() -> Vec<Value> {
+    vec![
+        json!(null),
+        json!(true),
+        json!("x"),
+        json!([]),
+        json!({}),
+        json!(0),
+        json!(-1),
+        json!(1.5),
+        json!(1e40),
+        json!(-1e40),
+        json!(18446744073709551615u64),
+        json!("0s"),
+        json!("-5s"),
+        json!("5 parsecs"),
+        json!("99999999999999999999d"),
+        json!("18446744073709551615s"),
+        json!("364d"),
+        json!("1e9999s"),
+        json!([[["1s"]]]),
+        json!({"pareto": {"scale": "1us", "shape": 0.5}}),
+        json!({"constant": "0s"}),
+        Value::String(long_text()),
+    ]
+}
+
+fn set(root: &mut Value, pointer: &str, value: Value) {
+    *root.pointer_mut(pointer).expect("pointer exists") = value;
+}
+
+fn remove(root: &mut Value, pointer: &str) -> bool {
+    let (parent, key) = pointer.rsplit_once('/').expect("a child pointer");
+    match root.pointer_mut(parent) {
+        Some(Value::Object(map)) => map.remove(key).is_some(),
+        Some(Value::Array(items)) => {
+            let index: usize = key.parse().expect("an index");
+            items.remove(index);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The value mutants of one scenario, and which of them must be refused.
+fn value_mutants(name: &str, original: &Value) -> (Vec<Mutant>, Vec<Mutant>) {
+    let mut all = Vec::new();
+    let mut must_fail = Vec::new();
+    let mut paths = Vec::new();
+    pointers(original, "", &mut paths);
+    for pointer in &paths {
+        let current = original.pointer(pointer).expect("exists").clone();
+        for replacement in replacements() {
+            let mut doc = original.clone();
+            set(&mut doc, pointer, replacement.clone());
+            all.push(Mutant {
+                what: format!("{name}: {pointer} = {replacement}"),
+                text: serde_json::to_string_pretty(&doc).unwrap(),
+            });
+        }
+        let mut doc = original.clone();
+        if remove(&mut doc, pointer) {
+            all.push(Mutant {
+                what: format!("{name}: {pointer} removed"),
+                text: serde_json::to_string_pretty(&doc).unwrap(),
+            });
+        }
+        if let Value::Object(map) = &current {
+            // A list where an object is required, empty and with the object's values in
+            // order (what serde would read as a struct's fields).
+            for list in [json!([]), Value::Array(map.values().cloned().collect())] {
+                let mut doc = original.clone();
+                set(&mut doc, pointer, list.clone());
+                must_fail.push(Mutant {
+                    what: format!("{name}: {pointer} = {list}"),
+                    text: serde_json::to_string_pretty(&doc).unwrap(),
+                });
+            }
+            // An unknown key, short and long.
+            for key in ["zzz_unknown".to_owned(), long_text()] {
+                let mut doc = original.clone();
+                let mut with_key: Map<String, Value> = map.clone();
+                with_key.insert(key.clone(), json!(1));
+                set(&mut doc, pointer, Value::Object(with_key));
+                must_fail.push(Mutant {
+                    what: format!("{name}: {pointer} + unknown key {}", &key[..3]),
+                    text: serde_json::to_string_pretty(&doc).unwrap(),
+                });
+            }
+        }
+        if current.is_string() {
+            // Text where a number, object or list belongs is refused by type; here a
+            // string field gets the wrong type.
+            for wrong in [json!(5), json!([1]), json!({"a": 1})] {
+                let mut doc = original.clone();
+                set(&mut doc, pointer, wrong.clone());
+                must_fail.push(Mutant {
+                    what: format!("{name}: {pointer} = {wrong}"),
+                    text: serde_json::to_string_pretty(&doc).unwrap(),
+                });
+            }
+        }
+    }
+    (all, must_fail)
+}
+
+/// Syntax mutants of one scenario's text: every one is refused.
+fn syntax_mutants(name: &str, text: &str) -> Vec<Mutant> {
+    let mut out = Vec::new();
+    let boundaries: Vec<usize> = (0..text.len())
+        .filter(|&i| text.is_char_boundary(i))
+        .collect();
+    // Deterministic positions spread over the file.
+    let positions: Vec<usize> = boundaries.iter().copied().step_by(53).collect();
+    for &at in &positions {
+        out.push(Mutant {
+            what: format!("{name}: truncated at byte {at}"),
+            text: text[..at].to_owned(),
+        });
+        for junk in ["}", ",", "\"", "[", ":", "\u{0}"] {
+            let mut mutated = text.to_owned();
+            mutated.insert_str(at, junk);
+            if serde_json::from_str::<Value>(&mutated).is_err() {
+                out.push(Mutant {
+                    what: format!("{name}: {junk:?} inserted at byte {at}"),
+                    text: mutated,
+                });
+            }
+        }
+    }
+    out.push(Mutant {
+        what: format!("{name}: byte-order mark"),
+        text: format!("\u{feff}{text}"),
+    });
+    out.push(Mutant {
+        what: format!("{name}: two objects"),
+        text: format!("{text}{{}}"),
+    });
+    out
+}
+
+/// Rust and serde words a message must not show.
+const FORBIDDEN: [&str; 10] = [
+    "struct ",
+    "enum ",
+    " u32",
+    " u64",
+    " f64",
+    "Spec",
+    "sequence",
+    "invalid type: map",
+    "expected value",
+    "panicked",
+];
+
+/// Checks one refusal; returns the problem, if any.
+fn problem(err: &scenario::ScenarioError) -> Option<String> {
+    let text = err.to_string();
+    if err.line == 0 || err.column == 0 {
+        return Some("no line and column".to_owned());
+    }
+    if text.contains('\n') || err.message.is_empty() {
+        return Some("not one line".to_owned());
+    }
+    if let Some(word) = FORBIDDEN.iter().find(|word| text.contains(*word)) {
+        return Some(format!("says {word:?}"));
+    }
+    if text.contains(&"Q".repeat(81)) {
+        return Some("repeats more than 80 characters of the input".to_owned());
+    }
+    None
+}
+
+/// Loads `text`, catching panics.
+fn load(text: &str) -> Result<Result<scenario::ResolvedScenario, scenario::ScenarioError>, String> {
+    std::panic::catch_unwind(|| scenario::load_str(text, "mutant.json"))
+        .map_err(|_| "panicked".to_owned())
+}
+
+#[test]
+fn every_bad_file_is_refused_with_a_located_message_and_good_ones_run() {
+    let mut refused = Vec::new();
+    let mut accepted = Vec::new();
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for (name, text) in bundled() {
+        let original: Value = serde_json::from_str(&text).expect("bundled scenario is JSON");
+        let (values, must_fail) = value_mutants(&name, &original);
+        let syntax = syntax_mutants(&name, &text);
+        for (mutant, required) in values
+            .into_iter()
+            .map(|m| (m, false))
+            .chain(must_fail.into_iter().map(|m| (m, true)))
+            .chain(syntax.into_iter().map(|m| (m, true)))
+        {
+            total += 1;
+            match load(&mutant.text) {
+                Err(panic) => failures.push(format!("{}: {panic}", mutant.what)),
+                Ok(Ok(resolved)) if required => failures.push(format!(
+                    "{}: accepted ({})",
+                    mutant.what, resolved.scenario.name
+                )),
+                Ok(Ok(resolved)) => accepted.push((mutant.what, resolved)),
+                Ok(Err(err)) => match problem(&err) {
+                    Some(why) => failures.push(format!("{}: {why}: {err}", mutant.what)),
+                    None => refused.push((mutant, err)),
+                },
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {total} mutants broke the contract:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(total > 3_000, "corpus of {total}");
+    assert!(
+        refused.len() > total / 2,
+        "{} refused of {total}",
+        refused.len()
+    );
+
+    println!(
+        "corpus: {total} mutants, {} refused, {} accepted",
+        refused.len(),
+        accepted.len()
+    );
+    // Accepted mutants run without an unlocated error: each to 20,000 events at most
+    // (a limit error then is expected).
+    let mut ran = 0;
+    for (what, mut resolved) in accepted {
+        resolved.max_events = 20_000;
+        let seed = resolved.scenario.seed;
+        match faultline::runner::run(Arc::new(resolved), seed, None) {
+            Ok(_) | Err(EngineError::Limit(_)) => ran += 1,
+            Err(err) => failures.push(format!("{what}: accepted, then the run failed: {err}")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "accepted mutants that failed to run:\n{}",
+        failures.join("\n")
+    );
+    assert!(ran > 200, "{ran} accepted mutants ran");
+
+    // A sample through the real binary: `validate` refuses each with the same message
+    // (one line each, exit 2) in bounded memory.
+    let dir = common::temp_dir("bad-corpus");
+    let sample: Vec<(PathBuf, &scenario::ScenarioError)> = refused
+        .iter()
+        .step_by(refused.len() / 40)
+        .enumerate()
+        .map(|(index, (mutant, err))| {
+            let path = dir.join(format!("{index:02}.json"));
+            std::fs::write(&path, &mutant.text).expect("write mutant");
+            (path, err)
+        })
+        .collect();
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg("ulimit -v 2000000 && exec \"$0\" validate \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_faultline"))
+        .args(sample.iter().map(|(path, _)| path));
+    let output = command.output().expect("run faultline validate");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), sample.len(), "{stderr}");
+    for ((path, err), line) in sample.iter().zip(&lines) {
+        let expected = format!("error: {}:{}:{}: ", path.display(), err.line, err.column);
+        assert!(line.starts_with(&expected), "{line}\n  wanted {expected}");
+        assert!(
+            line.ends_with(&err.message),
+            "{line}\n  wanted {}",
+            err.message
+        );
+    }
+    // `run` refuses the same files the same way, before running anything.
+    for (path, err) in sample.iter().take(3) {
+        let output = Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["run", path.to_str().unwrap(), "--out"])
+            .arg(dir.join("never-written"))
+            .output()
+            .expect("run faultline run");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.ends_with(&format!("{}\n", err.message)), "{stderr}");
+        assert!(!dir.join("never-written").exists());
+    }
+}
+
+#[test]
+fn invalid_utf8_and_oversized_files_are_refused_before_parsing() {
+    let dir = common::temp_dir("bad-bytes");
+    let utf8 = dir.join("latin1.json");
+    std::fs::write(&utf8, b"{\n  \"name\": \"caf\xe9\"\n}\n").unwrap();
+    let err = scenario::load_file(&utf8).unwrap_err();
+    assert_eq!((err.line, err.column), (2, 15), "{err}");
+    assert!(err.message.contains("invalid UTF-8 at byte 16"), "{err}");
+    let big = dir.join("big.json");
+    let limit = scenario::limits::MAX_FILE_BYTES;
+    std::fs::write(&big, " ".repeat(limit + 1)).unwrap();
+    let err = scenario::load_file(&big).unwrap_err();
+    assert!(
+        err.message
+            .contains(&format!("over the limit of {limit} bytes")),
+        "{err}"
+    );
+}
