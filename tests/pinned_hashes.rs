@@ -94,6 +94,66 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
         "e699daae854e247f11908c4dd36b7e99f696abbae036d6a939079c6d62e8fe1e",
         164180,
     ),
+    (
+        "bank-snapshots",
+        1,
+        "ac602895f9001888b7c4d8577de32c27b98d2d815b0061fc386be93064b3b771",
+        36035,
+    ),
+    (
+        "bank-snapshots",
+        2,
+        "5fae2004763216f105891a9744b16527ddd7042127a708aac7322a1d4dc0f1dc",
+        36340,
+    ),
+    (
+        "bank-no-fifo",
+        1,
+        "b9d7237eb5aaf60f0331553f8864adf693a8b0824c50fa736a4c2d8570d57590",
+        36260,
+    ),
+    (
+        "bank-no-fifo",
+        2,
+        "01e67a0853251f7ea23f9067dae2663094eb0e6391428e29cb6fde1b677bc832",
+        36280,
+    ),
+    (
+        "bank-no-wal",
+        1,
+        "d2402dd7403975941b8baa5fbdf2357eaf48b00c2758109d1ec5a7e78fd8ec1c",
+        24408,
+    ),
+    (
+        "bank-no-wal",
+        2,
+        "ff1a16743f82d121598172416e02c95c59dbbd773a6f16102f5d97122580ed5b",
+        24186,
+    ),
+    (
+        "bank-no-fsync",
+        1,
+        "6f73514d98b86e41939b765ea4f506c2674f44b819990065096377b632e3f468",
+        24951,
+    ),
+    (
+        "bank-no-fsync",
+        2,
+        "2a8ba1331351452cc5378c6500c3de37e5b5e150caa77167b40d98bc5b94ed76",
+        24489,
+    ),
+    (
+        "hlc-skew",
+        1,
+        "77b7380c0c3bd2a0e8f34d245d3c9cae4ad11db29dfebf171acf37227a9af03e",
+        23987,
+    ),
+    (
+        "hlc-skew",
+        2,
+        "39547ff8cd9a33a37e718ef1b9241dbe35e31e0cd2b65372a22ed0563e037d4d",
+        24054,
+    ),
 ];
 
 fn path_of(name: &str) -> PathBuf {

@@ -140,7 +140,7 @@ struct SlotState {
 
 /// A frame's send, kept until the end of the run (a receiver that lost the delivery in
 /// a crash receives the frame again).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Sent {
     event: EventId,
     fingerprint: u64,
@@ -161,7 +161,10 @@ pub struct Causality {
     slots: Vec<Option<SlotState>>,
     /// Each account's current incarnation.
     current: Vec<u32>,
-    sends: BTreeMap<(u32, u32, u64), Sent>,
+    /// Frames that entered the network, by (sender, receiver, seq, send event): a send
+    /// whose frame never left (its account crashed first) is no message, and a restarted
+    /// account may reuse the sequence number of a frame it lost.
+    sends: BTreeMap<(u32, u32, u64, EventId), Sent>,
     samples: Vec<Sample>,
     sample_size: usize,
     seen: u64,
@@ -320,11 +323,8 @@ impl Causality {
         let mut ref_vc = state.ref_vc.clone();
         match &event.kind {
             EventKind::Receive { from, seq, sent_by, sent: remote } => {
-                match self.sends.get(&(*from, account, *seq)) {
+                match self.sends.get(&(*from, account, *seq, *sent_by)) {
                     Some(sent) => {
-                        self.order.compare(sent.event == *sent_by, || {
-                            format!("acct-{account} received frame {from}->{account} #{seq} as sent by {}:{}, but {}:{} sent it", sent_by.slot, sent_by.index, sent.event.slot, sent.event.index)
-                        });
                         self.order.compare(fingerprint(remote) == sent.fingerprint, || {
                             format!("frame {from}->{account} #{seq} arrived with other clocks than it was sent with")
                         });
@@ -334,7 +334,10 @@ impl Causality {
                         merge_into(&mut ref_vc, &sent.ref_vc);
                     }
                     None => self.order.compare(false, || {
-                        format!("acct-{account} received frame {from}->{account} #{seq}, which was never sent")
+                        format!(
+                            "acct-{account} received frame {from}->{account} #{seq} as sent by event {}:{}, but no such frame entered the network",
+                            sent_by.slot, sent_by.index
+                        )
                     }),
                 }
             }
@@ -352,13 +355,6 @@ impl Causality {
             state.kept.push((fingerprint(stamp), ref_vc.clone()));
         }
         state.ref_vc.clone_from(&ref_vc);
-        if let EventKind::Send { to, seq } = event.kind {
-            self.sends.entry((account, to, seq)).or_insert(Sent {
-                event: id,
-                fingerprint: fingerprint(stamp),
-                ref_vc: ref_vc.clone(),
-            });
-        }
         self.hlc(account, now_ns, event);
         // Reservoir sampling (Vitter's algorithm R).
         self.seen += 1;
@@ -374,6 +370,35 @@ impl Causality {
             if let Some(slot) = self.samples.get_mut(pick as usize) {
                 *slot = sample;
             }
+        }
+    }
+
+    /// Frame `seq` from `from` to `to`, sent by event `event`, entered the network.
+    pub fn transmitted(&mut self, from: u32, to: u32, seq: u64, event: EventId) {
+        if self.sends.contains_key(&(from, to, seq, event)) {
+            return; // a retransmission
+        }
+        let kept = self
+            .slots
+            .get(event.slot as usize)
+            .and_then(Option::as_ref)
+            .filter(|state| state.account == from)
+            .and_then(|state| state.kept.get((event.index as usize).wrapping_sub(1)));
+        match kept {
+            Some((print, ref_vc)) => {
+                let sent = Sent {
+                    event,
+                    fingerprint: *print,
+                    ref_vc: ref_vc.clone(),
+                };
+                self.sends.insert((from, to, seq, event), sent);
+            }
+            None => self.order.compare(false, || {
+                format!(
+                    "acct-{from} sent frame {from}->{to} #{seq} stamped by event {}:{}, which it never reported",
+                    event.slot, event.index
+                )
+            }),
         }
     }
 

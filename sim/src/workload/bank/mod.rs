@@ -247,6 +247,10 @@ impl BankWorld {
         msg: BankMsg,
     ) -> Result<(), EngineError> {
         self.stats.messages_sent += 1;
+        if let BankMsg::Frame(frame) = &msg {
+            self.causality
+                .transmitted(from, to, frame.seq.get(), frame.payload.stamp().event);
+        }
         match kernel.route(from, to) {
             Route::Deliver { latency_ns } => {
                 let (slot, new) = self.free.take().map_err(|_| {

@@ -130,8 +130,18 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
     }
 }
 
-/// Carries out `actions` in order; false once the account halts.
+/// Carries out `actions` in order; false once the account halts. Reports go first:
+/// they tell of events that already happened in memory, and must reach the engine even
+/// if the node crashes during a later fsync (a torn write may keep their records).
 async fn execute(ctx: &BankCtx, actions: Vec<Action>) -> bool {
+    let (reports, actions): (Vec<Action>, Vec<Action>) = actions
+        .into_iter()
+        .partition(|action| matches!(action, Action::Report(_)));
+    for report in reports {
+        if let Action::Report(report) = report {
+            ctx.report(report);
+        }
+    }
     for action in actions {
         match action {
             Action::Fsync => {
