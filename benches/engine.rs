@@ -24,6 +24,7 @@ fn main() {
         quick: args.iter().any(|arg| arg == "--quick"),
         reps,
         no_herd: args.iter().any(|arg| arg == "--no-herd"),
+        bank_only: false,
         child: None,
     };
     let program = std::env::current_exe().expect("the bench binary knows its path");

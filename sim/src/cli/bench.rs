@@ -48,6 +48,9 @@ pub struct BenchArgs {
     /// Skip the 100,000-client thundering herd (the longest part).
     #[arg(long)]
     pub no_herd: bool,
+    /// Run only the bank workload's rows (processes on madsim beside direct calls).
+    #[arg(long)]
+    pub bank_only: bool,
     /// Internal: run one simulation in this process and print its figures.
     #[arg(long, hide = true, num_args = 3, value_names = ["KIND", "CLIENTS", "SECONDS"])]
     pub child: Option<Vec<String>>,
@@ -287,6 +290,11 @@ pub fn run_all(args: &BenchArgs, program: &Path, extra: &[String]) -> u8 {
         "benchmark (release build, one core each)", "value", "unit"
     );
     println!("{}", "-".repeat(110));
+    if args.bank_only {
+        let thresholds = bank(&mut table, reps, quick);
+        println!("{}", "-".repeat(110));
+        return report_thresholds(&thresholds, quick, false);
+    }
 
     // 1. Throughput, side by side.
     let seconds = if quick { 10 } else { 60 };
@@ -466,8 +474,120 @@ pub fn run_all(args: &BenchArgs, program: &Path, extra: &[String]) -> u8 {
     }
     thresholds.push(herd_wall);
     thresholds.push(herd_rss);
+    thresholds.extend(bank(&mut table, reps, quick));
     println!("{}", "-".repeat(110));
     report_thresholds(&thresholds, quick, args.no_herd)
+}
+
+/// Delivered messages per wall-second a bank run must reach (16 accounts).
+const BANK_MESSAGES_PER_S: f64 = 1.0e6;
+/// Most the madsim runtime may multiply the cost per message over direct calls.
+const BANK_RUNTIME_FACTOR: f64 = 2.0;
+
+/// The bank workload as the benchmark runs it: 16 accounts of 1,000 units, 200
+/// transfers per second each, a snapshot every 2 s, every check on, no faults, no trace.
+pub fn bank_scenario(seconds: u32, direct: bool) -> ResolvedScenario {
+    let value = json!({
+        "name": "bench-bank",
+        "seed": 7,
+        "duration": format!("{seconds}s"),
+        "network": { "latency": { "uniform": ["1ms", "5ms"] } },
+        "workload": {
+            "kind": "bank",
+            "accounts": { "count": 16, "initial_balance": 1000 },
+            "transfers": { "per_s": 200, "max_amount": 20 },
+            "snapshots": { "every": "2s", "initiator": "random" }
+        },
+        "checks": [
+            { "causality": true }, { "hlc_bounds": true }, { "snapshot_conservation": true },
+            { "consistent_cut": true }, { "snapshot_liveness": true }, { "durability": true }
+        ]
+    });
+    let mut scenario = build(&value);
+    if let crate::workload::WorkloadConfig::Bank(config) = &mut scenario.workload {
+        config.direct = direct;
+    }
+    scenario
+}
+
+/// One bank run: wall seconds, messages delivered, events, whether every check held.
+fn bank_run(seconds: u32, direct: bool) -> (f64, u64, u64, bool) {
+    let scenario = bank_scenario(seconds, direct);
+    let checks = scenario.scenario.checks.clone();
+    let seed = scenario.scenario.seed;
+    let timed = runner::run(Arc::new(scenario), seed, None).expect("bench runs succeed");
+    let RunOutput::Bank(finished) = &timed.output else {
+        panic!("the bank bench runs the bank workload");
+    };
+    let record = timed.output.record(
+        &bank_scenario(seconds, direct).scenario,
+        &crate::record::Invocation::default(),
+    );
+    let held = record.summary.checks.len() == checks.len()
+        && record.summary.checks.iter().all(|check| check.passed);
+    (
+        timed.wall_s,
+        finished.workload.stats.messages_delivered,
+        finished.core.events,
+        held,
+    )
+}
+
+/// The bank rows: processes on madsim beside the same logic by direct calls.
+fn bank(table: &mut Table, reps: u32, quick: bool) -> Vec<Threshold> {
+    let seconds = if quick { 10 } else { 60 };
+    let mut best = [f64::MAX; 2];
+    let mut delivered = [0; 2];
+    let mut events = [0; 2];
+    let mut held = [true; 2];
+    for _ in 0..reps {
+        for (index, direct) in [false, true].into_iter().enumerate() {
+            let (wall, messages, run_events, checks) = bank_run(seconds, direct);
+            best[index] = best[index].min(wall);
+            delivered[index] = messages;
+            events[index] = run_events;
+            held[index] &= checks;
+        }
+    }
+    let rate = |index: usize| delivered[index] as f64 / best[index];
+    let per_message_ns = |index: usize| best[index] * 1e9 / delivered[index].max(1) as f64;
+    for (index, what) in [
+        (0, "bank, 16 accounts as madsim processes"),
+        (1, "bank, the same logic by direct calls"),
+    ] {
+        table.row(
+            format!("{what}, {seconds} s"),
+            format!("{:.0}", rate(index)),
+            "messages/s",
+            format!(
+                "{} delivered, {} events, best of {reps}: {:.3} s, {:.0} ns/message; checks {}",
+                delivered[index],
+                events[index],
+                best[index],
+                per_message_ns(index),
+                if held[index] { "all held" } else { "FAILED" }
+            ),
+        );
+    }
+    let factor = per_message_ns(0) / per_message_ns(1);
+    table.row(
+        "bank: runtime cost per message, processes / direct",
+        format!("{factor:.2}"),
+        "x",
+        "the madsim runtime's share: wake one task, yield until it waits, per event",
+    );
+    vec![
+        Threshold {
+            what: "bank processes >= 1,000,000 delivered messages/s (16 accounts)",
+            measured: format!("{:.0} messages/s", rate(0)),
+            held: Some(rate(0) >= BANK_MESSAGES_PER_S && held[0]),
+        },
+        Threshold {
+            what: "bank: madsim runtime at most doubles the cost per message",
+            measured: format!("{factor:.2}x"),
+            held: Some(factor <= BANK_RUNTIME_FACTOR),
+        },
+    ]
 }
 
 /// Prints each threshold with its measured value; exit 0 when every one measured held.

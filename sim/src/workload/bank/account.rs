@@ -409,6 +409,9 @@ pub struct Account {
     /// Records appended since the last fsync.
     unsynced: u64,
     halted: bool,
+    /// Reused buffers for a record's payload and its framed bytes.
+    scratch: Vec<u8>,
+    framed: Vec<u8>,
 }
 
 fn duration(ns: u64) -> Duration {
@@ -441,6 +444,8 @@ impl Account {
             snapshot_reported: false,
             unsynced: 0,
             halted: false,
+            scratch: Vec::new(),
+            framed: Vec::new(),
             config,
         };
         let recovered = if account.config.wal {
@@ -755,11 +760,11 @@ impl Account {
         if !self.config.wal {
             return Ok(());
         }
-        let mut payload = Vec::with_capacity(64 + 8 * record.stamp.vc.len());
-        encode(record, &mut payload);
-        let mut bytes = Vec::with_capacity(payload.len() + wal::HEADER_LEN);
-        wal::encode_into(&mut bytes, &payload).map_err(|err| err.to_string())?;
-        log.append(&bytes)?;
+        self.scratch.clear();
+        encode(record, &mut self.scratch);
+        self.framed.clear();
+        wal::encode_into(&mut self.framed, &self.scratch).map_err(|err| err.to_string())?;
+        log.append(&self.framed)?;
         self.unsynced += 1;
         Ok(())
     }

@@ -133,9 +133,32 @@ struct SlotState {
     last: Option<(u64, Clocks)>,
     /// The reference clock after its last event.
     ref_vc: RefVc,
-    /// Per event (index - 1): the clocks' fingerprint and the reference clock, for a
-    /// later restart that resumes from it.
-    kept: Vec<(u64, RefVc)>,
+    /// Per event (index - 1): the clocks' fingerprint and where its reference clock
+    /// lies in `kept_refs`, for a later restart that resumes from it or a frame it sent.
+    kept: Vec<(u64, u32, u32)>,
+    /// The kept reference clocks, one after the other (one buffer, not one per event).
+    kept_refs: Vec<u32>,
+}
+
+impl SlotState {
+    fn new(account: u32, last: Option<(u64, Clocks)>, ref_vc: RefVc) -> Self {
+        SlotState {
+            account,
+            last,
+            ref_vc,
+            kept: Vec::new(),
+            kept_refs: Vec::new(),
+        }
+    }
+
+    /// Event `index`'s fingerprint and reference clock, if kept.
+    fn kept(&self, index: u64) -> Option<(u64, &[u32])> {
+        let &(print, start, len) = self.kept.get((index as usize).wrapping_sub(1))?;
+        Some((
+            print,
+            &self.kept_refs[start as usize..(start + len) as usize],
+        ))
+    }
 }
 
 /// A frame's send, kept until the end of the run (a receiver that lost the delivery in
@@ -198,14 +221,7 @@ impl Causality {
     /// ones), sampling `sample_size` events with `rng`.
     pub fn new(accounts: u32, sample_size: usize, rng: ChaCha8Rng) -> Self {
         let slots = (0..accounts)
-            .map(|account| {
-                Some(SlotState {
-                    account,
-                    last: None,
-                    ref_vc: Vec::new(),
-                    kept: Vec::new(),
-                })
-            })
+            .map(|account| Some(SlotState::new(account, None, Vec::new())))
             .collect();
         Causality {
             slots,
@@ -246,20 +262,17 @@ impl Causality {
                 .slots
                 .get(from.slot as usize)
                 .and_then(Option::as_ref)
-                .and_then(|state| {
-                    (state.account == account)
-                        .then(|| state.kept.get((from.index as usize).wrapping_sub(1)))
-                        .flatten()
-                });
+                .filter(|state| state.account == account)
+                .and_then(|state| state.kept(from.index));
             match kept {
                 Some((print, from_ref)) => {
-                    self.order.compare(*print == fingerprint(clocks), || {
+                    self.order.compare(print == fingerprint(clocks), || {
                         format!(
                             "acct-{account} restarted from event {}:{} but restored other clocks than that event's",
                             from.slot, from.index
                         )
                     });
-                    ref_vc = from_ref.clone();
+                    ref_vc = from_ref.to_vec();
                 }
                 None => self.order.compare(false, || {
                     format!(
@@ -270,12 +283,7 @@ impl Causality {
             }
             last = Some((0, Clocks::of(clocks)));
         }
-        self.slots[slot as usize] = Some(SlotState {
-            account,
-            last,
-            ref_vc,
-            kept: Vec::new(),
-        });
+        self.slots[slot as usize] = Some(SlotState::new(account, last, ref_vc));
         self.current[account as usize] = slot;
     }
 
@@ -284,19 +292,19 @@ impl Causality {
         self.epsilon_ns = self.epsilon_ns.max(spread_ns);
     }
 
-    /// One event of `account` at true time `now_ns`, in execution order.
-    pub fn event(&mut self, account: u32, now_ns: Nanos, event: &Event) {
+    /// One event of `account` at true time `now_ns`, in execution order; `print` is
+    /// the [`fingerprint`] of its clocks.
+    pub fn event(&mut self, account: u32, now_ns: Nanos, event: &Event, print: u64) {
         let stamp = &event.stamp;
         let id = stamp.event;
         let slot = self.current[account as usize];
-        let clocks = Clocks::of(stamp);
         let Some(Some(state)) = self.slots.get_mut(slot as usize) else {
             return;
         };
         self.order.compare(id.slot == slot, || {
             format!(
-                "acct-{account} stamped an event of incarnation {} with entry {}",
-                slot, id.slot
+                "acct-{account} stamped an event of incarnation {slot} with entry {}",
+                id.slot
             )
         });
         // Program order (or the restored clocks before the first event).
@@ -312,36 +320,46 @@ impl Causality {
         });
         if let Some((index, previous)) = &state.last {
             let index = *index;
-            check_after(&mut self.order, previous, &clocks, || {
+            check_after(&mut self.order, previous, stamp, || {
                 format!(
                     "acct-{account}: event {}:{} after {}:{} in program order",
                     id.slot, id.index, slot, index
                 )
             });
         }
-        // The reference clock.
-        let mut ref_vc = state.ref_vc.clone();
-        match &event.kind {
-            EventKind::Receive { from, seq, sent_by, sent: remote } => {
-                match self.sends.get(&(*from, account, *seq, *sent_by)) {
-                    Some(sent) => {
-                        self.order.compare(fingerprint(remote) == sent.fingerprint, || {
-                            format!("frame {from}->{account} #{seq} arrived with other clocks than it was sent with")
-                        });
-                        check_after(&mut self.order, &Clocks::of(remote), &clocks, || {
-                            format!("acct-{account}: receive {}:{} after its send {}:{}", id.slot, id.index, sent.event.slot, sent.event.index)
-                        });
-                        merge_into(&mut ref_vc, &sent.ref_vc);
-                    }
-                    None => self.order.compare(false, || {
+        // The reference clock: the slot's, merged with the send's for a receive, plus
+        // this event.
+        let mut ref_vc = std::mem::take(&mut state.ref_vc);
+        if let EventKind::Receive {
+            from,
+            seq,
+            sent_by,
+            sent: remote,
+        } = &event.kind
+        {
+            match self.sends.get(&(*from, account, *seq, *sent_by)) {
+                Some(sent) => {
+                    self.order.compare(fingerprint(remote) == sent.fingerprint, || {
                         format!(
-                            "acct-{account} received frame {from}->{account} #{seq} as sent by event {}:{}, but no such frame entered the network",
-                            sent_by.slot, sent_by.index
+                            "frame {from}->{account} #{seq} arrived with other clocks than it was sent with"
                         )
-                    }),
+                    });
+                    let remote_clocks = Clocks::of(remote);
+                    check_after(&mut self.order, &remote_clocks, stamp, || {
+                        format!(
+                            "acct-{account}: receive {}:{} after its send {}:{}",
+                            id.slot, id.index, sent.event.slot, sent.event.index
+                        )
+                    });
+                    merge_into(&mut ref_vc, &sent.ref_vc);
                 }
+                None => self.order.compare(false, || {
+                    format!(
+                        "acct-{account} received frame {from}->{account} #{seq} as sent by event {}:{}, but no such frame entered the network",
+                        sent_by.slot, sent_by.index
+                    )
+                }),
             }
-            EventKind::Send { .. } | EventKind::Local => {}
         }
         if ref_vc.len() <= slot as usize {
             ref_vc.resize(slot as usize + 1, 0);
@@ -350,26 +368,45 @@ impl Causality {
         let Some(Some(state)) = self.slots.get_mut(slot as usize) else {
             return;
         };
-        state.last = Some((id.index, clocks.clone()));
-        if state.kept.len() < self.keep_limit {
-            state.kept.push((fingerprint(stamp), ref_vc.clone()));
-        }
-        state.ref_vc.clone_from(&ref_vc);
-        self.hlc(account, now_ns, event);
-        // Reservoir sampling (Vitter's algorithm R).
-        self.seen += 1;
-        let sample = Sample {
-            event: id,
-            clocks,
-            ref_vc,
-        };
-        if self.samples.len() < self.sample_size {
-            self.samples.push(sample);
-        } else if self.sample_size > 0 {
-            let pick = self.rng.gen_range(0..self.seen);
-            if let Some(slot) = self.samples.get_mut(pick as usize) {
-                *slot = sample;
+        match &mut state.last {
+            Some((index, clocks)) => {
+                *index = id.index;
+                clocks.lamport = stamp.lamport;
+                clocks.vc.clone_from(&stamp.vc);
+                clocks.hlc = stamp.hlc;
             }
+            None => state.last = Some((id.index, Clocks::of(stamp))),
+        }
+        if state.kept.len() < self.keep_limit {
+            let start = state.kept_refs.len() as u32;
+            state.kept_refs.extend_from_slice(&ref_vc);
+            state.kept.push((print, start, ref_vc.len() as u32));
+        }
+        self.hlc(account, now_ns, event);
+        // Reservoir sampling (Vitter's algorithm R): a sample is built only when taken.
+        self.seen += 1;
+        let take = if self.samples.len() < self.sample_size {
+            Some(self.samples.len())
+        } else if self.sample_size > 0 {
+            let pick = self.rng.gen_range(0..self.seen) as usize;
+            (pick < self.sample_size).then_some(pick)
+        } else {
+            None
+        };
+        if let Some(at) = take {
+            let sample = Sample {
+                event: id,
+                clocks: Clocks::of(stamp),
+                ref_vc: ref_vc.clone(),
+            };
+            if at == self.samples.len() {
+                self.samples.push(sample);
+            } else {
+                self.samples[at] = sample;
+            }
+        }
+        if let Some(Some(state)) = self.slots.get_mut(slot as usize) {
+            state.ref_vc = ref_vc;
         }
     }
 
@@ -383,13 +420,13 @@ impl Causality {
             .get(event.slot as usize)
             .and_then(Option::as_ref)
             .filter(|state| state.account == from)
-            .and_then(|state| state.kept.get((event.index as usize).wrapping_sub(1)));
+            .and_then(|state| state.kept(event.index));
         match kept {
             Some((print, ref_vc)) => {
                 let sent = Sent {
                     event,
-                    fingerprint: *print,
-                    ref_vc: ref_vc.clone(),
+                    fingerprint: print,
+                    ref_vc: ref_vc.to_vec(),
                 };
                 self.sends.insert((from, to, seq, event), sent);
             }
@@ -472,7 +509,7 @@ impl Causality {
 fn check_after(
     findings: &mut Findings,
     before: &Clocks,
-    after: &Clocks,
+    after: &Stamp,
     describe: impl Fn() -> String,
 ) {
     findings.compare(before.vc.compare(&after.vc) == Order::Before, || {

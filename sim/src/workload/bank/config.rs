@@ -46,6 +46,9 @@ pub struct BankConfig {
     pub snapshots: Option<SnapshotConfig>,
     /// Events sampled for the all-pairs causality comparison.
     pub sampled_events: u32,
+    /// Drive the accounts by direct calls instead of as madsim processes (the
+    /// benchmark's comparison; no node faults then).
+    pub direct: bool,
 }
 
 impl BankConfig {
@@ -254,6 +257,7 @@ pub fn resolve(spec: &BankSpec, scenario: &Scenario) -> Result<(BankConfig, Even
             disk,
             snapshots,
             sampled_events: spec.causality.sampled_events,
+            direct: false,
         },
         estimate,
     ))

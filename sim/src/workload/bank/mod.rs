@@ -10,6 +10,7 @@
 pub mod account;
 pub mod check;
 pub mod config;
+pub mod direct;
 pub mod process;
 pub mod record;
 pub mod spec;
@@ -80,6 +81,11 @@ pub enum BankEvent {
     Initiate {
         /// Its id.
         snapshot: u32,
+    },
+    /// A directly driven account's fsync is done (see [`direct`]).
+    FsyncDone {
+        /// The account.
+        node: u32,
     },
 }
 
@@ -208,9 +214,39 @@ pub struct BankWorld {
     window_ns: Nanos,
     /// The window the in-flight figure was last written to.
     in_flight_window: usize,
+    /// The accounts, when driven directly instead of as processes (the benchmark).
+    direct: Option<direct::Direct>,
 }
 
 impl BankWorld {
+    /// Puts `incoming` into `node`'s mailbox (or, driven directly, its input queue);
+    /// false when the node cannot take it.
+    fn deliver_to(
+        &mut self,
+        node: NodeId,
+        now_ns: Nanos,
+        pt_ns: Nanos,
+        incoming: Incoming<BankMsg>,
+    ) -> bool {
+        let delivered = match &mut self.direct {
+            Some(direct) => {
+                direct.deliver(
+                    node,
+                    match incoming {
+                        Incoming::Message { from, msg } => account::Input::Message { from, msg },
+                        Incoming::Timer { token } => account::Input::Timer(token),
+                    },
+                );
+                true
+            }
+            None => self.table.deliver(node, now_ns, pt_ns, incoming),
+        };
+        if delivered {
+            self.mark_dirty(node);
+        }
+        delivered
+    }
+
     fn mark_dirty(&mut self, node: NodeId) {
         if !self.dirty.contains(&node) {
             self.dirty.push(node);
@@ -348,15 +384,16 @@ impl BankWorld {
             EventKind::Receive { from, seq, .. } => (from, seq),
             EventKind::Local => (crate::engine::trace::NO_NODE, crate::engine::trace::NO_ID),
         };
+        let print = check::fingerprint(&event.stamp);
         kernel.trace(
-            Record::at(now_ns, BankTrace::Event(event))
+            Record::at(now_ns, BankTrace::Event(event, print))
                 .node(node)
                 .peer(peer)
                 .id(seq),
         )?;
         let spread = Self::clock_spread(kernel, self.cfg.accounts(), now_ns);
         self.causality.clock_spread(spread);
-        self.causality.event(node, now_ns, event);
+        self.causality.event(node, now_ns, event, print);
         let offset = event.stamp.hlc.l_ns.saturating_sub(event.pt_ns);
         let window = self.window(now_ns);
         window.hlc_max_counter = window.hlc_max_counter.max(event.stamp.hlc.c);
@@ -402,7 +439,7 @@ impl BankWorld {
             kernel
                 .trace(Record::at(now_ns, BankTrace::SnapshotStart { snapshot }).node(initiator))?;
             let pt = kernel.physical(initiator, now_ns);
-            if self.table.deliver(
+            self.deliver_to(
                 initiator,
                 now_ns,
                 pt,
@@ -410,9 +447,7 @@ impl BankWorld {
                     from: initiator,
                     msg: BankMsg::Initiate { snapshot },
                 },
-            ) {
-                self.mark_dirty(initiator);
-            }
+            );
         }
         self.next_snapshot = snapshot + 1;
         kernel.schedule(
@@ -446,7 +481,7 @@ impl Workload for BankWorld {
     const PROCESSES: bool = true;
 
     fn process(config: &BankConfig, node: NodeId) -> Option<Init> {
-        Some(process::init(Arc::new(config.account.clone()), node))
+        (!config.direct).then(|| process::init(Arc::new(config.account.clone()), node))
     }
 
     fn disk(config: &BankConfig, _family: &Family) -> Option<DiskConfig> {
@@ -500,8 +535,20 @@ impl Workload for BankWorld {
             ],
             window_ns: kernel.window_ns(),
             in_flight_window: 0,
+            direct: cfg
+                .direct
+                .then(|| direct::Direct::new(&cfg.account, kernel)),
             cfg: cfg.clone(),
         };
+        if world.direct.is_some() {
+            for node in 0..accounts {
+                world.mark_dirty(node);
+            }
+            if let Some(snapshots) = &cfg.snapshots {
+                kernel.schedule(snapshots.every_ns, BankEvent::Initiate { snapshot: 1 })?;
+            }
+            return Ok(world);
+        }
         for node in 0..accounts {
             let pt = kernel.physical(node, 0);
             world.table.set_time(node, 0, pt);
@@ -541,13 +588,9 @@ impl Workload for BankWorld {
                     *acked = (*acked).max(seq.get());
                 }
                 let pt = kernel.physical(to, now_ns);
-                if self
-                    .table
-                    .deliver(to, now_ns, pt, Incoming::Message { from, msg })
-                {
+                if self.deliver_to(to, now_ns, pt, Incoming::Message { from, msg }) {
                     self.stats.messages_delivered += 1;
                     self.window(now_ns).delivered += 1;
-                    self.mark_dirty(to);
                 } else {
                     self.stats.messages_to_down_nodes += 1;
                     kernel.trace(Record::at(now_ns, BankTrace::NodeDown).node(from).peer(to))?;
@@ -561,16 +604,18 @@ impl Workload for BankWorld {
             } => {
                 if self.table.incarnation(node) == incarnation {
                     let pt = kernel.physical(node, now_ns);
-                    if self
-                        .table
-                        .deliver(node, now_ns, pt, Incoming::Timer { token })
-                    {
-                        self.mark_dirty(node);
-                    }
+                    self.deliver_to(node, now_ns, pt, Incoming::Timer { token });
                 }
                 Ok(())
             }
             BankEvent::Initiate { snapshot } => self.initiate(kernel, now_ns, snapshot),
+            BankEvent::FsyncDone { node } => {
+                if let Some(direct) = &mut self.direct {
+                    direct.fsync_done(node, now_ns)?;
+                    self.mark_dirty(node);
+                }
+                Ok(())
+            }
         }
     }
 
@@ -581,6 +626,11 @@ impl Workload for BankWorld {
         node: NodeId,
         change: NodeChange,
     ) -> Result<bool, EngineError> {
+        if self.direct.is_some() {
+            return Err(EngineError::Config(
+                "node faults need the accounts as processes (this run drives them directly)".into(),
+            ));
+        }
         let alive = self.table.alive(node);
         match change {
             NodeChange::Crash => {
@@ -643,9 +693,20 @@ impl Workload for BankWorld {
         while next < self.dirty.len() {
             let node = self.dirty[next];
             next += 1;
-            self.table.settle(node).await?;
             let mut outbox = std::mem::take(&mut self.outbox);
-            self.table.take_outbox(node, &mut outbox);
+            match &mut self.direct {
+                Some(direct) => {
+                    outbox.clear();
+                    let pt = kernel.physical(node, now_ns);
+                    if let Some(done_at_ns) = direct.run(node, now_ns, pt, &mut outbox)? {
+                        kernel.schedule(done_at_ns, BankEvent::FsyncDone { node })?;
+                    }
+                }
+                None => {
+                    self.table.settle(node).await?;
+                    self.table.take_outbox(node, &mut outbox);
+                }
+            }
             for out in outbox.drain(..) {
                 match out {
                     Outgoing::Send { to, msg } => self.send(kernel, now_ns, node, to, msg)?,
@@ -674,7 +735,7 @@ impl Workload for BankWorld {
         for node in 0..self.cfg.accounts() {
             if self.table.alive(node) && !self.halted[node as usize] {
                 let pt = kernel.physical(node, now_ns);
-                if self.table.deliver(
+                self.deliver_to(
                     node,
                     now_ns,
                     pt,
@@ -682,9 +743,7 @@ impl Workload for BankWorld {
                         from: node,
                         msg: BankMsg::Report,
                     },
-                ) {
-                    self.mark_dirty(node);
-                }
+                );
             }
         }
         self.settle(kernel, now_ns).await?;

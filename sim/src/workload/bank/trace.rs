@@ -6,15 +6,14 @@
 use std::io::{self, Write};
 
 use super::account::{Event, EventKind, Recovery, Skip, What};
-use super::check::fingerprint;
 use crate::engine::network::DropReason;
 use crate::engine::trace::TraceEvent;
 
 /// One kind of bank trace record.
 #[derive(Clone, Copy, Debug)]
 pub enum BankTrace<'a> {
-    /// A send, receive or local event with its clocks.
-    Event(&'a Event),
+    /// A send, receive or local event with its clocks (and their fingerprint).
+    Event(&'a Event, u64),
     /// A restarted account recovered from its log.
     Recover(&'a Recovery),
     /// A snapshot was started at the record's node.
@@ -60,7 +59,7 @@ impl TraceEvent for BankTrace<'_> {
 
     fn code(&self) -> u8 {
         match self {
-            BankTrace::Event(event) => match event.kind {
+            BankTrace::Event(event, _) => match event.kind {
                 EventKind::Send { .. } => 1,
                 EventKind::Receive { .. } => 2,
                 EventKind::Local => 3,
@@ -81,7 +80,7 @@ impl TraceEvent for BankTrace<'_> {
 
     fn detail(&self) -> u64 {
         match *self {
-            BankTrace::Event(event) => fingerprint(&event.stamp) ^ event.pt_ns.rotate_left(17),
+            BankTrace::Event(event, print) => print ^ event.pt_ns.rotate_left(17),
             BankTrace::Recover(recovery) => {
                 recovery.records
                     ^ recovery.valid_bytes.rotate_left(20)
@@ -98,7 +97,7 @@ impl TraceEvent for BankTrace<'_> {
 
     fn name(&self) -> &'static str {
         match self {
-            BankTrace::Event(event) => match event.kind {
+            BankTrace::Event(event, _) => match event.kind {
                 EventKind::Send { .. } => "send",
                 EventKind::Receive { .. } => "receive",
                 EventKind::Local => "local",
@@ -118,7 +117,7 @@ impl TraceEvent for BankTrace<'_> {
 
     fn write_fields(&self, out: &mut dyn Write) -> io::Result<()> {
         match *self {
-            BankTrace::Event(event) => {
+            BankTrace::Event(event, _) => {
                 let stamp = &event.stamp;
                 write!(
                     out,
