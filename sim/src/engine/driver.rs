@@ -273,6 +273,7 @@ fn dispatch<W: Workload>(
 
 /// Moves madsim's virtual clock forward to `now_ns` (exact, never a 1 ms sleep).
 #[inline]
+#[allow(clippy::disallowed_methods)] // the one place that moves madsim's clock
 fn sync_madsim_clock(madsim_ns: &mut Nanos, now_ns: Nanos) {
     if now_ns > *madsim_ns {
         madsim::time::advance(Duration::from_nanos(now_ns - *madsim_ns));

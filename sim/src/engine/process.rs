@@ -364,11 +364,6 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
             node,
         }
     }
-
-    /// Marks `node`'s task as finished (its `main` returned).
-    pub fn exited(&self, node: NodeId) {
-        self.mailbox(node).borrow_mut().exited = true;
-    }
 }
 
 /// A process's whole world (see the module documentation).
@@ -468,6 +463,14 @@ impl<M, R> Ctx<M, R> {
         self.sleep_until(ticket.done_at_ns).await;
         let now_ns = self.now();
         disk.borrow_mut().disk.complete_fsync(ticket, now_ns)
+    }
+
+    /// Marks this process as finished: call when `main` returns, so the driver does not
+    /// wait for it to take input again.
+    pub fn exit(&self) {
+        let mut mailbox = self.mailbox.borrow_mut();
+        mailbox.exited = true;
+        mailbox.waker = None;
     }
 
     /// This process's random stream.

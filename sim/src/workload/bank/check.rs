@@ -720,3 +720,236 @@ pub fn end_of_run(
     });
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_models::clock::{Hlc, Lamport};
+    use rand::SeedableRng;
+
+    use super::super::account::{Recorded, What};
+
+    /// How the clocks under test treat a receive.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Rules {
+        /// The models as they are.
+        Correct,
+        /// The vector clock forgets to merge the sender's clock.
+        NoVcMerge,
+        /// The HLC ignores the sender's `l` (only its own and physical time).
+        NoHlcMerge,
+    }
+
+    /// One process's clocks, driven by the models with a rule broken on purpose.
+    struct Proc {
+        me: usize,
+        lamport: Lamport,
+        vc: VectorClock,
+        hlc: Hlc,
+        rules: Rules,
+    }
+
+    impl Proc {
+        fn new(me: usize, rules: Rules) -> Self {
+            Proc {
+                me,
+                lamport: Lamport::new(),
+                vc: VectorClock::new(2),
+                hlc: Hlc::new(None),
+                rules,
+            }
+        }
+
+        fn stamp(&self, hlc: HlcTimestamp) -> Stamp {
+            Stamp {
+                event: EventId {
+                    slot: self.me as u32,
+                    index: self.vc.get(self.me),
+                },
+                lamport: self.lamport.now(),
+                vc: self.vc.clone(),
+                hlc,
+            }
+        }
+
+        fn send(&mut self, pt_ns: u64) -> Stamp {
+            self.lamport.tick();
+            self.vc.tick(self.me);
+            let hlc = self.hlc.send(core::time::Duration::from_nanos(pt_ns));
+            self.stamp(hlc)
+        }
+
+        fn receive(&mut self, remote: &Stamp, pt_ns: u64) -> Stamp {
+            self.lamport.on_receive(remote.lamport);
+            if self.rules == Rules::NoVcMerge {
+                self.vc.tick(self.me);
+            } else {
+                self.vc.on_receive(self.me, &remote.vc);
+            }
+            let pt = core::time::Duration::from_nanos(pt_ns);
+            let hlc = if self.rules == Rules::NoHlcMerge {
+                self.hlc.send(pt)
+            } else {
+                self.hlc.receive(remote.hlc, pt).unwrap()
+            };
+            self.stamp(hlc)
+        }
+    }
+
+    /// Two processes: 0 sends to 1 every round, 1 then makes a local step; 0's clock
+    /// is 50 ms ahead. Returns the checker after every event.
+    fn exchange(rules: Rules) -> Causality {
+        let rng = ChaCha8Rng::seed_from_u64(7);
+        let mut checker = Causality::new(2, 40, rng);
+        checker.clock_spread(50_000_000);
+        let mut procs = [Proc::new(0, rules), Proc::new(1, rules)];
+        for round in 0..50u64 {
+            let now_ns = round * 10_000_000;
+            let sent = procs[0].send(now_ns + 50_000_000);
+            let send = Event {
+                kind: EventKind::Send {
+                    to: 1,
+                    seq: round + 1,
+                },
+                what: What::Transfer(1),
+                stamp: sent.clone(),
+                pt_ns: now_ns + 50_000_000,
+            };
+            checker.event(0, now_ns, &send, fingerprint(&send.stamp));
+            checker.transmitted(0, 1, round + 1, sent.event);
+            let received = procs[1].receive(&sent, now_ns + 3_000_000);
+            let receive = Event {
+                kind: EventKind::Receive {
+                    from: 0,
+                    seq: round + 1,
+                    sent_by: sent.event,
+                    sent: Box::new(sent),
+                },
+                what: What::Transfer(1),
+                stamp: received.clone(),
+                pt_ns: now_ns + 3_000_000,
+            };
+            checker.event(1, now_ns + 3_000_000, &receive, fingerprint(&received));
+            let local = procs[1].send(now_ns + 4_000_000);
+            let local = Event {
+                kind: EventKind::Local,
+                what: What::Initiate(0),
+                stamp: local,
+                pt_ns: now_ns + 4_000_000,
+            };
+            checker.event(1, now_ns + 4_000_000, &local, fingerprint(&local.stamp));
+        }
+        checker.finish();
+        checker
+    }
+
+    #[test]
+    fn the_models_pass() {
+        let checker = exchange(Rules::Correct);
+        assert!(checker.order.held(), "{:?}", checker.order.examples);
+        assert!(checker.sampled.held(), "{:?}", checker.sampled.examples);
+        assert!(
+            checker.hlc_bounds.held(),
+            "{:?}",
+            checker.hlc_bounds.examples
+        );
+        assert!(checker.order.compared > 400 && checker.sampled.compared > 1000);
+    }
+
+    #[test]
+    fn a_broken_vector_clock_merge_is_caught() {
+        let checker = exchange(Rules::NoVcMerge);
+        assert!(
+            checker
+                .order
+                .examples
+                .iter()
+                .any(|e| e.contains("receive") && e.contains("vector clock not after")),
+            "{:?}",
+            checker.order.examples
+        );
+        assert!(
+            checker
+                .sampled
+                .examples
+                .iter()
+                .any(|e| e.contains("do not say so")),
+            "{:?}",
+            checker.sampled.examples
+        );
+        // Lamport and HLC are untouched by this break.
+        assert!(!checker.order.examples.iter().any(|e| e.contains("HLC")));
+    }
+
+    #[test]
+    fn a_broken_hlc_receive_rule_is_caught() {
+        let checker = exchange(Rules::NoHlcMerge);
+        assert!(
+            checker
+                .order
+                .examples
+                .iter()
+                .any(|e| e.contains("HLC not after")),
+            "{:?}",
+            checker.order.examples
+        );
+        assert!(checker
+            .sampled
+            .examples
+            .iter()
+            .any(|e| e.contains("HLC timestamps")));
+    }
+
+    #[test]
+    fn a_snapshot_that_misses_money_or_receives_unsent_frames_fails() {
+        let state = |balance, sent: Vec<u64>, received: Vec<u64>| Recorded {
+            balance,
+            sent_up_to: sent,
+            received: received
+                .into_iter()
+                .map(|up_to| ReceiverState {
+                    delivered_up_to: faultline_models::channel::Seq(up_to),
+                    delivered_above: Vec::new(),
+                })
+                .collect(),
+        };
+        let part = |snapshot, state, in_flight| SnapshotPart {
+            snapshot,
+            state,
+            in_flight,
+        };
+        let mut snapshots = Snapshots::new(2, 200);
+        snapshots.start(1, 0, 0);
+        snapshots.part(
+            0,
+            part(1, state(90, vec![0, 3], vec![0, 2]), vec![vec![], vec![]]),
+            1,
+        );
+        // 10 units in flight from 0 to 1, recorded on 1's channel: conserved, consistent.
+        snapshots.part(
+            1,
+            part(
+                1,
+                state(100, vec![2, 0], vec![3, 0]),
+                vec![vec![(4, 10)], vec![]],
+            ),
+            2,
+        );
+        assert!(snapshots.conservation.held() && snapshots.consistent_cut.held());
+        snapshots.start(2, 0, 10);
+        snapshots.part(
+            0,
+            part(2, state(90, vec![0, 3], vec![0, 2]), vec![vec![], vec![]]),
+            11,
+        );
+        // 1 records receiving frame #5 from 0, which recorded sending up to #3; and the
+        // 10 units are nowhere.
+        snapshots.part(
+            1,
+            part(2, state(100, vec![2, 0], vec![5, 0]), vec![vec![], vec![]]),
+            12,
+        );
+        assert_eq!(snapshots.conservation.violations, 1);
+        assert_eq!(snapshots.consistent_cut.violations, 1);
+    }
+}

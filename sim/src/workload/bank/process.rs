@@ -27,6 +27,7 @@ pub fn init(config: Arc<AccountConfig>, node: NodeId) -> Init {
             let ctx: BankCtx = ProcessTable::boot(node).await;
             main(&ctx, &config, node).await;
             // Only a halted account's main returns.
+            ctx.exit();
         })
     })
 }

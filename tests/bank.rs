@@ -1,0 +1,327 @@
+//! The bank workload end to end: the bundled scenarios hold or fail for their own
+//! reason, a crash really drops an account's memory, disk faults reach the log, and the
+//! causal checks can be recomputed from `trace.jsonl` alone.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use faultline::record::Invocation;
+use faultline::scenario::{self, ResolvedScenario};
+use faultline::workload::bank::BankOutput;
+use faultline::workload::RunOutput;
+use faultline_reports::record::RunRecord;
+use serde_json::{json, Value};
+
+use common::{bundled, temp_dir};
+
+fn load(name: &str) -> ResolvedScenario {
+    scenario::load_file(&bundled(name)).unwrap_or_else(|err| panic!("{err}"))
+}
+
+fn load_value(value: &Value) -> ResolvedScenario {
+    scenario::load_str(&value.to_string(), "<test>").unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// Runs `scenario` at `seed`: the bank output and the record with its checks.
+fn run(scenario: &ResolvedScenario, seed: u64) -> (BankOutput, RunRecord) {
+    let timed = faultline::runner::run(Arc::new(scenario.clone()), seed, None)
+        .unwrap_or_else(|err| panic!("seed {seed}: {err}"));
+    let record = timed
+        .output
+        .record(&scenario.scenario, &Invocation::default());
+    let RunOutput::Bank(finished) = timed.output else {
+        panic!("not a bank run");
+    };
+    (finished.workload, record)
+}
+
+/// The names of the checks that failed.
+fn failed(record: &RunRecord) -> BTreeSet<String> {
+    record
+        .summary
+        .checks
+        .iter()
+        .filter(|check| !check.passed)
+        .map(|check| check.name.split_whitespace().next().unwrap().to_owned())
+        .collect()
+}
+
+fn names(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|name| (*name).to_owned()).collect()
+}
+
+#[test]
+fn bank_snapshots_holds_every_check_for_seeds_1_to_20() {
+    let scenario = load("bank-snapshots.json");
+    assert_eq!(scenario.scenario.checks.len(), 6, "every bank check is on");
+    for seed in 1..=20 {
+        let (output, record) = run(&scenario, seed);
+        assert!(
+            failed(&record).is_empty(),
+            "seed {seed}: {:?}",
+            record.summary.checks
+        );
+        // The run exercised what the checks are about.
+        let completed = output
+            .snapshots
+            .iter()
+            .filter(|s| s.completed_ns.is_some())
+            .count();
+        assert!(
+            completed >= 10,
+            "seed {seed}: {completed} snapshots completed"
+        );
+        assert!(
+            output.snapshots.iter().any(|s| s.abandoned.is_some()),
+            "seed {seed}: the crash abandons a snapshot"
+        );
+        assert_eq!(output.recoveries.len(), 1, "seed {seed}");
+        assert!(output.causality.compared > 10_000 && output.sampled.compared > 10_000);
+    }
+}
+
+#[test]
+fn bank_no_fifo_breaks_snapshot_conservation_and_nothing_else() {
+    let scenario = load("bank-no-fifo.json");
+    let allowed = names(&["snapshot_conservation", "consistent_cut"]);
+    let mut found = None;
+    for seed in 1..=50 {
+        let (_, record) = run(&scenario, seed);
+        let failing = failed(&record);
+        assert!(failing.is_subset(&allowed), "seed {seed}: {failing:?}");
+        if failing.contains("snapshot_conservation") {
+            found = Some(seed);
+            break;
+        }
+    }
+    assert!(found.is_some(), "no conservation violation in 50 seeds");
+}
+
+#[test]
+fn without_a_wal_or_an_fsync_a_crash_loses_acknowledged_money() {
+    for name in ["bank-no-wal.json", "bank-no-fsync.json"] {
+        let scenario = load(name);
+        let (output, record) = run(&scenario, 1);
+        assert_eq!(failed(&record), names(&["durability"]), "{name}");
+        assert!(
+            output
+                .durability
+                .examples
+                .iter()
+                .any(|e| e.contains("acknowledged")),
+            "{name}: {:?}",
+            output.durability.examples
+        );
+    }
+}
+
+#[test]
+fn hlc_skew_keeps_l_minus_pt_within_the_largest_clock_offset() {
+    let scenario = load("hlc-skew.json");
+    let (output, record) = run(&scenario, 1);
+    assert!(failed(&record).is_empty(), "{:?}", record.summary.checks);
+    // Skews of +-200 ms and drifts of 500 ppm over 30 s: the offset between two clocks
+    // is about 400 ms, and HLC l runs ahead of the slow clocks by about that.
+    assert!(
+        output.epsilon_ns >= 390_000_000,
+        "epsilon {}",
+        output.epsilon_ns
+    );
+    assert!(
+        output.max_hlc_offset_ns >= 300_000_000,
+        "{}",
+        output.max_hlc_offset_ns
+    );
+    assert!(output.max_hlc_offset_ns <= output.epsilon_ns);
+    assert!(u64::from(output.max_hlc_counter) <= output.hlc_counter_bound);
+}
+
+#[test]
+fn a_crash_drops_the_accounts_memory_and_a_restart_recovers_only_its_log() {
+    // Without a log, the restarted account is a fresh one: its memory went with the
+    // crash.
+    let (output, _) = run(&load("bank-no-wal.json"), 1);
+    let restart = &output.recoveries[0].recovery;
+    assert_eq!(output.recoveries[0].account, 3);
+    assert_eq!((restart.records, restart.resumed_from), (0, None));
+    assert_eq!(restart.balance, 1000, "back to the initial balance");
+    // With a synced log it resumes from its last durable event, with what it held.
+    let (output, _) = run(&load("bank-snapshots.json"), 1);
+    let restart = &output.recoveries[0].recovery;
+    assert!(restart.records > 100, "{restart:?}");
+    let resumed = restart.resumed_from.expect("a durable event");
+    assert_eq!(resumed.slot, 3, "the first incarnation of acct-3");
+    assert!(
+        restart.slot >= 8,
+        "a new vector-clock entry: {}",
+        restart.slot
+    );
+    assert_ne!(restart.balance, 1000);
+}
+
+fn bank_with_fault(fault: Value, crash_at: &str) -> ResolvedScenario {
+    let text = std::fs::read_to_string(bundled("bank-snapshots.json")).unwrap();
+    let mut value: Value = serde_json::from_str(&text).unwrap();
+    value["faults"] = json!([fault, { "at": crash_at, "crash": "acct-3", "restart_after": "1s" }]);
+    load_value(&value)
+}
+
+#[test]
+fn a_lying_fsync_loses_acknowledged_transfers_at_the_next_crash() {
+    let scenario = bank_with_fault(
+        json!({ "at": "5s", "for": "5s", "disk": { "node": "acct-3", "fault": "lying_fsync" } }),
+        "9s",
+    );
+    let (output, record) = run(&scenario, 1);
+    assert!(output.disk.fsyncs_lied > 100, "{:?}", output.disk);
+    assert!(
+        failed(&record).contains("durability"),
+        "{:?}",
+        record.summary.checks
+    );
+    // The same crash without the lie loses nothing.
+    let scenario = bank_with_fault(
+        json!({ "at": "5s", "for": "5s", "disk": { "node": "acct-5", "fault": "lying_fsync" } }),
+        "9s",
+    );
+    let (_, record) = run(&scenario, 1);
+    assert!(
+        !failed(&record).contains("durability"),
+        "{:?}",
+        record.summary.checks
+    );
+}
+
+#[test]
+fn a_full_disk_stops_transfers_but_loses_no_money() {
+    let scenario = bank_with_fault(
+        json!({ "at": "5s", "for": "5s", "disk": { "node": "acct-*", "fault": "full" } }),
+        "20s",
+    );
+    let (output, record) = run(&scenario, 1);
+    assert!(output.disk.writes_refused_full > 0, "{:?}", output.disk);
+    assert!(
+        output.stats.skipped[2] > 0,
+        "transfers skipped for the log: {:?}",
+        output.stats
+    );
+    assert!(
+        !failed(&record).contains("durability"),
+        "{:?}",
+        record.summary.checks
+    );
+}
+
+#[test]
+fn read_corruption_at_a_restart_is_caught_by_the_checksum_and_read_again() {
+    let scenario = bank_with_fault(
+        json!({ "at": "4s", "for": "2s", "disk": { "node": "acct-3", "fault": { "read_corruption": 0.5 } } }),
+        "4500ms",
+    );
+    let mut corrupted = 0;
+    for seed in 1..=6 {
+        let (output, record) = run(&scenario, seed);
+        corrupted += output.disk.reads_corrupted;
+        // A read that fails its checksum is read again; a clean one wins, so the log
+        // loses nothing and the money adds up.
+        assert!(
+            !failed(&record).contains("durability"),
+            "seed {seed}: {:?}",
+            record.summary.checks
+        );
+    }
+    assert!(corrupted > 0, "the fault flipped no read in 6 seeds");
+}
+
+/// Vector-clock order of two JSON clocks (shorter ones padded with zeros).
+fn vc_before(a: &[Value], b: &[Value]) -> bool {
+    let at = |v: &[Value], i: usize| v.get(i).and_then(Value::as_u64).unwrap_or(0);
+    let n = a.len().max(b.len());
+    (0..n).all(|i| at(a, i) <= at(b, i)) && (0..n).any(|i| at(a, i) < at(b, i))
+}
+
+/// From trace lines alone: every receive follows its send in vector, Lamport and HLC
+/// time. Returns (pairs checked, violations).
+fn recheck_messages(lines: &[Value]) -> (usize, usize) {
+    let mut sends = std::collections::BTreeMap::new();
+    for line in lines.iter().filter(|line| line["ev"] == "send") {
+        let key = (
+            line["acct"].as_u64().unwrap(),
+            line["peer"].as_u64().unwrap(),
+            line["id"].as_u64().unwrap(),
+            line["slot"].as_u64().unwrap(),
+            line["index"].as_u64().unwrap(),
+        );
+        sends.insert(key, line);
+    }
+    let (mut checked, mut violations) = (0, 0);
+    for line in lines.iter().filter(|line| line["ev"] == "receive") {
+        let sent_by = line["sent_by"].as_array().unwrap();
+        let key = (
+            line["peer"].as_u64().unwrap(),
+            line["acct"].as_u64().unwrap(),
+            line["id"].as_u64().unwrap(),
+            sent_by[0].as_u64().unwrap(),
+            sent_by[1].as_u64().unwrap(),
+        );
+        let send = sends
+            .get(&key)
+            .expect("every receive has its send in the trace");
+        checked += 1;
+        let hlc = |line: &Value| {
+            (
+                line["hlc_l"].as_u64().unwrap(),
+                line["hlc_c"].as_u64().unwrap(),
+            )
+        };
+        let ordered = vc_before(
+            send["vc"].as_array().unwrap(),
+            line["vc"].as_array().unwrap(),
+        ) && send["lamport"].as_u64() < line["lamport"].as_u64()
+            && hlc(send) < hlc(line);
+        violations += usize::from(!ordered);
+    }
+    (checked, violations)
+}
+
+#[test]
+fn the_causal_checks_can_be_recomputed_from_the_trace_alone() {
+    let scenario = Arc::new(load("bank-snapshots.json"));
+    let dir = temp_dir("bank-trace");
+    let path = dir.join("trace.jsonl");
+    faultline::runner::run(Arc::clone(&scenario), 1, Some(path.clone())).expect("run");
+    let mut lines: Vec<Value> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON"))
+        .collect();
+    let event = lines.iter().find(|line| line["ev"] == "receive").unwrap();
+    for field in [
+        "acct", "peer", "id", "slot", "index", "lamport", "vc", "hlc_l", "hlc_c", "pt_ns",
+        "sent_by",
+    ] {
+        assert!(
+            !event[field].is_null(),
+            "a receive record has {field}: {event}"
+        );
+    }
+    let (checked, violations) = recheck_messages(&lines);
+    assert!(checked > 5_000, "{checked} message pairs");
+    assert_eq!(violations, 0);
+    // The recomputation can fail: a receive stamped with its send's own clock is caught.
+    let receive = lines
+        .iter()
+        .position(|line| line["ev"] == "receive")
+        .unwrap();
+    let sent_by = lines[receive]["sent_by"].clone();
+    let send = lines
+        .iter()
+        .position(|line| {
+            line["ev"] == "send" && line["slot"] == sent_by[0] && line["index"] == sent_by[1]
+        })
+        .unwrap();
+    lines[receive]["vc"] = lines[send]["vc"].clone();
+    assert_eq!(recheck_messages(&lines).1, 1);
+}
