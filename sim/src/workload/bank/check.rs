@@ -668,12 +668,13 @@ fn check_snapshot(
 /// The durability checks at the end of the run: `finals[i]` is account `i`'s state
 /// (live, or what its disk holds), `acked[i][j]` the highest ack `i` received from `j`,
 /// `in_network` the transfers still in the network (sender, receiver, seq, amount).
+/// Returns the findings and the money found: balances plus transfers in flight.
 pub fn end_of_run(
     finals: &[FinalState],
     acked: &[Vec<u64>],
     in_network: &[(u32, u32, u64, u64)],
     total: u64,
-) -> Findings {
+) -> (Findings, u64) {
     let mut findings = Findings::default();
     let delivered = |receiver: usize, sender: usize, seq: u64| {
         let state = &finals[receiver].received[sender];
@@ -718,7 +719,7 @@ pub fn end_of_run(
             balances + in_flight
         )
     });
-    findings
+    (findings, balances + in_flight)
 }
 
 #[cfg(test)]

@@ -163,6 +163,9 @@ pub struct BankOutput {
     pub consistent_cut: Findings,
     /// End-of-run durability and conservation.
     pub durability: Findings,
+    /// The money found at the end: final balances plus transfers in flight (sent, not
+    /// delivered), units.
+    pub final_units: u64,
     /// Every snapshot started.
     pub snapshots: Vec<SnapshotRun>,
     /// Every restart's recovery.
@@ -784,7 +787,8 @@ impl Workload for BankWorld {
                 _ => None,
             })
             .collect();
-        let durability = check::end_of_run(&finals, &self.acked, &in_network, self.cfg.total());
+        let (durability, final_units) =
+            check::end_of_run(&finals, &self.acked, &in_network, self.cfg.total());
         let mut disk = DiskCounters::default();
         for node in 0..self.cfg.accounts() {
             if let Some(node_disk) = kernel.disk(node) {
@@ -801,6 +805,7 @@ impl Workload for BankWorld {
             conservation: self.snapshots.conservation.clone(),
             consistent_cut: self.snapshots.consistent_cut.clone(),
             durability,
+            final_units,
             snapshots: self.snapshots.runs.values().cloned().collect(),
             recoveries: self.recoveries,
             stats: self.stats,
