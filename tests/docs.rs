@@ -1,5 +1,6 @@
 //! The user documentation keeps up with the code: every key of the scenario schema and
-//! every fault kind is documented in `docs/scenario-format.md`, every JSON example in
+//! every fault kind is documented in `docs/scenario-format.md`, every field and column of
+//! the run records and every trace kind in `docs/records.md`, every JSON example in
 //! `docs/` loads (or, marked `invalid`, fails with the message the page shows), relative
 //! links resolve, and nothing points outside the repository.
 //!
@@ -7,6 +8,8 @@
 //! - ` ```json scenario `: a whole scenario file, which must load;
 //! - ` ```json at=/faults/- `: a piece, put at that JSON pointer (`-` appends to an array)
 //!   into the first `json scenario` block of the format reference, which must then load;
+//! - ` ```json at=/faults/- on=NAME `: the same, into the format reference's
+//!   `json scenario` block whose `name` is NAME (for pieces of another workload kind);
 //! - ` ```json invalid `: a whole file that must fail, with its message on the same page.
 //!
 //! A plain ` ```json ` block is refused, so that no example goes unchecked.
@@ -207,6 +210,180 @@ fn nothing_points_outside_the_repository() {
     }
 }
 
+/// Every object key anywhere in `value`, walking arrays and objects.
+fn json_keys(value: &Value, keys: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                keys.insert(key.clone());
+                json_keys(child, keys);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| json_keys(item, keys)),
+        _ => {}
+    }
+}
+
+/// A field is documented when the page writes it in backticks, alone (`offered`) or as
+/// the last part of a dotted path (`bank.accounts`).
+fn undocumented_fields<'a>(names: impl IntoIterator<Item = &'a String>, page: &str) -> Vec<String> {
+    names
+        .into_iter()
+        .filter(|name| !page.contains(&format!("`{name}`")) && !page.contains(&format!(".{name}`")))
+        .cloned()
+        .collect()
+}
+
+/// A run record with every optional part present, so that serialising it shows every
+/// field `summary.json` and the CSV files can have.
+fn full_record() -> faultline_reports::record::RunRecord {
+    use faultline_reports::record::{
+        BankSummary, BankWindowRow, CheckResult, ConnectionSummary, FaultInterval, HlcOffsetRow,
+        Invariant, RecoverySummary, RpcSummary, RunRecord, SnapshotSummary, Summary, TimelineRow,
+    };
+    let mut summary = Summary {
+        simulated_s: 10.0,
+        window_s: 1.0,
+        slo_latency_ms: Some(500.0),
+        faults: vec![FaultInterval {
+            kind: "crash".to_owned(),
+            target: "server-0".to_owned(),
+            start_s: 1.0,
+            end_s: Some(2.0),
+        }],
+        checks: vec![CheckResult {
+            name: "availability_at_least 0.9".to_owned(),
+            passed: true,
+            detail: String::new(),
+        }],
+        bank: Some(BankSummary {
+            invariants: vec![Invariant::default()],
+            snapshots: vec![SnapshotSummary::default()],
+            recoveries: vec![RecoverySummary::default()],
+            ..BankSummary::default()
+        }),
+        ..Summary::default()
+    };
+    summary.set_rpc(RpcSummary {
+        availability_latency: Some(1.0),
+        connections: Some(ConnectionSummary::default()),
+        ..RpcSummary::default()
+    });
+    RunRecord {
+        summary,
+        timeline: vec![TimelineRow::default()],
+        bank_timeline: vec![BankWindowRow::default()],
+        hlc_offsets: vec![HlcOffsetRow::default()],
+    }
+}
+
+#[test]
+fn every_record_field_and_column_is_in_the_records_page() {
+    let page = read("docs/records.md");
+    let record = full_record();
+    let mut names = BTreeSet::new();
+    json_keys(
+        &serde_json::to_value(&record.summary).expect("a summary serialises"),
+        &mut names,
+    );
+    for row in [
+        serde_json::to_value(&record.timeline[0]),
+        serde_json::to_value(&record.bank_timeline[0]),
+        serde_json::to_value(&record.hlc_offsets[0]),
+    ] {
+        json_keys(&row.expect("a row serialises"), &mut names);
+    }
+    let header: Vec<&str> = faultline_reports::record::TIMELINE_HEADER
+        .split(',')
+        .collect();
+    names.extend(header.iter().map(|column| column.to_string()));
+    // report.json: its top level and the rpc section's.
+    let stats = serde_json::to_value(faultline_reports::stats::compute(&record))
+        .expect("report statistics serialise");
+    names.extend(object_keys(&stats));
+    names.extend(object_keys(&stats["rpc"]));
+    for must in [
+        "scenario_spec",
+        "availability",
+        "bank",
+        "rpc",
+        "in_flight_units",
+        "good",
+    ] {
+        assert!(names.contains(must), "the walk missed {must}: {names:?}");
+    }
+    let missing = undocumented_fields(&names, &page);
+    assert!(
+        missing.is_empty(),
+        "fields of summary.json, report.json or the CSV files missing from docs/records.md \
+         (write each as `field` or `section.field`): {missing:?}"
+    );
+}
+
+#[test]
+fn every_trace_kind_is_in_the_records_page() {
+    use faultline::engine::network::DropReason;
+    use faultline::engine::trace::{KernelEvent, TraceEvent};
+    use faultline::workload::bank::account::Skip;
+    use faultline::workload::bank::trace::BankTrace;
+    use faultline::workload::rpc::trace::{ConnStep, DropCause, FailCause, RejectCause, RpcTrace};
+    use faultline_models::breaker::BreakerState;
+
+    let page = read("docs/records.md");
+    let rpc = [
+        RpcTrace::Request,
+        RpcTrace::Send { attempt: 0 },
+        RpcTrace::Arrive,
+        RpcTrace::Reject(RejectCause::QueueFull),
+        RpcTrace::Serve,
+        RpcTrace::Drop(DropCause::NodeDown),
+        RpcTrace::Reply { ok: true },
+        RpcTrace::Timeout,
+        RpcTrace::Backoff { delay_ns: 1 },
+        RpcTrace::Success { latency_ns: 1 },
+        RpcTrace::Fail(FailCause::Error),
+        RpcTrace::Breaker(BreakerState::Open),
+        RpcTrace::Crash,
+        RpcTrace::Restart,
+        RpcTrace::Conn(ConnStep::Held),
+    ];
+    // The bank's event and recovery records need a whole event to build; `send`,
+    // `receive` and `local` are rpc's or checked by name below.
+    let bank = [
+        BankTrace::SnapshotStart { snapshot: 1 },
+        BankTrace::SnapshotPart { snapshot: 1 },
+        BankTrace::SnapshotDone { snapshot: 1 },
+        BankTrace::Drop(DropReason::Loss),
+        BankTrace::NodeDown,
+        BankTrace::Crash,
+        BankTrace::Restart,
+        BankTrace::Skip(Skip::Funds),
+        BankTrace::Halt,
+    ];
+    let mut kinds: BTreeSet<String> = rpc.iter().map(|kind| kind.name().to_owned()).collect();
+    kinds.extend(bank.iter().map(|kind| kind.name().to_owned()));
+    kinds.insert(KernelEvent::FaultStart { action: 0 }.name().to_owned());
+    kinds.extend(["send", "receive", "local", "recover"].map(str::to_owned));
+    assert!(kinds.len() >= 25, "too few trace kinds: {kinds:?}");
+    let missing = undocumented(&kinds, &page);
+    assert!(
+        missing.is_empty(),
+        "trace kinds missing from docs/records.md (write each as `kind`): {missing:?}"
+    );
+    // Node and peer field names, which each vocabulary chooses.
+    for field in [
+        RpcTrace::NODE,
+        RpcTrace::PEER,
+        BankTrace::NODE,
+        BankTrace::PEER,
+    ] {
+        assert!(
+            page.contains(&format!("`{field}`")),
+            "docs/records.md does not name the trace field `{field}`"
+        );
+    }
+}
+
 /// A fenced block: its info string (after the backticks), body and first line (1-based).
 struct Block {
     info: String,
@@ -296,11 +473,29 @@ fn put(tree: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
 #[test]
 fn every_json_example_in_the_docs_is_checked_and_holds() {
     let reference = read("docs/scenario-format.md");
-    let base: Value = fenced_blocks("docs/scenario-format.md", &reference)
+    // The reference's whole scenarios, in page order: the first is the default base of a
+    // piece, `on=NAME` picks another by its `name`.
+    let bases: Vec<Value> = fenced_blocks("docs/scenario-format.md", &reference)
         .iter()
-        .find(|block| block.info == "json scenario")
-        .map(|block| serde_json::from_str(&block.body).expect("the first scenario is JSON"))
-        .expect("docs/scenario-format.md has a `json scenario` block");
+        .filter(|block| block.info == "json scenario")
+        .map(|block| serde_json::from_str(&block.body).expect("a reference scenario is JSON"))
+        .collect();
+    assert!(
+        !bases.is_empty(),
+        "docs/scenario-format.md has no `json scenario` block"
+    );
+    let base_named = |name: Option<&str>| -> Result<Value, String> {
+        match name {
+            None => Ok(bases[0].clone()),
+            Some(name) => bases
+                .iter()
+                .find(|base| base["name"] == name)
+                .cloned()
+                .ok_or_else(|| {
+                    format!("on={name}: no `json scenario` block named {name:?} in docs/scenario-format.md")
+                }),
+        }
+    };
     let mut checked = 0usize;
     let mut problems = Vec::new();
     for page in doc_pages() {
@@ -326,15 +521,21 @@ fn every_json_example_in_the_docs_is_checked_and_holds() {
                     Some(pointer) => serde_json::from_str::<Value>(&block.body)
                         .map_err(|err| format!("not JSON: {err}"))
                         .and_then(|piece| {
-                            let mut tree = base.clone();
+                            let on = match words.next() {
+                                None => None,
+                                Some(word) => Some(word.strip_prefix("on=").ok_or_else(|| {
+                                    format!("after at={pointer} only on=NAME may follow (found {word:?})")
+                                })?),
+                            };
+                            let mut tree = base_named(on)?;
                             put(&mut tree, pointer, piece)?;
                             faultline::scenario::load_str(&tree.to_string(), &place)
                                 .map(|_| ())
                                 .map_err(|err| format!("put at {pointer}: {}", err.message))
                         }),
                     None => Err(format!(
-                        "say what the example is: ```json scenario, ```json at=/POINTER or \
-                         ```json invalid (found {:?})",
+                        "say what the example is: ```json scenario, ```json at=/POINTER \
+                         [on=NAME] or ```json invalid (found {:?})",
                         block.info
                     )),
                 },
