@@ -325,3 +325,31 @@ fn the_causal_checks_can_be_recomputed_from_the_trace_alone() {
     lines[receive]["vc"] = lines[send]["vc"].clone();
     assert_eq!(recheck_messages(&lines).1, 1);
 }
+
+#[test]
+fn a_log_that_every_read_corrupts_stops_the_account_instead_of_cutting_it() {
+    let scenario = bank_with_fault(
+        json!({ "at": "4s", "for": "2s", "disk": { "node": "acct-3", "fault": { "read_corruption": 1.0 } } }),
+        "4500ms",
+    );
+    let (output, record) = run(&scenario, 1);
+    assert_eq!(output.stats.halts, 1, "{:?}", output.stats);
+    assert!(output.disk.reads_corrupted >= 3);
+    // The log on disk is intact, and it is what the account holds: nothing is lost.
+    assert!(
+        !failed(&record).contains("durability"),
+        "{:?}",
+        record.summary.checks
+    );
+}
+
+#[test]
+fn snapshot_checks_need_snapshots() {
+    let text = std::fs::read_to_string(bundled("bank-no-wal.json")).unwrap();
+    let mut value: Value = serde_json::from_str(&text).unwrap();
+    value["checks"] = json!([{ "durability": true }, { "snapshot_liveness": true }]);
+    let err = scenario::load_str(&value.to_string(), "x.json").unwrap_err();
+    assert_eq!(err.path, "checks[1].snapshot_liveness", "{err}");
+    assert!(err.message.contains("takes none"), "{err}");
+    assert!(err.line > 0, "{err}");
+}

@@ -247,10 +247,16 @@ pub fn compile(
             );
             plan.intervals.push(Interval {
                 kind: "clock",
-                target: format!(
-                    "{} skew {} drift {} ppm",
-                    clock.node, clock.skew, clock.drift_ppm
-                ),
+                target: match clock.jump {
+                    Some(jump) => format!(
+                        "{} skew {} drift {} ppm jump {jump}",
+                        clock.node, clock.skew, clock.drift_ppm
+                    ),
+                    None => format!(
+                        "{} skew {} drift {} ppm",
+                        clock.node, clock.skew, clock.drift_ppm
+                    ),
+                },
                 start_ns: at_ns,
                 end_ns: None,
             });

@@ -190,9 +190,33 @@ fn check(spec: &BankSpec) -> Checked {
     Ok(())
 }
 
+/// Checks that need snapshots are refused without them (they would hold vacuously).
+fn check_needs_snapshots(spec: &BankSpec, scenario: &Scenario) -> Checked {
+    if spec.snapshots.is_some() {
+        return Ok(());
+    }
+    for (index, check) in scenario.checks.iter().enumerate() {
+        let name = check.name.as_str();
+        if matches!(
+            name,
+            "snapshot_conservation" | "consistent_cut" | "snapshot_liveness"
+        ) {
+            return Err(issue(
+                format!("checks[{index}].{name}"),
+                format!(
+                    "\"{name}\" checks snapshots, and workload.snapshots takes none; add \
+                     \"snapshots\": {{\"every\": \"2s\"}} to the workload or remove the check"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Resolves the bank part of a scenario.
 pub fn resolve(spec: &BankSpec, scenario: &Scenario) -> Result<(BankConfig, EventEstimate), Issue> {
     check(spec)?;
+    check_needs_snapshots(spec, scenario)?;
     let channels = &spec.channels;
     let channel = ChannelConfig {
         fifo: channels.fifo,

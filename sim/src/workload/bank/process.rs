@@ -48,17 +48,20 @@ impl Log for DiskLog<'_> {
 }
 
 /// The log's bytes as they can be read back: on a checksum failure the file is read
-/// again (up to [`READ_ATTEMPTS`] times) and the longest valid read wins.
-fn read_log(ctx: &BankCtx) -> Vec<u8> {
+/// again (up to [`READ_ATTEMPTS`] times) and the longest valid read wins. `Err` when
+/// every read failed its checksum: the log may be intact on disk, so nothing may be
+/// cut, and the account cannot start from it.
+fn read_log(ctx: &BankCtx) -> Result<Vec<u8>, String> {
     let Some(mut disk) = ctx.disk() else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let disk = &mut *disk;
     let len = match disk.disk.len(WAL_FILE) {
         Ok(len) => len,
-        Err(DiskError::NotFound { .. }) => return Vec::new(),
-        Err(_) => return Vec::new(),
+        Err(DiskError::NotFound { .. }) => return Ok(Vec::new()),
+        Err(err) => return Err(format!("the log cannot be read: {err}")),
     };
+    let mut clean = false;
     let mut best: Vec<u8> = Vec::new();
     let mut best_valid = 0;
     for _ in 0..READ_ATTEMPTS {
@@ -78,10 +81,17 @@ fn read_log(ctx: &BankCtx) -> Vec<u8> {
             best = bytes;
         }
         if !corrupt {
+            clean = true;
             break;
         }
     }
-    best
+    if clean {
+        Ok(best)
+    } else {
+        Err(format!(
+            "every one of {READ_ATTEMPTS} reads of the log failed its checksum at byte {best_valid} or before"
+        ))
+    }
 }
 
 async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
@@ -96,7 +106,15 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
         }
     };
     let bytes = if config.wal {
-        read_log(ctx)
+        match read_log(ctx) {
+            Ok(bytes) => bytes,
+            Err(reason) => {
+                // Fail-stop: cutting a log that may be intact would lose acknowledged
+                // work, and starting without it would too.
+                ctx.report(BankReport::Halted(reason));
+                return;
+            }
+        }
     } else {
         Vec::new()
     };
