@@ -13,7 +13,7 @@ use super::kernel::{Due, Kernel, KernelParts};
 use super::network::{LinkRule, Network};
 use super::nodes::{Family, NodeId, Topology};
 use super::queue::Nanos;
-use super::trace::{KernelEvent, Record, Trace};
+use super::trace::{KernelEvent, Record, Trace, TraceOptions};
 use super::workload::{NodeChange, Workload};
 use super::{EngineError, TraceSink};
 use crate::scenario::{self, Fault, RandomFault};
@@ -54,6 +54,8 @@ pub struct CoreOutput {
     pub window_ns: Nanos,
     /// Fault intervals, by start.
     pub faults: Vec<Interval>,
+    /// One digest per chunk of the trace, when asked for ([`TraceOptions`]).
+    pub chunk_digests: Vec<u64>,
 }
 
 /// A finished run: the kernel's part and the workload's.
@@ -75,6 +77,24 @@ pub fn run<W: Workload>(
     setup: Setup<'_>,
     seed: u64,
     trace_lines: TraceSink,
+) -> Result<Finished<W::Output>, EngineError> {
+    run_with::<W>(
+        config,
+        setup,
+        seed,
+        TraceOptions {
+            lines: trace_lines,
+            ..TraceOptions::default()
+        },
+    )
+}
+
+/// [`run`], with the trace's diagnostics ([`TraceOptions`]).
+pub fn run_with<W: Workload>(
+    config: &W::Config,
+    setup: Setup<'_>,
+    seed: u64,
+    trace: TraceOptions,
 ) -> Result<Finished<W::Output>, EngineError> {
     let topology = Topology::new(setup.families.to_vec()).map_err(EngineError::Config)?;
     let plan = faults::compile(
@@ -99,7 +119,7 @@ pub fn run<W: Workload>(
         topology,
         network,
         with_clocks,
-        trace: Trace::new(trace_lines),
+        trace: Trace::with_options(trace),
         seed,
         duration_ns: setup.duration_ns,
         window_ns: setup.window_ns,
@@ -114,7 +134,7 @@ pub fn run<W: Workload>(
         host.check_boots().map_err(EngineError::Invariant)?;
         let workload = world.finish(&kernel)?;
         let events = kernel.events();
-        let trace_hash = kernel.finish_trace()?;
+        let (trace_hash, chunk_digests) = kernel.finish_trace()?;
         Ok(Finished {
             core: CoreOutput {
                 seed,
@@ -123,6 +143,7 @@ pub fn run<W: Workload>(
                 trace_hash,
                 window_ns: setup.window_ns,
                 faults: plan.intervals,
+                chunk_digests,
             },
             workload,
         })

@@ -182,9 +182,9 @@ impl<E: Copy> Kernel<E> {
         self.trace.events()
     }
 
-    /// Finishes the trace: its hex digest.
-    pub(super) fn finish_trace(self) -> Result<String, EngineError> {
-        self.trace.finish().map_err(EngineError::Io)
+    /// Finishes the trace: its hex digest, and its per-chunk digests when asked for.
+    pub(super) fn finish_trace(self) -> Result<(String, Vec<u64>), EngineError> {
+        self.trace.finish_with_chunks().map_err(EngineError::Io)
     }
 
     /// The nodes.
