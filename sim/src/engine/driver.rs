@@ -276,7 +276,11 @@ async fn apply_fault<W: Workload>(
                 host.resume(*node).map_err(EngineError::Invariant)?;
             }
         }
-        FaultAction::NetStart { id, fault } => kernel.network_mut().activate(*id, fault.clone()),
+        FaultAction::NetStart {
+            id,
+            fault,
+            stream_key,
+        } => kernel.activate_net_fault(*id, fault.clone(), *stream_key),
         FaultAction::NetEnd { id } => kernel.network_mut().deactivate(*id),
         FaultAction::Clock {
             nodes,

@@ -2,6 +2,8 @@
 //! the random crash/pause processes drawn from the seed up front (so a run's faults are
 //! known before it starts, shown in the records, and independent of the workload's draws).
 
+use std::collections::BTreeMap;
+
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1};
 
@@ -43,6 +45,8 @@ pub enum FaultAction {
         id: u32,
         /// What it does.
         fault: NetFault,
+        /// Its random stream's key (see [`fault_key`]).
+        stream_key: u64,
     },
     /// A network fault ends.
     NetEnd {
@@ -145,6 +149,7 @@ pub fn draw_random(
     seed: u64,
 ) -> Result<Vec<Occurrence>, String> {
     let mut occurrences = Vec::new();
+    let mut seen = BTreeMap::new();
     for (index, random) in random_faults.iter().enumerate() {
         let (crash, selector) = match (&random.crash, &random.pause) {
             (Some(selector), None) => (true, selector),
@@ -158,14 +163,16 @@ pub fn draw_random(
         let mtbf_ns = random.mtbf.as_nanos() as f64;
         let mttr_ns = random.mttr.as_nanos() as f64;
         let accepts = |faults: &NodeFaults| if crash { faults.crash } else { faults.pause };
+        let process_key = fault_key(random, &mut seen);
         for node in targets(topology, selector, accepts) {
-            // One stream per (process, node), keyed by the node's index in its family:
-            // adding a node does not reshuffle the others.
+            // One stream per (process, node), keyed by the process's content and the
+            // node's index in its family: adding a node or another process does not
+            // reshuffle the others.
             let (_, index_in_family) = topology.locate(node);
             let mut rng: ChaCha8Rng = stream(
                 seed,
                 streams::RANDOM_FAULTS,
-                (index as u64) << 32 | u64::from(index_in_family),
+                streams::nth(process_key, u64::from(index_in_family) + 1),
             );
             let mut now_ns: Nanos = 0;
             loop {
@@ -195,6 +202,17 @@ pub fn draw_random(
     Ok(occurrences)
 }
 
+/// The key of a fault's random stream: what the fault is (its JSON, its window left
+/// out), and which of the faults with that content it is. Keyed by content, not by
+/// index, removing or shortening another fault leaves this one's draws as they were.
+pub fn fault_key(content: &impl serde::Serialize, seen: &mut BTreeMap<u64, u64>) -> u64 {
+    let text = serde_json::to_string(content).unwrap_or_default();
+    let key = streams::key_of(text.as_bytes());
+    let occurrence = seen.entry(key).or_insert(0);
+    *occurrence += 1;
+    streams::nth(key, *occurrence - 1)
+}
+
 /// Builds the fault plan. Errors say which fault is at fault.
 pub fn compile(
     faults: &[Fault],
@@ -205,6 +223,7 @@ pub fn compile(
 ) -> Result<FaultPlan, String> {
     let mut plan = FaultPlan::default();
     let mut next_net_id = 0u32;
+    let mut seen = BTreeMap::new();
     for (index, fault) in faults.iter().enumerate() {
         let at_ns = fault.at.as_nanos();
         let end_ns = fault
@@ -335,11 +354,19 @@ pub fn compile(
             };
             let id = next_net_id;
             next_net_id += 1;
+            let stream_key = fault_key(
+                &Fault {
+                    for_: None,
+                    ..fault.clone()
+                },
+                &mut seen,
+            );
             push(
                 at_ns,
                 FaultAction::NetStart {
                     id,
                     fault: net_fault,
+                    stream_key,
                 },
             );
             push(end_ns, FaultAction::NetEnd { id });
