@@ -55,6 +55,25 @@ pub fn load_file(path: &Path) -> Result<ResolvedScenario, ScenarioError> {
     load_str(&text, &origin)
 }
 
+/// Reads and resolves a scenario file to run at `seed` (`None`: the file's own seed).
+/// The seed is set before the resolve step, so a `swarm` block draws from the seed the
+/// run uses.
+pub fn load_file_at(path: &Path, seed: Option<u64>) -> Result<ResolvedScenario, ScenarioError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|err| ScenarioError {
+        origin: origin.clone(),
+        line: 0,
+        column: 0,
+        path: String::new(),
+        message: format!("cannot read: {err}"),
+    })?;
+    let mut scenario = parse_str(&text, &origin)?;
+    if let Some(seed) = seed {
+        scenario.seed = seed;
+    }
+    resolve(scenario).map_err(|issue| located(&text, &origin, issue))
+}
+
 /// Parses and resolves scenario text; `origin` names it in errors.
 ///
 /// Syntax errors keep serde_json's line and column (where the parser stopped); errors of

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use check::Check;
 pub use dist::{Dist, Sampler};
 pub use duration::{Dur, SignedDur};
-pub use load::{load_file, load_str, ScenarioError};
+pub use load::{load_file, load_file_at, load_str, ScenarioError};
 pub use resolve::ResolvedScenario;
 pub use schema::schema_json;
 pub use selector::Selector;
@@ -65,6 +65,10 @@ pub struct Scenario {
     /// Checks evaluated after the run; a failed one exits 1.
     #[serde(default)]
     pub checks: Vec<Check>,
+    /// Swarm testing: ranges each seed draws its own fault mix and values from
+    /// (drawn before the resolve step; see `sweep::swarm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<crate::sweep::swarm::Swarm>,
 }
 
 /// Network defaults, with optional per-link overrides.
