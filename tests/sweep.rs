@@ -337,6 +337,57 @@ fn shrink_ends_with_fewer_faults_that_still_fail_the_same_check() {
 }
 
 #[test]
+fn injected_nondeterminism_is_reported_with_its_first_divergent_record() {
+    let dir = temp_dir("sweep-diverge");
+    let path = scenario("storm-small.json");
+    let result = faultline(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--check-determinism",
+            "--inject-divergence-at",
+            "12s",
+            "--out",
+            dir.join("run").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = expect_exit(&result, 1);
+    assert!(stdout.contains("determinism  FAIL"), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with("first divergent record: #"))
+        .unwrap_or_else(|| panic!("no divergent record in:\n{stdout}"));
+    // The injected fault starts at 12 s: that is where the runs part, and run 2's
+    // record is its fault_start.
+    assert!(line.ends_with("at t = 12.000000000 s"), "{line}");
+    let run2 = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("run 2:"))
+        .unwrap();
+    assert!(run2.contains("\"ev\":\"fault_start\""), "{run2}");
+    let run1 = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("run 1:"))
+        .unwrap();
+    assert!(run1.contains("\"t_ns\":"), "{run1}");
+    assert_ne!(run1.trim_start()[6..], run2.trim_start()[6..]);
+    // Without the injection, the same check holds.
+    let result = faultline(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--check-determinism",
+            "--out",
+            dir.join("ok").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = expect_exit(&result, 1);
+    assert!(stdout.contains("determinism  ok"), "{stdout}");
+}
+
+#[test]
 fn trace_prints_an_aligned_filtered_slice() {
     let dir = temp_dir("sweep-trace");
     let path = scenario("storm-small.json");

@@ -26,9 +26,14 @@ pub struct RunArgs {
     /// Also write every event to `trace.jsonl`.
     #[arg(long)]
     pub trace: bool,
-    /// Run twice and fail (exit 1) if the trace hashes differ.
+    /// Run twice and fail (exit 1) if the trace hashes differ, printing the first
+    /// divergent trace record.
     #[arg(long)]
     pub check_determinism: bool,
+    /// Test only: with --check-determinism, the second run gets 1 ms more latency on
+    /// every link for 1 s from this time, a divergence injected on purpose.
+    #[arg(long, hide = true, value_name = "DURATION")]
+    pub inject_divergence_at: Option<crate::scenario::Dur>,
 }
 
 /// The command that reproduces a run.
@@ -38,7 +43,7 @@ pub fn reproduce_command(scenario_path: &Path, seed: u64) -> String {
 
 /// Runs `run`; returns the exit code.
 pub fn run(args: &RunArgs) -> u8 {
-    let scenario = match scenario::load_file(&args.scenario) {
+    let scenario = match scenario::load_file_at(&args.scenario, args.seed) {
         Ok(scenario) => Arc::new(scenario),
         Err(err) => {
             eprintln!("error: {err}");
@@ -60,20 +65,14 @@ pub fn run(args: &RunArgs) -> u8 {
             return failure.code;
         }
     };
-    let mut determinism_failure = None;
-    if args.check_determinism {
-        match runner::run(Arc::clone(&scenario), seed, None) {
-            Ok(again) if again.output.core().trace_hash == rec.summary.trace_hash => {}
-            Ok(again) => {
-                determinism_failure = Some(format!(
-                    "trace hashes differ between two runs of seed {seed}: {} vs {}",
-                    rec.summary.trace_hash,
-                    again.output.core().trace_hash
-                ))
-            }
-            Err(err) => determinism_failure = Some(format!("second run failed: {err}")),
-        }
-    }
+    let determinism = args.check_determinism.then(|| {
+        crate::sweep::diverge::check_run(
+            &scenario,
+            seed,
+            &rec.summary.trace_hash,
+            args.inject_divergence_at,
+        )
+    });
     print!("{}", faultline_reports::summary_table(&rec));
     println!("records      {}", out.display());
     let mut failed = false;
@@ -82,17 +81,9 @@ pub fn run(args: &RunArgs) -> u8 {
         println!("check {mark} {:<36} {}", check.name, check.detail);
         failed |= !check.passed;
     }
-    if args.check_determinism {
-        match &determinism_failure {
-            None => println!(
-                "determinism  ok (two runs, trace_hash {})",
-                rec.summary.trace_hash
-            ),
-            Some(message) => {
-                println!("determinism  FAIL: {message}");
-                failed = true;
-            }
-        }
+    if let Some((held, text)) = determinism {
+        print!("{text}");
+        failed |= !held;
     }
     if failed {
         println!("{reproduce}");
@@ -142,5 +133,9 @@ pub fn run_and_record(
             code: EXIT_CHECK_FAILED,
             message: format!("writing records to {}: {err}", out.display()),
         })?;
+    crate::sweep::write_resolved(out, scenario).map_err(|message| RunFailure {
+        code: EXIT_CHECK_FAILED,
+        message,
+    })?;
     Ok(rec)
 }
