@@ -2,7 +2,7 @@
 //! BENCHMARKS.md). A plain `harness = false` main: it prints one table.
 //!
 //! Arguments: `--quick` for a short check, `--no-herd` to skip the 100k-client herd,
-//! `--reps N`; `--child KIND CLIENTS SECONDS` is how it re-invokes itself to measure
+//! `--no-sweep` to skip the sweep rows, `--reps N`; `--child KIND CLIENTS SECONDS` is how it re-invokes itself to measure
 //! peak RSS per run. Anything else (cargo passes `--bench`) is ignored.
 
 use faultline::cli::bench::{child, run_all, BenchArgs};
@@ -23,6 +23,7 @@ fn main() {
         quick: args.iter().any(|arg| arg == "--quick"),
         reps,
         no_herd: args.iter().any(|arg| arg == "--no-herd"),
+        no_sweep: args.iter().any(|arg| arg == "--no-sweep"),
         child: None,
     };
     let program = std::env::current_exe().expect("the bench binary knows its path");

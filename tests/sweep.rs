@@ -209,7 +209,9 @@ fn merged_shards_equal_the_unsharded_sweep_and_report_merges_them() {
 #[test]
 fn shard_indices_come_from_each_engines_variables() {
     let dir = temp_dir("sweep-env");
-    let cases: [(&str, &[(&str, &str)], &[&str], u64, u64); 3] = [
+    // (name, environment, arguments, expected index, expected count)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str], u64, u64);
+    let cases: [Case; 3] = [
         (
             "k8s",
             &[("JOB_COMPLETION_INDEX", "2")],

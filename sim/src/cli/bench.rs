@@ -7,6 +7,9 @@
 //!    and peak RSS.
 //! 3. Bytes per idle logical client.
 //! 4. Scaling: wall time and peak RSS at 1k, 10k and 100k clients.
+//! 5. Sweeps: the bundled thundering herd over 40 seeds at `--jobs 1` and `--jobs 2`
+//!    in the same run: the speed-up, and seed-runs per hour against the limit of
+//!    `cores x 3600 s / the simulation time of one herd run alone`.
 //!
 //! Peak RSS (`VmHWM`) is per process, so every memory figure comes from a child process
 //! (this program re-invoked with a hidden `--child` argument) that runs one simulation
@@ -46,6 +49,9 @@ pub struct BenchArgs {
     /// Skip the 100,000-client thundering herd (the longest part).
     #[arg(long)]
     pub no_herd: bool,
+    /// Skip the sweep rows (section 5).
+    #[arg(long)]
+    pub no_sweep: bool,
     /// Internal: run one simulation in this process and print its figures.
     #[arg(long, hide = true, num_args = 3, value_names = ["KIND", "CLIENTS", "SECONDS"])]
     pub child: Option<Vec<String>>,
@@ -408,8 +414,93 @@ pub fn run_all(args: &BenchArgs, program: &Path, extra: &[String]) -> u8 {
             );
         }
     }
+    if !args.no_sweep {
+        sweep_rows(&mut table, if quick { 10 } else { 40 }, reps);
+    }
     println!("{}", "-".repeat(110));
     super::EXIT_OK
+}
+
+/// Section 5: the bundled thundering herd (as bundled, checks included) over `seeds`
+/// seeds at `--jobs 1` and `--jobs 2`, through the sweep itself (records, failed seeds'
+/// full reports, sweep.json and the sweep report), and one herd run alone (the median
+/// of `reps`) for the limit.
+fn sweep_rows(table: &mut Table, seeds: u64, reps: u32) {
+    let path = Path::new("scenarios/thundering-herd.json");
+    let prepared = crate::sweep::Prepared::from_text(HERD_JSON, path, &[])
+        .expect("the bundled scenario is valid");
+    let scenario = prepared.at_seed(1).expect("the bundled scenario resolves");
+    let mut alone: Vec<f64> = (0..reps.max(1))
+        .map(|_| {
+            runner::run(Arc::clone(&scenario), 1, None)
+                .expect("bench runs succeed")
+                .wall_s
+        })
+        .collect();
+    alone.sort_by(f64::total_cmp);
+    let alone_s = alone[alone.len() / 2];
+    let cores = runner::cores();
+    let range = crate::sweep::seeds::SeedRange {
+        start: 1,
+        end: 1 + seeds,
+    };
+    let root = std::env::temp_dir().join(format!("faultline-bench-sweep-{}", std::process::id()));
+    let mut walls = Vec::new();
+    let mut files = Vec::new();
+    for jobs in [1usize, 2] {
+        let out = root.join(format!("jobs-{jobs}"));
+        let spec = crate::sweep::SweepSpec {
+            seeds: range,
+            shard: None,
+            jobs,
+            out: out.clone(),
+            keep_runs: false,
+        };
+        let clock = runner::Stopwatch::start();
+        let outcome = crate::sweep::execute(&prepared, &spec, |_| {}).expect("the sweep runs");
+        crate::sweep::write(&out, &outcome, std::slice::from_ref(&out)).expect("sweep records");
+        let wall_s = clock.elapsed_s();
+        let sim_s: f64 = outcome.timing.runs.iter().map(|run| run.sim_s).sum();
+        table.row(
+            format!("sweep: bundled herd, {seeds} seeds, --jobs {jobs}"),
+            format!("{wall_s:.2}"),
+            "s wall",
+            format!(
+                "{} failed seeds written in full; simulation {:.3} s per seed; {:.0} seed-runs/h",
+                outcome.file.totals.failed + outcome.file.totals.errors,
+                sim_s / seeds as f64,
+                seeds as f64 * 3600.0 / wall_s
+            ),
+        );
+        walls.push(wall_s);
+        files.push(outcome.file.to_text());
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    let speedup = walls[0] / walls[1];
+    table.row(
+        "sweep: speed-up --jobs 2 over --jobs 1 (target >= 1.8)",
+        format!("{speedup:.2}"),
+        "x",
+        format!(
+            "on {cores} cores: {}; sweep.json identical at both: {}",
+            verdict(speedup >= 1.8),
+            if files[0] == files[1] { "yes" } else { "NO" }
+        ),
+    );
+    let limit = cores as f64 * 3600.0 / alone_s;
+    let achieved = seeds as f64 * 3600.0 / walls[1];
+    table.row(
+        "sweep: seed-runs per hour at --jobs 2",
+        format!("{achieved:.0}"),
+        "runs/h",
+        format!(
+            "limit {cores} cores x 3600 s / {alone_s:.3} s (one herd run alone, median of {}) \
+             = {limit:.0}/h; {:.0} % of it (target >= 80 %): {}",
+            alone.len(),
+            100.0 * achieved / limit,
+            verdict(achieved >= 0.8 * limit)
+        ),
+    );
 }
 
 fn verdict(met: bool) -> &'static str {

@@ -62,9 +62,15 @@ impl Prepared {
     /// Reads `path`, applies `sets` and resolves the result at the file's seed (which
     /// checks every rule, and the swarm block's draw at that seed).
     pub fn load(path: &Path, sets: &[Assignment]) -> Result<Prepared, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| format!("{}: cannot read: {err}", path.display()))?;
+        Prepared::from_text(&text, path, sets)
+    }
+
+    /// As [`Prepared::load`], from the text of the file at `path`.
+    pub fn from_text(text: &str, path: &Path, sets: &[Assignment]) -> Result<Prepared, String> {
         let origin = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|err| format!("{origin}: cannot read: {err}"))?;
+        let text = text.to_owned();
         let mut base = parse_str(&text, &origin).map_err(|err| err.to_string())?;
         let (mut text, mut origin) = (text, origin);
         if !sets.is_empty() {
