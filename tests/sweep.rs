@@ -440,3 +440,27 @@ fn trace_prints_an_aligned_filtered_slice() {
         "{stdout}"
     );
 }
+
+#[test]
+fn expanded_random_faults_run_the_same_fault_actions() {
+    // The shrinker's first step: the random processes, made explicit, replay the run.
+    let resolved = faultline::scenario::load_file(&scenario("storm-small.json")).unwrap();
+    assert!(!resolved.scenario.random_faults.is_empty());
+    for seed in [1, 2, 3] {
+        let explicit = faultline::sweep::shrink::expand_random(&resolved, seed).unwrap();
+        assert!(!explicit.is_empty(), "seed {seed} drew no pause");
+        let mut expanded = resolved.scenario.clone();
+        expanded.faults.extend(explicit);
+        expanded.random_faults.clear();
+        let expanded = faultline::scenario::resolve::resolve(expanded).unwrap();
+        let hash = |scenario: faultline::scenario::ResolvedScenario| {
+            faultline::runner::run(std::sync::Arc::new(scenario), seed, None)
+                .unwrap()
+                .output
+                .core()
+                .trace_hash
+                .clone()
+        };
+        assert_eq!(hash(resolved.clone()), hash(expanded), "seed {seed}");
+    }
+}

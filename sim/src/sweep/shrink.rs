@@ -126,9 +126,10 @@ struct Shrinker<'a> {
 }
 
 impl Shrinker<'_> {
+    /// Whether a bound is reached (one run is kept back to confirm the result).
     fn exhausted(&mut self) -> bool {
         if self.stop.is_none() {
-            if self.runs >= self.bounds.max_runs {
+            if self.runs + 1 >= self.bounds.max_runs {
                 self.stop = Some(Stop::Runs);
             } else if self.clock.elapsed_s() >= self.bounds.max_wall_s {
                 self.stop = Some(Stop::WallTime);
