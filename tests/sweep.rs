@@ -464,3 +464,65 @@ fn expanded_random_faults_run_the_same_fault_actions() {
         assert_eq!(hash(resolved.clone()), hash(expanded), "seed {seed}");
     }
 }
+
+#[test]
+fn set_values_and_keep_runs_are_recorded() {
+    let dir = temp_dir("sweep-set");
+    let out = dir.join("out");
+    let result = sweep(
+        "swarm-small.json",
+        "1..4",
+        &out,
+        &["--set", "workload.servers.workers=64", "--keep-runs"],
+        &[],
+    );
+    // 64 workers per server leave the storm no queue to build: every seed passes.
+    expect_exit(&result, 0);
+    let file = json(&out.join("sweep.json"));
+    assert_eq!(
+        file["set"],
+        serde_json::json!(["workload.servers.workers=64"])
+    );
+    let resolved = json(
+        &out.join("runs")
+            .join("seed-1")
+            .join("scenario.resolved.json"),
+    );
+    assert_eq!(resolved["workload"]["servers"]["workers"], 64);
+    // With --keep-runs every seed left its records, passed or not.
+    for seed in 1..4 {
+        let run = out.join("runs").join(format!("seed-{seed}"));
+        assert!(run.join("summary.json").is_file() && run.join("swarm.json").is_file());
+    }
+    let bad = sweep(
+        "swarm-small.json",
+        "1..4",
+        &dir.join("bad"),
+        &["--set", "faults.9.at=1s"],
+        &[],
+    );
+    expect_exit(&bad, 2);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no field \"9\""));
+}
+
+#[test]
+fn shrink_says_which_bound_stopped_it() {
+    let dir = temp_dir("sweep-shrink-bound");
+    let path = scenario("storm-small.json");
+    let result = faultline(
+        &[
+            "shrink",
+            path.to_str().unwrap(),
+            "--seed",
+            "2",
+            "--max-runs",
+            "4",
+            "--out",
+            dir.join("min.json").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = expect_exit(&result, 1);
+    assert!(stdout.contains("the bound on runs was reached"), "{stdout}");
+    assert!(stdout.contains("runs         4 of at most 4"), "{stdout}");
+}
