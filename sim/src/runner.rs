@@ -72,14 +72,17 @@ impl Stopwatch {
     }
 }
 
+/// Most worker threads [`parallel`] starts, whatever `jobs` asks.
+pub const MAX_JOBS: usize = 1_024;
+
 /// The cores this process may use (1 when unknown).
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-/// Runs `work` on every item, at most `jobs` at a time, and returns the results in item
-/// order, whatever order they finish in; `done` sees each result on the calling thread
-/// as it arrives (for a progress bar).
+/// Runs `work` on every item, at most `jobs` (and [`MAX_JOBS`]) at a time, and returns
+/// the results in item order, whatever order they finish in; `done` sees each result on
+/// the calling thread as it arrives (for a progress bar).
 ///
 /// `jobs` worker threads take the next item from a shared counter; `work` runs on them
 /// and starts each simulation on a fresh thread of its own ([`run`]), as madsim needs.
@@ -91,7 +94,7 @@ pub fn parallel<I: Sync, T: Send>(
     work: impl Fn(&I) -> T + Sync,
     mut done: impl FnMut(&T),
 ) -> Result<Vec<T>, String> {
-    let jobs = jobs.clamp(1, items.len().max(1));
+    let jobs = jobs.clamp(1, items.len().clamp(1, MAX_JOBS));
     let next = AtomicUsize::new(0);
     let (sender, receiver) = mpsc::channel::<(usize, T)>();
     std::thread::scope(|scope| {
@@ -221,4 +224,23 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("(no message)");
     format!("the simulation panicked: {text}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_results_keep_item_order_whatever_the_jobs() {
+        let items: Vec<u64> = (0..200).collect();
+        for jobs in [1, 2, 7, 500] {
+            let mut seen = 0;
+            let results = parallel(&items, jobs, |&item| item * item, |_| seen += 1).unwrap();
+            assert_eq!(seen, 200);
+            assert_eq!(results, items.iter().map(|i| i * i).collect::<Vec<_>>());
+        }
+        assert!(parallel(&[] as &[u64], 4, |&i| i, |_| {})
+            .unwrap()
+            .is_empty());
+    }
 }
