@@ -49,14 +49,14 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
     (
         "omission-timing",
         1,
-        "eb428ea5537b2a8743ea6692da40ec0a60831a06b7422f59f1cc180f26281404",
-        216597,
+        "6d2a67a0ad0c070b48f2c31cd7ad3f4005b68488315f0a2129128567954add0f",
+        216805,
     ),
     (
         "omission-timing",
         2,
-        "d9849f25a06aa96ae51cff41314d5e8237cc16ef07f618c38085173c730e9d3e",
-        217447,
+        "846c800d007cc90e6f4359a14fb9bbf2b8d23f593d63edc1e130072f9b1dd597",
+        217423,
     ),
     (
         "cover-closed",
@@ -73,14 +73,14 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
     (
         "cover-open",
         1,
-        "47b23d8b7f14a3f2872b36010baf25545990a1f3e79a167c4e82ffe2190214f3",
-        172000,
+        "0cbc2779a67990727e1d97c36309fff15465a86f042abb3ece17394981a510a9",
+        172135,
     ),
     (
         "cover-open",
         2,
-        "a618b4f4b650abbb59b24447742d81bd1609dd4c52d6b0c6fa5729a1c9059d62",
-        173236,
+        "db2b90da6e8ab8e9e43259ef91120e95821d44158bf1175c1526079f8b404874",
+        172676,
     ),
     (
         "cover-window",

@@ -20,10 +20,10 @@ use rand_chacha::ChaCha8Rng;
 pub const NETWORK: u64 = 2;
 /// The kernel's random fault processes (a sub-stream per process and node).
 pub const RANDOM_FAULTS: u64 = 6;
-/// Swarm draws (a sub-stream per kind switch or drawn field, keyed by its name).
-pub const SWARM: u64 = 8;
 /// Omission and timing fault draws (a sub-stream per fault, keyed by its content).
-pub const NET_FAULTS: u64 = 9;
+pub const NET_FAULTS: u64 = 10;
+/// Swarm draws (a sub-stream per kind switch or drawn field, keyed by its name).
+pub const SWARM: u64 = 11;
 /// Ids from here on are free for new workloads (those below are the kernel's and the
 /// first workload's).
 pub const FIRST_FREE: u64 = 16;
