@@ -3,7 +3,7 @@
 //! thresholds, and exits 1 when one of them was missed.
 //!
 //! Arguments: `--quick` for a short check, `--no-herd` to skip the 100k-client herd,
-//! `--reps N`; `--child KIND CLIENTS SECONDS` is how it re-invokes itself to measure
+//! `--no-sweep` to skip the sweep rows, `--reps N`; `--child KIND CLIENTS SECONDS` is how it re-invokes itself to measure
 //! peak RSS per run. Anything else (cargo passes `--bench`) is ignored.
 
 use faultline::cli::bench::{child, run_all, BenchArgs};
@@ -25,6 +25,7 @@ fn main() {
         reps,
         no_herd: args.iter().any(|arg| arg == "--no-herd"),
         bank_only: false,
+        no_sweep: args.iter().any(|arg| arg == "--no-sweep"),
         child: None,
     };
     let program = std::env::current_exe().expect("the bench binary knows its path");

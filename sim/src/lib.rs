@@ -10,4 +10,5 @@ pub mod engine;
 pub mod record;
 pub mod runner;
 pub mod scenario;
+pub mod sweep;
 pub mod workload;

@@ -9,6 +9,9 @@
 //!    and peak RSS.
 //! 3. Bytes per idle logical client.
 //! 4. Scaling: wall time and peak RSS at 1k, 10k and 100k clients.
+//! 5. Sweeps: the bundled thundering herd over 40 seeds at `--jobs 1` and `--jobs 2`
+//!    in the same run: the speed-up, and seed-runs per hour against the limit of
+//!    `cores x 3600 s / the simulation time of one herd run alone`.
 //!
 //! Peak RSS (`VmHWM`) is per process, so every memory figure comes from a child process
 //! (this program re-invoked with a hidden `--child` argument) that runs one simulation
@@ -51,6 +54,9 @@ pub struct BenchArgs {
     /// Run only the bank workload's rows (processes on madsim beside direct calls).
     #[arg(long)]
     pub bank_only: bool,
+    /// Skip the sweep rows (section 5).
+    #[arg(long)]
+    pub no_sweep: bool,
     /// Internal: run one simulation in this process and print its figures.
     #[arg(long, hide = true, num_args = 3, value_names = ["KIND", "CLIENTS", "SECONDS"])]
     pub child: Option<Vec<String>>,
@@ -474,6 +480,9 @@ pub fn run_all(args: &BenchArgs, program: &Path, extra: &[String]) -> u8 {
     }
     thresholds.push(herd_wall);
     thresholds.push(herd_rss);
+    if !args.no_sweep {
+        thresholds.extend(sweep_rows(&mut table, if quick { 10 } else { 40 }, reps));
+    }
     thresholds.extend(bank(&mut table, reps, quick));
     println!("{}", "-".repeat(110));
     report_thresholds(&thresholds, quick, args.no_herd)
@@ -635,4 +644,113 @@ pub fn run(args: &BenchArgs) -> u8 {
         }
     };
     run_all(args, &program, &["bench".to_owned()])
+}
+
+/// Section 5: the bundled thundering herd (as bundled, checks included) over `seeds`
+/// seeds at `--jobs 1` and `--jobs 2`, through the sweep itself (records, failed seeds'
+/// full reports, sweep.json and the sweep report), `reps` times interleaved, best of
+/// each (as the throughput pair: wall times on a shared machine vary); and one herd run
+/// alone, best of `reps`, for the limit.
+fn sweep_rows(table: &mut Table, seeds: u64, reps: u32) -> Vec<Threshold> {
+    let reps = reps.max(1);
+    let path = Path::new("scenarios/thundering-herd.json");
+    let prepared = crate::sweep::Prepared::from_text(HERD_JSON, path, &[])
+        .expect("the bundled scenario is valid");
+    let scenario = prepared.at_seed(1).expect("the bundled scenario resolves");
+    let alone_s = (0..reps)
+        .map(|_| {
+            runner::run(Arc::clone(&scenario), 1, None)
+                .expect("bench runs succeed")
+                .wall_s
+        })
+        .fold(f64::INFINITY, f64::min);
+    let cores = runner::cores();
+    let range = crate::sweep::seeds::SeedRange {
+        start: 1,
+        end: 1 + seeds,
+    };
+    let root = std::env::temp_dir().join(format!("faultline-bench-sweep-{}", std::process::id()));
+    // Per --jobs: every wall time, the best run's sweep, and its simulation seconds.
+    let mut walls: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let mut best: [Option<(f64, crate::sweep::Outcome)>; 2] = [None, None];
+    for _ in 0..reps {
+        for (slot, jobs) in [1usize, 2].into_iter().enumerate() {
+            let out = root.join(format!("jobs-{jobs}"));
+            let _ = std::fs::remove_dir_all(&out);
+            let spec = crate::sweep::SweepSpec {
+                seeds: range,
+                shard: None,
+                jobs,
+                out: out.clone(),
+                keep_runs: false,
+            };
+            let clock = runner::Stopwatch::start();
+            let outcome = crate::sweep::execute(&prepared, &spec, |_| {}).expect("the sweep runs");
+            crate::sweep::write(&out, &outcome, std::slice::from_ref(&out)).expect("sweep records");
+            let wall_s = clock.elapsed_s();
+            walls[slot].push(wall_s);
+            if best[slot]
+                .as_ref()
+                .is_none_or(|(best_s, _)| wall_s < *best_s)
+            {
+                best[slot] = Some((wall_s, outcome));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    let [Some((one_s, one)), Some((two_s, two))] = best else {
+        unreachable!("reps >= 1");
+    };
+    for (jobs, wall_s, outcome, all) in [(1, one_s, &one, &walls[0]), (2, two_s, &two, &walls[1])] {
+        let sim_s: f64 = outcome.timing.runs.iter().map(|run| run.sim_s).sum();
+        let all: Vec<String> = all.iter().map(|wall| format!("{wall:.2}")).collect();
+        table.row(
+            format!("sweep: bundled herd, {seeds} seeds, --jobs {jobs}"),
+            format!("{wall_s:.2}"),
+            "s wall",
+            format!(
+                "best of {reps} ({} s); {} failed seeds written in full; simulation {:.3} s per \
+                 seed; {:.0} seed-runs/h",
+                all.join(", "),
+                outcome.file.totals.failed + outcome.file.totals.errors,
+                sim_s / seeds as f64,
+                seeds as f64 * 3600.0 / wall_s
+            ),
+        );
+    }
+    let speedup = one_s / two_s;
+    let identical = one.file.to_text() == two.file.to_text();
+    table.row(
+        "sweep: speed-up --jobs 2 over --jobs 1",
+        format!("{speedup:.2}"),
+        "x",
+        format!(
+            "on {cores} cores; sweep.json identical at both: {}",
+            if identical { "yes" } else { "NO" }
+        ),
+    );
+    let limit = cores as f64 * 3600.0 / alone_s;
+    let achieved = seeds as f64 * 3600.0 / two_s;
+    table.row(
+        "sweep: seed-runs per hour at --jobs 2",
+        format!("{achieved:.0}"),
+        "runs/h",
+        format!(
+            "limit {cores} cores x 3600 s / {alone_s:.3} s (one herd run alone, best of {reps}) \
+             = {limit:.0}/h; {:.0} % of it",
+            100.0 * achieved / limit,
+        ),
+    );
+    vec![
+        Threshold {
+            what: "sweep --jobs 2 at least 1.8x as fast as --jobs 1, same sweep.json",
+            measured: format!("{speedup:.2}x, identical: {identical}"),
+            held: Some(speedup >= 1.8 && identical),
+        },
+        Threshold {
+            what: "sweep seed-runs per hour >= 80 % of cores x 3600 s / one run",
+            measured: format!("{:.0} % of {limit:.0}/h", 100.0 * achieved / limit),
+            held: Some(achieved >= 0.8 * limit),
+        },
+    ]
 }

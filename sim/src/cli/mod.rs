@@ -7,6 +7,9 @@ pub mod output;
 pub mod overrides;
 mod report;
 mod run;
+mod shrink;
+mod sweep;
+mod trace;
 mod validate;
 
 use std::path::PathBuf;
@@ -41,13 +44,24 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run one variant per value of a scenario field, same seed, and compare them.
     Compare(compare::CompareArgs),
-    /// Rebuild reports from saved records (no simulation): runs and comparisons.
+    /// Rebuild reports from saved records (no simulation): runs and comparisons; merge
+    /// the shards of a sweep.
     Report {
-        /// Run directories (with summary.json and timeline.csv) or comparison
-        /// directories (with compare.json).
+        /// Run directories (with summary.json and timeline.csv), comparison directories
+        /// (with compare.json), or sweep directories (with sweep.json): several shards
+        /// of one sweep are merged.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
+        /// Where merged sweep shards go (default: their common parent directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
+    /// Run many seeds of a scenario in parallel (or one shard of them) and report.
+    Sweep(sweep::SweepArgs),
+    /// Shrink a failing seed to a minimal scenario that fails the same check.
+    Shrink(shrink::ShrinkArgs),
+    /// Print a readable slice of a saved trace.jsonl.
+    Trace(trace::TraceArgs),
     /// Print the performance benchmarks (throughput vs a reference loop, scaling, memory).
     Bench(bench::BenchArgs),
     /// Check scenario files without running them (the JSON Schema is skipped).
@@ -64,7 +78,10 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::run(&args),
-        Command::Report { dirs } => report::run(&dirs),
+        Command::Report { dirs, out } => report::run(&dirs, out.as_deref()),
+        Command::Sweep(args) => sweep::run(&args),
+        Command::Shrink(args) => shrink::run(&args),
+        Command::Trace(args) => trace::run(&args),
         Command::Validate { scenarios } => validate::run(&scenarios),
         Command::Bench(args) => bench::run(&args),
     };

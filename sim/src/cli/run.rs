@@ -34,13 +34,18 @@ pub struct RunArgs {
     /// Also write every event to `trace.jsonl`.
     #[arg(long)]
     pub trace: bool,
-    /// Run twice and fail (exit 1) if the trace hashes differ.
+    /// Run twice and fail (exit 1) if the trace hashes differ, printing the first
+    /// divergent trace record.
     #[arg(long)]
     pub check_determinism: bool,
     /// Stop the run with an error (exit 2) once it has handled this many engine events
     /// (default and most: 2000000000).
     #[arg(long, value_name = "N")]
     pub max_events: Option<u64>,
+    /// Test only: with --check-determinism, the second run gets 1 ms more latency on
+    /// every link for 1 s from this time, a divergence injected on purpose.
+    #[arg(long, hide = true, value_name = "DURATION")]
+    pub inject_divergence_at: Option<crate::scenario::Dur>,
 }
 
 /// The command that reproduces a run: `faultline run FILE [--set PATH=VALUE]... --seed N`.
@@ -68,14 +73,24 @@ pub fn parse_sets(texts: &[String]) -> Result<Vec<Set>, String> {
     texts.iter().map(|text| Set::parse(text)).collect()
 }
 
-/// Reads `path`, applies `sets` and resolves it; errors are located in the file.
-pub fn load(path: &Path, sets: &[Set]) -> Result<ResolvedScenario, ScenarioError> {
+/// Reads `path`, sets the run seed (`None`: the file's own; set before the resolve step
+/// so a `swarm` block draws from the seed the run uses), applies `sets` and resolves it;
+/// errors are located in the file.
+pub fn load(
+    path: &Path,
+    sets: &[Set],
+    seed: Option<u64>,
+) -> Result<ResolvedScenario, ScenarioError> {
     let origin = path.display().to_string();
     let text = scenario::load::read_text(path)?;
-    if sets.is_empty() {
-        return scenario::load_str(&text, &origin);
+    let mut parsed = scenario::load::parse_str(&text, &origin)?;
+    if let Some(seed) = seed {
+        parsed.seed = seed;
     }
-    let parsed = scenario::load::parse_str(&text, &origin)?;
+    if sets.is_empty() {
+        return scenario::resolve::resolve(parsed)
+            .map_err(|issue| scenario::load::located(&text, &origin, issue));
+    }
     overrides::apply(&parsed, &text, &origin, sets)
 }
 
@@ -88,7 +103,7 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let mut resolved = match load(&args.scenario, &sets) {
+    let mut resolved = match load(&args.scenario, &sets, args.seed) {
         Ok(resolved) => resolved,
         Err(err) => {
             eprintln!("error: {err}");
@@ -136,20 +151,14 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("error: {err}");
         return EXIT_CHECK_FAILED;
     }
-    let mut determinism_failure = None;
-    if args.check_determinism {
-        match runner::run(Arc::clone(&scenario), seed, None) {
-            Ok(again) if again.output.core().trace_hash == rec.summary.trace_hash => {}
-            Ok(again) => {
-                determinism_failure = Some(format!(
-                    "trace hashes differ between two runs of seed {seed}: {} vs {}",
-                    rec.summary.trace_hash,
-                    again.output.core().trace_hash
-                ))
-            }
-            Err(err) => determinism_failure = Some(format!("second run failed: {err}")),
-        }
-    }
+    let determinism = args.check_determinism.then(|| {
+        crate::sweep::diverge::check_run(
+            &scenario,
+            seed,
+            &rec.summary.trace_hash,
+            args.inject_divergence_at,
+        )
+    });
     print!("{}", faultline_reports::summary_table(&rec));
     println!("records      {}", out.display());
     let mut failed = false;
@@ -158,17 +167,9 @@ pub fn run(args: &RunArgs) -> u8 {
         println!("check {mark} {:<36} {}", check.name, check.detail);
         failed |= !check.passed;
     }
-    if args.check_determinism {
-        match &determinism_failure {
-            None => println!(
-                "determinism  ok (two runs, trace_hash {})",
-                rec.summary.trace_hash
-            ),
-            Some(message) => {
-                println!("determinism  FAIL: {message}");
-                failed = true;
-            }
-        }
+    if let Some((held, text)) = determinism {
+        print!("{text}");
+        failed |= !held;
     }
     if failed {
         println!("{reproduce}");
@@ -217,5 +218,9 @@ pub fn run_and_record(
             code: EXIT_CHECK_FAILED,
             message: format!("writing records to {}: {err}", out.display()),
         })?;
+    crate::sweep::write_resolved(out, scenario).map_err(|message| RunFailure {
+        code: EXIT_CHECK_FAILED,
+        message,
+    })?;
     Ok(rec)
 }

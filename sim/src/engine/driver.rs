@@ -18,7 +18,7 @@ use super::nodes::{Family, NodeId, Topology};
 use super::process::NodeDisk;
 use super::queue::Nanos;
 use super::streams::{self, stream};
-use super::trace::{KernelEvent, Record, Trace};
+use super::trace::{KernelEvent, Record, Trace, TraceOptions};
 use super::workload::{NodeChange, Workload};
 use super::{EngineError, TraceSink};
 use crate::scenario::{self, Fault, RandomFault};
@@ -59,6 +59,8 @@ pub struct CoreOutput {
     pub window_ns: Nanos,
     /// Fault intervals, by start.
     pub faults: Vec<Interval>,
+    /// One digest per chunk of the trace, when asked for ([`TraceOptions`]).
+    pub chunk_digests: Vec<u64>,
 }
 
 /// A finished run: the kernel's part and the workload's.
@@ -81,22 +83,26 @@ pub fn run<W: Workload>(
     seed: u64,
     trace_lines: TraceSink,
 ) -> Result<Finished<W::Output>, EngineError> {
-    run_bounded::<W>(
+    run_with::<W>(
         config,
         setup,
         seed,
-        trace_lines,
+        TraceOptions {
+            lines: trace_lines,
+            ..TraceOptions::default()
+        },
         scenario::limits::MAX_EVENTS,
     )
 }
 
-/// [`run`], stopping with [`EngineError::Limit`] once more than `max_events` events
-/// (workload events and fault actions handled) would be handled.
-pub fn run_bounded<W: Workload>(
+/// [`run`], with the trace's diagnostics ([`TraceOptions`]), stopping with
+/// [`EngineError::Limit`] once more than `max_events` events (workload events and fault
+/// actions handled) would be handled.
+pub fn run_with<W: Workload>(
     config: &W::Config,
     setup: Setup<'_>,
     seed: u64,
-    trace_lines: TraceSink,
+    trace: TraceOptions,
     max_events: u64,
 ) -> Result<Finished<W::Output>, EngineError> {
     let topology = Topology::new(setup.families.to_vec()).map_err(EngineError::Config)?;
@@ -123,7 +129,7 @@ pub fn run_bounded<W: Workload>(
         topology,
         network,
         with_clocks,
-        trace: Trace::new(trace_lines),
+        trace: Trace::with_options(trace),
         disks,
         seed,
         duration_ns: setup.duration_ns,
@@ -142,7 +148,7 @@ pub fn run_bounded<W: Workload>(
         host.check_boots().map_err(EngineError::Invariant)?;
         let workload = world.finish(&kernel)?;
         let events = kernel.events();
-        let trace_hash = kernel.finish_trace()?;
+        let (trace_hash, chunk_digests) = kernel.finish_trace()?;
         Ok(Finished {
             core: CoreOutput {
                 seed,
@@ -151,6 +157,7 @@ pub fn run_bounded<W: Workload>(
                 trace_hash,
                 window_ns: setup.window_ns,
                 faults: plan.intervals,
+                chunk_digests,
             },
             workload,
         })
@@ -328,7 +335,11 @@ async fn apply_fault<W: Workload>(
                 host.resume(*node).map_err(EngineError::Invariant)?;
             }
         }
-        FaultAction::NetStart { id, fault } => kernel.network_mut().activate(*id, fault.clone()),
+        FaultAction::NetStart {
+            id,
+            fault,
+            stream_key,
+        } => kernel.activate_net_fault(*id, fault.clone(), *stream_key),
         FaultAction::NetEnd { id } => kernel.network_mut().deactivate(*id),
         FaultAction::Clock {
             nodes,

@@ -2,6 +2,8 @@
 //! the random crash/pause processes drawn from the seed up front (so a run's faults are
 //! known before it starts, shown in the records, and independent of the workload's draws).
 
+use std::collections::BTreeMap;
+
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1};
 
@@ -44,6 +46,8 @@ pub enum FaultAction {
         id: u32,
         /// What it does.
         fault: NetFault,
+        /// Its random stream's key (see [`fault_key`]).
+        stream_key: u64,
     },
     /// A network fault ends.
     NetEnd {
@@ -140,6 +144,92 @@ fn targets(
         .collect()
 }
 
+/// One down time drawn by a random fault process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Occurrence {
+    /// A crash (else a pause).
+    pub crash: bool,
+    /// The node.
+    pub node: NodeId,
+    /// When it goes down, ns.
+    pub start_ns: Nanos,
+    /// When it is back, ns (`None`: not before the end of the run).
+    pub end_ns: Option<Nanos>,
+}
+
+/// The down times the random fault processes draw at `seed`, process by process, node
+/// by node, in time order: the order [`compile`] puts them in the plan.
+pub fn draw_random(
+    random_faults: &[RandomFault],
+    duration_ns: Nanos,
+    topology: &Topology,
+    seed: u64,
+) -> Result<Vec<Occurrence>, String> {
+    let mut occurrences = Vec::new();
+    let mut seen = BTreeMap::new();
+    for (index, random) in random_faults.iter().enumerate() {
+        let (crash, selector) = match (&random.crash, &random.pause) {
+            (Some(selector), None) => (true, selector),
+            (None, Some(selector)) => (false, selector),
+            _ => {
+                return Err(format!(
+                    "random_faults[{index}]: give exactly one of crash, pause"
+                ))
+            }
+        };
+        let mtbf_ns = random.mtbf.as_nanos() as f64;
+        let mttr_ns = random.mttr.as_nanos() as f64;
+        let accepts = |faults: &NodeFaults| if crash { faults.crash } else { faults.pause };
+        let process_key = fault_key(random, &mut seen);
+        for node in targets(topology, selector, accepts) {
+            // One stream per (process, node), keyed by the process's content and the
+            // node's index in its family: adding a node or another process does not
+            // reshuffle the others.
+            let (_, index_in_family) = topology.locate(node);
+            let mut rng: ChaCha8Rng = stream(
+                seed,
+                streams::RANDOM_FAULTS,
+                streams::nth(process_key, u64::from(index_in_family) + 1),
+            );
+            let mut now_ns: Nanos = 0;
+            loop {
+                let up: f64 = Exp1.sample(&mut rng);
+                now_ns = now_ns.saturating_add((up * mtbf_ns).round() as Nanos);
+                if now_ns >= duration_ns {
+                    break;
+                }
+                let down: f64 = Exp1.sample(&mut rng);
+                let back_ns = now_ns.saturating_add((down * mttr_ns).round().max(1.0) as Nanos);
+                occurrences.push(Occurrence {
+                    crash,
+                    node,
+                    start_ns: now_ns,
+                    end_ns: (back_ns <= duration_ns).then_some(back_ns),
+                });
+                // Two actions per occurrence at most.
+                if occurrences.len() > MAX_FAULT_ACTIONS / 2 {
+                    return Err(format!(
+                        "random_faults[{index}]: more than {MAX_FAULT_ACTIONS} fault actions; raise mtbf"
+                    ));
+                }
+                now_ns = back_ns;
+            }
+        }
+    }
+    Ok(occurrences)
+}
+
+/// The key of a fault's random stream: what the fault is (its JSON, its window left
+/// out), and which of the faults with that content it is. Keyed by content, not by
+/// index, removing or shortening another fault leaves this one's draws as they were.
+pub fn fault_key(content: &impl serde::Serialize, seen: &mut BTreeMap<u64, u64>) -> u64 {
+    let text = serde_json::to_string(content).unwrap_or_default();
+    let key = streams::key_of(text.as_bytes());
+    let occurrence = seen.entry(key).or_insert(0);
+    *occurrence += 1;
+    streams::nth(key, *occurrence - 1)
+}
+
 /// Builds the fault plan. Errors say which fault is at fault.
 pub fn compile(
     faults: &[Fault],
@@ -151,6 +241,7 @@ pub fn compile(
     let mut plan = FaultPlan::default();
     let mut next_net_id = 0u32;
     let mut next_disk_id = 0u32;
+    let mut seen = BTreeMap::new();
     for (index, fault) in faults.iter().enumerate() {
         let at_ns = fault.at.as_nanos();
         let end_ns = fault
@@ -316,11 +407,19 @@ pub fn compile(
             };
             let id = next_net_id;
             next_net_id += 1;
+            let stream_key = fault_key(
+                &Fault {
+                    for_: None,
+                    ..fault.clone()
+                },
+                &mut seen,
+            );
             push(
                 at_ns,
                 FaultAction::NetStart {
                     id,
                     fault: net_fault,
+                    stream_key,
                 },
             );
             push(end_ns, FaultAction::NetEnd { id });
@@ -333,66 +432,36 @@ pub fn compile(
         }
     }
 
-    for (index, random) in random_faults.iter().enumerate() {
-        let (kind, selector) = match (&random.crash, &random.pause) {
-            (Some(selector), None) => ("crash", selector),
-            (None, Some(selector)) => ("pause", selector),
-            _ => {
-                return Err(format!(
-                    "random_faults[{index}]: give exactly one of crash, pause"
-                ))
-            }
+    for occurrence in draw_random(random_faults, duration_ns, topology, seed)? {
+        let node = occurrence.node;
+        let (start, end, kind) = if occurrence.crash {
+            (
+                FaultAction::Crash { node },
+                FaultAction::Restart { node },
+                "crash",
+            )
+        } else {
+            (
+                FaultAction::Pause { node },
+                FaultAction::Resume { node },
+                "pause",
+            )
         };
-        let mtbf_ns = random.mtbf.as_nanos() as f64;
-        let mttr_ns = random.mttr.as_nanos() as f64;
-        let accepts = |faults: &NodeFaults| {
-            if kind == "crash" {
-                faults.crash
-            } else {
-                faults.pause
-            }
-        };
-        for node in targets(topology, selector, accepts) {
-            // One stream per (process, node), keyed by the node's index in its family:
-            // adding a node does not reshuffle the others.
-            let (_, index_in_family) = topology.locate(node);
-            let mut rng: ChaCha8Rng = stream(
-                seed,
-                streams::RANDOM_FAULTS,
-                (index as u64) << 32 | u64::from(index_in_family),
-            );
-            let mut now_ns: Nanos = 0;
-            loop {
-                let up: f64 = Exp1.sample(&mut rng);
-                now_ns = now_ns.saturating_add((up * mtbf_ns).round() as Nanos);
-                if now_ns >= duration_ns {
-                    break;
-                }
-                let down: f64 = Exp1.sample(&mut rng);
-                let back_ns = now_ns.saturating_add((down * mttr_ns).round().max(1.0) as Nanos);
-                let (start, end) = if kind == "crash" {
-                    (FaultAction::Crash { node }, FaultAction::Restart { node })
-                } else {
-                    (FaultAction::Pause { node }, FaultAction::Resume { node })
-                };
-                plan.actions.push((now_ns, start));
-                if back_ns <= duration_ns {
-                    plan.actions.push((back_ns, end));
-                }
-                plan.intervals.push(Interval {
-                    kind,
-                    target: format!("{} (random)", topology.name(node)),
-                    start_ns: now_ns,
-                    end_ns: (back_ns <= duration_ns).then_some(back_ns),
-                });
-                if plan.actions.len() > MAX_FAULT_ACTIONS {
-                    return Err(format!(
-                        "random_faults[{index}]: more than {MAX_FAULT_ACTIONS} fault actions; raise mtbf"
-                    ));
-                }
-                now_ns = back_ns;
-            }
+        plan.actions.push((occurrence.start_ns, start));
+        if let Some(end_ns) = occurrence.end_ns {
+            plan.actions.push((end_ns, end));
         }
+        plan.intervals.push(Interval {
+            kind,
+            target: format!("{} (random)", topology.name(node)),
+            start_ns: occurrence.start_ns,
+            end_ns: occurrence.end_ns,
+        });
+    }
+    if plan.actions.len() > MAX_FAULT_ACTIONS {
+        return Err(format!(
+            "random_faults: more than {MAX_FAULT_ACTIONS} fault actions; raise mtbf"
+        ));
     }
     // Stable: same-time actions keep their order above (scenario order, then random).
     plan.actions.sort_by_key(|(at, _)| *at);

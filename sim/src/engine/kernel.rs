@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::clock::PhysicalClock;
 use super::disk::{DiskError, DiskFault};
-use super::network::{Network, Route};
+use super::network::{NetFault, Network, Route};
 use super::nodes::{NodeId, Topology};
 use super::process::NodeDisk;
 use super::queue::{EventQueue, Nanos, QueueFull};
@@ -143,8 +143,8 @@ impl<E: Copy> Kernel<E> {
         self.queue.pop_touching(touch)
     }
 
-    /// Decides the fate of one message sent now from `from` to `to` (every draw from the
-    /// run's network stream, in send order).
+    /// Decides the fate of one message sent now from `from` to `to` (latency and loss
+    /// from the run's network stream, in send order; fault draws from each fault's own).
     #[inline]
     pub fn route(&mut self, from: NodeId, to: NodeId) -> Route {
         self.net.route(from, to, &mut self.rng_network)
@@ -153,6 +153,13 @@ impl<E: Copy> Kernel<E> {
     /// The network (its active faults change only through the fault plan).
     pub fn network_mut(&mut self) -> &mut Network {
         &mut self.net
+    }
+
+    /// Starts network fault `id`, drawing from its own stream (keyed by `stream_key`,
+    /// see [`streams::NET_FAULTS`]).
+    pub(super) fn activate_net_fault(&mut self, id: u32, fault: NetFault, stream_key: u64) {
+        let rng = stream(self.seed, streams::NET_FAULTS, stream_key);
+        self.net.activate(id, fault, rng);
     }
 
     /// Physical time of `node` at true time `now_ns`: what its clock reads, with the
@@ -225,9 +232,9 @@ impl<E: Copy> Kernel<E> {
         self.trace.events()
     }
 
-    /// Finishes the trace: its hex digest.
-    pub(super) fn finish_trace(self) -> Result<String, EngineError> {
-        self.trace.finish().map_err(EngineError::Io)
+    /// Finishes the trace: its hex digest, and its per-chunk digests when asked for.
+    pub(super) fn finish_trace(self) -> Result<(String, Vec<u64>), EngineError> {
+        self.trace.finish_with_chunks().map_err(EngineError::Io)
     }
 
     /// The nodes.

@@ -5,6 +5,7 @@
 //! this layer samples every one-way delay exactly, in nanoseconds.
 
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 
 use super::nodes::{NodeId, NodeSet};
 use super::queue::Nanos;
@@ -114,8 +115,10 @@ pub struct Network {
     latency: Sampler,
     drop_rate: f64,
     links: Vec<LinkRule>,
-    /// Active faults by fault id; few at a time, so a Vec beats a map.
-    active: Vec<(u32, NetFault)>,
+    /// Active faults by fault id, each with its own random stream (so one fault's draws
+    /// do not shift another's, nor the latency draws); few at a time, so a Vec beats a
+    /// map.
+    active: Vec<(u32, NetFault, ChaCha8Rng)>,
 }
 
 impl Network {
@@ -130,23 +133,23 @@ impl Network {
         }
     }
 
-    /// Starts fault `id`.
-    pub fn activate(&mut self, id: u32, fault: NetFault) {
-        debug_assert!(self.active.iter().all(|(active, _)| *active != id));
-        self.active.push((id, fault));
+    /// Starts fault `id`, which draws (omission and timing) from `rng`.
+    pub fn activate(&mut self, id: u32, fault: NetFault, rng: ChaCha8Rng) {
+        debug_assert!(self.active.iter().all(|(active, _, _)| *active != id));
+        self.active.push((id, fault, rng));
     }
 
     /// Ends fault `id` (no-op if it is not active).
     pub fn deactivate(&mut self, id: u32) {
-        self.active.retain(|(active, _)| *active != id);
+        self.active.retain(|(active, _, _)| *active != id);
     }
 
-    /// Decides the fate of one message sent now from `from` to `to`.
+    /// Decides the fate of one message sent now from `from` to `to`: latency and
+    /// background loss draw from `rng`, each active fault from its own stream.
     #[inline]
-    pub fn route(&self, from: NodeId, to: NodeId, rng: &mut impl Rng) -> Route {
-        let (latency, drop_rate) = self.link(from, to);
+    pub fn route(&mut self, from: NodeId, to: NodeId, rng: &mut impl Rng) -> Route {
         let mut extra_ns: Nanos = 0;
-        for (_, fault) in &self.active {
+        for (_, fault, fault_rng) in &mut self.active {
             if fault.cuts(from, to) {
                 return Route::Drop(DropReason::Partition);
             }
@@ -157,7 +160,7 @@ impl Network {
                     rate,
                 } if senders.contains(from)
                     && receivers.contains(to)
-                    && rng.gen::<f64>() < *rate =>
+                    && fault_rng.gen::<f64>() < *rate =>
                 {
                     return Route::Drop(DropReason::Omission);
                 }
@@ -166,11 +169,12 @@ impl Network {
                     to: receivers,
                     extra,
                 } if senders.contains(from) && receivers.contains(to) => {
-                    extra_ns = extra_ns.saturating_add(extra.sample_ns(rng));
+                    extra_ns = extra_ns.saturating_add(extra.sample_ns(fault_rng));
                 }
                 _ => {}
             }
         }
+        let (latency, drop_rate) = self.link(from, to);
         if drop_rate > 0.0 && rng.gen::<f64>() < drop_rate {
             return Route::Drop(DropReason::Loss);
         }
@@ -199,6 +203,10 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
+    fn fault_rng(id: u64) -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(100 + id)
+    }
+
     fn set(nodes: &[NodeId]) -> NodeSet {
         let mut set = NodeSet::empty(8);
         nodes.iter().for_each(|&node| set.insert(node));
@@ -215,6 +223,7 @@ mod tests {
                 from: set(&[5]),
                 to: set(&[0, 1]),
             },
+            fault_rng(0),
         );
         assert_eq!(
             net.route(5, 0, &mut rng),
@@ -225,7 +234,11 @@ mod tests {
             Route::Deliver { latency_ns: 1_000 }
         );
         net.deactivate(0);
-        net.activate(1, NetFault::Groups(vec![set(&[0, 1]), set(&[5])]));
+        net.activate(
+            1,
+            NetFault::Groups(vec![set(&[0, 1]), set(&[5])]),
+            fault_rng(1),
+        );
         assert_eq!(
             net.route(0, 5, &mut rng),
             Route::Drop(DropReason::Partition)
@@ -248,7 +261,7 @@ mod tests {
     fn isolation_cuts_every_link_of_the_node() {
         let mut rng = ChaCha8Rng::seed_from_u64(5);
         let mut net = Network::new(Sampler::Constant(1_000), 0.0, Vec::new());
-        net.activate(2, NetFault::Isolate(set(&[3])));
+        net.activate(2, NetFault::Isolate(set(&[3])), fault_rng(2));
         assert_eq!(
             net.route(3, 0, &mut rng),
             Route::Drop(DropReason::Partition)
@@ -280,11 +293,43 @@ mod tests {
                 to: set(&[1]),
                 rate: 0.3,
             },
+            fault_rng(0),
         );
         let dropped = (0..100_000)
             .filter(|_| matches!(net.route(0, 1, &mut rng), Route::Drop(DropReason::Omission)))
             .count();
         assert!((29_000..=31_000).contains(&dropped), "dropped {dropped}");
+    }
+
+    #[test]
+    fn a_faults_draws_do_not_shift_the_latency_draws() {
+        // Messages 2 -> 3 interleaved with messages 0 -> 1 under an omission fault that
+        // draws for every 0 -> 1 message but drops none: all latencies are the same with
+        // and without the fault (with one stream for both, each fault draw shifted them).
+        let latencies = |with_fault: bool| {
+            let mut rng = ChaCha8Rng::seed_from_u64(4);
+            let mut net = Network::new(Sampler::Uniform(1, 1_000_000), 0.0, Vec::new());
+            if with_fault {
+                let omission = NetFault::Omission {
+                    from: set(&[0]),
+                    to: set(&[1]),
+                    rate: 0.0,
+                };
+                net.activate(0, omission, fault_rng(0));
+            }
+            (0..1_000)
+                .filter_map(|i| {
+                    let (from, to) = if i % 2 == 0 { (0, 1) } else { (2, 3) };
+                    match net.route(from, to, &mut rng) {
+                        Route::Deliver { latency_ns } => Some(latency_ns),
+                        Route::Drop(_) => None,
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        let (with, without) = (latencies(true), latencies(false));
+        assert_eq!(with.len(), 1_000);
+        assert_eq!(with, without);
     }
 
     #[test]
@@ -309,6 +354,7 @@ mod tests {
                 to: set(&[0]),
                 extra: Sampler::Constant(50),
             },
+            fault_rng(4),
         );
         assert_eq!(
             net.route(1, 0, &mut rng),

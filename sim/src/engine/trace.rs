@@ -3,8 +3,14 @@
 //!
 //! Every event the engine handles is folded into a BLAKE3 digest in order, so two runs
 //! with the same hash went through the same events at the same nanoseconds.
+//!
+//! For diagnostics ([`TraceOptions`]) the trace can also keep one digest per chunk of
+//! [`CHUNK_RECORDS`] records, and write only the lines of a window of records: two runs'
+//! chunk digests say where they part, and a second pass writes just that chunk's lines
+//! (see `sweep::diverge`). Both work in the cold path, once per chunk or per line.
 
 use std::io::{self, Write};
+use std::ops::Range;
 
 use super::queue::Nanos;
 
@@ -132,6 +138,20 @@ impl<K: TraceEvent> Record<K> {
 /// Flush the digest buffer at this size: large enough for BLAKE3's SIMD path.
 const DIGEST_CHUNK_BYTES: usize = 64 * 1024;
 
+/// Records per digest chunk (each record is mixed to 8 bytes).
+pub const CHUNK_RECORDS: u64 = (DIGEST_CHUNK_BYTES / 8) as u64;
+
+/// Where a run's trace goes besides its digest.
+#[derive(Default)]
+pub struct TraceOptions {
+    /// Trace lines (`trace.jsonl`), if any.
+    pub lines: Option<Box<dyn Write>>,
+    /// Keep one 64-bit digest per chunk of [`CHUNK_RECORDS`] records.
+    pub chunk_digests: bool,
+    /// Write only the lines of these records (indices from 0), not all.
+    pub line_window: Option<Range<u64>>,
+}
+
 /// Odd 64-bit constants (the fractional digits of pi) keying the record mix.
 const MIX: [u64; 4] = [
     0x243F_6A88_85A3_08D3,
@@ -153,16 +173,30 @@ pub struct Trace {
     buffer: Vec<u8>,
     events: u64,
     lines: Option<Box<dyn Write>>,
+    /// Per-chunk digests, when asked for.
+    chunks: Option<Vec<u64>>,
+    /// The records whose lines are written.
+    line_window: Range<u64>,
 }
 
 impl Trace {
     /// A trace that only digests; `lines` also writes one JSON object per event.
     pub fn new(lines: Option<Box<dyn Write>>) -> Self {
+        Trace::with_options(TraceOptions {
+            lines,
+            ..TraceOptions::default()
+        })
+    }
+
+    /// A trace with diagnostics (see [`TraceOptions`]).
+    pub fn with_options(options: TraceOptions) -> Self {
         Trace {
             hasher: blake3::Hasher::new(),
             buffer: Vec::with_capacity(DIGEST_CHUNK_BYTES + 64),
             events: 0,
-            lines,
+            lines: options.lines,
+            chunks: options.chunk_digests.then(Vec::new),
+            line_window: options.line_window.unwrap_or(0..u64::MAX),
         }
     }
 
@@ -198,13 +232,31 @@ impl Trace {
     #[cold]
     #[inline(never)]
     fn flush_digest(&mut self) {
+        debug_assert!(self.buffer.len() == DIGEST_CHUNK_BYTES);
         self.hasher.update(&self.buffer);
+        self.chunk_done();
         self.buffer.clear();
+    }
+
+    /// Keeps the digest of the chunk in the buffer, when asked for.
+    fn chunk_done(&mut self) {
+        if let Some(chunks) = self.chunks.as_mut() {
+            if !self.buffer.is_empty() {
+                let digest = blake3::hash(&self.buffer);
+                let mut word = [0u8; 8];
+                word.copy_from_slice(&digest.as_bytes()[..8]);
+                chunks.push(u64::from_le_bytes(word));
+            }
+        }
     }
 
     #[cold]
     #[inline(never)]
     fn write_line<K: TraceEvent>(&mut self, record: &Record<K>) -> io::Result<()> {
+        // `events` already counts this record.
+        if !self.line_window.contains(&(self.events - 1)) {
+            return Ok(());
+        }
         let Some(out) = self.lines.as_mut() else {
             return Ok(());
         };
@@ -230,6 +282,27 @@ impl Trace {
     /// Events recorded so far.
     pub fn events(&self) -> u64 {
         self.events
+    }
+
+    /// The per-chunk digests so far (empty unless asked for), the last, partial chunk
+    /// included once the trace is finished.
+    pub fn chunk_digests(&self) -> &[u64] {
+        self.chunks.as_deref().unwrap_or(&[])
+    }
+
+    /// Finishes: flushes the lines and returns the hex digest and the per-chunk digests
+    /// (empty unless asked for).
+    pub fn finish_with_chunks(mut self) -> io::Result<(String, Vec<u64>)> {
+        self.hasher.update(&self.buffer);
+        self.chunk_done();
+        if let Some(out) = self.lines.as_mut() {
+            out.flush()?;
+        }
+        let chunks = self.chunks.take().unwrap_or_default();
+        debug_assert!(
+            chunks.is_empty() || chunks.len() as u64 == self.events.div_ceil(CHUNK_RECORDS)
+        );
+        Ok((self.hasher.finalize().to_hex().to_string(), chunks))
     }
 
     /// Finishes: flushes the lines and returns the hex digest.
@@ -325,6 +398,61 @@ mod tests {
         assert_eq!(digest(&a), digest(&a));
         assert_ne!(digest(&a), digest(&b));
         assert_eq!(digest(&a).len(), 64);
+    }
+
+    #[test]
+    fn chunk_digests_locate_the_first_difference_and_windows_cut_lines() {
+        let records = |changed: Option<u64>| -> Vec<Record<Probe>> {
+            (0..3 * CHUNK_RECORDS + 5)
+                .map(|i| Record::at(i, Probe::Ping(u64::from(changed == Some(i)))))
+                .collect()
+        };
+        let digests = |records: &[Record<Probe>]| {
+            let mut trace = Trace::with_options(TraceOptions {
+                chunk_digests: true,
+                ..TraceOptions::default()
+            });
+            for record in records {
+                trace.record(*record).unwrap();
+            }
+            trace.finish_with_chunks().unwrap()
+        };
+        let (hash, base) = digests(&records(None));
+        assert_eq!(base.len(), 4);
+        assert_eq!(
+            hash,
+            digest(&records(None)),
+            "chunk digests leave the hash alone"
+        );
+        let (_, changed) = digests(&records(Some(2 * CHUNK_RECORDS + 1)));
+        let first = base.iter().zip(&changed).position(|(a, b)| a != b);
+        assert_eq!(first, Some(2));
+        assert_eq!(base[3], changed[3]);
+
+        let buffer = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+                self.0.borrow_mut().write(bytes)
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut trace = Trace::with_options(TraceOptions {
+            lines: Some(Box::new(Shared(buffer.clone()))),
+            line_window: Some(3..5),
+            ..TraceOptions::default()
+        });
+        for i in 0..10 {
+            trace.record(Record::at(i, Probe::Pong)).unwrap();
+        }
+        trace.finish().unwrap();
+        let text = String::from_utf8(buffer.borrow().clone()).unwrap();
+        assert_eq!(
+            text,
+            "{\"t_ns\":3,\"ev\":\"pong\"}\n{\"t_ns\":4,\"ev\":\"pong\"}\n"
+        );
     }
 
     #[test]

@@ -105,6 +105,19 @@ fn too_large(size: u64) -> String {
     )
 }
 
+/// Reads and resolves a scenario file to run at `seed` (`None`: the file's own seed).
+/// The seed is set before the resolve step, so a `swarm` block draws from the seed the
+/// run uses.
+pub fn load_file_at(path: &Path, seed: Option<u64>) -> Result<ResolvedScenario, ScenarioError> {
+    let origin = path.display().to_string();
+    let text = read_text(path)?;
+    let mut scenario = parse_str(&text, &origin)?;
+    if let Some(seed) = seed {
+        scenario.seed = seed;
+    }
+    resolve(scenario).map_err(|issue| located(&text, &origin, issue))
+}
+
 /// Parses and resolves scenario text; `origin` names it in errors.
 ///
 /// Syntax errors keep serde_json's line and column (where the parser stopped); errors of

@@ -23,7 +23,7 @@ use serde::{de, Deserialize, Deserializer, Serialize};
 pub use check::Check;
 pub use dist::{Dist, Sampler};
 pub use duration::{Dur, SignedDur};
-pub use load::{load_file, load_str, ScenarioError};
+pub use load::{load_file, load_file_at, load_str, ScenarioError};
 pub use resolve::ResolvedScenario;
 pub use schema::schema_json;
 pub use selector::Selector;
@@ -69,6 +69,10 @@ pub struct Scenario {
     /// The service level objective the reports measure against.
     #[serde(default, skip_serializing_if = "Slo::is_default")]
     pub slo: Slo,
+    /// Swarm testing: ranges each seed draws its own fault mix and values from
+    /// (drawn before the resolve step; see `sweep::swarm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<crate::sweep::swarm::Swarm>,
 }
 
 /// The service level objective: what availability the reports hold the run to, and

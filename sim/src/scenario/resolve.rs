@@ -6,6 +6,7 @@ use super::limits::MAX_EVENTS;
 use super::validate::{self, issue, Issue, Nodes};
 use super::Scenario;
 use crate::engine::nodes::{Family, Topology};
+use crate::sweep::swarm::{self, SwarmChoice};
 use crate::workload::WorkloadConfig;
 
 /// A scenario resolved for running.
@@ -20,12 +21,17 @@ pub struct ResolvedScenario {
     /// The most engine events the run may handle before it stops with an error
     /// ([`MAX_EVENTS`] unless lowered, e.g. by `faultline run --max-events`).
     pub max_events: u64,
+    /// What its swarm block drew (empty without one); `scenario` is the explicit
+    /// scenario drawn, without the block.
+    pub swarm: Vec<SwarmChoice>,
 }
 
-/// Resolves `scenario`: the kernel's limits, the top-level rules, the workload's own
+/// Resolves `scenario`: first its swarm block, drawn at the scenario's seed into an
+/// explicit scenario; then the kernel's limits, the top-level rules, the workload's own
 /// limits and rules (and its config), then the network, faults and checks against the
 /// workload's nodes, then the event estimate. The first problem found is returned.
 pub fn resolve(scenario: Scenario) -> Result<ResolvedScenario, Issue> {
+    let (scenario, drawn) = swarm::apply(scenario)?;
     validate::check_limits(&scenario)?;
     validate::check_basics(&scenario)?;
     let resolution = scenario.workload.resolve(&scenario)?;
@@ -40,5 +46,6 @@ pub fn resolve(scenario: Scenario) -> Result<ResolvedScenario, Issue> {
         workload: resolution.config,
         families: resolution.families,
         max_events: MAX_EVENTS,
+        swarm: drawn,
     })
 }

@@ -24,6 +24,7 @@ use serde_json::Value;
 
 use crate::engine::driver::{self, CoreOutput, Finished, Setup};
 use crate::engine::nodes::Family;
+use crate::engine::trace::TraceOptions;
 use crate::engine::workload::Workload;
 use crate::engine::{EngineError, TraceSink};
 use crate::record::Invocation;
@@ -295,6 +296,22 @@ macro_rules! registry {
             seed: u64,
             trace_lines: TraceSink,
         ) -> Result<RunOutput, EngineError> {
+            simulate_with(
+                resolved,
+                seed,
+                TraceOptions {
+                    lines: trace_lines,
+                    ..TraceOptions::default()
+                },
+            )
+        }
+
+        /// [`simulate`], with the trace's diagnostics ([`TraceOptions`]).
+        pub fn simulate_with(
+            resolved: &ResolvedScenario,
+            seed: u64,
+            trace: TraceOptions,
+        ) -> Result<RunOutput, EngineError> {
             let scenario = &resolved.scenario;
             let setup = Setup {
                 families: &resolved.families,
@@ -307,11 +324,11 @@ macro_rules! registry {
             match &resolved.workload {
                 $(
                     WorkloadConfig::$variant(config) => {
-                        driver::run_bounded::<<$kind as Kind>::World>(
+                        driver::run_with::<<$kind as Kind>::World>(
                             config,
                             setup,
                             seed,
-                            trace_lines,
+                            trace,
                             resolved.max_events,
                         )
                         .map(RunOutput::$variant)

@@ -1,0 +1,358 @@
+//! Many seeds of one scenario: sweeps on one machine or cut into shards for a batch
+//! engine ([`seeds`]), their records and report ([`record`], [`report`]), swarm draws
+//! that give every seed its own fault mix ([`swarm`]), shrinking a failing seed to a
+//! minimal scenario ([`shrink`]), and the first divergent trace record when a run does
+//! not replay ([`diverge`]).
+//!
+//! A sweep runs every seed in its own runtime on a fresh thread, `jobs` at a time
+//! ([`crate::runner::parallel`]), and keeps only a small summary per seed
+//! ([`record::SeedRun`]); full records and reports are written for failed seeds (and
+//! for all with `keep_runs`), so the work per seed beyond the simulation stays small.
+
+pub mod diverge;
+pub mod paths;
+pub mod record;
+pub mod report;
+pub mod seeds;
+pub mod shrink;
+pub mod stats;
+pub mod swarm;
+pub mod table;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use faultline_reports::record::RunRecord;
+
+use crate::record::Invocation;
+use crate::runner;
+use crate::scenario::load::{located, parse_str};
+use crate::scenario::resolve::resolve;
+use crate::scenario::{ResolvedScenario, Scenario};
+use paths::{shell_quote, Assignment};
+use record::{PartTiming, SeedRun, SeedWall, SweepFile, TimingFile, FORMAT};
+use seeds::{SeedRange, Shard};
+
+/// The file beside a run's records that replays it without its swarm block.
+pub const RESOLVED_FILE: &str = "scenario.resolved.json";
+
+/// The file beside a run's records that lists what its swarm block drew.
+pub const SWARM_FILE: &str = "swarm.json";
+
+/// A scenario ready to run at any seed: parsed, `--set` applied, checked once.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The file as given.
+    pub path: PathBuf,
+    /// The `--set` values.
+    pub sets: Vec<Assignment>,
+    /// Names the scenario in errors (`x.json`, or `x.json with --set a=1`).
+    pub origin: String,
+    /// The text it was parsed from (for error locations).
+    pub text: String,
+    /// Parsed, with the `--set` values, not resolved (its swarm block, if any, intact).
+    pub base: Scenario,
+    /// Resolved once, when there is no swarm block (then every seed runs it).
+    pub fixed: Option<Arc<ResolvedScenario>>,
+    /// BLAKE3 of `base` as JSON.
+    pub digest: String,
+}
+
+impl Prepared {
+    /// Reads `path`, applies `sets` and resolves the result at the file's seed (which
+    /// checks every rule, and the swarm block's draw at that seed).
+    pub fn load(path: &Path, sets: &[Assignment]) -> Result<Prepared, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| format!("{}: cannot read: {err}", path.display()))?;
+        Prepared::from_text(&text, path, sets)
+    }
+
+    /// As [`Prepared::load`], from the text of the file at `path`.
+    pub fn from_text(text: &str, path: &Path, sets: &[Assignment]) -> Result<Prepared, String> {
+        let origin = path.display().to_string();
+        let text = text.to_owned();
+        let mut base = parse_str(&text, &origin).map_err(|err| err.to_string())?;
+        let (mut text, mut origin) = (text, origin);
+        if !sets.is_empty() {
+            let mut tree = serde_json::to_value(&base).map_err(|err| err.to_string())?;
+            for set in sets {
+                set.apply(&mut tree)
+                    .map_err(|err| format!("{}: {err}", path.display()))?;
+            }
+            text = serde_json::to_string_pretty(&tree).map_err(|err| err.to_string())?;
+            origin = format!(
+                "{} with --set {}",
+                path.display(),
+                sets.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" --set ")
+            );
+            base = parse_str(&text, &origin).map_err(|err| err.to_string())?;
+        }
+        let resolved =
+            resolve(base.clone()).map_err(|issue| located(&text, &origin, issue).to_string())?;
+        let fixed = base.swarm.is_none().then(|| Arc::new(resolved));
+        let digest = blake3::hash(
+            serde_json::to_string(&base)
+                .map_err(|err| err.to_string())?
+                .as_bytes(),
+        )
+        .to_hex()
+        .to_string();
+        Ok(Prepared {
+            path: path.to_owned(),
+            sets: sets.to_vec(),
+            origin,
+            text,
+            base,
+            fixed,
+            digest,
+        })
+    }
+
+    /// The scenario as run at `seed`: with a swarm block, drawn for that seed.
+    pub fn at_seed(&self, seed: u64) -> Result<Arc<ResolvedScenario>, String> {
+        if let Some(fixed) = &self.fixed {
+            return Ok(Arc::clone(fixed));
+        }
+        let mut scenario = self.base.clone();
+        scenario.seed = seed;
+        resolve(scenario)
+            .map(Arc::new)
+            .map_err(|issue| located(&self.text, &self.origin, issue).to_string())
+    }
+
+    /// The one command that replays `seed`.
+    pub fn reproduce(&self, seed: u64) -> String {
+        reproduce_command(&self.path, seed, &self.sets)
+    }
+}
+
+/// `faultline run PATH --seed N [--set P=V]...`, quoted for a shell.
+pub fn reproduce_command(path: &Path, seed: u64, sets: &[Assignment]) -> String {
+    let mut command = format!(
+        "faultline run {} --seed {seed}",
+        shell_quote(&path.display().to_string())
+    );
+    for set in sets {
+        command.push_str(&format!(" --set {}", shell_quote(&set.to_string())));
+    }
+    command
+}
+
+/// What a sweep is asked to do.
+#[derive(Clone, Debug)]
+pub struct SweepSpec {
+    /// The seeds of the whole sweep.
+    pub seeds: SeedRange,
+    /// The slice to run, if any.
+    pub shard: Option<Shard>,
+    /// Parallel runs.
+    pub jobs: usize,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Write every run's full records, not only the failed ones'.
+    pub keep_runs: bool,
+}
+
+/// A finished sweep (its files are written by [`write`]).
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// `sweep.json`.
+    pub file: SweepFile,
+    /// `timing.json`.
+    pub timing: TimingFile,
+}
+
+/// Where the full records of `seed` go.
+pub fn run_dir(out: &Path, seed: u64) -> PathBuf {
+    out.join("runs").join(format!("seed-{seed}"))
+}
+
+/// Runs one seed: the simulation, its record and checks, the full records when it
+/// failed (or `keep_runs`), and the small summary the sweep keeps.
+fn run_seed(prepared: &Prepared, spec: &SweepSpec, seed: u64) -> (SeedRun, SeedWall) {
+    let failed = |error: String, trace_hash: String, events: u64| SeedRun {
+        seed,
+        passed: false,
+        availability: None,
+        p99_ms: None,
+        amplification: None,
+        peak_multiple: None,
+        events,
+        trace_hash,
+        checks: Vec::new(),
+        error: Some(error),
+        swarm: Vec::new(),
+        reproduce: Some(prepared.reproduce(seed)),
+    };
+    let scenario = match prepared.at_seed(seed) {
+        Ok(scenario) => scenario,
+        Err(err) => return (failed(err, String::new(), 0), SeedWall { seed, sim_s: 0.0 }),
+    };
+    let mut run = match runner::run(Arc::clone(&scenario), seed, None) {
+        Ok(timed) => {
+            let wall = SeedWall {
+                seed,
+                sim_s: timed.wall_s,
+            };
+            let invocation = Invocation {
+                scenario_path: prepared.path.display().to_string(),
+                wall_s: timed.wall_s,
+                reproduce: prepared.reproduce(seed),
+            };
+            let record = timed.output.record(&scenario.scenario, &invocation);
+            let mut run = summarize(&record);
+            if !run.passed || spec.keep_runs {
+                if let Err(err) = write_run(&run_dir(&spec.out, seed), &record, &scenario) {
+                    run.passed = false;
+                    run.error = Some(err);
+                }
+            }
+            (run, wall)
+        }
+        Err(err) => (
+            failed(err.to_string(), String::new(), 0),
+            SeedWall { seed, sim_s: 0.0 },
+        ),
+    };
+    run.0.swarm = scenario.swarm.clone();
+    if !run.0.passed {
+        run.0.reproduce = Some(prepared.reproduce(seed));
+    }
+    run
+}
+
+/// The small summary of one run's record.
+pub fn summarize(record: &RunRecord) -> SeedRun {
+    let summary = &record.summary;
+    let finite = |value: f64| value.is_finite().then_some(value);
+    let passed = summary.checks.iter().all(|check| check.passed);
+    // Workloads without requests (bank) have no availability, latency or load figures.
+    let rpc = summary.rpc.as_ref();
+    let stats = rpc.map(|_| faultline_reports::stats::compute(record));
+    let rpc_stats = stats.as_ref().and_then(|stats| stats.rpc.as_ref());
+    SeedRun {
+        seed: summary.seed,
+        passed,
+        availability: rpc.and_then(|rpc| finite(rpc.availability)),
+        p99_ms: rpc.and_then(|rpc| finite(rpc.latency_ms.p99)),
+        amplification: rpc_stats
+            .and_then(|stats| stats.amplification.overall)
+            .and_then(finite),
+        peak_multiple: rpc_stats
+            .and_then(|stats| stats.peak.multiple)
+            .and_then(finite),
+        events: summary.events,
+        trace_hash: summary.trace_hash.clone(),
+        checks: summary.checks.clone(),
+        error: None,
+        swarm: Vec::new(),
+        reproduce: None,
+    }
+}
+
+/// Writes one run's full records and report into `dir`, with the explicit scenario and
+/// the swarm's draws when it had a swarm block.
+pub fn write_run(
+    dir: &Path,
+    record: &RunRecord,
+    scenario: &ResolvedScenario,
+) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+    faultline_reports::save_run(dir, record)
+        .and_then(|()| faultline_reports::write_run_report(dir, record).map(|_| ()))
+        .map_err(|err| format!("writing records to {}: {err}", dir.display()))?;
+    write_resolved(dir, scenario)
+}
+
+/// Writes `scenario.resolved.json` and `swarm.json` into `dir` when the scenario had a
+/// swarm block (else nothing).
+pub fn write_resolved(dir: &Path, scenario: &ResolvedScenario) -> Result<(), String> {
+    if scenario.swarm.is_empty() {
+        return Ok(());
+    }
+    let mut resolved =
+        serde_json::to_string_pretty(&scenario.scenario).map_err(|err| err.to_string())?;
+    resolved.push('\n');
+    let mut drawn = serde_json::to_string_pretty(&scenario.swarm).map_err(|err| err.to_string())?;
+    drawn.push('\n');
+    for (name, text) in [(RESOLVED_FILE, resolved), (SWARM_FILE, drawn)] {
+        let path = dir.join(name);
+        std::fs::write(&path, text)
+            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs the seeds of `spec` (its shard's, if any), `spec.jobs` at a time; `progress`
+/// sees each seed's summary as it finishes (in finishing order).
+pub fn execute(
+    prepared: &Prepared,
+    spec: &SweepSpec,
+    mut progress: impl FnMut(&SeedRun),
+) -> Result<Outcome, String> {
+    let seeds = spec.seeds.seeds(spec.shard);
+    let clock = runner::Stopwatch::start();
+    let results = runner::parallel(
+        &seeds,
+        spec.jobs,
+        |&seed| run_seed(prepared, spec, seed),
+        |(run, _)| progress(run),
+    )?;
+    let wall_s = clock.elapsed_s();
+    let (runs, walls): (Vec<SeedRun>, Vec<SeedWall>) = results.into_iter().unzip();
+    debug_assert!(runs.windows(2).all(|pair| pair[0].seed < pair[1].seed));
+    let file = SweepFile {
+        format: FORMAT.to_owned(),
+        scenario: prepared.base.name.clone(),
+        scenario_path: prepared.path.display().to_string(),
+        scenario_digest: prepared.digest.clone(),
+        set: prepared.sets.iter().map(ToString::to_string).collect(),
+        seeds: spec.seeds,
+        shard: spec.shard,
+        totals: record::totals(&runs),
+        runs,
+    };
+    let timing = TimingFile {
+        parts: vec![PartTiming {
+            shard: spec.shard,
+            runs: seeds.len() as u64,
+            jobs: spec.jobs as u64,
+            wall_s,
+            seed_runs_per_hour: if wall_s > 0.0 {
+                seeds.len() as f64 * 3600.0 / wall_s
+            } else {
+                0.0
+            },
+        }],
+        runs: walls,
+    };
+    Ok(Outcome { file, timing })
+}
+
+/// Writes `sweep.json`, `timing.json` and the sweep report into `out`; `run_roots` are
+/// the directories whose `runs/seed-N/` hold the failed runs' records (for links).
+pub fn write(out: &Path, outcome: &Outcome, run_roots: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(out)
+        .map_err(|err| format!("cannot create {}: {err}", out.display()))?;
+    let sweep_path = out.join(record::SWEEP_FILE);
+    std::fs::write(&sweep_path, outcome.file.to_text())
+        .map_err(|err| format!("cannot write {}: {err}", sweep_path.display()))?;
+    let timing_path = out.join(record::TIMING_FILE);
+    let mut timing =
+        serde_json::to_string_pretty(&outcome.timing).map_err(|err| err.to_string())?;
+    timing.push('\n');
+    std::fs::write(&timing_path, timing)
+        .map_err(|err| format!("cannot write {}: {err}", timing_path.display()))?;
+    let mut written = vec![sweep_path, timing_path];
+    written.extend(report::write(
+        out,
+        &outcome.file,
+        &outcome.timing,
+        run_roots,
+    )?);
+    Ok(written)
+}

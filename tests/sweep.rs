@@ -1,0 +1,528 @@
+//! Sweeps, shards, swarm draws, shrinking and divergence diagnostics, end to end through
+//! the real binary, on the small scenarios of `tests/sweeps/` (a run takes tens of
+//! milliseconds there).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::temp_dir;
+use serde_json::Value;
+
+fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("sweeps")
+        .join(name)
+}
+
+fn faultline(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_faultline"));
+    command.args(args);
+    for name in [
+        "JOB_COMPLETION_INDEX",
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_COUNT",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    command.output().expect("faultline runs")
+}
+
+/// Asserts the exit code (showing both streams when it differs); returns stdout.
+fn expect_exit(result: &Output, code: i32) -> String {
+    let stdout = String::from_utf8_lossy(&result.stdout).into_owned();
+    assert_eq!(
+        result.status.code(),
+        Some(code),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    stdout
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&read(path)).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+fn sweep(file: &str, seeds: &str, out: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let path = scenario(file);
+    let mut args = vec![
+        "sweep",
+        path.to_str().unwrap(),
+        "--seeds",
+        seeds,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    faultline(&args, env)
+}
+
+/// The trace hash a `faultline run` of `args` records.
+fn run_hash(args: &[&str], out: &Path) -> String {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--out", out.to_str().unwrap()]);
+    faultline(&all, &[]);
+    json(&out.join("summary.json"))["trace_hash"]
+        .as_str()
+        .expect("a trace hash")
+        .to_owned()
+}
+
+#[test]
+fn jobs_do_not_change_sweep_json_and_the_last_line_reproduces_the_first_failure() {
+    let dir = temp_dir("sweep-jobs");
+    let (one, two) = (dir.join("jobs-1"), dir.join("jobs-2"));
+    let first = sweep("swarm-small.json", "1..13", &one, &["--jobs", "1"], &[]);
+    let second = sweep("swarm-small.json", "1..13", &two, &["--jobs", "2"], &[]);
+    // Some seeds of this swarm fail the SLO and some pass, so the exit code is 1.
+    let stdout = expect_exit(&second, 1);
+    expect_exit(&first, 1);
+    assert_eq!(
+        read(&one.join("sweep.json")),
+        read(&two.join("sweep.json")),
+        "sweep.json depends on --jobs"
+    );
+    let file = json(&two.join("sweep.json"));
+    let runs = file["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 12);
+    let seeds: Vec<u64> = runs
+        .iter()
+        .map(|run| run["seed"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seeds, (1..13).collect::<Vec<_>>());
+    let failed: Vec<&Value> = runs.iter().filter(|run| run["passed"] == false).collect();
+    let passed = runs.len() - failed.len();
+    assert!(!failed.is_empty() && passed > 0, "{passed} of 12 passed");
+    assert_eq!(file["totals"]["failed"], failed.len());
+    // Wall time lives in timing.json only.
+    assert!(!read(&two.join("sweep.json")).contains("wall"));
+    assert_eq!(
+        json(&two.join("timing.json"))["runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        12
+    );
+    // Full records for the failed seeds only.
+    for run in runs {
+        let records = two
+            .join("runs")
+            .join(format!("seed-{}", run["seed"]))
+            .join("summary.json");
+        assert_eq!(records.is_file(), run["passed"] == false, "{records:?}");
+    }
+    for name in [
+        "sweep.md",
+        "sweep.html",
+        "availability-hist.svg",
+        "p99-hist.svg",
+    ] {
+        assert!(two.join(name).is_file(), "{name} missing");
+    }
+    let md = read(&two.join("sweep.md"));
+    assert!(
+        md.contains("95% CI of the mean") && md.contains("## Failed seeds"),
+        "{md}"
+    );
+    // The last line replays the first failure: the same trace hash as in sweep.json.
+    let last = stdout.lines().last().unwrap();
+    let first_failure = failed[0];
+    assert_eq!(
+        last,
+        first_failure["reproduce"].as_str().unwrap(),
+        "{stdout}"
+    );
+    let words: Vec<&str> = last.split_whitespace().collect();
+    assert_eq!(&words[..2], ["faultline", "run"]);
+    let replay = run_hash(&words[1..], &dir.join("replay"));
+    assert_eq!(replay, first_failure["trace_hash"].as_str().unwrap());
+}
+
+#[test]
+fn merged_shards_equal_the_unsharded_sweep_and_report_merges_them() {
+    let dir = temp_dir("sweep-shards");
+    let whole = dir.join("whole");
+    expect_exit(
+        &sweep("storm-small.json", "1..8", &whole, &["--jobs", "2"], &[]),
+        1,
+    );
+    let shards = dir.join("shards");
+    for index in 0..3 {
+        let out = shards.join(format!("shard-{index}"));
+        let shard = format!("{index}/3");
+        expect_exit(
+            &sweep("storm-small.json", "1..8", &out, &["--shard", &shard], &[]),
+            1,
+        );
+        let part = json(&out.join("sweep.json"));
+        assert_eq!(part["shard"]["index"], index);
+        let seeds: Vec<u64> = part["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|run| run["seed"].as_u64().unwrap())
+            .collect();
+        assert_eq!(seeds, (1..8).skip(index).step_by(3).collect::<Vec<_>>());
+    }
+    // Given out of order; merged into the shards' common parent.
+    let dirs: Vec<String> = [2, 0, 1]
+        .iter()
+        .map(|index| shards.join(format!("shard-{index}")).display().to_string())
+        .collect();
+    let mut args = vec!["report"];
+    args.extend(dirs.iter().map(String::as_str));
+    let stdout = expect_exit(&faultline(&args, &[]), 1);
+    assert_eq!(
+        read(&shards.join("sweep.json")),
+        read(&whole.join("sweep.json")),
+        "merged shards differ from the unsharded sweep"
+    );
+    assert!(
+        stdout.lines().last().unwrap().starts_with("faultline run "),
+        "{stdout}"
+    );
+    assert!(read(&shards.join("sweep.md")).contains("(shard-0/runs/seed-1/report.html)"));
+    // A missing shard is an error that names it.
+    let result = faultline(
+        &[
+            "report",
+            &dirs[0],
+            &dirs[1],
+            "--out",
+            dir.join("partial").to_str().unwrap(),
+        ],
+        &[],
+    );
+    expect_exit(&result, 2);
+    assert!(String::from_utf8_lossy(&result.stderr).contains("shards missing: 1/3"));
+}
+
+#[test]
+fn shard_indices_come_from_each_engines_variables() {
+    let dir = temp_dir("sweep-env");
+    // (name, environment, arguments, expected index, expected count)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str], u64, u64);
+    let cases: [Case; 3] = [
+        (
+            "k8s",
+            &[("JOB_COMPLETION_INDEX", "2")],
+            &["--shards", "3"],
+            2,
+            3,
+        ),
+        (
+            "slurm",
+            &[
+                ("SLURM_ARRAY_TASK_ID", "2"),
+                ("SLURM_ARRAY_TASK_MIN", "1"),
+                ("SLURM_ARRAY_TASK_COUNT", "2"),
+            ],
+            &[],
+            1,
+            2,
+        ),
+        (
+            "explicit",
+            &[("SLURM_ARRAY_TASK_ID", "0")],
+            &["--shard", "0/4"],
+            0,
+            4,
+        ),
+    ];
+    for (name, env, extra, index, count) in cases {
+        let out = dir.join(name);
+        let result = sweep("storm-small.json", "3..7", &out, extra, env);
+        let stdout = expect_exit(&result, 1);
+        let file = json(&out.join("sweep.json"));
+        assert_eq!(file["shard"]["index"], index, "{name}: {stdout}");
+        assert_eq!(file["shard"]["count"], count, "{name}");
+        let first = file["runs"][0]["seed"].as_u64().unwrap();
+        assert_eq!(first, 3 + index, "{name}");
+    }
+    let result = sweep(
+        "storm-small.json",
+        "3..7",
+        &dir.join("no-count"),
+        &[],
+        &[("JOB_COMPLETION_INDEX", "1")],
+    );
+    expect_exit(&result, 2);
+    assert!(String::from_utf8_lossy(&result.stderr).contains("--shards N"));
+}
+
+#[test]
+fn a_swarm_run_replays_from_its_seed_and_from_its_resolved_file() {
+    let dir = temp_dir("sweep-swarm");
+    let path = scenario("swarm-small.json");
+    let path = path.to_str().unwrap();
+    let first = run_hash(&["run", path, "--seed", "5"], &dir.join("a"));
+    let again = run_hash(&["run", path, "--seed", "5"], &dir.join("b"));
+    assert_eq!(first, again);
+    let resolved = dir.join("a").join("scenario.resolved.json");
+    let explicit = json(&resolved);
+    assert!(
+        explicit.get("swarm").is_none(),
+        "the resolved file has no swarm block"
+    );
+    assert_eq!(explicit["seed"], 5);
+    let from_file = run_hash(&["run", resolved.to_str().unwrap()], &dir.join("c"));
+    assert_eq!(from_file, first);
+    // What was drawn is in the records, and differs between seeds.
+    let drawn = json(&dir.join("a").join("swarm.json"));
+    assert_eq!(drawn.as_array().unwrap().len(), 9);
+    let other = run_hash(&["run", path, "--seed", "6"], &dir.join("d"));
+    assert_ne!(other, first);
+    assert_ne!(json(&dir.join("d").join("swarm.json")), drawn);
+    assert_eq!(
+        json(&dir.join("a").join("summary.json"))["scenario_spec"],
+        explicit
+    );
+}
+
+#[test]
+fn shrink_ends_with_fewer_faults_that_still_fail_the_same_check() {
+    let dir = temp_dir("sweep-shrink");
+    let minimal = dir.join("min.json");
+    let path = scenario("storm-small.json");
+    let result = faultline(
+        &[
+            "shrink",
+            path.to_str().unwrap(),
+            "--seed",
+            "2",
+            "--out",
+            minimal.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = expect_exit(&result, 1);
+    assert!(stdout.contains("removed faults["), "{stdout}");
+    assert!(stdout.contains("cannot shrink further"), "{stdout}");
+    let shrunk = json(&minimal);
+    let before = json(&path)["faults"].as_array().unwrap().len();
+    let after = shrunk["faults"].as_array().unwrap().len();
+    assert!(after < before, "{after} faults of {before}");
+    assert!(
+        shrunk["faults"][0].get("slowdown").is_some(),
+        "the trigger stays"
+    );
+    // The minimal scenario fails the same check when run on its own.
+    let out = dir.join("replay");
+    let replay = faultline(
+        &[
+            "run",
+            minimal.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let replayed = expect_exit(&replay, 1);
+    assert!(
+        replayed.contains("check FAIL availability_at_least 0.95"),
+        "{replayed}"
+    );
+    assert!(stdout
+        .lines()
+        .last()
+        .unwrap()
+        .contains(minimal.to_str().unwrap()));
+}
+
+#[test]
+fn injected_nondeterminism_is_reported_with_its_first_divergent_record() {
+    let dir = temp_dir("sweep-diverge");
+    let path = scenario("storm-small.json");
+    let result = faultline(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--check-determinism",
+            "--inject-divergence-at",
+            "12s",
+            "--out",
+            dir.join("run").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = expect_exit(&result, 1);
+    assert!(stdout.contains("determinism  FAIL"), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with("first divergent record: #"))
+        .unwrap_or_else(|| panic!("no divergent record in:\n{stdout}"));
+    // The injected fault starts at 12 s: that is where the runs part, and run 2's
+    // record is its fault_start.
+    assert!(line.ends_with("at t = 12.000000000 s"), "{line}");
+    let run2 = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("run 2:"))
+        .unwrap();
+    assert!(run2.contains("\"ev\":\"fault_start\""), "{run2}");
+    let run1 = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("run 1:"))
+        .unwrap();
+    assert!(run1.contains("\"t_ns\":"), "{run1}");
+    assert_ne!(run1.trim_start()[6..], run2.trim_start()[6..]);
+    // Without the injection, the same check holds.
+    let result = faultline(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--check-determinism",
+            "--out",
+            dir.join("ok").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = expect_exit(&result, 1);
+    assert!(stdout.contains("determinism  ok"), "{stdout}");
+}
+
+#[test]
+fn trace_prints_an_aligned_filtered_slice() {
+    let dir = temp_dir("sweep-trace");
+    let path = scenario("storm-small.json");
+    let out = dir.join("run");
+    faultline(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--trace",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let result = faultline(
+        &[
+            "trace",
+            out.to_str().unwrap(),
+            "--node",
+            "client-7",
+            "--from",
+            "5s",
+            "--to",
+            "6s",
+            "--kind",
+            "send,timeout",
+        ],
+        &[],
+    );
+    let stdout = expect_exit(&result, 0);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].contains("t (s)") && lines[0].contains("nodes"),
+        "{stdout}"
+    );
+    let rows = &lines[1..lines.len() - 1];
+    assert!(!rows.is_empty(), "{stdout}");
+    for row in rows {
+        let t: f64 = row.split_whitespace().next().unwrap().parse().unwrap();
+        assert!((5.0..=6.0).contains(&t), "{row}");
+        assert!(row.contains("client-7"), "{row}");
+        assert!(row.contains(" send ") || row.contains(" timeout "), "{row}");
+        // Aligned: every row as wide up to its nodes column as the header says.
+        assert_eq!(row.find("client-7"), lines[0].find("nodes"), "{stdout}");
+    }
+    assert!(
+        lines.last().unwrap().contains("matching records shown"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn expanded_random_faults_run_the_same_fault_actions() {
+    // The shrinker's first step: the random processes, made explicit, replay the run.
+    let resolved = faultline::scenario::load_file(&scenario("storm-small.json")).unwrap();
+    assert!(!resolved.scenario.random_faults.is_empty());
+    for seed in [1, 2, 3] {
+        let explicit = faultline::sweep::shrink::expand_random(&resolved, seed).unwrap();
+        assert!(!explicit.is_empty(), "seed {seed} drew no pause");
+        let mut expanded = resolved.scenario.clone();
+        expanded.faults.extend(explicit);
+        expanded.random_faults.clear();
+        let expanded = faultline::scenario::resolve::resolve(expanded).unwrap();
+        let hash = |scenario: faultline::scenario::ResolvedScenario| {
+            faultline::runner::run(std::sync::Arc::new(scenario), seed, None)
+                .unwrap()
+                .output
+                .core()
+                .trace_hash
+                .clone()
+        };
+        assert_eq!(hash(resolved.clone()), hash(expanded), "seed {seed}");
+    }
+}
+
+#[test]
+fn set_values_and_keep_runs_are_recorded() {
+    let dir = temp_dir("sweep-set");
+    let out = dir.join("out");
+    let result = sweep(
+        "swarm-small.json",
+        "1..4",
+        &out,
+        &["--set", "workload.servers.workers=64", "--keep-runs"],
+        &[],
+    );
+    // 64 workers per server leave the storm no queue to build: every seed passes.
+    expect_exit(&result, 0);
+    let file = json(&out.join("sweep.json"));
+    assert_eq!(
+        file["set"],
+        serde_json::json!(["workload.servers.workers=64"])
+    );
+    let resolved = json(
+        &out.join("runs")
+            .join("seed-1")
+            .join("scenario.resolved.json"),
+    );
+    assert_eq!(resolved["workload"]["servers"]["workers"], 64);
+    // With --keep-runs every seed left its records, passed or not.
+    for seed in 1..4 {
+        let run = out.join("runs").join(format!("seed-{seed}"));
+        assert!(run.join("summary.json").is_file() && run.join("swarm.json").is_file());
+    }
+    let bad = sweep(
+        "swarm-small.json",
+        "1..4",
+        &dir.join("bad"),
+        &["--set", "faults.9.at=1s"],
+        &[],
+    );
+    expect_exit(&bad, 2);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no field \"9\""));
+}
+
+#[test]
+fn shrink_says_which_bound_stopped_it() {
+    let dir = temp_dir("sweep-shrink-bound");
+    let path = scenario("storm-small.json");
+    let result = faultline(
+        &[
+            "shrink",
+            path.to_str().unwrap(),
+            "--seed",
+            "2",
+            "--max-runs",
+            "4",
+            "--out",
+            dir.join("min.json").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = expect_exit(&result, 1);
+    assert!(stdout.contains("the bound on runs was reached"), "{stdout}");
+    assert!(stdout.contains("runs         4 of at most 4"), "{stdout}");
+}
