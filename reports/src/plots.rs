@@ -18,6 +18,9 @@
 //! - **Hover values without scripts.** Each SVG carries transparent regions with a
 //!   `<title>` per window (or bucket of windows): time, values, faults active. Browsers
 //!   show them as tooltips, in the SVG file and inline in the HTML report alike.
+//! - **Marks.** A chart may carry marks on lanes (a snapshot from its start to its
+//!   completion, a cross for one abandoned), drawn in device pixels so a mark of a few
+//!   milliseconds stays visible, each with its own hover region.
 //! - **Smooth PNGs.** plotters' bitmap backend does not anti-alias, so a PNG is drawn at
 //!   [`SUPERSAMPLE`] times the size and box-filtered down (supersampling).
 
@@ -195,6 +198,8 @@ struct Mark {
 const MIN_BAR_PX: i32 = 5;
 /// Thinnest bar drawn, pixels.
 const MIN_LANE_PX: i32 = 3;
+/// Thickest bar drawn, pixels: with few lanes a bar stays a bar, not a tick.
+const MAX_LANE_PX: i32 = 12;
 /// Smallest hover region of a mark, pixels each way.
 const MIN_TIP_PX: f64 = 10.0;
 
@@ -714,7 +719,8 @@ impl TimeChart {
             let mid = (top + bottom) / 2;
             match m.shape {
                 MarkShape::Bar => {
-                    let half = ((bottom - top) / 2).max(MIN_LANE_PX * ki / 2);
+                    let half =
+                        ((bottom - top) / 2).clamp(MIN_LANE_PX * ki / 2, MAX_LANE_PX * ki / 2);
                     // A short bar grows to the right, or to the left at the plot's edge.
                     let (edge, _) = chart.backend_coord(&(x1, self.ty(m.y_lo)));
                     let right = pb.max(pa + MIN_BAR_PX * ki);

@@ -4,7 +4,9 @@
 //! A page reads as an SRE reads an incident: the verdict first (checks, availability
 //! against the SLO, worst MTTR, peak load), then the charts (whole run and a zoom on the
 //! faults and the recovery), then the tables (long ones folded), then how to reproduce
-//! the run and a glossary of every metric on the page.
+//! the run and a glossary of every metric on the page. A bank run's page has the same
+//! shape with its own verdict (the checks and every invariant, then money, transfers,
+//! snapshots, recoveries and clocks), charts and tables (see `report/bank.rs`).
 //!
 //! The HTML is built with `maud`, a compile-time template engine: the page's structure
 //! is Rust code checked by the compiler and every interpolated value is escaped, so a

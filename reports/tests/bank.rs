@@ -223,7 +223,7 @@ fn a_bank_report_has_its_section() {
         "<div class=\"v\">1 of 2 failed</div>",
         "<div class=\"k\">snapshot_conservation</div><div class=\"v\">BROKEN</div><div class=\"d\">1 violation in 2 compared</div><div class=\"d\">e.g. snapshot 3: recorded balances 3990 + in flight 20 = 4010 units, the bank holds 4000</div>",
         "<div class=\"k\">snapshot_liveness</div><div class=\"v\">held</div><div class=\"d\">0 violations in 1 compared</div><div class=\"d\">not among the scenario's checks</div>",
-        "<div class=\"v long\">4,000 → 4,000 units</div>",
+        "<div class=\"k\">money (units)</div><div class=\"v\">4,000 → 4,000</div>",
         "<div class=\"v long\">2 of 4 completed</div>",
         "<div class=\"d\">1 abandoned, 1 still running at the end</div>",
         "<div class=\"d\">median 381.00 ms, longest 750.00 ms (snapshot 3)</div>",
@@ -262,7 +262,7 @@ fn a_bank_report_has_its_section() {
     let md = read(&dir, "report.md");
     for want in [
         "- snapshot_conservation [FAIL]: **BROKEN** (1 violation in 2 compared; e.g. snapshot 3:",
-        "- money [ok]: **4,000 → 4,000 units**",
+        "- money (units) [ok]: **4,000 → 4,000** (conserved",
         "![snapshots](snapshots.png)",
         "## Snapshots",
         "|   2 | acct-0    |       4.000 |           n/a |           n/a | abandoned: acct-3 crashed during it |",
@@ -452,7 +452,7 @@ fn a_run_without_snapshots_or_restarts() {
     let html = read(&dir, "report.html");
     for want in [
         "<div class=\"k\">snapshot_conservation</div><div class=\"v\">not exercised</div><div class=\"d\">nothing to compare in this run</div>",
-        "<div class=\"v long\">4,000 → 3,979 units</div><div class=\"d\">21 units lost (balances plus money in flight at the end)</div>",
+        "<div class=\"v\">4,000 → 3,979</div><div class=\"d\">21 units lost (balances plus money in flight at the end)</div>",
         "<div class=\"d\">no snapshot was started</div>",
         "<div class=\"d\">no account restarted</div>",
     ] {

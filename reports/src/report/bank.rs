@@ -79,8 +79,8 @@ pub(super) fn figure_cards(b: &BankStats) -> Vec<Card> {
     let mut cards = Vec::new();
     let conserved = b.units_change == 0;
     cards.push(Card {
-        key: "money".to_string(),
-        value: format!("{} → {} units", count(b.total_units), count(b.final_units)),
+        key: "money (units)".to_string(),
+        value: format!("{} → {}", count(b.total_units), count(b.final_units)),
         details: vec![
             if conserved {
                 "conserved: balances plus money in flight at the end".to_string()
@@ -100,15 +100,13 @@ pub(super) fn figure_cards(b: &BankStats) -> Vec<Card> {
     });
     let t = &b.transfers;
     let mut details = vec![format!("{} credited", count(t.credited))];
-    let skipped = t.skipped_funds + t.skipped_window + t.skipped_log;
-    if skipped > 0 {
-        details.push(format!(
-            "{} skipped ({} for want of money, {} window full, {} log refused)",
-            count(skipped),
-            count(t.skipped_funds),
-            count(t.skipped_window),
-            count(t.skipped_log)
-        ));
+    let skipped = [
+        (t.skipped_funds, "for want of money"),
+        (t.skipped_window, "a channel window full"),
+        (t.skipped_log, "the log refused"),
+    ];
+    for (n, why) in skipped.iter().filter(|(n, _)| *n > 0) {
+        details.push(format!("{} skipped, {why}", count(*n)));
     }
     if b.halts > 0 {
         details.push(format!("{} halted", plural(b.halts, "account", "accounts")));
