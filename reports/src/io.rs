@@ -1,4 +1,5 @@
-//! Reading and writing run records: `summary.json` and `timeline.csv` in a run directory.
+//! Reading and writing run records: `summary.json` and `timeline.csv` (rpc) or
+//! `bank_timeline.csv` and `hlc_offsets.csv` (bank) in a run directory.
 //!
 //! `timeline.csv` goes through the `csv` crate with serde: the header is
 //! [`TIMELINE_HEADER`] (the field order of [`TimelineRow`]), floats are written in their
@@ -7,6 +8,12 @@
 //! as RFC 4180 says. The reader maps columns by header name, so it tolerates extra
 //! columns and reordering, and reports the file, line and column of anything it cannot
 //! parse, and of any row that breaks a [`TimelineRow::check`] invariant.
+//!
+//! The bank files are written the same way (header [`BANK_TIMELINE_HEADER`] and
+//! [`HLC_OFFSETS_HEADER`], written even with no rows) and read back checked: every column
+//! of the header present, windows in order (strictly increasing in `bank_timeline.csv`,
+//! non-decreasing in the long-format `hlc_offsets.csv`), and the row checks of
+//! [`BankWindowRow::check`] and [`HlcOffsetRow::check`].
 //!
 //! Every file is written atomically: to a temporary file in the same directory, then
 //! renamed over the target, so a reader never sees half a record.
