@@ -708,3 +708,22 @@ fn a_record_of_the_old_shape_without_bank_files_is_an_error() {
     let msg = load_run(&dir).unwrap_err().to_string();
     assert!(msg.contains("hlc_offsets.csv"), "{msg}");
 }
+
+#[test]
+fn offsets_without_a_timeline_still_chart() {
+    let dir = temp_dir("no-timeline");
+    let mut rec = bank_run();
+    rec.bank_timeline.clear();
+    // A row far past the run: left out of the chart, not a reason to allocate for it.
+    rec.hlc_offsets.push(HlcOffsetRow {
+        t_s: 1e12,
+        account: "acct-0".to_string(),
+        offset_ms: 1.0,
+    });
+    let files = write_run_report(&dir, &rec).unwrap();
+    let has = |name: &str| files.iter().any(|p| p.ends_with(name));
+    assert!(has("hlc_offsets.svg") && has("snapshots.svg"));
+    assert!(!has("hlc_counter.svg") && !has("in_flight.svg") && !has("transfers.svg"));
+    let svg = read(&dir, "hlc_offsets.svg");
+    assert!(svg.contains("<title>8-9 s\nacct-0: 20.000 ms"), "{svg}");
+}

@@ -419,12 +419,20 @@ pub fn hlc_offsets(dir: &Path, rec: &RunRecord) -> Result<Plot, ReportError> {
     let w = stats::window_s(rec);
     let eps = rec.summary.bank.as_ref().map_or(0.0, |b| b.hlc.epsilon_ms);
     let per_account = account_offsets(rec, eps);
-    // The run's windows; a row past them (a record that contradicts itself) is left out.
-    let n_windows = rec
-        .bank_timeline
-        .len()
-        .max((stats::duration_s(rec) / w).ceil() as usize)
-        .min(crate::io::MAX_TIMELINE_ROWS);
+    // The timeline's windows (without a timeline, at most one per row), so the dense
+    // series below are no larger than the record; a row past them (a record that
+    // contradicts itself) is left out.
+    let n_windows = if rec.bank_timeline.is_empty() {
+        let last = rec
+            .hlc_offsets
+            .iter()
+            .map(|r| window_index(r.t_s, w) + 1)
+            .max()
+            .unwrap_or(0);
+        last.min(rec.hlc_offsets.len())
+    } else {
+        rec.bank_timeline.len()
+    };
     let present: Vec<String> = per_account.iter().map(|a| a.account.clone()).collect();
     let names = account_names(rec, &present);
     // The accounts drawn one by one: all when few, else those that ran furthest ahead.
