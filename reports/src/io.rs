@@ -1,4 +1,5 @@
-//! Reading and writing run records: `summary.json` and `timeline.csv` in a run directory.
+//! Reading and writing run records: `summary.json` and `timeline.csv` (rpc) or
+//! `bank_timeline.csv` and `hlc_offsets.csv` (bank) in a run directory.
 //!
 //! `timeline.csv` goes through the `csv` crate with serde: the header is
 //! [`TIMELINE_HEADER`] (the field order of [`TimelineRow`]), floats are written in their
@@ -8,6 +9,12 @@
 //! columns and reordering, and reports the file, line and column of anything it cannot
 //! parse, and of any row that breaks a [`TimelineRow::check`] invariant.
 //!
+//! The bank files are written the same way (header [`BANK_TIMELINE_HEADER`] and
+//! [`HLC_OFFSETS_HEADER`], written even with no rows) and read back checked: every column
+//! of the header present, windows in order (strictly increasing in `bank_timeline.csv`,
+//! non-decreasing in the long-format `hlc_offsets.csv`), and the row checks of
+//! [`BankWindowRow::check`] and [`HlcOffsetRow::check`].
+//!
 //! Every file is written atomically: to a temporary file in the same directory, then
 //! renamed over the target, so a reader never sees half a record.
 
@@ -16,7 +23,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::ReportError;
-use crate::record::{RunRecord, Summary, TimelineRow, TIMELINE_HEADER};
+use crate::record::{
+    BankWindowRow, HlcOffsetRow, RunRecord, Summary, TimelineRow, BANK_TIMELINE_HEADER,
+    HLC_OFFSETS_HEADER, TIMELINE_HEADER,
+};
 
 /// File name of the summary in a run directory.
 pub const SUMMARY_FILE: &str = "summary.json";
@@ -53,8 +63,14 @@ pub fn save_run(dir: &Path, rec: &RunRecord) -> Result<(), ReportError> {
     }
     if rec.summary.bank.is_some() {
         for (name, csv) in [
-            (BANK_TIMELINE_FILE, rows_to_csv(&rec.bank_timeline)),
-            (HLC_OFFSETS_FILE, rows_to_csv(&rec.hlc_offsets)),
+            (
+                BANK_TIMELINE_FILE,
+                rows_to_csv(&rec.bank_timeline, BANK_TIMELINE_HEADER),
+            ),
+            (
+                HLC_OFFSETS_FILE,
+                rows_to_csv(&rec.hlc_offsets, HLC_OFFSETS_HEADER),
+            ),
         ] {
             let path = dir.join(name);
             let csv = csv.map_err(|message| ReportError::Csv {
@@ -68,11 +84,16 @@ pub fn save_run(dir: &Path, rec: &RunRecord) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// Rows of any serde record type as CSV (header from the field names).
-fn rows_to_csv<T: Serialize>(rows: &[T]) -> Result<String, String> {
+/// Rows of any serde record type as CSV (header from the field names; `header`, the
+/// same names, when there is no row to take them from).
+fn rows_to_csv<T: Serialize>(rows: &[T], header: &str) -> Result<String, String> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
+    if rows.is_empty() {
+        w.write_record(header.split(','))
+            .map_err(|e| e.to_string())?;
+    }
     for r in rows {
         w.serialize(r).map_err(|e| e.to_string())?;
     }
@@ -80,26 +101,106 @@ fn rows_to_csv<T: Serialize>(rows: &[T]) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
-/// Rows of a serde record type from CSV written by [`rows_to_csv`].
-fn rows_from_csv<T: serde::de::DeserializeOwned>(
-    text: &str,
-    path: &Path,
-) -> Result<Vec<T>, ReportError> {
-    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for (index, row) in reader.deserialize().enumerate() {
-        if rows.len() >= MAX_TIMELINE_ROWS {
-            return Err(ReportError::Csv {
-                path: PathBuf::from(path),
-                line: index + 2,
-                message: format!("more than {MAX_TIMELINE_ROWS} rows"),
-            });
+/// A row of a bank CSV file: checked on its own, and against the row before it.
+trait CsvRow: serde::de::DeserializeOwned {
+    /// The columns, in the order they are written.
+    const HEADER: &'static str;
+    fn check(&self) -> Result<(), String>;
+    /// Whether `self` may follow `prev` (window order).
+    fn follows(&self, prev: &Self) -> Result<(), String>;
+}
+
+impl CsvRow for BankWindowRow {
+    const HEADER: &'static str = BANK_TIMELINE_HEADER;
+    fn check(&self) -> Result<(), String> {
+        BankWindowRow::check(self)
+    }
+    fn follows(&self, prev: &Self) -> Result<(), String> {
+        if self.t_s > prev.t_s {
+            Ok(())
+        } else {
+            Err(format!(
+                "column `t_s`: {} s does not follow the previous window ({} s)",
+                self.t_s, prev.t_s
+            ))
         }
-        rows.push(row.map_err(|e| ReportError::Csv {
-            path: PathBuf::from(path),
-            line: index + 2,
-            message: e.to_string(),
-        })?);
+    }
+}
+
+impl CsvRow for HlcOffsetRow {
+    const HEADER: &'static str = HLC_OFFSETS_HEADER;
+    fn check(&self) -> Result<(), String> {
+        HlcOffsetRow::check(self)
+    }
+    fn follows(&self, prev: &Self) -> Result<(), String> {
+        if self.t_s >= prev.t_s {
+            Ok(())
+        } else {
+            Err(format!(
+                "column `t_s`: {} s comes before the previous row's window ({} s); rows are in window order",
+                self.t_s, prev.t_s
+            ))
+        }
+    }
+}
+
+/// Rows of a bank CSV file written by [`rows_to_csv`], checked; errors name the file,
+/// the line and the column.
+fn rows_from_csv<T: CsvRow>(text: &str, path: &Path) -> Result<Vec<T>, ReportError> {
+    let err = |line: usize, message: String| ReportError::Csv {
+        path: PathBuf::from(path),
+        line,
+        message,
+    };
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
+    if headers.iter().all(|h| h.is_empty()) {
+        return Err(err(
+            1,
+            format!("empty file, expected header `{}`", T::HEADER),
+        ));
+    }
+    if let Some(col) = T::HEADER
+        .split(',')
+        .find(|c| !headers.iter().any(|h| h == *c))
+    {
+        return Err(err(
+            1,
+            format!("header lacks column `{col}` (expected `{}`)", T::HEADER),
+        ));
+    }
+    let mut rows: Vec<T> = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = reader.read_record(&mut record).map_err(|e| {
+            let line = e.position().map_or(0, csv::Position::line);
+            err(usize::try_from(line).unwrap_or(usize::MAX), e.to_string())
+        })?;
+        if !more {
+            break;
+        }
+        let line = record
+            .position()
+            .map_or(0, csv::Position::line)
+            .try_into()
+            .unwrap_or(usize::MAX);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if rows.len() >= MAX_TIMELINE_ROWS {
+            return Err(err(line, format!("more than {MAX_TIMELINE_ROWS} rows")));
+        }
+        let row: T = record
+            .deserialize(Some(&headers))
+            .map_err(|e| err(line, cell_error(&e, &headers, &record)))?;
+        row.check().map_err(|m| err(line, m))?;
+        if let Some(prev) = rows.last() {
+            row.follows(prev).map_err(|m| err(line, m))?;
+        }
+        rows.push(row);
     }
     Ok(rows)
 }
@@ -302,6 +403,18 @@ fn cell_error(e: &csv::Error, headers: &csv::StringRecord, record: &csv::StringR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bank_headers_are_the_field_order() {
+        let csv = rows_to_csv(&[BankWindowRow::default()], "").unwrap();
+        assert_eq!(csv.lines().next(), Some(BANK_TIMELINE_HEADER));
+        let csv = rows_to_csv(&[HlcOffsetRow::default()], "").unwrap();
+        assert_eq!(csv.lines().next(), Some(HLC_OFFSETS_HEADER));
+        let empty = rows_to_csv::<HlcOffsetRow>(&[], HLC_OFFSETS_HEADER).unwrap();
+        assert_eq!(empty, format!("{HLC_OFFSETS_HEADER}\n"));
+        let back: Vec<HlcOffsetRow> = rows_from_csv(&empty, Path::new("h.csv")).unwrap();
+        assert!(back.is_empty());
+    }
 
     #[test]
     fn header_is_the_field_order() {

@@ -1,7 +1,8 @@
 //! Statistics, plots and reports for Faultline, built from run records alone.
 //!
-//! A run leaves `summary.json` and `timeline.csv` on disk ([`record`]); everything in this
-//! crate reads those records as data, so a report can be rebuilt from a saved run without
+//! A run leaves `summary.json` and its workload's timelines on disk (`timeline.csv` for
+//! rpc; `bank_timeline.csv` and `hlc_offsets.csv` for bank) ([`record`]); everything in
+//! this crate reads those records as data, so a report can be rebuilt from a saved run without
 //! re-simulating ([`rebuild_report`]).
 //!
 //! - [`io`]: [`save_run`] / [`load_run`], the on-disk form of a [`record::RunRecord`].
@@ -9,10 +10,13 @@
 //!   during and after each fault), time-based availability, nines, goodput, measured MTTR
 //!   per fault (or "not recovered", the metastable signature), retry amplification, peak
 //!   load multiple, breaker time, and the simulator's closed-form expectations beside
-//!   measured values; all of it is [`stats::RunStats`], written as `report.json`.
+//!   measured values; for a bank run ([`stats::bank`]) its invariants, snapshots,
+//!   recoveries, HLC offsets, money in flight, messages and disks; all of it is
+//!   [`stats::RunStats`], written as `report.json`.
 //! - [`plots`]: availability, thundering-herd, latency and breaker charts, SVG and PNG,
 //!   with fault intervals shaded, a zoom on the faults and recovery, and hover values;
-//!   comparison overlays.
+//!   comparison overlays; for a bank run ([`plots::bank`]) the snapshot timeline, HLC
+//!   `l - pt` per account, the HLC counter, money in flight and transfers.
 //! - [`report`]: self-contained `report.html`, `report.md`, `report.json`, comparisons,
 //!   and the plain-text tables the CLI prints.
 //!

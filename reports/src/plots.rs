@@ -18,6 +18,9 @@
 //! - **Hover values without scripts.** Each SVG carries transparent regions with a
 //!   `<title>` per window (or bucket of windows): time, values, faults active. Browsers
 //!   show them as tooltips, in the SVG file and inline in the HTML report alike.
+//! - **Marks.** A chart may carry marks on lanes (a snapshot from its start to its
+//!   completion, a cross for one abandoned), drawn in device pixels so a mark of a few
+//!   milliseconds stays visible, each with its own hover region.
 //! - **Smooth PNGs.** plotters' bitmap backend does not anti-alias, so a PNG is drawn at
 //!   [`SUPERSAMPLE`] times the size and box-filtered down (supersampling).
 
@@ -35,6 +38,8 @@ use crate::error::ReportError;
 use crate::record::{FaultInterval, RunRecord, TimelineRow};
 use crate::stats::{self, Span};
 use crate::text::{count, fixed};
+
+pub mod bank;
 
 /// The bundled font (DejaVu Sans, see `assets/DejaVuSans-LICENSE.txt`).
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
@@ -156,7 +161,8 @@ struct TipField {
     decimals: usize,
 }
 
-/// Hover data of one window: its span, one value per [`TipField`], and its faults.
+/// Hover data of one window: its span, one value per [`TipField`], and the faults
+/// active in it, in words (`crash server-0, pause server-1 and 2 more`).
 #[derive(Clone, Debug)]
 struct TipWindow {
     from_s: f64,
@@ -165,8 +171,40 @@ struct TipWindow {
     faults: String,
 }
 
-/// A chart of values over simulated time.
+/// How a [`Mark`] is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MarkShape {
+    /// A bar from `from_s` to `to_s`, at least [`MIN_BAR_PX`] wide.
+    Bar,
+    /// A cross at `from_s`.
+    Cross,
+}
+
+/// A mark on a lane of the chart (a snapshot from its start to its completion), with
+/// its own hover text.
 #[derive(Clone, Debug)]
+struct Mark {
+    from_s: f64,
+    to_s: f64,
+    /// The lane, in y values.
+    y_lo: f64,
+    y_hi: f64,
+    color: RGBColor,
+    shape: MarkShape,
+    tip: String,
+}
+
+/// Narrowest bar drawn, pixels: a snapshot of a few ms still shows at a 40 s scale.
+const MIN_BAR_PX: i32 = 5;
+/// Thinnest bar drawn, pixels.
+const MIN_LANE_PX: i32 = 3;
+/// Thickest bar drawn, pixels: with few lanes a bar stays a bar, not a tick.
+const MAX_LANE_PX: i32 = 12;
+/// Smallest hover region of a mark, pixels each way.
+const MIN_TIP_PX: f64 = 10.0;
+
+/// A chart of values over simulated time.
+#[derive(Clone, Debug, Default)]
 struct TimeChart {
     title: String,
     y_label: String,
@@ -179,16 +217,28 @@ struct TimeChart {
     zoom: Option<Span>,
     tip_fields: Vec<TipField>,
     tips: Vec<TipWindow>,
+    /// Marks on lanes, drawn over the series, each with its hover text.
+    marks: Vec<Mark>,
+    /// Legend entries of the marks, after the series'.
+    mark_legend: Vec<(Swatch, String)>,
+    /// Y ticks only at whole numbers (ids, counts).
+    integer_y: bool,
 }
 
 /// Legend entry shapes.
+#[derive(Clone, Debug)]
 enum Swatch {
     Line(RGBColor, u32),
     Dashed(RGBColor),
     Box(RGBColor),
+    /// A solid bar (a mark).
+    Bar(RGBColor),
+    /// A cross (a mark).
+    Cross(RGBColor),
 }
 
-/// Where a panel's plot area landed, in SVG user units, and the time span it shows.
+/// Where a panel's plot area landed, in SVG user units, and the time span and (drawn)
+/// y range it shows.
 #[derive(Clone, Copy, Debug)]
 struct Frame {
     left: f64,
@@ -197,6 +247,8 @@ struct Frame {
     bottom: f64,
     from_s: f64,
     to_s: f64,
+    y_lo: f64,
+    y_hi: f64,
 }
 
 /// One panel: a time span and its caption.
@@ -287,6 +339,7 @@ impl TimeChart {
             };
             out.push((sw, s.label.clone()));
         }
+        out.extend(self.mark_legend.iter().cloned());
         for h in &self.hlines {
             out.push((Swatch::Dashed(h.color), h.label.clone()));
         }
@@ -384,6 +437,22 @@ impl TimeChart {
                             .draw(&PathElement::new(
                                 vec![(a, mid), (a + 7 * ki, mid)],
                                 c.stroke_width(2 * k),
+                            ))
+                            .map_err(err)?;
+                    }
+                }
+                Swatch::Bar(c) => legend_area
+                    .draw(&Rectangle::new(
+                        [(x, mid - 4 * ki), (x + 28 * ki, mid + 4 * ki)],
+                        c.filled(),
+                    ))
+                    .map_err(err)?,
+                Swatch::Cross(c) => {
+                    for (dy0, dy1) in [(-6, 6), (6, -6)] {
+                        legend_area
+                            .draw(&PathElement::new(
+                                vec![(x + 8 * ki, mid + dy0 * ki), (x + 20 * ki, mid + dy1 * ki)],
+                                c.stroke_width(3 * k),
                             ))
                             .map_err(err)?;
                     }
@@ -515,12 +584,19 @@ impl TimeChart {
         let (y_lo, y_hi) = (self.ty(self.y_range.0), self.ty(self.y_range.1));
         let (x0, x1) = (panel.from_s, panel.to_s);
         let mut mesh = chart.configure_mesh();
+        let y_tick = |v: &f64| {
+            if self.integer_y && (v - v.round()).abs() > 1e-9 {
+                String::new()
+            } else {
+                tick(v)
+            }
+        };
         mesh.x_desc("time (s)")
             .y_desc(self.y_label.as_str())
             .axis_desc_style((FAMILY, AXIS_PX * k))
             .label_style((FAMILY, TICK_PX * k))
             .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
+            .y_label_formatter(&y_tick)
             .x_labels(if panel.whole && self.zoom.is_none() {
                 12
             } else {
@@ -611,6 +687,7 @@ impl TimeChart {
                 }
             }
         }
+        self.draw_marks(chart, root, x0, x1, k)?;
         self.label_faults(chart, root, &bands, x0, x1, y_hi, k)?;
         let kf = f64::from(k);
         Ok(Frame {
@@ -620,7 +697,57 @@ impl TimeChart {
             bottom: f64::from(bottom) / kf,
             from_s: x0,
             to_s: x1,
+            y_lo,
+            y_hi,
         })
+    }
+
+    /// Draws the marks that fall in [x0, x1], in device pixels so a short bar keeps a
+    /// visible width.
+    fn draw_marks<DB: DrawingBackend>(
+        &self,
+        chart: &ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+        root: &DrawingArea<DB, Shift>,
+        x0: f64,
+        x1: f64,
+        k: u32,
+    ) -> DrawResult {
+        let ki = k as i32;
+        for m in self.marks.iter().filter(|m| m.to_s >= x0 && m.from_s <= x1) {
+            let (pa, top) = chart.backend_coord(&(m.from_s.max(x0), self.ty(m.y_hi)));
+            let (pb, bottom) = chart.backend_coord(&(m.to_s.min(x1), self.ty(m.y_lo)));
+            let mid = (top + bottom) / 2;
+            match m.shape {
+                MarkShape::Bar => {
+                    let half =
+                        ((bottom - top) / 2).clamp(MIN_LANE_PX * ki / 2, MAX_LANE_PX * ki / 2);
+                    // A short bar grows to the right, or to the left at the plot's edge.
+                    let (edge, _) = chart.backend_coord(&(x1, self.ty(m.y_lo)));
+                    let right = pb.max(pa + MIN_BAR_PX * ki);
+                    let (left, right) = if right > edge {
+                        (pa.min(edge - MIN_BAR_PX * ki), edge)
+                    } else {
+                        (pa, right)
+                    };
+                    root.draw(&Rectangle::new(
+                        [(left, mid - half), (right, mid + half)],
+                        m.color.filled(),
+                    ))
+                    .map_err(err)?;
+                }
+                MarkShape::Cross => {
+                    let arm = (((bottom - top) / 2).max(3 * ki)).min(6 * ki);
+                    for (dy0, dy1) in [(-arm, arm), (arm, -arm)] {
+                        root.draw(&PathElement::new(
+                            vec![(pa - arm, mid + dy0), (pa + arm, mid + dy1)],
+                            m.color.stroke_width(2 * k),
+                        ))
+                        .map_err(err)?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Labels fault bands above the plot area, in up to [`FAULT_ROWS`] rows; a label
@@ -904,7 +1031,7 @@ fn tip_text(fields: &[TipField], tips: &[TipWindow]) -> String {
     let faults = tips
         .iter()
         .find(|t| !t.faults.is_empty())
-        .map(|t| faults_phrase(&t.faults));
+        .map(|t| t.faults.clone());
     out.push_str(&format!(
         "\nfaults: {}",
         faults.unwrap_or_else(|| "none".to_string())
@@ -941,6 +1068,42 @@ fn tip_layer(chart: &TimeChart, frames: &[Frame]) -> String {
                 fr.bottom - fr.top,
                 tip_text(&chart.tip_fields, group),
             ));
+        }
+    }
+    // Marks after the windows, so a mark's region is on top where they overlap.
+    for fr in frames {
+        let (span_s, span_y) = (fr.to_s - fr.from_s, fr.y_hi - fr.y_lo);
+        if span_s <= 0.0 || span_y <= 0.0 {
+            continue;
+        }
+        let px = |t: f64| {
+            fr.left + (t.clamp(fr.from_s, fr.to_s) - fr.from_s) / span_s * (fr.right - fr.left)
+        };
+        let py = |y: f64| {
+            fr.top + (fr.y_hi - chart.ty(y).clamp(fr.y_lo, fr.y_hi)) / span_y * (fr.bottom - fr.top)
+        };
+        for m in chart
+            .marks
+            .iter()
+            .filter(|m| m.to_s >= fr.from_s && m.from_s <= fr.to_s)
+        {
+            let (mut x0, mut x1) = (px(m.from_s), px(m.to_s));
+            let (mut y0, mut y1) = (py(m.y_hi), py(m.y_lo));
+            if x1 - x0 < MIN_TIP_PX {
+                let c = if m.shape == MarkShape::Cross {
+                    x0
+                } else {
+                    (x0 + x1) / 2.0
+                };
+                x0 = c - MIN_TIP_PX / 2.0;
+                x1 = c + MIN_TIP_PX / 2.0;
+            }
+            if y1 - y0 < MIN_TIP_PX {
+                let c = (y0 + y1) / 2.0;
+                y0 = c - MIN_TIP_PX / 2.0;
+                y1 = c + MIN_TIP_PX / 2.0;
+            }
+            regions.push((x0, y0, x1 - x0, y1 - y0, m.tip.clone()));
         }
     }
     let r2 = |v: f64| format!("{:.2}", v);
@@ -1069,7 +1232,7 @@ fn tips_of(rec: &RunRecord, f: impl Fn(&TimelineRow) -> Vec<Option<f64>>) -> Vec
             from_s: r.t_s,
             to_s: r.t_s + w,
             values: f(r),
-            faults: r.faults_active.clone(),
+            faults: faults_phrase(&r.faults_active),
         })
         .collect()
 }
@@ -1184,6 +1347,7 @@ pub fn availability(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<P
             ]);
             v
         }),
+        ..TimeChart::default()
     };
     render(dir, "availability", &chart)
 }
@@ -1247,6 +1411,7 @@ pub fn herd(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot, Rep
                 Some(r.attempts as f64 / w),
             ]
         }),
+        ..TimeChart::default()
     };
     render(dir, "herd", &chart)
 }
@@ -1344,6 +1509,7 @@ pub fn latency(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot, 
                 count_f(r.completed),
             ]
         }),
+        ..TimeChart::default()
     };
     render(dir, "latency", &chart)
 }
@@ -1379,6 +1545,7 @@ pub fn breakers(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot,
         tips: tips_of(rec, |r| {
             vec![count_f(r.breakers_open), count_f(r.rejected_by_breaker)]
         }),
+        ..TimeChart::default()
     };
     render(dir, "breakers", &chart)
 }
@@ -1415,7 +1582,7 @@ fn overlay_tips(
                         .and_then(|x| f(rec, x))
                 })
                 .collect(),
-            faults: r.faults_active.clone(),
+            faults: faults_phrase(&r.faults_active),
         })
         .collect()
 }
@@ -1460,6 +1627,7 @@ fn overlay_chart(
             .map(|(l, _)| field(l, unit, if unit == "%" { 2 } else { 1 }))
             .collect(),
         tips: overlay_tips(variants, f),
+        ..TimeChart::default()
     }
 }
 

@@ -589,3 +589,47 @@ fn nan_as_empty<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> 
 
 /// The CSV header of `timeline.csv`, in column order.
 pub const TIMELINE_HEADER: &str = "t_s,offered,succeeded,good,failed,timed_out,rejected_by_breaker,unresolved,attempts,server_arrivals,completed,breakers_open,latency_p50_ms,latency_p99_ms,latency_p999_ms,faults_active";
+
+/// The CSV header of `bank_timeline.csv`, in column order.
+pub const BANK_TIMELINE_HEADER: &str =
+    "t_s,transfers,credits,delivered,dropped,in_flight_units,hlc_max_counter";
+
+/// The CSV header of `hlc_offsets.csv`, in column order.
+pub const HLC_OFFSETS_HEADER: &str = "t_s,account,offset_ms";
+
+impl BankWindowRow {
+    /// Checks the row on its own: a window start that is a number at or after 0 s.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.t_s.is_finite() && self.t_s >= 0.0) {
+            return Err(format!(
+                "column `t_s`: window start {} is not a time at or after 0 s",
+                self.t_s
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl HlcOffsetRow {
+    /// Checks the row on its own: a window start at or after 0 s, an account name, and
+    /// an offset that is a number at or above 0 ms (an HLC's `l` never falls behind its
+    /// physical clock).
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.t_s.is_finite() && self.t_s >= 0.0) {
+            return Err(format!(
+                "column `t_s`: window start {} is not a time at or after 0 s",
+                self.t_s
+            ));
+        }
+        if self.account.is_empty() {
+            return Err("column `account`: empty".to_string());
+        }
+        if !(self.offset_ms.is_finite() && self.offset_ms >= 0.0) {
+            return Err(format!(
+                "column `offset_ms`: {} is not an offset at or above 0 ms (l - pt is never negative)",
+                self.offset_ms
+            ));
+        }
+        Ok(())
+    }
+}

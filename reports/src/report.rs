@@ -4,7 +4,9 @@
 //! A page reads as an SRE reads an incident: the verdict first (checks, availability
 //! against the SLO, worst MTTR, peak load), then the charts (whole run and a zoom on the
 //! faults and the recovery), then the tables (long ones folded), then how to reproduce
-//! the run and a glossary of every metric on the page.
+//! the run and a glossary of every metric on the page. A bank run's page has the same
+//! shape with its own verdict (the checks and every invariant, then money, transfers,
+//! snapshots, recoveries and clocks), charts and tables (see `report/bank.rs`).
 //!
 //! The HTML is built with `maud`, a compile-time template engine: the page's structure
 //! is Rust code checked by the compiler and every interpolated value is escaped, so a
@@ -27,6 +29,8 @@ use crate::plots::{self, Plot};
 use crate::record::{HlcSummary, Measure, RunRecord};
 use crate::stats::{self, Recovery, RpcStats, RunStats, Span};
 use crate::text::{count, fixed, opt_fixed, pct, Align, Table};
+
+mod bank;
 
 /// File name of the machine-readable statistics in a run directory.
 pub const REPORT_JSON: &str = "report.json";
@@ -72,8 +76,9 @@ pub fn variant_dir(label: &str) -> String {
         .collect()
 }
 
-/// The summary rows shared by the text, Markdown and HTML renderings.
-fn summary_rows(rec: &RunRecord, st: &RunStats) -> Vec<Row> {
+/// The summary rows shared by the text, Markdown and HTML renderings; for a bank run,
+/// only its key figures unless `full`.
+fn summary_rows(rec: &RunRecord, st: &RunStats, full: bool) -> Vec<Row> {
     let s = &rec.summary;
     let mut rows = vec![
         row("simulated time", fixed(st.duration_s, 2), "s"),
@@ -214,6 +219,13 @@ fn summary_rows(rec: &RunRecord, st: &RunStats) -> Vec<Row> {
             ));
         }
     }
+    if let Some(b) = &st.bank {
+        rows.extend(if full {
+            bank::all_rows(b)
+        } else {
+            bank::key_rows(b)
+        });
+    }
     rows.push(row("faults", count(st.faults.total as u64), "faults"));
     rows.push(row(
         "checks passed",
@@ -247,11 +259,16 @@ pub fn summary_table(rec: &RunRecord) -> String {
         "{} (seed {})\n{}",
         rec.summary.scenario,
         rec.summary.seed,
-        summary_table_of(&summary_rows(rec, &st)).to_text(false)
+        summary_table_of(&summary_rows(rec, &st, false)).to_text(false)
     );
     if st.rpc.is_some() {
         out.push_str(
             "availability counts each request in the window where it was offered; latency quantiles are of successful requests only\n",
+        );
+    }
+    if st.bank.is_some() {
+        out.push_str(
+            "money at the end counts balances plus transfers in flight; an invariant not exercised compared nothing\n",
         );
     }
     out
@@ -482,16 +499,30 @@ impl Tone {
 
 /// One item of the verdict banner.
 struct Card {
-    key: &'static str,
+    key: String,
     value: String,
     details: Vec<String>,
     tone: Tone,
 }
 
+/// The verdict banner in groups: for a bank run, the checks and every invariant, then
+/// the bank's figures; otherwise one group.
+fn verdict_groups(st: &RunStats) -> Vec<Vec<Card>> {
+    match &st.bank {
+        Some(b) => {
+            let mut first = verdict(st);
+            first.truncate(1); // the checks card
+            first.extend(bank::invariant_cards(b));
+            vec![first, bank::figure_cards(b)]
+        }
+        None => vec![verdict(st)],
+    }
+}
+
 fn verdict(st: &RunStats) -> Vec<Card> {
     let c = &st.checks;
     let mut cards = vec![Card {
-        key: "checks",
+        key: "checks".to_string(),
         value: if c.total == 0 {
             "none".to_string()
         } else if c.failed.is_empty() {
@@ -512,7 +543,7 @@ fn verdict(st: &RunStats) -> Vec<Card> {
     }];
     let Some(rpc) = &st.rpc else {
         cards.push(Card {
-            key: "faults",
+            key: "faults".to_string(),
             value: count(st.faults.total as u64),
             details: vec![if st.workload.is_empty() {
                 "no workload section in this record: the core (checks, faults) only".to_string()
@@ -549,7 +580,7 @@ fn verdict(st: &RunStats) -> Vec<Card> {
         ));
     }
     cards.push(Card {
-        key: "availability",
+        key: "availability".to_string(),
         value: format!("{} %", pct(rpc.availability, 2)),
         details,
         tone: match rpc.meets_slo {
@@ -560,7 +591,7 @@ fn verdict(st: &RunStats) -> Vec<Card> {
     });
     let ta = &rpc.time_availability;
     cards.push(Card {
-        key: "time-based availability",
+        key: "time-based availability".to_string(),
         value: format!("{} %", pct(ta.fraction, 1)),
         details: vec![format!(
             "{} of {} windows with traffic met the SLO",
@@ -596,14 +627,14 @@ fn verdict(st: &RunStats) -> Vec<Card> {
         ),
     };
     cards.push(Card {
-        key: "worst MTTR",
+        key: "worst MTTR".to_string(),
         value,
         details,
         tone,
     });
     let p = &rpc.peak;
     cards.push(Card {
-        key: "peak load multiple",
+        key: "peak load multiple".to_string(),
         value: p
             .multiple
             .map_or_else(|| "n/a".to_string(), |m| format!("{} x", fixed(m, 1))),
@@ -638,6 +669,7 @@ fn plot_caption(name: &str, comparison: bool) -> &'static str {
             "Attempts reaching the servers per second, one line per variant; faults of the first variant shaded."
         }
         ("latency", true) => "p99 latency of successful requests per window, one line per variant.",
+        (other, false) => bank::caption(other),
         _ => "",
     }
 }
@@ -715,11 +747,13 @@ body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1240px;
 h1{font-size:1.6em;margin:0 0 .2em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #d8dee4;padding-bottom:.2em}
 .desc{color:#444;max-width:75em}
 .verdict{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:10px;margin:16px 0}
+.verdict.wide{grid-template-columns:repeat(auto-fit,minmax(290px,1fr))}
+.card .d{overflow-wrap:anywhere}
 .card{border:1px solid #d0d7de;border-left:6px solid #8c959f;border-radius:6px;padding:8px 12px;background:#f6f8fa}
 .card.good{border-left-color:var(--good)}.card.bad{border-left-color:var(--bad);background:#fff1f0}
 .card .k{font-size:.78em;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
 .card .v{font-size:1.55em;font-weight:650;font-variant-numeric:tabular-nums}
-.card.bad .v{color:var(--bad)}.card .d{font-size:.86em;color:#333}
+.card .v.long{font-size:1.2em;line-height:1.6}.card.bad .v{color:var(--bad)}.card .d{font-size:.86em;color:#333}
 .notes{border:1px solid #d4a72c;background:#fff8c5;padding:6px 14px;border-radius:6px}
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}th,td{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
 th{background:#f4f4f4;vertical-align:bottom}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num,td:first-child{white-space:nowrap}
@@ -757,8 +791,8 @@ fn table_html(t: &Table) -> Markup {
         Align::Right => Some("num"),
     };
     let cell_class = |i: usize, c: &str| match c {
-        "passed" => Some("pass"),
-        "FAILED" => Some("fail"),
+        "passed" | "held" => Some("pass"),
+        "FAILED" | "BROKEN" => Some("fail"),
         _ => class(i),
     };
     html! {
@@ -801,25 +835,36 @@ fn figure(p: &Plot, caption: &str) -> Markup {
     }
 }
 
-fn verdict_html(cards: &[Card]) -> Markup {
+fn verdict_html(groups: &[Vec<Card>]) -> Markup {
     html! {
-        section class="verdict" {
-            @for c in cards {
-                div class=(c.tone.class()) {
-                    div class="k" { (c.key) }
-                    div class="v" { (c.value) }
-                    @for d in &c.details { div class="d" { (d) } }
+        @for (i, cards) in groups.iter().enumerate() {
+            section class=(if i == 0 && groups.len() > 1 { "verdict wide" } else { "verdict" }) {
+                @for c in cards {
+                    div class=(c.tone.class()) {
+                        div class="k" { (c.key) }
+                        // A long value in a smaller face, so it stays on one line.
+                        div class=(if c.value.chars().count() > 13 { "v long" } else { "v" }) { (c.value) }
+                        @for d in &c.details { div class="d" { (d) } }
+                    }
                 }
             }
         }
     }
 }
 
-fn glossary_html() -> Markup {
+/// The glossary of a page: the bank's terms for a bank run, the rpc terms otherwise.
+fn glossary_of(st: Option<&RunStats>) -> &'static [(&'static str, &'static str)] {
+    match st {
+        Some(st) if st.bank.is_some() => &bank::GLOSSARY,
+        _ => &GLOSSARY,
+    }
+}
+
+fn glossary_html(terms: &[(&str, &str)]) -> Markup {
     html! {
         h2 id="glossary" { "Glossary" }
         dl class="glossary" {
-            @for (term, text) in GLOSSARY { dt { (term) } dd { (text) } }
+            @for (term, text) in terms { dt { (term) } dd { (text) } }
         }
     }
 }
@@ -864,7 +909,7 @@ fn run_html(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
     let body = html! {
         h1 { "Faultline report: " (s.scenario) }
         @if !s.description.is_empty() { p class="desc" { (s.description) } }
-        (verdict_html(&verdict(st)))
+        (verdict_html(&verdict_groups(st)))
         @if !st.notes.is_empty() {
             div class="notes" {
                 p { strong { "This record contradicts itself:" } }
@@ -876,6 +921,9 @@ fn run_html(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
             @for p in plots { (figure(p, plot_caption(&p.name, false))) }
         }
         h2 id="tables" { "Tables" }
+        @if let Some(b) = &st.bank {
+            @for (title, note, t) in bank::tables(st, b) { (folded(title, &note, &t)) }
+        }
         @if st.faults.total == 0 {
             p { "No faults occurred." }
         } @else {
@@ -892,7 +940,7 @@ fn run_html(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         @if !s.checks.is_empty() {
             (folded("Checks", "", &checks_table(rec)))
         }
-        (folded("All metrics", "", &summary_table_of(&summary_rows(rec, st))))
+        (folded("All metrics", "", &summary_table_of(&summary_rows(rec, st, true))))
         h2 id="run" { "Run" }
         table class="meta" {
             @for (k, v) in meta_rows(rec) { tr { td { (k) } td { code { (v) } } } }
@@ -900,14 +948,14 @@ fn run_html(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         p { "Reproduce this run:" }
         pre { code { (reproduce_command(rec)) } }
         p { "The numbers on this page are in " code { (REPORT_JSON) } " beside it." }
-        (glossary_html())
+        (glossary_html(glossary_of(Some(st))))
     };
     page(&format!("Faultline report: {}", s.scenario), body)
 }
 
-fn verdict_markdown(cards: &[Card]) -> String {
+fn verdict_markdown(groups: &[Vec<Card>]) -> String {
     let mut b = String::new();
-    for c in cards {
+    for c in groups.iter().flatten() {
         let details = if c.details.is_empty() {
             String::new()
         } else {
@@ -923,9 +971,9 @@ fn verdict_markdown(cards: &[Card]) -> String {
     b
 }
 
-fn glossary_markdown() -> String {
+fn glossary_markdown(terms: &[(&str, &str)]) -> String {
     let mut b = String::from("## Glossary\n\n");
-    for (term, text) in GLOSSARY {
+    for (term, text) in terms {
         b.push_str(&format!("- **{term}**: {text}\n"));
     }
     b
@@ -938,7 +986,7 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         b.push_str(&format!("{}\n\n", s.description));
     }
     b.push_str("## Verdict\n\n");
-    b.push_str(&verdict_markdown(&verdict(st)));
+    b.push_str(&verdict_markdown(&verdict_groups(st)));
     if !st.notes.is_empty() {
         b.push_str("\nThis record contradicts itself:\n\n");
         for n in &st.notes {
@@ -956,7 +1004,16 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
             ));
         }
     }
-    b.push_str("\n## Faults and recovery\n\n");
+    if let Some(bank) = &st.bank {
+        for (title, note, t) in bank::tables(st, bank) {
+            b.push_str(&format!("\n## {title}\n\n{}\n{note}\n", t.to_markdown()));
+        }
+    }
+    b.push_str(if st.rpc.is_some() {
+        "\n## Faults and recovery\n\n"
+    } else {
+        "\n## Faults\n\n"
+    });
     if st.faults.total == 0 {
         b.push_str("No faults occurred.\n");
     } else {
@@ -982,7 +1039,7 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         b.push_str(&checks_table(rec).to_markdown());
     }
     b.push_str("\n## All metrics\n\n");
-    b.push_str(&summary_table_of(&summary_rows(rec, st)).to_markdown());
+    b.push_str(&summary_table_of(&summary_rows(rec, st, true)).to_markdown());
     b.push_str("\n## Run\n\n");
     for (k, v) in meta_rows(rec) {
         b.push_str(&format!("- {k}: `{v}`\n"));
@@ -991,7 +1048,7 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         "\nReproduce this run:\n\n```sh\n{}\n```\n\nThe numbers on this page are in `{REPORT_JSON}` beside it.\n\n",
         reproduce_command(rec)
     ));
-    b.push_str(&glossary_markdown());
+    b.push_str(&glossary_markdown(glossary_of(Some(st))));
     one_blank_line(b)
 }
 
@@ -1011,6 +1068,9 @@ fn ensure_dir(dir: &Path) -> Result<(), ReportError> {
 /// when there is a timeline, latency when any success completed, breakers when any
 /// breaker opened or rejected (no empty charts).
 fn run_plots(dir: &Path, rec: &RunRecord, st: &RunStats) -> Result<Vec<Plot>, ReportError> {
+    if let Some(b) = &st.bank {
+        return bank::plots(dir, rec, b);
+    }
     let Some(rpc) = &st.rpc else {
         return Ok(Vec::new());
     };
@@ -1264,7 +1324,7 @@ pub fn write_comparison(
                 td { code { (reproduce_command(rec)) } }
             } } }
         }
-        (glossary_html())
+        (glossary_html(glossary_of(None)))
     };
     let html_path = dir.join("compare.html");
     write_file(
@@ -1302,7 +1362,7 @@ pub fn write_comparison(
         ));
     }
     m.push('\n');
-    m.push_str(&glossary_markdown());
+    m.push_str(&glossary_markdown(glossary_of(None)));
     let md_path = dir.join("compare.md");
     write_file(&md_path, one_blank_line(m).as_bytes())?;
 

@@ -48,6 +48,8 @@
 use std::collections::BTreeMap;
 
 use faultline_models::reliability;
+
+pub mod bank;
 use serde::{Deserialize, Serialize};
 
 use crate::record::{
@@ -457,6 +459,9 @@ pub struct RunStats {
     pub faults: FaultTable,
     /// The rpc workload's statistics; `None` for other workloads.
     pub rpc: Option<RpcStats>,
+    /// The bank workload's statistics; `None` for other workloads.
+    #[serde(default)]
+    pub bank: Option<bank::BankStats>,
     /// Where the record contradicts itself (timeline totals against the summary, a
     /// workload without its section), in words; empty for a consistent record.
     pub notes: Vec<String>,
@@ -491,6 +496,7 @@ pub fn compute(rec: &RunRecord) -> RunStats {
         },
         faults: fault_table(rec, recoveries.as_deref()),
         rpc,
+        bank: s.bank.as_ref().map(|section| bank::compute(rec, section)),
         notes: notes(rec),
     }
 }
@@ -534,29 +540,38 @@ fn rpc_stats(rec: &RunRecord, section: &RpcSummary, recs: &[FaultRecovery]) -> R
     }
 }
 
-/// The metrics window in seconds: `summary.window_s`, else the spacing of the timeline,
-/// else 1 s.
+/// The metrics window in seconds: `summary.window_s`, else the spacing of the timeline
+/// (rpc or bank), else 1 s.
 pub fn window_s(rec: &RunRecord) -> f64 {
     let w = rec.summary.window_s;
     if w.is_finite() && w > 0.0 {
         return w;
     }
-    if let [a, b, ..] = rec.timeline.as_slice() {
-        let d = b.t_s - a.t_s;
-        if d.is_finite() && d > 0.0 {
-            return d;
-        }
-    }
-    1.0
+    let spacing = |a: Option<f64>, b: Option<f64>| {
+        a.zip(b)
+            .map(|(a, b)| b - a)
+            .filter(|d| d.is_finite() && *d > 0.0)
+    };
+    let start = |i: usize| rec.timeline.get(i).map(|r| r.t_s);
+    let bank_start = |i: usize| rec.bank_timeline.get(i).map(|r| r.t_s);
+    spacing(start(0), start(1))
+        .or_else(|| spacing(bank_start(0), bank_start(1)))
+        .unwrap_or(1.0)
 }
 
-/// Length of the run in seconds: `summary.simulated_s`, else the end of the last window.
+/// Length of the run in seconds: `summary.simulated_s`, else the end of the last window
+/// (rpc or bank).
 pub fn duration_s(rec: &RunRecord) -> f64 {
     let d = rec.summary.simulated_s;
     if d.is_finite() && d > 0.0 {
         return d;
     }
-    rec.timeline.last().map_or(0.0, |r| r.t_s + window_s(rec))
+    let last = rec
+        .timeline
+        .last()
+        .map(|r| r.t_s)
+        .or_else(|| rec.bank_timeline.last().map(|r| r.t_s));
+    last.map_or(0.0, |t| t + window_s(rec))
 }
 
 /// The availability objective: `summary.slo` when in (0, 1], else [`DEFAULT_SLO`].
@@ -1255,6 +1270,13 @@ fn notes(rec: &RunRecord) -> Vec<String> {
     // only the core is reported.
     if s.rpc.is_none() && s.workload == "rpc" {
         out.push("the workload is `rpc` but summary.json has no `rpc` section: only the core (faults, checks) is reported".to_string());
+    }
+    if s.bank.is_none() && s.workload == "bank" {
+        out.push("the workload is `bank` but summary.json has no `bank` section: only the core (faults, checks) is reported".to_string());
+    }
+    if let Some(section) = &s.bank {
+        out.extend(bank::notes(rec, section));
+        out.truncate(MAX_NOTES);
     }
     let Some(rpc) = &s.rpc else {
         return out;

@@ -520,11 +520,11 @@ fn empty_record_still_reports() {
 
 #[test]
 fn a_record_of_another_workload_reports_its_core() {
-    let dir = temp_dir("bank");
+    let dir = temp_dir("queue");
     let rec = RunRecord {
         summary: Summary {
             scenario: "ledger".to_string(),
-            workload: "bank".to_string(),
+            workload: "queue".to_string(),
             seed: 3,
             simulated_s: 10.0,
             faults: vec![fault("crash", "server-0", 1.0, Some(2.0))],
@@ -546,7 +546,7 @@ fn a_record_of_another_workload_reports_its_core() {
     let html = fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("balances_conserved"));
     assert!(html.contains("<td class=\"fail\">FAILED</td>"));
-    assert!(html.contains("no report section for workload bank"));
+    assert!(html.contains("no report section for workload queue"));
     assert!(
         !html.contains("measured MTTR"),
         "no MTTR without an availability series"

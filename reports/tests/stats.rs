@@ -578,7 +578,7 @@ fn a_record_without_an_rpc_section_has_a_core() {
     let rec = RunRecord {
         summary: Summary {
             scenario: "ledger".to_string(),
-            workload: "bank".to_string(),
+            workload: "queue".to_string(),
             seed: 3,
             simulated_s: 10.0,
             faults: vec![fault("crash", "server-0", 1.0, Some(2.0))],
