@@ -198,7 +198,7 @@ fn compare_exits_1_on_a_failed_check_and_report_rebuilds_it() {
         .find(|line| line.starts_with("variant"))
         .expect("a table");
     assert!(header.starts_with("variant  checks"), "{stdout}");
-    assert!(stdout.contains("FAILED 1/1"), "{stdout}");
+    assert!(stdout.contains("1 of 1 FAILED"), "{stdout}");
     for value in ["1", "3"] {
         let command = format!(
             "faultline run {path} --set workload.clients.retry.max_attempts={value} --seed 42"

@@ -684,6 +684,7 @@ fn bank() -> RunRecord {
                 started_s: start,
                 completed_s: completed,
                 abandoned,
+                abandoned_s: None,
             }
         })
         .collect();

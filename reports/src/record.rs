@@ -327,6 +327,9 @@ pub struct SnapshotSummary {
     pub completed_s: Option<f64>,
     /// Why it was abandoned, if it was.
     pub abandoned: Option<String>,
+    /// When it was abandoned, seconds.
+    #[serde(default)]
+    pub abandoned_s: Option<f64>,
 }
 
 /// What one restart of a bank account recovered from its log.

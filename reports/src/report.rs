@@ -690,7 +690,7 @@ const GLOSSARY: [(&str, &str); 16] = [
     ),
     (
         "SLO",
-        "the availability objective, from the scenario's first availability_at_least check (99 % when none).",
+        "the availability objective: the scenario's slo.availability, else its first availability_at_least check, else 99 %.",
     ),
     (
         "nines",
@@ -1136,9 +1136,9 @@ fn checks_cell(st: &RunStats) -> String {
     if c.total == 0 {
         "none".to_string()
     } else if c.failed.is_empty() {
-        format!("{}/{} passed", c.passed, c.total)
+        format!("all {} passed", c.total)
     } else {
-        format!("FAILED {}/{}", c.failed.len(), c.total)
+        format!("{} of {} FAILED", c.failed.len(), c.total)
     }
 }
 
@@ -1301,7 +1301,7 @@ pub fn write_comparison(
                         @if i == 0 {
                             td { a href=(link(label)) { (c) } }
                         } @else if i == 1 {
-                            td class=(if c.starts_with("FAILED") { "fail" } else if c == "none" { "" } else { "pass" })
+                            td class=(if c.ends_with("FAILED") { "fail" } else if c == "none" { "" } else { "pass" })
                                 title=[(!st.checks.failed.is_empty()).then(|| format!("failed: {}", st.checks.failed.join(", ")))] { (c) }
                         } @else {
                             td class=[(table.align[i] == Align::Right).then_some("num")] { (c) }

@@ -617,6 +617,7 @@ fn a_long_run_with_many_snapshots_makes_a_bounded_report() {
                 started_s: start,
                 completed_s,
                 abandoned,
+                abandoned_s: None,
             }
         })
         .collect();

@@ -478,9 +478,9 @@ fn comparison_files_and_table() {
     assert!(html.contains("<a href=\"recovers/report.html\">recovers</a>"));
     assert!(html.contains("<a href=\"stuck_run/report.html\">stuck run</a>"));
     assert!(html.contains(
-        "<td class=\"fail\" title=\"failed: availability_at_least 0.8\">FAILED 1/1</td>"
+        "<td class=\"fail\" title=\"failed: availability_at_least 0.8\">1 of 1 FAILED</td>"
     ));
-    assert!(html.contains("<td class=\"pass\">1/1 passed</td>"));
+    assert!(html.contains("<td class=\"pass\">all 1 passed</td>"));
     assert_eq!(html.matches("<svg").count(), 3);
     assert_eq!(variant_dir("a b/c"), "a_b_c");
 
@@ -500,7 +500,7 @@ fn comparison_files_and_table() {
         lines[3].starts_with("stuck run") && lines[3].contains("not recovered"),
         "{t}"
     );
-    assert!(lines[3].contains("FAILED 1/1"), "{t}");
+    assert!(lines[3].contains("1 of 1 FAILED"), "{t}");
     // Numbers are right-aligned under their header.
     let end = lines[1].find("availability (%)").unwrap() + "availability (%)".len();
     assert_eq!(&lines[2][end - 5..end], "82.00", "{t}");

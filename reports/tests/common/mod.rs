@@ -229,6 +229,7 @@ pub fn bank_run() -> RunRecord {
             started_s,
             completed_s,
             abandoned: None,
+            abandoned_s: None,
         };
     let mut abandoned = snapshot(2, "acct-0", 4.0, None);
     abandoned.abandoned = Some("acct-3 crashed during it".to_string());

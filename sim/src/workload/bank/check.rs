@@ -536,6 +536,8 @@ pub struct SnapshotRun {
     pub completed_ns: Option<Nanos>,
     /// Why it was abandoned, if it was.
     pub abandoned: Option<String>,
+    /// When it was abandoned, ns.
+    pub abandoned_ns: Option<Nanos>,
     parts: Vec<Option<SnapshotPart>>,
 }
 
@@ -564,13 +566,19 @@ impl Snapshots {
         }
     }
 
-    /// Snapshot `id` starts at `initiator`; one still in progress is abandoned.
-    pub fn start(&mut self, id: u32, initiator: u32, now_ns: Nanos) {
+    /// Abandons every snapshot in progress, for `why`, at `now_ns`.
+    fn abandon(&mut self, now_ns: Nanos, why: impl Fn() -> String) {
         for run in self.runs.values_mut() {
             if run.completed_ns.is_none() && run.abandoned.is_none() {
-                run.abandoned = Some(format!("superseded by snapshot {id}"));
+                run.abandoned = Some(why());
+                run.abandoned_ns = Some(now_ns);
             }
         }
+    }
+
+    /// Snapshot `id` starts at `initiator`; one still in progress is abandoned.
+    pub fn start(&mut self, id: u32, initiator: u32, now_ns: Nanos) {
+        self.abandon(now_ns, || format!("superseded by snapshot {id}"));
         self.runs.insert(
             id,
             SnapshotRun {
@@ -579,18 +587,26 @@ impl Snapshots {
                 started_ns: now_ns,
                 completed_ns: None,
                 abandoned: None,
+                abandoned_ns: None,
                 parts: vec![None; self.accounts as usize],
             },
         );
     }
 
-    /// `account` crashed: every snapshot in progress is abandoned.
-    pub fn crash(&mut self, account: u32) {
-        for run in self.runs.values_mut() {
-            if run.completed_ns.is_none() && run.abandoned.is_none() {
-                run.abandoned = Some(format!("acct-{account} crashed during it"));
-            }
+    /// Snapshot `id` was due at `initiator`, which was down: it never starts.
+    pub fn skip(&mut self, id: u32, initiator: u32, now_ns: Nanos) {
+        self.start(id, initiator, now_ns);
+        if let Some(run) = self.runs.get_mut(&id) {
+            run.abandoned = Some(format!(
+                "never started: its initiator acct-{initiator} was down"
+            ));
+            run.abandoned_ns = Some(now_ns);
         }
+    }
+
+    /// `account` crashed: every snapshot in progress is abandoned.
+    pub fn crash(&mut self, account: u32, now_ns: Nanos) {
+        self.abandon(now_ns, || format!("acct-{account} crashed during it"));
     }
 
     /// `account`'s part of a snapshot.

@@ -129,8 +129,9 @@ pub struct BankWindow {
     pub in_flight: u64,
     /// Largest HLC counter of the window's events.
     pub hlc_max_counter: u32,
-    /// Per account: the largest `l - pt` of its events in the window, ns.
-    pub hlc_offset_ns: Vec<u64>,
+    /// Per account: the largest `l - pt` of its events in the window, ns (`None`: the
+    /// account had no event in it).
+    pub hlc_offset_ns: Vec<Option<u64>>,
 }
 
 /// A restart's recovery, when and where.
@@ -401,7 +402,7 @@ impl BankWorld {
         let window = self.window(now_ns);
         window.hlc_max_counter = window.hlc_max_counter.max(event.stamp.hlc.c);
         if let Some(slot) = window.hlc_offset_ns.get_mut(node as usize) {
-            *slot = (*slot).max(offset);
+            *slot = Some(slot.map_or(offset, |seen| seen.max(offset)));
         }
         match (event.kind.clone(), event.what) {
             (EventKind::Send { to, seq }, What::Transfer(amount)) => {
@@ -437,7 +438,9 @@ impl BankWorld {
         let initiator = snapshots
             .initiator
             .unwrap_or_else(|| self.rng_snapshots.gen_range(0..accounts));
-        if self.table.alive(initiator) && !self.halted[initiator as usize] {
+        if !self.table.alive(initiator) || self.halted[initiator as usize] {
+            self.snapshots.skip(snapshot, initiator, now_ns);
+        } else {
             self.snapshots.start(snapshot, initiator, now_ns);
             kernel
                 .trace(Record::at(now_ns, BankTrace::SnapshotStart { snapshot }).node(initiator))?;
@@ -531,7 +534,7 @@ impl Workload for BankWorld {
             in_flight: 0,
             windows: vec![
                 BankWindow {
-                    hlc_offset_ns: vec![0; if window_count * n <= 4_000_000 { n } else { 0 }],
+                    hlc_offset_ns: vec![None; if window_count * n <= 4_000_000 { n } else { 0 }],
                     ..BankWindow::default()
                 };
                 window_count
@@ -641,7 +644,7 @@ impl Workload for BankWorld {
                     return Ok(false);
                 }
                 self.table.crash(node);
-                self.snapshots.crash(node);
+                self.snapshots.crash(node, now_ns);
                 kernel.trace(Record::at(now_ns, BankTrace::Crash).node(node))?;
                 Ok(true)
             }

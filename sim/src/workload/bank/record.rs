@@ -184,6 +184,7 @@ pub fn build(
                 started_s: seconds(run.started_ns),
                 completed_s: run.completed_ns.map(seconds),
                 abandoned: run.abandoned.clone(),
+                abandoned_s: run.abandoned_ns.map(seconds),
             })
             .collect(),
         recoveries: output
@@ -246,11 +247,12 @@ pub fn build(
                 .hlc_offset_ns
                 .iter()
                 .enumerate()
-                .filter(|(_, offset)| **offset > 0)
-                .map(move |(acct, offset)| HlcOffsetRow {
-                    t_s: index as f64 * window_s,
-                    account: format!("{}{acct}", super::config::ACCOUNT_PREFIX),
-                    offset_ms: *offset as f64 / NS_PER_MS,
+                .filter_map(move |(acct, offset)| {
+                    offset.map(|offset| HlcOffsetRow {
+                        t_s: index as f64 * window_s,
+                        account: format!("{}{acct}", super::config::ACCOUNT_PREFIX),
+                        offset_ms: offset as f64 / NS_PER_MS,
+                    })
                 })
         })
         .collect();
