@@ -1,7 +1,6 @@
 //! From the bank part of a scenario to the workload's configuration, with its rules and
 //! limits (checked when the scenario is resolved).
 
-use faultline_models::backoff::{BackoffKind, BackoffPolicy, Jitter};
 use faultline_models::channel::ChannelConfig;
 
 use super::account::{AccountConfig, Fsync};
@@ -10,7 +9,8 @@ use crate::engine::disk::DiskConfig;
 use crate::engine::queue::Nanos;
 use crate::scenario::validate::{dist, issue, positive, Checked, Issue};
 use crate::scenario::Scenario;
-use crate::workload::rpc::spec::{BackoffKindSpec, JitterSpec};
+use crate::workload::rpc::config::backoff_policy;
+use crate::workload::rpc::spec::BackoffKindSpec;
 use crate::workload::EventEstimate;
 
 /// Name prefix of the account nodes.
@@ -60,25 +60,6 @@ impl BankConfig {
     /// The money in the bank.
     pub fn total(&self) -> u64 {
         u64::from(self.account.accounts) * self.account.initial_balance
-    }
-}
-
-fn backoff_policy(spec: &crate::workload::rpc::spec::BackoffSpec) -> BackoffPolicy {
-    let jitter = match spec.jitter {
-        JitterSpec::None => Jitter::None,
-        JitterSpec::Full => Jitter::Full,
-        JitterSpec::Equal => Jitter::Equal,
-        JitterSpec::Decorrelated => Jitter::Decorrelated,
-    };
-    BackoffPolicy {
-        kind: match spec.kind {
-            BackoffKindSpec::Exponential => BackoffKind::Exponential(jitter),
-            BackoffKindSpec::Constant => BackoffKind::Constant,
-        },
-        base: spec.base.0,
-        cap: spec.cap.0,
-        // The channel repeats the last delay once these are used: retries never end.
-        max_attempts: 64,
     }
 }
 
@@ -223,7 +204,8 @@ pub fn resolve(spec: &BankSpec, scenario: &Scenario) -> Result<(BankConfig, Even
         reliable: channels.reliable,
         window: channels.window,
         rto: channels.retransmit_after.0,
-        backoff: backoff_policy(&channels.backoff),
+        // The channel repeats the last delay once these are used: retries never end.
+        backoff: backoff_policy(&channels.backoff, 64),
     };
     channel
         .validate()

@@ -115,7 +115,8 @@ pub struct ConnectionConfig {
     pub offline_queue: u32,
 }
 
-fn backoff_policy(spec: &BackoffSpec, max_attempts: u32) -> BackoffPolicy {
+/// The backoff model a `backoff` object describes (also the bank channels').
+pub(crate) fn backoff_policy(spec: &BackoffSpec, max_attempts: u32) -> BackoffPolicy {
     let jitter = match spec.jitter {
         JitterSpec::None => Jitter::None,
         JitterSpec::Full => Jitter::Full,
