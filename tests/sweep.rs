@@ -502,7 +502,7 @@ fn set_values_and_keep_runs_are_recorded() {
         &[],
     );
     expect_exit(&bad, 2);
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("no field \"9\""));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no item faults[9]"));
 }
 
 #[test]

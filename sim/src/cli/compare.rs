@@ -14,11 +14,11 @@ use faultline_reports::record::RunRecord;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
+use crate::scenario::overrides::{self, parse_sets, reproduce_command, Set};
 use crate::scenario::{self, ResolvedScenario};
 
 use super::output;
-use super::overrides::{self, Set};
-use super::run::{parse_sets, reproduce_command, run_and_record};
+use super::run::run_and_record;
 use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 
 /// Arguments of `compare`.

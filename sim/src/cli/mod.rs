@@ -4,7 +4,6 @@
 pub mod bench;
 mod compare;
 pub mod output;
-pub mod overrides;
 mod report;
 mod run;
 mod shrink;

@@ -10,10 +10,10 @@ use crate::engine::EngineError;
 use crate::record::Invocation;
 use crate::runner;
 use crate::scenario::limits::MAX_EVENTS;
+use crate::scenario::overrides::{self, parse_sets, reproduce_command, Set};
 use crate::scenario::{self, ResolvedScenario, ScenarioError};
 
 use super::output;
-use super::overrides::{self, Set, MAX_OVERRIDES};
 use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 
 /// Arguments of `run`.
@@ -46,31 +46,6 @@ pub struct RunArgs {
     /// every link for 1 s from this time, a divergence injected on purpose.
     #[arg(long, hide = true, value_name = "DURATION")]
     pub inject_divergence_at: Option<crate::scenario::Dur>,
-}
-
-/// The command that reproduces a run: `faultline run FILE [--set PATH=VALUE]... --seed N`.
-pub fn reproduce_command(scenario_path: &Path, sets: &[Set], seed: u64) -> String {
-    let mut command = format!(
-        "faultline run {}",
-        overrides::shell_word(&scenario_path.display().to_string())
-    );
-    for set in sets {
-        command.push(' ');
-        command.push_str(&set.argument());
-    }
-    command.push_str(&format!(" --seed {seed}"));
-    command
-}
-
-/// Parses `--set` arguments.
-pub fn parse_sets(texts: &[String]) -> Result<Vec<Set>, String> {
-    if texts.len() > MAX_OVERRIDES {
-        return Err(format!(
-            "{} --set arguments exceed the limit of {MAX_OVERRIDES}",
-            texts.len()
-        ));
-    }
-    texts.iter().map(|text| Set::parse(text)).collect()
 }
 
 /// Reads `path`, sets the run seed (`None`: the file's own; set before the resolve step

@@ -9,10 +9,11 @@
 
 use std::path::PathBuf;
 
+use crate::scenario::overrides::parse_sets;
+use crate::scenario::overrides::reproduce_command;
 use crate::scenario::Dur;
-use crate::sweep::paths::Assignment;
 use crate::sweep::shrink::{self, Bounds, Stop};
-use crate::sweep::{reproduce_command, Prepared};
+use crate::sweep::Prepared;
 
 use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 
@@ -55,11 +56,7 @@ pub fn run(args: &ShrinkArgs) -> u8 {
 }
 
 fn shrink_seed(args: &ShrinkArgs) -> Result<u8, String> {
-    let sets = args
-        .sets
-        .iter()
-        .map(|text| Assignment::parse(text))
-        .collect::<Result<Vec<_>, _>>()?;
+    let sets = parse_sets(&args.sets)?;
     let max_time: Dur = args
         .max_time
         .parse()
@@ -132,6 +129,6 @@ fn shrink_seed(args: &ShrinkArgs) -> Result<u8, String> {
         "FAIL         the minimal scenario fails {}; it replays with:",
         shrunk.target
     );
-    println!("{}", reproduce_command(&out, seed, &[]));
+    println!("{}", reproduce_command(&out, &[], seed));
     Ok(EXIT_CHECK_FAILED)
 }

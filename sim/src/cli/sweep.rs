@@ -12,7 +12,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::runner;
-use crate::sweep::paths::Assignment;
+use crate::scenario::overrides::parse_sets;
 use crate::sweep::record::SeedRun;
 use crate::sweep::seeds::{shard_from_env, SeedRange, Shard, ShardSource};
 use crate::sweep::{self, Prepared, SweepSpec};
@@ -100,11 +100,7 @@ pub fn run(args: &SweepArgs) -> u8 {
 
 fn sweep(args: &SweepArgs) -> Result<u8, String> {
     let seeds = SeedRange::parse(&args.seeds)?;
-    let sets = args
-        .sets
-        .iter()
-        .map(|text| Assignment::parse(text))
-        .collect::<Result<Vec<_>, _>>()?;
+    let sets = parse_sets(&args.sets)?;
     let shard = shard_of(args)?;
     let jobs = args.jobs.unwrap_or_else(runner::cores);
     if jobs == 0 {

@@ -11,6 +11,7 @@ pub mod duration;
 pub mod limits;
 pub mod load;
 mod locate;
+pub mod overrides;
 pub mod resolve;
 pub mod schema;
 pub mod selector;

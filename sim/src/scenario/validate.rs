@@ -494,8 +494,8 @@ fn check_network(network: &Network, nodes: &Nodes) -> Checked {
     Ok(())
 }
 
-/// Fault kinds, their keys, and whether they last for a window (`for`).
-const KINDS: [&str; 8] = [
+/// The fault kinds: the key that names an entry's kind.
+pub const FAULT_KINDS: [&str; 8] = [
     "crash",
     "partition",
     "omission",
@@ -521,7 +521,7 @@ fn fault_kinds(fault: &Fault) -> [bool; 8] {
 
 fn check_fault(path: &str, fault: &Fault, nodes: &Nodes) -> Checked {
     let present = fault_kinds(fault);
-    let mut kinds = KINDS
+    let mut kinds = FAULT_KINDS
         .iter()
         .zip(present)
         .filter(|(_, present)| *present)
@@ -531,7 +531,7 @@ fn check_fault(path: &str, fault: &Fault, nodes: &Nodes) -> Checked {
             path,
             format!(
                 "no fault kind: write one of {}",
-                KINDS.map(|kind| format!("\"{kind}\"")).join(", ")
+                FAULT_KINDS.map(|kind| format!("\"{kind}\"")).join(", ")
             ),
         ));
     };

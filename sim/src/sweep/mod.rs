@@ -10,7 +10,6 @@
 //! for all with `keep_runs`), so the work per seed beyond the simulation stays small.
 
 pub mod diverge;
-pub mod paths;
 pub mod record;
 pub mod report;
 pub mod seeds;
@@ -26,10 +25,10 @@ use faultline_reports::record::RunRecord;
 
 use crate::record::Invocation;
 use crate::runner;
-use crate::scenario::load::{located, parse_str};
+use crate::scenario::load::parse_str;
+use crate::scenario::overrides::{self, reproduce_command, Set};
 use crate::scenario::resolve::resolve;
 use crate::scenario::{ResolvedScenario, Scenario};
-use paths::{shell_quote, Assignment};
 use record::{PartTiming, SeedRun, SeedWall, SweepFile, TimingFile, FORMAT};
 use seeds::{SeedRange, Shard};
 
@@ -45,8 +44,8 @@ pub struct Prepared {
     /// The file as given.
     pub path: PathBuf,
     /// The `--set` values.
-    pub sets: Vec<Assignment>,
-    /// Names the scenario in errors (`x.json`, or `x.json with --set a=1`).
+    pub sets: Vec<Set>,
+    /// Names the scenario in errors (the file as given).
     pub origin: String,
     /// The text it was parsed from (for error locations).
     pub text: String,
@@ -61,37 +60,21 @@ pub struct Prepared {
 impl Prepared {
     /// Reads `path`, applies `sets` and resolves the result at the file's seed (which
     /// checks every rule, and the swarm block's draw at that seed).
-    pub fn load(path: &Path, sets: &[Assignment]) -> Result<Prepared, String> {
+    pub fn load(path: &Path, sets: &[Set]) -> Result<Prepared, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|err| format!("{}: cannot read: {err}", path.display()))?;
         Prepared::from_text(&text, path, sets)
     }
 
     /// As [`Prepared::load`], from the text of the file at `path`.
-    pub fn from_text(text: &str, path: &Path, sets: &[Assignment]) -> Result<Prepared, String> {
+    pub fn from_text(text: &str, path: &Path, sets: &[Set]) -> Result<Prepared, String> {
         let origin = path.display().to_string();
         let text = text.to_owned();
-        let mut base = parse_str(&text, &origin).map_err(|err| err.to_string())?;
-        let (mut text, mut origin) = (text, origin);
-        if !sets.is_empty() {
-            let mut tree = serde_json::to_value(&base).map_err(|err| err.to_string())?;
-            for set in sets {
-                set.apply(&mut tree)
-                    .map_err(|err| format!("{}: {err}", path.display()))?;
-            }
-            text = serde_json::to_string_pretty(&tree).map_err(|err| err.to_string())?;
-            origin = format!(
-                "{} with --set {}",
-                path.display(),
-                sets.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" --set ")
-            );
-            base = parse_str(&text, &origin).map_err(|err| err.to_string())?;
-        }
-        let resolved =
-            resolve(base.clone()).map_err(|issue| located(&text, &origin, issue).to_string())?;
+        let parsed = parse_str(&text, &origin).map_err(|err| err.to_string())?;
+        let base =
+            overrides::changed(&parsed, &text, &origin, sets).map_err(|err| err.to_string())?;
+        let resolved = resolve(base.clone())
+            .map_err(|issue| overrides::relocated(&text, &origin, sets, issue).to_string())?;
         let fixed = base.swarm.is_none().then(|| Arc::new(resolved));
         let digest = blake3::hash(
             serde_json::to_string(&base)
@@ -118,27 +101,15 @@ impl Prepared {
         }
         let mut scenario = self.base.clone();
         scenario.seed = seed;
-        resolve(scenario)
-            .map(Arc::new)
-            .map_err(|issue| located(&self.text, &self.origin, issue).to_string())
+        resolve(scenario).map(Arc::new).map_err(|issue| {
+            overrides::relocated(&self.text, &self.origin, &self.sets, issue).to_string()
+        })
     }
 
     /// The one command that replays `seed`.
     pub fn reproduce(&self, seed: u64) -> String {
-        reproduce_command(&self.path, seed, &self.sets)
+        reproduce_command(&self.path, &self.sets, seed)
     }
-}
-
-/// `faultline run PATH --seed N [--set P=V]...`, quoted for a shell.
-pub fn reproduce_command(path: &Path, seed: u64, sets: &[Assignment]) -> String {
-    let mut command = format!(
-        "faultline run {} --seed {seed}",
-        shell_quote(&path.display().to_string())
-    );
-    for set in sets {
-        command.push_str(&format!(" --set {}", shell_quote(&set.to_string())));
-    }
-    command
 }
 
 /// What a sweep is asked to do.

@@ -18,12 +18,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::paths;
 use crate::engine::faults::{self, Occurrence};
 use crate::engine::nodes::Topology;
 use crate::engine::EngineError;
 use crate::record::Invocation;
 use crate::runner::{self, Stopwatch};
+use crate::scenario::overrides::{FieldPath, MAX_STEPS};
 use crate::scenario::resolve::resolve;
 use crate::scenario::{Dur, Fault, ResolvedScenario, Scenario, Selector};
 
@@ -349,15 +349,15 @@ pub fn shrink(
         let entries = tree["faults"].as_array().map_or(0, Vec::len);
         for index in 0..entries {
             for key in ["for", "restart_after"] {
-                let path = format!("faults.{index}.{key}");
+                let path = FieldPath::root().key("faults").index(index).key(key);
                 if let Some((from, to)) = shorten(&mut shrinker, &mut tree, &path) {
-                    step(&mut shrinker, format!("{path} {from} -> {to}"));
+                    step(&mut shrinker, format!("{} {from} -> {to}", path.display()));
                 }
             }
         }
         for path in count_paths(&tree) {
             if let Some((from, to)) = reduce(&mut shrinker, &mut tree, &path) {
-                step(&mut shrinker, format!("{path} {from} -> {to}"));
+                step(&mut shrinker, format!("{} {from} -> {to}", path.display()));
             }
         }
         if tree == before || shrinker.exhausted() {
@@ -457,14 +457,13 @@ fn ddmin_list(shrinker: &mut Shrinker<'_>, tree: &mut Value, list: &str) -> Vec<
 
 /// Shortens the duration at `path` (if there is one) to the shortest whole number of
 /// [`WINDOW_STEP`]s that still fails; returns (from, to) when it changed.
-fn shorten(shrinker: &mut Shrinker<'_>, tree: &mut Value, path: &str) -> Option<(Dur, Dur)> {
-    let current: Dur = paths::get(tree, path).ok()?.as_str()?.parse().ok()?;
+fn shorten(shrinker: &mut Shrinker<'_>, tree: &mut Value, path: &FieldPath) -> Option<(Dur, Dur)> {
+    let current: Dur = path.get(tree).ok()?.as_str()?.parse().ok()?;
     let step = WINDOW_STEP.as_nanos();
     let at = |tree: &Value, nanos: u64| {
         let mut candidate = tree.clone();
-        paths::set(
+        path.set(
             &mut candidate,
-            path,
             Value::String(Dur::from_nanos(nanos).to_string()),
         )
         .ok()?;
@@ -497,11 +496,11 @@ fn shorten(shrinker: &mut Shrinker<'_>, tree: &mut Value, path: &str) -> Option<
 
 /// Reduces the whole number at `path` to the smallest value (from 1) that still fails;
 /// returns (from, to) when it changed.
-fn reduce(shrinker: &mut Shrinker<'_>, tree: &mut Value, path: &str) -> Option<(u64, u64)> {
-    let current = paths::get(tree, path).ok()?.as_u64()?;
+fn reduce(shrinker: &mut Shrinker<'_>, tree: &mut Value, path: &FieldPath) -> Option<(u64, u64)> {
+    let current = path.get(tree).ok()?.as_u64()?;
     let at = |tree: &Value, value: u64| {
         let mut candidate = tree.clone();
-        paths::set(&mut candidate, path, Value::from(value)).ok()?;
+        path.set(&mut candidate, Value::from(value)).ok()?;
         Some(candidate)
     };
     let (mut low, mut high) = (1u64, current);
@@ -521,32 +520,36 @@ fn reduce(shrinker: &mut Shrinker<'_>, tree: &mut Value, path: &str) -> Option<(
 }
 
 /// Paths of the whole numbers named `count` under `workload`, in document order.
-pub fn count_paths(tree: &Value) -> Vec<String> {
-    fn walk(value: &Value, path: &str, out: &mut Vec<String>, depth: usize) {
-        if depth > paths::MAX_SEGMENTS {
+pub fn count_paths(tree: &Value) -> Vec<FieldPath> {
+    fn walk(value: &Value, path: &FieldPath, out: &mut Vec<FieldPath>) {
+        if path.len() >= MAX_STEPS {
             return;
         }
         match value {
             Value::Object(map) => {
                 for (key, child) in map {
-                    let child_path = format!("{path}.{key}");
+                    let child_path = path.key(key);
                     if key == "count" && child.is_u64() {
                         out.push(child_path);
                     } else {
-                        walk(child, &child_path, out, depth + 1);
+                        walk(child, &child_path, out);
                     }
                 }
             }
             Value::Array(items) => {
                 for (index, child) in items.iter().enumerate() {
-                    walk(child, &format!("{path}.{index}"), out, depth + 1);
+                    walk(child, &path.index(index), out);
                 }
             }
             _ => {}
         }
     }
     let mut out = Vec::new();
-    walk(&tree["workload"], "workload", &mut out, 0);
+    walk(
+        &tree["workload"],
+        &FieldPath::root().key("workload"),
+        &mut out,
+    );
     out
 }
 
@@ -562,11 +565,12 @@ mod tests {
                          "pools": [{"count": 3}]},
             "faults": [{"count": 9}]
         });
+        let paths: Vec<String> = count_paths(&tree).iter().map(FieldPath::display).collect();
         assert_eq!(
-            count_paths(&tree),
+            paths,
             vec![
                 "workload.clients.count",
-                "workload.pools.0.count",
+                "workload.pools[0].count",
                 "workload.servers.count"
             ]
         );

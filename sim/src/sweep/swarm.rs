@@ -20,9 +20,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::paths;
 use crate::engine::streams;
-use crate::scenario::validate::{issue, Issue};
+use crate::scenario::overrides::FieldPath;
+use crate::scenario::validate::{issue, Issue, FAULT_KINDS};
 use crate::scenario::{Dur, Scenario, SignedDur};
 
 /// Most draws one swarm block may hold.
@@ -135,17 +135,9 @@ fn stream_of(seed: u64, name: &str) -> rand_chacha::ChaCha8Rng {
 /// The fault kind of a `faults` or `random_faults` entry.
 fn kind_of(entry: &Value) -> Option<&'static str> {
     let object = entry.as_object()?;
-    [
-        "crash",
-        "partition",
-        "omission",
-        "timing",
-        "pause",
-        "clock",
-        "slowdown",
-    ]
-    .into_iter()
-    .find(|kind| object.contains_key(*kind))
+    FAULT_KINDS
+        .into_iter()
+        .find(|kind| object.contains_key(*kind))
 }
 
 /// Draws `scenario`'s swarm at its seed; returns the explicit scenario (no swarm block)
@@ -160,7 +152,7 @@ pub fn apply(mut scenario: Scenario) -> Result<(Scenario, Vec<SwarmChoice>), Iss
         .map_err(|err| issue("swarm", format!("cannot write the scenario as JSON: {err}")))?;
     let mut choices = Vec::new();
     // (list path, index) of entries to remove.
-    let mut removals: Vec<(String, usize)> = Vec::new();
+    let mut removals: Vec<(FieldPath, usize)> = Vec::new();
 
     for (kind, p) in swarm.kinds.listed() {
         let on = stream_of(seed, &format!("kinds.{kind}")).gen::<f64>() < p;
@@ -173,7 +165,7 @@ pub fn apply(mut scenario: Scenario) -> Result<(Scenario, Vec<SwarmChoice>), Iss
                 let entries = tree[list].as_array().map_or(0, Vec::len);
                 for index in 0..entries {
                     if kind_of(&tree[list][index]) == Some(kind) {
-                        removals.push((list.to_owned(), index));
+                        removals.push((FieldPath::root().key(list), index));
                     }
                 }
             }
@@ -183,9 +175,11 @@ pub fn apply(mut scenario: Scenario) -> Result<(Scenario, Vec<SwarmChoice>), Iss
     for (index, draw) in swarm.draws.iter().enumerate() {
         let at = format!("swarm.draws[{index}]");
         let mut rng = stream_of(seed, &format!("draws.{}", draw.path));
+        let path = FieldPath::parse(&draw.path).map_err(|err| issue(format!("{at}.path"), err))?;
         if let Some(keep) = draw.keep {
-            let (list, entry) = list_entry(&draw.path).map_err(|err| issue(&at, err))?;
-            paths::get(&tree, &draw.path).map_err(|err| issue(format!("{at}.path"), err))?;
+            let (list, entry) = keep_entry(&draw.path).map_err(|err| issue(&at, err))?;
+            path.get(&tree)
+                .map_err(|err| issue(format!("{at}.path"), err))?;
             let kept = rng.gen::<f64>() < keep;
             choices.push(SwarmChoice {
                 path: draw.path.clone(),
@@ -203,7 +197,7 @@ pub fn apply(mut scenario: Scenario) -> Result<(Scenario, Vec<SwarmChoice>), Iss
         } else {
             return Err(issue(&at, "give one of between, one_of, keep"));
         };
-        paths::set(&mut tree, &draw.path, value.clone())
+        path.set(&mut tree, value.clone())
             .map_err(|err| issue(format!("{at}.path"), err))?;
         choices.push(SwarmChoice {
             path: draw.path.clone(),
@@ -215,10 +209,7 @@ pub fn apply(mut scenario: Scenario) -> Result<(Scenario, Vec<SwarmChoice>), Iss
     removals.sort();
     removals.dedup();
     for (list, index) in removals.iter().rev() {
-        if let Some(entries) = paths::get_mut(&mut tree, list)
-            .ok()
-            .and_then(Value::as_array_mut)
-        {
+        if let Some(entries) = list.get_mut(&mut tree).ok().and_then(Value::as_array_mut) {
             if *index < entries.len() {
                 entries.remove(*index);
             }
@@ -235,16 +226,11 @@ pub fn apply(mut scenario: Scenario) -> Result<(Scenario, Vec<SwarmChoice>), Iss
     Ok((drawn, choices))
 }
 
-/// `(list path, index)` of a path naming a list element (`faults.2`).
-fn list_entry(path: &str) -> Result<(String, usize), String> {
-    let segments = paths::segments(path)?;
-    let (last, list) = segments
-        .split_last()
-        .ok_or_else(|| format!("{path:?} is empty"))?;
-    let index = last.parse::<usize>().map_err(|_| {
+/// `(list path, index)` of a `keep` draw's path, which must name a list entry (`faults.2`).
+fn keep_entry(path: &str) -> Result<(FieldPath, usize), String> {
+    FieldPath::parse(path)?.list_entry().ok_or_else(|| {
         format!("keep needs a path to an entry of a list (such as faults.2), not {path:?}")
-    })?;
-    Ok((list.join("."), index))
+    })
 }
 
 /// The rules a swarm block follows whatever the seed.
@@ -268,7 +254,7 @@ fn check(swarm: &Swarm) -> Result<(), Issue> {
     }
     for (index, draw) in swarm.draws.iter().enumerate() {
         let at = format!("swarm.draws[{index}]");
-        paths::segments(&draw.path).map_err(|err| issue(format!("{at}.path"), err))?;
+        FieldPath::parse(&draw.path).map_err(|err| issue(format!("{at}.path"), err))?;
         if swarm.draws[..index]
             .iter()
             .any(|earlier| earlier.path == draw.path)
@@ -293,7 +279,7 @@ fn check(swarm: &Swarm) -> Result<(), Issue> {
                     format!("{keep} is not a probability: write a number from 0 to 1"),
                 ));
             }
-            list_entry(&draw.path).map_err(|err| issue(format!("{at}.path"), err))?;
+            keep_entry(&draw.path).map_err(|err| issue(format!("{at}.path"), err))?;
         }
         if let Some(values) = &draw.one_of {
             if values.is_empty() || values.len() > MAX_CHOICES {

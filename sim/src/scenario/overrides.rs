@@ -1,5 +1,6 @@
-//! Changing fields of a scenario from the command line: `run --set PATH=VALUE` and
-//! `compare --vary PATH=V1,V2,...`.
+//! Changing fields of a scenario: `--set PATH=VALUE` (run, sweep, shrink), `compare
+//! --vary PATH=V1,V2,...`, and the swarm draws and the shrinker, which edit a scenario
+//! through the same field paths.
 //!
 //! `PATH` is written as error messages print it (`faults[0].restart_after`) or with
 //! dotted indices (`faults.0.restart_after`). A value is read as JSON when it parses as
@@ -10,6 +11,7 @@
 use serde_json::Value;
 
 use crate::scenario::load::{closest, located, parse_str, ScenarioError};
+use crate::scenario::validate::Issue;
 use crate::scenario::{resolve, ResolvedScenario, Scenario};
 
 /// Most characters of the changes a message repeats.
@@ -18,15 +20,18 @@ const MAX_ECHO_CHARS: usize = 80;
 /// Most `--set` arguments, and most values of one `--vary`.
 pub const MAX_OVERRIDES: usize = 1_000;
 
+/// Most steps one field path may have (a bound on every walk).
+pub const MAX_STEPS: usize = 32;
+
 /// One step of a field path.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Step {
     Key(String),
     Index(usize),
 }
 
 /// A field path, as written and in the form error messages use.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FieldPath {
     steps: Vec<Step>,
 }
@@ -67,7 +72,96 @@ impl FieldPath {
                 return Err(bad("text after `]`"));
             }
         }
+        if steps.len() > MAX_STEPS {
+            return Err(bad(&format!("more than {MAX_STEPS} steps")));
+        }
         Ok(FieldPath { steps })
+    }
+
+    /// The value at this path in `tree`.
+    pub fn get<'a>(&self, tree: &'a Value) -> Result<&'a Value, String> {
+        let mut node = tree;
+        for (walked, step) in self.steps.iter().enumerate() {
+            node = match (node, step) {
+                (Value::Object(map), Step::Key(key)) => map.get(key),
+                (Value::Array(items), Step::Index(index)) => items.get(*index),
+                _ => None,
+            }
+            .ok_or_else(|| missing(node, &self.prefix(walked + 1)))?;
+        }
+        Ok(node)
+    }
+
+    /// Sets the field at this path, which must exist, to `value`.
+    pub fn set(&self, tree: &mut Value, value: Value) -> Result<(), String> {
+        *self.get_mut(tree)? = value;
+        Ok(())
+    }
+
+    /// The value at this path in `tree`, to change.
+    pub fn get_mut<'a>(&self, tree: &'a mut Value) -> Result<&'a mut Value, String> {
+        let mut node = tree;
+        for (walked, step) in self.steps.iter().enumerate() {
+            if let Some(message) = node_lacks(node, step, &self.prefix(walked + 1)) {
+                return Err(message);
+            }
+            node = match (node, step) {
+                (Value::Object(map), Step::Key(key)) => map.get_mut(key),
+                (Value::Array(items), Step::Index(index)) => items.get_mut(*index),
+                _ => None,
+            }
+            .expect("node_lacks found the step");
+        }
+        Ok(node)
+    }
+
+    /// The path of the list this path's last step indexes, and the index: `faults[2]`
+    /// gives (`faults`, 2); a path that does not end in an index gives `None`.
+    pub fn list_entry(&self) -> Option<(FieldPath, usize)> {
+        match self.steps.split_last()? {
+            (Step::Index(index), list) if !list.is_empty() => Some((
+                FieldPath {
+                    steps: list.to_vec(),
+                },
+                *index,
+            )),
+            _ => None,
+        }
+    }
+
+    /// This path with `key` added: the path of a field of the object at this path.
+    pub fn key(&self, key: &str) -> FieldPath {
+        let mut steps = self.steps.clone();
+        steps.push(Step::Key(key.to_owned()));
+        FieldPath { steps }
+    }
+
+    /// This path with `index` added: the path of an item of the list at this path.
+    pub fn index(&self, index: usize) -> FieldPath {
+        let mut steps = self.steps.clone();
+        steps.push(Step::Index(index));
+        FieldPath { steps }
+    }
+
+    /// The path of the whole scenario (no steps).
+    pub fn root() -> FieldPath {
+        FieldPath { steps: Vec::new() }
+    }
+
+    /// How many steps the path has.
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// Whether the path has no steps (the whole scenario).
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    fn prefix(&self, steps: usize) -> FieldPath {
+        FieldPath {
+            steps: self.steps[..steps].to_vec(),
+        }
     }
 
     /// The path as error messages print it: `faults[0].restart_after`.
@@ -115,11 +209,47 @@ impl Set {
     /// As an argument of a command to copy: `--set PATH=VALUE`, quoted for a shell when
     /// it needs to be.
     pub fn argument(&self) -> String {
-        format!(
-            "--set {}",
-            shell_word(&format!("{}={}", self.path.display(), self.value))
-        )
+        format!("--set {}", shell_word(&self.to_string()))
     }
+
+    /// Puts the value into `tree` (a scenario as JSON): into an existing field or list
+    /// item, or as a new key of an existing object (which loading then checks like any
+    /// key of a file).
+    pub fn put_into(&self, tree: &mut Value) -> Result<(), String> {
+        put(tree, &self.path, &self.value)
+    }
+}
+
+impl std::fmt::Display for Set {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.path.display(), self.value)
+    }
+}
+
+/// Parses `--set` arguments.
+pub fn parse_sets(texts: &[String]) -> Result<Vec<Set>, String> {
+    if texts.len() > MAX_OVERRIDES {
+        return Err(format!(
+            "{} --set arguments exceed the limit of {MAX_OVERRIDES}",
+            texts.len()
+        ));
+    }
+    texts.iter().map(|text| Set::parse(text)).collect()
+}
+
+/// The command that reproduces a run: `faultline run FILE [--set PATH=VALUE]... --seed N`,
+/// quoted for a shell.
+pub fn reproduce_command(scenario_path: &std::path::Path, sets: &[Set], seed: u64) -> String {
+    let mut command = format!(
+        "faultline run {}",
+        shell_word(&scenario_path.display().to_string())
+    );
+    for set in sets {
+        command.push(' ');
+        command.push_str(&set.argument());
+    }
+    command.push_str(&format!(" --seed {seed}"));
+    command
 }
 
 /// `PATH=V1,V2,...`, the values split at commas outside brackets and quotes (so a value
@@ -182,6 +312,22 @@ pub fn apply(
     origin: &str,
     sets: &[Set],
 ) -> Result<ResolvedScenario, ScenarioError> {
+    let parsed = changed(scenario, text, origin, sets)?;
+    resolve::resolve(parsed).map_err(|found| relocated(text, origin, sets, found))
+}
+
+/// Applies `sets` to `scenario` (parsed from `text`, the file `origin`) and parses the
+/// result, not resolved; an error is located in `text`, and its message names the
+/// settings.
+pub fn changed(
+    scenario: &Scenario,
+    text: &str,
+    origin: &str,
+    sets: &[Set],
+) -> Result<Scenario, ScenarioError> {
+    if sets.is_empty() {
+        return Ok(scenario.clone());
+    }
     // Serialized with defaults filled in, so a field the file leaves at its default
     // still has a path.
     let mut tree = serde_json::to_value(scenario).map_err(|err| ScenarioError {
@@ -192,29 +338,34 @@ pub fn apply(
         message: format!("cannot apply --set: {err}"),
     })?;
     for set in sets {
-        put(&mut tree, &set.path, &set.value)
+        set.put_into(&mut tree)
             .map_err(|message| located(text, origin, issue(set.path.display(), message)))?;
     }
     let changed = serde_json::to_string_pretty(&tree).unwrap_or_default();
+    parse_str(&changed, origin)
+        .map_err(|err| relocated(text, origin, sets, issue(err.path, err.message)))
+}
+
+/// `found`, an issue of the scenario with `sets` applied, located in the file's `text`,
+/// its message naming the settings.
+pub fn relocated(text: &str, origin: &str, sets: &[Set], found: Issue) -> ScenarioError {
     let mut what = sets
         .iter()
-        .map(|set| format!("{}={}", set.path.display(), set.value))
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ");
     if what.chars().count() > MAX_ECHO_CHARS {
         // A message repeats little of what was typed.
         what = what.chars().take(MAX_ECHO_CHARS - 1).collect::<String>() + "…";
     }
-    let relocate = |err: ScenarioError| {
-        let mut err = located(text, origin, issue(err.path, err.message));
+    let mut err = located(text, origin, found);
+    if !sets.is_empty() {
         err.message = format!("{} (with {what})", err.message);
-        err
-    };
-    let parsed = parse_str(&changed, origin).map_err(relocate)?;
-    resolve::resolve(parsed).map_err(|found| relocate(located(text, origin, found)))
+    }
+    err
 }
 
-fn issue(path: String, message: String) -> crate::scenario::validate::Issue {
+fn issue(path: String, message: String) -> Issue {
     crate::scenario::validate::issue(path, message)
 }
 
@@ -232,6 +383,9 @@ fn put(tree: &mut Value, path: &FieldPath, value: &str) -> Result<(), String> {
             (Value::Object(map), Step::Key(key)) => {
                 let keys: Vec<&str> = map.keys().map(String::as_str).collect();
                 closest(key, &keys).map(|best| format!(" (did you mean \"{best}\"?)"))
+            }
+            (Value::Array(items), Step::Index(index)) if *index >= items.len() => {
+                return Err(no_item(&walked, items.len()));
             }
             _ => None,
         };
@@ -253,11 +407,7 @@ fn put(tree: &mut Value, path: &FieldPath, value: &str) -> Result<(), String> {
                 *item = parsed;
                 Ok(())
             }
-            None => Err(format!(
-                "no item [{index}]: the list has {} items (indices 0 to {})",
-                items.len(),
-                items.len().saturating_sub(1)
-            )),
+            None => Err(no_item(path, items.len())),
         },
         _ => Err(format!(
             "{} is not an object or a list, so it has no field {}",
@@ -271,6 +421,36 @@ fn put(tree: &mut Value, path: &FieldPath, value: &str) -> Result<(), String> {
             }
             .display()
         )),
+    }
+}
+
+/// Why `node` has no `step` (`walked` is the path up to and with it), or `None` when it has.
+fn node_lacks(node: &Value, step: &Step, walked: &FieldPath) -> Option<String> {
+    let present = match (node, step) {
+        (Value::Object(map), Step::Key(key)) => map.contains_key(key),
+        (Value::Array(items), Step::Index(index)) => *index < items.len(),
+        _ => false,
+    };
+    (!present).then(|| missing(node, walked))
+}
+
+/// The message for a `walked` path whose last step `node` does not have.
+fn missing(node: &Value, walked: &FieldPath) -> String {
+    match node {
+        Value::Array(items) => no_item(walked, items.len()),
+        _ => format!("no field {} in the scenario", walked.display()),
+    }
+}
+
+fn no_item(path: &FieldPath, items: usize) -> String {
+    match items {
+        0 => format!("no item {}: the list is empty", path.display()),
+        1 => format!("no item {}: the list has 1 item (index 0)", path.display()),
+        _ => format!(
+            "no item {}: the list has {items} items (indices 0 to {})",
+            path.display(),
+            items - 1
+        ),
     }
 }
 
@@ -301,6 +481,62 @@ mod tests {
         for bad in ["", "a..b", "a[x]", "a[1", "a[1]b", "[0]"] {
             assert!(FieldPath::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn paths_walk_objects_and_lists() {
+        let mut tree = serde_json::json!(
+            {"faults": [{"at": "1s"}, {"at": "2s"}], "workload": {"count": 3}}
+        );
+        let path = |text: &str| FieldPath::parse(text).unwrap();
+        assert_eq!(path("faults.1.at").get(&tree).unwrap(), "2s");
+        assert_eq!(path("faults[0].at").get(&tree).unwrap(), "1s");
+        path("workload.count")
+            .set(&mut tree, serde_json::json!(9))
+            .unwrap();
+        assert_eq!(tree["workload"]["count"], 9);
+        let err = path("workload.cuont")
+            .set(&mut tree, serde_json::json!(1))
+            .unwrap_err();
+        assert_eq!(err, "no field workload.cuont in the scenario");
+        let err = path("faults.7.at").get(&tree).unwrap_err();
+        assert_eq!(
+            err,
+            "no item faults[7]: the list has 2 items (indices 0 to 1)"
+        );
+        assert_eq!(path("faults[1]").list_entry(), Some((path("faults"), 1)));
+        assert_eq!(path("faults[1].at").list_entry(), None);
+        let deep = vec!["a"; MAX_STEPS + 1].join(".");
+        assert!(FieldPath::parse(&deep).is_err());
+    }
+
+    #[test]
+    fn a_set_puts_new_keys_but_not_past_the_end_of_a_list() {
+        let mut tree = serde_json::json!({"faults": [{"at": "1s"}], "workload": {}});
+        Set::parse("workload.extra=5")
+            .unwrap()
+            .put_into(&mut tree)
+            .unwrap();
+        assert_eq!(tree["workload"]["extra"], 5);
+        let err = Set::parse("faults.3.at=2s")
+            .unwrap()
+            .put_into(&mut tree)
+            .unwrap_err();
+        assert_eq!(err, "no item faults[3]: the list has 1 item (index 0)");
+        let err = Set::parse("faults.1=null")
+            .unwrap()
+            .put_into(&mut tree)
+            .unwrap_err();
+        assert_eq!(err, "no item faults[1]: the list has 1 item (index 0)");
+    }
+
+    #[test]
+    fn reproduce_commands_quote_what_a_shell_would_split() {
+        let sets = [Set::parse("faults.0.for=2s").unwrap()];
+        assert_eq!(
+            reproduce_command(std::path::Path::new("my runs/a.json"), &sets, 7),
+            "faultline run 'my runs/a.json' --set 'faults[0].for=2s' --seed 7"
+        );
     }
 
     #[test]
