@@ -76,6 +76,10 @@ pub struct SwarmKinds {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub slowdown: Option<f64>,
+    /// `disk` faults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub disk: Option<f64>,
 }
 
 impl SwarmKinds {
@@ -89,6 +93,7 @@ impl SwarmKinds {
             ("pause", self.pause),
             ("clock", self.clock),
             ("slowdown", self.slowdown),
+            ("disk", self.disk),
         ]
         .into_iter()
         .filter_map(|(kind, p)| p.map(|p| (kind, p)))
@@ -423,6 +428,27 @@ mod tests {
             .filter(|&seed| apply(scenario(swarm.clone(), seed)).unwrap().0.faults.len() == 3)
             .count();
         assert!((520..=680).contains(&on), "on in {on} of 2000");
+    }
+
+    #[test]
+    fn every_fault_kind_can_be_switched_off() {
+        // A kind the format gains must be a swarm kind too: the block denies unknown keys.
+        for kind in FAULT_KINDS {
+            let kinds: SwarmKinds = serde_json::from_value(json!({ kind: 0.0 }))
+                .unwrap_or_else(|err| panic!("swarm.kinds has no {kind:?}: {err}"));
+            assert_eq!(kinds.listed(), vec![(kind, 0.0)]);
+        }
+        let mut with_disk = scenario(json!({"kinds": {"disk": 0.0}}), 1);
+        with_disk.faults.push(
+            serde_json::from_value(json!(
+                { "at": "5s", "for": "1s", "disk": { "node": "server-0", "fault": "full" } }
+            ))
+            .unwrap(),
+        );
+        let (drawn, choices) = apply(with_disk).unwrap();
+        assert_eq!(choices[0].path, "kinds.disk");
+        assert_eq!(drawn.faults.len(), 3);
+        assert!(drawn.faults.iter().all(|fault| fault.disk.is_none()));
     }
 
     #[test]
