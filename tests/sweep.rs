@@ -339,6 +339,59 @@ fn shrink_ends_with_fewer_faults_that_still_fail_the_same_check() {
 }
 
 #[test]
+fn shrink_reduces_the_bundled_bank_no_fifo_to_its_cause() {
+    // Without FIFO channels a snapshot's marker can overtake a transfer: the failure
+    // needs no fault at all, and few accounts.
+    let dir = temp_dir("sweep-shrink-bank");
+    let minimal = dir.join("min.json");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join("bank-no-fifo.json");
+    let result = faultline(
+        &[
+            "shrink",
+            path.to_str().unwrap(),
+            "--seed",
+            "1",
+            "--out",
+            minimal.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = expect_exit(&result, 1);
+    assert!(stdout.contains("snapshot_conservation"), "{stdout}");
+    let before = json(&path);
+    let shrunk = json(&minimal);
+    let faults_before = before["faults"].as_array().unwrap().len();
+    let faults_after = shrunk["faults"].as_array().map_or(0, Vec::len);
+    assert!(
+        faults_before > 0 && faults_after < faults_before,
+        "{stdout}"
+    );
+    let accounts = |tree: &Value| tree["workload"]["accounts"]["count"].as_u64().unwrap();
+    assert!(accounts(&shrunk) < accounts(&before), "{stdout}");
+    assert_eq!(
+        shrunk["workload"]["channels"]["fifo"], false,
+        "the cause stays"
+    );
+    let out = dir.join("replay");
+    let replay = faultline(
+        &[
+            "run",
+            minimal.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let replayed = expect_exit(&replay, 1);
+    assert!(
+        replayed.contains("check FAIL snapshot_conservation true"),
+        "{replayed}"
+    );
+}
+
+#[test]
 fn injected_nondeterminism_is_reported_with_its_first_divergent_record() {
     let dir = temp_dir("sweep-diverge");
     let path = scenario("storm-small.json");
