@@ -1213,12 +1213,22 @@ fn render(dir: &Path, name: &str, chart: &TimeChart) -> Result<Plot, ReportError
 /// A value per window as a step: held from the window's start to its end, so a drop
 /// lines up with the fault that caused it.
 fn per_window(rec: &RunRecord, f: impl Fn(&TimelineRow) -> Option<f64>) -> Vec<(f64, Option<f64>)> {
-    let w = stats::window_s(rec);
-    let mut out = Vec::with_capacity(2 * rec.timeline.len());
-    for r in &rec.timeline {
-        let v = f(r);
-        out.push((r.t_s, v));
-        out.push((r.t_s + w, v));
+    steps(&rec.timeline, stats::window_s(rec), |r| r.t_s, f)
+}
+
+/// `rows` (windows of `window_s` starting at `start_s`) as a step series: each value held
+/// from its window's start to its end.
+fn steps<R>(
+    rows: &[R],
+    window_s: f64,
+    start_s: impl Fn(&R) -> f64,
+    value: impl Fn(&R) -> Option<f64>,
+) -> Vec<(f64, Option<f64>)> {
+    let mut out = Vec::with_capacity(2 * rows.len());
+    for row in rows {
+        let (t_s, v) = (start_s(row), value(row));
+        out.push((t_s, v));
+        out.push((t_s + window_s, v));
     }
     out
 }

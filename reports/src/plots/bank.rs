@@ -87,14 +87,7 @@ fn per_window(
     rec: &RunRecord,
     f: impl Fn(&BankWindowRow) -> Option<f64>,
 ) -> Vec<(f64, Option<f64>)> {
-    let w = stats::window_s(rec);
-    let mut out = Vec::with_capacity(2 * rec.bank_timeline.len());
-    for r in &rec.bank_timeline {
-        let v = f(r);
-        out.push((r.t_s, v));
-        out.push((r.t_s + w, v));
-    }
-    out
+    super::steps(&rec.bank_timeline, stats::window_s(rec), |r| r.t_s, f)
 }
 
 /// Hover data of each bank window, with the faults active in it.
