@@ -4,9 +4,9 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{bank_run, fault};
+use common::{bank_run, fault, temp_dir};
 use faultline_reports::io::{BANK_TIMELINE_FILE, HLC_OFFSETS_FILE};
 use faultline_reports::plots::MAX_TIPS;
 use faultline_reports::record::{
@@ -16,32 +16,6 @@ use faultline_reports::record::{
 use faultline_reports::stats::bank::{self as bank_stats, InvariantStatus, SnapshotStatus};
 use faultline_reports::stats::{self, RunStats};
 use faultline_reports::{load_run, rebuild_report, save_run, summary_table, write_run_report};
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl std::ops::Deref for TempDir {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir(name: &str) -> TempDir {
-    let dir = std::env::temp_dir().join(format!(
-        "faultline-reports-bank-{}-{name}",
-        std::process::id()
-    ));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    TempDir(dir)
-}
 
 /// Whether a plain-text table has a line whose cells (split at runs of two or more
 /// spaces) are `cells`.

@@ -3,9 +3,9 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{crash_run, fault, stuck_run};
+use common::{crash_run, fault, stuck_run, temp_dir};
 use faultline_reports::plots::SIZE;
 use faultline_reports::record::{
     Expectation, Measure, RunRecord, Summary, TimelineRow, TIMELINE_HEADER,
@@ -15,32 +15,6 @@ use faultline_reports::{
     comparison_table, load_run, rebuild_report, save_run, summary_table, variant_dir,
     write_comparison, write_run_report, ReportError,
 };
-
-/// A fresh, empty directory under the system temp dir, unique per test, removed on drop.
-struct TempDir(PathBuf);
-
-impl std::ops::Deref for TempDir {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir(name: &str) -> TempDir {
-    let dir = std::env::temp_dir().join(format!(
-        "faultline-reports-test-{}-{name}",
-        std::process::id()
-    ));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    TempDir(dir)
-}
 
 /// Equality that treats NaN as equal to NaN (bit-for-bit for floats).
 fn same_record(a: &RunRecord, b: &RunRecord) {
