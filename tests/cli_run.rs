@@ -5,7 +5,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{bundled, temp_dir};
+use common::{bundled, expect_exit, temp_dir};
 use serde_json::Value;
 
 fn faultline(args: &[&str]) -> Output {
@@ -13,18 +13,6 @@ fn faultline(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("faultline runs")
-}
-
-/// Asserts the exit code (showing both streams when it differs); returns stdout.
-fn expect_exit(result: &Output, code: i32) -> String {
-    let stdout = String::from_utf8_lossy(&result.stdout).into_owned();
-    assert_eq!(
-        result.status.code(),
-        Some(code),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    stdout
 }
 
 fn summary(dir: &Path) -> Value {

@@ -13,7 +13,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::temp_dir;
+use common::{temp_dir, BATCH_ENGINE_VARS};
 
 /// The recipe's scenario and seeds, and what the test runs instead.
 const RECIPE_SCENARIO: &str = "scenarios/partition.json";
@@ -64,12 +64,7 @@ fn shell(program: &[&str], script: &str, dir: &Path, env: &[(String, String)]) -
         .arg(script)
         .current_dir(dir)
         .env("PATH", path);
-    for name in [
-        "JOB_COMPLETION_INDEX",
-        "SLURM_ARRAY_TASK_ID",
-        "SLURM_ARRAY_TASK_MIN",
-        "SLURM_ARRAY_TASK_COUNT",
-    ] {
+    for name in BATCH_ENGINE_VARS {
         command.env_remove(name);
     }
     for (name, value) in env {

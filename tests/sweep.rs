@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::temp_dir;
+use common::{expect_exit, temp_dir, BATCH_ENGINE_VARS};
 use serde_json::Value;
 
 fn scenario(name: &str) -> PathBuf {
@@ -20,28 +20,11 @@ fn scenario(name: &str) -> PathBuf {
 fn faultline(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_faultline"));
     command.args(args);
-    for name in [
-        "JOB_COMPLETION_INDEX",
-        "SLURM_ARRAY_TASK_ID",
-        "SLURM_ARRAY_TASK_MIN",
-        "SLURM_ARRAY_TASK_COUNT",
-    ] {
+    for name in BATCH_ENGINE_VARS {
         command.env_remove(name);
     }
     command.envs(env.iter().copied());
     command.output().expect("faultline runs")
-}
-
-/// Asserts the exit code (showing both streams when it differs); returns stdout.
-fn expect_exit(result: &Output, code: i32) -> String {
-    let stdout = String::from_utf8_lossy(&result.stdout).into_owned();
-    assert_eq!(
-        result.status.code(),
-        Some(code),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    stdout
 }
 
 fn read(path: &Path) -> String {

@@ -137,3 +137,24 @@ pub fn bundled(name: &str) -> PathBuf {
         .join("scenarios")
         .join(name)
 }
+
+/// The batch engines' variables a sweep reads its shard from; a test removes them so the
+/// environment it runs in cannot pick a shard.
+pub const BATCH_ENGINE_VARS: [&str; 4] = [
+    "JOB_COMPLETION_INDEX",
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_MIN",
+    "SLURM_ARRAY_TASK_COUNT",
+];
+
+/// Asserts the exit code (showing both streams when it differs); returns stdout.
+pub fn expect_exit(result: &std::process::Output, code: i32) -> String {
+    let stdout = String::from_utf8_lossy(&result.stdout).into_owned();
+    assert_eq!(
+        result.status.code(),
+        Some(code),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    stdout
+}
