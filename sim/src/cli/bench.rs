@@ -519,7 +519,8 @@ pub fn bank_scenario(seconds: u32, direct: bool) -> ResolvedScenario {
     scenario
 }
 
-/// One bank run: wall seconds, messages delivered, events, whether every check held.
+/// One bank run: wall seconds, messages delivered, engine events handled, whether
+/// every check held.
 fn bank_run(seconds: u32, direct: bool) -> (f64, u64, u64, bool) {
     let scenario = bank_scenario(seconds, direct);
     let checks = scenario.scenario.checks.clone();
@@ -537,7 +538,7 @@ fn bank_run(seconds: u32, direct: bool) -> (f64, u64, u64, bool) {
     (
         timed.wall_s,
         finished.workload.stats.messages_delivered,
-        finished.core.events,
+        finished.core.handled,
         held,
     )
 }
@@ -569,9 +570,10 @@ fn bank(table: &mut Table, reps: u32, quick: bool) -> Vec<Threshold> {
             format!("{:.0}", rate(index)),
             "messages/s",
             format!(
-                "{} delivered, {} events, best of {reps}: {:.3} s, {:.0} ns/message; checks {}",
+                "{} delivered, {} engine events ({:.0} ns each), best of {reps}: {:.3} s, {:.0} ns/message; checks {}",
                 delivered[index],
                 events[index],
+                best[index] * 1e9 / events[index].max(1) as f64,
                 best[index],
                 per_message_ns(index),
                 if held[index] { "all held" } else { "FAILED" }

@@ -53,6 +53,8 @@ pub struct CoreOutput {
     pub simulated_ns: Nanos,
     /// Events recorded in the trace.
     pub events: u64,
+    /// Events the driver handled: workload events (messages, timers) and fault actions.
+    pub handled: u64,
     /// Hex digest of the ordered event trace.
     pub trace_hash: String,
     /// Metrics window length, ns.
@@ -144,7 +146,7 @@ pub fn run_with<W: Workload>(
         if W::PROCESSES {
             world.settle(&mut kernel, 0).await?;
         }
-        drive(&mut world, &mut kernel, &mut host, &plan, max_events).await?;
+        let handled = drive(&mut world, &mut kernel, &mut host, &plan, max_events).await?;
         host.check_boots().map_err(EngineError::Invariant)?;
         let workload = world.finish(&kernel)?;
         let events = kernel.events();
@@ -154,6 +156,7 @@ pub fn run_with<W: Workload>(
                 seed,
                 simulated_ns: setup.duration_ns,
                 events,
+                handled,
                 trace_hash,
                 window_ns: setup.window_ns,
                 faults: plan.intervals,
@@ -203,14 +206,14 @@ fn build_network(spec: &scenario::Network, topology: &Topology) -> Network {
     Network::new(spec.latency.sampler(), spec.drop_rate, links)
 }
 
-/// The event loop.
+/// The event loop; returns the events it handled.
 async fn drive<W: Workload>(
     world: &mut W,
     kernel: &mut Kernel<W::Event>,
     host: &mut Host,
     plan: &FaultPlan,
     max_events: u64,
-) -> Result<(), EngineError> {
+) -> Result<u64, EngineError> {
     for (index, (at_ns, _)) in plan.actions.iter().enumerate() {
         let index =
             u32::try_from(index).map_err(|_| EngineError::Limit("too many faults".into()))?;
@@ -260,7 +263,7 @@ async fn drive<W: Workload>(
     if W::PROCESSES {
         world.drain(kernel, now_ns).await?;
     }
-    Ok(())
+    Ok(handled)
 }
 
 /// Hands one event to the workload. Out of line and by reference on purpose: the event

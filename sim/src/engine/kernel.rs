@@ -172,6 +172,13 @@ impl<E: Copy> Kernel<E> {
         }
     }
 
+    /// Whether nodes' clocks can differ from true time (the scenario has clock faults);
+    /// if not, every [`Kernel::physical`] reading is true time.
+    #[inline]
+    pub fn clocks_can_differ(&self) -> bool {
+        !self.clocks.is_empty()
+    }
+
     /// Applies a clock fault to every node for which `selected` holds.
     pub(super) fn set_clocks(
         &mut self,

@@ -23,8 +23,17 @@
 //! - A crashed process receives nothing: its mailbox is emptied and every timer it set
 //!   is void (a timer names the incarnation that set it).
 //! - [`ProcessTable::settle`] returns only when the process waits in `recv` or
-//!   `sleep_until`, has exited, or is down or paused; past [`MAX_SETTLE_YIELDS`] yields it
-//!   reports an invariant error instead of hanging.
+//!   `sleep_until`, has exited, or is down or paused; past [`MAX_SETTLE_YIELDS`] polls of
+//!   the process's task it reports an invariant error instead of hanging.
+//!
+//! # The hand-off
+//!
+//! While the driver settles a process, it is not in madsim's ready queue: it leaves its
+//! waker in [`DRIVER`] and the host wakes it after every poll of a process's task
+//! ([`task_polled`]). So exactly one task is ready at any moment, and a step costs two
+//! task polls (the process's, then the driver's). Yielding instead would leave both in
+//! the queue, from which madsim picks at random: a third of the polls were the driver
+//! finding the process still busy.
 
 use std::any::Any;
 use std::cell::{RefCell, RefMut};
@@ -42,7 +51,7 @@ use super::nodes::NodeId;
 use super::queue::Nanos;
 use super::EngineError;
 
-/// Most madsim yields a woken process may take before it waits again.
+/// Most polls of a woken process's task before it waits again.
 pub const MAX_SETTLE_YIELDS: u32 = 10_000;
 
 /// Most entries one mailbox holds (a paused process buffers; past this, messages to it
@@ -166,6 +175,17 @@ pub struct NodeDisk {
 thread_local! {
     /// The table of the simulation running on this thread (each run has a fresh thread).
     static TABLE: RefCell<Option<Rc<dyn Any>>> = const { RefCell::new(None) };
+    /// The driver's waker while it settles a process (see "The hand-off").
+    static DRIVER: RefCell<Option<Waker>> = const { RefCell::new(None) };
+}
+
+/// Called by the host after every poll of a process's task: wakes the driver if it
+/// waits for a process to settle.
+#[inline]
+pub fn task_polled() {
+    if let Some(waker) = DRIVER.with(|slot| slot.borrow_mut().take()) {
+        waker.wake();
+    }
 }
 
 impl<M: 'static, R: 'static> ProcessTable<M, R> {
@@ -195,6 +215,7 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
     /// Forgets the installed table (at the end of a run).
     pub fn uninstall() {
         TABLE.with(|slot| *slot.borrow_mut() = None);
+        DRIVER.with(|slot| *slot.borrow_mut() = None);
     }
 
     fn mailbox(&self, node: NodeId) -> &Rc<RefCell<Mailbox<M, R>>> {
@@ -250,18 +271,13 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
         mailbox.physical_ns = physical_ns;
     }
 
-    /// Yields to madsim until `node` waits again (or cannot run).
-    pub async fn settle(&self, node: NodeId) -> Result<(), EngineError> {
-        for _ in 0..MAX_SETTLE_YIELDS {
-            if self.mailbox(node).borrow().idle() {
-                return Ok(());
-            }
-            madsim::task::yield_now().await;
+    /// Waits until `node` waits again (or cannot run); see "The hand-off".
+    pub fn settle(&self, node: NodeId) -> Settle<'_, M, R> {
+        Settle {
+            mailbox: self.mailbox(node),
+            node,
+            polls: 0,
         }
-        Err(EngineError::Invariant(format!(
-            "process at node {node} did not wait again within {MAX_SETTLE_YIELDS} scheduler \
-             yields (does it loop without awaiting recv or sleep_until?)"
-        )))
     }
 
     /// Takes what `node` asked for since the last call, into `out` (emptied first).
@@ -476,6 +492,33 @@ impl<M, R> Ctx<M, R> {
     /// This process's random stream.
     pub fn rng(&self) -> RefMut<'_, ChaCha8Rng> {
         self.rng.borrow_mut()
+    }
+}
+
+/// The future of [`ProcessTable::settle`].
+pub struct Settle<'a, M, R> {
+    mailbox: &'a SharedMailbox<M, R>,
+    node: NodeId,
+    polls: u32,
+}
+
+impl<M, R> Future for Settle<'_, M, R> {
+    type Output = Result<(), EngineError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.mailbox.borrow().idle() {
+            return Poll::Ready(Ok(()));
+        }
+        self.polls += 1;
+        if self.polls > MAX_SETTLE_YIELDS {
+            let node = self.node;
+            return Poll::Ready(Err(EngineError::Invariant(format!(
+                "process at node {node} did not wait again within {MAX_SETTLE_YIELDS} polls \
+                 of its task (does it loop without awaiting recv or sleep_until?)"
+            ))));
+        }
+        DRIVER.with(|slot| *slot.borrow_mut() = Some(cx.waker().clone()));
+        Poll::Pending
     }
 }
 

@@ -35,6 +35,7 @@
 //! - A record is appended to the log before the message it covers is handed out.
 
 use core::time::Duration;
+use std::sync::Arc;
 
 use faultline_models::channel::{
     ChannelConfig, Frame, FrameOutcome, Receiver, ReceiverState, Sender, SenderState, Seq,
@@ -65,8 +66,10 @@ pub struct Stamp {
     pub event: EventId,
     /// Its Lamport time.
     pub lamport: u64,
-    /// Its vector time.
-    pub vc: VectorClock,
+    /// Its vector time (shared: a stamp is copied into the log record, the frame, its
+    /// retransmissions and the report, and a clone of 16 entries each time was a large
+    /// part of the cost per message).
+    pub vc: Arc<VectorClock>,
     /// Its hybrid logical time.
     pub hlc: HlcTimestamp,
 }
@@ -152,7 +155,7 @@ pub enum EventKind {
         /// The send event, as the frame claims.
         sent_by: EventId,
         /// The send event's clocks, as the frame carried them.
-        sent: Box<Stamp>,
+        sent: Stamp,
     },
 }
 
@@ -399,7 +402,9 @@ pub struct Account {
     /// Per peer: the retransmission deadline a timer is set for (physical ns).
     armed: Vec<Option<u64>>,
     lamport: Lamport,
-    vc: VectorClock,
+    /// Shared with the stamps of past events: ticking copies it only while one of them
+    /// is alive, once per event.
+    vc: Arc<VectorClock>,
     hlc: Hlc,
     /// The snapshot this account takes part in (0: none yet).
     snapshot_id: u32,
@@ -437,7 +442,7 @@ impl Account {
             receivers: (0..n).map(|_| None).collect(),
             armed: vec![None; n],
             lamport: Lamport::new(),
-            vc: VectorClock::new(n),
+            vc: Arc::new(VectorClock::new(n)),
             hlc: Hlc::new(None),
             snapshot_id: 0,
             snapshot: SnapshotProcess::new(me as usize, peers.clone(), peers),
@@ -558,7 +563,7 @@ impl Account {
         }
         if let Some(stamp) = &last {
             account.lamport = Lamport(stamp.lamport);
-            account.vc = stamp.vc.clone();
+            account.vc = Arc::clone(&stamp.vc);
             account.hlc = Hlc::resume(stamp.hlc, None);
         }
         // A recovered snapshot is over for this incarnation: it joins only newer ones.
@@ -567,7 +572,7 @@ impl Account {
         let mut entries = account.vc.as_slice().to_vec();
         if entries.len() <= slot as usize {
             entries.resize(slot as usize + 1, 0);
-            account.vc = VectorClock::from_entries(entries);
+            account.vc = Arc::new(VectorClock::from_entries(entries));
         }
         let recovery = Recovery {
             slot,
@@ -582,10 +587,11 @@ impl Account {
         (account, recovery)
     }
 
-    /// The first actions after a boot at physical time `pt_ns`: the first transfer's
-    /// timer, the periodic fsync's, and the frames a restored channel sends again.
-    pub fn start(&mut self, pt_ns: u64, rng: &mut impl Rng) -> Vec<Action> {
-        let mut actions = vec![self.next_transfer_timer(rng)];
+    /// The first actions after a boot at physical time `pt_ns`, appended to `actions`:
+    /// the first transfer's timer, the periodic fsync's, and the frames a restored
+    /// channel sends again.
+    pub fn start(&mut self, pt_ns: u64, rng: &mut impl Rng, actions: &mut Vec<Action>) {
+        actions.push(self.next_transfer_timer(rng));
         if let Fsync::Interval(period_ns) = self.config.fsync {
             actions.push(Action::Timer {
                 token: token::FSYNC,
@@ -594,9 +600,8 @@ impl Account {
         }
         // A restored sender has frames to send again.
         for peer in 0..self.config.accounts {
-            self.transmit(peer, pt_ns, &mut actions);
+            self.transmit(peer, pt_ns, actions);
         }
-        actions
     }
 
     /// Whether the account has stopped.
@@ -604,21 +609,24 @@ impl Account {
         self.halted
     }
 
-    /// Handles one input at physical time `pt_ns`.
+    /// Handles one input at physical time `pt_ns`; what it asks for is appended to
+    /// `actions` (a buffer the caller reuses: a fresh `Vec` per input was an allocation
+    /// per message).
     pub fn handle(
         &mut self,
         input: Input,
         pt_ns: u64,
         rng: &mut impl Rng,
         log: &mut dyn Log,
-    ) -> Vec<Action> {
-        let mut actions = Vec::new();
+        actions: &mut Vec<Action>,
+    ) {
         if self.halted {
-            return actions;
+            return;
         }
+        let first = actions.len();
         match input {
             Input::Timer(token::TRANSFER) => {
-                self.transfer(pt_ns, rng, log, &mut actions);
+                self.transfer(pt_ns, rng, log, actions);
                 actions.push(self.next_transfer_timer(rng));
             }
             Input::Timer(token::FSYNC) => {
@@ -640,48 +648,45 @@ impl Account {
                 if due.is_some_and(|due| due <= pt_ns) {
                     self.sender_mut(peer).handle_timeout(duration(pt_ns), rng);
                 }
-                self.transmit(peer, pt_ns, &mut actions);
+                self.transmit(peer, pt_ns, actions);
             }
             Input::Timer(_) => {}
             Input::Message { from, msg } => match msg {
-                BankMsg::Frame(frame) => self.on_frame(from, frame, pt_ns, log, &mut actions),
+                BankMsg::Frame(frame) => self.on_frame(from, frame, pt_ns, log, actions),
                 BankMsg::Ack(up_to) => {
                     if self
                         .sender_mut(from)
                         .handle_ack(duration(pt_ns), up_to)
                         .is_ok_and(|released| released > 0)
                     {
-                        let record = LogRecord {
-                            entry: Entry::Acked {
-                                to: from,
-                                up_to: up_to.get(),
-                            },
-                            stamp: self.current_stamp(),
+                        let entry = Entry::Acked {
+                            to: from,
+                            up_to: up_to.get(),
                         };
                         // Losing this record only makes a restart resend what was acked.
-                        let _ = self.append(&record, log);
+                        let _ = self.append(entry, &self.current_stamp(), log);
                     }
-                    self.transmit(from, pt_ns, &mut actions);
+                    self.transmit(from, pt_ns, actions);
                 }
-                BankMsg::Initiate { snapshot } => self.initiate(snapshot, pt_ns, log, &mut actions),
+                BankMsg::Initiate { snapshot } => self.initiate(snapshot, pt_ns, log, actions),
                 BankMsg::Report => {
                     actions.push(Action::Report(BankReport::Final(self.final_state())))
                 }
                 BankMsg::Boot { .. } => {}
             },
         }
-        self.sync_before_sends(&mut actions);
-        actions
+        self.sync_before_sends(actions, first);
     }
 
     /// With `every_record`, an fsync before the first message of a step that logged.
-    fn sync_before_sends(&mut self, actions: &mut Vec<Action>) {
+    /// `actions[first..]` are this step's.
+    fn sync_before_sends(&mut self, actions: &mut Vec<Action>, first: usize) {
         if self.config.fsync == Fsync::EveryRecord && self.unsynced > 0 {
             self.unsynced = 0;
-            let first_send = actions
+            let first_send = actions[first..]
                 .iter()
                 .position(|action| matches!(action, Action::Send { .. }))
-                .unwrap_or(actions.len());
+                .map_or(actions.len(), |at| first + at);
             actions.insert(first_send, Action::Fsync);
         }
     }
@@ -713,18 +718,18 @@ impl Account {
     }
 
     /// The clocks as they are, to undo an event whose record the log refused.
-    fn save_clocks(&self) -> (Lamport, VectorClock, Hlc) {
-        (self.lamport, self.vc.clone(), self.hlc)
+    fn save_clocks(&self) -> (Lamport, Arc<VectorClock>, Hlc) {
+        (self.lamport, Arc::clone(&self.vc), self.hlc)
     }
 
-    fn restore_clocks(&mut self, saved: (Lamport, VectorClock, Hlc)) {
+    fn restore_clocks(&mut self, saved: (Lamport, Arc<VectorClock>, Hlc)) {
         (self.lamport, self.vc, self.hlc) = saved;
     }
 
     /// Ticks the clocks for a local or send event.
     fn tick(&mut self, pt_ns: u64) -> Stamp {
         self.lamport.tick();
-        self.vc.tick(self.slot as usize);
+        Arc::make_mut(&mut self.vc).tick(self.slot as usize);
         let hlc = self.hlc.send(duration(pt_ns));
         self.stamp_now(hlc)
     }
@@ -732,7 +737,7 @@ impl Account {
     /// Ticks the clocks for a receive event of a message stamped `remote`.
     fn receive_tick(&mut self, remote: &Stamp, pt_ns: u64) -> Stamp {
         self.lamport.on_receive(remote.lamport);
-        self.vc.on_receive(self.slot as usize, &remote.vc);
+        Arc::make_mut(&mut self.vc).on_receive(self.slot as usize, &remote.vc);
         let hlc = self
             .hlc
             .receive(remote.hlc, duration(pt_ns))
@@ -747,7 +752,7 @@ impl Account {
                 index: self.vc.get(self.slot as usize),
             },
             lamport: self.lamport.now(),
-            vc: self.vc.clone(),
+            vc: Arc::clone(&self.vc),
             hlc,
         }
     }
@@ -756,12 +761,12 @@ impl Account {
         self.stamp_now(self.hlc.now())
     }
 
-    fn append(&mut self, record: &LogRecord, log: &mut dyn Log) -> Result<(), String> {
+    fn append(&mut self, entry: Entry, stamp: &Stamp, log: &mut dyn Log) -> Result<(), String> {
         if !self.config.wal {
             return Ok(());
         }
         self.scratch.clear();
-        encode(record, &mut self.scratch);
+        encode(entry, stamp, &mut self.scratch);
         self.framed.clear();
         wal::encode_into(&mut self.framed, &self.scratch).map_err(|err| err.to_string())?;
         log.append(&self.framed)?;
@@ -791,11 +796,10 @@ impl Account {
         let seq = self.sender(to).next_seq().get();
         let saved = self.save_clocks();
         let stamp = self.tick(pt_ns);
-        let record = LogRecord {
-            entry: Entry::Debit { to, seq, amount },
-            stamp: stamp.clone(),
-        };
-        if self.append(&record, log).is_err() {
+        if self
+            .append(Entry::Debit { to, seq, amount }, &stamp, log)
+            .is_err()
+        {
             // Not logged, not done: the event is undone before anything saw it.
             self.restore_clocks(saved);
             actions.push(Action::Report(BankReport::Skipped(Skip::Log)));
@@ -837,11 +841,8 @@ impl Account {
                     stamp: remote,
                 } => {
                     let stamp = self.receive_tick(&remote, pt_ns);
-                    let record = LogRecord {
-                        entry: Entry::Credit { from, seq, amount },
-                        stamp: stamp.clone(),
-                    };
-                    if let Err(err) = self.append(&record, log) {
+                    if let Err(err) = self.append(Entry::Credit { from, seq, amount }, &stamp, log)
+                    {
                         // Delivered but not logged: crediting would be undurable and not
                         // crediting would lose the money; stop instead (fail-stop).
                         self.halted = true;
@@ -858,7 +859,7 @@ impl Account {
                             from,
                             seq,
                             sent_by: remote.event,
-                            sent: Box::new(remote),
+                            sent: remote,
                         },
                         what: What::Transfer(amount),
                         stamp,
@@ -870,15 +871,12 @@ impl Account {
                     stamp: remote,
                 } => {
                     let stamp = self.receive_tick(&remote, pt_ns);
-                    let record = LogRecord {
-                        entry: Entry::MarkerReceived {
-                            from,
-                            seq,
-                            snapshot,
-                        },
-                        stamp: stamp.clone(),
+                    let entry = Entry::MarkerReceived {
+                        from,
+                        seq,
+                        snapshot,
                     };
-                    if let Err(err) = self.append(&record, log) {
+                    if let Err(err) = self.append(entry, &stamp, log) {
                         self.halted = true;
                         actions.push(Action::Report(BankReport::Halted(format!(
                             "the log refused a marker: {err}"
@@ -891,7 +889,7 @@ impl Account {
                             from,
                             seq,
                             sent_by: remote.event,
-                            sent: Box::new(remote),
+                            sent: remote,
                         },
                         what: What::Marker(snapshot),
                         stamp,
@@ -964,11 +962,10 @@ impl Account {
         }
         let saved = self.save_clocks();
         let stamp = self.tick(pt_ns);
-        let record = LogRecord {
-            entry: Entry::Initiated { snapshot },
-            stamp: stamp.clone(),
-        };
-        if self.append(&record, log).is_err() {
+        if self
+            .append(Entry::Initiated { snapshot }, &stamp, log)
+            .is_err()
+        {
             self.restore_clocks(saved);
             return; // no snapshot from here this time
         }
@@ -1025,11 +1022,10 @@ impl Account {
             let seq = self.sender(to).next_seq().get();
             let saved = self.save_clocks();
             let stamp = self.tick(pt_ns);
-            let record = LogRecord {
-                entry: Entry::MarkerSent { to, seq, snapshot },
-                stamp: stamp.clone(),
-            };
-            if self.append(&record, log).is_err() {
+            if self
+                .append(Entry::MarkerSent { to, seq, snapshot }, &stamp, log)
+                .is_err()
+            {
                 self.restore_clocks(saved);
                 continue;
             }
@@ -1150,8 +1146,8 @@ fn put_u64(out: &mut Vec<u8>, value: u64) {
     out.extend_from_slice(&value.to_le_bytes());
 }
 
-fn encode(record: &LogRecord, out: &mut Vec<u8>) {
-    let (tag, a, b, c) = match record.entry {
+fn encode(entry: Entry, stamp: &Stamp, out: &mut Vec<u8>) {
+    let (tag, a, b, c) = match entry {
         Entry::Debit { to, seq, amount } => (1u8, to, seq, amount),
         Entry::Credit { from, seq, amount } => (2, from, seq, amount),
         Entry::MarkerSent { to, seq, snapshot } => (3, to, seq, u64::from(snapshot)),
@@ -1167,7 +1163,6 @@ fn encode(record: &LogRecord, out: &mut Vec<u8>) {
     put_u32(out, a);
     put_u64(out, b);
     put_u64(out, c);
-    let stamp = &record.stamp;
     put_u32(out, stamp.event.slot);
     put_u64(out, stamp.event.index);
     put_u64(out, stamp.lamport);
@@ -1248,7 +1243,7 @@ fn decode(bytes: &[u8]) -> Option<LogRecord> {
         stamp: Stamp {
             event: EventId { slot, index },
             lamport,
-            vc: VectorClock::from_entries(entries),
+            vc: Arc::new(VectorClock::from_entries(entries)),
             hlc: HlcTimestamp::new(l_ns, c),
         },
     })

@@ -25,12 +25,14 @@
 //! Each check keeps its first violations in words and counts the rest.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use faultline_models::channel::ReceiverState;
 use faultline_models::clock::{Causality as Order, HlcTimestamp, VectorClock};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use super::seqmap::SeqMap;
 use super::account::{Event, EventId, EventKind, FinalState, Recovery, SnapshotPart, Stamp};
 use crate::engine::queue::Nanos;
 
@@ -111,7 +113,7 @@ fn reaches(slot: u32, index: u64, b: &RefVc) -> bool {
 #[derive(Clone, Debug)]
 struct Clocks {
     lamport: u64,
-    vc: VectorClock,
+    vc: Arc<VectorClock>,
     hlc: HlcTimestamp,
 }
 
@@ -119,7 +121,7 @@ impl Clocks {
     fn of(stamp: &Stamp) -> Self {
         Clocks {
             lamport: stamp.lamport,
-            vc: stamp.vc.clone(),
+            vc: Arc::clone(&stamp.vc),
             hlc: stamp.hlc,
         }
     }
@@ -162,12 +164,12 @@ impl SlotState {
 }
 
 /// A frame's send, kept until the end of the run (a receiver that lost the delivery in
-/// a crash receives the frame again).
-#[derive(Clone, Debug)]
+/// a crash receives the frame again). Its reference clock is the send event's, kept by
+/// its incarnation.
+#[derive(Clone, Copy, Debug)]
 struct Sent {
     event: EventId,
     fingerprint: u64,
-    ref_vc: RefVc,
 }
 
 /// An event sampled for the all-pairs comparison.
@@ -187,7 +189,10 @@ pub struct Causality {
     /// Frames that entered the network, by (sender, receiver, seq, send event): a send
     /// whose frame never left (its account crashed first) is no message, and a restarted
     /// account may reuse the sequence number of a frame it lost.
-    sends: BTreeMap<(u32, u32, u64, EventId), Sent>,
+    sends: SeqMap<Sent>,
+    /// Frames whose sequence number an earlier frame of their channel had (a restarted
+    /// account reused it), by (sender, receiver, seq, send event).
+    reused: BTreeMap<(u32, u32, u64, EventId), Sent>,
     samples: Vec<Sample>,
     sample_size: usize,
     seen: u64,
@@ -226,7 +231,8 @@ impl Causality {
         Causality {
             slots,
             current: (0..accounts).collect(),
-            sends: BTreeMap::new(),
+            sends: SeqMap::new(accounts),
+            reused: BTreeMap::new(),
             samples: Vec::with_capacity(sample_size),
             sample_size,
             seen: 0,
@@ -337,7 +343,7 @@ impl Causality {
             sent: remote,
         } = &event.kind
         {
-            match self.sends.get(&(*from, account, *seq, *sent_by)) {
+            match self.sent(*from, account, *seq, *sent_by) {
                 Some(sent) => {
                     self.order.compare(fingerprint(remote) == sent.fingerprint, || {
                         format!(
@@ -351,7 +357,14 @@ impl Causality {
                             id.slot, id.index, sent.event.slot, sent.event.index
                         )
                     });
-                    merge_into(&mut ref_vc, &sent.ref_vc);
+                    let sent_ref = self
+                        .slots
+                        .get(sent.event.slot as usize)
+                        .and_then(Option::as_ref)
+                        .and_then(|state| state.kept(sent.event.index))
+                        .map(|(_, sent_ref)| sent_ref)
+                        .expect("a transmitted frame's send event is kept");
+                    merge_into(&mut ref_vc, sent_ref);
                 }
                 None => self.order.compare(false, || {
                     format!(
@@ -372,7 +385,7 @@ impl Causality {
             Some((index, clocks)) => {
                 *index = id.index;
                 clocks.lamport = stamp.lamport;
-                clocks.vc.clone_from(&stamp.vc);
+                clocks.vc = Arc::clone(&stamp.vc);
                 clocks.hlc = stamp.hlc;
             }
             None => state.last = Some((id.index, Clocks::of(stamp))),
@@ -410,9 +423,19 @@ impl Causality {
         }
     }
 
+    /// The send of frame `seq` from `from` to `to` by event `event`, if it entered the
+    /// network.
+    fn sent(&self, from: u32, to: u32, seq: u64, event: EventId) -> Option<Sent> {
+        match self.sends.get(from, to, seq) {
+            Some(sent) if sent.event == event => Some(*sent),
+            Some(_) => self.reused.get(&(from, to, seq, event)).copied(),
+            None => None,
+        }
+    }
+
     /// Frame `seq` from `from` to `to`, sent by event `event`, entered the network.
     pub fn transmitted(&mut self, from: u32, to: u32, seq: u64, event: EventId) {
-        if self.sends.contains_key(&(from, to, seq, event)) {
+        if self.sent(from, to, seq, event).is_some() {
             return; // a retransmission
         }
         let kept = self
@@ -422,13 +445,16 @@ impl Causality {
             .filter(|state| state.account == from)
             .and_then(|state| state.kept(event.index));
         match kept {
-            Some((print, ref_vc)) => {
+            Some((print, _)) => {
                 let sent = Sent {
                     event,
                     fingerprint: print,
-                    ref_vc: ref_vc.to_vec(),
                 };
-                self.sends.insert((from, to, seq, event), sent);
+                if self.sends.get(from, to, seq).is_none() {
+                    self.sends.insert(from, to, seq, sent);
+                } else {
+                    self.reused.insert((from, to, seq, event), sent);
+                }
             }
             None => self.order.compare(false, || {
                 format!(
@@ -784,7 +810,7 @@ mod tests {
                     index: self.vc.get(self.me),
                 },
                 lamport: self.lamport.now(),
-                vc: self.vc.clone(),
+                vc: Arc::new(self.vc.clone()),
                 hlc,
             }
         }
@@ -840,7 +866,7 @@ mod tests {
                     from: 0,
                     seq: round + 1,
                     sent_by: sent.event,
-                    sent: Box::new(sent),
+                    sent,
                 },
                 what: What::Transfer(1),
                 stamp: received.clone(),

@@ -34,6 +34,8 @@ struct Driven {
     blocked: Option<FsyncTicket>,
     rng: ChaCha8Rng,
     disk: Option<Rc<RefCell<NodeDisk>>>,
+    /// The account's actions for one input (reused).
+    scratch: Vec<Action>,
 }
 
 struct DirectLog<'a>(&'a Option<Rc<RefCell<NodeDisk>>>);
@@ -66,14 +68,16 @@ impl Direct {
             .map(|node| {
                 let (mut account, _) = Account::recover(config.clone(), node, node, &[]);
                 let mut rng = kernel.stream(streams::PROCESS, u64::from(node));
-                let pending = account.start(kernel.physical(node, 0), &mut rng).into();
+                let mut actions = Vec::new();
+                account.start(kernel.physical(node, 0), &mut rng, &mut actions);
                 Driven {
                     account,
                     inbox: VecDeque::new(),
-                    pending,
+                    pending: actions.into(),
                     blocked: None,
                     rng,
                     disk: kernel.disk(node),
+                    scratch: Vec::new(),
                 }
             })
             .collect();
@@ -138,17 +142,20 @@ impl Direct {
             let Some(input) = driven.inbox.pop_front() else {
                 return Ok(None);
             };
-            let log_disk = driven.disk.clone();
-            let mut log = DirectLog(&log_disk);
-            let actions = driven
-                .account
-                .handle(input, pt_ns, &mut driven.rng, &mut log);
-            // Reports first, as the process runtime hands them over.
-            let (reports, effects): (Vec<Action>, Vec<Action>) = actions
-                .into_iter()
-                .partition(|action| matches!(action, Action::Report(_)));
-            driven.pending.extend(reports);
-            driven.pending.extend(effects);
+            let mut log = DirectLog(&driven.disk);
+            driven.account.handle(
+                input,
+                pt_ns,
+                &mut driven.rng,
+                &mut log,
+                &mut driven.scratch,
+            );
+            // Reports first, as the process runtime hands them over (a stable sort keeps
+            // the order within each kind).
+            driven
+                .scratch
+                .sort_by_key(|action| !matches!(action, Action::Report(_)));
+            driven.pending.extend(driven.scratch.drain(..));
         }
     }
 }

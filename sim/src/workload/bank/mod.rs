@@ -13,10 +13,10 @@ pub mod config;
 pub mod direct;
 pub mod process;
 pub mod record;
+pub mod seqmap;
 pub mod spec;
 pub mod trace;
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -29,6 +29,7 @@ use account::{
     AccountConfig, BankMsg, BankReport, Event, EventKind, FinalState, Payload, Recovery, What,
 };
 use check::{Causality, Findings, SnapshotRun, Snapshots};
+use seqmap::SeqMap;
 use config::{BankConfig, ACCOUNT_PREFIX};
 use trace::BankTrace;
 
@@ -212,7 +213,7 @@ pub struct BankWorld {
     stats: BankStats,
     recoveries: Vec<RecoveryAt>,
     /// Transfers debited and not yet credited: (sender, receiver, seq) -> amount.
-    outstanding: BTreeMap<(u32, u32, u64), u64>,
+    outstanding: SeqMap<u64>,
     in_flight: u64,
     windows: Vec<BankWindow>,
     window_ns: Nanos,
@@ -269,6 +270,9 @@ impl BankWorld {
 
     /// The largest difference between two accounts' clocks now.
     fn clock_spread(kernel: &Kernel<BankEvent>, accounts: u32, now_ns: Nanos) -> u64 {
+        if !kernel.clocks_can_differ() {
+            return 0;
+        }
         let (mut low, mut high) = (u64::MAX, 0);
         for node in 0..accounts {
             let pt = kernel.physical(node, now_ns);
@@ -404,18 +408,18 @@ impl BankWorld {
         if let Some(slot) = window.hlc_offset_ns.get_mut(node as usize) {
             *slot = Some(slot.map_or(offset, |seen| seen.max(offset)));
         }
-        match (event.kind.clone(), event.what) {
-            (EventKind::Send { to, seq }, What::Transfer(amount)) => {
+        match (&event.kind, event.what) {
+            (&EventKind::Send { to, seq }, What::Transfer(amount)) => {
                 self.stats.transfers += 1;
                 self.window(now_ns).transfers += 1;
-                if self.outstanding.insert((node, to, seq), amount).is_none() {
+                if self.outstanding.insert(node, to, seq, amount).is_none() {
                     self.in_flight += amount;
                 }
             }
-            (EventKind::Receive { from, seq, .. }, What::Transfer(_)) => {
+            (&EventKind::Receive { from, seq, .. }, What::Transfer(_)) => {
                 self.stats.credits += 1;
                 self.window(now_ns).credits += 1;
-                if let Some(amount) = self.outstanding.remove(&(from, node, seq)) {
+                if let Some(amount) = self.outstanding.remove(from, node, seq) {
                     self.in_flight -= amount;
                 }
             }
@@ -530,7 +534,7 @@ impl Workload for BankWorld {
             halted: vec![false; n],
             stats: BankStats::default(),
             recoveries: Vec::new(),
-            outstanding: BTreeMap::new(),
+            outstanding: SeqMap::new(accounts),
             in_flight: 0,
             windows: vec![
                 BankWindow {

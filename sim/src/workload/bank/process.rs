@@ -126,11 +126,11 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
         }
     }
     ctx.report(BankReport::Recovered(recovery));
-    let actions = {
-        let pt_ns = ctx.clock();
-        account.start(pt_ns, &mut *ctx.rng())
-    };
-    if !execute(ctx, actions).await {
+    // Reused for every input: the account's actions, and those that are not reports.
+    let mut actions = Vec::new();
+    let mut effects = Vec::new();
+    account.start(ctx.clock(), &mut *ctx.rng(), &mut actions);
+    if !execute(ctx, &mut actions, &mut effects).await {
         return;
     }
     loop {
@@ -138,12 +138,15 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
             Incoming::Message { from, msg } => Input::Message { from, msg },
             Incoming::Timer { token } => Input::Timer(token),
         };
-        let actions = {
-            let pt_ns = ctx.clock();
-            let mut log = DiskLog(ctx);
-            account.handle(input, pt_ns, &mut *ctx.rng(), &mut log)
-        };
-        if !execute(ctx, actions).await {
+        let pt_ns = ctx.clock();
+        account.handle(
+            input,
+            pt_ns,
+            &mut *ctx.rng(),
+            &mut DiskLog(ctx),
+            &mut actions,
+        );
+        if !execute(ctx, &mut actions, &mut effects).await {
             return;
         }
     }
@@ -152,16 +155,16 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
 /// Carries out `actions` in order; false once the account halts. Reports go first:
 /// they tell of events that already happened in memory, and must reach the engine even
 /// if the node crashes during a later fsync (a torn write may keep their records).
-async fn execute(ctx: &BankCtx, actions: Vec<Action>) -> bool {
-    let (reports, actions): (Vec<Action>, Vec<Action>) = actions
-        .into_iter()
-        .partition(|action| matches!(action, Action::Report(_)));
-    for report in reports {
-        if let Action::Report(report) = report {
-            ctx.report(report);
+/// Empties `actions`, using `effects` (empty) for the actions that are not reports.
+async fn execute(ctx: &BankCtx, actions: &mut Vec<Action>, effects: &mut Vec<Action>) -> bool {
+    debug_assert!(effects.is_empty());
+    for action in actions.drain(..) {
+        match action {
+            Action::Report(report) => ctx.report(report),
+            effect => effects.push(effect),
         }
     }
-    for action in actions {
+    for action in effects.drain(..) {
         match action {
             Action::Fsync => {
                 if let Err(err) = ctx.fsync(WAL_FILE).await {
