@@ -97,14 +97,14 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
     (
         "bank-no-fifo",
         1,
-        "21d9679e1ee13bd83acfe38d362dda062a642746e483891e8fb4ef61a47195c5",
-        36146,
+        "869e9588a87cc20577e54cd85821b99a3697209a89a36c23f3976ebbdbe406c4",
+        35987,
     ),
     (
         "bank-no-fifo",
         2,
-        "14eb78fb1f70b40a98e042837b2a7fc7746072e9228f4c5f65cf5cad0d7a2ec0",
-        36281,
+        "b6047b32be8914ae4c5f2f0a3d655e79a7221a9914b79e30fef323a0db37f9d6",
+        36451,
     ),
     (
         "bank-no-fsync",
@@ -133,26 +133,26 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
     (
         "bank-snapshots",
         1,
-        "998a2d65e0f0a4c3c0271fae66361d4d3ebf75e5d9178d7c6537ae520c36866f",
-        36091,
+        "cf1e079e12aab14ba400d6551a0e86144f73b9607bc9db7a6f56b02dd75d9e2c",
+        36169,
     ),
     (
         "bank-snapshots",
         2,
-        "9604e4d46ebde61829c016f9cced32ea74a7aaa6add4daa3f5282fc97e726e6e",
-        36402,
+        "2476e4a0580ddf6f3dde8d00ee66b2f6eacb97575fb011c6d300b3b9d42d2cca",
+        36433,
     ),
     (
         "hlc-skew",
         1,
-        "77b7380c0c3bd2a0e8f34d245d3c9cae4ad11db29dfebf171acf37227a9af03e",
-        23987,
+        "266c69983afbd8a1b731a438d5f54d0828533408189b71649c0c6f18e029e215",
+        23997,
     ),
     (
         "hlc-skew",
         2,
-        "39547ff8cd9a33a37e718ef1b9241dbe35e31e0cd2b65372a22ed0563e037d4d",
-        24054,
+        "d950d1706bdc2a91ee0187017d7a10f1b76d05d5207c98a9635df151e75426ac",
+        24061,
     ),
 ];
 

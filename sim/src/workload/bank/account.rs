@@ -13,7 +13,9 @@
 //!
 //! - A transfer is debited and logged (WAL record `Debit`) before its frame is sent; a
 //!   received transfer is credited and logged (`Credit`) before it is acknowledged, and
-//!   with `fsync: every_record` the log is synced before either message leaves. Every
+//!   with `fsync: every_record` the log is synced before either message leaves. An
+//!   ack's record (`Acked`) waits for the next sync instead: losing it only makes a
+//!   restart resend frames the receiver already has, which it refuses. Every
 //!   frame sent or delivered is a record, so a restarted account rebuilds its channels:
 //!   the next sequence number, the frames not yet acknowledged (retransmitted), what it
 //!   has delivered (duplicates refused).
@@ -292,7 +294,8 @@ pub mod token {
 /// When the log is synced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fsync {
-    /// After every step that appended records, before its messages leave.
+    /// After every step that appended a record other than an ack's, before its
+    /// messages leave.
     EveryRecord,
     /// Every this many ns of physical time, if anything was appended.
     Interval(u64),
@@ -413,6 +416,9 @@ pub struct Account {
     snapshot_reported: bool,
     /// Records appended since the last fsync.
     unsynced: u64,
+    /// Of those, the records a step must sync before its messages leave (all but
+    /// acks', with `every_record`).
+    unsynced_required: u64,
     halted: bool,
     /// Reused buffers for a record's payload and its framed bytes.
     scratch: Vec<u8>,
@@ -448,6 +454,7 @@ impl Account {
             snapshot: SnapshotProcess::new(me as usize, peers.clone(), peers),
             snapshot_reported: false,
             unsynced: 0,
+            unsynced_required: 0,
             halted: false,
             scratch: Vec::new(),
             framed: Vec::new(),
@@ -633,6 +640,7 @@ impl Account {
                 if let Fsync::Interval(period_ns) = self.config.fsync {
                     if self.unsynced > 0 {
                         self.unsynced = 0;
+                        self.unsynced_required = 0;
                         actions.push(Action::Fsync);
                     }
                     actions.push(Action::Timer {
@@ -678,11 +686,13 @@ impl Account {
         self.sync_before_sends(actions, first);
     }
 
-    /// With `every_record`, an fsync before the first message of a step that logged.
+    /// With `every_record`, an fsync before the first message of a step that logged a
+    /// record other than an ack's.
     /// `actions[first..]` are this step's.
     fn sync_before_sends(&mut self, actions: &mut Vec<Action>, first: usize) {
-        if self.config.fsync == Fsync::EveryRecord && self.unsynced > 0 {
+        if self.config.fsync == Fsync::EveryRecord && self.unsynced_required > 0 {
             self.unsynced = 0;
+            self.unsynced_required = 0;
             let first_send = actions[first..]
                 .iter()
                 .position(|action| matches!(action, Action::Send { .. }))
@@ -771,6 +781,9 @@ impl Account {
         wal::encode_into(&mut self.framed, &self.scratch).map_err(|err| err.to_string())?;
         log.append(&self.framed)?;
         self.unsynced += 1;
+        if !matches!(entry, Entry::Acked { .. }) {
+            self.unsynced_required += 1;
+        }
         Ok(())
     }
 
