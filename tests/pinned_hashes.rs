@@ -97,26 +97,26 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
     (
         "bank-no-fifo",
         1,
-        "869e9588a87cc20577e54cd85821b99a3697209a89a36c23f3976ebbdbe406c4",
-        35987,
+        "14cee70dd646cbfe96a8c5d4b21e55e61609f8ce8673baa54cd26cd5d1979e2b",
+        36308,
     ),
     (
         "bank-no-fifo",
         2,
-        "b6047b32be8914ae4c5f2f0a3d655e79a7221a9914b79e30fef323a0db37f9d6",
+        "b36f9ae49363d720268df12feba65d7e2c8986eb9929012d6134908dc82b13bf",
         36451,
     ),
     (
         "bank-no-fsync",
         1,
-        "42519aff950cc2a9b01f3aa6767be3557786d8bece802099cc2366391951936c",
-        24639,
+        "8969ecd273084cbeb3592e1c1d8fd2ed55b92d5c6f288fec53b099bcf23a0272",
+        25152,
     ),
     (
         "bank-no-fsync",
         2,
-        "77fe14807375da5400dc1365ef0e62d34d46d161c2a709b9b0b763f31ca1a71d",
-        24459,
+        "4641f80014389c0c6f8462e1d4822277ac7697a17643c5c9b23938ed46a8ee87",
+        24386,
     ),
     (
         "bank-no-wal",
@@ -133,13 +133,13 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
     (
         "bank-snapshots",
         1,
-        "cf1e079e12aab14ba400d6551a0e86144f73b9607bc9db7a6f56b02dd75d9e2c",
+        "fe35d564d107397d7cac76d18d87463237235be000a0be48836b25a04b8f2200",
         36169,
     ),
     (
         "bank-snapshots",
         2,
-        "2476e4a0580ddf6f3dde8d00ee66b2f6eacb97575fb011c6d300b3b9d42d2cca",
+        "e004235daaf0d7ca7ebd9848b00574b05ccb3073a51be624feb24ab5bbdc8daa",
         36433,
     ),
     (
