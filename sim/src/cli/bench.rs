@@ -175,7 +175,8 @@ pub fn vm_hwm_kib() -> u64 {
 }
 
 /// The child side: runs one simulation (`KIND CLIENTS SECONDS`, KIND one of `rpc`,
-/// `herd`, `herd-scaled`, `idle`) and prints its figures on one line; returns the exit code.
+/// `herd`, `herd-scaled`, `idle`, or `bank` and `bank-direct` with CLIENTS accounts) and
+/// prints its figures on one line; returns the exit code.
 pub fn child(spec: &[String]) -> u8 {
     let (Some(kind), Some(clients), Some(seconds)) = (spec.first(), spec.get(1), spec.get(2))
     else {
@@ -184,6 +185,19 @@ pub fn child(spec: &[String]) -> u8 {
     let (Ok(clients), Ok(seconds)) = (clients.parse::<u32>(), seconds.parse::<u32>()) else {
         return super::EXIT_BAD_INPUT;
     };
+    if let Some(direct) = match kind.as_str() {
+        "bank" => Some(false),
+        "bank-direct" => Some(true),
+        _ => None,
+    } {
+        if clients < 2 {
+            return super::EXIT_BAD_INPUT;
+        }
+        // wall seconds, messages delivered, engine events, whether every check held
+        let (wall_s, delivered, handled, held) = bank_run_with(clients, seconds, direct);
+        println!("{wall_s} {delivered} {handled} {held}");
+        return super::EXIT_OK;
+    }
     let scenario = match kind.as_str() {
         "rpc" => rpc_scenario(clients, seconds),
         "herd" => herd_scenario(clients, seconds),
@@ -496,6 +510,14 @@ const BANK_RUNTIME_FACTOR: f64 = 2.0;
 /// The bank workload as the benchmark runs it: 16 accounts of 1,000 units, 200
 /// transfers per second each, a snapshot every 2 s, every check on, no faults, no trace.
 pub fn bank_scenario(seconds: u32, direct: bool) -> ResolvedScenario {
+    bank_scenario_with(BANK_ACCOUNTS, seconds, direct)
+}
+
+/// Accounts in the bank benchmark.
+const BANK_ACCOUNTS: u32 = 16;
+
+/// [`bank_scenario`] with `accounts` accounts.
+fn bank_scenario_with(accounts: u32, seconds: u32, direct: bool) -> ResolvedScenario {
     let value = json!({
         "name": "bench-bank",
         "seed": 7,
@@ -503,7 +525,7 @@ pub fn bank_scenario(seconds: u32, direct: bool) -> ResolvedScenario {
         "network": { "latency": { "uniform": ["1ms", "5ms"] } },
         "workload": {
             "kind": "bank",
-            "accounts": { "count": 16, "initial_balance": 1000 },
+            "accounts": { "count": accounts, "initial_balance": 1000 },
             "transfers": { "per_s": 200, "max_amount": 20 },
             "snapshots": { "every": "2s", "initiator": "random" }
         },
@@ -522,7 +544,12 @@ pub fn bank_scenario(seconds: u32, direct: bool) -> ResolvedScenario {
 /// One bank run: wall seconds, messages delivered, engine events handled, whether
 /// every check held.
 fn bank_run(seconds: u32, direct: bool) -> (f64, u64, u64, bool) {
-    let scenario = bank_scenario(seconds, direct);
+    bank_run_with(BANK_ACCOUNTS, seconds, direct)
+}
+
+/// [`bank_run`] with `accounts` accounts.
+fn bank_run_with(accounts: u32, seconds: u32, direct: bool) -> (f64, u64, u64, bool) {
+    let scenario = bank_scenario_with(accounts, seconds, direct);
     let checks = scenario.scenario.checks.clone();
     let seed = scenario.scenario.seed;
     let timed = runner::run(Arc::new(scenario), seed, None).expect("bench runs succeed");
@@ -530,7 +557,7 @@ fn bank_run(seconds: u32, direct: bool) -> (f64, u64, u64, bool) {
         panic!("the bank bench runs the bank workload");
     };
     let record = timed.output.record(
-        &bank_scenario(seconds, direct).scenario,
+        &bank_scenario_with(accounts, seconds, direct).scenario,
         &crate::record::Invocation::default(),
     );
     let held = record.summary.checks.len() == checks.len()
