@@ -353,3 +353,32 @@ fn snapshot_checks_need_snapshots() {
     assert!(err.message.contains("takes none"), "{err}");
     assert!(err.line > 0, "{err}");
 }
+
+#[test]
+fn a_paused_account_buffers_its_mailbox_and_a_crash_while_paused_recovers() {
+    // acct-2 is paused from 3 s to 6 s; acct-3 is paused at 4 s and crashes at 4.005 s
+    // (the bundled crash), so it restarts from its log while madsim still holds it paused.
+    let mut value: Value =
+        serde_json::from_str(&std::fs::read_to_string(bundled("bank-snapshots.json")).unwrap())
+            .unwrap();
+    let faults = value["faults"].as_array_mut().unwrap();
+    faults.push(json!({ "at": "3s", "for": "3s", "pause": "acct-2" }));
+    faults.push(json!({ "at": "4s", "for": "1s", "pause": "acct-3" }));
+    let scenario = load_value(&value);
+    let (output, record) = run(&scenario, 1);
+    assert!(failed(&record).is_empty(), "failed: {:?}", failed(&record));
+    let active = |window: usize, account: usize| output.windows[window].hlc_offset_ns[account];
+    for window in 3..6 {
+        assert_eq!(active(window, 2), None, "acct-2 had an event while paused, in second {window}");
+    }
+    assert!(active(6, 2).is_some(), "acct-2 did nothing after its resume");
+    assert!(
+        (2..8).all(|window| active(window, 1).is_some()),
+        "acct-1, never paused, had a second without events"
+    );
+    assert!(
+        output.recoveries.iter().any(|at| at.account == 3),
+        "acct-3 restarted from its log"
+    );
+    assert!(output.stats.messages_delivered > 0);
+}
