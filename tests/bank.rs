@@ -369,9 +369,16 @@ fn a_paused_account_buffers_its_mailbox_and_a_crash_while_paused_recovers() {
     assert!(failed(&record).is_empty(), "failed: {:?}", failed(&record));
     let active = |window: usize, account: usize| output.windows[window].hlc_offset_ns[account];
     for window in 3..6 {
-        assert_eq!(active(window, 2), None, "acct-2 had an event while paused, in second {window}");
+        assert_eq!(
+            active(window, 2),
+            None,
+            "acct-2 had an event while paused, in second {window}"
+        );
     }
-    assert!(active(6, 2).is_some(), "acct-2 did nothing after its resume");
+    assert!(
+        active(6, 2).is_some(),
+        "acct-2 did nothing after its resume"
+    );
     assert!(
         (2..8).all(|window| active(window, 1).is_some()),
         "acct-1, never paused, had a second without events"

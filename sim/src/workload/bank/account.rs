@@ -1326,7 +1326,15 @@ mod tests {
         let vc = (0..16).map(|i| 9_000 + i).collect();
         let stamp = stamp(3, 9_003, 40_000, 61_234_567_890, 2, vc);
         let mut bytes = Vec::new();
-        encode(Entry::Debit { to: 5, seq: 700, amount: 17 }, &stamp, &mut bytes);
+        encode(
+            Entry::Debit {
+                to: 5,
+                seq: 700,
+                amount: 17,
+            },
+            &stamp,
+            &mut bytes,
+        );
         assert!(bytes.len() <= 64, "{} bytes", bytes.len());
     }
 

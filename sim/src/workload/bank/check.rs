@@ -32,8 +32,8 @@ use faultline_models::clock::{Causality as Order, HlcTimestamp, VectorClock};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::seqmap::SeqMap;
 use super::account::{Event, EventId, EventKind, FinalState, Recovery, SnapshotPart, Stamp};
+use super::seqmap::SeqMap;
 use crate::engine::queue::Nanos;
 
 /// Violations kept in words per check (the rest are counted).

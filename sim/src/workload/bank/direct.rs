@@ -143,13 +143,9 @@ impl Direct {
                 return Ok(None);
             };
             let mut log = DirectLog(&driven.disk);
-            driven.account.handle(
-                input,
-                pt_ns,
-                &mut driven.rng,
-                &mut log,
-                &mut driven.scratch,
-            );
+            driven
+                .account
+                .handle(input, pt_ns, &mut driven.rng, &mut log, &mut driven.scratch);
             // Reports first, as the process runtime hands them over (a stable sort keeps
             // the order within each kind).
             driven

@@ -29,8 +29,8 @@ use account::{
     AccountConfig, BankMsg, BankReport, Event, EventKind, FinalState, Payload, Recovery, What,
 };
 use check::{Causality, Findings, SnapshotRun, Snapshots};
-use seqmap::SeqMap;
 use config::{BankConfig, ACCOUNT_PREFIX};
+use seqmap::SeqMap;
 use trace::BankTrace;
 
 use crate::engine::disk::{DiskConfig, DiskCounters};

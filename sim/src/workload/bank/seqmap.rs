@@ -162,7 +162,11 @@ mod tests {
                 assert_eq!(map.remove(0, 1, seq - 3), Some(seq - 3));
             }
         }
-        assert!(map.lanes[1].slots.len() <= 4, "{}", map.lanes[1].slots.len());
+        assert!(
+            map.lanes[1].slots.len() <= 4,
+            "{}",
+            map.lanes[1].slots.len()
+        );
         assert!(map.overflow.is_empty());
     }
 
