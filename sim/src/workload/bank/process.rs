@@ -2,7 +2,6 @@
 //! its madsim node. Its state lives in this future, so a crash drops it and a restart
 //! runs `main` again, which rebuilds the account from the write-ahead log on its disk.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::account::{Account, AccountConfig, Action, BankMsg, BankReport, Input, Log};
@@ -129,24 +128,12 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
     ctx.report(BankReport::Recovered(recovery));
     // Reused for every input: the account's actions, and those that are not reports.
     let mut actions = Vec::new();
-    let mut effects = VecDeque::new();
+    let mut effects = Vec::new();
     account.start(ctx.clock(), &mut *ctx.rng(), &mut actions);
+    if !execute(ctx, &mut actions, &mut effects).await {
+        return;
+    }
     loop {
-        // The actions run here, not in a helper `async fn`: that future was built and
-        // copied into this one at every input (a few hundred bytes each time), while
-        // only an fsync needs to wait.
-        split_reports(ctx, &mut actions, &mut effects);
-        while let Some(effect) = run_until_fsync(ctx, &mut effects) {
-            match effect {
-                Effect::Fsync => {
-                    if let Err(err) = ctx.fsync(WAL_FILE).await {
-                        ctx.report(BankReport::Halted(format!("fsync failed: {err}")));
-                        return;
-                    }
-                }
-                Effect::Halt => return,
-            }
-        }
         let input = match ctx.recv().await {
             Incoming::Message { from, msg } => Input::Message { from, msg },
             Incoming::Timer { token } => Input::Timer(token),
@@ -159,37 +146,32 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
             &mut DiskLog(ctx),
             &mut actions,
         );
-    }
-}
-
-/// Hands the reports among `actions` over at once and moves the rest to `effects`
-/// (empty), in order. Reports go first: they tell of events that already happened in
-/// memory, and must reach the engine even if the node crashes during a later fsync (a
-/// torn write may keep their records).
-fn split_reports(ctx: &BankCtx, actions: &mut Vec<Action>, effects: &mut VecDeque<Action>) {
-    debug_assert!(effects.is_empty());
-    for action in actions.drain(..) {
-        match action {
-            Action::Report(report) => ctx.report(report),
-            effect => effects.push_back(effect),
+        if !execute(ctx, &mut actions, &mut effects).await {
+            return;
         }
     }
 }
 
-/// What [`run_until_fsync`] stopped at.
-enum Effect {
-    /// The log must be synced before the rest.
-    Fsync,
-    /// The account stopped.
-    Halt,
-}
-
-/// Carries out `effects` in order up to the first fsync or halt, which it returns
-/// (`None`: all done). A halt drops the rest.
-fn run_until_fsync(ctx: &BankCtx, effects: &mut VecDeque<Action>) -> Option<Effect> {
-    while let Some(action) = effects.pop_front() {
+/// Carries out `actions` in order; false once the account halts. Reports go first:
+/// they tell of events that already happened in memory, and must reach the engine even
+/// if the node crashes during a later fsync (a torn write may keep their records).
+/// Empties `actions`, using `effects` (empty) for the actions that are not reports.
+async fn execute(ctx: &BankCtx, actions: &mut Vec<Action>, effects: &mut Vec<Action>) -> bool {
+    debug_assert!(effects.is_empty());
+    for action in actions.drain(..) {
         match action {
-            Action::Fsync => return Some(Effect::Fsync),
+            Action::Report(report) => ctx.report(report),
+            effect => effects.push(effect),
+        }
+    }
+    for action in effects.drain(..) {
+        match action {
+            Action::Fsync => {
+                if let Err(err) = ctx.fsync(WAL_FILE).await {
+                    ctx.report(BankReport::Halted(format!("fsync failed: {err}")));
+                    return false;
+                }
+            }
             Action::Send { to, msg } => ctx.send(to, msg),
             Action::Timer { token, after_ns } => {
                 // The delay is on the node's clock; its drift (parts per million) is
@@ -197,11 +179,8 @@ fn run_until_fsync(ctx: &BankCtx, effects: &mut VecDeque<Action>) -> Option<Effe
                 ctx.set_timer(ctx.now().saturating_add(after_ns), token);
             }
             Action::Report(report) => ctx.report(report),
-            Action::Halt => {
-                effects.clear();
-                return Some(Effect::Halt);
-            }
+            Action::Halt => return false,
         }
     }
-    None
+    true
 }
