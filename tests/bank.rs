@@ -389,3 +389,33 @@ fn a_paused_account_buffers_its_mailbox_and_a_crash_while_paused_recovers() {
     );
     assert!(output.stats.messages_delivered > 0);
 }
+
+#[test]
+fn the_accounts_as_processes_and_by_direct_calls_run_the_same_bank() {
+    // The bench's two rows compare the runtime's cost on the same work: every counter
+    // and every check of the two drivings must agree.
+    let outputs: Vec<BankOutput> = [false, true]
+        .into_iter()
+        .map(|direct| {
+            let scenario = faultline::cli::bench::bank_scenario(5, direct);
+            let (output, record) = run(&scenario, 7);
+            assert!(
+                failed(&record).is_empty(),
+                "direct {direct}: {:?}",
+                failed(&record)
+            );
+            output
+        })
+        .collect();
+    let (processes, direct) = (&outputs[0], &outputs[1]);
+    assert!(processes.stats.messages_delivered > 10_000);
+    assert_eq!(processes.stats, direct.stats);
+    assert_eq!(processes.disk.writes, direct.disk.writes);
+    assert_eq!(
+        processes.disk.fsyncs_completed,
+        direct.disk.fsyncs_completed
+    );
+    assert_eq!(processes.final_units, direct.final_units);
+    assert_eq!(processes.causality, direct.causality);
+    assert_eq!(processes.windows, direct.windows);
+}
