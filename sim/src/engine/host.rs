@@ -7,33 +7,16 @@
 //! until killed. The engine checks after each restart that madsim really booted the node
 //! again, and at the end that boots = 1 + restarts for every hosted node.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use madsim::runtime::{Handle, NodeHandle, Runtime};
 
 use super::nodes::{Family, NodeId, Topology};
-use super::process::Init;
+use super::process::{Init, Supervised};
 
 /// Most scheduler yields to wait for a restarted node's init task to run.
 const MAX_BOOT_YIELDS: u32 = 10_000;
-
-/// A node's task: after every poll it hands control back to the driver if the driver
-/// waits for this process to settle ([`super::process::task_polled`]).
-struct Supervised<F>(Pin<Box<F>>);
-
-impl<F: Future> Future for Supervised<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let polled = self.0.as_mut().poll(cx);
-        super::process::task_polled();
-        polled
-    }
-}
 
 /// madsim nodes for the hosted families.
 pub struct Host {

@@ -495,6 +495,20 @@ impl<M, R> Ctx<M, R> {
     }
 }
 
+/// A node's task, as the host spawns it: after every poll it hands control back to the
+/// driver if the driver waits for this process to settle ([`task_polled`]).
+pub(super) struct Supervised<F>(pub(super) Pin<Box<F>>);
+
+impl<F: Future> Future for Supervised<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let polled = self.0.as_mut().poll(cx);
+        task_polled();
+        polled
+    }
+}
+
 /// The future of [`ProcessTable::settle`].
 pub struct Settle<'a, M, R> {
     mailbox: &'a SharedMailbox<M, R>,
@@ -514,10 +528,17 @@ impl<M, R> Future for Settle<'_, M, R> {
             let node = self.node;
             return Poll::Ready(Err(EngineError::Invariant(format!(
                 "process at node {node} did not wait again within {MAX_SETTLE_YIELDS} polls \
-                 of its task (does it loop without awaiting recv or sleep_until?)"
+                 of its task (does it loop, or await something other than recv or sleep_until?)"
             ))));
         }
-        DRIVER.with(|slot| *slot.borrow_mut() = Some(cx.waker().clone()));
+        if self.polls == 1 {
+            DRIVER.with(|slot| *slot.borrow_mut() = Some(cx.waker().clone()));
+        } else {
+            // Polled again and the process still runs: it yields, or awaits something
+            // the driver never sees. Yield too, so the bound above is reached instead of
+            // madsim finding every task blocked.
+            cx.waker().wake_by_ref();
+        }
         Poll::Pending
     }
 }
@@ -568,5 +589,38 @@ impl<M, R> Future for Sleep<'_, M, R> {
         mailbox.waiting = true;
         mailbox.waker = Some(cx.waker().clone());
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn a_process_that_never_waits_is_an_invariant_error_not_a_hang() {
+        let runtime = madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default());
+        let settled = runtime.block_on(async {
+            let table: Rc<ProcessTable<u32, u32>> =
+                ProcessTable::new(1, [(0, None, ChaCha8Rng::seed_from_u64(0))]);
+            ProcessTable::install(&table);
+            let _node = madsim::runtime::Handle::current()
+                .create_node()
+                .name("stuck")
+                .init(|| {
+                    Supervised(Box::pin(async {
+                        let _ctx: Ctx<u32, u32> = ProcessTable::boot(0).await;
+                        // Awaits something that is neither `recv` nor `sleep_until`.
+                        std::future::pending::<()>().await;
+                    }))
+                })
+                .build();
+            table.deliver(0, 1, 1, Incoming::Timer { token: 0 });
+            let settled = table.settle(0).await;
+            ProcessTable::<u32, u32>::uninstall();
+            settled
+        });
+        let err = settled.expect_err("a process that never waits cannot settle");
+        assert!(err.to_string().contains("did not wait again"), "{err}");
     }
 }
