@@ -97,14 +97,14 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
     (
         "bank-no-fifo",
         1,
-        "14cee70dd646cbfe96a8c5d4b21e55e61609f8ce8673baa54cd26cd5d1979e2b",
-        36308,
+        "a3e46abf92f50f777186e77c0fe7b02726bcadc172d56f6e1d21ac897ff91287",
+        36923,
     ),
     (
         "bank-no-fifo",
         2,
-        "b36f9ae49363d720268df12feba65d7e2c8986eb9929012d6134908dc82b13bf",
-        36451,
+        "2fd6175e5d4bd21869d69e0e59fd29ee70409bc5413081ddb2fee2ead5531938",
+        37252,
     ),
     (
         "bank-no-fsync",
@@ -133,26 +133,26 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
     (
         "bank-snapshots",
         1,
-        "fe35d564d107397d7cac76d18d87463237235be000a0be48836b25a04b8f2200",
-        36169,
+        "6e4540b38bd0aafd837bee16f3f98420623d6b3cbeb68242bdb9b464d2bfaa1b",
+        37099,
     ),
     (
         "bank-snapshots",
         2,
-        "e004235daaf0d7ca7ebd9848b00574b05ccb3073a51be624feb24ab5bbdc8daa",
-        36433,
+        "958bd2baa564996ee9995385014770269cd4f82c9b3bd36a3acc92a081aaaedd",
+        37065,
     ),
     (
         "hlc-skew",
         1,
-        "266c69983afbd8a1b731a438d5f54d0828533408189b71649c0c6f18e029e215",
-        23997,
+        "05413780b7d9cc61b7cd5e44ca94be1997004f5bb2b30a2bf6626a4753623f5d",
+        24624,
     ),
     (
         "hlc-skew",
         2,
-        "d950d1706bdc2a91ee0187017d7a10f1b76d05d5207c98a9635df151e75426ac",
-        24061,
+        "e18801f6f58b7ddbab08de58af7589c295d8acecb2a0d46bfc68e83db4ad13f1",
+        24672,
     ),
 ];
 

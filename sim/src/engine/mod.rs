@@ -14,6 +14,7 @@
 //! and no hash-map iteration, wall clock or OS thread is involved.
 
 pub mod clock;
+pub mod commit;
 pub mod disk;
 pub mod driver;
 pub mod faults;

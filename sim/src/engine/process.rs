@@ -13,8 +13,9 @@
 //! The [`Ctx`] is a process's whole world: true time for the engine's records
 //! ([`Ctx::now`]), its node's physical clock with skew, drift and jumps ([`Ctx::clock`],
 //! what an HLC must read), [`Ctx::send`], [`Ctx::recv`], [`Ctx::set_timer`],
-//! [`Ctx::sleep_until`], its disk ([`Ctx::disk`]) and a random stream of its own
-//! ([`Ctx::rng`]).
+//! [`Ctx::sleep_until`], its disk ([`Ctx::disk`], with [`Ctx::fsync`] to wait for
+//! durability or [`Ctx::barrier`] to hold its sends until it, see [`super::commit`])
+//! and a random stream of its own ([`Ctx::rng`]).
 //!
 //! # Invariants
 //!
@@ -46,6 +47,7 @@ use std::task::{Context, Poll, Waker};
 
 use rand_chacha::ChaCha8Rng;
 
+use super::commit::GroupCommit;
 use super::disk::{Disk, DiskError};
 use super::nodes::NodeId;
 use super::queue::Nanos;
@@ -95,6 +97,12 @@ pub enum Outgoing<M, R> {
         /// The token.
         token: u64,
     },
+    /// Complete the node's group commit at `at_ns` ([`ProcessTable::commit_done`]): an
+    /// fsync began.
+    Commit {
+        /// When, ns of true time.
+        at_ns: Nanos,
+    },
     /// Tell the workload's engine side (for its records and checks: what a production
     /// process would log or export as metrics).
     Report(R),
@@ -117,6 +125,8 @@ pub struct Mailbox<M, R> {
     waiting: bool,
     inbox: VecDeque<Incoming<M>>,
     outbox: Vec<Outgoing<M, R>>,
+    /// Sends waiting for the log to be durable ([`Ctx::barrier`]).
+    commit: GroupCommit<M>,
     waker: Option<Waker>,
     now_ns: Nanos,
     physical_ns: Nanos,
@@ -136,6 +146,7 @@ impl<M, R> Mailbox<M, R> {
             waiting: false,
             inbox: VecDeque::new(),
             outbox: Vec::new(),
+            commit: GroupCommit::default(),
             waker: None,
             now_ns: 0,
             physical_ns: 0,
@@ -286,6 +297,33 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
         std::mem::swap(out, &mut self.mailbox(node).borrow_mut().outbox);
     }
 
+    /// Completes `node`'s fsync in flight at `now_ns` (the time an
+    /// [`Outgoing::Commit`] named): the sends it releases, and the next
+    /// [`Outgoing::Commit`] if it began another fsync, go into `out` (emptied first).
+    /// The process is not woken: the runtime sends for it.
+    pub fn commit_done(
+        &self,
+        node: NodeId,
+        now_ns: Nanos,
+        out: &mut Vec<Outgoing<M, R>>,
+    ) -> Result<(), EngineError> {
+        out.clear();
+        let mut mailbox = self.mailbox(node).borrow_mut();
+        let Some(disk) = self.disks[node as usize].as_ref() else {
+            return Ok(());
+        };
+        let next = mailbox
+            .commit
+            .complete(&mut disk.borrow_mut(), now_ns, |to, msg| {
+                out.push(Outgoing::Send { to, msg })
+            })
+            .map_err(|err| EngineError::Invariant(format!("group commit at node {node}: {err}")))?;
+        if let Some(at_ns) = next {
+            out.push(Outgoing::Commit { at_ns });
+        }
+        Ok(())
+    }
+
     /// A crash: the node is down, its mailbox emptied, its timers void. The kernel
     /// kills the madsim node (which drops the task) and crashes its disk.
     pub fn crash(&self, node: NodeId) {
@@ -295,6 +333,7 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
         mailbox.waiting = false;
         mailbox.inbox.clear();
         mailbox.outbox.clear();
+        mailbox.commit.clear();
         mailbox.waker = None;
     }
 
@@ -335,7 +374,10 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
         self.boxes
             .iter()
             .flatten()
-            .map(|mailbox| mailbox.borrow().dropped)
+            .map(|mailbox| {
+                let mailbox = mailbox.borrow();
+                mailbox.dropped + mailbox.commit.dropped()
+            })
             .sum()
     }
 
@@ -415,10 +457,28 @@ impl<M, R> Ctx<M, R> {
     /// Sends `msg` to the process at `to` (through the kernel's network, when this step
     /// ends).
     pub fn send(&self, to: NodeId, msg: M) {
-        self.mailbox
-            .borrow_mut()
-            .outbox
-            .push(Outgoing::Send { to, msg });
+        let mut mailbox = self.mailbox.borrow_mut();
+        let Mailbox { commit, outbox, .. } = &mut *mailbox;
+        commit.send(to, msg, |to, msg| outbox.push(Outgoing::Send { to, msg }));
+    }
+
+    /// A barrier on `file`: every message this process sends from now on leaves only
+    /// once all it wrote to `file` so far is durable (group commit, see
+    /// [`super::commit`]). Returns at once: the process goes on taking input while the
+    /// fsync runs, and the runtime releases the messages when it completes.
+    pub fn barrier(&self, file: &str) -> Result<(), DiskError> {
+        let Some(disk) = self.disk.as_ref() else {
+            return Err(DiskError::Config("this node has no disk".to_owned()));
+        };
+        let mut mailbox = self.mailbox.borrow_mut();
+        let now_ns = mailbox.now_ns;
+        let began = mailbox
+            .commit
+            .barrier(&mut disk.borrow_mut(), file, now_ns)?;
+        if let Some(at_ns) = began {
+            mailbox.outbox.push(Outgoing::Commit { at_ns });
+        }
+        Ok(())
     }
 
     /// Reports `report` to the workload's engine side (when this step ends).

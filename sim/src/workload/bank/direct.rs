@@ -1,10 +1,10 @@
 //! The same account logic driven by direct calls, without madsim tasks: for the
 //! benchmark, which measures the process runtime's share of the cost per message.
 //!
-//! Each account is an [`Account`] held here; an input is handed to it at once, its
-//! actions are carried out in order, and an fsync blocks the account until the kernel's
-//! fsync-done event, inputs queueing meanwhile (the mailbox semantics of
-//! [`crate::engine::process`]). Nothing else differs from a process run: the same
+//! Each account is an [`Account`] held here; an input is handed to it at once and its
+//! actions are carried out as the process does: reports first, then the rest in order,
+//! an fsync being a barrier of its [`GroupCommit`] (the sends after it wait for the
+//! kernel's fsync-done event). Nothing else differs from a process run: the same
 //! network, disks, checks and trace. Node faults are not supported (the benchmark has
 //! none).
 
@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::account::{Account, AccountConfig, Action, BankMsg, BankReport, Input, Log};
 use super::process::WAL_FILE;
-use crate::engine::disk::FsyncTicket;
+use crate::engine::commit::GroupCommit;
 use crate::engine::kernel::Kernel;
 use crate::engine::nodes::NodeId;
 use crate::engine::process::{NodeDisk, Outgoing};
@@ -29,13 +29,14 @@ use std::rc::Rc;
 struct Driven {
     account: Account,
     inbox: VecDeque<Input>,
-    pending: VecDeque<Action>,
-    /// The fsync the account waits for.
-    blocked: Option<FsyncTicket>,
+    /// Its sends behind the log's fsyncs.
+    commit: GroupCommit<BankMsg>,
     rng: ChaCha8Rng,
     disk: Option<Rc<RefCell<NodeDisk>>>,
     /// The account's actions for one input (reused).
     scratch: Vec<Action>,
+    /// Those that are not reports (reused).
+    effects: Vec<Action>,
 }
 
 struct DirectLog<'a>(&'a Option<Rc<RefCell<NodeDisk>>>);
@@ -62,22 +63,23 @@ pub struct Direct {
 pub type Out = Outgoing<BankMsg, BankReport>;
 
 impl Direct {
-    /// Fresh accounts (slots `0..accounts`), their first actions pending.
+    /// Fresh accounts (slots `0..accounts`), their first actions carried out at their
+    /// first [`Direct::run`].
     pub fn new(config: &AccountConfig, kernel: &Kernel<super::BankEvent>) -> Self {
         let driven = (0..config.accounts)
             .map(|node| {
                 let (mut account, _) = Account::recover(config.clone(), node, node, &[]);
                 let mut rng = kernel.stream(streams::PROCESS, u64::from(node));
-                let mut actions = Vec::new();
-                account.start(kernel.physical(node, 0), &mut rng, &mut actions);
+                let mut scratch = Vec::new();
+                account.start(kernel.physical(node, 0), &mut rng, &mut scratch);
                 Driven {
                     account,
                     inbox: VecDeque::new(),
-                    pending: actions.into(),
-                    blocked: None,
+                    commit: GroupCommit::default(),
                     rng,
                     disk: kernel.disk(node),
-                    scratch: Vec::new(),
+                    scratch,
+                    effects: Vec::new(),
                 }
             })
             .collect();
@@ -89,69 +91,91 @@ impl Direct {
         self.driven[node as usize].inbox.push_back(input);
     }
 
-    /// The fsync `node` waited for is done.
-    pub fn fsync_done(&mut self, node: NodeId, now_ns: Nanos) -> Result<(), EngineError> {
+    /// `node`'s fsync in flight is done: the sends it releases (and the next fsync's
+    /// completion, if it began one) into `out` (emptied first).
+    pub fn fsync_done(
+        &mut self,
+        node: NodeId,
+        now_ns: Nanos,
+        out: &mut Vec<Out>,
+    ) -> Result<(), EngineError> {
+        out.clear();
         let driven = &mut self.driven[node as usize];
-        if let (Some(ticket), Some(disk)) = (driven.blocked.take(), &driven.disk) {
-            disk.borrow_mut()
-                .disk
-                .complete_fsync(ticket, now_ns)
-                .map_err(|err| EngineError::Invariant(format!("fsync: {err}")))?;
+        let Some(disk) = &driven.disk else {
+            return Ok(());
+        };
+        let next = driven
+            .commit
+            .complete(&mut disk.borrow_mut(), now_ns, |to, msg| {
+                out.push(Outgoing::Send { to, msg })
+            })
+            .map_err(|err| EngineError::Invariant(format!("fsync: {err}")))?;
+        if let Some(at_ns) = next {
+            out.push(Outgoing::Commit { at_ns });
         }
         Ok(())
     }
 
-    /// Runs `node` until it waits: its pending actions, then its queued inputs, into
-    /// `out`; returns the time an fsync it began is done, if it blocked on one.
+    /// Hands `node` its queued inputs, what it asks for into `out`.
     pub fn run(
         &mut self,
         node: NodeId,
         now_ns: Nanos,
         pt_ns: Nanos,
         out: &mut Vec<Out>,
-    ) -> Result<Option<Nanos>, EngineError> {
+    ) -> Result<(), EngineError> {
         let driven = &mut self.driven[node as usize];
-        loop {
-            if driven.blocked.is_some() || driven.account.halted() {
-                return Ok(None);
+        // The first actions, from `Account::start`.
+        driven.execute(now_ns, out)?;
+        while let Some(input) = driven.inbox.pop_front() {
+            if driven.account.halted() {
+                driven.inbox.clear();
+                break;
             }
-            if let Some(action) = driven.pending.pop_front() {
-                match action {
-                    Action::Fsync => {
-                        let Some(disk) = &driven.disk else {
-                            continue;
-                        };
-                        let mut disk = disk.borrow_mut();
-                        let NodeDisk { disk, rng } = &mut *disk;
-                        let ticket = disk
-                            .begin_fsync(WAL_FILE, now_ns, rng)
-                            .map_err(|err| EngineError::Invariant(format!("fsync: {err}")))?;
-                        driven.blocked = Some(ticket);
-                        return Ok(Some(ticket.done_at_ns));
-                    }
-                    Action::Send { to, msg } => out.push(Outgoing::Send { to, msg }),
-                    Action::Timer { token, after_ns } => out.push(Outgoing::Timer {
-                        at_ns: now_ns.saturating_add(after_ns),
-                        token,
-                    }),
-                    Action::Report(report) => out.push(Outgoing::Report(report)),
-                    Action::Halt => return Ok(None),
-                }
-                continue;
-            }
-            let Some(input) = driven.inbox.pop_front() else {
-                return Ok(None);
-            };
             let mut log = DirectLog(&driven.disk);
             driven
                 .account
                 .handle(input, pt_ns, &mut driven.rng, &mut log, &mut driven.scratch);
-            // Reports first, as the process runtime hands them over (a stable sort keeps
-            // the order within each kind).
-            driven
-                .scratch
-                .sort_by_key(|action| !matches!(action, Action::Report(_)));
-            driven.pending.extend(driven.scratch.drain(..));
+            driven.execute(now_ns, out)?;
         }
+        Ok(())
+    }
+}
+
+impl Driven {
+    /// Carries out the account's actions (in `scratch`) as the process does.
+    fn execute(&mut self, now_ns: Nanos, out: &mut Vec<Out>) -> Result<(), EngineError> {
+        for action in self.scratch.drain(..) {
+            match action {
+                Action::Report(report) => out.push(Outgoing::Report(report)),
+                effect => self.effects.push(effect),
+            }
+        }
+        for action in self.effects.drain(..) {
+            match action {
+                Action::Fsync => {
+                    let Some(disk) = &self.disk else {
+                        continue;
+                    };
+                    let began = self
+                        .commit
+                        .barrier(&mut disk.borrow_mut(), WAL_FILE, now_ns)
+                        .map_err(|err| EngineError::Invariant(format!("fsync: {err}")))?;
+                    if let Some(at_ns) = began {
+                        out.push(Outgoing::Commit { at_ns });
+                    }
+                }
+                Action::Send { to, msg } => self
+                    .commit
+                    .send(to, msg, |to, msg| out.push(Outgoing::Send { to, msg })),
+                Action::Timer { token, after_ns } => out.push(Outgoing::Timer {
+                    at_ns: now_ns.saturating_add(after_ns),
+                    token,
+                }),
+                Action::Report(report) => out.push(Outgoing::Report(report)),
+                Action::Halt => break,
+            }
+        }
+        Ok(())
     }
 }

@@ -83,10 +83,13 @@ pub enum BankEvent {
         /// Its id.
         snapshot: u32,
     },
-    /// A directly driven account's fsync is done (see [`direct`]).
+    /// An account's group commit has an fsync done: it releases the sends held
+    /// behind it (see [`crate::engine::commit`]).
     FsyncDone {
         /// The account.
         node: u32,
+        /// The incarnation that began it.
+        incarnation: u32,
     },
 }
 
@@ -250,6 +253,40 @@ impl BankWorld {
             self.mark_dirty(node);
         }
         delivered
+    }
+
+    /// Carries out what `node` asked for (emptying `outbox`): sends into the network,
+    /// timers and group-commit completions into the kernel's queue, reports into the
+    /// checks and trace.
+    fn carry_out(
+        &mut self,
+        kernel: &mut Kernel<BankEvent>,
+        now_ns: Nanos,
+        node: NodeId,
+        outbox: &mut Vec<Outgoing<BankMsg, BankReport>>,
+    ) -> Result<(), EngineError> {
+        for out in outbox.drain(..) {
+            match out {
+                Outgoing::Send { to, msg } => self.send(kernel, now_ns, node, to, msg)?,
+                Outgoing::Timer { at_ns, token } => kernel.schedule(
+                    at_ns.max(now_ns),
+                    BankEvent::Timer {
+                        node,
+                        incarnation: self.table.incarnation(node),
+                        token,
+                    },
+                )?,
+                Outgoing::Commit { at_ns } => kernel.schedule(
+                    at_ns.max(now_ns),
+                    BankEvent::FsyncDone {
+                        node,
+                        incarnation: self.table.incarnation(node),
+                    },
+                )?,
+                Outgoing::Report(report) => self.report(kernel, now_ns, node, report)?,
+            }
+        }
+        Ok(())
     }
 
     fn mark_dirty(&mut self, node: NodeId) {
@@ -619,12 +656,18 @@ impl Workload for BankWorld {
                 Ok(())
             }
             BankEvent::Initiate { snapshot } => self.initiate(kernel, now_ns, snapshot),
-            BankEvent::FsyncDone { node } => {
-                if let Some(direct) = &mut self.direct {
-                    direct.fsync_done(node, now_ns)?;
-                    self.mark_dirty(node);
+            BankEvent::FsyncDone { node, incarnation } => {
+                let mut outbox = std::mem::take(&mut self.outbox);
+                match &mut self.direct {
+                    Some(direct) => direct.fsync_done(node, now_ns, &mut outbox)?,
+                    None if self.table.incarnation(node) == incarnation => {
+                        self.table.commit_done(node, now_ns, &mut outbox)?
+                    }
+                    None => outbox.clear(),
                 }
-                Ok(())
+                let carried = self.carry_out(kernel, now_ns, node, &mut outbox);
+                self.outbox = outbox;
+                carried
             }
         }
     }
@@ -708,30 +751,16 @@ impl Workload for BankWorld {
                 Some(direct) => {
                     outbox.clear();
                     let pt = kernel.physical(node, now_ns);
-                    if let Some(done_at_ns) = direct.run(node, now_ns, pt, &mut outbox)? {
-                        kernel.schedule(done_at_ns, BankEvent::FsyncDone { node })?;
-                    }
+                    direct.run(node, now_ns, pt, &mut outbox)?;
                 }
                 None => {
                     self.table.settle(node).await?;
                     self.table.take_outbox(node, &mut outbox);
                 }
             }
-            for out in outbox.drain(..) {
-                match out {
-                    Outgoing::Send { to, msg } => self.send(kernel, now_ns, node, to, msg)?,
-                    Outgoing::Timer { at_ns, token } => kernel.schedule(
-                        at_ns.max(now_ns),
-                        BankEvent::Timer {
-                            node,
-                            incarnation: self.table.incarnation(node),
-                            token,
-                        },
-                    )?,
-                    Outgoing::Report(report) => self.report(kernel, now_ns, node, report)?,
-                }
-            }
+            let carried = self.carry_out(kernel, now_ns, node, &mut outbox);
             self.outbox = outbox;
+            carried?;
         }
         self.dirty.clear();
         Ok(())

@@ -130,7 +130,7 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
     let mut actions = Vec::new();
     let mut effects = Vec::new();
     account.start(ctx.clock(), &mut *ctx.rng(), &mut actions);
-    if !execute(ctx, &mut actions, &mut effects).await {
+    if !execute(ctx, &mut actions, &mut effects) {
         return;
     }
     loop {
@@ -146,7 +146,7 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
             &mut DiskLog(ctx),
             &mut actions,
         );
-        if !execute(ctx, &mut actions, &mut effects).await {
+        if !execute(ctx, &mut actions, &mut effects) {
             return;
         }
     }
@@ -154,9 +154,11 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
 
 /// Carries out `actions` in order; false once the account halts. Reports go first:
 /// they tell of events that already happened in memory, and must reach the engine even
-/// if the node crashes during a later fsync (a torn write may keep their records).
+/// if the node crashes before a later send leaves (a torn write may keep their
+/// records). An fsync is a barrier (group commit): the sends after it leave once the
+/// log is durable, while the account goes on taking input.
 /// Empties `actions`, using `effects` (empty) for the actions that are not reports.
-async fn execute(ctx: &BankCtx, actions: &mut Vec<Action>, effects: &mut Vec<Action>) -> bool {
+fn execute(ctx: &BankCtx, actions: &mut Vec<Action>, effects: &mut Vec<Action>) -> bool {
     debug_assert!(effects.is_empty());
     for action in actions.drain(..) {
         match action {
@@ -167,7 +169,7 @@ async fn execute(ctx: &BankCtx, actions: &mut Vec<Action>, effects: &mut Vec<Act
     for action in effects.drain(..) {
         match action {
             Action::Fsync => {
-                if let Err(err) = ctx.fsync(WAL_FILE).await {
+                if let Err(err) = ctx.barrier(WAL_FILE) {
                     ctx.report(BankReport::Halted(format!("fsync failed: {err}")));
                     return false;
                 }
