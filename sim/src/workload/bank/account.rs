@@ -275,10 +275,28 @@ pub enum Action {
         /// Physical delay, ns.
         after_ns: u64,
     },
-    /// Tell the engine.
-    Report(BankReport),
     /// Stop: the account cannot go on safely.
     Halt,
+}
+
+/// What the account asks for, appended to buffers the caller reuses (a fresh `Vec` per
+/// input was an allocation per message). The reports go to the engine before the
+/// actions are carried out: they tell of what already happened in memory, and the
+/// checks must know an event before its frame enters the network. Kept apart, so that
+/// neither has to be sorted out of the other on every input.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// Reports, in order.
+    pub reports: Vec<BankReport>,
+    /// Actions, in order.
+    pub actions: Vec<Action>,
+}
+
+impl Output {
+    /// Whether both are empty.
+    pub fn is_empty(&self) -> bool {
+        self.reports.is_empty() && self.actions.is_empty()
+    }
 }
 
 /// Timer tokens.
@@ -594,20 +612,20 @@ impl Account {
         (account, recovery)
     }
 
-    /// The first actions after a boot at physical time `pt_ns`, appended to `actions`:
+    /// The first actions after a boot at physical time `pt_ns`, appended to `out`:
     /// the first transfer's timer, the periodic fsync's, and the frames a restored
     /// channel sends again.
-    pub fn start(&mut self, pt_ns: u64, rng: &mut impl Rng, actions: &mut Vec<Action>) {
-        actions.push(self.next_transfer_timer(rng));
+    pub fn start(&mut self, pt_ns: u64, rng: &mut impl Rng, out: &mut Output) {
+        out.actions.push(self.next_transfer_timer(rng));
         if let Fsync::Interval(period_ns) = self.config.fsync {
-            actions.push(Action::Timer {
+            out.actions.push(Action::Timer {
                 token: token::FSYNC,
                 after_ns: period_ns,
             });
         }
         // A restored sender has frames to send again.
         for peer in 0..self.config.accounts {
-            self.transmit(peer, pt_ns, actions);
+            self.transmit(peer, pt_ns, out);
         }
     }
 
@@ -617,33 +635,32 @@ impl Account {
     }
 
     /// Handles one input at physical time `pt_ns`; what it asks for is appended to
-    /// `actions` (a buffer the caller reuses: a fresh `Vec` per input was an allocation
-    /// per message).
+    /// `out`.
     pub fn handle(
         &mut self,
         input: Input,
         pt_ns: u64,
         rng: &mut impl Rng,
         log: &mut dyn Log,
-        actions: &mut Vec<Action>,
+        out: &mut Output,
     ) {
         if self.halted {
             return;
         }
-        let first = actions.len();
+        let first = out.actions.len();
         match input {
             Input::Timer(token::TRANSFER) => {
-                self.transfer(pt_ns, rng, log, actions);
-                actions.push(self.next_transfer_timer(rng));
+                self.transfer(pt_ns, rng, log, out);
+                out.actions.push(self.next_transfer_timer(rng));
             }
             Input::Timer(token::FSYNC) => {
                 if let Fsync::Interval(period_ns) = self.config.fsync {
                     if self.unsynced > 0 {
                         self.unsynced = 0;
                         self.unsynced_required = 0;
-                        actions.push(Action::Fsync);
+                        out.actions.push(Action::Fsync);
                     }
-                    actions.push(Action::Timer {
+                    out.actions.push(Action::Timer {
                         token: token::FSYNC,
                         after_ns: period_ns,
                     });
@@ -656,11 +673,11 @@ impl Account {
                 if due.is_some_and(|due| due <= pt_ns) {
                     self.sender_mut(peer).handle_timeout(duration(pt_ns), rng);
                 }
-                self.transmit(peer, pt_ns, actions);
+                self.transmit(peer, pt_ns, out);
             }
             Input::Timer(_) => {}
             Input::Message { from, msg } => match msg {
-                BankMsg::Frame(frame) => self.on_frame(from, frame, pt_ns, log, actions),
+                BankMsg::Frame(frame) => self.on_frame(from, frame, pt_ns, log, out),
                 BankMsg::Ack(up_to) => {
                     if self
                         .sender_mut(from)
@@ -674,30 +691,28 @@ impl Account {
                         // Losing this record only makes a restart resend what was acked.
                         let _ = self.append(entry, &self.current_stamp(), log);
                     }
-                    self.transmit(from, pt_ns, actions);
+                    self.transmit(from, pt_ns, out);
                 }
-                BankMsg::Initiate { snapshot } => self.initiate(snapshot, pt_ns, log, actions),
-                BankMsg::Report => {
-                    actions.push(Action::Report(BankReport::Final(self.final_state())))
-                }
+                BankMsg::Initiate { snapshot } => self.initiate(snapshot, pt_ns, log, out),
+                BankMsg::Report => out.reports.push(BankReport::Final(self.final_state())),
                 BankMsg::Boot { .. } => {}
             },
         }
-        self.sync_before_sends(actions, first);
+        self.sync_before_sends(out, first);
     }
 
     /// With `every_record`, an fsync before the first message of a step that logged a
     /// record other than an ack's.
-    /// `actions[first..]` are this step's.
-    fn sync_before_sends(&mut self, actions: &mut Vec<Action>, first: usize) {
+    /// `out.actions[first..]` are this step's.
+    fn sync_before_sends(&mut self, out: &mut Output, first: usize) {
         if self.config.fsync == Fsync::EveryRecord && self.unsynced_required > 0 {
             self.unsynced = 0;
             self.unsynced_required = 0;
-            let first_send = actions[first..]
+            let first_send = out.actions[first..]
                 .iter()
                 .position(|action| matches!(action, Action::Send { .. }))
-                .map_or(actions.len(), |at| first + at);
-            actions.insert(first_send, Action::Fsync);
+                .map_or(out.actions.len(), |at| first + at);
+            out.actions.insert(first_send, Action::Fsync);
         }
     }
 
@@ -787,23 +802,17 @@ impl Account {
         Ok(())
     }
 
-    fn transfer(
-        &mut self,
-        pt_ns: u64,
-        rng: &mut impl Rng,
-        log: &mut dyn Log,
-        actions: &mut Vec<Action>,
-    ) {
+    fn transfer(&mut self, pt_ns: u64, rng: &mut impl Rng, log: &mut dyn Log, out: &mut Output) {
         let n = self.config.accounts;
         let offset = rng.gen_range(1..n);
         let to = (self.me + offset) % n;
         let amount = rng.gen_range(1..=self.config.max_amount);
         if amount > self.balance {
-            actions.push(Action::Report(BankReport::Skipped(Skip::Funds)));
+            out.reports.push(BankReport::Skipped(Skip::Funds));
             return;
         }
         if self.sender(to).held() >= self.config.channel.window as usize {
-            actions.push(Action::Report(BankReport::Skipped(Skip::Window)));
+            out.reports.push(BankReport::Skipped(Skip::Window));
             return;
         }
         let seq = self.sender(to).next_seq().get();
@@ -815,7 +824,7 @@ impl Account {
         {
             // Not logged, not done: the event is undone before anything saw it.
             self.restore_clocks(saved);
-            actions.push(Action::Report(BankReport::Skipped(Skip::Log)));
+            out.reports.push(BankReport::Skipped(Skip::Log));
             return;
         }
         debug_assert!(amount <= self.balance, "a transfer larger than the balance");
@@ -825,13 +834,13 @@ impl Account {
             stamp: stamp.clone(),
         });
         debug_assert_eq!(sent.ok().map(Seq::get), Some(seq));
-        actions.push(Action::Report(BankReport::Event(Event {
+        out.reports.push(BankReport::Event(Event {
             kind: EventKind::Send { to, seq },
             what: What::Transfer(amount),
             stamp,
             pt_ns,
-        })));
-        self.transmit(to, pt_ns, actions);
+        }));
+        self.transmit(to, pt_ns, out);
     }
 
     fn on_frame(
@@ -840,10 +849,10 @@ impl Account {
         frame: Frame<Payload>,
         pt_ns: u64,
         log: &mut dyn Log,
-        actions: &mut Vec<Action>,
+        out: &mut Output,
     ) {
         if self.receiver_mut(from).handle_frame(frame) != FrameOutcome::Accepted {
-            self.ack(from, actions);
+            self.ack(from, out);
             return;
         }
         while let Some(frame) = self.receiver_mut(from).poll_deliver() {
@@ -859,15 +868,15 @@ impl Account {
                         // Delivered but not logged: crediting would be undurable and not
                         // crediting would lose the money; stop instead (fail-stop).
                         self.halted = true;
-                        actions.push(Action::Report(BankReport::Halted(format!(
+                        out.reports.push(BankReport::Halted(format!(
                             "the log refused a credit: {err}"
-                        ))));
-                        actions.push(Action::Halt);
+                        )));
+                        out.actions.push(Action::Halt);
                         return;
                     }
                     self.balance += amount;
                     self.snapshot.on_message(from as usize, &(seq, amount));
-                    actions.push(Action::Report(BankReport::Event(Event {
+                    out.reports.push(BankReport::Event(Event {
                         kind: EventKind::Receive {
                             from,
                             seq,
@@ -877,7 +886,7 @@ impl Account {
                         what: What::Transfer(amount),
                         stamp,
                         pt_ns,
-                    })));
+                    }));
                 }
                 Payload::Marker {
                     snapshot,
@@ -891,13 +900,13 @@ impl Account {
                     };
                     if let Err(err) = self.append(entry, &stamp, log) {
                         self.halted = true;
-                        actions.push(Action::Report(BankReport::Halted(format!(
+                        out.reports.push(BankReport::Halted(format!(
                             "the log refused a marker: {err}"
-                        ))));
-                        actions.push(Action::Halt);
+                        )));
+                        out.actions.push(Action::Halt);
                         return;
                     }
-                    actions.push(Action::Report(BankReport::Event(Event {
+                    out.reports.push(BankReport::Event(Event {
                         kind: EventKind::Receive {
                             from,
                             seq,
@@ -907,20 +916,20 @@ impl Account {
                         what: What::Marker(snapshot),
                         stamp,
                         pt_ns,
-                    })));
-                    self.on_marker(from, seq, snapshot, pt_ns, log, actions);
+                    }));
+                    self.on_marker(from, seq, snapshot, pt_ns, log, out);
                 }
             }
         }
-        self.ack(from, actions);
+        self.ack(from, out);
     }
 
-    fn ack(&mut self, from: u32, actions: &mut Vec<Action>) {
+    fn ack(&mut self, from: u32, out: &mut Output) {
         if !self.config.channel.reliable {
             return;
         }
         if let Some(up_to) = self.receiver_mut(from).poll_ack() {
-            actions.push(Action::Send {
+            out.actions.push(Action::Send {
                 to: from,
                 msg: BankMsg::Ack(up_to),
             });
@@ -963,13 +972,7 @@ impl Account {
         snapshot == self.snapshot_id && !self.snapshot_reported
     }
 
-    fn initiate(
-        &mut self,
-        snapshot: u32,
-        pt_ns: u64,
-        log: &mut dyn Log,
-        actions: &mut Vec<Action>,
-    ) {
+    fn initiate(&mut self, snapshot: u32, pt_ns: u64, log: &mut dyn Log, out: &mut Output) {
         if snapshot <= self.snapshot_id || !self.join(snapshot) {
             return;
         }
@@ -982,16 +985,16 @@ impl Account {
             self.restore_clocks(saved);
             return; // no snapshot from here this time
         }
-        actions.push(Action::Report(BankReport::Event(Event {
+        out.reports.push(BankReport::Event(Event {
             kind: EventKind::Local,
             what: What::Initiate(snapshot),
             stamp,
             pt_ns,
-        })));
+        }));
         let state = self.recorded();
         let peers = self.snapshot.initiate(&state);
-        self.send_markers(snapshot, &peers, pt_ns, log, actions);
-        self.report_if_complete(actions);
+        self.send_markers(snapshot, &peers, pt_ns, log, out);
+        self.report_if_complete(out);
     }
 
     fn on_marker(
@@ -1001,7 +1004,7 @@ impl Account {
         snapshot: u32,
         pt_ns: u64,
         log: &mut dyn Log,
-        actions: &mut Vec<Action>,
+        out: &mut Output,
     ) {
         if !self.join(snapshot) {
             return; // an abandoned snapshot's marker
@@ -1015,8 +1018,8 @@ impl Account {
             received.delivered_above.retain(|above| above.get() != seq);
         }
         let peers = self.snapshot.on_marker(from as usize, &state);
-        self.send_markers(snapshot, &peers, pt_ns, log, actions);
-        self.report_if_complete(actions);
+        self.send_markers(snapshot, &peers, pt_ns, log, out);
+        self.report_if_complete(out);
     }
 
     fn send_markers(
@@ -1025,7 +1028,7 @@ impl Account {
         peers: &[usize],
         pt_ns: u64,
         log: &mut dyn Log,
-        actions: &mut Vec<Action>,
+        out: &mut Output,
     ) {
         for &peer in peers {
             let to = peer as u32;
@@ -1046,17 +1049,17 @@ impl Account {
                 snapshot,
                 stamp: stamp.clone(),
             });
-            actions.push(Action::Report(BankReport::Event(Event {
+            out.reports.push(BankReport::Event(Event {
                 kind: EventKind::Send { to, seq },
                 what: What::Marker(snapshot),
                 stamp,
                 pt_ns,
-            })));
-            self.transmit(to, pt_ns, actions);
+            }));
+            self.transmit(to, pt_ns, out);
         }
     }
 
-    fn report_if_complete(&mut self, actions: &mut Vec<Action>) {
+    fn report_if_complete(&mut self, out: &mut Output) {
         if self.snapshot_reported || !self.snapshot.is_complete() {
             return;
         }
@@ -1076,20 +1079,20 @@ impl Account {
                 }
             })
             .collect();
-        actions.push(Action::Report(BankReport::SnapshotPart(SnapshotPart {
+        out.reports.push(BankReport::SnapshotPart(SnapshotPart {
             snapshot: self.snapshot_id,
             state,
             in_flight,
-        })));
+        }));
     }
 
     /// Frames the channel to `peer` wants on the wire, and its retransmission timer.
-    fn transmit(&mut self, peer: u32, pt_ns: u64, actions: &mut Vec<Action>) {
+    fn transmit(&mut self, peer: u32, pt_ns: u64, out: &mut Output) {
         if peer == self.me {
             return;
         }
         while let Some(frame) = self.sender_mut(peer).poll_transmit(duration(pt_ns)) {
-            actions.push(Action::Send {
+            out.actions.push(Action::Send {
                 to: peer,
                 msg: BankMsg::Frame(frame),
             });
@@ -1098,7 +1101,7 @@ impl Account {
         if let Some(due_ns) = due {
             if self.armed[peer as usize].is_none_or(|armed| armed > due_ns) {
                 self.armed[peer as usize] = Some(due_ns);
-                actions.push(Action::Timer {
+                out.actions.push(Action::Timer {
                     token: token::RETRANSMIT + u64::from(peer),
                     after_ns: due_ns.saturating_sub(pt_ns),
                 });

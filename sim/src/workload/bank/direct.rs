@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 
 use rand_chacha::ChaCha8Rng;
 
-use super::account::{Account, AccountConfig, Action, BankMsg, BankReport, Input, Log};
+use super::account::{Account, AccountConfig, Action, BankMsg, BankReport, Input, Log, Output};
 use super::process::WAL_FILE;
 use crate::engine::commit::GroupCommit;
 use crate::engine::kernel::Kernel;
@@ -33,10 +33,8 @@ struct Driven {
     commit: GroupCommit<BankMsg>,
     rng: ChaCha8Rng,
     disk: Option<Rc<RefCell<NodeDisk>>>,
-    /// The account's actions for one input (reused).
-    scratch: Vec<Action>,
-    /// Those that are not reports (reused).
-    effects: Vec<Action>,
+    /// What the account asks for on one input (reused).
+    scratch: Output,
 }
 
 struct DirectLog<'a>(&'a Option<Rc<RefCell<NodeDisk>>>);
@@ -70,7 +68,7 @@ impl Direct {
             .map(|node| {
                 let (mut account, _) = Account::recover(config.clone(), node, node, &[]);
                 let mut rng = kernel.stream(streams::PROCESS, u64::from(node));
-                let mut scratch = Vec::new();
+                let mut scratch = Output::default();
                 account.start(kernel.physical(node, 0), &mut rng, &mut scratch);
                 Driven {
                     account,
@@ -79,7 +77,6 @@ impl Direct {
                     rng,
                     disk: kernel.disk(node),
                     scratch,
-                    effects: Vec::new(),
                 }
             })
             .collect();
@@ -143,15 +140,12 @@ impl Direct {
 }
 
 impl Driven {
-    /// Carries out the account's actions (in `scratch`) as the process does.
+    /// Carries out what the account asked for (in `scratch`) as the process does.
     fn execute(&mut self, now_ns: Nanos, out: &mut Vec<Out>) -> Result<(), EngineError> {
-        for action in self.scratch.drain(..) {
-            match action {
-                Action::Report(report) => out.push(Outgoing::Report(report)),
-                effect => self.effects.push(effect),
-            }
+        for report in self.scratch.reports.drain(..) {
+            out.push(Outgoing::Report(report));
         }
-        for action in self.effects.drain(..) {
+        for action in self.scratch.actions.drain(..) {
             match action {
                 Action::Fsync => {
                     let Some(disk) = &self.disk else {
@@ -172,7 +166,6 @@ impl Driven {
                     at_ns: now_ns.saturating_add(after_ns),
                     token,
                 }),
-                Action::Report(report) => out.push(Outgoing::Report(report)),
                 Action::Halt => break,
             }
         }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::account::{Account, AccountConfig, Action, BankMsg, BankReport, Input, Log};
+use super::account::{Account, AccountConfig, Action, BankMsg, BankReport, Input, Log, Output};
 use crate::engine::disk::DiskError;
 use crate::engine::nodes::NodeId;
 use crate::engine::process::{Ctx, Incoming, Init, ProcessTable};
@@ -126,11 +126,10 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
         }
     }
     ctx.report(BankReport::Recovered(recovery));
-    // Reused for every input: the account's actions, and those that are not reports.
-    let mut actions = Vec::new();
-    let mut effects = Vec::new();
-    account.start(ctx.clock(), &mut *ctx.rng(), &mut actions);
-    if !execute(ctx, &mut actions, &mut effects) {
+    // Reused for every input.
+    let mut out = Output::default();
+    account.start(ctx.clock(), &mut *ctx.rng(), &mut out);
+    if !execute(ctx, &mut out) {
         return;
     }
     loop {
@@ -139,34 +138,22 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
             Incoming::Timer { token } => Input::Timer(token),
         };
         let pt_ns = ctx.clock();
-        account.handle(
-            input,
-            pt_ns,
-            &mut *ctx.rng(),
-            &mut DiskLog(ctx),
-            &mut actions,
-        );
-        if !execute(ctx, &mut actions, &mut effects) {
+        account.handle(input, pt_ns, &mut *ctx.rng(), &mut DiskLog(ctx), &mut out);
+        if !execute(ctx, &mut out) {
             return;
         }
     }
 }
 
-/// Carries out `actions` in order; false once the account halts. Reports go first:
-/// they tell of events that already happened in memory, and must reach the engine even
-/// if the node crashes before a later send leaves (a torn write may keep their
-/// records). An fsync is a barrier (group commit): the sends after it leave once the
-/// log is durable, while the account goes on taking input.
-/// Empties `actions`, using `effects` (empty) for the actions that are not reports.
-fn execute(ctx: &BankCtx, actions: &mut Vec<Action>, effects: &mut Vec<Action>) -> bool {
-    debug_assert!(effects.is_empty());
-    for action in actions.drain(..) {
-        match action {
-            Action::Report(report) => ctx.report(report),
-            effect => effects.push(effect),
-        }
+/// Carries out what the account asked for; false once the account halts. The reports
+/// go first (see [`Output`]). An fsync is a barrier (group commit): the sends after it
+/// leave once the log is durable, while the account goes on taking input. Empties
+/// `out`.
+fn execute(ctx: &BankCtx, out: &mut Output) -> bool {
+    for report in out.reports.drain(..) {
+        ctx.report(report);
     }
-    for action in effects.drain(..) {
+    for action in out.actions.drain(..) {
         match action {
             Action::Fsync => {
                 if let Err(err) = ctx.barrier(WAL_FILE) {
@@ -180,7 +167,6 @@ fn execute(ctx: &BankCtx, actions: &mut Vec<Action>, effects: &mut Vec<Action>) 
                 // not worth converting for a timer.
                 ctx.set_timer(ctx.now().saturating_add(after_ns), token);
             }
-            Action::Report(report) => ctx.report(report),
             Action::Halt => return false,
         }
     }
