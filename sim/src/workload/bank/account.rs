@@ -37,7 +37,7 @@
 //! - A record is appended to the log before the message it covers is handed out.
 
 use core::time::Duration;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use faultline_models::channel::{
     ChannelConfig, Frame, FrameOutcome, Receiver, ReceiverState, Sender, SenderState, Seq,
@@ -70,8 +70,9 @@ pub struct Stamp {
     pub lamport: u64,
     /// Its vector time (shared: a stamp is copied into the log record, the frame, its
     /// retransmissions and the report, and a clone of 16 entries each time was a large
-    /// part of the cost per message).
-    pub vc: Arc<VectorClock>,
+    /// part of the cost per message; an `Rc`, as a run is one thread and its counts
+    /// need no atomic instructions).
+    pub vc: Rc<VectorClock>,
     /// Its hybrid logical time.
     pub hlc: HlcTimestamp,
 }
@@ -196,15 +197,17 @@ pub struct SnapshotPart {
     pub in_flight: Vec<Vec<(u64, u64)>>,
 }
 
-/// How a restart recovered.
+/// How a restart recovered. `C` is the restored clocks: `Option<Stamp>` as the account
+/// reports them, `()` in the run's output (a stamp shares its vector clock through an
+/// `Rc`, which cannot leave the run's thread, and the records never show the clocks).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Recovery {
+pub struct Recovery<C = Option<Stamp>> {
     /// The new incarnation's entry.
     pub slot: Slot,
     /// The last durable event, whose state was restored (`None`: started fresh).
     pub resumed_from: Option<EventId>,
     /// Its clocks, as restored.
-    pub clocks: Option<Stamp>,
+    pub clocks: C,
     /// Records replayed.
     pub records: u64,
     /// Bytes of log kept (the rest was cut).
@@ -215,6 +218,22 @@ pub struct Recovery {
     pub stop: String,
     /// The balance restored.
     pub balance: u64,
+}
+
+impl Recovery {
+    /// The same without the clocks.
+    pub fn without_clocks(self) -> Recovery<()> {
+        Recovery {
+            slot: self.slot,
+            resumed_from: self.resumed_from,
+            clocks: (),
+            records: self.records,
+            valid_bytes: self.valid_bytes,
+            cut_bytes: self.cut_bytes,
+            stop: self.stop,
+            balance: self.balance,
+        }
+    }
 }
 
 /// The account's state at the end of the run, for the engine's durability checks.
@@ -425,7 +444,7 @@ pub struct Account {
     lamport: Lamport,
     /// Shared with the stamps of past events: ticking copies it only while one of them
     /// is alive, once per event.
-    vc: Arc<VectorClock>,
+    vc: Rc<VectorClock>,
     hlc: Hlc,
     /// The snapshot this account takes part in (0: none yet).
     snapshot_id: u32,
@@ -466,7 +485,7 @@ impl Account {
             receivers: (0..n).map(|_| None).collect(),
             armed: vec![None; n],
             lamport: Lamport::new(),
-            vc: Arc::new(VectorClock::new(n)),
+            vc: Rc::new(VectorClock::new(n)),
             hlc: Hlc::new(None),
             snapshot_id: 0,
             snapshot: SnapshotProcess::new(me as usize, peers.clone(), peers),
@@ -588,7 +607,7 @@ impl Account {
         }
         if let Some(stamp) = &last {
             account.lamport = Lamport(stamp.lamport);
-            account.vc = Arc::clone(&stamp.vc);
+            account.vc = Rc::clone(&stamp.vc);
             account.hlc = Hlc::resume(stamp.hlc, None);
         }
         // A recovered snapshot is over for this incarnation: it joins only newer ones.
@@ -597,7 +616,7 @@ impl Account {
         let mut entries = account.vc.as_slice().to_vec();
         if entries.len() <= slot as usize {
             entries.resize(slot as usize + 1, 0);
-            account.vc = Arc::new(VectorClock::from_entries(entries));
+            account.vc = Rc::new(VectorClock::from_entries(entries));
         }
         let recovery = Recovery {
             slot,
@@ -743,18 +762,18 @@ impl Account {
     }
 
     /// The clocks as they are, to undo an event whose record the log refused.
-    fn save_clocks(&self) -> (Lamport, Arc<VectorClock>, Hlc) {
-        (self.lamport, Arc::clone(&self.vc), self.hlc)
+    fn save_clocks(&self) -> (Lamport, Rc<VectorClock>, Hlc) {
+        (self.lamport, Rc::clone(&self.vc), self.hlc)
     }
 
-    fn restore_clocks(&mut self, saved: (Lamport, Arc<VectorClock>, Hlc)) {
+    fn restore_clocks(&mut self, saved: (Lamport, Rc<VectorClock>, Hlc)) {
         (self.lamport, self.vc, self.hlc) = saved;
     }
 
     /// Ticks the clocks for a local or send event.
     fn tick(&mut self, pt_ns: u64) -> Stamp {
         self.lamport.tick();
-        Arc::make_mut(&mut self.vc).tick(self.slot as usize);
+        Rc::make_mut(&mut self.vc).tick(self.slot as usize);
         let hlc = self.hlc.send(duration(pt_ns));
         self.stamp_now(hlc)
     }
@@ -762,7 +781,7 @@ impl Account {
     /// Ticks the clocks for a receive event of a message stamped `remote`.
     fn receive_tick(&mut self, remote: &Stamp, pt_ns: u64) -> Stamp {
         self.lamport.on_receive(remote.lamport);
-        Arc::make_mut(&mut self.vc).on_receive(self.slot as usize, &remote.vc);
+        Rc::make_mut(&mut self.vc).on_receive(self.slot as usize, &remote.vc);
         let hlc = self
             .hlc
             .receive(remote.hlc, duration(pt_ns))
@@ -777,7 +796,7 @@ impl Account {
                 index: self.vc.get(self.slot as usize),
             },
             lamport: self.lamport.now(),
-            vc: Arc::clone(&self.vc),
+            vc: Rc::clone(&self.vc),
             hlc,
         }
     }
@@ -1272,7 +1291,7 @@ fn decode(bytes: &[u8]) -> Option<LogRecord> {
         stamp: Stamp {
             event: EventId { slot, index },
             lamport,
-            vc: Arc::new(VectorClock::from_entries(entries)),
+            vc: Rc::new(VectorClock::from_entries(entries)),
             hlc: HlcTimestamp::new(l_ns, c),
         },
     })
@@ -1287,7 +1306,7 @@ mod tests {
         Stamp {
             event: EventId { slot, index },
             lamport,
-            vc: Arc::new(VectorClock::from_entries(vc)),
+            vc: Rc::new(VectorClock::from_entries(vc)),
             hlc: HlcTimestamp::new(l_ns, c),
         }
     }

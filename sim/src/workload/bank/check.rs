@@ -25,7 +25,7 @@
 //! Each check keeps its first violations in words and counts the rest.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
+use std::rc::Rc;
 
 use faultline_models::channel::ReceiverState;
 use faultline_models::clock::{Causality as Order, HlcTimestamp, VectorClock};
@@ -113,7 +113,7 @@ fn reaches(slot: u32, index: u64, b: &RefVc) -> bool {
 #[derive(Clone, Debug)]
 struct Clocks {
     lamport: u64,
-    vc: Arc<VectorClock>,
+    vc: Rc<VectorClock>,
     hlc: HlcTimestamp,
 }
 
@@ -121,7 +121,7 @@ impl Clocks {
     fn of(stamp: &Stamp) -> Self {
         Clocks {
             lamport: stamp.lamport,
-            vc: Arc::clone(&stamp.vc),
+            vc: Rc::clone(&stamp.vc),
             hlc: stamp.hlc,
         }
     }
@@ -466,7 +466,7 @@ impl Causality {
             Some((index, clocks)) => {
                 *index = id.index;
                 clocks.lamport = stamp.lamport;
-                clocks.vc = Arc::clone(&stamp.vc);
+                clocks.vc = Rc::clone(&stamp.vc);
                 clocks.hlc = stamp.hlc;
             }
             None => state.last = Some((id.index, Clocks::of(stamp))),
@@ -890,7 +890,7 @@ mod tests {
                     index: self.vc.get(self.me),
                 },
                 lamport: self.lamport.now(),
-                vc: Arc::new(self.vc.clone()),
+                vc: Rc::new(self.vc.clone()),
                 hlc,
             }
         }

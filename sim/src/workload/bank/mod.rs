@@ -146,7 +146,7 @@ pub struct RecoveryAt {
     /// The account.
     pub account: u32,
     /// What it replayed.
-    pub recovery: Recovery,
+    pub recovery: Recovery<()>,
 }
 
 /// What a bank run produces.
@@ -381,7 +381,7 @@ impl BankWorld {
                     self.recoveries.push(RecoveryAt {
                         at_ns: now_ns,
                         account: node,
-                        recovery,
+                        recovery: recovery.without_clocks(),
                     });
                 }
                 Ok(())
