@@ -178,15 +178,17 @@ impl VectorClock {
 
     /// The causal relation between the events stamped `self` and `other`.
     pub fn compare(&self, other: &VectorClock) -> Causality {
-        let n = self.entries.len().max(other.entries.len());
+        let common = self.entries.len().min(other.entries.len());
+        let (mine, theirs) = (&self.entries[..common], &other.entries[..common]);
+        // Branch-free over the common entries, so the loop vectorizes (the checker
+        // compares two clocks per message); a shorter clock's missing entries are 0.
         let (mut some_less, mut some_greater) = (false, false);
-        for i in 0..n {
-            match self.get(i).cmp(&other.get(i)) {
-                Ordering::Less => some_less = true,
-                Ordering::Greater => some_greater = true,
-                Ordering::Equal => {}
-            }
+        for (a, b) in mine.iter().zip(theirs) {
+            some_less |= a < b;
+            some_greater |= a > b;
         }
+        some_greater |= self.entries[common..].iter().any(|&entry| entry > 0);
+        some_less |= other.entries[common..].iter().any(|&entry| entry > 0);
         match (some_less, some_greater) {
             (false, false) => Causality::Equal,
             (true, false) => Causality::Before,
