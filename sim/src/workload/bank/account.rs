@@ -457,8 +457,7 @@ pub struct Account {
     /// acks', with `every_record`).
     unsynced_required: u64,
     halted: bool,
-    /// Reused buffers for a record's payload and its framed bytes.
-    scratch: Vec<u8>,
+    /// A reused buffer for a record's framed bytes.
     framed: Vec<u8>,
 }
 
@@ -493,7 +492,6 @@ impl Account {
             unsynced: 0,
             unsynced_required: 0,
             halted: false,
-            scratch: Vec::new(),
             framed: Vec::new(),
             config,
         };
@@ -809,10 +807,9 @@ impl Account {
         if !self.config.wal {
             return Ok(());
         }
-        self.scratch.clear();
-        encode(entry, stamp, &mut self.scratch);
         self.framed.clear();
-        wal::encode_into(&mut self.framed, &self.scratch).map_err(|err| err.to_string())?;
+        wal::encode_with(&mut self.framed, |buf| encode(entry, stamp, buf))
+            .map_err(|err| err.to_string())?;
         log.append(&self.framed)?;
         self.unsynced += 1;
         if !matches!(entry, Entry::Acked { .. }) {
@@ -1185,6 +1182,8 @@ fn put_varint(out: &mut Vec<u8>, mut value: u64) {
 }
 
 fn encode(entry: Entry, stamp: &Stamp, out: &mut Vec<u8>) {
+    // Room for the longest record, so no push below grows the buffer.
+    out.reserve(1 + 10 * (9 + stamp.vc.len()));
     let (tag, a, b, c) = match entry {
         Entry::Debit { to, seq, amount } => (1u8, to, seq, amount),
         Entry::Credit { from, seq, amount } => (2, from, seq, amount),
