@@ -307,21 +307,14 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
         now_ns: Nanos,
         out: &mut Vec<Outgoing<M, R>>,
     ) -> Result<(), EngineError> {
-        out.clear();
         let mut mailbox = self.mailbox(node).borrow_mut();
-        let Some(disk) = self.disks[node as usize].as_ref() else {
-            return Ok(());
-        };
-        let next = mailbox
-            .commit
-            .complete(&mut disk.borrow_mut(), now_ns, |to, msg| {
-                out.push(Outgoing::Send { to, msg })
-            })
-            .map_err(|err| EngineError::Invariant(format!("group commit at node {node}: {err}")))?;
-        if let Some(at_ns) = next {
-            out.push(Outgoing::Commit { at_ns });
-        }
-        Ok(())
+        complete_commit(
+            &mut mailbox.commit,
+            self.disks[node as usize].as_deref(),
+            node,
+            now_ns,
+            out,
+        )
     }
 
     /// A crash: the node is down, its mailbox emptied, its timers void. The kernel
@@ -553,6 +546,31 @@ impl<M, R> Ctx<M, R> {
     pub fn rng(&self) -> RefMut<'_, ChaCha8Rng> {
         self.rng.borrow_mut()
     }
+}
+
+/// Completes `commit`'s fsync in flight on `disk` at `now_ns`: the sends it releases,
+/// and the next [`Outgoing::Commit`] if it began another fsync, into `out` (emptied
+/// first). Shared by the process runtime and the bank's direct driver.
+pub fn complete_commit<M, R>(
+    commit: &mut GroupCommit<M>,
+    disk: Option<&RefCell<NodeDisk>>,
+    node: NodeId,
+    now_ns: Nanos,
+    out: &mut Vec<Outgoing<M, R>>,
+) -> Result<(), EngineError> {
+    out.clear();
+    let Some(disk) = disk else {
+        return Ok(());
+    };
+    let next = commit
+        .complete(&mut disk.borrow_mut(), now_ns, |to, msg| {
+            out.push(Outgoing::Send { to, msg })
+        })
+        .map_err(|err| EngineError::Invariant(format!("group commit at node {node}: {err}")))?;
+    if let Some(at_ns) = next {
+        out.push(Outgoing::Commit { at_ns });
+    }
+    Ok(())
 }
 
 /// A node's task, as the host spawns it: after every poll it hands control back to the

@@ -17,7 +17,7 @@ use super::process::WAL_FILE;
 use crate::engine::commit::GroupCommit;
 use crate::engine::kernel::Kernel;
 use crate::engine::nodes::NodeId;
-use crate::engine::process::{NodeDisk, Outgoing};
+use crate::engine::process::{complete_commit, NodeDisk, Outgoing};
 use crate::engine::queue::Nanos;
 use crate::engine::streams;
 use crate::engine::EngineError;
@@ -96,21 +96,14 @@ impl Direct {
         now_ns: Nanos,
         out: &mut Vec<Out>,
     ) -> Result<(), EngineError> {
-        out.clear();
         let driven = &mut self.driven[node as usize];
-        let Some(disk) = &driven.disk else {
-            return Ok(());
-        };
-        let next = driven
-            .commit
-            .complete(&mut disk.borrow_mut(), now_ns, |to, msg| {
-                out.push(Outgoing::Send { to, msg })
-            })
-            .map_err(|err| EngineError::Invariant(format!("fsync: {err}")))?;
-        if let Some(at_ns) = next {
-            out.push(Outgoing::Commit { at_ns });
-        }
-        Ok(())
+        complete_commit(
+            &mut driven.commit,
+            driven.disk.as_deref(),
+            node,
+            now_ns,
+            out,
+        )
     }
 
     /// Hands `node` its queued inputs, what it asks for into `out`.
