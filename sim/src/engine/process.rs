@@ -13,9 +13,9 @@
 //! The [`Ctx`] is a process's whole world: true time for the engine's records
 //! ([`Ctx::now`]), its node's physical clock with skew, drift and jumps ([`Ctx::clock`],
 //! what an HLC must read), [`Ctx::send`], [`Ctx::recv`], [`Ctx::set_timer`],
-//! [`Ctx::sleep_until`], its disk ([`Ctx::disk`], with [`Ctx::fsync`] to wait for
-//! durability or [`Ctx::barrier`] to hold its sends until it, see [`super::commit`])
-//! and a random stream of its own ([`Ctx::rng`]).
+//! [`Ctx::sleep_until`], its disk ([`Ctx::disk`], and [`Ctx::barrier`] to hold its
+//! sends until the disk has made what it wrote durable, see [`super::commit`]) and a
+//! random stream of its own ([`Ctx::rng`]).
 //!
 //! # Invariants
 //!
@@ -515,23 +515,6 @@ impl<M, R> Ctx<M, R> {
     /// This node's disk, if it has one.
     pub fn disk(&self) -> Option<RefMut<'_, NodeDisk>> {
         self.disk.as_ref().map(|disk| disk.borrow_mut())
-    }
-
-    /// Makes everything written to `file` so far durable: begins an fsync, sleeps for
-    /// its latency, completes it.
-    pub async fn fsync(&self, file: &str) -> Result<(), DiskError> {
-        let Some(disk) = self.disk.as_ref() else {
-            return Err(DiskError::Config("this node has no disk".to_owned()));
-        };
-        let ticket = {
-            let now_ns = self.now();
-            let mut disk = disk.borrow_mut();
-            let NodeDisk { disk, rng } = &mut *disk;
-            disk.begin_fsync(file, now_ns, rng)?
-        };
-        self.sleep_until(ticket.done_at_ns).await;
-        let now_ns = self.now();
-        disk.borrow_mut().disk.complete_fsync(ticket, now_ns)
     }
 
     /// Marks this process as finished: call when `main` returns, so the driver does not
