@@ -157,11 +157,11 @@ fn a_bank_report_has_its_section() {
         "<title>snapshot 3 from acct-1\nstarted 6.000 s\ncompleted 6.750 s, after 750.00 ms\nfaults at its start: clock acct-1 skew 40ms drift 0 ppm</title>"
     ));
     assert!(svg.contains(
-        "<title>snapshot 2 from acct-0\nstarted 4.000 s\nabandoned: acct-3 crashed during it\n"
+        "<title>snapshot 2 from acct-0\nstarted 4.000 s\nabandoned 4.300 s, after 300.00 ms: acct-3 crashed during it\n"
     ));
     assert!(svg.contains("still running when the run ended at 10 s"));
     assert!(
-        svg.contains("abandoned, at its start (hover for why)"),
+        svg.contains("abandoned, when given up (hover for why)"),
         "legend"
     );
 
@@ -671,7 +671,8 @@ fn a_long_run_with_many_snapshots_makes_a_bounded_report() {
         svg.contains("<title>snapshots 1-180: 177 completed\nstarted 0.250-"),
         "merged marks"
     );
-    assert!(svg.contains("<title>snapshots 1-180: 3 abandoned\nstarted 12.500-37.500 s</title>"));
+    // Records without `abandoned_s` put the crosses at the starts.
+    assert!(svg.contains("<title>snapshots 1-180: 3 abandoned\nabandoned 12.500-37.500 s</title>"));
 }
 
 #[test]

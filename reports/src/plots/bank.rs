@@ -166,6 +166,11 @@ pub fn has_snapshots(rec: &RunRecord) -> bool {
         .is_some_and(|b| !b.snapshots.is_empty())
 }
 
+/// When `s` was abandoned, seconds (its start in records older than `abandoned_s`).
+fn abandoned_at(s: &crate::record::SnapshotSummary) -> f64 {
+    s.abandoned_s.unwrap_or(s.started_s).max(s.started_s)
+}
+
 /// One snapshot (or a run of them merged) as the chart draws it.
 struct SnapMark {
     first_id: u32,
@@ -181,8 +186,9 @@ struct SnapMark {
 }
 
 /// The snapshot timeline: one lane per snapshot id, a bar from its start to its
-/// completion (at least a few pixels wide), a cross at the start of an abandoned one
-/// (its reason on hover), a grey bar to the end of the run for one still running.
+/// completion (at least a few pixels wide), a cross where an abandoned one was
+/// abandoned (when and why on hover), a grey bar to the end of the run for one still
+/// running.
 pub fn snapshots(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot, ReportError> {
     let run_s = stats::duration_s(rec);
     let empty = Vec::new();
@@ -257,11 +263,14 @@ pub fn snapshots(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot
                     c
                 }
                 (SnapshotStatus::Abandoned, _) => {
+                    let at_s = abandoned_at(s);
                     tip.push_str(&format!(
-                        "\nabandoned: {}",
+                        "\nabandoned {} s, after {} ms: {}",
+                        fixed(at_s, 3),
+                        fixed((at_s - s.started_s) * 1e3, 2),
                         s.abandoned.as_deref().unwrap_or("")
                     ));
-                    s.started_s
+                    at_s
                 }
                 _ => {
                     tip.push_str(&format!(
@@ -281,7 +290,12 @@ pub fn snapshots(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot
                     first_id: s.id,
                     last_id: s.id,
                     status,
-                    from_s: s.started_s,
+                    // A cross stands where its mark starts: at the abandonment.
+                    from_s: if status == SnapshotStatus::Abandoned {
+                        to_s
+                    } else {
+                        s.started_s
+                    },
                     to_s,
                     last_start_s: s.started_s,
                     count: 1,
@@ -306,15 +320,21 @@ pub fn snapshots(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot
                 let status = status_of(s);
                 let end = match status {
                     SnapshotStatus::Completed => s.completed_s.unwrap_or(s.started_s),
-                    SnapshotStatus::Abandoned => s.started_s,
+                    SnapshotStatus::Abandoned => abandoned_at(s),
                     SnapshotStatus::Unfinished => run_s.max(s.started_s),
+                };
+                // Crosses stand at the abandonments (see above).
+                let begin = if status == SnapshotStatus::Abandoned {
+                    end
+                } else {
+                    s.started_s
                 };
                 let d = s.completed_s.map(|c| (c - s.started_s) * 1e3);
                 let m = by_status.entry(status).or_insert(SnapMark {
                     first_id: s.id,
                     last_id: s.id,
                     status,
-                    from_s: s.started_s,
+                    from_s: begin,
                     to_s: end,
                     last_start_s: s.started_s,
                     count: 0,
@@ -323,7 +343,7 @@ pub fn snapshots(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot
                 m.first_id = m.first_id.min(s.id);
                 m.last_id = m.last_id.max(s.id);
                 m.count += 1;
-                m.from_s = m.from_s.min(s.started_s);
+                m.from_s = m.from_s.min(begin);
                 m.to_s = m.to_s.max(end);
                 m.last_start_s = m.last_start_s.max(s.started_s);
                 if let Some(d) = d {
@@ -334,14 +354,19 @@ pub fn snapshots(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot
                 }
             }
             for m in by_status.into_values() {
+                let (when, from_s, to_s) = if m.status == SnapshotStatus::Abandoned {
+                    ("abandoned", m.from_s, m.to_s)
+                } else {
+                    ("started", m.from_s, m.last_start_s)
+                };
                 let mut tip = format!(
-                    "snapshots {}-{}: {} {}\nstarted {}-{} s",
+                    "snapshots {}-{}: {} {}\n{when} {}-{} s",
                     range.0,
                     range.1,
                     count(m.count as u64),
                     m.status.word(),
-                    fixed(m.from_s, 3),
-                    fixed(m.last_start_s, 3)
+                    fixed(from_s, 3),
+                    fixed(to_s, 3)
                 );
                 if let Some((lo, hi)) = m.durations_ms {
                     tip.push_str(&format!("\ndurations {}-{} ms", fixed(lo, 2), fixed(hi, 2)));
@@ -360,7 +385,7 @@ pub fn snapshots(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot
     if any(SnapshotStatus::Abandoned) {
         legend.push((
             Swatch::Cross(ABANDONED),
-            "abandoned, at its start (hover for why)".to_string(),
+            "abandoned, when given up (hover for why)".to_string(),
         ));
     }
     if any(SnapshotStatus::Unfinished) {

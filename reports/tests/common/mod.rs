@@ -233,6 +233,7 @@ pub fn bank_run() -> RunRecord {
         };
     let mut abandoned = snapshot(2, "acct-0", 4.0, None);
     abandoned.abandoned = Some("acct-3 crashed during it".to_string());
+    abandoned.abandoned_s = Some(4.3);
     let transfers: u64 = bank_timeline.iter().map(|r| r.transfers).sum();
     let credits: u64 = bank_timeline.iter().map(|r| r.credits).sum();
     let delivered: u64 = bank_timeline.iter().map(|r| r.delivered).sum();
