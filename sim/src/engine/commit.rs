@@ -25,7 +25,8 @@
 //!   send order.
 //! - `first_batch` (when set) is at most the number held: the messages sent before the
 //!   barrier that asked for the next fsync.
-//! - A crash ([`GroupCommit::clear`]) drops everything held: those messages never left.
+//! - A crash ([`GroupCommit::clear`]) or an fsync that fails drops everything held:
+//!   those messages never left, and nothing is held while no fsync is in flight.
 
 use std::collections::VecDeque;
 
@@ -127,7 +128,11 @@ impl<M> GroupCommit<M> {
         let Some(ticket) = self.in_flight.take() else {
             return Ok(None);
         };
-        disk.disk.complete_fsync(ticket, now_ns)?;
+        if let Err(err) = disk.disk.complete_fsync(ticket, now_ns) {
+            // Nothing covers them any more: they never leave.
+            self.clear();
+            return Err(err);
+        }
         let asked_for_next = self.first_batch.take();
         let leaving = asked_for_next.unwrap_or(self.held.len());
         assert!(
@@ -150,7 +155,7 @@ impl<M> GroupCommit<M> {
             }
             Err(err) => {
                 // Nothing will cover them: they never leave.
-                self.held.clear();
+                self.clear();
                 Err(err)
             }
         }
@@ -254,6 +259,46 @@ mod tests {
         let mut out = Vec::new();
         commit.send(2, "after", |to, msg| out.push((to, msg)));
         assert_eq!(out, [(2, "after")]);
+    }
+
+    #[test]
+    fn a_failed_completion_drops_what_was_held() {
+        let mut disk = node_disk(10);
+        let mut commit = GroupCommit::default();
+        disk.disk.append(FILE, b"debit").unwrap();
+        commit.barrier(&mut disk, FILE, 0).unwrap();
+        commit.send(2, "frame", |_, _| panic!("held"));
+        disk.disk.remove(FILE).unwrap();
+        let err = commit
+            .complete(&mut disk, 10, |_, _: &str| panic!("nothing is released"))
+            .unwrap_err();
+        assert!(err.to_string().contains("not pending"), "{err}");
+        assert_eq!(commit.held(), 0);
+        let mut out = Vec::new();
+        commit.send(2, "after", |to, msg| out.push((to, msg)));
+        assert_eq!(
+            out,
+            [(2, "after")],
+            "nothing in flight: a send leaves at once"
+        );
+    }
+
+    #[test]
+    fn sends_past_the_limit_are_dropped_and_counted() {
+        let mut disk = node_disk(10);
+        let mut commit = GroupCommit::default();
+        disk.disk.append(FILE, b"debit").unwrap();
+        commit.barrier(&mut disk, FILE, 0).unwrap();
+        for _ in 0..HELD_LIMIT + 3 {
+            commit.send(1, (), |_, _| panic!("held"));
+        }
+        assert_eq!(commit.held(), HELD_LIMIT);
+        assert_eq!(commit.dropped(), 3);
+        let mut released = 0;
+        commit
+            .complete(&mut disk, 10, |_, ()| released += 1)
+            .unwrap();
+        assert_eq!(released, HELD_LIMIT);
     }
 
     #[test]
