@@ -201,6 +201,16 @@ mod tests {
         }
     }
 
+    /// A disk with a 5-byte record and a group commit whose fsync of it is in flight
+    /// (done at 10 ns).
+    fn in_flight<M>() -> (NodeDisk, GroupCommit<M>) {
+        let mut disk = node_disk(10);
+        let mut commit = GroupCommit::default();
+        disk.disk.append(FILE, b"debit").unwrap();
+        assert_eq!(commit.barrier(&mut disk, FILE, 0).unwrap(), Some(10));
+        (disk, commit)
+    }
+
     #[test]
     fn sends_wait_for_the_fsync_that_covers_them_and_later_barriers_share_one() {
         let mut disk = node_disk(10);
@@ -244,10 +254,7 @@ mod tests {
 
     #[test]
     fn a_crash_drops_what_was_held_and_voids_the_fsync() {
-        let mut disk = node_disk(10);
-        let mut commit = GroupCommit::default();
-        disk.disk.append(FILE, b"debit").unwrap();
-        commit.barrier(&mut disk, FILE, 0).unwrap();
+        let (mut disk, mut commit) = in_flight();
         commit.send(2, "frame", |_, _| panic!("held"));
         commit.clear();
         disk.disk.crash(&mut disk.rng);
@@ -263,10 +270,7 @@ mod tests {
 
     #[test]
     fn a_failed_completion_drops_what_was_held() {
-        let mut disk = node_disk(10);
-        let mut commit = GroupCommit::default();
-        disk.disk.append(FILE, b"debit").unwrap();
-        commit.barrier(&mut disk, FILE, 0).unwrap();
+        let (mut disk, mut commit) = in_flight();
         commit.send(2, "frame", |_, _| panic!("held"));
         disk.disk.remove(FILE).unwrap();
         let err = commit
@@ -285,10 +289,7 @@ mod tests {
 
     #[test]
     fn sends_past_the_limit_are_dropped_and_counted() {
-        let mut disk = node_disk(10);
-        let mut commit = GroupCommit::default();
-        disk.disk.append(FILE, b"debit").unwrap();
-        commit.barrier(&mut disk, FILE, 0).unwrap();
+        let (mut disk, mut commit) = in_flight();
         for _ in 0..HELD_LIMIT + 3 {
             commit.send(1, (), |_, _| panic!("held"));
         }
