@@ -612,7 +612,7 @@ fn bank(table: &mut Table, reps: u32, quick: bool) -> Vec<Threshold> {
         "bank: runtime cost per message, processes / direct",
         format!("{factor:.2}"),
         "x",
-        "the madsim runtime's share: two task polls per process step (the process, then the driver); fsync completions wake no process",
+        "the madsim runtime's share: one task poll per process step (the driver resumes inside it); fsync completions wake no process",
     );
     vec![
         Threshold {

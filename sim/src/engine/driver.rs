@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::disk::Disk;
 use super::faults::{self, FaultAction, FaultPlan, Interval};
+use super::handoff;
 use super::host::Host;
 use super::kernel::{Due, Kernel, KernelParts};
 use super::network::{LinkRule, Network};
@@ -126,7 +127,7 @@ pub fn run_with<W: Workload>(
 
     let disks = build_disks::<W>(config, &topology, seed)?;
     let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
-    let mut host = Host::new(&runtime, &topology, |node| W::process(config, node));
+    let host = Host::new(&runtime, &topology, |node| W::process(config, node));
     let parts = KernelParts {
         topology,
         network,
@@ -141,12 +142,23 @@ pub fn run_with<W: Workload>(
     };
     runtime.block_on(async move {
         let mut kernel = Kernel::new(parts);
-        let mut world = W::start(config, &mut kernel)?;
+        let world = W::start(config, &mut kernel)?;
         host.wait_for_boot().await.map_err(EngineError::Invariant)?;
-        if W::PROCESSES {
-            world.settle(&mut kernel, 0).await?;
-        }
-        let handled = drive(&mut world, &mut kernel, &mut host, &plan, max_events).await?;
+        let driving = drive_owned(world, kernel, host, plan, max_events);
+        // A process workload's driver runs as the hand-off coroutine: one madsim poll
+        // per process step instead of two (see `handoff`).
+        let Driven {
+            handled,
+            world,
+            kernel,
+            host,
+            plan,
+        } = if W::PROCESSES {
+            handoff::run(driving).await
+        } else {
+            driving.await
+        };
+        let handled = handled?;
         host.check_boots().map_err(EngineError::Invariant)?;
         let workload = world.finish(&kernel)?;
         let events = kernel.events();
@@ -206,6 +218,40 @@ fn build_network(spec: &scenario::Network, topology: &Topology) -> Network {
     Network::new(spec.latency.sampler(), spec.drop_rate, links)
 }
 
+/// What [`drive_owned`] hands back: the events handled, and the state it drove.
+struct Driven<W: Workload> {
+    handled: Result<u64, EngineError>,
+    world: W,
+    kernel: Kernel<W::Event>,
+    host: Host,
+    plan: FaultPlan,
+}
+
+/// Settles the processes' start, then runs [`drive`], owning what it drives (so the
+/// hand-off coroutine can hold it).
+async fn drive_owned<W: Workload>(
+    mut world: W,
+    mut kernel: Kernel<W::Event>,
+    mut host: Host,
+    plan: FaultPlan,
+    max_events: u64,
+) -> Driven<W> {
+    let handled = async {
+        if W::PROCESSES {
+            world.settle(&mut kernel, 0).await?;
+        }
+        drive(&mut world, &mut kernel, &mut host, &plan, max_events).await
+    }
+    .await;
+    Driven {
+        handled,
+        world,
+        kernel,
+        host,
+        plan,
+    }
+}
+
 /// The event loop; returns the events it handled.
 async fn drive<W: Workload>(
     world: &mut W,
@@ -242,6 +288,9 @@ async fn drive<W: Workload>(
         }
         match due {
             Due::Fault { action } => {
+                // madsim's nodes are killed, restarted, paused and resumed from the
+                // main task, never inside a process's poll.
+                handoff::on_main().await;
                 sync_madsim_clock(&mut madsim_ns, now_ns);
                 apply_fault(
                     world,

@@ -18,6 +18,7 @@ pub mod commit;
 pub mod disk;
 pub mod driver;
 pub mod faults;
+pub mod handoff;
 pub mod host;
 pub mod kernel;
 pub mod network;

@@ -29,12 +29,12 @@
 //!
 //! # The hand-off
 //!
-//! While the driver settles a process, it is not in madsim's ready queue: it leaves its
-//! waker in [`DRIVER`] and the host wakes it after every poll of a process's task
-//! ([`task_polled`]). So exactly one task is ready at any moment, and a step costs two
-//! task polls (the process's, then the driver's). Yielding instead would leave both in
-//! the queue, from which madsim picks at random: a third of the polls were the driver
-//! finding the process still busy.
+//! While the driver settles a process, it is not in madsim's ready queue: it is parked
+//! as a coroutine that the host resumes right after the process's poll (see
+//! [`super::handoff`]). So exactly one task is ready at any moment, and a step costs one
+//! madsim task poll. Yielding instead would leave both in the queue, from which madsim
+//! picks at random: a third of the polls were the driver finding the process still
+//! busy.
 
 use std::any::Any;
 use std::cell::{RefCell, RefMut};
@@ -49,6 +49,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::commit::GroupCommit;
 use super::disk::{Disk, DiskError};
+use super::handoff;
 use super::nodes::NodeId;
 use super::queue::Nanos;
 use super::EngineError;
@@ -159,6 +160,28 @@ impl<M, R> Mailbox<M, R> {
     fn idle(&self) -> bool {
         !self.alive || self.paused || self.exited || self.waiting
     }
+
+    /// The task returns `Pending` in `recv` or `sleep_until`. Its waker is kept from one
+    /// wait to the next (a task's waker does not change), so a step clones none.
+    fn wait(&mut self, waker: &Waker) {
+        self.waiting = true;
+        if !self
+            .waker
+            .as_ref()
+            .is_some_and(|kept| kept.will_wake(waker))
+        {
+            self.waker = Some(waker.clone());
+        }
+    }
+
+    /// Wakes the task if it waits.
+    fn wake(&mut self) {
+        if std::mem::replace(&mut self.waiting, false) {
+            if let Some(waker) = &self.waker {
+                waker.wake_by_ref();
+            }
+        }
+    }
 }
 
 /// A mailbox shared by the driver and its process.
@@ -186,17 +209,6 @@ pub struct NodeDisk {
 thread_local! {
     /// The table of the simulation running on this thread (each run has a fresh thread).
     static TABLE: RefCell<Option<Rc<dyn Any>>> = const { RefCell::new(None) };
-    /// The driver's waker while it settles a process (see "The hand-off").
-    static DRIVER: RefCell<Option<Waker>> = const { RefCell::new(None) };
-}
-
-/// Called by the host after every poll of a process's task: wakes the driver if it
-/// waits for a process to settle.
-#[inline]
-pub fn task_polled() {
-    if let Some(waker) = DRIVER.with(|slot| slot.borrow_mut().take()) {
-        waker.wake();
-    }
 }
 
 impl<M: 'static, R: 'static> ProcessTable<M, R> {
@@ -226,7 +238,6 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
     /// Forgets the installed table (at the end of a run).
     pub fn uninstall() {
         TABLE.with(|slot| *slot.borrow_mut() = None);
-        DRIVER.with(|slot| *slot.borrow_mut() = None);
     }
 
     fn mailbox(&self, node: NodeId) -> &Rc<RefCell<Mailbox<M, R>>> {
@@ -267,10 +278,7 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
         mailbox.now_ns = now_ns;
         mailbox.physical_ns = physical_ns;
         if !mailbox.paused {
-            mailbox.waiting = false;
-            if let Some(waker) = mailbox.waker.take() {
-                waker.wake();
-            }
+            mailbox.wake();
         }
         true
     }
@@ -355,10 +363,7 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
         mailbox.now_ns = now_ns;
         mailbox.physical_ns = physical_ns;
         if !mailbox.inbox.is_empty() {
-            mailbox.waiting = false;
-            if let Some(waker) = mailbox.waker.take() {
-                waker.wake();
-            }
+            mailbox.wake();
         }
     }
 
@@ -557,7 +562,7 @@ pub fn complete_commit<M, R>(
 }
 
 /// A node's task, as the host spawns it: after every poll it hands control back to the
-/// driver if the driver waits for this process to settle ([`task_polled`]).
+/// driver if the driver waits for a process to settle ([`handoff::task_polled`]).
 pub(super) struct Supervised<F>(pub(super) Pin<Box<F>>);
 
 impl<F: Future> Future for Supervised<F> {
@@ -565,7 +570,7 @@ impl<F: Future> Future for Supervised<F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let polled = self.0.as_mut().poll(cx);
-        task_polled();
+        handoff::task_polled();
         polled
     }
 }
@@ -592,12 +597,11 @@ impl<M, R> Future for Settle<'_, M, R> {
                  of its task (does it loop, or await something other than recv or sleep_until?)"
             ))));
         }
-        if self.polls == 1 {
-            DRIVER.with(|slot| *slot.borrow_mut() = Some(cx.waker().clone()));
-        } else {
-            // Polled again and the process still runs: it yields, or awaits something
-            // the driver never sees. Yield too, so the bound above is reached instead of
-            // madsim finding every task blocked.
+        // Polled again and the process still runs: it yields, or awaits something the
+        // driver never sees. Yield too (to the main task, see `handoff`), so the bound
+        // above is reached instead of madsim finding every task blocked. Without a
+        // hand-off driver on this thread, always yield.
+        if self.polls > 1 || !handoff::resume_after_next_poll() {
             cx.waker().wake_by_ref();
         }
         Poll::Pending
@@ -621,8 +625,7 @@ impl<M, R> Future for Recv<'_, M, R> {
                 incoming => return Poll::Ready(incoming),
             }
         }
-        mailbox.waiting = true;
-        mailbox.waker = Some(cx.waker().clone());
+        mailbox.wait(cx.waker());
         Poll::Pending
     }
 }
@@ -647,8 +650,7 @@ impl<M, R> Future for Sleep<'_, M, R> {
             mailbox.inbox.remove(index);
             return Poll::Ready(());
         }
-        mailbox.waiting = true;
-        mailbox.waker = Some(cx.waker().clone());
+        mailbox.wait(cx.waker());
         Poll::Pending
     }
 }

@@ -33,11 +33,13 @@ pub enum NodeChange {
 }
 
 /// A workload: what the nodes of a run do (see the module documentation).
-pub trait Workload: Sized {
+/// `'static`: a process workload's driver owns its world while it runs as a coroutine
+/// (see [`super::handoff`]).
+pub trait Workload: Sized + 'static {
     /// The workload's resolved configuration.
     type Config;
     /// Its events, as they sit in the kernel's queue: keep them small and `Copy`.
-    type Event: Copy + std::fmt::Debug;
+    type Event: Copy + std::fmt::Debug + 'static;
     /// What a finished run of it produces (its record section is built from this).
     type Output;
 
