@@ -43,6 +43,21 @@ struct Coroutine {
     inline: Cell<bool>,
 }
 
+impl Coroutine {
+    /// Polls the driver once with `cx`; true once it has finished (now or before).
+    fn poll_driver(&self, cx: &mut Context<'_>) -> bool {
+        let mut future = self.future.borrow_mut();
+        let Some(driver) = future.as_mut() else {
+            return true;
+        };
+        if driver.as_mut().poll(cx).is_ready() {
+            *future = None;
+            return true;
+        }
+        false
+    }
+}
+
 thread_local! {
     /// The driver of the simulation running on this thread, while [`run`] runs.
     static DRIVER: RefCell<Option<Rc<Coroutine>>> = const { RefCell::new(None) };
@@ -108,15 +123,11 @@ impl Future for Main<'_> {
             }
         }
         coroutine.resume.set(false);
-        let mut future = coroutine.future.borrow_mut();
-        let Some(driver) = future.as_mut() else {
-            return Poll::Ready(());
-        };
-        if driver.as_mut().poll(cx).is_ready() {
-            *future = None;
-            return Poll::Ready(());
+        if coroutine.poll_driver(cx) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
         }
-        Poll::Pending
     }
 }
 
@@ -139,18 +150,23 @@ pub fn task_polled() {
         .as_ref()
         .expect("the main task polled the driver before it waited for a process");
     let mut cx = Context::from_waker(main);
-    let mut future = coroutine.future.borrow_mut();
-    let Some(driver) = future.as_mut() else {
-        return;
-    };
     coroutine.inline.set(true);
-    let polled = driver.as_mut().poll(&mut cx);
+    let finished = coroutine.poll_driver(&mut cx);
     coroutine.inline.set(false);
-    if polled.is_ready() {
-        *future = None;
+    if finished {
         // The main task collects the result.
         main.wake_by_ref();
     }
+}
+
+/// Whether the hook is running the driver now (inside a process's poll).
+fn inline() -> bool {
+    DRIVER.with(|current| {
+        current
+            .borrow()
+            .as_ref()
+            .is_some_and(|coroutine| coroutine.inline.get())
+    })
 }
 
 /// Asks for the driver to be resumed after the next poll of a process's task (the
@@ -180,13 +196,7 @@ impl Future for OnMain {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let inline = DRIVER.with(|current| {
-            current
-                .borrow()
-                .as_ref()
-                .is_some_and(|coroutine| coroutine.inline.get())
-        });
-        if inline {
+        if inline() {
             // Polled by the hook, `cx` is the main task's waker.
             cx.waker().wake_by_ref();
             Poll::Pending
@@ -235,8 +245,7 @@ mod tests {
                     driver_table.deliver(0, u64::from(step), 0, Incoming::Timer { token: 0 });
                     driver_table.settle(0).await?;
                     counter.set(counter.get() + 1);
-                    inline |= DRIVER
-                        .with(|current| current.borrow().as_ref().is_some_and(|c| c.inline.get()));
+                    inline |= super::inline();
                 }
                 Ok::<bool, crate::engine::EngineError>(inline)
             })
