@@ -449,8 +449,12 @@ impl BankWorld {
             (&EventKind::Send { to, seq }, What::Transfer(amount)) => {
                 self.stats.transfers += 1;
                 self.window(now_ns).transfers += 1;
-                if self.outstanding.insert(node, to, seq, amount).is_none() {
-                    self.in_flight += amount;
+                match self.outstanding.insert(node, to, seq, amount) {
+                    None => self.in_flight += amount,
+                    // The seq again: a crash lost the first debit before its fsync (its
+                    // frame never left) and the restart reused the seq. The new amount
+                    // replaces the lost one; keeping both underflowed at the credit.
+                    Some(lost) => self.in_flight = self.in_flight - lost + amount,
                 }
             }
             (&EventKind::Receive { from, seq, .. }, What::Transfer(_)) => {
