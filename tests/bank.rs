@@ -9,9 +9,13 @@ use std::sync::Arc;
 
 use faultline::record::Invocation;
 use faultline::scenario::{self, ResolvedScenario};
-use faultline::workload::bank::BankOutput;
+use faultline::workload::bank::account::{token, Account, AccountConfig, Input, Log, Output};
+use faultline::workload::bank::{self, process, BankOutput};
 use faultline::workload::RunOutput;
+use faultline_models::wal;
 use faultline_reports::record::RunRecord;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 
 use common::{bundled, temp_dir};
@@ -328,13 +332,26 @@ fn the_causal_checks_can_be_recomputed_from_the_trace_alone() {
 
 #[test]
 fn a_log_that_every_read_corrupts_stops_the_account_instead_of_cutting_it() {
+    // Every read corrupted for longer than the re-reads wait (9.1 s).
     let scenario = bank_with_fault(
-        json!({ "at": "4s", "for": "2s", "disk": { "node": "acct-3", "fault": { "read_corruption": 1.0 } } }),
+        json!({ "at": "4s", "for": "30s", "disk": { "node": "acct-3", "fault": { "read_corruption": 1.0 } } }),
         "4500ms",
     );
     let (output, record) = run(&scenario, 1);
     assert_eq!(output.stats.halts, 1, "{:?}", output.stats);
-    assert!(output.disk.reads_corrupted >= 3);
+    assert!(output.disk.reads_corrupted >= 10, "{:?}", output.disk);
+    assert!(output.recoveries.is_empty(), "{:?}", output.recoveries);
+    // The stop is reported, with the damage's byte offset.
+    let halted = &record.summary.bank.as_ref().unwrap().halted;
+    assert_eq!(halted.len(), 1, "{halted:?}");
+    assert_eq!(halted[0].account, "acct-3");
+    assert!(
+        halted[0].reason.contains("at byte") && halted[0].reason.contains("not cut"),
+        "{:?}",
+        halted[0].reason
+    );
+    // 10 reads over 9.1 s of waits after the restart at 5.5 s.
+    assert!((14.5..14.7).contains(&halted[0].at_s), "{}", halted[0].at_s);
     // The log on disk is intact, and it is what the account holds: nothing is lost.
     assert!(
         !failed(&record).contains("durability"),
@@ -418,4 +435,149 @@ fn the_accounts_as_processes_and_by_direct_calls_run_the_same_bank() {
     assert_eq!(processes.final_units, direct.final_units);
     assert_eq!(processes.causality, direct.causality);
     assert_eq!(processes.windows, direct.windows);
+}
+
+/// bank-snapshots with the faults of issue 28 section 5: `acct-3` crashes at 10 s and
+/// restarts 1 s later while its disk corrupts reads at `rate` from 10.5 s for `for_`.
+fn corrupted_restart(rate: f64, for_: &str) -> ResolvedScenario {
+    let text = std::fs::read_to_string(bundled("bank-snapshots.json")).unwrap();
+    let mut value: Value = serde_json::from_str(&text).unwrap();
+    value["faults"] = json!([
+        { "at": "10s", "crash": "acct-3", "restart_after": "1s" },
+        { "at": "10500ms", "for": for_, "disk": { "node": "acct-3", "fault": { "read_corruption": rate } } }
+    ]);
+    load_value(&value)
+}
+
+#[test]
+fn a_corrupted_read_at_recovery_is_waited_out_not_cut() {
+    // Issue 28, 5: every re-read failed and recovery cut 55,640 bytes at "bad length at
+    // byte 9885" (a flipped length in the middle of an intact log), losing
+    // acknowledged transfers.
+    let (output, record) = run(&corrupted_restart(1.0, "2s"), 12);
+    assert!(failed(&record).is_empty(), "{:?}", record.summary.checks);
+    assert_eq!(output.stats.halts, 0, "{:?}", output.halts);
+    assert_eq!(output.recoveries.len(), 1);
+    let at = &output.recoveries[0];
+    // It read again until the fault ended at 12.5 s, and cut nothing.
+    assert!(at.at_ns >= 12_500_000_000, "recovered at {} ns", at.at_ns);
+    assert_eq!(at.recovery.cut_bytes, 0, "{:?}", at.recovery);
+    assert!(at.recovery.records > 100, "{:?}", at.recovery);
+    assert!(output.disk.reads_corrupted >= 5, "{:?}", output.disk);
+}
+
+#[test]
+fn read_corruption_at_recovery_loses_no_acknowledged_transfer_across_seeds() {
+    // Seeds 1 to 12 hold several that lost acknowledged transfers when a corrupt read
+    // was cut; at 0.3 the run is short, as only the recovery matters.
+    for (rate, seeds) in [(1.0, 1..=12u64), (0.3, 1..=12)] {
+        let scenario = corrupted_restart(rate, "2s");
+        for seed in seeds {
+            let (output, record) = run(&scenario, seed);
+            assert!(
+                !failed(&record).contains("durability"),
+                "rate {rate} seed {seed}: {:?}",
+                record.summary.checks
+            );
+            // What was cut is a torn tail, never the middle of the log.
+            for at in &output.recoveries {
+                let stop = &at.recovery.stop;
+                assert!(
+                    at.recovery.cut_bytes == 0 || stop.starts_with("torn record"),
+                    "rate {rate} seed {seed}: cut {} bytes at {stop}",
+                    at.recovery.cut_bytes
+                );
+            }
+            assert_eq!(
+                output.stats.halts, 0,
+                "rate {rate} seed {seed}: {:?}",
+                output.halts
+            );
+        }
+    }
+}
+
+/// A log as account 0 of bank-snapshots writes it: `transfers` debits, each a record.
+fn bank_log(transfers: u64) -> (AccountConfig, Vec<u8>) {
+    struct VecLog(Vec<u8>);
+    impl Log for VecLog {
+        fn append(&mut self, record: &[u8]) -> Result<(), String> {
+            self.0.extend_from_slice(record);
+            Ok(())
+        }
+    }
+    let scenario = load("bank-snapshots.json");
+    let spec = bank::spec_of(&scenario.scenario).expect("a bank scenario");
+    let (config, _) = bank::config::resolve(spec, &scenario.scenario).expect("it resolves");
+    let (mut account, _) = Account::recover(config.account.clone(), 0, 0, &[]);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut log = VecLog(Vec::new());
+    let mut out = Output::default();
+    for i in 0..transfers {
+        let pt_ns = (i + 1) * 1_000_000;
+        account.handle(
+            Input::Timer(token::TRANSFER),
+            pt_ns,
+            &mut rng,
+            &mut log,
+            &mut out,
+        );
+        out.reports.clear();
+        out.actions.clear();
+    }
+    (config.account, log.0)
+}
+
+#[test]
+fn a_torn_bank_log_is_cut_and_a_corrupted_middle_is_not() {
+    let (config, log) = bank_log(20);
+    let intact = wal::recover(&log);
+    assert_eq!(intact.stop, wal::Stop::Clean);
+    assert_eq!(intact.records.len(), 20, "one debit record per transfer");
+    let starts: Vec<usize> = intact.records.iter().map(|r| r.offset as usize).collect();
+    let full = Account::durable_state(config.clone(), 0, &log);
+    assert!(
+        full.balance < 1000,
+        "20 transfers debited: {}",
+        full.balance
+    );
+
+    // Torn in the last record: read twice alike, replayed, and only the tail is cut.
+    let torn = log[..log.len() - 2].to_vec();
+    let mut reads = wal::Rereads::new(process::REREADS);
+    assert_eq!(
+        reads.read(torn.clone()),
+        wal::Verdict::ReadAgain { after_ns: 0 }
+    );
+    let wal::Verdict::Replay(bytes) = reads.read(torn.clone()) else {
+        panic!("a torn tail is replayed");
+    };
+    let (_, recovery) = Account::recover(config.clone(), 0, 20, &bytes);
+    assert_eq!(recovery.records, 19);
+    assert_eq!(recovery.valid_bytes, starts[19] as u64);
+    assert_eq!(recovery.cut_bytes, (log.len() - 2 - starts[19]) as u64);
+
+    // A flipped length in the middle (the issue's "bad length"), the same on every
+    // read: corruption, a fail-stop at its offset. Cutting it, as recovery did, would
+    // have dropped ten debits.
+    let mut corrupt = log.clone();
+    corrupt[starts[10] + 3] ^= 0x40;
+    let cut = Account::durable_state(config.clone(), 0, &corrupt);
+    assert!(cut.balance > full.balance, "the cut log forgets debits");
+    let mut reads = wal::Rereads::new(process::REREADS);
+    assert_eq!(
+        reads.read(corrupt.clone()),
+        wal::Verdict::ReadAgain { after_ns: 0 }
+    );
+    let wal::Verdict::FailStop(stop) = reads.read(corrupt) else {
+        panic!("a corrupted middle is not replayed");
+    };
+    assert_eq!(stop.offset(), starts[10] as u64);
+    assert_eq!(
+        stop.cause,
+        wal::FailCause::Persistent(wal::Damage::Corrupt {
+            offset: starts[10] as u64,
+            next_offset: starts[11] as u64
+        })
+    );
 }

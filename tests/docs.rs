@@ -238,8 +238,9 @@ fn undocumented_fields<'a>(names: impl IntoIterator<Item = &'a String>, page: &s
 /// field `summary.json` and the CSV files can have.
 fn full_record() -> faultline_reports::record::RunRecord {
     use faultline_reports::record::{
-        BankSummary, BankWindowRow, CheckResult, ConnectionSummary, FaultInterval, HlcOffsetRow,
-        Invariant, RecoverySummary, RpcSummary, RunRecord, SnapshotSummary, Summary, TimelineRow,
+        BankSummary, BankWindowRow, CheckResult, ConnectionSummary, FaultInterval, HaltSummary,
+        HlcOffsetRow, Invariant, RecoverySummary, RpcSummary, RunRecord, SnapshotSummary, Summary,
+        TimelineRow,
     };
     let mut summary = Summary {
         simulated_s: 10.0,
@@ -260,6 +261,7 @@ fn full_record() -> faultline_reports::record::RunRecord {
             invariants: vec![Invariant::default()],
             snapshots: vec![SnapshotSummary::default()],
             recoveries: vec![RecoverySummary::default()],
+            halted: vec![HaltSummary::default()],
             ..BankSummary::default()
         }),
         ..Summary::default()

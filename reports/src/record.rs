@@ -356,6 +356,17 @@ pub struct RecoverySummary {
     pub balance: u64,
 }
 
+/// A bank account that stopped.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HaltSummary {
+    /// When, seconds.
+    pub at_s: f64,
+    /// The account (`acct-3`).
+    pub account: String,
+    /// Why (a fail-stop at recovery names the damage in its log and its byte offset).
+    pub reason: String,
+}
+
 /// Hybrid-logical-clock figures of a bank run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BankHlc {
@@ -421,7 +432,8 @@ pub struct BankSummary {
     pub messages_dropped: u64,
     /// Messages that reached a node that was down.
     pub messages_to_down_nodes: u64,
-    /// Accounts that stopped (their log refused a record they cannot do without).
+    /// Accounts that stopped (their log refused a record they cannot do without, or
+    /// recovery found it corrupt and would not cut it).
     pub halts: u64,
     /// Every invariant check, whether or not the scenario lists it.
     pub invariants: Vec<Invariant>,
@@ -429,6 +441,10 @@ pub struct BankSummary {
     pub snapshots: Vec<SnapshotSummary>,
     /// Every restart's recovery.
     pub recoveries: Vec<RecoverySummary>,
+    /// Every account that stopped, when and why (records older than this field have
+    /// none).
+    #[serde(default)]
+    pub halted: Vec<HaltSummary>,
     /// Clock figures.
     pub hlc: BankHlc,
     /// Disk figures.

@@ -149,6 +149,17 @@ pub struct RecoveryAt {
     pub recovery: Recovery<()>,
 }
 
+/// An account that stopped, when and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HaltAt {
+    /// When, ns.
+    pub at_ns: Nanos,
+    /// The account.
+    pub account: u32,
+    /// Why, in words (a fail-stop at recovery names the damage and its byte offset).
+    pub reason: String,
+}
+
 /// What a bank run produces.
 #[derive(Clone, Debug)]
 pub struct BankOutput {
@@ -175,6 +186,9 @@ pub struct BankOutput {
     pub snapshots: Vec<SnapshotRun>,
     /// Every restart's recovery.
     pub recoveries: Vec<RecoveryAt>,
+    /// Every account that stopped. Its log stays on its disk and the durability check
+    /// reads it there, so a stop loses nothing; the account is down from then on.
+    pub halts: Vec<HaltAt>,
     /// Counters.
     pub stats: BankStats,
     /// Disk counters, all accounts together.
@@ -215,6 +229,7 @@ pub struct BankWorld {
     halted: Vec<bool>,
     stats: BankStats,
     recoveries: Vec<RecoveryAt>,
+    halts: Vec<HaltAt>,
     /// Transfers debited and not yet credited: (sender, receiver, seq) -> amount.
     outstanding: SeqMap<u64>,
     in_flight: u64,
@@ -409,9 +424,14 @@ impl BankWorld {
                 self.stats.skipped[skip as usize] += 1;
                 kernel.trace(Record::at(now_ns, BankTrace::Skip(skip)).node(node))
             }
-            BankReport::Halted(_) => {
+            BankReport::Halted(reason) => {
                 self.stats.halts += 1;
                 self.halted[node as usize] = true;
+                self.halts.push(HaltAt {
+                    at_ns: now_ns,
+                    account: node,
+                    reason,
+                });
                 kernel.trace(Record::at(now_ns, BankTrace::Halt).node(node))
             }
         }
@@ -575,6 +595,7 @@ impl Workload for BankWorld {
             halted: vec![false; n],
             stats: BankStats::default(),
             recoveries: Vec::new(),
+            halts: Vec::new(),
             outstanding: SeqMap::new(accounts),
             in_flight: 0,
             windows: vec![
@@ -848,6 +869,7 @@ impl Workload for BankWorld {
             final_units,
             snapshots: self.snapshots.runs.values().cloned().collect(),
             recoveries: self.recoveries,
+            halts: self.halts,
             stats: self.stats,
             disk,
             epsilon_ns: self.causality.epsilon_ns(),

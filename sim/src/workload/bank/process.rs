@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use faultline_models::wal;
+
 use super::account::{Account, AccountConfig, Action, BankMsg, BankReport, Input, Log, Output};
 use crate::engine::disk::DiskError;
 use crate::engine::nodes::NodeId;
@@ -12,9 +14,16 @@ use crate::engine::process::{Ctx, Incoming, Init, ProcessTable};
 /// The account's log file.
 pub const WAL_FILE: &str = "wal";
 
-/// Reads of a log whose checksum fails before recovery believes the failure (a read can
-/// be corrupted in transit; the stored bytes are re-read).
-pub const READ_ATTEMPTS: u32 = 3;
+/// How a restart reads a damaged log again ([`wal::Rereads`]): a second read at once
+/// (a torn tail reads the same twice and is cut without delay), then waits of 100 ms
+/// doubling to 2 s, 10 reads in all (9.1 s of waiting), before the account fail-stops.
+/// Long enough to outlast a read path that corrupts for a few seconds, short against
+/// a run.
+pub const REREADS: wal::RereadPolicy = wal::RereadPolicy {
+    max_reads: 10,
+    first_wait_ns: 100_000_000,
+    max_wait_ns: 2_000_000_000,
+};
 
 /// What a process of the bank talks with.
 pub type BankCtx = Ctx<BankMsg, BankReport>;
@@ -47,50 +56,37 @@ impl Log for DiskLog<'_> {
     }
 }
 
-/// The log's bytes as they can be read back: on a checksum failure the file is read
-/// again (up to [`READ_ATTEMPTS`] times) and the longest valid read wins. `Err` when
-/// every read failed its checksum: the log may be intact on disk, so nothing may be
-/// cut, and the account cannot start from it.
-fn read_log(ctx: &BankCtx) -> Result<Vec<u8>, String> {
-    let Some(mut disk) = ctx.disk() else {
-        return Ok(Vec::new());
-    };
-    let disk = &mut *disk;
-    let len = match disk.disk.len(WAL_FILE) {
-        Ok(len) => len,
-        Err(DiskError::NotFound { .. }) => return Ok(Vec::new()),
-        Err(err) => return Err(format!("the log cannot be read: {err}")),
-    };
-    let mut clean = false;
-    let mut best: Vec<u8> = Vec::new();
-    let mut best_valid = 0;
-    for _ in 0..READ_ATTEMPTS {
-        let Ok(bytes) = disk.disk.read(WAL_FILE, 0, len, &mut disk.rng) else {
-            break;
+/// The log's bytes as they can be trusted ([`wal::Rereads`]): a clean read, or a torn
+/// tail two reads agree on. Damage that reads differently each time (in transit) is
+/// read again after a wait. `Err` (fail-stop) for damage that persists with a valid
+/// record after it (corruption: cutting would lose durable records) or that never
+/// settles: the log may be intact on disk, so nothing may be cut, and the account
+/// cannot start without it.
+async fn read_log(ctx: &BankCtx) -> Result<Vec<u8>, String> {
+    let mut rereads = wal::Rereads::new(REREADS);
+    loop {
+        let bytes = {
+            let Some(mut disk) = ctx.disk() else {
+                return Ok(Vec::new());
+            };
+            let disk = &mut *disk;
+            let len = match disk.disk.len(WAL_FILE) {
+                Ok(len) => len,
+                Err(DiskError::NotFound { .. }) => return Ok(Vec::new()),
+                Err(err) => return Err(format!("the log cannot be read: {err}")),
+            };
+            disk.disk
+                .read(WAL_FILE, 0, len, &mut disk.rng)
+                .map_err(|err| format!("the log cannot be read: {err}"))?
         };
-        let (valid, corrupt) = {
-            let recovery = faultline_models::wal::recover(&bytes);
-            let corrupt = matches!(
-                recovery.stop,
-                faultline_models::wal::Stop::ChecksumMismatch { .. }
-            );
-            (recovery.valid_len, corrupt)
-        };
-        if valid >= best_valid {
-            best_valid = valid;
-            best = bytes;
+        match rereads.read(bytes) {
+            wal::Verdict::Replay(bytes) => return Ok(bytes),
+            wal::Verdict::ReadAgain { after_ns: 0 } => {}
+            wal::Verdict::ReadAgain { after_ns } => {
+                ctx.sleep_until(ctx.now().saturating_add(after_ns)).await;
+            }
+            wal::Verdict::FailStop(stop) => return Err(format!("log at recovery: {stop}")),
         }
-        if !corrupt {
-            clean = true;
-            break;
-        }
-    }
-    if clean {
-        Ok(best)
-    } else {
-        Err(format!(
-            "every one of {READ_ATTEMPTS} reads of the log failed its checksum at byte {best_valid} or before"
-        ))
     }
 }
 
@@ -106,7 +102,7 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
         }
     };
     let bytes = if config.wal {
-        match read_log(ctx) {
+        match read_log(ctx).await {
             Ok(bytes) => bytes,
             Err(reason) => {
                 // Fail-stop: cutting a log that may be intact would lose acknowledged
@@ -121,7 +117,8 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
     let (mut account, recovery) = Account::recover(config.clone(), node, slot, &bytes);
     if recovery.cut_bytes > 0 {
         if let Some(mut disk) = ctx.disk() {
-            // A torn or corrupt tail goes: later records must follow the good ones.
+            // A torn tail goes (read_log let no other damage through): later records
+            // must follow the good ones.
             let _ = disk.disk.truncate(WAL_FILE, recovery.valid_bytes);
         }
     }

@@ -1,8 +1,8 @@
 //! The bank workload's run record and the checks it offers.
 
 use faultline_reports::record::{
-    BankHlc, BankSummary, BankWindowRow, DiskSummary, HlcOffsetRow, Invariant, RecoverySummary,
-    RunRecord, SnapshotSummary, Summary,
+    BankHlc, BankSummary, BankWindowRow, DiskSummary, HaltSummary, HlcOffsetRow, Invariant,
+    RecoverySummary, RunRecord, SnapshotSummary, Summary,
 };
 
 use super::check::{Findings, SnapshotRun};
@@ -203,6 +203,15 @@ pub fn build(
                 cut_bytes: at.recovery.cut_bytes,
                 stop: at.recovery.stop.clone(),
                 balance: at.recovery.balance,
+            })
+            .collect(),
+        halted: output
+            .halts
+            .iter()
+            .map(|at| HaltSummary {
+                at_s: seconds(at.at_ns),
+                account: account(at.account),
+                reason: at.reason.clone(),
             })
             .collect(),
         hlc: BankHlc {
