@@ -8,9 +8,10 @@
 //! cannot trust, reporting why ([`Stop`]): the clean end of the bytes, a torn record (the
 //! header or the payload runs past the end: a crash cut an unsynced append short), a
 //! length outside `1..=MAX_RECORD_LEN` (garbage where a header should be), or a checksum
-//! mismatch (the payload or its checksum changed on the medium). Everything before the
-//! stop is replayed; the caller truncates the log to [`Recovery::valid_len`] before
-//! appending again, so a later append never follows garbage. This is the rule of
+//! mismatch (the payload or its checksum changed on the medium or in transit). Everything
+//! before the stop is replayed; when the stop is a torn tail (below) the caller truncates
+//! the log to [`Recovery::valid_len`] before appending again, so a later append never
+//! follows garbage. This is the rule of
 //! FoundationDB's simulator and TigerBeetle's VOPR, which both cut unsynced writes short
 //! ("torn writes") and flip bits, and of log-structured stores such as LevelDB's log
 //! format: a length and a checksum per record let recovery find the last good record.

@@ -51,7 +51,9 @@
 //! - `ReadCorruption { rate }`: each read, with probability `rate`, returns its bytes
 //!   with one bit flipped at a uniform position. The stored bytes stay intact: the
 //!   corruption is transient, on the read path (cable, controller, DMA), so a re-read
-//!   is clean. Chosen over bit rot because it keeps the stored image exactly what the
+//!   once the fault ends is clean: damage that differs from read to read is this, unlike
+//!   a torn tail, which reads the same every time (the bank's recovery reads again to
+//!   tell them apart, `faultline_models::wal::Rereads`). Chosen over bit rot because it keeps the stored image exactly what the
 //!   crash model says, so crash tests and corruption tests do not confound each other,
 //!   and it still forces a checksum on every read. Latent sector errors are measured by
 //!   Bairavasundaram et al., "An Analysis of Latent Sector Errors in Disk Drives",
