@@ -649,3 +649,45 @@ fn relative_links_resolve() {
     assert!(count >= 10, "only {count} relative links found");
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
+
+/// The README's CLI block names every flag of every command, as clap knows them (hidden
+/// ones aside), so that the list a user reads first cannot fall behind the code.
+#[test]
+fn the_readme_cli_block_names_every_flag_of_every_command() {
+    use clap::CommandFactory;
+    let readme = read("README.md");
+    let block = readme
+        .split("## The CLI")
+        .nth(1)
+        .and_then(|rest| rest.split("```").nth(1))
+        .expect("README.md has a `## The CLI` section with a fenced block");
+    let mut missing = Vec::new();
+    let cli = faultline::cli::Cli::command();
+    for sub in cli.get_subcommands() {
+        let name = sub.get_name();
+        let prefix = format!("faultline {name} ");
+        let line = block
+            .lines()
+            .find(|line| line.starts_with(&prefix) || line.trim_end() == prefix.trim_end())
+            .unwrap_or_else(|| panic!("the README's CLI block has no line for `faultline {name}`"));
+        // The synopsis ends where the line's comment starts.
+        let synopsis = line.split('#').next().unwrap_or(line);
+        for arg in sub.get_arguments().filter(|arg| !arg.is_hide_set()) {
+            let Some(long) = arg.get_long() else { continue };
+            if long == "help" || long == "version" {
+                continue;
+            }
+            let flag = format!("--{long}");
+            let named = synopsis
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .any(|word| word == flag);
+            if !named {
+                missing.push(format!("faultline {name} {flag}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "flags missing from the README's CLI block: {missing:?}"
+    );
+}
