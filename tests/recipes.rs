@@ -260,8 +260,8 @@ fn the_dockerfile_builds_the_image_the_kubernetes_recipe_runs() {
         .expect("the build stage has a WORKDIR");
     let binary = format!("{workdir}/target/release/{bin_name}");
     assert!(
-        run.iter().any(|i| *i
-            == format!("COPY --from={stage_name} {binary} /usr/local/bin/{bin_name}")),
+        run.iter()
+            .any(|i| *i == format!("COPY --from={stage_name} {binary} /usr/local/bin/{bin_name}")),
         "the run stage puts {binary} on PATH as /usr/local/bin/{bin_name}: {run:?}"
     );
 
@@ -277,7 +277,11 @@ fn the_dockerfile_builds_the_image_the_kubernetes_recipe_runs() {
         "the image's WORKDIR is the recipe's workingDir {working_dir}: {run:?}"
     );
     assert!(recipe.contains(RECIPE_SCENARIO));
-    let scenario_dir = Path::new(RECIPE_SCENARIO).parent().unwrap().display().to_string();
+    let scenario_dir = Path::new(RECIPE_SCENARIO)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
     assert!(
         run.iter()
             .any(|i| *i == format!("COPY {scenario_dir} {working_dir}/{scenario_dir}")),
@@ -294,7 +298,13 @@ fn the_dockerfile_builds_the_image_the_kubernetes_recipe_runs() {
         .collect();
     assert!(ignored.contains(&"target/"), "{ignored:?}");
     for needed in [
-        ".cargo", "Cargo.toml", "Cargo.lock", "sim", "models", "reports", "scenarios",
+        ".cargo",
+        "Cargo.toml",
+        "Cargo.lock",
+        "sim",
+        "models",
+        "reports",
+        "scenarios",
     ] {
         assert!(
             !ignored.iter().any(|p| p.trim_end_matches('/') == needed),
