@@ -1276,12 +1276,38 @@ fn downsample(big: &[u8], w: u32, h: u32, k: u32) -> Vec<u8> {
     out
 }
 
+/// The version of the charts' look. Bump it with any change to what a chart shows or
+/// how: every PNG carries it (a `tEXt` chunk named [`PNG_FORMAT_KEYWORD`]), and the
+/// repository's docs test fails while a picture bundled with the README carries an older
+/// one, until that picture is made again with the command its caption gives.
+pub const CHART_FORMAT_VERSION: u32 = 2;
+
+/// The keyword of the PNG `tEXt` chunk that holds [`CHART_FORMAT_VERSION`].
+pub const PNG_FORMAT_KEYWORD: &str = "faultline-chart-format";
+
+/// The chart format version a PNG was drawn with, if it is a PNG Faultline drew (older
+/// builds wrote none).
+pub fn png_chart_format(png_bytes: &[u8]) -> Option<u32> {
+    let reader = png::Decoder::new(png_bytes).read_info().ok()?;
+    reader
+        .info()
+        .uncompressed_latin1_text
+        .iter()
+        .find(|chunk| chunk.keyword == PNG_FORMAT_KEYWORD)
+        .and_then(|chunk| chunk.text.parse().ok())
+}
+
 fn encode_png(path: &Path, rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut bytes, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
+        enc.add_text_chunk(
+            PNG_FORMAT_KEYWORD.to_string(),
+            CHART_FORMAT_VERSION.to_string(),
+        )
+        .map_err(err)?;
         let mut writer = enc.write_header().map_err(err)?;
         writer.write_image_data(rgb).map_err(err)?;
         writer.finish().map_err(err)?;

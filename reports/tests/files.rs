@@ -172,6 +172,12 @@ fn check_svg(path: &Path) -> String {
 
 /// Decodes a PNG; returns its RGB(A) pixels, checking its size and that it is not blank.
 fn check_png(path: &Path) -> (Vec<u8>, usize) {
+    assert_eq!(
+        faultline_reports::plots::png_chart_format(&fs::read(path).unwrap()),
+        Some(faultline_reports::plots::CHART_FORMAT_VERSION),
+        "{} carries the chart format version it was drawn with",
+        path.display()
+    );
     let decoder = png::Decoder::new(fs::File::open(path).unwrap());
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size()];
