@@ -787,7 +787,7 @@ h1{font-size:1.6em;margin:0 0 .2em}h2{font-size:1.25em;margin-top:1.8em;border-b
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}th,td{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
 th{background:#f4f4f4;vertical-align:bottom}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num,td:first-child{white-space:nowrap}
 td.pass{color:var(--good);font-weight:600}td.fail{color:var(--bad);font-weight:600}
-table.cmp td{white-space:nowrap}td.label{white-space:normal;overflow-wrap:anywhere;max-width:28em}
+table.cmp td{white-space:nowrap}table.cmp th,table.cmp td{padding:3px 7px}td.label{white-space:normal;overflow-wrap:anywhere;min-width:12em;max-width:24em}td.wrap{overflow-wrap:anywhere}td.wrap code{white-space:pre-wrap}
 .scroll{overflow-x:auto;max-width:100%}
 details{margin:.7em 0}summary{cursor:pointer;font-weight:600;padding:2px 0}summary .n{font-weight:400;color:var(--muted)}
 pre{background:#f6f8fa;padding:8px 12px;overflow-x:auto;border-radius:4px}
@@ -1276,7 +1276,7 @@ fn comparison_zoom(variants: &[(String, RunRecord)], stats: &[RunStats]) -> Opti
 /// Most characters of a variant's label in the side-by-side table: a long label (a JSON
 /// value) would push the other columns off the page. The full label stays in the cell's
 /// tooltip, in the variants table below it, and in each reproduce line.
-const MAX_TABLE_LABEL_CHARS: usize = 28;
+const MAX_TABLE_LABEL_CHARS: usize = 22;
 
 /// `label`, cut to [`MAX_TABLE_LABEL_CHARS`] characters with an ellipsis.
 fn short_label(label: &str) -> String {
@@ -1364,8 +1364,8 @@ pub fn write_comparison(
             thead { tr { th { "variant" } th { "report" } th { "reproduce" } } }
             tbody { @for (label, rec) in variants { tr {
                 td class="label" { (label) }
-                td { a href=(link(label)) { (link(label)) } }
-                td { code { (reproduce_command(rec)) } }
+                td class="wrap" { a href=(link(label)) { (link(label)) } }
+                td class="wrap" { code { (reproduce_command(rec)) } }
             } } }
         }
         (glossary_html(glossary_of(None)))
