@@ -651,3 +651,166 @@ fn relative_links_resolve() {
     assert!(count >= 10, "only {count} relative links found");
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
+
+/// The README's CLI block names every flag of every command, as clap knows them (hidden
+/// ones aside), so that the list a user reads first cannot fall behind the code.
+#[test]
+fn the_readme_cli_block_names_every_flag_of_every_command() {
+    use clap::CommandFactory;
+    let readme = read("README.md");
+    let block = readme
+        .split("## The CLI")
+        .nth(1)
+        .and_then(|rest| rest.split("```").nth(1))
+        .expect("README.md has a `## The CLI` section with a fenced block");
+    let mut missing = Vec::new();
+    let cli = faultline::cli::Cli::command();
+    for sub in cli.get_subcommands() {
+        let name = sub.get_name();
+        let prefix = format!("faultline {name} ");
+        let line = block
+            .lines()
+            .find(|line| line.starts_with(&prefix) || line.trim_end() == prefix.trim_end())
+            .unwrap_or_else(|| panic!("the README's CLI block has no line for `faultline {name}`"));
+        // The synopsis ends where the line's comment starts.
+        let synopsis = line.split('#').next().unwrap_or(line);
+        for arg in sub.get_arguments().filter(|arg| !arg.is_hide_set()) {
+            let Some(long) = arg.get_long() else { continue };
+            if long == "help" || long == "version" {
+                continue;
+            }
+            let flag = format!("--{long}");
+            let named = synopsis
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .any(|word| word == flag);
+            if !named {
+                missing.push(format!("faultline {name} {flag}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "flags missing from the README's CLI block: {missing:?}"
+    );
+}
+
+/// The pictures the README shows were drawn by the current chart code: each carries the
+/// chart format version it was drawn with, and the reports crate bumps its version with
+/// every change to the charts' look. A failure here means: make the picture again with
+/// the command in its caption, and copy the chart over the bundled file.
+#[test]
+fn the_readme_pictures_are_of_the_current_chart_format() {
+    let readme = read("README.md");
+    let pictures: Vec<&str> = readme
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .filter(|target| target.ends_with(".png"))
+        .collect();
+    assert!(!pictures.is_empty(), "the README shows a picture");
+    let want = faultline_reports::plots::CHART_FORMAT_VERSION;
+    for picture in pictures {
+        let bytes =
+            std::fs::read(root().join(picture)).unwrap_or_else(|err| panic!("{picture}: {err}"));
+        let got = faultline_reports::plots::png_chart_format(&bytes);
+        assert_eq!(
+            got,
+            Some(want),
+            "{picture} was drawn with chart format {got:?}, the charts are at {want}: make it \
+             again with the command in its README caption and copy the chart (e.g. \
+             runs/thundering-herd/compare-jitter/herd.png) over {picture}"
+        );
+    }
+}
+
+/// The README's headline command prints what its caption says: it exits 1 because the
+/// three jittered variants fail the p99 check and nothing else, and the caption's
+/// availabilities, peaks and p99s are the run's own, as rounded there.
+#[test]
+fn the_readme_caption_is_what_the_headline_comparison_prints() {
+    let readme = read("README.md");
+    let vary = "workload.clients.retry.backoff.jitter=none,full,equal,decorrelated";
+    assert!(readme.contains(&format!(
+        "cargo run --release -- compare scenarios/thundering-herd.json --vary {vary}"
+    )));
+    let out = std::env::temp_dir().join(format!("faultline-docs-{}-headline", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let result = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .current_dir(root())
+        .args([
+            "compare",
+            "scenarios/thundering-herd.json",
+            "--vary",
+            vary,
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("run faultline compare");
+    assert_eq!(
+        result.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let json = |variant: &str, file: &str| -> Value {
+        let path = out.join(variant).join(file);
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+    };
+    let mut said = Vec::new();
+    for variant in ["none", "full", "equal", "decorrelated"] {
+        let summary = json(variant, "summary.json");
+        let report = json(variant, "report.json");
+        let failed: Vec<&str> = summary["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["passed"] == false)
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        let want_failed: &[&str] = if variant == "none" {
+            &[]
+        } else {
+            &["p99_latency_at_most 5s"]
+        };
+        assert_eq!(failed, want_failed, "{variant}");
+        let availability_pct = summary["availability"].as_f64().unwrap() * 100.0;
+        let p99_s = summary["latency_ms"]["p99"].as_f64().unwrap() / 1000.0;
+        let peak = report["rpc"]["peak"]["multiple"].as_f64().unwrap();
+        match variant {
+            "none" => {
+                said.push(format!("{peak:.0}x the steady load"));
+                said.push(format!("(availability {availability_pct:.1} %)"));
+                said.push(format!("against {p99_s:.1} s in lockstep"));
+            }
+            "full" => {
+                said.push(format!(
+                    "peak {peak:.1}x, availability {availability_pct:.1} %"
+                ));
+                said.push(format!("p99 is {p99_s:.1} s (full)"));
+            }
+            other => {
+                said.push(format!("{other} {peak:.1}x"));
+                said.push(format!("{p99_s:.1} s ({other})"));
+            }
+        }
+    }
+    let caption = readme
+        .split("![")
+        .nth(1)
+        .and_then(|rest| rest.split("## ").next())
+        .expect("the README's picture and its caption")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let missing: Vec<&String> = said
+        .iter()
+        .filter(|s| !caption.contains(s.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the README's caption does not say what the run printed: {missing:?}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -198,3 +198,117 @@ fn the_github_actions_matrix_runs_every_job_and_merges() {
     assert_eq!(shell(&["bash", "-c"], merge, &dir, &[]), 1);
     assert_eq!(merged(&dir), unsharded(&dir));
 }
+
+/// The instructions of the Dockerfile's stages, in order: (FROM line, instructions).
+fn docker_stages(dockerfile: &str) -> Vec<(String, Vec<String>)> {
+    let mut stages: Vec<(String, Vec<String>)> = Vec::new();
+    for line in dockerfile.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with("FROM ") {
+            stages.push((line.to_string(), Vec::new()));
+        } else if let Some((_, body)) = stages.last_mut() {
+            body.push(line.to_string());
+        } else {
+            panic!("the Dockerfile has an instruction before its first FROM: {line}");
+        }
+    }
+    stages
+}
+
+/// The Kubernetes recipe's image is what the repository's Dockerfile builds: the build
+/// stage compiles the package's binary in release with the repository's cargo config in
+/// its context, and the run stage puts that binary on PATH and the scenarios the recipes
+/// name where their `workingDir` expects them. (No image is built here: the test machine
+/// reaches no container registry.)
+#[test]
+fn the_dockerfile_builds_the_image_the_kubernetes_recipe_runs() {
+    let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).expect("a Dockerfile");
+    let stages = docker_stages(&dockerfile);
+    assert_eq!(stages.len(), 2, "a build stage and a run stage: {stages:?}");
+    let (build_from, build) = &stages[0];
+    let (_, run) = &stages[1];
+    let stage_name = build_from
+        .split_whitespace()
+        .skip_while(|word| !word.eq_ignore_ascii_case("as"))
+        .nth(1)
+        .expect("the build stage is named (`FROM ... AS build`)");
+
+    // The binary's name, from Cargo.toml's [[bin]].
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let bin_name = manifest
+        .split("[[bin]]")
+        .nth(1)
+        .and_then(|rest| rest.lines().find(|l| l.trim_start().starts_with("name")))
+        .and_then(|l| l.split('"').nth(1))
+        .expect("Cargo.toml names its [[bin]]");
+    assert!(
+        build.iter().any(|i| i.starts_with("COPY . ")),
+        "the build stage copies the whole context (with .cargo/config.toml): {build:?}"
+    );
+    assert!(
+        build.iter().any(|i| i.starts_with("RUN cargo build")
+            && i.contains("--release")
+            && i.contains("--locked")
+            && i.contains(&format!("--bin {bin_name}"))),
+        "the build stage builds `{bin_name}` in release from Cargo.lock: {build:?}"
+    );
+    let workdir = build
+        .iter()
+        .find_map(|i| i.strip_prefix("WORKDIR "))
+        .expect("the build stage has a WORKDIR");
+    let binary = format!("{workdir}/target/release/{bin_name}");
+    assert!(
+        run.iter()
+            .any(|i| *i == format!("COPY --from={stage_name} {binary} /usr/local/bin/{bin_name}")),
+        "the run stage puts {binary} on PATH as /usr/local/bin/{bin_name}: {run:?}"
+    );
+
+    // What the recipe expects of the image: its working directory, and the scenario its
+    // command names, relative to it.
+    let recipe = recipe("kubernetes-indexed-job.yaml");
+    let working_dir = recipe
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("workingDir: "))
+        .expect("the recipe sets workingDir");
+    assert!(
+        run.iter().any(|i| *i == format!("WORKDIR {working_dir}")),
+        "the image's WORKDIR is the recipe's workingDir {working_dir}: {run:?}"
+    );
+    assert!(recipe.contains(RECIPE_SCENARIO));
+    let scenario_dir = Path::new(RECIPE_SCENARIO)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    assert!(
+        run.iter()
+            .any(|i| *i == format!("COPY {scenario_dir} {working_dir}/{scenario_dir}")),
+        "the image holds {working_dir}/{RECIPE_SCENARIO}: {run:?}"
+    );
+    assert!(root().join(RECIPE_SCENARIO).is_file());
+
+    // The build context keeps what the build needs and leaves out build outputs.
+    let ignore = std::fs::read_to_string(root().join(".dockerignore")).expect("a .dockerignore");
+    let ignored: Vec<&str> = ignore
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert!(ignored.contains(&"target/"), "{ignored:?}");
+    for needed in [
+        ".cargo",
+        "Cargo.toml",
+        "Cargo.lock",
+        "sim",
+        "models",
+        "reports",
+        "scenarios",
+    ] {
+        assert!(
+            !ignored.iter().any(|p| p.trim_end_matches('/') == needed),
+            ".dockerignore leaves out {needed}, which the build needs"
+        );
+    }
+}

@@ -4,7 +4,12 @@
 # SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT, which
 # `faultline sweep` reads when no --shard is given.
 #
-# Submit from the repository root (with `faultline` on PATH):
+# Submit from the repository root, with `faultline` on PATH on every node: build it once
+# on a node that has the Rust toolchain, into a directory the nodes share, e.g.
+#
+#   cargo install --locked --path . --root "$HOME/.local"   # then PATH=$HOME/.local/bin:$PATH
+#
+# or run the repository's Dockerfile image under your site's container runtime.
 #
 #   sbatch docs/recipes/slurm-array.sh
 #

@@ -235,6 +235,8 @@ enum Swatch {
     Bar(RGBColor),
     /// A cross (a mark).
     Cross(RGBColor),
+    /// Diagonal hatching: where shadings of several fault kinds overlap.
+    Hatch,
 }
 
 /// Where a panel's plot area landed, in SVG user units, and the time span and (drawn)
@@ -288,6 +290,8 @@ const FAULT_ROWS: usize = 3;
 /// Above this many shaded stretches in a panel, one summary line replaces the labels.
 const MAX_LABELLED_BANDS: usize = 24;
 const FAULT_ROW_H: i32 = 17;
+/// What the grey bar on the whole-run panel marks.
+const ZOOM_BAR_LABEL: &str = "zoomed in the right panel";
 
 /// Tick label: integers without decimals, otherwise up to three trimmed decimals;
 /// thousands separated.
@@ -352,6 +356,9 @@ impl TimeChart {
             .collect();
         for k in kinds {
             out.push((Swatch::Box(fault_color(k)), format!("{k} fault")));
+        }
+        if !overlaps(&bands(&self.faults, 0.0, run_s, 0.0, run_s)).is_empty() {
+            out.push((Swatch::Hatch, "faults of several kinds overlap".to_string()));
         }
         out
     }
@@ -456,6 +463,13 @@ impl TimeChart {
                             ))
                             .map_err(err)?;
                     }
+                }
+                Swatch::Hatch => {
+                    let r = [(x, y + ki), (x + 28 * ki, y + 17 * ki)];
+                    hatch(&legend_area, r, k)?;
+                    legend_area
+                        .draw(&Rectangle::new(r, HATCH.mix(0.6).stroke_width(k)))
+                        .map_err(err)?;
                 }
                 Swatch::Box(c) => {
                     let r = [(x, y + ki), (x + 28 * ki, y + 17 * ki)];
@@ -632,15 +646,63 @@ impl TimeChart {
                 )))
                 .map_err(err)?;
         }
-        // On the whole-run panel, a grey bar along the top marks the zoomed span.
+        // Where shadings of several kinds overlap, their tints blend into a colour no
+        // legend entry has: a hatched strip along the top of the plot marks the overlap,
+        // with a legend entry of its own. (A strip, not the whole height: hatching a
+        // long run's many overlaps whole doubled the size of its SVGs.)
+        let drawn: Vec<Band> = bands
+            .iter()
+            .filter(|b| !b.background)
+            .map(|b| Band {
+                kind: b.kind.clone(),
+                start: b.start,
+                end: b.end.max(b.start + per_px).min(x1),
+                count: b.count,
+                first: String::new(),
+                background: false,
+            })
+            .collect();
+        // Overlaps closer than a few pixels are hatched as one, which bounds the lines
+        // drawn by the plot's width, however many faults there are.
+        let mut spans: Vec<(f64, f64)> = Vec::new();
+        for (a, b) in overlaps(&drawn) {
+            match spans.last_mut() {
+                Some(last) if a <= last.1 + 3.0 * per_px => last.1 = last.1.max(b),
+                _ => spans.push((a, b)),
+            }
+        }
+        for (a, b) in spans {
+            let (pa, _) = chart.backend_coord(&(a, y_hi));
+            let (pb, _) = chart.backend_coord(&(b, y_lo));
+            let ki = k as i32;
+            hatch(
+                root,
+                [(pa, top + 6 * ki), (pb.max(pa + ki), top + 18 * ki)],
+                k,
+            )?;
+        }
+        // On the whole-run panel, a grey bar along the top marks the zoomed span, and
+        // says so beside it (after its end, or before its start where the plot ends).
         if let (true, Some(z)) = (panel.whole, self.zoom) {
             let (za, _) = chart.backend_coord(&(z.from_s, y_hi));
             let (zb, _) = chart.backend_coord(&(z.to_s, y_hi));
+            let ki = k as i32;
             root.draw(&Rectangle::new(
-                [(za, top), (zb, top + 5 * k as i32)],
+                [(za, top), (zb, top + 5 * ki)],
                 GREY.mix(0.45).filled(),
             ))
             .map_err(err)?;
+            let font = (FAMILY, (LABEL_PX - 2) * k).into_font().color(&GREY);
+            let (tw, _) = root
+                .estimate_text_size(ZOOM_BAR_LABEL, &font)
+                .map_err(err)?;
+            let x = if zb + 4 * ki + tw as i32 <= right {
+                zb + 4 * ki
+            } else {
+                (za - 4 * ki - tw as i32).max(left)
+            };
+            root.draw(&Text::new(ZOOM_BAR_LABEL, (x, top - ki), font))
+                .map_err(err)?;
         }
         for hl in &self.hlines {
             let y = self.ty(hl.y);
@@ -870,6 +932,72 @@ fn bands(faults: &[FaultInterval], x0: f64, x1: f64, gap: f64, run_s: f64) -> Ve
         out.extend(cur);
     }
     out
+}
+
+/// Spans where shaded bands of two or more fault kinds overlap, in order: a sweep over
+/// the bands' edges (ends before starts at one instant, so touching bands do not overlap).
+fn overlaps(bands: &[Band]) -> Vec<(f64, f64)> {
+    let mut edges: Vec<(f64, bool, &str)> = Vec::with_capacity(bands.len() * 2);
+    for b in bands.iter().filter(|b| !b.background && b.end > b.start) {
+        edges.push((b.start, true, b.kind.as_str()));
+        edges.push((b.end, false, b.kind.as_str()));
+    }
+    edges.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.cmp(&q.1)));
+    let mut active: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    let mut since: Option<f64> = None;
+    for (x, start, kind) in edges {
+        if start {
+            *active.entry(kind).or_default() += 1;
+        } else if let Some(n) = active.get_mut(kind) {
+            *n -= 1;
+            if *n == 0 {
+                active.remove(kind);
+            }
+        }
+        match (active.len() >= 2, since) {
+            (true, None) => since = Some(x),
+            (false, Some(a)) => {
+                if x > a {
+                    out.push((a, x));
+                }
+                since = None;
+            }
+            _ => {}
+        }
+    }
+    debug_assert!(active.is_empty() && since.is_none(), "every band ends");
+    out
+}
+
+/// Colour of the hatching over overlapping fault shadings.
+const HATCH: RGBColor = RGBColor(60, 60, 60);
+
+/// Diagonal lines across the rectangle `r` (device pixels), 7 pixels apart at scale 1.
+fn hatch<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    r: [(i32, i32); 2],
+    k: u32,
+) -> DrawResult {
+    let [(x0, y0), (x1, y1)] = r;
+    let (x0, x1) = (x0.min(x1), x0.max(x1));
+    let (y0, y1) = (y0.min(y1), y0.max(y1));
+    let step = 7 * k as i32;
+    // Lines x = y + c, for c from the bottom-left corner to the top-right one.
+    let mut c = x0 - y1;
+    while c <= x1 - y0 {
+        let lo = y0.max(x0 - c);
+        let hi = y1.min(x1 - c);
+        if lo < hi {
+            area.draw(&PathElement::new(
+                vec![(lo + c, lo), (hi + c, hi)],
+                HATCH.mix(0.45).stroke_width(k),
+            ))
+            .map_err(err)?;
+        }
+        c += step;
+    }
+    Ok(())
 }
 
 /// Points within [x0, x1], with the line cut at the edges (interpolated), so a panel
@@ -1148,12 +1276,38 @@ fn downsample(big: &[u8], w: u32, h: u32, k: u32) -> Vec<u8> {
     out
 }
 
+/// The version of the charts' look. Bump it with any change to what a chart shows or
+/// how: every PNG carries it (a `tEXt` chunk named [`PNG_FORMAT_KEYWORD`]), and the
+/// repository's docs test fails while a picture bundled with the README carries an older
+/// one, until that picture is made again with the command its caption gives.
+pub const CHART_FORMAT_VERSION: u32 = 2;
+
+/// The keyword of the PNG `tEXt` chunk that holds [`CHART_FORMAT_VERSION`].
+pub const PNG_FORMAT_KEYWORD: &str = "faultline-chart-format";
+
+/// The chart format version a PNG was drawn with, if it is a PNG Faultline drew (older
+/// builds wrote none).
+pub fn png_chart_format(png_bytes: &[u8]) -> Option<u32> {
+    let reader = png::Decoder::new(png_bytes).read_info().ok()?;
+    reader
+        .info()
+        .uncompressed_latin1_text
+        .iter()
+        .find(|chunk| chunk.keyword == PNG_FORMAT_KEYWORD)
+        .and_then(|chunk| chunk.text.parse().ok())
+}
+
 fn encode_png(path: &Path, rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut bytes, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
+        enc.add_text_chunk(
+            PNG_FORMAT_KEYWORD.to_string(),
+            CHART_FORMAT_VERSION.to_string(),
+        )
+        .map_err(err)?;
         let mut writer = enc.write_header().map_err(err)?;
         writer.write_image_data(rgb).map_err(err)?;
         writer.finish().map_err(err)?;
@@ -1749,6 +1903,31 @@ mod tests {
             out,
             vec![(5.0, Some(5.0)), (10.0, Some(10.0)), (15.0, Some(15.0))]
         );
+    }
+
+    #[test]
+    fn overlaps_are_where_two_kinds_are_shaded_at_once() {
+        let f = |k: &str, a: f64, b: f64| FaultInterval {
+            kind: k.to_string(),
+            target: "x".to_string(),
+            start_s: a,
+            end_s: Some(b),
+        };
+        let faults = vec![
+            f("crash", 10.0, 20.0),
+            f("partition", 15.0, 25.0),
+            // Same kind over the crash: one kind, no overlap of its own.
+            f("crash", 12.0, 14.0),
+            // Touching, not overlapping.
+            f("pause", 25.0, 30.0),
+            f("omission", 40.0, 50.0),
+            f("timing", 42.0, 44.0),
+            f("clock", 46.0, 48.0),
+        ];
+        let b = bands(&faults, 0.0, 100.0, 0.0, 100.0);
+        assert_eq!(overlaps(&b), vec![(15.0, 20.0), (42.0, 44.0), (46.0, 48.0)]);
+        let one_kind = vec![f("crash", 0.0, 5.0), f("crash", 3.0, 8.0)];
+        assert!(overlaps(&bands(&one_kind, 0.0, 10.0, 0.0, 10.0)).is_empty());
     }
 
     #[test]

@@ -649,11 +649,39 @@ fn verdict(st: &RunStats) -> Vec<Card> {
     cards
 }
 
-/// What a chart shows, one sentence.
-fn plot_caption(name: &str, comparison: bool) -> &'static str {
-    match (name, comparison) {
+/// What a chart shows, and what hovering it shows.
+#[derive(Clone, Copy, Debug)]
+struct Caption {
+    /// One sentence, true of the SVG and of the PNG.
+    text: &'static str,
+    /// What hovering the inline SVG shows; empty where there is nothing to hover. Only
+    /// the HTML page says it: the Markdown report embeds the PNG, which cannot be hovered.
+    hover: &'static str,
+}
+
+impl Caption {
+    const fn plain(text: &'static str) -> Self {
+        Self { text, hover: "" }
+    }
+
+    /// The caption of the HTML page: the text, then the hover hint.
+    fn html(&self) -> String {
+        if self.hover.is_empty() {
+            self.text.to_string()
+        } else {
+            format!("{} {}", self.text, self.hover)
+        }
+    }
+}
+
+/// What a chart shows, one sentence (and, in HTML, what hovering it shows).
+fn plot_caption(name: &str, comparison: bool) -> Caption {
+    let text = match (name, comparison) {
         ("availability", false) => {
-            "Availability per window, each request counted in the window where it was offered (a window whose requests all failed or never resolved reads 0 %); faults shaded; dashed line: SLO. Hover a window for its numbers."
+            return Caption {
+                text: "Availability per window, each request counted in the window where it was offered (a window whose requests all failed or never resolved reads 0 %); faults shaded; dashed line: SLO.",
+                hover: "Hover a window for its numbers.",
+            };
         }
         ("herd", false) => {
             "Attempts reaching the servers per second (retries and flushed offline queues included) against the offered load and the goodput."
@@ -669,9 +697,10 @@ fn plot_caption(name: &str, comparison: bool) -> &'static str {
             "Attempts reaching the servers per second, one line per variant; faults of the first variant shaded."
         }
         ("latency", true) => "p99 latency of successful requests per window, one line per variant.",
-        (other, false) => bank::caption(other),
+        (other, false) => return bank::caption(other),
         _ => "",
-    }
+    };
+    Caption::plain(text)
 }
 
 /// The glossary: every metric on the pages, in words.
@@ -758,7 +787,7 @@ h1{font-size:1.6em;margin:0 0 .2em}h2{font-size:1.25em;margin-top:1.8em;border-b
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}th,td{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
 th{background:#f4f4f4;vertical-align:bottom}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num,td:first-child{white-space:nowrap}
 td.pass{color:var(--good);font-weight:600}td.fail{color:var(--bad);font-weight:600}
-table.cmp td{white-space:nowrap}
+table.cmp td{white-space:nowrap}table.cmp th,table.cmp td{padding:3px 7px}td.label{white-space:normal;overflow-wrap:anywhere;min-width:12em;max-width:24em}td.wrap{overflow-wrap:anywhere}td.wrap code{white-space:pre-wrap}
 .scroll{overflow-x:auto;max-width:100%}
 details{margin:.7em 0}summary{cursor:pointer;font-weight:600;padding:2px 0}summary .n{font-weight:400;color:var(--muted)}
 pre{background:#f6f8fa;padding:8px 12px;overflow-x:auto;border-radius:4px}
@@ -821,7 +850,7 @@ fn folded(title: &str, note: &str, t: &Table) -> Markup {
     }
 }
 
-fn figure(p: &Plot, caption: &str) -> Markup {
+fn figure(p: &Plot, caption: Caption) -> Markup {
     // Drop any XML declaration so the SVG can sit inline.
     let svg = match p.svg.find("<svg") {
         Some(i) => &p.svg[i..],
@@ -830,7 +859,7 @@ fn figure(p: &Plot, caption: &str) -> Markup {
     html! {
         figure id={ "plot-" (p.name) } {
             (PreEscaped(svg.trim_end()))
-            figcaption { (caption) }
+            figcaption { (caption.html()) }
         }
     }
 }
@@ -1000,7 +1029,7 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
                 "![{}]({}.png)\n\n{}\n\n",
                 p.name,
                 p.name,
-                plot_caption(&p.name, false)
+                plot_caption(&p.name, false).text
             ));
         }
     }
@@ -1244,6 +1273,21 @@ fn comparison_zoom(variants: &[(String, RunRecord)], stats: &[RunStats]) -> Opti
     })
 }
 
+/// Most characters of a variant's label in the side-by-side table: a long label (a JSON
+/// value) would push the other columns off the page. The full label stays in the cell's
+/// tooltip, in the variants table below it, and in each reproduce line.
+const MAX_TABLE_LABEL_CHARS: usize = 22;
+
+/// `label`, cut to [`MAX_TABLE_LABEL_CHARS`] characters with an ellipsis.
+fn short_label(label: &str) -> String {
+    if label.chars().count() <= MAX_TABLE_LABEL_CHARS {
+        return label.to_string();
+    }
+    let mut out: String = label.chars().take(MAX_TABLE_LABEL_CHARS - 1).collect();
+    out.push('\u{2026}');
+    out
+}
+
 /// Writes `compare.html`, `compare.md`, and overlays of the variants (`herd`,
 /// `availability` and `latency` p99, `.svg` and `.png`) into `dir`; returns the paths
 /// written.
@@ -1299,7 +1343,7 @@ pub fn write_comparison(
                 tbody { @for ((r, (label, _)), st) in table.rows.iter().zip(variants).zip(&stats) { tr {
                     @for (i, c) in r.iter().enumerate() {
                         @if i == 0 {
-                            td { a href=(link(label)) { (c) } }
+                            td title=[(short_label(c) != *c).then_some(c)] { a href=(link(label)) { (short_label(c)) } }
                         } @else if i == 1 {
                             td class=(if c.ends_with("FAILED") { "fail" } else if c == "none" { "" } else { "pass" })
                                 title=[(!st.checks.failed.is_empty()).then(|| format!("failed: {}", st.checks.failed.join(", ")))] { (c) }
@@ -1319,9 +1363,9 @@ pub fn write_comparison(
         table {
             thead { tr { th { "variant" } th { "report" } th { "reproduce" } } }
             tbody { @for (label, rec) in variants { tr {
-                td { (label) }
-                td { a href=(link(label)) { (link(label)) } }
-                td { code { (reproduce_command(rec)) } }
+                td class="label" { (label) }
+                td class="wrap" { a href=(link(label)) { (link(label)) } }
+                td class="wrap" { code { (reproduce_command(rec)) } }
             } } }
         }
         (glossary_html(glossary_of(None)))
@@ -1349,7 +1393,7 @@ pub fn write_comparison(
                 "![{}]({}.png)\n\n{}\n\n",
                 p.name,
                 p.name,
-                plot_caption(&p.name, true)
+                plot_caption(&p.name, true).text
             ));
         }
     }

@@ -172,6 +172,12 @@ fn check_svg(path: &Path) -> String {
 
 /// Decodes a PNG; returns its RGB(A) pixels, checking its size and that it is not blank.
 fn check_png(path: &Path) -> (Vec<u8>, usize) {
+    assert_eq!(
+        faultline_reports::plots::png_chart_format(&fs::read(path).unwrap()),
+        Some(faultline_reports::plots::CHART_FORMAT_VERSION),
+        "{} carries the chart format version it was drawn with",
+        path.display()
+    );
     let decoder = png::Decoder::new(fs::File::open(path).unwrap());
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size()];
@@ -552,4 +558,67 @@ fn a_latency_objective_is_reported_beside_availability() {
     let t = summary_table(&rec);
     assert!(t.contains("availability within 250 ms"), "{t}");
     assert!(t.contains("latency objective"), "{t}");
+}
+
+/// The Markdown report embeds the PNGs, which cannot be hovered: it promises no hover,
+/// while the HTML page, whose SVGs have hover regions, says what hovering shows. The
+/// bank's pages are held to the same in `tests/bank.rs`.
+#[test]
+fn only_the_html_page_speaks_of_hovering() {
+    let dir = temp_dir("hover");
+    let rec = spec_record();
+    write_run_report(&dir, &rec).unwrap();
+    let md = fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        !md.to_lowercase().contains("hover"),
+        "report.md speaks of hovering: {}",
+        md.lines()
+            .filter(|l| l.to_lowercase().contains("hover"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("Hover a window for its numbers."));
+}
+
+/// A long variant label (a JSON value) is cut short in the side-by-side table, so the
+/// other columns stay on the page, with the whole label in the cell's tooltip and in the
+/// variants table, which wraps it.
+#[test]
+fn a_long_variant_label_is_cut_short_in_the_comparison_table() {
+    let dir = temp_dir("compare-long-label");
+    let long =
+        r#"{"mode":"ewma","alpha":0.1,"threshold":0.5,"open_for":"5s","half_open_probes":2}"#;
+    let variants = vec![
+        ("short".to_string(), crash_run()),
+        (long.to_string(), crash_run()),
+    ];
+    write_comparison(&dir, "synthetic", "workload.clients.breaker", &variants).unwrap();
+    let html = fs::read_to_string(dir.join("compare.html")).unwrap();
+    let cmp = html
+        .split("<table class=\"cmp\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .expect("the side-by-side table");
+    let escaped = long.replace('"', "&quot;");
+    // 21 characters of the label and an ellipsis: 22 in all.
+    let cut =
+        format!("{}\u{2026}", long.chars().take(21).collect::<String>()).replace('"', "&quot;");
+    assert_eq!(
+        cut,
+        "{&quot;mode&quot;:&quot;ewma&quot;,&quot;alpha\u{2026}"
+    );
+    assert!(cmp.contains(&format!("<td title=\"{escaped}\">")), "{cmp}");
+    assert!(cmp.contains(&format!(">{cut}</a>")), "{cmp}");
+    assert!(
+        !cmp.contains(&format!(">{escaped}</a>")),
+        "the whole label is not in the table's cell"
+    );
+    // The short label is whole, with no tooltip.
+    assert!(
+        cmp.contains("<td><a href=\"short/report.html\">short</a></td>"),
+        "{cmp}"
+    );
+    // The variants table below keeps the whole label, and wraps it.
+    assert!(html.contains(&format!("<td class=\"label\">{escaped}</td>")));
 }

@@ -385,7 +385,7 @@ pub fn snapshots(dir: &Path, rec: &RunRecord, zoom: Option<Span>) -> Result<Plot
     if any(SnapshotStatus::Abandoned) {
         legend.push((
             Swatch::Cross(ABANDONED),
-            "abandoned, when given up (hover for why)".to_string(),
+            "abandoned, when given up".to_string(),
         ));
     }
     if any(SnapshotStatus::Unfinished) {

@@ -709,26 +709,32 @@ pub(super) fn plots(dir: &Path, rec: &RunRecord, b: &BankStats) -> Result<Vec<Pl
     Ok(out)
 }
 
-/// What a bank chart shows, one sentence.
-pub(super) fn caption(name: &str) -> &'static str {
-    match name {
-        "snapshots" => {
-            "One lane per snapshot id: a bar from its start to its completion (drawn a few pixels wide at least: most take milliseconds), a cross where an abandoned one started, a grey bar for one still running at the end. Faults other than clock settings shaded; hover a mark for its times and, for an abandoned one, why."
-        }
-        "hlc_offsets" => {
-            "How far each account's hybrid logical clock ran ahead of its physical clock (largest l - pt of each window's events; 0 where the account had none ahead). Clock faults shaded (a skew set at 0 s is labelled, not shaded); dashed line: epsilon, the bound l - pt must keep."
-        }
-        "hlc_counter" => {
-            "The largest HLC logical counter c of each window's events: how many events shared one clock value. Clock faults shaded; dashed line: the largest counter bound the run met."
-        }
-        "in_flight" => {
-            "Money debited by one account and not yet credited by another at the end of each window. Faults other than clock settings shaded (hover a window for all of them)."
-        }
-        "transfers" => {
-            "Transfers made and credited, and messages lost in the network, in each window. Faults other than clock settings shaded (hover a window for all of them)."
-        }
-        _ => "",
-    }
+/// What a bank chart shows, one sentence, and what hovering it shows (HTML only).
+pub(super) fn caption(name: &str) -> super::Caption {
+    let (text, hover) = match name {
+        "snapshots" => (
+            "One lane per snapshot id: a bar from its start to its completion (drawn a few pixels wide at least: most take milliseconds), a cross where an abandoned one was given up, a grey bar for one still running at the end. Faults other than clock settings shaded.",
+            "Hover a mark for its times and, for an abandoned one, why.",
+        ),
+        "hlc_offsets" => (
+            "How far each account's hybrid logical clock ran ahead of its physical clock (largest l - pt of each window's events; 0 where the account had none ahead). Clock faults shaded (a skew set at 0 s is labelled, not shaded); dashed line: epsilon, the bound l - pt must keep.",
+            "",
+        ),
+        "hlc_counter" => (
+            "The largest HLC logical counter c of each window's events: how many events shared one clock value. Clock faults shaded; dashed line: the largest counter bound the run met.",
+            "",
+        ),
+        "in_flight" => (
+            "Money debited by one account and not yet credited by another at the end of each window. Faults other than clock settings shaded.",
+            "Hover a window for all of them.",
+        ),
+        "transfers" => (
+            "Transfers made and credited, and messages lost in the network, in each window. Faults other than clock settings shaded.",
+            "Hover a window for all of them.",
+        ),
+        _ => ("", ""),
+    };
+    super::Caption { text, hover }
 }
 
 /// The glossary of a bank page.
