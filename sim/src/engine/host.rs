@@ -6,6 +6,11 @@
 //! The node's init task is the process's boot: it bumps the boot counter and then lives
 //! until killed. The engine checks after each restart that madsim really booted the node
 //! again, and at the end that boots = 1 + restarts for every hosted node.
+//!
+//! When the run ends, [`Host`]'s drop kills every node: a madsim task that never
+//! finishes holds its own waker (madsim's task info keeps it, and a process's mailbox
+//! too), a cycle that only killing breaks, so without it every run leaked its processes'
+//! state (about 0.5 MB per seed of a small bank sweep).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -142,6 +147,18 @@ impl Host {
         Err("madsim did not boot every hosted node".into())
     }
 
+    /// Kills every node, so that the executor drops their tasks (see the module
+    /// documentation); runs when the host is dropped, at the end of the run.
+    fn shutdown(&self) {
+        // Outside a runtime (a panic unwinding past `block_on`) there is nothing to kill.
+        let Ok(handle) = Handle::try_current() else {
+            return;
+        };
+        for node in &self.handles {
+            handle.kill(node.id());
+        }
+    }
+
     /// Checks that madsim booted each node exactly once plus once per restart.
     pub fn check_boots(&self) -> Result<(), String> {
         for (index, boots) in self.boots.iter().enumerate() {
@@ -155,5 +172,13 @@ impl Host {
             }
         }
         Ok(())
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        // The kills wake the tasks; `block_on` drains every woken task before it returns,
+        // dropping their futures since their nodes are killed.
+        self.shutdown();
     }
 }

@@ -36,3 +36,12 @@ pub const RANDOM_FAULT_MARGIN: f64 = 2.0;
 /// Most engine events in one run: estimated when the scenario is resolved, and counted
 /// during the run, which stops with an error past it.
 pub const MAX_EVENTS: u64 = 2_000_000_000;
+/// Most memory a run may be estimated to hold, bytes (1 GiB): estimated when the
+/// scenario is resolved ([`crate::workload::MemoryEstimate`]), from per-item costs
+/// calibrated against measured peak RSS (the table in `docs/scenario-format.md`).
+pub const MAX_MEMORY_BYTES: u64 = 1 << 30;
+/// Memory every run holds whatever its size, bytes: the program, madsim's runtime and
+/// the trace's buffers, which do not grow with the run (a 64 KiB digest buffer, a
+/// 1 MiB line writer with `--trace`, one 8-byte digest per 8,192 records with chunk
+/// digests: 2 MB at [`MAX_EVENTS`]). Measured: 8-10 MiB peak RSS for the smallest runs.
+pub const BASE_MEMORY_BYTES: u64 = 16 << 20;

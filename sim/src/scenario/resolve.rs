@@ -7,7 +7,7 @@ use super::validate::{self, issue, Issue, Nodes};
 use super::Scenario;
 use crate::engine::nodes::{Family, Topology};
 use crate::sweep::swarm::{self, SwarmChoice};
-use crate::workload::WorkloadConfig;
+use crate::workload::{EventEstimate, MemoryEstimate, WorkloadConfig};
 
 /// A scenario resolved for running.
 #[derive(Clone, Debug)]
@@ -21,6 +21,11 @@ pub struct ResolvedScenario {
     /// The most engine events the run may handle before it stops with an error
     /// ([`MAX_EVENTS`] unless lowered, e.g. by `faultline run --max-events`).
     pub max_events: u64,
+    /// The estimate of its events, checked against [`MAX_EVENTS`].
+    pub events: EventEstimate,
+    /// The estimate of its memory, checked against
+    /// [`super::limits::MAX_MEMORY_BYTES`].
+    pub memory: MemoryEstimate,
     /// What its swarm block drew (empty without one); `scenario` is the explicit
     /// scenario drawn, without the block.
     pub swarm: Vec<SwarmChoice>,
@@ -29,7 +34,8 @@ pub struct ResolvedScenario {
 /// Resolves `scenario`: first its swarm block, drawn at the scenario's seed into an
 /// explicit scenario; then the kernel's limits, the top-level rules, the workload's own
 /// limits and rules (and its config), then the network, faults and checks against the
-/// workload's nodes, then the event estimate. The first problem found is returned.
+/// workload's nodes, then the event estimate and the memory estimate. The first problem
+/// found is returned.
 pub fn resolve(scenario: Scenario) -> Result<ResolvedScenario, Issue> {
     let (scenario, drawn) = swarm::apply(scenario)?;
     validate::check_limits(&scenario)?;
@@ -41,11 +47,14 @@ pub fn resolve(scenario: Scenario) -> Result<ResolvedScenario, Issue> {
     let nodes = Nodes::new(&topology, scenario.duration);
     validate::check_rules(&scenario, &nodes, scenario.workload.checks())?;
     validate::check_event_estimate(&resolution.events)?;
+    validate::check_memory_estimate(&resolution.memory)?;
     Ok(ResolvedScenario {
         scenario,
         workload: resolution.config,
         families: resolution.families,
         max_events: MAX_EVENTS,
+        events: resolution.events,
+        memory: resolution.memory,
         swarm: drawn,
     })
 }

@@ -8,13 +8,14 @@ use core::time::Duration;
 
 use super::check::{Check, CheckSpec};
 use super::limits::{
-    MAX_DURATION_S, MAX_EVENTS, MAX_FAULTS, MAX_LINKS, MAX_NAME_CHARS, MAX_NODE_SET_BYTES,
-    MAX_PARTITION_GROUPS, MAX_SELECTORS_PER_GROUP, MAX_WINDOWS, RANDOM_FAULT_MARGIN,
+    BASE_MEMORY_BYTES, MAX_DURATION_S, MAX_EVENTS, MAX_FAULTS, MAX_LINKS, MAX_MEMORY_BYTES,
+    MAX_NAME_CHARS, MAX_NODE_SET_BYTES, MAX_PARTITION_GROUPS, MAX_SELECTORS_PER_GROUP, MAX_WINDOWS,
+    RANDOM_FAULT_MARGIN,
 };
 use super::{Dist, Dur, Fault, Network, Partition, RandomFault, Scenario, Selector};
 use crate::engine::faults::MAX_FAULT_ACTIONS;
 use crate::engine::nodes::{Family, NodeFaults, Topology};
-use crate::workload::EventEstimate;
+use crate::workload::{EventEstimate, MemoryEstimate};
 
 /// One problem in a scenario: the field path (`faults[2].omission.rate`) and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -249,6 +250,63 @@ pub fn check_event_estimate(estimate: &EventEstimate) -> Checked {
         ));
     }
     Ok(())
+}
+
+/// Checks that the run stays under [`MAX_MEMORY_BYTES`] by the workload's estimate plus
+/// [`BASE_MEMORY_BYTES`]; the message names the largest part and points at its field.
+pub fn check_memory_estimate(estimate: &MemoryEstimate) -> Checked {
+    let total = BASE_MEMORY_BYTES as f64 + estimate.bytes();
+    // NaN (an estimate of a run without bound) is refused too.
+    if total.is_nan() || total > MAX_MEMORY_BYTES as f64 {
+        let Some(largest) = estimate.largest() else {
+            return Err(issue("workload", "this run's memory cannot be bounded"));
+        };
+        let others: Vec<String> = estimate
+            .parts
+            .iter()
+            .filter(|part| !std::ptr::eq(*part, largest) && part.bytes >= (1u64 << 20) as f64)
+            .map(|part| format!("{} ~ {}", part.what, bytes_text(part.bytes)))
+            .collect();
+        let others = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" (besides: {})", others.join(", "))
+        };
+        return Err(issue(
+            largest.path,
+            format!(
+                "this run would hold about {} in memory, over the limit of {}; the most is {}: \
+                 {} ~ {}{others}; {}",
+                bytes_text(total),
+                bytes_text(MAX_MEMORY_BYTES as f64),
+                largest.what,
+                largest.reckoning,
+                bytes_text(largest.bytes),
+                largest.advice
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes in words, in binary units: `1 GiB`, `2.3 GiB`, `412 MiB`.
+pub fn bytes_text(bytes: f64) -> String {
+    if !bytes.is_finite() {
+        return "endless bytes".to_owned();
+    }
+    let (value, unit) = if bytes >= (1u64 << 30) as f64 {
+        (bytes / (1u64 << 30) as f64, "GiB")
+    } else if bytes >= (1u64 << 20) as f64 {
+        (bytes / (1u64 << 20) as f64, "MiB")
+    } else {
+        (bytes / 1024.0, "KiB")
+    };
+    let digits = if value >= 10.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    };
+    format!("{} {unit}", digits.trim_end_matches(".0"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1451,6 +1509,43 @@ mod tests {
             "workload",
             "endless",
         );
+    }
+
+    #[test]
+    fn memory_estimate_refuses_past_the_limit_and_names_the_largest_part() {
+        use super::super::limits::{BASE_MEMORY_BYTES, MAX_MEMORY_BYTES};
+        use super::{bytes_text, check_memory_estimate};
+        use crate::workload::{MemoryEstimate, MemoryPart};
+        let part = |what, bytes: f64| MemoryPart {
+            what,
+            bytes,
+            reckoning: format!("{bytes} bytes"),
+            path: what,
+            advice: "lower it",
+        };
+        let mut memory = MemoryEstimate::default();
+        memory.add(part("small", (100u64 << 20) as f64));
+        assert!(check_memory_estimate(&memory).is_ok());
+        // The limit less the base, exactly, is allowed; a byte more is not.
+        let room = (MAX_MEMORY_BYTES - BASE_MEMORY_BYTES) as f64 - (100u64 << 20) as f64;
+        memory.add(part("large", room));
+        assert!(check_memory_estimate(&memory).is_ok());
+        memory.add(part("byte", 1.0));
+        let err = check_memory_estimate(&memory).unwrap_err();
+        assert_eq!(err.path, "large");
+        assert!(
+            err.message.starts_with("this run would hold about 1 GiB in memory, over the limit of 1 GiB; the most is large: ")
+                && err.message.contains("(besides: small ~ 100 MiB)")
+                && err.message.ends_with("; lower it"),
+            "{}",
+            err.message
+        );
+        let mut endless = MemoryEstimate::default();
+        endless.add(part("nan", f64::NAN));
+        assert!(check_memory_estimate(&endless).is_err());
+        assert_eq!(bytes_text(1536.0), "1.5 KiB");
+        assert_eq!(bytes_text((412u64 << 20) as f64), "412 MiB");
+        assert_eq!(bytes_text(2.3 * (1u64 << 30) as f64), "2.3 GiB");
     }
 
     #[test]

@@ -76,6 +76,8 @@ pub struct Resolution<C> {
     pub families: Vec<Family>,
     /// The most engine events the run may take (an estimate, for the event limit).
     pub events: EventEstimate,
+    /// The most memory the run may hold (an estimate, for the memory limit).
+    pub memory: MemoryEstimate,
 }
 
 /// A whole-number field with a limit (`workload.clients.count`: 1 to 1,000,000 clients).
@@ -100,6 +102,48 @@ pub struct EventEstimate {
     pub reckoning: String,
     /// What to lower to stay under the limit (field paths).
     pub advice: String,
+}
+
+/// An estimate of the memory a run holds at its peak, part by part (for the memory
+/// limit's message, which names the largest part).
+#[derive(Clone, Debug, Default)]
+pub struct MemoryEstimate {
+    /// The parts that grow with the scenario (the fixed base is not among them).
+    pub parts: Vec<MemoryPart>,
+}
+
+/// One part of a [`MemoryEstimate`].
+#[derive(Clone, Debug)]
+pub struct MemoryPart {
+    /// What holds the memory (`"offline queues"`).
+    pub what: &'static str,
+    /// Bytes.
+    pub bytes: f64,
+    /// How they were counted (`"100000 clients x 195 held requests x 150 bytes"`).
+    pub reckoning: String,
+    /// The field that sizes it most (the limit's message points at it).
+    pub path: &'static str,
+    /// What to change to make it smaller (`"lower workload.clients.count"`).
+    pub advice: &'static str,
+}
+
+impl MemoryEstimate {
+    /// Adds a part (parts of no bytes are left out).
+    pub fn add(&mut self, part: MemoryPart) {
+        if part.bytes > 0.0 || part.bytes.is_nan() {
+            self.parts.push(part);
+        }
+    }
+
+    /// Bytes of every part together.
+    pub fn bytes(&self) -> f64 {
+        self.parts.iter().map(|part| part.bytes).sum()
+    }
+
+    /// The largest part.
+    pub fn largest(&self) -> Option<&MemoryPart> {
+        self.parts.iter().max_by(|a, b| a.bytes.total_cmp(&b.bytes))
+    }
 }
 
 /// The error of a workload object's own keys: serde's path inside the object and its
@@ -236,6 +280,7 @@ macro_rules! registry {
                                 config: WorkloadConfig::$variant(resolution.config),
                                 families: resolution.families,
                                 events: resolution.events,
+                                memory: resolution.memory,
                             })
                         }
                     )+

@@ -11,7 +11,7 @@ use crate::scenario::validate::{dist, issue, positive, Checked, Issue};
 use crate::scenario::Scenario;
 use crate::workload::rpc::config::backoff_policy;
 use crate::workload::rpc::spec::BackoffKindSpec;
-use crate::workload::EventEstimate;
+use crate::workload::{EventEstimate, MemoryEstimate, MemoryPart};
 
 /// Name prefix of the account nodes.
 pub const ACCOUNT_PREFIX: &str = "acct-";
@@ -23,6 +23,26 @@ pub const DISK_CAPACITY_BYTES: u64 = 1 << 30;
 /// delivery, the credit, the ack and its delivery, two fsyncs and their timers, and the
 /// trace records.
 pub const EVENTS_PER_TRANSFER: f64 = 12.0;
+
+// Per-item memory of the memory estimate, calibrated against peak RSS (VmHWM) of the
+// debug build less the 9 MiB of the smallest run, rounded up:
+// - a transfer (the accounts' logs and disks, the checker's events with their vector
+//   clocks): 1,000 transfers/s per account, no snapshots: 4 accounts for 40 s, 183 B
+//   each; 32 accounts for 10 s and 20 s, 494 and 528 B; 64 accounts for 2 s, 855 B:
+//   about 140 B + 11 B per account;
+// - a snapshot (every account's state and recorded channels, kept for the checks):
+//   every 10 ms, 16 accounts for 2 s, 660 B per account pair; 32 accounts, 555 B;
+//   64 accounts for 1 s (snapshots overlapping), 860 B.
+
+/// Memory of one transfer, bytes, before [`TRANSFER_BYTES_PER_ACCOUNT`].
+pub const TRANSFER_BYTES: f64 = 200.0;
+/// Memory of one transfer per account in the bank (its vector clocks), bytes.
+pub const TRANSFER_BYTES_PER_ACCOUNT: f64 = 12.0;
+/// Memory of one snapshot per ordered pair of accounts, bytes.
+pub const SNAPSHOT_BYTES_PER_PAIR: f64 = 900.0;
+/// Memory of one metrics window, bytes, plus 16 per account (the rpc workload's
+/// measured window, with the bank's per-account HLC offsets).
+pub const WINDOW_BYTES: f64 = 700.0;
 
 /// Snapshots, resolved.
 #[derive(Clone, Debug)]
@@ -195,7 +215,10 @@ fn check_needs_snapshots(spec: &BankSpec, scenario: &Scenario) -> Checked {
 }
 
 /// Resolves the bank part of a scenario.
-pub fn resolve(spec: &BankSpec, scenario: &Scenario) -> Result<(BankConfig, EventEstimate), Issue> {
+pub fn resolve(
+    spec: &BankSpec,
+    scenario: &Scenario,
+) -> Result<(BankConfig, EventEstimate, MemoryEstimate), Issue> {
     check(spec)?;
     check_needs_snapshots(spec, scenario)?;
     let channels = &spec.channels;
@@ -257,6 +280,7 @@ pub fn resolve(spec: &BankSpec, scenario: &Scenario) -> Result<(BankConfig, Even
         advice: "workload.accounts.count, workload.transfers.per_s, duration or snapshots.every"
             .to_owned(),
     };
+    let memory = memory_estimate(spec, scenario);
     Ok((
         BankConfig {
             account,
@@ -266,5 +290,47 @@ pub fn resolve(spec: &BankSpec, scenario: &Scenario) -> Result<(BankConfig, Even
             direct: false,
         },
         estimate,
+        memory,
     ))
+}
+
+/// The memory estimate: the transfers' logs and checker state, the snapshots kept for
+/// the checks, and the metrics windows (see the calibration above).
+fn memory_estimate(spec: &BankSpec, scenario: &Scenario) -> MemoryEstimate {
+    let seconds = scenario.duration.as_secs_f64();
+    let count = spec.accounts.count;
+    let accounts = f64::from(count);
+    let mut memory = MemoryEstimate::default();
+    let transfers = accounts * spec.transfers.per_s * seconds;
+    let per_transfer = TRANSFER_BYTES + TRANSFER_BYTES_PER_ACCOUNT * accounts;
+    memory.add(MemoryPart {
+        what: "transfers",
+        bytes: transfers * per_transfer,
+        reckoning: format!("{transfers:.0} transfers x {per_transfer} bytes"),
+        path: "workload.transfers.per_s",
+        advice: "lower workload.transfers.per_s, workload.accounts.count or duration",
+    });
+    if let Some(snapshots) = &spec.snapshots {
+        let taken = (seconds / snapshots.every.as_secs_f64().max(1e-9)).ceil();
+        memory.add(MemoryPart {
+            what: "snapshots",
+            bytes: taken * accounts * accounts * SNAPSHOT_BYTES_PER_PAIR,
+            reckoning: format!(
+                "{taken:.0} snapshots x {count}x{count} accounts x {SNAPSHOT_BYTES_PER_PAIR} bytes"
+            ),
+            path: "workload.snapshots.every",
+            advice: "raise workload.snapshots.every, or lower workload.accounts.count or \
+                     duration",
+        });
+    }
+    let windows = crate::workload::rpc::validate::windows(scenario);
+    let per_window = WINDOW_BYTES + 16.0 * accounts;
+    memory.add(MemoryPart {
+        what: "metrics windows",
+        bytes: windows * per_window,
+        reckoning: format!("{windows:.0} windows x {per_window} bytes"),
+        path: "metrics.window",
+        advice: "write a longer metrics.window",
+    });
+    memory
 }

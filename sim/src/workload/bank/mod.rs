@@ -927,10 +927,11 @@ impl Kind for Bank {
         spec: &spec::BankSpec,
         scenario: &Scenario,
     ) -> Result<Resolution<BankConfig>, Issue> {
-        let (config, events) = config::resolve(spec, scenario)?;
+        let (config, events, memory) = config::resolve(spec, scenario)?;
         Ok(Resolution {
             families: families(&config).to_vec(),
             events,
+            memory,
             config,
         })
     }

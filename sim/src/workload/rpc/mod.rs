@@ -1330,6 +1330,7 @@ impl Kind for Rpc {
         Ok(Resolution {
             families: families(&config).to_vec(),
             events: validate::event_estimate(spec, scenario),
+            memory: validate::memory_estimate(spec, scenario),
             config,
         })
     }

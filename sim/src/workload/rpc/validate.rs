@@ -14,7 +14,7 @@ use super::spec::{
 };
 use crate::scenario::validate::{dist, issue, positive, unit_fraction, Checked};
 use crate::scenario::{Dist, Dur, Scenario};
-use crate::workload::EventEstimate;
+use crate::workload::{EventEstimate, MemoryEstimate, MemoryPart};
 
 /// Engine events per attempt assumed by the event estimate (send, deliver, queue, serve,
 /// reply, timer).
@@ -30,6 +30,31 @@ const COUNT_WINDOW_BITS_PER_CALL: u64 = 2;
 /// Bytes of one second in a `time_window` breaker's window (calls, failures and slow
 /// calls, 32 bits each).
 const TIME_WINDOW_BYTES_PER_SECOND: u64 = 12;
+
+// Per-item memory of the memory estimate, calibrated against peak RSS (VmHWM) of the
+// debug build (the release build's data structures are the same), less the 9 MiB of the
+// smallest run; each cost is rounded up, and a growing vector's spare half is counted:
+// - a client: 100,000 idle clients with connections, no breaker, 1 ms: 32 MiB, 244 B
+//   each (pages never written are not resident: 1,000,000 idle clients measured 78 B
+//   each, so 256 B errs on the safe side);
+// - a breaker: window_calls 4,000 (a window of 1,000 B) at 100,000 idle clients:
+//   +100 MiB, 1,000 B of window + 32 B; an EWMA breaker is 136 B (BENCHMARKS.md);
+// - a held request: 5,000 clients at 1 request/s, the server crashed at 5 s without a
+//   restart, offline_queue 100,000, 60 s: 275,000 held requests in 40 MiB, 145 B each
+//   (its slab entry, generation, queue slot and the slab's growth);
+// - a live request: the same slab entry and its pending events;
+// - a metrics window: 10 clients, 1,000 s in windows of 1 ms (1,000,000 windows):
+//   607 MiB peak, 598 MiB above the smallest run: 627 B each (counters, the record's
+//   timeline row and the report's series).
+
+/// Memory of one client's fixed state, bytes (see the calibration above).
+pub const CLIENT_BYTES: f64 = 256.0;
+/// Memory of one client's breaker besides its window, bytes.
+pub const BREAKER_BYTES: f64 = 136.0;
+/// Memory of one logical request in flight or held, bytes.
+pub const REQUEST_BYTES: f64 = 160.0;
+/// Memory of one metrics window, bytes.
+pub const WINDOW_BYTES: f64 = 700.0;
 
 /// Checks the rpc workload's size limits (before anything is allocated).
 pub fn check_limits(spec: &RpcSpec) -> Checked {
@@ -81,35 +106,45 @@ pub fn check_limits(spec: &RpcSpec) -> Checked {
     Ok(())
 }
 
-/// The model's window limits, and the memory of one window per client.
-fn check_breaker_limits(path: &str, breaker: &BreakerSpec, clients: u32) -> Checked {
-    let per_client_bytes = match (breaker.mode, breaker.window_calls, breaker.window) {
+/// Bytes of one client's breaker window (0 for modes without one).
+fn breaker_window_bytes(breaker: &BreakerSpec) -> u64 {
+    match (breaker.mode, breaker.window_calls, breaker.window) {
         (BreakerMode::CountWindow, Some(calls), _) => {
-            if calls > MAX_WINDOW_CALLS {
-                return Err(issue(
-                    format!("{path}.window_calls"),
-                    format!(
-                        "{calls} exceeds the limit of {MAX_WINDOW_CALLS} calls in a breaker's \
-                         window; write e.g. 100"
-                    ),
-                ));
-            }
             (u64::from(calls) * COUNT_WINDOW_BITS_PER_CALL).div_ceil(64) * 8
         }
         (BreakerMode::TimeWindow, _, Some(window)) => {
-            if window.0 > Duration::from_secs(MAX_WINDOW_SECONDS) {
-                return Err(issue(
-                    format!("{path}.window"),
-                    format!(
-                        "{window} exceeds the limit of {MAX_WINDOW_SECONDS}s (one hour) for a \
-                         breaker's window; write e.g. \"60s\""
-                    ),
-                ));
-            }
             window.0.as_secs() * TIME_WINDOW_BYTES_PER_SECOND
         }
         _ => 0,
-    };
+    }
+}
+
+/// The model's window limits, and the memory of one window per client.
+fn check_breaker_limits(path: &str, breaker: &BreakerSpec, clients: u32) -> Checked {
+    match (breaker.mode, breaker.window_calls, breaker.window) {
+        (BreakerMode::CountWindow, Some(calls), _) if calls > MAX_WINDOW_CALLS => {
+            return Err(issue(
+                format!("{path}.window_calls"),
+                format!(
+                    "{calls} exceeds the limit of {MAX_WINDOW_CALLS} calls in a breaker's \
+                     window; write e.g. 100"
+                ),
+            ));
+        }
+        (BreakerMode::TimeWindow, _, Some(window))
+            if window.0 > Duration::from_secs(MAX_WINDOW_SECONDS) =>
+        {
+            return Err(issue(
+                format!("{path}.window"),
+                format!(
+                    "{window} exceeds the limit of {MAX_WINDOW_SECONDS}s (one hour) for a \
+                     breaker's window; write e.g. \"60s\""
+                ),
+            ));
+        }
+        _ => {}
+    }
+    let per_client_bytes = breaker_window_bytes(breaker);
     let total = per_client_bytes.saturating_mul(u64::from(clients));
     if total > MAX_BREAKER_WINDOW_BYTES {
         let field = if breaker.mode == BreakerMode::CountWindow {
@@ -170,6 +205,174 @@ pub fn event_estimate(spec: &RpcSpec, scenario: &Scenario) -> EventEstimate {
         reckoning,
         advice,
     }
+}
+
+/// The memory estimate: every client's state and breaker, the requests in flight (the
+/// offered rate x the longest a request lives: every attempt times out and every backoff
+/// sleeps its longest), the offline queues (every client of a crashed server holds what
+/// it offers while the server is down and it reconnects, up to `offline_queue`) and the
+/// metrics windows.
+pub fn memory_estimate(spec: &RpcSpec, scenario: &Scenario) -> MemoryEstimate {
+    let clients = &spec.clients;
+    let count = f64::from(clients.count);
+    let mut memory = MemoryEstimate::default();
+    let (per_client, breaker_text) = match &clients.breaker {
+        Some(breaker) => {
+            let window = breaker_window_bytes(breaker) as f64;
+            (
+                CLIENT_BYTES + BREAKER_BYTES + window,
+                format!(" + {BREAKER_BYTES} breaker + {window} window"),
+            )
+        }
+        None => (CLIENT_BYTES, String::new()),
+    };
+    memory.add(MemoryPart {
+        what: "clients",
+        bytes: count * per_client,
+        reckoning: format!(
+            "{} clients x ({CLIENT_BYTES}{breaker_text}) bytes",
+            clients.count
+        ),
+        path: if clients.breaker.is_some() {
+            "workload.clients.breaker"
+        } else {
+            "workload.clients.count"
+        },
+        advice: "lower workload.clients.count (or the breaker's window)",
+    });
+    let offered_per_s = offered_per_s(spec, scenario);
+    let lifetime_s = request_lifetime_s(spec);
+    let mut live = offered_per_s * lifetime_s;
+    if matches!(clients.arrival, Arrival::ClosedLoop(_)) {
+        // A closed-loop client has one request at a time.
+        live = live.min(count);
+    }
+    memory.add(MemoryPart {
+        what: "requests in flight",
+        bytes: live * REQUEST_BYTES,
+        reckoning: format!(
+            "{} requests/s x {lifetime_s:.1} s x {REQUEST_BYTES} bytes",
+            count_text(offered_per_s)
+        ),
+        path: "workload.clients.retry",
+        advice: "lower the arrival rate, workload.clients.retry.max_attempts, the timeout \
+                 or the backoff cap",
+    });
+    if let Some(connection) = &clients.connection {
+        let (held, affected) = held_per_client(spec, connection, scenario);
+        memory.add(MemoryPart {
+            what: "offline queues",
+            bytes: affected * held * REQUEST_BYTES,
+            reckoning: format!(
+                "{} clients x {} held requests x {REQUEST_BYTES} bytes",
+                count_text(affected),
+                count_text(held)
+            ),
+            path: "workload.clients.connection.offline_queue",
+            advice: "lower workload.clients.connection.offline_queue or \
+                     workload.clients.count, or restart the server sooner",
+        });
+    }
+    let windows = windows(scenario);
+    memory.add(MemoryPart {
+        what: "metrics windows",
+        bytes: windows * WINDOW_BYTES,
+        reckoning: format!("{windows:.0} windows x {WINDOW_BYTES} bytes"),
+        path: "metrics.window",
+        advice: "write a longer metrics.window",
+    });
+    memory
+}
+
+/// Metrics windows of a run (at least one).
+pub fn windows(scenario: &Scenario) -> f64 {
+    let window_ns = scenario.metrics.window.as_nanos().max(1);
+    scenario.duration.as_nanos().div_ceil(window_ns).max(1) as f64
+}
+
+/// The longest a logical request lives, seconds: every attempt waits out its longest
+/// timeout, and every backoff between them sleeps its longest (no jitter shortens it;
+/// decorrelated jitter may sleep up to the cap at once).
+fn request_lifetime_s(spec: &RpcSpec) -> f64 {
+    let clients = &spec.clients;
+    let timeout = match &clients.timeout {
+        TimeoutSpec::Fixed(value) => *value,
+        TimeoutSpec::Adaptive(AdaptiveTimeoutSpec::Ewma(ewma)) => ewma.max,
+        TimeoutSpec::Adaptive(AdaptiveTimeoutSpec::Rfc6298(rfc)) => rfc.max,
+    };
+    let attempts = clients.retry.max_attempts.max(1);
+    let backoff = &clients.retry.backoff;
+    let cap_s = backoff.cap.as_secs_f64();
+    let mut sleep_s = backoff.base.as_secs_f64();
+    let mut sleeps_s = 0.0;
+    for _ in 1..attempts {
+        sleeps_s += match (backoff.kind, backoff.jitter) {
+            (BackoffKindSpec::Constant, _) => sleep_s.min(cap_s),
+            (_, JitterSpec::Decorrelated) => cap_s,
+            _ => sleep_s.min(cap_s),
+        };
+        sleep_s *= 2.0;
+    }
+    f64::from(attempts) * timeout.as_secs_f64() + sleeps_s
+}
+
+/// Requests one client holds while disconnected, and the clients that hold them: each
+/// crash of a server (scheduled or from `random_faults`) disconnects its clients for its
+/// down time plus the longest reconnect sleep and a connect timeout, and they hold what
+/// they offer meanwhile, up to `offline_queue` (a closed-loop client holds one).
+fn held_per_client(spec: &RpcSpec, connection: &ConnectionSpec, scenario: &Scenario) -> (f64, f64) {
+    let clients = &spec.clients;
+    let servers = spec.servers.count.max(1);
+    let per_server = f64::from(clients.count.div_ceil(servers));
+    let count = f64::from(clients.count);
+    let backoff = connection
+        .reconnect
+        .as_ref()
+        .unwrap_or(&clients.retry.backoff);
+    let extra_s = backoff.cap.as_secs_f64() + connection.connect_timeout.as_secs_f64();
+    let per_client_per_s = if count > 0.0 {
+        offered_per_s(spec, scenario) / count
+    } else {
+        0.0
+    };
+    let duration = scenario.duration;
+    let mut longest_s: f64 = 0.0;
+    let mut affected = 0.0;
+    for fault in &scenario.faults {
+        let Some(selector) = &fault.crash else {
+            continue;
+        };
+        let hit = selector.count_in_family(SERVER_PREFIX, servers) as f64;
+        if hit == 0.0 {
+            continue;
+        }
+        let down = fault
+            .restart_after
+            .map_or(duration.0.saturating_sub(fault.at.0), |after| after.0);
+        longest_s = longest_s.max(down.as_secs_f64());
+        affected += hit * per_server;
+    }
+    for random in &scenario.random_faults {
+        let Some(selector) = &random.crash else {
+            continue;
+        };
+        let hit = selector.count_in_family(SERVER_PREFIX, servers) as f64;
+        if hit == 0.0 {
+            continue;
+        }
+        longest_s = longest_s.max(random.mttr.as_secs_f64());
+        affected += hit * per_server;
+    }
+    if affected == 0.0 || connection.offline_queue == 0 {
+        return (0.0, 0.0);
+    }
+    let mut held = per_client_per_s * (longest_s + extra_s);
+    if matches!(clients.arrival, Arrival::ClosedLoop(_)) {
+        held = held.min(1.0);
+    }
+    // At least one: a request arriving during the outage is held whatever the rate.
+    let held = held.ceil().clamp(1.0, f64::from(connection.offline_queue));
+    (held, affected.min(count))
 }
 
 /// A count in words: `1000`, or `endless` when it has no bound.
