@@ -318,7 +318,7 @@ fn a_tampered_sweep_record_is_refused_with_its_file_and_field() {
             |v| {
                 v["runs"].as_array_mut().unwrap().pop();
             },
-            "runs: 4 entries",
+            "runs: 4 entries, but shard 1/2 of seeds 10..20 has 5 seeds",
         ),
         (
             "availability",

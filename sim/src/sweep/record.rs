@@ -247,12 +247,12 @@ impl SweepFile {
             .map_or((0, 1), |shard| (shard.index, shard.count));
         let expected = (seeds.len() + count - 1 - index) / count;
         if self.runs.len() as u64 != expected {
+            let part = self
+                .shard
+                .map_or("the whole sweep".to_owned(), |s| format!("shard {s}"));
             return Err(format!(
-                "runs: {} entries, but {} the shard {} of seeds {seeds} holds",
+                "runs: {} entries, but {part} of seeds {seeds} has {expected} seeds (one run each)",
                 self.runs.len(),
-                expected,
-                self.shard
-                    .map_or("(whole sweep)".to_owned(), |s| s.to_string())
             ));
         }
         for (i, run) in self.runs.iter().enumerate() {
