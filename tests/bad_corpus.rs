@@ -382,3 +382,208 @@ fn invalid_utf8_and_oversized_files_are_refused_before_parsing() {
         "{err}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Records are input too (issue 28, section 4): repeated keys in scenarios, and tampered
+// sweep records and run summaries. The record cases run in-process through the readers
+// `faultline report` uses; `tests/records_input.rs` runs each kind through the binary.
+// ---------------------------------------------------------------------------------------
+
+/// A JSON pointer as the loader writes a field path: `/faults/0/kind` -> `faults[0].kind`.
+fn field_path(pointer: &str) -> String {
+    let mut path = String::new();
+    for segment in pointer.split('/').skip(1) {
+        if segment.parse::<usize>().is_ok() {
+            path.push_str(&format!("[{segment}]"));
+        } else {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(segment);
+        }
+    }
+    path
+}
+
+#[test]
+fn a_repeated_key_in_any_object_is_refused_where_it_is_repeated() {
+    const MARK: &str = "\"@@repeated@@\"";
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for (name, text) in bundled() {
+        let original: Value = serde_json::from_str(&text).expect("bundled scenario is JSON");
+        let mut objects = vec![String::new()];
+        pointers(&original, "", &mut objects);
+        for pointer in objects {
+            let Some(Value::Object(map)) = original.pointer(&pointer) else {
+                continue;
+            };
+            let Some((key, value)) = map.iter().next() else {
+                continue;
+            };
+            // The object with its first key written twice, the rest as it was.
+            let first = format!("{}: {value}", Value::String(key.clone()));
+            let rest: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {v}", Value::String(k.clone())))
+                .collect();
+            let object = format!("{{{first}, {}}}", rest.join(", "));
+            let mutant = if pointer.is_empty() {
+                object
+            } else {
+                let mut doc = original.clone();
+                set(&mut doc, &pointer, Value::String("@@repeated@@".into()));
+                serde_json::to_string_pretty(&doc)
+                    .unwrap()
+                    .replacen(MARK, &object, 1)
+            };
+            total += 1;
+            let expected = field_path(&format!("{pointer}/{key}"));
+            match load(&mutant) {
+                Err(panic) => failures.push(format!("{name} {pointer}: {panic}")),
+                Ok(Ok(_)) => failures.push(format!("{name} {pointer}: `{key}` twice accepted")),
+                Ok(Err(err)) => {
+                    if let Some(problem) = problem(&err) {
+                        failures.push(format!("{name} {pointer}: {problem}: {err}"));
+                    } else if !err.message.contains("duplicate key") || err.path != expected {
+                        failures.push(format!("{name} {pointer}: expected {expected}: {err}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(total > 100, "only {total} objects");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A valid sweep record of seeds 10..20, shard `index` of 3.
+fn sweep_record(index: u64) -> faultline::sweep::record::SweepFile {
+    use faultline::sweep::record::{totals, SeedRun, SweepFile, FORMAT};
+    use faultline::sweep::seeds::{SeedRange, Shard};
+    let seeds = SeedRange { start: 10, end: 20 };
+    let shard = Some(Shard { index, count: 3 });
+    let runs: Vec<SeedRun> = seeds
+        .seeds(shard)
+        .into_iter()
+        .map(|seed| SeedRun {
+            seed,
+            passed: seed != 13,
+            availability: Some(0.99),
+            p99_ms: Some(12.5),
+            amplification: Some(1.25),
+            peak_multiple: Some(3.0),
+            events: 1000,
+            trace_hash: "ab".repeat(32),
+            checks: vec![faultline_reports::record::CheckResult {
+                name: "availability_at_least 0.9".into(),
+                passed: seed != 13,
+                detail: "0.99 >= 0.9".into(),
+            }],
+            error: None,
+            swarm: Vec::new(),
+            reproduce: (seed == 13).then(|| "faultline run x.json --seed 13".to_owned()),
+        })
+        .collect();
+    SweepFile {
+        format: FORMAT.into(),
+        scenario: "s".into(),
+        scenario_path: "x.json".into(),
+        scenario_digest: "d".into(),
+        set: Vec::new(),
+        seeds,
+        shard,
+        totals: totals(&runs),
+        runs,
+    }
+}
+
+#[test]
+fn every_tampered_sweep_record_is_refused_or_reported_without_a_panic() {
+    use faultline::sweep::record::{merge, SweepFile, TimingFile};
+    let dir = common::temp_dir("bad-sweep-records");
+    let original: Value = serde_json::from_str(&sweep_record(1).to_text()).unwrap();
+    let timing = TimingFile {
+        parts: Vec::new(),
+        runs: Vec::new(),
+    };
+    let mut paths = Vec::new();
+    pointers(&original, "", &mut paths);
+    let values = [
+        json!(0),
+        json!(-1),
+        json!(u64::MAX),
+        json!(1u64 << 62),
+        json!(1_000_000_000u64),
+        json!(1e308),
+        json!("x"),
+        json!(null),
+        json!([]),
+        json!({}),
+    ];
+    let (mut refused, mut failures) = (0, Vec::new());
+    for pointer in &paths {
+        for value in &values {
+            let mut doc = original.clone();
+            set(&mut doc, pointer, value.clone());
+            std::fs::write(dir.join("sweep.json"), doc.to_string()).unwrap();
+            let what = format!("{pointer} = {value}");
+            // Refused, or accepted and then reported and merged without a panic.
+            let outcome = std::panic::catch_unwind(|| {
+                let file = SweepFile::load(&dir)?;
+                faultline::sweep::report::terminal_summary(&file, &timing, 20);
+                // A merge may refuse it (a changed scenario name), with a message.
+                if let Err(err) = merge(vec![sweep_record(0), file, sweep_record(2)]) {
+                    assert!(!err.is_empty() && !err.contains('\n'), "{err}");
+                }
+                Ok::<(), String>(())
+            });
+            match outcome {
+                Err(_) => failures.push(format!("{what}: panicked")),
+                Ok(Err(err)) if err.contains("sweep.json: ") && !err.contains('\n') => refused += 1,
+                Ok(Err(err)) => failures.push(format!("{what}: {err}")),
+                Ok(Ok(())) => {}
+            }
+        }
+    }
+    assert!(refused > paths.len(), "only {refused} refusals");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_tampered_summary_is_refused_with_its_file_or_reported() {
+    let dir = common::temp_dir("bad-summaries");
+    let record = common::run_record(&common::base_scenario());
+    faultline_reports::save_run(&dir, &record).unwrap();
+    let text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    let original: Value = serde_json::from_str(&text).unwrap();
+    let mut paths = Vec::new();
+    pointers(&original, "", &mut paths);
+    // The scenario copy is never read by the reports: leave its thousand paths out.
+    paths.retain(|pointer| !pointer.starts_with("/scenario_spec/"));
+    let values = [
+        json!(-1),
+        json!(u64::MAX),
+        json!(1e308),
+        json!("x"),
+        json!(null),
+        json!([]),
+    ];
+    let mut failures = Vec::new();
+    for pointer in &paths {
+        for value in &values {
+            let mut doc = original.clone();
+            set(&mut doc, pointer, value.clone());
+            std::fs::write(dir.join("summary.json"), doc.to_string()).unwrap();
+            let outcome = std::panic::catch_unwind(|| faultline_reports::load_run(&dir));
+            match outcome {
+                Err(_) => failures.push(format!("{pointer} = {value}: panicked")),
+                Ok(Err(err)) if !err.to_string().contains("summary.json") => {
+                    failures.push(format!("{pointer} = {value}: {err}"))
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+    assert!(paths.len() > 20, "{paths:?}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -17,9 +17,17 @@
 //!
 //! Every file is written atomically: to a temporary file in the same directory, then
 //! renamed over the target, so a reader never sees half a record.
+//!
+//! A record is input too: [`open_record`] reads only regular files (never a FIFO, a
+//! device such as `/dev/zero`, or a directory), each kind of file up to its own size
+//! limit ([`MAX_SUMMARY_BYTES`], [`MAX_CSV_BYTES`]) and its lines up to
+//! [`MAX_CSV_LINE_BYTES`], counted as the bytes arrive so a file that grows while it is
+//! read cannot pass them either. The CSV files are parsed as they are read, so memory
+//! holds the rows, not the text.
 
 use serde::Serialize;
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::ReportError;
@@ -37,9 +45,21 @@ pub const BANK_TIMELINE_FILE: &str = "bank_timeline.csv";
 /// File name of a bank run's per-window, per-account HLC offsets.
 pub const HLC_OFFSETS_FILE: &str = "hlc_offsets.csv";
 
-/// Most rows a timeline may have: a run of a day at 1 ms windows fits; anything larger
-/// is a defect, not a record.
-pub const MAX_TIMELINE_ROWS: usize = 100_000_000;
+/// Most rows a timeline may have: a run has at most 1,000,000 metrics windows (the
+/// scenario limit); anything larger is a defect, not a record.
+pub const MAX_TIMELINE_ROWS: usize = 1_000_000;
+
+/// Most bytes `summary.json` may have (its scenario is at most 4 MiB; the rest is a
+/// list of fault intervals and checks).
+pub const MAX_SUMMARY_BYTES: u64 = 256 << 20;
+
+/// Most bytes a CSV record (`timeline.csv`, `bank_timeline.csv`, `hlc_offsets.csv`) may
+/// have.
+pub const MAX_CSV_BYTES: u64 = 1 << 30;
+
+/// Most bytes one line of a CSV record may have (a row with its eight listed faults is
+/// a few KiB).
+pub const MAX_CSV_LINE_BYTES: usize = 1 << 20;
 
 /// Writes `summary.json` (pretty JSON) and, for an rpc run or any record with a
 /// timeline, `timeline.csv` into `dir`, creating it.
@@ -146,17 +166,19 @@ impl CsvRow for HlcOffsetRow {
 
 /// Rows of a bank CSV file written by [`rows_to_csv`], checked; errors name the file,
 /// the line and the column.
-fn rows_from_csv<T: CsvRow>(text: &str, path: &Path) -> Result<Vec<T>, ReportError> {
+fn rows_from_csv<T: CsvRow>(input: impl Read, path: &Path) -> Result<Vec<T>, ReportError> {
     let err = |line: usize, message: String| ReportError::Csv {
         path: PathBuf::from(path),
         line,
         message,
     };
-    let text = text.trim_start_matches('\u{feff}');
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
+        .from_reader(skip_bom(input).map_err(|e| record_read_error(path, e))?);
+    let headers = reader
+        .headers()
+        .map_err(|e| csv_read_error(e, path, |_, message| err(1, message)))?
+        .clone();
     if headers.iter().all(|h| h.is_empty()) {
         return Err(err(
             1,
@@ -176,8 +198,9 @@ fn rows_from_csv<T: CsvRow>(text: &str, path: &Path) -> Result<Vec<T>, ReportErr
     let mut record = csv::StringRecord::new();
     loop {
         let more = reader.read_record(&mut record).map_err(|e| {
-            let line = e.position().map_or(0, csv::Position::line);
-            err(usize::try_from(line).unwrap_or(usize::MAX), e.to_string())
+            csv_read_error(e, path, |line, message| {
+                err(usize::try_from(line).unwrap_or(usize::MAX), message)
+            })
         })?;
         if !more {
             break;
@@ -205,6 +228,11 @@ fn rows_from_csv<T: CsvRow>(text: &str, path: &Path) -> Result<Vec<T>, ReportErr
     Ok(rows)
 }
 
+/// Opens a CSV record with its size and line limits.
+fn open_csv(path: &Path) -> Result<RecordReader, ReportError> {
+    Ok(open_record(path, MAX_CSV_BYTES)?.max_line(MAX_CSV_LINE_BYTES))
+}
+
 /// Reads `summary.json` and, for an rpc run, `timeline.csv` from `dir`.
 ///
 /// A record of another workload is read without a timeline. A `summary.json` in the
@@ -212,7 +240,7 @@ fn rows_from_csv<T: CsvRow>(text: &str, path: &Path) -> Result<Vec<T>, ReportErr
 /// message saying so, since its timeline counts requests by resolve time.
 pub fn load_run(dir: &Path) -> Result<RunRecord, ReportError> {
     let summary_path = dir.join(SUMMARY_FILE);
-    let text = read_file(&summary_path)?;
+    let text = read_record(&summary_path, MAX_SUMMARY_BYTES)?;
     let summary: Summary = serde_json::from_str(&text).map_err(|e| ReportError::Json {
         path: summary_path.clone(),
         source: e,
@@ -225,16 +253,16 @@ pub fn load_run(dir: &Path) -> Result<RunRecord, ReportError> {
     }
     let timeline = if summary.rpc.is_some() {
         let timeline_path = dir.join(TIMELINE_FILE);
-        let csv = read_file(&timeline_path)?;
-        timeline_from_csv(&csv, &timeline_path)?
+        let csv = open_csv(&timeline_path)?;
+        timeline_from_reader(csv, &timeline_path)?
     } else {
         Vec::new()
     };
     let (bank_timeline, hlc_offsets) = if summary.bank.is_some() {
         let path = dir.join(BANK_TIMELINE_FILE);
-        let bank_timeline = rows_from_csv(&read_file(&path)?, &path)?;
+        let bank_timeline = rows_from_csv(open_csv(&path)?, &path)?;
         let path = dir.join(HLC_OFFSETS_FILE);
-        (bank_timeline, rows_from_csv(&read_file(&path)?, &path)?)
+        (bank_timeline, rows_from_csv(open_csv(&path)?, &path)?)
     } else {
         (Vec::new(), Vec::new())
     };
@@ -260,8 +288,154 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     })
 }
 
-fn read_file(path: &Path) -> Result<String, ReportError> {
-    fs::read_to_string(path).map_err(|e| ReportError::io(path, "read", e))
+/// A record file opened by [`open_record`]: reads fail once more than its limit of
+/// bytes, or a line longer than its line limit, has arrived.
+#[derive(Debug)]
+pub struct RecordReader {
+    file: std::io::Take<fs::File>,
+    limit_bytes: u64,
+    read_bytes: u64,
+    max_line_bytes: Option<usize>,
+    line_bytes: usize,
+}
+
+impl Read for RecordReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read_bytes += n as u64;
+        if self.read_bytes > self.limit_bytes {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "the file grew past the limit of {} bytes for this record",
+                    self.limit_bytes
+                ),
+            ));
+        }
+        if let Some(max) = self.max_line_bytes {
+            for &byte in &buf[..n] {
+                self.line_bytes = if byte == b'\n' {
+                    0
+                } else {
+                    self.line_bytes + 1
+                };
+                if self.line_bytes > max {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("a line is longer than the limit of {max} bytes"),
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl RecordReader {
+    /// Refuses lines longer than `max_line_bytes` (without its newline).
+    pub fn max_line(mut self, max_line_bytes: usize) -> Self {
+        self.max_line_bytes = Some(max_line_bytes);
+        self
+    }
+}
+
+/// Opens the record file `path` for reading, with `limit_bytes` as the most it may
+/// hold: a path that is not a regular file (a FIFO, a device such as a link to
+/// `/dev/zero`, a directory) or a file over the limit is refused before anything is
+/// read, and the returned reader stops with an error past the limit, so a file that
+/// grows while it is read is caught too.
+pub fn open_record(path: &Path, limit_bytes: u64) -> Result<RecordReader, ReportError> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO blocks until a writer comes; non-blocking, it opens at once and is
+    // refused below. (On a regular file the flag changes nothing.)
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options
+        .open(path)
+        .map_err(|e| ReportError::io(path, "read", e))?;
+    // The metadata of the file opened, not of the path: nothing can swap it in between.
+    let meta = file
+        .metadata()
+        .map_err(|e| ReportError::io(path, "read", e))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a FIFO, a socket or a device)"
+        };
+        return Err(ReportError::Record {
+            path: path.to_path_buf(),
+            message: format!("{what}: a record is a file a run wrote"),
+        });
+    }
+    if meta.len() > limit_bytes {
+        return Err(ReportError::Record {
+            path: path.to_path_buf(),
+            message: format!(
+                "the file is {} bytes, over the limit of {limit_bytes} bytes for this record",
+                meta.len()
+            ),
+        });
+    }
+    Ok(RecordReader {
+        file: file.take(limit_bytes + 1),
+        limit_bytes,
+        read_bytes: 0,
+        max_line_bytes: None,
+        line_bytes: 0,
+    })
+}
+
+/// The whole text of the record file `path`, checked as [`open_record`] says.
+pub fn read_record(path: &Path, limit_bytes: u64) -> Result<String, ReportError> {
+    let mut text = String::new();
+    open_record(path, limit_bytes)?
+        .read_to_string(&mut text)
+        .map_err(|e| record_read_error(path, e))?;
+    Ok(text)
+}
+
+/// `input` past a leading UTF-8 byte-order mark.
+fn skip_bom<R: Read>(input: R) -> std::io::Result<std::io::BufReader<R>> {
+    use std::io::BufRead;
+    let mut input = std::io::BufReader::new(input);
+    if input.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+        input.consume(3);
+    }
+    Ok(input)
+}
+
+/// A read error of a CSV record: an I/O error or a limit passed (see
+/// [`record_read_error`]), else `located` with the line it is on.
+fn csv_read_error(
+    e: csv::Error,
+    path: &Path,
+    located: impl FnOnce(u64, String) -> ReportError,
+) -> ReportError {
+    let line = e.position().map_or(0, csv::Position::line);
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} cells, header has {expected_len}"),
+        _ => e.to_string(),
+    };
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => record_read_error(path, io),
+        _ => located(line, message),
+    }
+}
+
+/// A read error of a record: a limit passed is about the record, anything else is I/O.
+fn record_read_error(path: &Path, e: std::io::Error) -> ReportError {
+    if e.kind() == std::io::ErrorKind::InvalidData {
+        ReportError::Record {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    } else {
+        ReportError::io(path, "read", e)
+    }
 }
 
 /// Renders a timeline as CSV text, header first, one line per row, `\n` line ends.
@@ -304,16 +478,27 @@ const REQUIRED: [&str; 15] = [
 ///
 /// Rows must be in strictly increasing `t_s` order and satisfy [`TimelineRow::check`].
 pub fn timeline_from_csv(text: &str, path: &Path) -> Result<Vec<TimelineRow>, ReportError> {
+    timeline_from_reader(text.as_bytes(), path)
+}
+
+/// Parses `timeline.csv` as it is read from `input`, with the checks of
+/// [`timeline_from_csv`].
+pub fn timeline_from_reader(
+    input: impl Read,
+    path: &Path,
+) -> Result<Vec<TimelineRow>, ReportError> {
     let err = |line: u64, message: String| ReportError::Csv {
         path: PathBuf::from(path),
         line: usize::try_from(line).unwrap_or(usize::MAX),
         message,
     };
-    let text = text.trim_start_matches('\u{feff}');
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
+        .from_reader(skip_bom(input).map_err(|e| record_read_error(path, e))?);
+    let headers = reader
+        .headers()
+        .map_err(|e| csv_read_error(e, path, |_, message| err(1, message)))?
+        .clone();
     if headers.iter().all(|h| h.is_empty()) {
         return Err(err(
             1,
@@ -336,15 +521,9 @@ pub fn timeline_from_csv(text: &str, path: &Path) -> Result<Vec<TimelineRow>, Re
     let mut rows: Vec<TimelineRow> = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
-        let more = reader.read_record(&mut record).map_err(|e| {
-            let line = e.position().map_or(0, csv::Position::line);
-            match e.kind() {
-                csv::ErrorKind::UnequalLengths {
-                    expected_len, len, ..
-                } => err(line, format!("{len} cells, header has {expected_len}")),
-                _ => err(line, e.to_string()),
-            }
-        })?;
+        let more = reader
+            .read_record(&mut record)
+            .map_err(|e| csv_read_error(e, path, err))?;
         if !more {
             break;
         }
@@ -412,7 +591,7 @@ mod tests {
         assert_eq!(csv.lines().next(), Some(HLC_OFFSETS_HEADER));
         let empty = rows_to_csv::<HlcOffsetRow>(&[], HLC_OFFSETS_HEADER).unwrap();
         assert_eq!(empty, format!("{HLC_OFFSETS_HEADER}\n"));
-        let back: Vec<HlcOffsetRow> = rows_from_csv(&empty, Path::new("h.csv")).unwrap();
+        let back: Vec<HlcOffsetRow> = rows_from_csv(empty.as_bytes(), Path::new("h.csv")).unwrap();
         assert!(back.is_empty());
     }
 

@@ -28,7 +28,7 @@ use crate::io::{load_run, write_file};
 use crate::plots::{self, Plot};
 use crate::record::{HlcSummary, Measure, RunRecord};
 use crate::stats::{self, Recovery, RpcStats, RunStats, Span};
-use crate::text::{count, fixed, opt_fixed, pct, Align, Table};
+use crate::text::{count, fixed, md_code, md_text, opt_fixed, pct, Align, Table};
 
 mod bank;
 
@@ -1376,15 +1376,22 @@ pub fn write_comparison(
         page(&format!("Faultline comparison: {title}"), body).as_bytes(),
     )?;
 
-    let mut m = format!("# Faultline comparison: {title}\n\n");
+    // Labels, title and field come from the user (or a compare.json): Markdown shows
+    // them as text, never as HTML or links.
+    let mut m = format!("# Faultline comparison: {}\n\n", md_text(title));
     if !vary_path.is_empty() {
         m.push_str(&format!(
-            "Varying `{vary_path}` over {} variants.\n\n",
+            "Varying {} over {} variants.\n\n",
+            md_code(vary_path),
             variants.len()
         ));
     }
     m.push_str("## Side by side\n\n");
-    m.push_str(&table.to_markdown());
+    let mut md_table = table;
+    for (row, (label, _)) in md_table.rows.iter_mut().zip(variants) {
+        row[0] = md_text(label);
+    }
+    m.push_str(&md_table.to_markdown());
     m.push_str("\nAvailability counts each request in the window where it was offered; latency is of successful requests only.\n");
     if !plots.is_empty() {
         m.push_str("\n## Charts\n\n");
@@ -1400,9 +1407,10 @@ pub fn write_comparison(
     m.push_str("## Variants\n\n");
     for (label, rec) in variants {
         m.push_str(&format!(
-            "- [{label}]({}/report.md): `{}`\n",
+            "- [{}]({}/report.md): {}\n",
+            md_text(label),
             variant_dir(label),
-            reproduce_command(rec)
+            md_code(&reproduce_command(rec))
         ));
     }
     m.push('\n');

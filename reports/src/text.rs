@@ -118,6 +118,46 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
+/// Text from a record (a variant's label, a title) as Markdown shows it literally: HTML
+/// (`<`, `>`, `&`) as entities, the inline punctuation of Markdown backslash-escaped (so
+/// `<img>`, `*x*` or `[a](b)` stay text), control characters (a line break would end a
+/// table row) as spaces. `|` is left to the table writer, which escapes every cell's.
+pub(crate) fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `s` as a Markdown code span: fenced by one backtick more than its longest run of
+/// backticks (CommonMark's rule), control characters as spaces.
+pub(crate) fn md_code(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    // A span that starts or ends with a backtick needs a space inside the fence.
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
 /// Groups the digits of an integer string (`12559` -> `12,559`); a leading `-` stays.
 fn group_digits(int: &str) -> String {
     let (sign, digits) = match int.strip_prefix('-') {

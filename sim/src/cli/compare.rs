@@ -263,8 +263,9 @@ fn write_comparison(
 /// Rebuilds a comparison directory: every variant's report, then the comparison's.
 pub fn rebuild(dir: &Path) -> Result<usize, String> {
     let path = dir.join(MANIFEST_FILE);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    // A record like the others: a regular file, of at most 16 MiB (a label per variant).
+    let text =
+        faultline_reports::io::read_record(&path, 16 << 20).map_err(|err| err.to_string())?;
     let manifest: Manifest = serde_json::from_str(&text)
         .map_err(|err| format!("{}: not a comparison manifest: {err}", path.display()))?;
     let mut records = Vec::with_capacity(manifest.variants.len());

@@ -79,6 +79,9 @@ impl TraceEvent for KernelEvent {
     }
 }
 
+/// The names (`ev`) of the kernel's own records, [`KernelEvent`], in every trace.
+pub const KERNEL_KINDS: &[&str] = &["fault_start"];
+
 /// Marks an absent node or peer of a [`Record`].
 pub const NO_NODE: u32 = u32::MAX;
 /// Marks an absent id of a [`Record`].

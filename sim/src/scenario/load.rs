@@ -210,6 +210,20 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
             ),
         });
     }
+    if let Some(duplicate) = super::strict::duplicate_key(text) {
+        // serde keeps the last of two keys in a value read whole: refuse the second one,
+        // as an unknown key is refused.
+        return Err(ScenarioError {
+            origin: origin.to_owned(),
+            line: duplicate.line,
+            column: duplicate.column,
+            path: clip_path(&duplicate.path),
+            message: clip(&format!(
+                "duplicate key {:?}: this object already has it; give each key once",
+                duplicate.key
+            )),
+        });
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let scenario: Scenario = super::strict::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();

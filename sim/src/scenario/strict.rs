@@ -496,6 +496,151 @@ impl<'de, A: de::VariantAccess<'de>> de::VariantAccess<'de> for StrictVariant<A>
     }
 }
 
+/// A key given twice in one object of a JSON text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuplicateKey {
+    /// Field path of the second one (`network.latency.exponential`).
+    pub path: String,
+    /// The key.
+    pub key: String,
+    /// 1-based line of the second one.
+    pub line: usize,
+    /// 1-based column where the second one starts (its opening quote).
+    pub column: usize,
+}
+
+/// The first key given twice in one object of `text` (`{"exponential": "2ms",
+/// "exponential": "3ms"}`), if any. serde's structs refuse a repeated field, but a value
+/// read whole (a distribution, a map) keeps the last of two keys silently; this pass
+/// over the text finds a repetition wherever it is. A text that is not JSON has none
+/// (its syntax error is the parser's to report).
+pub fn duplicate_key(text: &str) -> Option<DuplicateKey> {
+    let found = std::cell::RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let walk = KeyWalk {
+        path: String::new(),
+        found: &found,
+    };
+    let err = walk.deserialize(&mut deserializer).err()?;
+    let (path, key) = found.into_inner()?;
+    // serde stops just past the key's closing quote: step back to its opening one.
+    let line_text = text.lines().nth(err.line().saturating_sub(1)).unwrap_or("");
+    let end = line_text
+        .char_indices()
+        .nth(err.column())
+        .map_or(line_text.len(), |(at, _)| at);
+    let column = opening_quote(&line_text[..end])
+        .map_or(err.column(), |at| line_text[..at].chars().count() + 1);
+    Some(DuplicateKey {
+        path,
+        key,
+        line: err.line(),
+        column,
+    })
+}
+
+/// Byte offset of the quote that opens the string closed by the last quote of `line`.
+fn opening_quote(line: &str) -> Option<usize> {
+    let close = line.rfind('"')?;
+    let bytes = line.as_bytes();
+    let mut at = close;
+    while at > 0 {
+        at -= 1;
+        if bytes[at] == b'"' {
+            let backslashes = bytes[..at]
+                .iter()
+                .rev()
+                .take_while(|b| **b == b'\\')
+                .count();
+            if backslashes % 2 == 0 {
+                return Some(at);
+            }
+        }
+    }
+    None
+}
+
+/// Walks any JSON value, keeping the path, and stops at a repeated key.
+struct KeyWalk<'a> {
+    path: String,
+    found: &'a std::cell::RefCell<Option<(String, String)>>,
+}
+
+impl<'de> DeserializeSeed<'de> for KeyWalk<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyWalk<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0usize;
+        loop {
+            let element = KeyWalk {
+                path: format!("{}[{index}]", self.path),
+                found: self.found,
+            };
+            if seq.next_element_seed(element)?.is_none() {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut keys = std::collections::BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = if self.path.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            if keys.contains(&key) {
+                *self.found.borrow_mut() = Some((path, key));
+                return Err(de::Error::custom("duplicate key"));
+            }
+            map.next_value_seed(KeyWalk {
+                path,
+                found: self.found,
+            })?;
+            keys.insert(key);
+        }
+        Ok(())
+    }
+}
+
 /// Deserializes `T` from `deserializer` through [`Strict`], keeping serde's path to an
 /// error (`clients.retry.backoff`).
 pub fn deserialize<'de, D, T>(deserializer: D) -> Result<T, serde_path_to_error::Error<D::Error>>

@@ -13,7 +13,7 @@ use std::path::Path;
 use faultline_reports::record::CheckResult;
 use serde::{Deserialize, Serialize};
 
-use super::seeds::{SeedRange, Shard};
+use super::seeds::{SeedRange, Shard, MAX_SEEDS, MAX_SHARDS};
 use super::stats::{spread, Spread};
 use super::swarm::SwarmChoice;
 
@@ -25,6 +25,34 @@ pub const SWEEP_FILE: &str = "sweep.json";
 
 /// The wall times file.
 pub const TIMING_FILE: &str = "timing.json";
+
+/// Most bytes `sweep.json` may have: [`MAX_SEEDS`] entries of a few hundred bytes.
+pub const MAX_SWEEP_BYTES: u64 = 8 << 30;
+
+/// Most bytes `timing.json` may have: [`MAX_SEEDS`] wall times of a few dozen bytes.
+pub const MAX_TIMING_BYTES: u64 = 1 << 30;
+
+/// Reads a sweep record with `limit_bytes`, refusing anything but a regular file.
+fn read_record(path: &Path, limit_bytes: u64) -> Result<String, String> {
+    faultline_reports::io::read_record(path, limit_bytes).map_err(|err| err.to_string())
+}
+
+/// Checks a shard as read from a file; `field` names it in errors.
+fn check_shard(shard: Shard, field: &str) -> Result<(), String> {
+    Shard::new(shard.index, shard.count)
+        .map(|_| ())
+        .map_err(|err| format!("{field}: {err}"))
+}
+
+/// A 0..1 fraction, a count or a ratio: finite and not negative (`None` is allowed).
+fn check_metric(value: Option<f64>, most: f64, field: &str) -> Result<(), String> {
+    match value {
+        Some(v) if !(0.0..=most).contains(&v) => {
+            Err(format!("{field}: {v} is out of range (0 to {most})"))
+        }
+        _ => Ok(()),
+    }
+}
 
 /// One seed's run, summary only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -176,11 +204,11 @@ impl SweepFile {
         text
     }
 
-    /// Reads `DIR/sweep.json`.
+    /// Reads `DIR/sweep.json`, checked by [`SweepFile::check`]; an error names the file
+    /// and the field.
     pub fn load(dir: &Path) -> Result<SweepFile, String> {
         let path = dir.join(SWEEP_FILE);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+        let text = read_record(&path, MAX_SWEEP_BYTES)?;
         let file: SweepFile = serde_json::from_str(&text)
             .map_err(|err| format!("{}: not a sweep file: {err}", path.display()))?;
         if file.format != FORMAT {
@@ -190,7 +218,75 @@ impl SweepFile {
                 file.format
             ));
         }
+        file.check()
+            .map_err(|err| format!("{}: {err}", path.display()))?;
         Ok(file)
+    }
+
+    /// Checks every field a report or a merge relies on, before anything is sized by
+    /// them: the seed range within [`MAX_SEEDS`], the shard within [`MAX_SHARDS`], one
+    /// run per seed of the shard (in seed order, each in the range and in the shard),
+    /// the metrics in range, and the totals equal to those of the runs. An error starts
+    /// with the field path (`shard.count`, `runs[3].seed`).
+    pub fn check(&self) -> Result<(), String> {
+        let seeds = self.seeds;
+        if seeds.end <= seeds.start {
+            return Err(format!("seeds: {seeds} is empty (end must be above start)"));
+        }
+        if seeds.len() > MAX_SEEDS {
+            return Err(format!(
+                "seeds: {seeds} holds {} seeds, more than the limit of {MAX_SEEDS} in one sweep",
+                seeds.len()
+            ));
+        }
+        if let Some(shard) = self.shard {
+            check_shard(shard, "shard")?;
+        }
+        let (index, count) = self
+            .shard
+            .map_or((0, 1), |shard| (shard.index, shard.count));
+        let expected = (seeds.len() + count - 1 - index) / count;
+        if self.runs.len() as u64 != expected {
+            let part = self
+                .shard
+                .map_or("the whole sweep".to_owned(), |s| format!("shard {s}"));
+            return Err(format!(
+                "runs: {} entries, but {part} of seeds {seeds} has {expected} seeds (one run each)",
+                self.runs.len(),
+            ));
+        }
+        for (i, run) in self.runs.iter().enumerate() {
+            let want = seeds.start + index + i as u64 * count;
+            if run.seed != want {
+                return Err(format!(
+                    "runs[{i}].seed: {}, expected {want} (one run per seed of the shard, in seed order)",
+                    run.seed
+                ));
+            }
+            check_metric(run.availability, 1.0, &format!("runs[{i}].availability"))?;
+            check_metric(run.p99_ms, f64::MAX, &format!("runs[{i}].p99_ms"))?;
+            check_metric(
+                run.amplification,
+                f64::MAX,
+                &format!("runs[{i}].amplification"),
+            )?;
+            check_metric(
+                run.peak_multiple,
+                f64::MAX,
+                &format!("runs[{i}].peak_multiple"),
+            )?;
+            if run.passed && (run.error.is_some() || !run.failed_checks().is_empty()) {
+                return Err(format!(
+                    "runs[{i}].passed: true, but the run has an error or a failed check"
+                ));
+            }
+        }
+        if self.totals != totals(&self.runs) {
+            return Err(
+                "totals: they differ from the totals of `runs` (the file was edited)".to_owned(),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -229,12 +325,53 @@ pub struct TimingFile {
 }
 
 impl TimingFile {
-    /// Reads `DIR/timing.json`.
+    /// Reads `DIR/timing.json`, checked by [`TimingFile::check`].
     pub fn load(dir: &Path) -> Result<TimingFile, String> {
         let path = dir.join(TIMING_FILE);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-        serde_json::from_str(&text).map_err(|err| format!("{}: {err}", path.display()))
+        let text = read_record(&path, MAX_TIMING_BYTES)?;
+        let file: TimingFile =
+            serde_json::from_str(&text).map_err(|err| format!("{}: {err}", path.display()))?;
+        file.check()
+            .map_err(|err| format!("{}: {err}", path.display()))?;
+        Ok(file)
+    }
+
+    /// Checks the counts the report adds up: at most [`MAX_SHARDS`] parts of at most
+    /// [`MAX_SEEDS`] runs each, valid shards, times finite and not negative.
+    pub fn check(&self) -> Result<(), String> {
+        if self.parts.len() as u64 > MAX_SHARDS {
+            return Err(format!(
+                "parts: {} parts, more than the limit of {MAX_SHARDS} shards",
+                self.parts.len()
+            ));
+        }
+        if self.runs.len() as u64 > MAX_SEEDS {
+            return Err(format!(
+                "runs: {} entries, more than the limit of {MAX_SEEDS} seeds",
+                self.runs.len()
+            ));
+        }
+        for (i, part) in self.parts.iter().enumerate() {
+            if let Some(shard) = part.shard {
+                check_shard(shard, &format!("parts[{i}].shard"))?;
+            }
+            if part.runs > MAX_SEEDS {
+                return Err(format!(
+                    "parts[{i}].runs: {}, more than the limit of {MAX_SEEDS} seeds",
+                    part.runs
+                ));
+            }
+            check_metric(Some(part.wall_s), f64::MAX, &format!("parts[{i}].wall_s"))?;
+            check_metric(
+                Some(part.seed_runs_per_hour),
+                f64::MAX,
+                &format!("parts[{i}].seed_runs_per_hour"),
+            )?;
+        }
+        for (i, run) in self.runs.iter().enumerate() {
+            check_metric(Some(run.sim_s), f64::MAX, &format!("runs[{i}].sim_s"))?;
+        }
+        Ok(())
     }
 }
 
@@ -268,11 +405,21 @@ pub fn merge(parts: Vec<SweepFile>) -> Result<SweepFile, String> {
         None => return Err("a whole sweep (no shard) cannot be merged with others".into()),
         Some(shard) => shard.count,
     };
+    // Files are checked when loaded; the bounds are checked again here, before the
+    // shard count sizes anything.
+    check_shard(Shard { index: 0, count }, "shard")?;
+    if first.seeds.end <= first.seeds.start || first.seeds.len() > MAX_SEEDS {
+        return Err(format!(
+            "seeds: {} is not a range of 1 to {MAX_SEEDS} seeds",
+            first.seeds
+        ));
+    }
     let mut seen = vec![false; usize::try_from(count).map_err(|_| "too many shards")?];
     for file in &parts {
         let shard = file
             .shard
             .ok_or("a whole sweep (no shard) cannot be merged with shards")?;
+        check_shard(shard, "shard")?;
         if shard.count != count {
             return Err(format!(
                 "shard {shard} and shards of {count} cannot be merged: cut into different counts"

@@ -63,33 +63,45 @@ impl Table {
     /// Aligned plain text, header first, two spaces between columns.
     pub fn to_text(&self) -> String {
         let widths = self.widths();
-        let line = |cells: Vec<&str>| {
-            let mut out = String::new();
-            for (column, cell) in cells.iter().enumerate() {
-                let width = widths[column];
-                let pad = width - cell.chars().count();
-                if column > 0 {
-                    out.push_str("  ");
+        let mut out = self.text_line(&widths, &self.header_names());
+        for row in &self.rows {
+            out.push_str(
+                &self.text_line(&widths, &row.iter().map(String::as_str).collect::<Vec<_>>()),
+            );
+        }
+        out
+    }
+
+    /// The column names.
+    pub fn header_names(&self) -> Vec<&str> {
+        self.headers.iter().map(|(name, _)| name.as_str()).collect()
+    }
+
+    /// One line of [`Table::to_text`] with the columns `widths` wide (in characters), for
+    /// a caller that prints rows as they come instead of pushing them: a cell wider
+    /// than its column is printed whole.
+    pub fn text_line(&self, widths: &[usize], cells: &[&str]) -> String {
+        let mut out = String::new();
+        for (column, cell) in cells.iter().enumerate().take(self.headers.len()) {
+            let pad = widths
+                .get(column)
+                .map_or(0, |width| width.saturating_sub(cell.chars().count()));
+            if column > 0 {
+                out.push_str("  ");
+            }
+            match self.headers[column].1 {
+                Align::Left => {
+                    out.push_str(cell);
+                    out.push_str(&" ".repeat(pad));
                 }
-                match self.headers[column].1 {
-                    Align::Left => {
-                        out.push_str(cell);
-                        out.push_str(&" ".repeat(pad));
-                    }
-                    Align::Right => {
-                        out.push_str(&" ".repeat(pad));
-                        out.push_str(cell);
-                    }
+                Align::Right => {
+                    out.push_str(&" ".repeat(pad));
+                    out.push_str(cell);
                 }
             }
-            out.truncate(out.trim_end().len());
-            out.push('\n');
-            out
-        };
-        let mut out = line(self.headers.iter().map(|(name, _)| name.as_str()).collect());
-        for row in &self.rows {
-            out.push_str(&line(row.iter().map(String::as_str).collect()));
         }
+        out.truncate(out.trim_end().len());
+        out.push('\n');
         out
     }
 

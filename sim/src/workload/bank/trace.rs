@@ -9,6 +9,24 @@ use super::account::{Event, EventKind, Recovery, Skip, What};
 use crate::engine::network::DropReason;
 use crate::engine::trace::TraceEvent;
 
+/// Every kind's name (`ev`), as [`TraceEvent::name`] gives it (`faultline trace --kind`
+/// checks its names against them).
+pub const KINDS: &[&str] = &[
+    "send",
+    "receive",
+    "local",
+    "recover",
+    "snapshot_start",
+    "snapshot_part",
+    "snapshot_done",
+    "drop",
+    "node_down",
+    "crash",
+    "restart",
+    "skip",
+    "halt",
+];
+
 /// One kind of bank trace record.
 #[derive(Clone, Copy, Debug)]
 pub enum BankTrace<'a> {

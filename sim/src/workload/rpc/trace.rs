@@ -151,6 +151,13 @@ impl ConnStep {
     }
 }
 
+/// Every kind's name (`ev`), as [`TraceEvent::name`] gives it (`faultline trace --kind`
+/// checks its names against them).
+pub const KINDS: &[&str] = &[
+    "request", "send", "arrive", "reject", "serve", "drop", "reply", "timeout", "backoff",
+    "success", "fail", "breaker", "crash", "restart", "conn",
+];
+
 impl TraceEvent for RpcTrace {
     const NODE: &'static str = "client";
     const PEER: &'static str = "server";
@@ -278,5 +285,7 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), kinds.len());
+        let names: Vec<&str> = kinds.iter().map(TraceEvent::name).collect();
+        assert_eq!(names, KINDS);
     }
 }
