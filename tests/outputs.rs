@@ -245,6 +245,15 @@ fn shrink_never_replaces_an_existing_file() {
     assert!(dir
         .join("runs/tiny/shrink-seed-1/scenario.min.json")
         .is_file());
+    // Another file of the same name does not replace it.
+    let other = write_scenario(&dir, "other.json", &tiny(true));
+    let result = faultline_in(&dir, &["shrink", s(&other), "--max-runs", "3"]);
+    expect_exit(&result, 2);
+    assert!(
+        stderr(&result).contains("a new file"),
+        "{}",
+        stderr(&result)
+    );
     // Its replay line works even when the run directory of the scenario's name holds
     // another command's run.
     expect_exit(&faultline_in(&dir, &["run", s(&scenario)]), 1);
@@ -385,7 +394,7 @@ fn sigterm_during_a_sweep_keeps_the_previous_output_and_leaves_no_partial() {
     expect_exit(&sweep(&dir, &scenario, "1..2", &out, &[]), 0);
     let before = std::fs::read_to_string(out.join("sweep.json")).unwrap();
     for (signal, code) in [("TERM", 143), ("INT", 130)] {
-        let child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
             .args(["sweep", s(&scenario), "--seeds", "1..100000", "--jobs", "1"])
             .args(["--keep-runs", "--out", s(&out)])
             .current_dir(&dir)
@@ -401,7 +410,11 @@ fn sigterm_during_a_sweep_keeps_the_previous_output_and_leaves_no_partial() {
             .all(|name| !dir.join(name).join("runs").is_dir())
         {
             polls += 1;
-            assert!(polls < 3_000, "no partial directory appeared");
+            if polls >= 3_000 {
+                // Not left running a long sweep when the test fails.
+                let _ = child.kill();
+                panic!("no partial directory appeared");
+            }
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         let killed = Command::new("kill")

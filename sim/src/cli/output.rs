@@ -295,12 +295,19 @@ fn check_replaceable(out: &Path, req: &Request<'_>) -> Result<(), Failure> {
         }));
     };
     if req.default && marker.source != req.source {
+        let how = if req.kind == Kind::Shrink {
+            "pass --out with a new file for the minimal scenario".to_owned()
+        } else {
+            format!(
+                "pass --out {} to replace it, or --out with a new directory",
+                out.display()
+            )
+        };
         return Err(refuse(format!(
             "{}: holds the output of another command ({}), so this default path is not \
-             reused; pass --out {} to replace it, or --out with a new directory",
+             reused; {how}",
             out.display(),
             marker.source,
-            out.display()
         )));
     }
     Ok(())

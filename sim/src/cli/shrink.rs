@@ -105,9 +105,6 @@ fn shrink_seed(args: &ShrinkArgs) -> Result<u8, Failure> {
                 .join(format!("shrink-seed-{seed}{}", output::set_suffix(&sets)));
             let mut words = output::set_args(&sets);
             words.push(format!("--seed {seed}"));
-            if let Some(check) = &args.check {
-                words.push(format!("--check {check}"));
-            }
             let staged = output::stage(&output::Request {
                 out: &dir,
                 kind: output::Kind::Shrink,
