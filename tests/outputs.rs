@@ -458,6 +458,16 @@ fn small_cases_duplicate_labels_and_long_names_work() {
             "{variant}"
         );
     }
+    // The comparison's pages link each variant's own directory.
+    let html = std::fs::read_to_string(out.join("compare.html")).unwrap();
+    let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    for variant in ["a", "a-2", "a-3"] {
+        assert!(
+            html.contains(&format!("href=\"{variant}/report.html\"")),
+            "{variant}"
+        );
+        assert!(md.contains(&format!("]({variant}/report.md)")), "{variant}");
+    }
     let long = dir.join("n".repeat(250));
     expect_exit(
         &faultline_in(&dir, &["run", s(&scenario), "--out", s(&long)]),

@@ -272,7 +272,8 @@ fn write_comparison(
     manifest: &Manifest,
     records: &[(String, RunRecord)],
 ) -> Result<(), String> {
-    faultline_reports::write_comparison(dir, &manifest.title, &manifest.vary, records)
+    let dirs: Vec<String> = manifest.variants.iter().map(|v| v.dir.clone()).collect();
+    faultline_reports::write_comparison_in(dir, &manifest.title, &manifest.vary, records, &dirs)
         .map_err(|err| err.to_string())?;
     let mut json = serde_json::to_string_pretty(manifest).map_err(|err| err.to_string())?;
     json.push('\n');
@@ -319,8 +320,15 @@ pub fn rebuild(dir: &Path) -> Result<Rebuilt, Failure> {
             .len();
         records.push((variant.label.clone(), rec));
     }
-    let paths = faultline_reports::write_comparison(dir, &manifest.title, &manifest.vary, &records)
-        .map_err(|err| report_failure(dir, &err))?;
+    let dirs: Vec<String> = manifest.variants.iter().map(|v| v.dir.clone()).collect();
+    let paths = faultline_reports::write_comparison_in(
+        dir,
+        &manifest.title,
+        &manifest.vary,
+        &records,
+        &dirs,
+    )
+    .map_err(|err| report_failure(dir, &err))?;
     let failed = records
         .iter()
         .any(|(_, rec)| rec.summary.checks.iter().any(|check| !check.passed));
