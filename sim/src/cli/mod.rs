@@ -92,7 +92,8 @@ pub enum Command {
         /// of one sweep are merged.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
-        /// Where merged sweep shards go (default: their common parent directory).
+        /// Where merged sweep shards go (default: the parent directory they share; never
+        /// inside a shard).
         #[arg(long)]
         out: Option<PathBuf>,
     },
