@@ -586,4 +586,135 @@ fn every_tampered_summary_is_refused_with_its_file_or_reported() {
     }
     assert!(paths.len() > 20, "{paths:?}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+// ---- Output paths (issue 28, "nothing lost"): every refusal exits 2, names the path,
+// and leaves what was there untouched. ----
+
+/// What an output path holds before a command is refused it.
+struct OutputCase {
+    what: &'static str,
+    /// Makes the path (under a fresh directory) and returns it.
+    make: fn(&std::path::Path) -> PathBuf,
+}
+
+fn tampered_marker(dir: &std::path::Path, marker: &str) -> PathBuf {
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join(".faultline-output"), marker).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    out
+}
+
+const OUTPUT_CASES: [OutputCase; 8] = [
+    OutputCase {
+        what: "a regular file",
+        make: |dir| {
+            let out = dir.join("out");
+            std::fs::write(&out, "mine").unwrap();
+            out
+        },
+    },
+    OutputCase {
+        what: "a directory of other files with a summary.json",
+        make: |dir| {
+            let out = dir.join("out");
+            std::fs::create_dir_all(&out).unwrap();
+            std::fs::write(out.join("summary.json"), "{}").unwrap();
+            std::fs::write(out.join("notes.txt"), "mine").unwrap();
+            out
+        },
+    },
+    OutputCase {
+        what: "a marker that is not JSON",
+        make: |dir| tampered_marker(dir, "not json"),
+    },
+    OutputCase {
+        what: "a marker of another format",
+        make: |dir| {
+            tampered_marker(
+                dir,
+                r#"{"format": "faultline-output/99", "kind": "run", "source": "x"}"#,
+            )
+        },
+    },
+    OutputCase {
+        what: "a marker of an unknown kind",
+        make: |dir| {
+            tampered_marker(
+                dir,
+                r#"{"format": "faultline-output/1", "kind": "thesis", "source": "x"}"#,
+            )
+        },
+    },
+    OutputCase {
+        what: "a marker that is too large",
+        make: |dir| tampered_marker(dir, &" ".repeat(100_000)),
+    },
+    OutputCase {
+        what: "the current directory",
+        make: |dir| dir.join("."),
+    },
+    OutputCase {
+        what: "the parent directory",
+        make: |dir| dir.join("sub").join(".."),
+    },
+];
+
+#[test]
+fn output_paths_that_would_replace_what_faultline_did_not_write_are_refused() {
+    let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("sweeps")
+        .join("storm-small.json");
+    for (index, case) in OUTPUT_CASES.iter().enumerate() {
+        for command in ["run", "compare", "sweep"] {
+            let dir = common::temp_dir(&format!("bad-out-{index}-{command}"));
+            std::fs::create_dir_all(dir.join("sub")).unwrap();
+            let out = (case.make)(&dir);
+            let before = snapshot(&dir);
+            let mut args: Vec<String> = vec![command.into(), scenario.display().to_string()];
+            match command {
+                "compare" => args.extend(["--vary".into(), "description=a,b".into()]),
+                "sweep" => args.extend(["--seeds".into(), "1..2".into()]),
+                _ => {}
+            }
+            args.extend(["--out".into(), out.display().to_string()]);
+            let output = Command::new(env!("CARGO_BIN_EXE_faultline"))
+                .args(&args)
+                .output()
+                .expect("faultline runs");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{command} --out {}: {stderr}",
+                case.what
+            );
+            assert!(stderr.starts_with("error: "), "{}: {stderr}", case.what);
+            assert!(!stderr.contains("panicked"), "{}: {stderr}", case.what);
+            assert_eq!(snapshot(&dir), before, "{command}: {} changed", case.what);
+        }
+    }
+}
+
+/// Every file under `dir` with its content, in order.
+fn snapshot(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(next) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&next) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path.clone());
+                files.push((path, Vec::new()));
+            } else {
+                files.push((path.clone(), std::fs::read(&path).unwrap_or_default()));
+            }
+        }
+    }
+    files.sort();
+    files
 }

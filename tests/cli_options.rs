@@ -217,12 +217,13 @@ fn compare_exits_1_on_a_failed_check_and_report_rebuilds_it() {
         summary(&again)["trace_hash"],
         summary(&out.join("3"))["trace_hash"]
     );
-    // `report` rebuilds the comparison and its variants from the records.
+    // `report` rebuilds the comparison and its variants from the records, and exits as
+    // the comparison did (a variant failed its check).
     let before = std::fs::read_to_string(out.join("compare.md")).unwrap();
     let variant_before = std::fs::read_to_string(out.join("1").join("report.md")).unwrap();
     std::fs::remove_file(out.join("compare.md")).unwrap();
     std::fs::remove_file(out.join("1").join("report.md")).unwrap();
-    let (stdout, _) = expect_exit(&faultline(&["report", out.to_str().unwrap()]), 0);
+    let (stdout, _) = expect_exit(&faultline(&["report", out.to_str().unwrap()]), 1);
     assert!(stdout.contains("compare.html"), "{stdout}");
     assert_eq!(
         std::fs::read_to_string(out.join("compare.md")).unwrap(),

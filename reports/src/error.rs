@@ -98,4 +98,14 @@ impl ReportError {
             source,
         }
     }
+
+    /// Whether this is a failure to write output (a full disk, a permission, a chart
+    /// that could not be encoded) rather than a record that cannot be read.
+    pub fn is_output(&self) -> bool {
+        match self {
+            ReportError::Io { action, .. } => *action != "read",
+            ReportError::Plot { .. } => true,
+            _ => false,
+        }
+    }
 }

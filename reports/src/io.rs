@@ -275,13 +275,17 @@ pub fn load_run(dir: &Path) -> Result<RunRecord, ReportError> {
 }
 
 /// Writes `bytes` to `path` atomically (temporary file, then rename), with the path in
-/// any error.
-pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+/// any error; a failed write (a full disk) removes its temporary file and leaves `path`
+/// as it was.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     let name = path
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     let tmp = path.with_file_name(format!(".{name}.tmp"));
-    fs::write(&tmp, bytes).map_err(|e| ReportError::io(&tmp, "write", e))?;
+    fs::write(&tmp, bytes).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        ReportError::io(&tmp, "write", e)
+    })?;
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         ReportError::io(path, "rename into place", e)
@@ -593,6 +597,29 @@ mod tests {
         assert_eq!(empty, format!("{HLC_OFFSETS_HEADER}\n"));
         let back: Vec<HlcOffsetRow> = rows_from_csv(empty.as_bytes(), Path::new("h.csv")).unwrap();
         assert!(back.is_empty());
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_failed_write_leaves_no_temporary_file_and_the_old_file_intact() {
+        let dir = std::env::temp_dir().join(format!("faultline-io-full-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("availability.svg");
+        fs::write(&path, "old").unwrap();
+        // The temporary file is /dev/full: every write fails with ENOSPC, a full disk.
+        let tmp = dir.join(".availability.svg.tmp");
+        std::os::unix::fs::symlink("/dev/full", &tmp).unwrap();
+        let err = write_file(&path, b"new").unwrap_err();
+        assert!(err.is_output(), "{err}");
+        assert!(
+            fs::symlink_metadata(&tmp).is_err(),
+            "{err}: temporary file left"
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+        write_file(&path, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

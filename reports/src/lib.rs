@@ -35,5 +35,5 @@ pub use error::ReportError;
 pub use io::{load_run, save_run};
 pub use report::{
     comparison_table, rebuild_report, summary_table, variant_dir, write_comparison,
-    write_run_report,
+    write_comparison_in, write_run_report,
 };

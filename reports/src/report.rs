@@ -1300,6 +1300,31 @@ pub fn write_comparison(
     vary_path: &str,
     variants: &[(String, RunRecord)],
 ) -> Result<Vec<PathBuf>, ReportError> {
+    let dirs: Vec<String> = variants
+        .iter()
+        .map(|(label, _)| variant_dir(label))
+        .collect();
+    write_comparison_in(dir, title, vary_path, variants, &dirs)
+}
+
+/// [`write_comparison`] with each variant's directory named (`dirs`, one per variant),
+/// for labels that share a [`variant_dir`] (a value given twice).
+pub fn write_comparison_in(
+    dir: &Path,
+    title: &str,
+    vary_path: &str,
+    variants: &[(String, RunRecord)],
+    dirs: &[String],
+) -> Result<Vec<PathBuf>, ReportError> {
+    if dirs.len() != variants.len() {
+        return Err(ReportError::Invalid {
+            message: format!(
+                "comparison `{title}`: {} directories for {} variants",
+                dirs.len(),
+                variants.len()
+            ),
+        });
+    }
     if variants.is_empty() {
         return Err(ReportError::Invalid {
             message: format!("comparison `{title}` has no variants"),
@@ -1327,7 +1352,7 @@ pub fn write_comparison(
         }
     }
     let table = comparison(variants, &stats);
-    let link = |label: &str| format!("{}/report.html", variant_dir(label));
+    let link = |index: usize| format!("{}/report.html", dirs[index]);
 
     let body = html! {
         h1 { "Faultline comparison: " (title) }
@@ -1340,10 +1365,10 @@ pub fn write_comparison(
                 thead { tr { @for (i, h) in table.headers.iter().enumerate() {
                     th class=[(table.align[i] == Align::Right).then_some("num")] { (h) }
                 } } }
-                tbody { @for ((r, (label, _)), st) in table.rows.iter().zip(variants).zip(&stats) { tr {
+                tbody { @for (index, (r, st)) in table.rows.iter().zip(&stats).enumerate() { tr {
                     @for (i, c) in r.iter().enumerate() {
                         @if i == 0 {
-                            td title=[(short_label(c) != *c).then_some(c)] { a href=(link(label)) { (short_label(c)) } }
+                            td title=[(short_label(c) != *c).then_some(c)] { a href=(link(index)) { (short_label(c)) } }
                         } @else if i == 1 {
                             td class=(if c.ends_with("FAILED") { "fail" } else if c == "none" { "" } else { "pass" })
                                 title=[(!st.checks.failed.is_empty()).then(|| format!("failed: {}", st.checks.failed.join(", ")))] { (c) }
@@ -1362,9 +1387,9 @@ pub fn write_comparison(
         h2 { "Variants" }
         table {
             thead { tr { th { "variant" } th { "report" } th { "reproduce" } } }
-            tbody { @for (label, rec) in variants { tr {
+            tbody { @for (index, (label, rec)) in variants.iter().enumerate() { tr {
                 td class="label" { (label) }
-                td class="wrap" { a href=(link(label)) { (link(label)) } }
+                td class="wrap" { a href=(link(index)) { (link(index)) } }
                 td class="wrap" { code { (reproduce_command(rec)) } }
             } } }
         }
@@ -1405,11 +1430,10 @@ pub fn write_comparison(
         }
     }
     m.push_str("## Variants\n\n");
-    for (label, rec) in variants {
+    for ((label, rec), variant) in variants.iter().zip(dirs) {
         m.push_str(&format!(
-            "- [{}]({}/report.md): {}\n",
+            "- [{}]({variant}/report.md): {}\n",
             md_text(label),
-            variant_dir(label),
             md_code(&reproduce_command(rec))
         ));
     }

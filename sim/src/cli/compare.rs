@@ -19,7 +19,7 @@ use crate::scenario::{self, ResolvedScenario};
 
 use super::output;
 use super::run::run_and_record;
-use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
+use super::{Failure, EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_IO, EXIT_OK};
 
 /// Arguments of `compare`.
 #[derive(Debug, clap::Args)]
@@ -36,7 +36,8 @@ pub struct CompareArgs {
     /// Seed for every variant (default: the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output directory (default `runs/<name>/compare-<field>`); replaced whole.
+    /// Output directory (default `runs/<name>/compare-<path>`, with `-set-<digest>`
+    /// after `--set`); replaced whole, and only when faultline wrote it.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -87,13 +88,17 @@ fn safe_label(value: &str) -> String {
 }
 
 /// Directory names for the variants: the safe form of each value, numbered when two
-/// values would share one (`1.0` and `1_0`).
+/// values would share one (`1.0` and `1_0`, or a value given twice), with the number
+/// raised until the name is free (`a,a-2,a`).
 fn variant_dirs(labels: &[String]) -> Vec<String> {
     let mut dirs: Vec<String> = Vec::with_capacity(labels.len());
     for (index, label) in labels.iter().enumerate() {
-        let mut dir = safe_label(label);
-        if dirs.contains(&dir) {
-            dir = format!("{dir}-{index}");
+        let safe = safe_label(label);
+        let mut dir = safe.clone();
+        let mut number = index;
+        while dirs.contains(&dir) {
+            dir = format!("{safe}-{number}");
+            number += 1;
         }
         dirs.push(dir);
     }
@@ -144,17 +149,30 @@ pub fn run(args: &CompareArgs) -> u8 {
     }
     let seed = args.seed.unwrap_or(base.seed);
     let vary = path.display();
+    let default = args.out.is_none();
+    // The whole path names the directory (`faults[0].at` and `faults[1].at` differ).
     let out = args.out.clone().unwrap_or_else(|| {
-        let field = vary.rsplit('.').next().unwrap_or("field");
-        PathBuf::from("runs")
-            .join(&base.name)
-            .join(format!("compare-{}", safe_label(field)))
+        PathBuf::from("runs").join(&base.name).join(format!(
+            "compare-{}{}",
+            safe_label(&vary),
+            output::set_suffix(&sets)
+        ))
     });
-    let staged = match output::stage(&out) {
+    let mut words = output::set_args(&sets);
+    words.push(format!("--vary {vary}"));
+    words.push(format!("--seed {seed}"));
+    let request = output::Request {
+        out: &out,
+        kind: output::Kind::Compare,
+        source: output::source("compare", &args.scenario, &words),
+        default,
+        inputs: std::slice::from_ref(&args.scenario),
+    };
+    let staged = match output::stage(&request) {
         Ok(staged) => staged,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return EXIT_BAD_INPUT;
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            return failure.code;
         }
     };
     let labels: Vec<String> = variants.iter().map(|(label, _, _)| label.clone()).collect();
@@ -166,9 +184,8 @@ pub fn run(args: &CompareArgs) -> u8 {
         let dir = staged.path().join(dir_name);
         let reproduce = reproduce_command(&args.scenario, variant_sets, seed);
         let result = std::fs::create_dir(&dir)
-            .map_err(|err| super::run::RunFailure {
-                code: EXIT_BAD_INPUT,
-                message: format!("cannot create {}: {err}", dir.display()),
+            .map_err(|err| {
+                super::run::RunFailure::output(format!("cannot create {}: {err}", dir.display()))
             })
             .and_then(|()| run_and_record(resolved, &args.scenario, &reproduce, seed, &dir, false));
         match result {
@@ -176,7 +193,9 @@ pub fn run(args: &CompareArgs) -> u8 {
             Err(failure) => {
                 progress.finish_and_clear();
                 eprintln!("error: variant {vary}={label}: {}", failure.message);
-                eprintln!("{reproduce}");
+                if failure.replay {
+                    eprintln!("{reproduce}");
+                }
                 return failure.code;
             }
         }
@@ -199,11 +218,11 @@ pub fn run(args: &CompareArgs) -> u8 {
     };
     if let Err(err) = write_comparison(staged.path(), &manifest, &records) {
         eprintln!("error: writing the comparison to {}: {err}", out.display());
-        return EXIT_CHECK_FAILED;
+        return EXIT_IO;
     }
-    if let Err(err) = staged.commit() {
-        eprintln!("error: {err}");
-        return EXIT_CHECK_FAILED;
+    if let Err(failure) = staged.commit() {
+        eprintln!("error: {}", failure.message);
+        return failure.code;
     }
     println!("{title} (seed {seed})");
     print!("{}", faultline_reports::comparison_table(&vary, &records));
@@ -253,15 +272,28 @@ fn write_comparison(
     manifest: &Manifest,
     records: &[(String, RunRecord)],
 ) -> Result<(), String> {
-    faultline_reports::write_comparison(dir, &manifest.title, &manifest.vary, records)
+    let dirs: Vec<String> = manifest.variants.iter().map(|v| v.dir.clone()).collect();
+    faultline_reports::write_comparison_in(dir, &manifest.title, &manifest.vary, records, &dirs)
         .map_err(|err| err.to_string())?;
     let mut json = serde_json::to_string_pretty(manifest).map_err(|err| err.to_string())?;
     json.push('\n');
-    std::fs::write(dir.join(MANIFEST_FILE), json).map_err(|err| err.to_string())
+    faultline_reports::io::write_file(&dir.join(MANIFEST_FILE), json.as_bytes())
+        .map_err(|err| err.to_string())
 }
 
-/// Rebuilds a comparison directory: every variant's report, then the comparison's.
-pub fn rebuild(dir: &Path) -> Result<usize, String> {
+/// What rebuilding a comparison gave: the files written, and whether a check of any
+/// variant failed.
+pub struct Rebuilt {
+    /// Files written.
+    pub written: usize,
+    /// Whether a check of any variant failed.
+    pub failed: bool,
+}
+
+/// Rebuilds a comparison directory: every variant's report, then the comparison's. A
+/// record that cannot be read is bad input (exit 2), a report that cannot be written an
+/// output failure (exit 3).
+pub fn rebuild(dir: &Path) -> Result<Rebuilt, Failure> {
     let path = dir.join(MANIFEST_FILE);
     // A record like the others: a regular file, of at most 16 MiB (a label per variant).
     let text =
@@ -276,22 +308,45 @@ pub fn rebuild(dir: &Path) -> Result<usize, String> {
             || variant.dir.starts_with('.')
             || variant.dir.contains(['/', '\\'])
         {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{}: variant directory {:?} is not a plain name inside the comparison",
                 path.display(),
                 variant.dir
-            ));
+            )));
         }
-        written += faultline_reports::rebuild_report(&variant_dir)
-            .map_err(|err| format!("{}: {err}", variant_dir.display()))?
-            .len();
         let rec = faultline_reports::load_run(&variant_dir)
-            .map_err(|err| format!("{}: {err}", variant_dir.display()))?;
+            .map_err(|err| report_failure(&variant_dir, &err))?;
+        written += faultline_reports::write_run_report(&variant_dir, &rec)
+            .map_err(|err| report_failure(&variant_dir, &err))?
+            .len();
         records.push((variant.label.clone(), rec));
     }
-    let paths = faultline_reports::write_comparison(dir, &manifest.title, &manifest.vary, &records)
-        .map_err(|err| err.to_string())?;
-    Ok(written + paths.len())
+    let dirs: Vec<String> = manifest.variants.iter().map(|v| v.dir.clone()).collect();
+    let paths = faultline_reports::write_comparison_in(
+        dir,
+        &manifest.title,
+        &manifest.vary,
+        &records,
+        &dirs,
+    )
+    .map_err(|err| report_failure(dir, &err))?;
+    let failed = records
+        .iter()
+        .any(|(_, rec)| rec.summary.checks.iter().any(|check| !check.passed));
+    Ok(Rebuilt {
+        written: written + paths.len(),
+        failed,
+    })
+}
+
+/// A report error as a failure: exit 3 when output could not be written, else 2.
+pub fn report_failure(dir: &Path, err: &faultline_reports::ReportError) -> Failure {
+    let message = format!("{}: {err}", dir.display());
+    if err.is_output() {
+        Failure::io(message)
+    } else {
+        Failure::from(message)
+    }
 }
 
 #[cfg(test)]
@@ -308,6 +363,10 @@ mod tests {
         assert_eq!(dirs[0], "1.0");
         assert_eq!(dirs[1], "a_b");
         assert_eq!(dirs[2], "a_b-2");
+        // A value given twice, and one spelled like a numbered directory.
+        let labels: Vec<String> = ["a", "a-2", "a"].iter().map(|s| s.to_string()).collect();
+        let dirs = variant_dirs(&labels);
+        assert_eq!(dirs, ["a", "a-2", "a-3"]);
         assert!(dirs
             .iter()
             .all(|dir| !dir.starts_with('.') && !dir.contains('/')));

@@ -1,5 +1,7 @@
 //! Command-line interface: argument parsing in one place (clap derive), one module per
-//! command. Exit codes: 0 all checks held; 1 a check or invariant failed; 2 bad input.
+//! command. Exit codes: 0 all checks held; 1 a check or invariant failed; 2 bad input;
+//! 3 an output could not be written, or an internal failure; 130 and 143 after SIGINT
+//! and SIGTERM.
 
 pub mod bench;
 mod compare;
@@ -20,8 +22,47 @@ use clap::{Parser, Subcommand};
 pub const EXIT_OK: u8 = 0;
 /// Exit code when a check or invariant failed.
 pub const EXIT_CHECK_FAILED: u8 = 1;
-/// Exit code for bad input (scenario file, arguments).
+/// Exit code for bad input (scenario file, arguments, an output path that would replace
+/// something faultline did not write).
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code when an output could not be written (disk full, permission) or an
+/// internal failure (an engine invariant): neither a failed check nor bad input.
+pub const EXIT_IO: u8 = 3;
+
+/// A command that stopped: its exit code and what to print.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub code: u8,
+    /// The message (printed after `error: `).
+    pub message: String,
+}
+
+impl Failure {
+    /// An output that could not be written.
+    pub fn io(message: impl Into<String>) -> Failure {
+        Failure {
+            code: EXIT_IO,
+            message: message.into(),
+        }
+    }
+}
+
+/// A plain message is bad input, as the commands' errors have always been.
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure {
+            code: EXIT_BAD_INPUT,
+            message,
+        }
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Failure {
+        Failure::from(message.to_owned())
+    }
+}
 
 /// Faultline: a deterministic distributed-systems simulator.
 ///
@@ -51,7 +92,8 @@ pub enum Command {
         /// of one sweep are merged.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
-        /// Where merged sweep shards go (default: their common parent directory).
+        /// Where merged sweep shards go (default: the parent directory they share; never
+        /// inside a shard).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -74,6 +116,7 @@ pub enum Command {
 /// Parses arguments and runs the command; returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::clean_up_on_signals();
     let code = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::run(&args),

@@ -14,7 +14,7 @@ use crate::scenario::overrides::{self, parse_sets, reproduce_command, Set};
 use crate::scenario::{self, ResolvedScenario, ScenarioError};
 
 use super::output;
-use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
+use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_IO, EXIT_OK};
 
 /// Arguments of `run`.
 #[derive(Debug, clap::Args)]
@@ -28,7 +28,8 @@ pub struct RunArgs {
     /// Seed (overrides the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output directory (default `runs/<name>/seed-<seed>`); replaced whole.
+    /// Output directory (default `runs/<name>/seed-<seed>`, with `-set-<digest>` after
+    /// `--set`); replaced whole, and only when faultline wrote it.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Also write every event to `trace.jsonl`.
@@ -94,17 +95,35 @@ pub fn run(args: &RunArgs) -> u8 {
     }
     let scenario = Arc::new(resolved);
     let seed = args.seed.unwrap_or(scenario.scenario.seed);
+    let default = args.out.is_none();
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("runs")
             .join(&scenario.scenario.name)
-            .join(format!("seed-{seed}"))
+            .join(format!("seed-{seed}{}", output::set_suffix(&sets)))
     });
-    let reproduce = reproduce_command(&args.scenario, &sets, seed);
-    let staged = match output::stage(&out) {
+    let mut reproduce = reproduce_command(&args.scenario, &sets, seed);
+    // A run stopped by a limit, or one that did not replay, is reproduced with the
+    // same flag.
+    if let Some(max_events) = args.max_events {
+        reproduce.push_str(&format!(" --max-events {max_events}"));
+    }
+    if args.check_determinism {
+        reproduce.push_str(" --check-determinism");
+    }
+    let mut words = output::set_args(&sets);
+    words.push(format!("--seed {seed}"));
+    let request = output::Request {
+        out: &out,
+        kind: output::Kind::Run,
+        source: output::source("run", &args.scenario, &words),
+        default,
+        inputs: std::slice::from_ref(&args.scenario),
+    };
+    let staged = match output::stage(&request) {
         Ok(staged) => staged,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return EXIT_BAD_INPUT;
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            return failure.code;
         }
     };
     let rec = match run_and_record(
@@ -118,13 +137,15 @@ pub fn run(args: &RunArgs) -> u8 {
         Ok(rec) => rec,
         Err(failure) => {
             eprintln!("error: {}", failure.message);
-            eprintln!("{reproduce}");
+            if failure.replay {
+                eprintln!("{reproduce}");
+            }
             return failure.code;
         }
     };
-    if let Err(err) = staged.commit() {
-        eprintln!("error: {err}");
-        return EXIT_CHECK_FAILED;
+    if let Err(failure) = staged.commit() {
+        eprintln!("error: {}", failure.message);
+        return failure.code;
     }
     let determinism = args.check_determinism.then(|| {
         crate::sweep::diverge::check_run(
@@ -157,10 +178,23 @@ pub fn run(args: &RunArgs) -> u8 {
 /// A run that could not produce its records.
 pub struct RunFailure {
     /// Exit code: 2 when the scenario cannot run as written (or passes a limit while it
-    /// runs), 1 otherwise.
+    /// runs), 3 when its records cannot be written or the engine broke an invariant.
     pub code: u8,
     /// What went wrong.
     pub message: String,
+    /// Whether the command that reproduces the run helps (not for a full disk).
+    pub replay: bool,
+}
+
+impl RunFailure {
+    /// Records that could not be written.
+    pub fn output(message: String) -> RunFailure {
+        RunFailure {
+            code: EXIT_IO,
+            message,
+            replay: false,
+        }
+    }
 }
 
 /// Runs one scenario at one seed and writes its records and report into `out` (which
@@ -177,8 +211,9 @@ pub fn run_and_record(
     let timed = runner::run(Arc::clone(scenario), seed, trace_path).map_err(|err| RunFailure {
         code: match err {
             EngineError::Config(_) | EngineError::Limit(_) => EXIT_BAD_INPUT,
-            _ => EXIT_CHECK_FAILED,
+            EngineError::Io(_) | EngineError::Invariant(_) => EXIT_IO,
         },
+        replay: !matches!(err, EngineError::Io(_)),
         message: format!("{}: {err}", scenario_path.display()),
     })?;
     let invocation = Invocation {
@@ -189,13 +224,9 @@ pub fn run_and_record(
     let rec = timed.output.record(&scenario.scenario, &invocation);
     faultline_reports::save_run(out, &rec)
         .and_then(|()| faultline_reports::write_run_report(out, &rec))
-        .map_err(|err| RunFailure {
-            code: EXIT_CHECK_FAILED,
-            message: format!("writing records to {}: {err}", out.display()),
+        .map_err(|err| {
+            RunFailure::output(format!("writing records to {}: {err}", out.display()))
         })?;
-    crate::sweep::write_resolved(out, scenario).map_err(|message| RunFailure {
-        code: EXIT_CHECK_FAILED,
-        message,
-    })?;
+    crate::sweep::write_resolved(out, scenario).map_err(RunFailure::output)?;
     Ok(rec)
 }

@@ -10,12 +10,16 @@
 use std::path::PathBuf;
 
 use crate::scenario::overrides::parse_sets;
-use crate::scenario::overrides::reproduce_command;
+use crate::scenario::overrides::{reproduce_command, shell_word};
 use crate::scenario::Dur;
 use crate::sweep::shrink::{self, Bounds, Stop};
 use crate::sweep::Prepared;
 
-use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
+use super::output;
+use super::{Failure, EXIT_CHECK_FAILED, EXIT_OK};
+
+/// The minimal scenario's name in the default directory.
+const MIN_FILE: &str = "scenario.min.json";
 
 /// Arguments of `shrink`.
 #[derive(Debug, clap::Args)]
@@ -38,8 +42,8 @@ pub struct ShrinkArgs {
     /// Most wall time (`10m`, `90s`).
     #[arg(long, default_value = "10m")]
     pub max_time: String,
-    /// Where to write the minimal scenario (default
-    /// `runs/<name>/shrink-seed-<N>/scenario.min.json`).
+    /// Where to write the minimal scenario, a file that must not exist yet (default
+    /// `runs/<name>/shrink-seed-<N>/scenario.min.json`, a directory replaced whole).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -48,25 +52,69 @@ pub struct ShrinkArgs {
 pub fn run(args: &ShrinkArgs) -> u8 {
     match shrink_seed(args) {
         Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {err}");
-            EXIT_BAD_INPUT
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            failure.code
         }
     }
 }
 
-fn shrink_seed(args: &ShrinkArgs) -> Result<u8, String> {
+/// Where the minimal scenario goes: a file named with `--out` (never replacing one that
+/// exists), or `scenario.min.json` in a default directory written whole.
+enum Destination {
+    File(PathBuf),
+    Staged(output::Staged, PathBuf),
+}
+
+fn shrink_seed(args: &ShrinkArgs) -> Result<u8, Failure> {
     let sets = parse_sets(&args.sets)?;
     let max_time: Dur = args
         .max_time
         .parse()
         .map_err(|err| format!("--max-time: {err}"))?;
     if args.max_runs == 0 {
-        return Err("--max-runs 0: give at least 1".to_owned());
+        return Err("--max-runs 0: give at least 1".into());
     }
     let prepared = Prepared::load(&args.scenario, &sets)?;
     let seed = args.seed.unwrap_or(prepared.base.seed);
     let scenario = prepared.at_seed(seed)?;
+    // Where the result goes is checked before the shrink runs (it may take minutes).
+    let destination = match &args.out {
+        Some(file) => {
+            if std::fs::symlink_metadata(file).is_ok() {
+                return Err(format!(
+                    "--out {}: exists, and shrink does not replace a file; remove it, or \
+                     name a new file",
+                    file.display()
+                )
+                .into());
+            }
+            if let Some(parent) = file
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent).map_err(|err| {
+                    Failure::io(format!("cannot create {}: {err}", parent.display()))
+                })?;
+            }
+            Destination::File(file.clone())
+        }
+        None => {
+            let dir = PathBuf::from("runs")
+                .join(&prepared.base.name)
+                .join(format!("shrink-seed-{seed}{}", output::set_suffix(&sets)));
+            let mut words = output::set_args(&sets);
+            words.push(format!("--seed {seed}"));
+            let staged = output::stage(&output::Request {
+                out: &dir,
+                kind: output::Kind::Shrink,
+                source: output::source("shrink", &args.scenario, &words),
+                default: true,
+                inputs: std::slice::from_ref(&args.scenario),
+            })?;
+            Destination::Staged(staged, dir.join(MIN_FILE))
+        }
+    };
     let Some(target) = shrink::target_of(&scenario, seed, args.check.as_deref())? else {
         println!(
             "seed {seed} of {} passes every check: nothing to shrink",
@@ -85,19 +133,28 @@ fn shrink_seed(args: &ShrinkArgs) -> Result<u8, String> {
     let shrunk = shrink::shrink(&scenario, seed, target, bounds, &mut |step| {
         println!("  {step}");
     })?;
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs")
-            .join(&prepared.base.name)
-            .join(format!("shrink-seed-{seed}"))
-            .join("scenario.min.json")
-    });
-    if let Some(parent) = out.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|err| format!("cannot create {}: {err}", parent.display()))?;
-    }
     let mut text = serde_json::to_string_pretty(&shrunk.scenario).map_err(|err| err.to_string())?;
     text.push('\n');
-    std::fs::write(&out, text).map_err(|err| format!("cannot write {}: {err}", out.display()))?;
+    let out = match destination {
+        Destination::File(file) => {
+            // Refused above; checked again in case the file appeared meanwhile.
+            if std::fs::symlink_metadata(&file).is_ok() {
+                return Err(format!(
+                    "--out {}: appeared while shrinking; not replaced",
+                    file.display()
+                )
+                .into());
+            }
+            crate::sweep::write_file(&file, text.as_bytes()).map_err(Failure::io)?;
+            file
+        }
+        Destination::Staged(staged, file) => {
+            crate::sweep::write_file(&staged.path().join(MIN_FILE), text.as_bytes())
+                .map_err(Failure::io)?;
+            staged.commit()?;
+            file
+        }
+    };
 
     if shrunk.steps.is_empty() {
         println!("  (no step kept the failure)");
@@ -129,6 +186,16 @@ fn shrink_seed(args: &ShrinkArgs) -> Result<u8, String> {
         "FAIL         the minimal scenario fails {}; it replays with:",
         shrunk.target
     );
-    println!("{}", reproduce_command(&out, &[], seed));
+    // Replayed beside the file: the default run directory of its name may hold another
+    // command's run, which is not replaced.
+    let replay = out.with_file_name(format!(
+        "{}-replay",
+        out.file_stem().unwrap_or_default().to_string_lossy()
+    ));
+    println!(
+        "{} --out {}",
+        reproduce_command(&out, &[], seed),
+        shell_word(&replay.display().to_string())
+    );
     Ok(EXIT_CHECK_FAILED)
 }

@@ -17,7 +17,8 @@ use crate::sweep::record::SeedRun;
 use crate::sweep::seeds::{shard_from_env, SeedRange, Shard, ShardSource};
 use crate::sweep::{self, Prepared, SweepSpec};
 
-use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
+use super::output;
+use super::{Failure, EXIT_CHECK_FAILED, EXIT_OK};
 
 /// Failed seeds the command lists (all are in sweep.json).
 const FAILED_PRINTED: usize = 20;
@@ -33,7 +34,8 @@ pub struct SweepArgs {
     /// Runs at a time (default: every core).
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Output directory (default `runs/<name>/sweep-A-B`, with `-shard-I-of-N`).
+    /// Output directory (default `runs/<name>/sweep-A-B`, with `-set-<digest>` after
+    /// `--set` and `-shard-I-of-N`); replaced whole, and only when faultline wrote it.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Set a scenario field for every seed, as a file would: `workload.clients.count=200`
@@ -91,37 +93,54 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
 pub fn run(args: &SweepArgs) -> u8 {
     match sweep(args) {
         Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {err}");
-            EXIT_BAD_INPUT
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            failure.code
         }
     }
 }
 
-fn sweep(args: &SweepArgs) -> Result<u8, String> {
+fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
     let seeds = SeedRange::parse(&args.seeds)?;
     let sets = parse_sets(&args.sets)?;
     let shard = shard_of(args)?;
     let jobs = args.jobs.unwrap_or_else(runner::cores);
     if jobs == 0 {
-        return Err("--jobs 0: give at least 1".to_owned());
+        return Err("--jobs 0: give at least 1".into());
     }
     let prepared = Prepared::load(&args.scenario, &sets)?;
-    let out = args.out.clone().unwrap_or_else(|| {
-        let mut name = format!("sweep-{}-{}", seeds.start, seeds.end);
-        if let Some(source) = &shard {
-            name.push_str(&format!(
-                "-shard-{}-of-{}",
-                source.shard.index, source.shard.count
-            ));
-        }
-        PathBuf::from("runs").join(&prepared.base.name).join(name)
+    let shard_name = shard.as_ref().map_or_else(String::new, |source| {
+        format!("-shard-{}-of-{}", source.shard.index, source.shard.count)
     });
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("runs")
+            .join(&prepared.base.name)
+            .join(format!(
+                "sweep-{}-{}{}{shard_name}",
+                seeds.start,
+                seeds.end,
+                output::set_suffix(&sets)
+            ))
+    });
+    let mut words = output::set_args(&sets);
+    words.push(format!("--seeds {seeds}"));
+    if let Some(source) = &shard {
+        words.push(format!("--shard {}", source.shard));
+    }
+    // Written whole, like a run: into a temporary sibling (created now, so an output
+    // that cannot be written fails before any seed runs), renamed into place at the end.
+    let staged = output::stage(&output::Request {
+        out: &out,
+        kind: output::Kind::Sweep,
+        source: output::source("sweep", &args.scenario, &words),
+        default: args.out.is_none(),
+        inputs: std::slice::from_ref(&args.scenario),
+    })?;
     let spec = SweepSpec {
         seeds,
         shard: shard.as_ref().map(|source| source.shard),
         jobs,
-        out: out.clone(),
+        out: staged.path().to_path_buf(),
         keep_runs: args.keep_runs,
     };
     let count = seeds.seeds(spec.shard).len();
@@ -143,9 +162,11 @@ fn sweep(args: &SweepArgs) -> Result<u8, String> {
             bar.set_message(format!("{failed} failed"));
         }
         bar.inc(1);
-    })?;
+    })
+    .map_err(Failure::io)?;
     bar.finish_and_clear();
-    sweep::write(&out, &outcome, std::slice::from_ref(&out))?;
+    sweep::write(staged.path(), &outcome, &[staged.path().to_path_buf()]).map_err(Failure::io)?;
+    staged.commit()?;
     print!(
         "\n{}",
         sweep::report::terminal_summary(&outcome.file, &outcome.timing, FAILED_PRINTED)

@@ -141,9 +141,12 @@ pub fn run_dir(out: &Path, seed: u64) -> PathBuf {
     out.join("runs").join(format!("seed-{seed}"))
 }
 
+/// One seed's summary, its wall time, and the error writing its records, if any.
+type SeedResult = (SeedRun, SeedWall, Option<String>);
+
 /// Runs one seed: the simulation, its record and checks, the full records when it
 /// failed (or `keep_runs`), and the small summary the sweep keeps.
-fn run_seed(prepared: &Prepared, spec: &SweepSpec, seed: u64) -> (SeedRun, SeedWall) {
+fn run_seed(prepared: &Prepared, spec: &SweepSpec, seed: u64) -> SeedResult {
     let failed = |error: String, trace_hash: String, events: u64| SeedRun {
         seed,
         passed: false,
@@ -160,8 +163,15 @@ fn run_seed(prepared: &Prepared, spec: &SweepSpec, seed: u64) -> (SeedRun, SeedW
     };
     let scenario = match prepared.at_seed(seed) {
         Ok(scenario) => scenario,
-        Err(err) => return (failed(err, String::new(), 0), SeedWall { seed, sim_s: 0.0 }),
+        Err(err) => {
+            return (
+                failed(err, String::new(), 0),
+                SeedWall { seed, sim_s: 0.0 },
+                None,
+            )
+        }
     };
+    let mut written = None;
     let mut run = match runner::run(Arc::clone(&scenario), seed, None) {
         Ok(timed) => {
             let wall = SeedWall {
@@ -174,12 +184,9 @@ fn run_seed(prepared: &Prepared, spec: &SweepSpec, seed: u64) -> (SeedRun, SeedW
                 reproduce: prepared.reproduce(seed),
             };
             let record = timed.output.record(&scenario.scenario, &invocation);
-            let mut run = summarize(&record);
+            let run = summarize(&record);
             if !run.passed || spec.keep_runs {
-                if let Err(err) = write_run(&run_dir(&spec.out, seed), &record, &scenario) {
-                    run.passed = false;
-                    run.error = Some(err);
-                }
+                written = write_run(&run_dir(&spec.out, seed), &record, &scenario).err();
             }
             (run, wall)
         }
@@ -192,7 +199,7 @@ fn run_seed(prepared: &Prepared, spec: &SweepSpec, seed: u64) -> (SeedRun, SeedW
     if !run.0.passed {
         run.0.reproduce = Some(prepared.reproduce(seed));
     }
-    run
+    (run.0, run.1, written)
 }
 
 /// The small summary of one run's record.
@@ -251,15 +258,15 @@ pub fn write_resolved(dir: &Path, scenario: &ResolvedScenario) -> Result<(), Str
     let mut drawn = serde_json::to_string_pretty(&scenario.swarm).map_err(|err| err.to_string())?;
     drawn.push('\n');
     for (name, text) in [(RESOLVED_FILE, resolved), (SWARM_FILE, drawn)] {
-        let path = dir.join(name);
-        std::fs::write(&path, text)
-            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        write_file(&dir.join(name), text.as_bytes())?;
     }
     Ok(())
 }
 
 /// Runs the seeds of `spec` (its shard's, if any), `spec.jobs` at a time; `progress`
-/// sees each seed's summary as it finishes (in finishing order).
+/// sees each seed's summary as it finishes (in finishing order). An error is an I/O or
+/// internal failure (a run's records could not be written, a worker could not start),
+/// never a seed's: a seed that fails is in the outcome.
 pub fn execute(
     prepared: &Prepared,
     spec: &SweepSpec,
@@ -271,10 +278,18 @@ pub fn execute(
         &seeds,
         spec.jobs,
         |&seed| run_seed(prepared, spec, seed),
-        |(run, _)| progress(run),
+        |(run, _, _)| progress(run),
     )?;
     let wall_s = clock.elapsed_s();
-    let (runs, walls): (Vec<SeedRun>, Vec<SeedWall>) = results.into_iter().unzip();
+    let mut runs = Vec::with_capacity(results.len());
+    let mut walls = Vec::with_capacity(results.len());
+    for (run, wall, written) in results {
+        if let Some(err) = written {
+            return Err(err);
+        }
+        runs.push(run);
+        walls.push(wall);
+    }
     debug_assert!(runs.windows(2).all(|pair| pair[0].seed < pair[1].seed));
     let file = SweepFile {
         format: FORMAT.to_owned(),
@@ -304,20 +319,34 @@ pub fn execute(
     Ok(Outcome { file, timing })
 }
 
-/// Writes `sweep.json`, `timing.json` and the sweep report into `out`; `run_roots` are
+/// The files [`write`] writes into a sweep's directory (and merged shards into theirs).
+pub const WRITTEN_FILES: [&str; 6] = [
+    record::SWEEP_FILE,
+    record::TIMING_FILE,
+    "sweep.md",
+    "sweep.html",
+    "availability-hist.svg",
+    "p99-hist.svg",
+];
+
+/// Writes `bytes` to `path` atomically (a failed write leaves the old file whole).
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    faultline_reports::io::write_file(path, bytes).map_err(|err| err.to_string())
+}
+
+/// Writes `sweep.json`, `timing.json` and the sweep report into `out`, each file
+/// atomically; `run_roots` are
 /// the directories whose `runs/seed-N/` hold the failed runs' records (for links).
 pub fn write(out: &Path, outcome: &Outcome, run_roots: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(out)
         .map_err(|err| format!("cannot create {}: {err}", out.display()))?;
     let sweep_path = out.join(record::SWEEP_FILE);
-    std::fs::write(&sweep_path, outcome.file.to_text())
-        .map_err(|err| format!("cannot write {}: {err}", sweep_path.display()))?;
+    write_file(&sweep_path, outcome.file.to_text().as_bytes())?;
     let timing_path = out.join(record::TIMING_FILE);
     let mut timing =
         serde_json::to_string_pretty(&outcome.timing).map_err(|err| err.to_string())?;
     timing.push('\n');
-    std::fs::write(&timing_path, timing)
-        .map_err(|err| format!("cannot write {}: {err}", timing_path.display()))?;
+    write_file(&timing_path, timing.as_bytes())?;
     let mut written = vec![sweep_path, timing_path];
     written.extend(report::write(
         out,

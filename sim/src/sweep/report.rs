@@ -442,8 +442,7 @@ pub fn write(
                 let label = format!("{} ({})", metric.name, metric.unit);
                 let svg = histogram_svg(&histogram, &label, metric.decimals);
                 let path = out.join(file_name);
-                std::fs::write(&path, &svg)
-                    .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+                super::write_file(&path, svg.as_bytes())?;
                 written.push(path);
                 md.push_str(&format!("![{label}]({file_name})\n\n"));
                 md.push_str(
@@ -512,8 +511,7 @@ pub fn write(
     ));
     for (name, text) in [("sweep.md", md), ("sweep.html", html)] {
         let path = out.join(name);
-        std::fs::write(&path, text)
-            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        super::write_file(&path, text.as_bytes())?;
         written.push(path);
     }
     Ok(written)
