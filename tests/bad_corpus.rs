@@ -586,6 +586,7 @@ fn every_tampered_summary_is_refused_with_its_file_or_reported() {
     }
     assert!(paths.len() > 20, "{paths:?}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
 
 // ---- Output paths (issue 28, "nothing lost"): every refusal exits 2, names the path,
 // and leaves what was there untouched. ----

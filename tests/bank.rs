@@ -508,7 +508,7 @@ fn bank_log(transfers: u64) -> (AccountConfig, Vec<u8>) {
     }
     let scenario = load("bank-snapshots.json");
     let spec = bank::spec_of(&scenario.scenario).expect("a bank scenario");
-    let (config, _) = bank::config::resolve(spec, &scenario.scenario).expect("it resolves");
+    let (config, _, _) = bank::config::resolve(spec, &scenario.scenario).expect("it resolves");
     let (mut account, _) = Account::recover(config.account.clone(), 0, 0, &[]);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let mut log = VecLog(Vec::new());
