@@ -303,7 +303,7 @@ fn every_bad_file_is_refused_with_a_located_message_and_good_ones_run() {
     // (a limit error then is expected).
     let mut ran = 0;
     for (what, mut resolved) in accepted {
-        resolved.max_events = 20_000;
+        resolved.plan.max_events = 20_000;
         let seed = resolved.scenario.seed;
         match faultline::runner::run(Arc::new(resolved), seed, None) {
             Ok(_) | Err(EngineError::Limit(_)) => ran += 1,

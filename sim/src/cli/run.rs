@@ -90,7 +90,7 @@ pub fn run(args: &RunArgs) -> u8 {
             eprintln!("error: --max-events {max_events}: write a number from 1 to {MAX_EVENTS}");
             return EXIT_BAD_INPUT;
         }
-        resolved.max_events = max_events;
+        resolved.plan.max_events = max_events;
     }
     let scenario = Arc::new(resolved);
     let seed = args.seed.unwrap_or(scenario.scenario.seed);

@@ -83,6 +83,7 @@ fn node_fields(dir: &Path) -> Vec<String> {
         let scenario = crate::scenario::load_str(&spec.to_string(), "summary.json").ok()?;
         Some(
             scenario
+                .plan
                 .families
                 .iter()
                 .map(|family| family.prefix.trim_end_matches('-').to_owned())

@@ -23,6 +23,7 @@ pub fn run(paths: &[PathBuf]) -> u8 {
         match loaded {
             Ok(Some(resolved)) => {
                 let nodes: Vec<String> = resolved
+                    .plan
                     .families
                     .iter()
                     .map(|family| plural(family.count, family.prefix.trim_end_matches('-')))

@@ -12,10 +12,12 @@ pub mod limits;
 pub mod load;
 mod locate;
 pub mod overrides;
+pub mod plan;
 pub mod resolve;
 pub mod schema;
 pub mod selector;
 pub mod strict;
+pub mod swarm;
 pub mod validate;
 
 use schemars::JsonSchema;
@@ -71,9 +73,9 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Slo::is_default")]
     pub slo: Slo,
     /// Swarm testing: ranges each seed draws its own fault mix and values from
-    /// (drawn before the resolve step; see `sweep::swarm`).
+    /// (drawn at the start of the resolve step; see [`swarm`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub swarm: Option<crate::sweep::swarm::Swarm>,
+    pub swarm: Option<swarm::Swarm>,
 }
 
 /// The service level objective: what availability the reports hold the run to, and

@@ -2,11 +2,11 @@
 //! a parsed scenario becomes a typed, checked run configuration, or an [`Issue`] naming
 //! the field. Nothing a run allocates depends on a value this step has not checked.
 
-use super::limits::MAX_EVENTS;
+use super::swarm::{self, SwarmChoice};
 use super::validate::{self, issue, Issue, Nodes};
-use super::Scenario;
-use crate::engine::nodes::{Family, Topology};
-use crate::sweep::swarm::{self, SwarmChoice};
+use super::{plan, Scenario};
+use crate::engine::nodes::Topology;
+use crate::engine::plan::Plan;
 use crate::workload::WorkloadConfig;
 
 /// A scenario resolved for running.
@@ -16,11 +16,8 @@ pub struct ResolvedScenario {
     pub scenario: Scenario,
     /// Its workload's typed config.
     pub workload: WorkloadConfig,
-    /// Its workload's node families, in node-id order.
-    pub families: Vec<Family>,
-    /// The most engine events the run may handle before it stops with an error
-    /// ([`MAX_EVENTS`] unless lowered, e.g. by `faultline run --max-events`).
-    pub max_events: u64,
+    /// The kernel's plan: nodes, network, faults, windows and limits.
+    pub plan: Plan,
     /// What its swarm block drew (empty without one); `scenario` is the explicit
     /// scenario drawn, without the block.
     pub swarm: Vec<SwarmChoice>,
@@ -29,7 +26,8 @@ pub struct ResolvedScenario {
 /// Resolves `scenario`: first its swarm block, drawn at the scenario's seed into an
 /// explicit scenario; then the kernel's limits, the top-level rules, the workload's own
 /// limits and rules (and its config), then the network, faults and checks against the
-/// workload's nodes, then the event estimate. The first problem found is returned.
+/// workload's nodes, then the event estimate; then it builds the kernel's plan. The
+/// first problem found is returned.
 pub fn resolve(scenario: Scenario) -> Result<ResolvedScenario, Issue> {
     let (scenario, drawn) = swarm::apply(scenario)?;
     validate::check_limits(&scenario)?;
@@ -41,11 +39,11 @@ pub fn resolve(scenario: Scenario) -> Result<ResolvedScenario, Issue> {
     let nodes = Nodes::new(&topology, scenario.duration);
     validate::check_rules(&scenario, &nodes, scenario.workload.checks())?;
     validate::check_event_estimate(&resolution.events)?;
+    let plan = plan::build(&scenario, resolution.families)?;
     Ok(ResolvedScenario {
         scenario,
         workload: resolution.config,
-        families: resolution.families,
-        max_events: MAX_EVENTS,
+        plan,
         swarm: drawn,
     })
 }

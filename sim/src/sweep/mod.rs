@@ -1,6 +1,6 @@
 //! Many seeds of one scenario: sweeps on one machine or cut into shards for a batch
-//! engine ([`seeds`]), their records and report ([`record`], [`report`]), swarm draws
-//! that give every seed its own fault mix ([`swarm`]), shrinking a failing seed to a
+//! engine ([`seeds`]), their records and report ([`record`], [`report`]) (each seed's
+//! swarm draw is made by the resolve step, [`crate::scenario::swarm`]), shrinking a failing seed to a
 //! minimal scenario ([`shrink`]), and the first divergent trace record when a run does
 //! not replay ([`diverge`]).
 //!
@@ -15,7 +15,6 @@ pub mod report;
 pub mod seeds;
 pub mod shrink;
 pub mod stats;
-pub mod swarm;
 pub mod table;
 
 use std::path::{Path, PathBuf};

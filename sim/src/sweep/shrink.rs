@@ -233,14 +233,10 @@ pub fn target_of(
 /// The explicit faults that `scenario`'s random processes draw at `seed`, in the order
 /// the plan takes them (so the expanded scenario runs the same fault actions).
 pub fn expand_random(scenario: &ResolvedScenario, seed: u64) -> Result<Vec<Fault>, String> {
-    let topology = Topology::new(scenario.families.clone())?;
-    let duration_ns = scenario.scenario.duration.as_nanos();
-    let occurrences = faults::draw_random(
-        &scenario.scenario.random_faults,
-        duration_ns,
-        &topology,
-        seed,
-    )?;
+    let plan = &scenario.plan;
+    let topology = Topology::new(plan.families.clone())?;
+    let duration_ns = plan.duration_ns;
+    let occurrences = faults::draw_random(&plan.random_faults, duration_ns, &topology, seed)?;
     occurrences
         .iter()
         .map(|occurrence: &Occurrence| {

@@ -22,7 +22,7 @@ use serde::de::{self, DeserializeOwned};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::engine::driver::{self, CoreOutput, Finished, Setup};
+use crate::engine::driver::{self, CoreOutput, Finished};
 use crate::engine::nodes::Family;
 use crate::engine::trace::TraceOptions;
 use crate::engine::workload::Workload;
@@ -312,24 +312,14 @@ macro_rules! registry {
             seed: u64,
             trace: TraceOptions,
         ) -> Result<RunOutput, EngineError> {
-            let scenario = &resolved.scenario;
-            let setup = Setup {
-                families: &resolved.families,
-                network: &scenario.network,
-                faults: &scenario.faults,
-                random_faults: &scenario.random_faults,
-                duration_ns: scenario.duration.as_nanos(),
-                window_ns: scenario.metrics.window.as_nanos(),
-            };
             match &resolved.workload {
                 $(
                     WorkloadConfig::$variant(config) => {
                         driver::run_with::<<$kind as Kind>::World>(
                             config,
-                            setup,
+                            &resolved.plan,
                             seed,
                             trace,
-                            resolved.max_events,
                         )
                         .map(RunOutput::$variant)
                     }
