@@ -17,20 +17,20 @@ use serde_json::{json, Value};
 use common::{bundled, temp_dir};
 
 fn load(name: &str) -> ResolvedScenario {
-    scenario::load_file(&bundled(name)).unwrap_or_else(|err| panic!("{err}"))
+    scenario::load(&bundled(name), &scenario::Options::default())
+        .unwrap_or_else(|err| panic!("{err}"))
 }
 
 fn load_value(value: &Value) -> ResolvedScenario {
-    scenario::load_str(&value.to_string(), "<test>").unwrap_or_else(|err| panic!("{err}"))
+    scenario::load_text(&value.to_string(), "<test>", &scenario::Options::default())
+        .unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// Runs `scenario` at `seed`: the bank output and the record with its checks.
 fn run(scenario: &ResolvedScenario, seed: u64) -> (BankOutput, RunRecord) {
     let timed = faultline::runner::run(Arc::new(scenario.clone()), seed, None)
         .unwrap_or_else(|err| panic!("seed {seed}: {err}"));
-    let record = timed
-        .output
-        .record(&scenario.scenario, &Invocation::default());
+    let record = timed.output.record(scenario, &Invocation::default());
     let RunOutput::Bank(finished) = timed.output else {
         panic!("not a bank run");
     };
@@ -55,7 +55,7 @@ fn names(list: &[&str]) -> BTreeSet<String> {
 #[test]
 fn bank_snapshots_holds_every_check_for_seeds_1_to_20() {
     let scenario = load("bank-snapshots.json");
-    assert_eq!(scenario.scenario.checks.len(), 6, "every bank check is on");
+    assert_eq!(scenario.run.checks.len(), 6, "every bank check is on");
     for seed in 1..=20 {
         let (output, record) = run(&scenario, seed);
         assert!(
@@ -348,7 +348,8 @@ fn snapshot_checks_need_snapshots() {
     let text = std::fs::read_to_string(bundled("bank-no-wal.json")).unwrap();
     let mut value: Value = serde_json::from_str(&text).unwrap();
     value["checks"] = json!([{ "durability": true }, { "snapshot_liveness": true }]);
-    let err = scenario::load_str(&value.to_string(), "x.json").unwrap_err();
+    let err = scenario::load_text(&value.to_string(), "x.json", &scenario::Options::default())
+        .unwrap_err();
     assert_eq!(err.path, "checks[1].snapshot_liveness", "{err}");
     assert!(err.message.contains("takes none"), "{err}");
     assert!(err.line > 0, "{err}");

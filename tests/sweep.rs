@@ -480,12 +480,16 @@ fn trace_prints_an_aligned_filtered_slice() {
 #[test]
 fn expanded_random_faults_run_the_same_fault_actions() {
     // The shrinker's first step: the random processes, made explicit, replay the run.
-    let resolved = faultline::scenario::load_file(&scenario("storm-small.json")).unwrap();
-    assert!(!resolved.scenario.random_faults.is_empty());
+    let resolved = faultline::scenario::load(
+        &scenario("storm-small.json"),
+        &faultline::scenario::Options::default(),
+    )
+    .unwrap();
+    assert!(!resolved.plan.random_faults.is_empty());
     for seed in [1, 2, 3] {
         let explicit = faultline::sweep::shrink::expand_random(&resolved, seed).unwrap();
         assert!(!explicit.is_empty(), "seed {seed} drew no pause");
-        let mut expanded = resolved.scenario.clone();
+        let mut expanded = resolved.as_run().unwrap();
         expanded.faults.extend(explicit);
         expanded.random_faults.clear();
         let expanded = faultline::scenario::resolve::resolve(expanded).unwrap();

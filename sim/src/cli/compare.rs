@@ -113,10 +113,14 @@ pub fn run(args: &CompareArgs) -> u8 {
         }
     };
     let origin = args.scenario.display().to_string();
+    let options = scenario::Options {
+        sets: &sets,
+        seed: args.seed,
+        max_events: None,
+    };
     let loaded = scenario::load::read_text(&args.scenario).and_then(|text| {
-        let parsed = scenario::load::parse_str(&text, &origin)?;
-        overrides::apply(&parsed, &text, &origin, &sets)?;
-        Ok((text, parsed))
+        let base = scenario::load_text(&text, &origin, &options)?;
+        Ok((text, base))
     });
     let (text, base) = match loaded {
         Ok(loaded) => loaded,
@@ -134,7 +138,11 @@ pub fn run(args: &CompareArgs) -> u8 {
             path: path.clone(),
             value: value.clone(),
         });
-        match overrides::apply(&base, &text, &origin, &variant_sets) {
+        let options = scenario::Options {
+            sets: &variant_sets,
+            ..options
+        };
+        match scenario::load_text(&text, &origin, &options) {
             Ok(resolved) => variants.push((value.clone(), variant_sets, Arc::new(resolved))),
             Err(err) => {
                 eprintln!("error: {err}");
@@ -142,12 +150,12 @@ pub fn run(args: &CompareArgs) -> u8 {
             }
         }
     }
-    let seed = args.seed.unwrap_or(base.seed);
+    let seed = base.run.seed;
     let vary = path.display();
     let out = args.out.clone().unwrap_or_else(|| {
         let field = vary.rsplit('.').next().unwrap_or("field");
         PathBuf::from("runs")
-            .join(&base.name)
+            .join(&base.run.name)
             .join(format!("compare-{}", safe_label(field)))
     });
     let staged = match output::stage(&out) {
@@ -183,7 +191,7 @@ pub fn run(args: &CompareArgs) -> u8 {
         progress.inc(1);
     }
     progress.finish_and_clear();
-    let title = format!("{}: {vary} compared", base.name);
+    let title = format!("{}: {vary} compared", base.run.name);
     let manifest = Manifest {
         title: title.clone(),
         vary: vary.clone(),

@@ -80,7 +80,12 @@ fn node_fields(dir: &Path) -> Vec<String> {
         let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
         let summary: Value = serde_json::from_str(&text).ok()?;
         let spec = summary.get("scenario_spec")?;
-        let scenario = crate::scenario::load_str(&spec.to_string(), "summary.json").ok()?;
+        let scenario = crate::scenario::load_text(
+            &spec.to_string(),
+            "summary.json",
+            &crate::scenario::Options::default(),
+        )
+        .ok()?;
         Some(
             scenario
                 .plan

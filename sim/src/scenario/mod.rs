@@ -26,7 +26,9 @@ use serde::{de, Deserialize, Deserializer, Serialize};
 pub use check::Check;
 pub use dist::{Dist, Sampler};
 pub use duration::{Dur, SignedDur};
-pub use load::{load_file, load_file_at, load_str, ScenarioError};
+#[cfg(test)]
+pub(crate) use load::load_str;
+pub use load::{load, load_text, Options, ScenarioError};
 pub use resolve::ResolvedScenario;
 pub use schema::schema_json;
 pub use selector::Selector;

@@ -160,9 +160,7 @@ impl Shrinker<'_> {
 fn judge(scenario: &Arc<ResolvedScenario>, seed: u64, target: &Target) -> Verdict {
     match (runner::run(Arc::clone(scenario), seed, None), target) {
         (Ok(timed), Target::Check(name)) => {
-            let record = timed
-                .output
-                .record(&scenario.scenario, &Invocation::default());
+            let record = timed.output.record(scenario, &Invocation::default());
             let failed = record
                 .summary
                 .checks
@@ -203,9 +201,7 @@ pub fn target_of(
 ) -> Result<Option<Target>, String> {
     match runner::run(Arc::clone(scenario), seed, None) {
         Ok(timed) => {
-            let record = timed
-                .output
-                .record(&scenario.scenario, &Invocation::default());
+            let record = timed.output.record(scenario, &Invocation::default());
             let failed: Vec<&str> = record
                 .summary
                 .checks
@@ -284,7 +280,7 @@ pub fn shrink(
     bounds: Bounds,
     log: &mut dyn FnMut(&str),
 ) -> Result<Shrunk, String> {
-    let mut base = scenario.scenario.clone();
+    let mut base = scenario.as_run()?;
     base.seed = seed;
     let mut shrinker = Shrinker {
         seed,

@@ -29,7 +29,7 @@ use crate::engine::workload::Workload;
 use crate::engine::{EngineError, TraceSink};
 use crate::record::Invocation;
 use crate::scenario::check::CheckSpec;
-use crate::scenario::resolve::ResolvedScenario;
+use crate::scenario::resolve::{ResolvedScenario, RunInfo};
 use crate::scenario::validate::Issue;
 use crate::scenario::Scenario;
 
@@ -51,9 +51,11 @@ pub trait Kind {
     /// an [`Issue`]'s path names the field (`workload.clients.count`).
     fn resolve(spec: &Self::Spec, scenario: &Scenario) -> Result<Resolution<Config<Self>>, Issue>;
 
-    /// The run record of a finished run.
+    /// The run record of a finished run, from what the resolve step kept of its
+    /// scenario (`run`) and its config.
     fn record(
-        scenario: &Scenario,
+        run: &RunInfo,
+        config: &Config<Self>,
         finished: &Finished<Output<Self>>,
         invocation: &Invocation,
     ) -> RunRecord;
@@ -335,21 +337,24 @@ macro_rules! registry {
                 }
             }
 
-            /// The run record, its checks evaluated.
-            pub fn record(&self, scenario: &Scenario, invocation: &Invocation) -> RunRecord {
-                match self {
+            /// The run record of a run of `resolved`, its checks evaluated.
+            pub fn record(&self, resolved: &ResolvedScenario, invocation: &Invocation) -> RunRecord {
+                match (self, &resolved.workload) {
                     $(
-                        RunOutput::$variant(finished) => {
-                            let mut record = <$kind as Kind>::record(scenario, finished, invocation);
+                        (RunOutput::$variant(finished), WorkloadConfig::$variant(config)) => {
+                            let mut record =
+                                <$kind as Kind>::record(&resolved.run, config, finished, invocation);
                             crate::record::evaluate_checks(
                                 &mut record,
-                                &scenario.checks,
+                                &resolved.run.checks,
                                 <$kind as Kind>::CHECKS,
                                 <$kind as Kind>::metric,
                             );
                             record
                         }
                     )+
+                    #[allow(unreachable_patterns)] // with one kind registered
+                    _ => crate::record::mismatched(self.core(), &resolved.run, invocation),
                 }
             }
         }
