@@ -506,6 +506,29 @@ fn expanded_random_faults_run_the_same_fault_actions() {
 }
 
 #[test]
+fn every_run_of_a_sweep_records_its_own_seed_in_scenario_spec() {
+    // storm-small has no swarm block, so the sweep resolves it once, at the file's seed
+    // (1); each run's records must still name the seed it ran at.
+    let dir = temp_dir("sweep-seed");
+    let out = dir.join("out");
+    let result = sweep("storm-small.json", "3..6", &out, &["--keep-runs"], &[]);
+    assert!(
+        matches!(result.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    for seed in 3..6 {
+        let summary = json(
+            &out.join("runs")
+                .join(format!("seed-{seed}"))
+                .join("summary.json"),
+        );
+        assert_eq!(summary["seed"], seed);
+        assert_eq!(summary["scenario_spec"]["seed"], seed, "seed {seed}");
+    }
+}
+
+#[test]
 fn set_values_and_keep_runs_are_recorded() {
     let dir = temp_dir("sweep-set");
     let out = dir.join("out");

@@ -107,7 +107,7 @@ pub fn mismatched(core: &CoreOutput, run: &RunInfo, invocation: &Invocation) -> 
             slo: run.slo,
             faults: fault_intervals(core),
             reproduce: invocation.reproduce.clone(),
-            scenario_spec: run.spec.clone(),
+            scenario_spec: run.spec_at(core.seed),
             checks: vec![CheckResult {
                 name: "record".to_owned(),
                 passed: false,

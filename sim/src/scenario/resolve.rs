@@ -56,9 +56,7 @@ impl ResolvedScenario {
     pub fn with_seed(&self, seed: u64) -> ResolvedScenario {
         let mut resolved = self.clone();
         resolved.run.seed = seed;
-        if let Value::Object(spec) = &mut resolved.run.spec {
-            spec.insert("seed".to_owned(), Value::from(seed));
-        }
+        resolved.run.spec = self.run.spec_at(seed);
         resolved
     }
 
@@ -66,6 +64,18 @@ impl ResolvedScenario {
     /// run (shrinking, the divergence check), which resolve what they derive.
     pub fn as_run(&self) -> Result<Scenario, String> {
         serde_json::from_value(self.run.spec.clone()).map_err(|err| err.to_string())
+    }
+}
+
+impl RunInfo {
+    /// `spec` as a run at `seed` ran it: what a record of that run keeps as
+    /// `scenario_spec`, whatever seed the scenario was resolved at.
+    pub fn spec_at(&self, seed: u64) -> Value {
+        let mut spec = self.spec.clone();
+        if let Value::Object(fields) = &mut spec {
+            fields.insert("seed".to_owned(), Value::from(seed));
+        }
+        spec
     }
 }
 

@@ -98,7 +98,8 @@ impl Prepared {
     /// The scenario as run at `seed`: with a swarm block, drawn for that seed.
     pub fn at_seed(&self, seed: u64) -> Result<Arc<ResolvedScenario>, String> {
         if let Some(fixed) = &self.fixed {
-            return Ok(Arc::clone(fixed));
+            // Resolved once at the file's seed; its records name the run's.
+            return Ok(Arc::new(fixed.with_seed(seed)));
         }
         let options = scenario::Options {
             sets: &self.sets,

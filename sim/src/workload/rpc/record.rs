@@ -176,7 +176,7 @@ pub fn build(
         window_s,
         faults: record::fault_intervals(core),
         reproduce: invocation.reproduce.clone(),
-        scenario_spec: run.spec.clone(),
+        scenario_spec: run.spec_at(core.seed),
         ..Summary::default()
     };
     summary.set_rpc(RpcSummary {
