@@ -75,7 +75,7 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Slo::is_default")]
     pub slo: Slo,
     /// Swarm testing: ranges each seed draws its own fault mix and values from
-    /// (drawn at the start of the resolve step; see [`swarm`]).
+    /// (drawn at the start of the resolve step; see `scenario::swarm`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swarm: Option<swarm::Swarm>,
 }
