@@ -241,3 +241,94 @@ fn planned(
         label,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::scenario::load::parse_str;
+
+    /// A small rpc scenario with `faults`.
+    fn with_faults(faults: serde_json::Value) -> Scenario {
+        let text = json!({
+            "name": "plan",
+            "duration": "10s",
+            "workload": {
+                "kind": "rpc",
+                "clients": {"count": 2, "arrival": {"poisson_per_s": 1}, "timeout": "1s"},
+                "servers": {"count": 1, "workers": 1, "service_time": {"constant": "1ms"}, "queue_limit": 0}
+            },
+            "faults": faults
+        });
+        parse_str(&text.to_string(), "plan.json").expect("a well-formed scenario")
+    }
+
+    fn net_keys(plan: &Plan) -> Vec<u64> {
+        plan.faults
+            .iter()
+            .filter_map(|planned| match planned.fault {
+                plan::Fault::Net { stream_key, .. } => Some(stream_key),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_fault_without_its_window_is_an_issue_not_a_panic() {
+        // Validation refuses it first; the plan builder refuses it too, by field.
+        let scenario = with_faults(json!([{"at": "1s", "pause": "server-0"}]));
+        let err = build(&scenario, Vec::new()).unwrap_err();
+        assert_eq!(err.path, "faults[0].for");
+        let scenario = with_faults(json!([{"at": "1s", "for": "1s"}]));
+        let err = build(&scenario, Vec::new()).unwrap_err();
+        assert_eq!(
+            (err.path.as_str(), err.message.as_str()),
+            ("faults[0]", "no fault kind given")
+        );
+    }
+
+    #[test]
+    fn stream_keys_follow_a_faults_content_not_its_window_or_place() {
+        let omission = json!({"at": "1s", "for": "1s", "omission": {"rate": 0.3}});
+        let timing =
+            json!({"at": "2s", "for": "1s", "timing": {"extra_latency": {"constant": "1ms"}}});
+        let crash = json!({"at": "3s", "crash": "server-0"});
+        let first = build(
+            &with_faults(json!([omission, crash, timing, omission])),
+            Vec::new(),
+        )
+        .unwrap();
+        let keys = net_keys(&first);
+        assert_eq!(keys.len(), 3);
+        // Two faults alike draw from different streams.
+        assert_ne!(keys[0], keys[2]);
+        // Another window, and a fault removed before it, leave a fault's stream as it was.
+        let longer = json!({"at": "1s", "for": "5s", "omission": {"rate": 0.3}});
+        let second = build(&with_faults(json!([longer, timing])), Vec::new()).unwrap();
+        assert_eq!(net_keys(&second), keys[..2].to_vec());
+    }
+
+    #[test]
+    fn labels_name_what_each_fault_hit() {
+        let scenario = with_faults(json!([
+            {"at": "1s", "for": "1s", "omission": {"from": "client-*", "to": "server-*", "rate": 0.3}},
+            {"at": "1s", "clock": {"node": "server-0", "skew": "-250ms", "jump": "1s"}},
+            {"at": "1s", "for": "1s", "partition": [["client-*"], ["server-0", "server-1"]]}
+        ]));
+        let labels: Vec<String> = build(&scenario, Vec::new())
+            .unwrap()
+            .faults
+            .into_iter()
+            .map(|planned| planned.label)
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "client-* -> server-* 30%",
+                "server-0 skew -250ms drift 0 ppm jump 1s",
+                "client-* | server-0,server-1"
+            ]
+        );
+    }
+}
