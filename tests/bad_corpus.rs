@@ -4,7 +4,7 @@
 //! syntax errors (truncations, stray and missing characters). Every refused file gets a
 //! located one-line message in the user's words, with no panic; every accepted one runs
 //! (briefly) without an unlocated error. The corpus is generated deterministically and
-//! run in-process through `scenario::load_str`; a sample goes through the real binary.
+//! run in-process through `scenario::load_text`; a sample goes through the real binary.
 
 mod common;
 
@@ -246,8 +246,10 @@ fn problem(err: &scenario::ScenarioError) -> Option<String> {
 
 /// Loads `text`, catching panics.
 fn load(text: &str) -> Result<Result<scenario::ResolvedScenario, scenario::ScenarioError>, String> {
-    std::panic::catch_unwind(|| scenario::load_str(text, "mutant.json"))
-        .map_err(|_| "panicked".to_owned())
+    std::panic::catch_unwind(|| {
+        scenario::load_text(text, "mutant.json", &scenario::Options::default())
+    })
+    .map_err(|_| "panicked".to_owned())
 }
 
 #[test]
@@ -269,10 +271,9 @@ fn every_bad_file_is_refused_with_a_located_message_and_good_ones_run() {
             total += 1;
             match load(&mutant.text) {
                 Err(panic) => failures.push(format!("{}: {panic}", mutant.what)),
-                Ok(Ok(resolved)) if required => failures.push(format!(
-                    "{}: accepted ({})",
-                    mutant.what, resolved.scenario.name
-                )),
+                Ok(Ok(resolved)) if required => {
+                    failures.push(format!("{}: accepted ({})", mutant.what, resolved.run.name))
+                }
                 Ok(Ok(resolved)) => accepted.push((mutant.what, resolved)),
                 Ok(Err(err)) => match problem(&err) {
                     Some(why) => failures.push(format!("{}: {why}: {err}", mutant.what)),
@@ -303,8 +304,8 @@ fn every_bad_file_is_refused_with_a_located_message_and_good_ones_run() {
     // (a limit error then is expected).
     let mut ran = 0;
     for (what, mut resolved) in accepted {
-        resolved.max_events = 20_000;
-        let seed = resolved.scenario.seed;
+        resolved.plan.max_events = 20_000;
+        let seed = resolved.run.seed;
         match faultline::runner::run(Arc::new(resolved), seed, None) {
             Ok(_) | Err(EngineError::Limit(_)) => ran += 1,
             Err(err) => failures.push(format!("{what}: accepted, then the run failed: {err}")),
@@ -369,13 +370,13 @@ fn invalid_utf8_and_oversized_files_are_refused_before_parsing() {
     let dir = common::temp_dir("bad-bytes");
     let utf8 = dir.join("latin1.json");
     std::fs::write(&utf8, b"{\n  \"name\": \"caf\xe9\"\n}\n").unwrap();
-    let err = scenario::load_file(&utf8).unwrap_err();
+    let err = scenario::load(&utf8, &scenario::Options::default()).unwrap_err();
     assert_eq!((err.line, err.column), (2, 15), "{err}");
     assert!(err.message.contains("invalid UTF-8 at byte 16"), "{err}");
     let big = dir.join("big.json");
     let limit = scenario::limits::MAX_FILE_BYTES;
     std::fs::write(&big, " ".repeat(limit + 1)).unwrap();
-    let err = scenario::load_file(&big).unwrap_err();
+    let err = scenario::load(&big, &scenario::Options::default()).unwrap_err();
     assert!(
         err.message
             .contains(&format!("over the limit of {limit} bytes")),

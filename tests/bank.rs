@@ -10,7 +10,7 @@ use std::sync::Arc;
 use faultline::record::Invocation;
 use faultline::scenario::{self, ResolvedScenario};
 use faultline::workload::bank::account::{token, Account, AccountConfig, Input, Log, Output};
-use faultline::workload::bank::{self, process, BankOutput};
+use faultline::workload::bank::{process, BankOutput};
 use faultline::workload::RunOutput;
 use faultline_models::wal;
 use faultline_reports::record::RunRecord;
@@ -21,20 +21,20 @@ use serde_json::{json, Value};
 use common::{bundled, temp_dir};
 
 fn load(name: &str) -> ResolvedScenario {
-    scenario::load_file(&bundled(name)).unwrap_or_else(|err| panic!("{err}"))
+    scenario::load(&bundled(name), &scenario::Options::default())
+        .unwrap_or_else(|err| panic!("{err}"))
 }
 
 fn load_value(value: &Value) -> ResolvedScenario {
-    scenario::load_str(&value.to_string(), "<test>").unwrap_or_else(|err| panic!("{err}"))
+    scenario::load_text(&value.to_string(), "<test>", &scenario::Options::default())
+        .unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// Runs `scenario` at `seed`: the bank output and the record with its checks.
 fn run(scenario: &ResolvedScenario, seed: u64) -> (BankOutput, RunRecord) {
     let timed = faultline::runner::run(Arc::new(scenario.clone()), seed, None)
         .unwrap_or_else(|err| panic!("seed {seed}: {err}"));
-    let record = timed
-        .output
-        .record(&scenario.scenario, &Invocation::default());
+    let record = timed.output.record(scenario, &Invocation::default());
     let RunOutput::Bank(finished) = timed.output else {
         panic!("not a bank run");
     };
@@ -59,7 +59,7 @@ fn names(list: &[&str]) -> BTreeSet<String> {
 #[test]
 fn bank_snapshots_holds_every_check_for_seeds_1_to_20() {
     let scenario = load("bank-snapshots.json");
-    assert_eq!(scenario.scenario.checks.len(), 6, "every bank check is on");
+    assert_eq!(scenario.run.checks.len(), 6, "every bank check is on");
     for seed in 1..=20 {
         let (output, record) = run(&scenario, seed);
         assert!(
@@ -365,7 +365,8 @@ fn snapshot_checks_need_snapshots() {
     let text = std::fs::read_to_string(bundled("bank-no-wal.json")).unwrap();
     let mut value: Value = serde_json::from_str(&text).unwrap();
     value["checks"] = json!([{ "durability": true }, { "snapshot_liveness": true }]);
-    let err = scenario::load_str(&value.to_string(), "x.json").unwrap_err();
+    let err = scenario::load_text(&value.to_string(), "x.json", &scenario::Options::default())
+        .unwrap_err();
     assert_eq!(err.path, "checks[1].snapshot_liveness", "{err}");
     assert!(err.message.contains("takes none"), "{err}");
     assert!(err.line > 0, "{err}");
@@ -507,8 +508,9 @@ fn bank_log(transfers: u64) -> (AccountConfig, Vec<u8>) {
         }
     }
     let scenario = load("bank-snapshots.json");
-    let spec = bank::spec_of(&scenario.scenario).expect("a bank scenario");
-    let (config, _, _) = bank::config::resolve(spec, &scenario.scenario).expect("it resolves");
+    let faultline::workload::WorkloadConfig::Bank(config) = &scenario.workload else {
+        panic!("a bank scenario");
+    };
     let (mut account, _) = Account::recover(config.account.clone(), 0, 0, &[]);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let mut log = VecLog(Vec::new());
@@ -525,7 +527,7 @@ fn bank_log(transfers: u64) -> (AccountConfig, Vec<u8>) {
         out.reports.clear();
         out.actions.clear();
     }
-    (config.account, log.0)
+    (config.account.clone(), log.0)
 }
 
 #[test]

@@ -510,10 +510,10 @@ fn every_json_example_in_the_docs_is_checked_and_holds() {
             let place = format!("{page}:{}", block.line);
             let role = words.next().unwrap_or("");
             let outcome = match role {
-                "scenario" => faultline::scenario::load_str(&block.body, &place)
+                "scenario" => faultline::scenario::load_text(&block.body, &place, &faultline::scenario::Options::default())
                     .map(|_| ())
                     .map_err(|err| err.to_string()),
-                "invalid" => match faultline::scenario::load_str(&block.body, &place) {
+                "invalid" => match faultline::scenario::load_text(&block.body, &place, &faultline::scenario::Options::default()) {
                     Ok(_) => Err("marked invalid, but it loads".to_owned()),
                     // The page shows the message after the file name and position.
                     Err(err) if text.contains(&format!("{}: {}", err.path, err.message)) => Ok(()),
@@ -531,7 +531,7 @@ fn every_json_example_in_the_docs_is_checked_and_holds() {
                             };
                             let mut tree = base_named(on)?;
                             put(&mut tree, pointer, piece)?;
-                            faultline::scenario::load_str(&tree.to_string(), &place)
+                            faultline::scenario::load_text(&tree.to_string(), &place, &faultline::scenario::Options::default())
                                 .map(|_| ())
                                 .map_err(|err| format!("put at {pointer}: {}", err.message))
                         }),

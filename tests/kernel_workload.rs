@@ -1,20 +1,21 @@
 //! A workload written outside the crate, through the kernel's public interface alone:
 //! a pinger sends a ping every 100 ms to a ponger, which answers; the kernel's network
-//! carries both ways, with a partition and a crash from the scenario's fault list. This
+//! carries both ways, with a partition and a crash from the run's fault plan. This
 //! is all a new workload needs besides its registration line (see `workload/mod.rs`).
 
 use std::io::{self, Write};
 
-use faultline::engine::driver::{self, Setup};
+use faultline::engine::driver;
 use faultline::engine::kernel::Kernel;
 use faultline::engine::network::Route;
 use faultline::engine::nodes::{Family, NodeFaults, NodeId};
+use faultline::engine::plan::{Fault, NetFaultPlan, NetworkPlan, Plan, PlannedFault, MAX_EVENTS};
 use faultline::engine::queue::Nanos;
+use faultline::engine::sampler::Sampler;
+use faultline::engine::selector::Selector;
 use faultline::engine::trace::{Record, TraceEvent};
 use faultline::engine::workload::{NodeChange, Workload};
 use faultline::engine::EngineError;
-use faultline::scenario::{Fault, Network, RandomFault};
-use serde_json::json;
 
 const MS: Nanos = 1_000_000;
 const PING_EVERY_NS: Nanos = 100 * MS;
@@ -182,24 +183,42 @@ fn run(seed: u64) -> driver::Finished<Ping> {
     // madsim wants a fresh thread per runtime, as the crate's own runner does.
     #[allow(clippy::disallowed_methods)]
     let worker = std::thread::spawn(move || {
-        let network: Network =
-            serde_json::from_value(json!({ "latency": { "uniform": ["2ms", "4ms"] } })).unwrap();
-        let faults: Vec<Fault> = serde_json::from_value(json!([
-            { "at": "2s", "for": "2s", "partition": [["pinger-*"], ["ponger-*"]] },
-            { "at": "6s", "crash": "ponger-0", "restart_after": "1s" }
-        ]))
-        .unwrap();
-        let random: Vec<RandomFault> = Vec::new();
-        let families = families();
-        let setup = Setup {
-            families: &families,
-            network: &network,
-            faults: &faults,
-            random_faults: &random,
+        let nodes = |text: &str| Selector::parse(text).expect("a valid selector");
+        let plan = Plan {
+            families: families(),
+            network: NetworkPlan {
+                latency: Sampler::Uniform(2 * MS, 4 * MS),
+                drop_rate: 0.0,
+                links: Vec::new(),
+            },
+            faults: vec![
+                PlannedFault {
+                    at_ns: 2_000 * MS,
+                    fault: Fault::Net {
+                        fault: NetFaultPlan::Groups(vec![
+                            vec![nodes("pinger-*")],
+                            vec![nodes("ponger-*")],
+                        ]),
+                        for_ns: 2_000 * MS,
+                        stream_key: 1,
+                    },
+                    label: "pinger-* | ponger-*".to_owned(),
+                },
+                PlannedFault {
+                    at_ns: 6_000 * MS,
+                    fault: Fault::Crash {
+                        nodes: nodes("ponger-0"),
+                        restart_after_ns: Some(1_000 * MS),
+                    },
+                    label: "ponger-0".to_owned(),
+                },
+            ],
+            random_faults: Vec::new(),
             duration_ns: 10_000 * MS,
             window_ns: 1_000 * MS,
+            max_events: MAX_EVENTS,
         };
-        driver::run::<Ping>(&(), setup, seed, None)
+        driver::run::<Ping>(&(), &plan, seed, None)
     });
     worker
         .join()

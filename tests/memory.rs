@@ -64,7 +64,7 @@ fn with_snapshots(mut value: Value, every: &str) -> Value {
 
 /// The message refusing `value`, which must be refused.
 fn refusal(value: &Value) -> String {
-    match scenario::load_str(&value.to_string(), "<test>") {
+    match scenario::load_text(&value.to_string(), "<test>", &scenario::Options::default()) {
         Ok(resolved) => panic!(
             "accepted, estimated at {:.0} MiB: {value}",
             resolved.memory.bytes() / f64::from(1 << 20)
@@ -206,7 +206,8 @@ fn the_bundled_and_the_bench_scenarios_are_accepted() {
         if path.file_name().is_some_and(|name| name == "schema.json") {
             continue;
         }
-        let resolved = scenario::load_file(&path).unwrap_or_else(|err| panic!("{err}"));
+        let resolved = scenario::load(&path, &scenario::Options::default())
+            .unwrap_or_else(|err| panic!("{err}"));
         assert!(resolved.memory.bytes() < MAX_MEMORY_BYTES as f64);
         count += 1;
     }
@@ -276,9 +277,7 @@ fn a_bank_sweep_stays_flat_over_hundreds_of_seeds() {
     let run = |seed: u64| {
         let timed = faultline::runner::run(Arc::clone(&scenario), seed, None)
             .unwrap_or_else(|err| panic!("seed {seed}: {err}"));
-        let record = timed
-            .output
-            .record(&scenario.scenario, &Invocation::default());
+        let record = timed.output.record(&scenario, &Invocation::default());
         assert!(record.summary.events > 0);
     };
     // Warm-up: the allocator's arenas and the first runs' buffers reach their size.

@@ -172,8 +172,10 @@ fn path_of(name: &str) -> PathBuf {
 fn every_pinned_scenario_keeps_its_trace_hash() {
     let mut mismatches = Vec::new();
     for &(name, seed, hash, events) in PINNED {
-        let scenario =
-            Arc::new(scenario::load_file(&path_of(name)).unwrap_or_else(|err| panic!("{err}")));
+        let scenario = Arc::new(
+            scenario::load(&path_of(name), &scenario::Options::default())
+                .unwrap_or_else(|err| panic!("{err}")),
+        );
         let output = faultline::runner::run(scenario, seed, None)
             .unwrap_or_else(|err| panic!("{name} seed {seed}: {err}"))
             .output;

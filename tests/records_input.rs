@@ -636,7 +636,9 @@ fn a_duplicate_key_in_a_scenario_is_refused_at_its_second_occurrence() {
     "servers": { "count": 1, "workers": 4, "queue_limit": 100, "service_time": { "constant": "1ms" } }
   }
 }"#;
-    let err = faultline::scenario::load_str(text, "dup.json").unwrap_err();
+    let err =
+        faultline::scenario::load_text(text, "dup.json", &faultline::scenario::Options::default())
+            .unwrap_err();
     assert_eq!((err.line, err.column), (4, 51), "{err}");
     assert_eq!(err.path, "network.latency.exponential", "{err}");
     assert!(
@@ -649,7 +651,12 @@ fn a_duplicate_key_in_a_scenario_is_refused_at_its_second_occurrence() {
         "\"name\": \"dup\", \"name\": \"b\",",
         1,
     );
-    let err = faultline::scenario::load_str(&twice, "dup.json").unwrap_err();
+    let err = faultline::scenario::load_text(
+        &twice,
+        "dup.json",
+        &faultline::scenario::Options::default(),
+    )
+    .unwrap_err();
     assert_eq!(
         (err.line, err.column, err.path.as_str()),
         (2, 18, "name"),
@@ -660,11 +667,17 @@ fn a_duplicate_key_in_a_scenario_is_refused_at_its_second_occurrence() {
         "\"duration\": \"2s\", \"faults\": [{\"kind\": \"crash\", \"kind\": \"crash\"}],",
         1,
     );
-    let err = faultline::scenario::load_str(&listed, "dup.json").unwrap_err();
+    let err = faultline::scenario::load_text(
+        &listed,
+        "dup.json",
+        &faultline::scenario::Options::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.path, "faults[0].kind", "{err}");
     // Without the repetition the file loads.
     let once = text.replacen(", \"exponential\": \"3ms\"", "", 1);
-    faultline::scenario::load_str(&once, "dup.json").unwrap();
+    faultline::scenario::load_text(&once, "dup.json", &faultline::scenario::Options::default())
+        .unwrap();
     // Through the binary: exit 2 with file:line:column.
     let dir = temp_dir("records-dup");
     let path = dir.join("dup.json");

@@ -41,9 +41,9 @@ fn every_bundled_scenario_loads_and_names_the_schema() {
     files.sort();
     let mut problems = Vec::new();
     for file in &files {
-        match faultline::scenario::load_file(file) {
+        match faultline::scenario::load(file, &faultline::scenario::Options::default()) {
             Ok(scenario) => {
-                if scenario.scenario.schema.as_deref() != Some("schema.json") {
+                if scenario.run.spec["$schema"] != "schema.json" {
                     problems.push(format!(
                         "{}: add \"$schema\": \"schema.json\" as the first key",
                         file.display()

@@ -480,12 +480,16 @@ fn trace_prints_an_aligned_filtered_slice() {
 #[test]
 fn expanded_random_faults_run_the_same_fault_actions() {
     // The shrinker's first step: the random processes, made explicit, replay the run.
-    let resolved = faultline::scenario::load_file(&scenario("storm-small.json")).unwrap();
-    assert!(!resolved.scenario.random_faults.is_empty());
+    let resolved = faultline::scenario::load(
+        &scenario("storm-small.json"),
+        &faultline::scenario::Options::default(),
+    )
+    .unwrap();
+    assert!(!resolved.plan.random_faults.is_empty());
     for seed in [1, 2, 3] {
         let explicit = faultline::sweep::shrink::expand_random(&resolved, seed).unwrap();
         assert!(!explicit.is_empty(), "seed {seed} drew no pause");
-        let mut expanded = resolved.scenario.clone();
+        let mut expanded = resolved.as_run().unwrap();
         expanded.faults.extend(explicit);
         expanded.random_faults.clear();
         let expanded = faultline::scenario::resolve::resolve(expanded).unwrap();
@@ -498,6 +502,29 @@ fn expanded_random_faults_run_the_same_fault_actions() {
                 .clone()
         };
         assert_eq!(hash(resolved.clone()), hash(expanded), "seed {seed}");
+    }
+}
+
+#[test]
+fn every_run_of_a_sweep_records_its_own_seed_in_scenario_spec() {
+    // storm-small has no swarm block, so the sweep resolves it once, at the file's seed
+    // (1); each run's records must still name the seed it ran at.
+    let dir = temp_dir("sweep-seed");
+    let out = dir.join("out");
+    let result = sweep("storm-small.json", "3..6", &out, &["--keep-runs"], &[]);
+    assert!(
+        matches!(result.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    for seed in 3..6 {
+        let summary = json(
+            &out.join("runs")
+                .join(format!("seed-{seed}"))
+                .join("summary.json"),
+        );
+        assert_eq!(summary["seed"], seed);
+        assert_eq!(summary["scenario_spec"]["seed"], seed, "seed {seed}");
     }
 }
 

@@ -5,16 +5,13 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 
-use faultline_reports::record::{CheckResult, FaultInterval, RunRecord};
+use faultline_reports::record::{CheckResult, FaultInterval, RunRecord, Summary};
 
 use crate::engine::driver::CoreOutput;
 use crate::engine::faults::Interval;
 use crate::engine::queue::Nanos;
-use crate::scenario::check::{Bound, Check, CheckSpec};
-use crate::scenario::Scenario;
-
-/// The availability objective when the scenario states none.
-pub const DEFAULT_SLO: f64 = 0.99;
+use crate::scenario::check::{Check, CheckSpec};
+use crate::scenario::resolve::RunInfo;
 
 /// Nanoseconds per millisecond.
 pub const NS_PER_MS: f64 = 1e6;
@@ -34,22 +31,6 @@ pub struct Invocation {
     pub wall_s: f64,
     /// The command that reproduces the run.
     pub reproduce: String,
-}
-
-/// The availability objective: `slo.availability`, else the first
-/// `availability_at_least` check, else 99%.
-pub fn slo(scenario: &Scenario) -> f64 {
-    if let Some(availability) = scenario.slo.availability {
-        return availability;
-    }
-    scenario
-        .checks
-        .iter()
-        .find_map(|check| match (check.name.as_str(), check.bound) {
-            ("availability_at_least", Bound::Number(bound)) => Some(bound),
-            _ => None,
-        })
-        .unwrap_or(DEFAULT_SLO)
 }
 
 /// The run's fault intervals as the records show them.
@@ -108,6 +89,36 @@ pub fn faults_active(intervals: &[Interval], window_ns: Nanos, window_count: usi
         rows.push(labels.join(";"));
     }
     rows
+}
+
+/// The record of a run whose output is of another workload than its scenario (a bug:
+/// the output of one resolved scenario recorded with another): the run's common fields
+/// and one failed check that says so, so the run fails instead of the process panicking.
+pub fn mismatched(core: &CoreOutput, run: &RunInfo, invocation: &Invocation) -> RunRecord {
+    RunRecord {
+        summary: Summary {
+            scenario: run.name.clone(),
+            description: run.description.clone(),
+            scenario_path: invocation.scenario_path.clone(),
+            seed: core.seed,
+            simulated_s: core.simulated_ns as f64 / NS_PER_S,
+            events: core.events,
+            trace_hash: core.trace_hash.clone(),
+            slo: run.slo,
+            faults: fault_intervals(core),
+            reproduce: invocation.reproduce.clone(),
+            scenario_spec: run.spec_at(core.seed),
+            checks: vec![CheckResult {
+                name: "record".to_owned(),
+                passed: false,
+                detail: "the run's output is of another workload than its scenario \
+                         (a bug: please report it with the seed)"
+                    .to_owned(),
+            }],
+            ..Summary::default()
+        },
+        ..RunRecord::default()
+    }
 }
 
 /// Evaluates the scenario's checks on a record with the workload's metrics; the results

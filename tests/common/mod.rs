@@ -41,7 +41,8 @@ pub fn base_scenario() -> Value {
 
 /// Parses and resolves a scenario value exactly as a file would be.
 pub fn load(value: &Value) -> ResolvedScenario {
-    scenario::load_str(&value.to_string(), "<test>").unwrap_or_else(|err| panic!("{err}"))
+    scenario::load_text(&value.to_string(), "<test>", &scenario::Options::default())
+        .unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// What an rpc run produced, kernel and workload parts side by side.
@@ -92,7 +93,7 @@ pub fn run(value: &Value) -> RpcRun {
 /// Runs a scenario on a fresh thread; its whole output.
 pub fn run_output(value: &Value) -> RunOutput {
     let scenario = Arc::new(load(value));
-    let seed = scenario.scenario.seed;
+    let seed = scenario.run.seed;
     faultline::runner::run(scenario, seed, None)
         .expect("run completes")
         .output
@@ -102,13 +103,13 @@ pub fn run_output(value: &Value) -> RunOutput {
 pub fn run_record(value: &Value) -> RunRecord {
     let scenario = load(value);
     let output = run_output(value);
-    output.record(&scenario.scenario, &Invocation::default())
+    output.record(&scenario, &Invocation::default())
 }
 
 /// Runs with the trace written to a temp file; returns the trace lines.
 pub fn run_traced(value: &Value, name: &str) -> (RpcRun, Vec<Value>) {
     let scenario = Arc::new(load(value));
-    let seed = scenario.scenario.seed;
+    let seed = scenario.run.seed;
     let path = temp_dir(name).join("trace.jsonl");
     let output = rpc_run(
         faultline::runner::run(scenario, seed, Some(path.clone()))

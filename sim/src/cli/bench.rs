@@ -28,7 +28,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use crate::runner;
-use crate::scenario::{load_str, ResolvedScenario};
+use crate::scenario::{self, ResolvedScenario};
 use crate::workload::RunOutput;
 
 #[path = "../../../benches/support/reference.rs"]
@@ -127,7 +127,8 @@ fn herd_value(clients: u32, seconds: u32) -> Value {
 }
 
 fn build(value: &Value) -> ResolvedScenario {
-    load_str(&value.to_string(), "bench").expect("bench scenarios are valid")
+    scenario::load_text(&value.to_string(), "bench", &scenario::Options::default())
+        .expect("bench scenarios are valid")
 }
 
 /// One measured simulation.
@@ -147,7 +148,7 @@ pub struct Measured {
 
 /// Runs `scenario` on a fresh thread (see [`runner::run`]).
 pub fn measure(scenario: ResolvedScenario) -> Measured {
-    let seed = scenario.scenario.seed;
+    let seed = scenario.run.seed;
     let timed = runner::run(Arc::new(scenario), seed, None).expect("bench runs succeed");
     let RunOutput::Rpc(finished) = &timed.output else {
         panic!("the bench runs rpc scenarios");
@@ -550,16 +551,16 @@ fn bank_run(seconds: u32, direct: bool) -> (f64, u64, u64, bool) {
 /// [`bank_run`] with `accounts` accounts.
 fn bank_run_with(accounts: u32, seconds: u32, direct: bool) -> (f64, u64, u64, bool) {
     let scenario = bank_scenario_with(accounts, seconds, direct);
-    let checks = scenario.scenario.checks.clone();
-    let seed = scenario.scenario.seed;
-    let timed = runner::run(Arc::new(scenario), seed, None).expect("bench runs succeed");
+    let checks = scenario.run.checks.clone();
+    let seed = scenario.run.seed;
+    let scenario = Arc::new(scenario);
+    let timed = runner::run(Arc::clone(&scenario), seed, None).expect("bench runs succeed");
     let RunOutput::Bank(finished) = &timed.output else {
         panic!("the bank bench runs the bank workload");
     };
-    let record = timed.output.record(
-        &bank_scenario_with(accounts, seconds, direct).scenario,
-        &crate::record::Invocation::default(),
-    );
+    let record = timed
+        .output
+        .record(&scenario, &crate::record::Invocation::default());
     let held = record.summary.checks.len() == checks.len()
         && record.summary.checks.iter().all(|check| check.passed);
     (

@@ -118,10 +118,14 @@ pub fn run(args: &CompareArgs) -> u8 {
         }
     };
     let origin = args.scenario.display().to_string();
+    let options = scenario::Options {
+        sets: &sets,
+        seed: args.seed,
+        max_events: None,
+    };
     let loaded = scenario::load::read_text(&args.scenario).and_then(|text| {
-        let parsed = scenario::load::parse_str(&text, &origin)?;
-        overrides::apply(&parsed, &text, &origin, &sets)?;
-        Ok((text, parsed))
+        let base = scenario::load_text(&text, &origin, &options)?;
+        Ok((text, base))
     });
     let (text, base) = match loaded {
         Ok(loaded) => loaded,
@@ -139,7 +143,11 @@ pub fn run(args: &CompareArgs) -> u8 {
             path: path.clone(),
             value: value.clone(),
         });
-        match overrides::apply(&base, &text, &origin, &variant_sets) {
+        let options = scenario::Options {
+            sets: &variant_sets,
+            ..options
+        };
+        match scenario::load_text(&text, &origin, &options) {
             Ok(resolved) => variants.push((value.clone(), variant_sets, Arc::new(resolved))),
             Err(err) => {
                 eprintln!("error: {err}");
@@ -147,12 +155,12 @@ pub fn run(args: &CompareArgs) -> u8 {
             }
         }
     }
-    let seed = args.seed.unwrap_or(base.seed);
+    let seed = base.run.seed;
     let vary = path.display();
     let default = args.out.is_none();
     // The whole path names the directory (`faults[0].at` and `faults[1].at` differ).
     let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs").join(&base.name).join(format!(
+        PathBuf::from("runs").join(&base.run.name).join(format!(
             "compare-{}{}",
             safe_label(&vary),
             output::set_suffix(&sets)
@@ -202,7 +210,7 @@ pub fn run(args: &CompareArgs) -> u8 {
         progress.inc(1);
     }
     progress.finish_and_clear();
-    let title = format!("{}: {vary} compared", base.name);
+    let title = format!("{}: {vary} compared", base.run.name);
     let manifest = Manifest {
         title: title.clone(),
         vary: vary.clone(),

@@ -10,8 +10,8 @@ use crate::engine::EngineError;
 use crate::record::Invocation;
 use crate::runner;
 use crate::scenario::limits::MAX_EVENTS;
-use crate::scenario::overrides::{self, parse_sets, reproduce_command, Set};
-use crate::scenario::{self, ResolvedScenario, ScenarioError};
+use crate::scenario::overrides::{parse_sets, reproduce_command};
+use crate::scenario::{self, ResolvedScenario};
 
 use super::output;
 use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_IO, EXIT_OK};
@@ -49,38 +49,10 @@ pub struct RunArgs {
     pub inject_divergence_at: Option<crate::scenario::Dur>,
 }
 
-/// Reads `path`, sets the run seed (`None`: the file's own; set before the resolve step
-/// so a `swarm` block draws from the seed the run uses), applies `sets` and resolves it;
-/// errors are located in the file.
-pub fn load(
-    path: &Path,
-    sets: &[Set],
-    seed: Option<u64>,
-) -> Result<ResolvedScenario, ScenarioError> {
-    let origin = path.display().to_string();
-    let text = scenario::load::read_text(path)?;
-    let mut parsed = scenario::load::parse_str(&text, &origin)?;
-    if let Some(seed) = seed {
-        parsed.seed = seed;
-    }
-    if sets.is_empty() {
-        return scenario::resolve::resolve(parsed)
-            .map_err(|issue| scenario::load::located(&text, &origin, issue));
-    }
-    overrides::apply(&parsed, &text, &origin, sets)
-}
-
 /// Runs `run`; returns the exit code.
 pub fn run(args: &RunArgs) -> u8 {
     let sets = match parse_sets(&args.sets) {
         Ok(sets) => sets,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let mut resolved = match load(&args.scenario, &sets, args.seed) {
-        Ok(resolved) => resolved,
         Err(err) => {
             eprintln!("error: {err}");
             return EXIT_BAD_INPUT;
@@ -91,14 +63,25 @@ pub fn run(args: &RunArgs) -> u8 {
             eprintln!("error: --max-events {max_events}: write a number from 1 to {MAX_EVENTS}");
             return EXIT_BAD_INPUT;
         }
-        resolved.max_events = max_events;
     }
+    let options = scenario::Options {
+        sets: &sets,
+        seed: args.seed,
+        max_events: args.max_events,
+    };
+    let resolved = match scenario::load(&args.scenario, &options) {
+        Ok(resolved) => resolved,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     let scenario = Arc::new(resolved);
-    let seed = args.seed.unwrap_or(scenario.scenario.seed);
+    let seed = scenario.run.seed;
     let default = args.out.is_none();
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("runs")
-            .join(&scenario.scenario.name)
+            .join(&scenario.run.name)
             .join(format!("seed-{seed}{}", output::set_suffix(&sets)))
     });
     let mut reproduce = reproduce_command(&args.scenario, &sets, seed);
@@ -221,7 +204,7 @@ pub fn run_and_record(
         wall_s: timed.wall_s,
         reproduce: reproduce.to_owned(),
     };
-    let rec = timed.output.record(&scenario.scenario, &invocation);
+    let rec = timed.output.record(scenario, &invocation);
     faultline_reports::save_run(out, &rec)
         .and_then(|()| faultline_reports::write_run_report(out, &rec))
         .map_err(|err| {

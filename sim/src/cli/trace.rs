@@ -125,9 +125,17 @@ impl RunInfo {
             .map(str::to_owned);
         let families = summary
             .get("scenario_spec")
-            .and_then(|spec| crate::scenario::load_str(&spec.to_string(), "summary.json").ok())
+            .and_then(|spec| {
+                crate::scenario::load_text(
+                    &spec.to_string(),
+                    "summary.json",
+                    &crate::scenario::Options::default(),
+                )
+                .ok()
+            })
             .map(|scenario| {
                 scenario
+                    .plan
                     .families
                     .iter()
                     .map(|family| {

@@ -18,11 +18,12 @@ pub fn run(paths: &[PathBuf]) -> u8 {
             if scenario::load::is_json_schema(&text) {
                 return Ok(None);
             }
-            scenario::load_str(&text, &origin).map(Some)
+            scenario::load_text(&text, &origin, &scenario::Options::default()).map(Some)
         });
         match loaded {
             Ok(Some(resolved)) => {
                 let nodes: Vec<String> = resolved
+                    .plan
                     .families
                     .iter()
                     .map(|family| plural(family.count, family.prefix.trim_end_matches('-')))
@@ -30,9 +31,9 @@ pub fn run(paths: &[PathBuf]) -> u8 {
                 println!(
                     "ok  {}  ({}: {}, {})",
                     path.display(),
-                    resolved.scenario.name,
+                    resolved.run.name,
                     nodes.join(", "),
-                    resolved.scenario.duration
+                    scenario::Dur::from_nanos(resolved.plan.duration_ns)
                 );
             }
             Ok(None) => println!(

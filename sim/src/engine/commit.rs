@@ -183,7 +183,7 @@ impl<M> GroupCommit<M> {
 mod tests {
     use super::*;
     use crate::engine::disk::{Disk, DiskConfig};
-    use crate::scenario::dist::Sampler;
+    use crate::engine::sampler::Sampler;
     use proptest::prelude::*;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;

@@ -87,7 +87,7 @@ use std::fmt;
 use rand::Rng;
 
 use super::queue::Nanos;
-use crate::scenario::Sampler;
+use super::sampler::Sampler;
 
 /// Highest `max_files` a configuration may set (crash and fsync completion walk the
 /// files).

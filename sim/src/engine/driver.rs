@@ -15,35 +15,17 @@ use super::handoff;
 use super::host::Host;
 use super::kernel::{Due, Kernel, KernelParts};
 use super::network::{LinkRule, Network};
-use super::nodes::{Family, NodeId, Topology};
+use super::nodes::{NodeId, Topology};
+use super::plan::{NetworkPlan, Plan};
 use super::process::NodeDisk;
 use super::queue::Nanos;
 use super::streams::{self, stream};
 use super::trace::{KernelEvent, Record, Trace, TraceOptions};
 use super::workload::{NodeChange, Workload};
 use super::{EngineError, TraceSink};
-use crate::scenario::{self, Fault, RandomFault};
 
 /// Most pending events at once (bounds the kernel's memory whatever the scenario).
 pub const MAX_PENDING_EVENTS: usize = 50_000_000;
-
-/// What the kernel needs of a scenario besides the workload: its nodes, network, faults
-/// and windows.
-#[derive(Clone, Copy, Debug)]
-pub struct Setup<'a> {
-    /// The workload's node families, in node-id order.
-    pub families: &'a [Family],
-    /// Network defaults and link rules.
-    pub network: &'a scenario::Network,
-    /// Faults at fixed times.
-    pub faults: &'a [Fault],
-    /// Random fault processes.
-    pub random_faults: &'a [RandomFault],
-    /// Simulated time, ns.
-    pub duration_ns: Nanos,
-    /// Metrics window, ns.
-    pub window_ns: Nanos,
-}
 
 /// What the kernel reports of every run, whatever the workload.
 #[derive(Clone, Debug)]
@@ -75,43 +57,42 @@ pub struct Finished<O> {
     pub workload: O,
 }
 
-/// Runs workload `W` with `config` over `setup` at `seed` to completion on the current
+/// Runs workload `W` with `config` over `plan` at `seed` to completion on the current
 /// thread.
 ///
 /// Run each simulation on a fresh thread: madsim seeds some per-thread state only for
 /// the first runtime on a thread.
 pub fn run<W: Workload>(
     config: &W::Config,
-    setup: Setup<'_>,
+    plan: &Plan,
     seed: u64,
     trace_lines: TraceSink,
 ) -> Result<Finished<W::Output>, EngineError> {
     run_with::<W>(
         config,
-        setup,
+        plan,
         seed,
         TraceOptions {
             lines: trace_lines,
             ..TraceOptions::default()
         },
-        scenario::limits::MAX_EVENTS,
     )
 }
 
 /// [`run`], with the trace's diagnostics ([`TraceOptions`]), stopping with
-/// [`EngineError::Limit`] once more than `max_events` events (workload events and fault
-/// actions handled) would be handled.
+/// [`EngineError::Limit`] once more than the plan's `max_events` events (workload events
+/// and fault actions handled) would be handled.
 pub fn run_with<W: Workload>(
     config: &W::Config,
-    setup: Setup<'_>,
+    setup: &Plan,
     seed: u64,
     trace: TraceOptions,
-    max_events: u64,
 ) -> Result<Finished<W::Output>, EngineError> {
-    let topology = Topology::new(setup.families.to_vec()).map_err(EngineError::Config)?;
+    let max_events = setup.max_events;
+    let topology = Topology::new(setup.families.clone()).map_err(EngineError::Config)?;
     let plan = faults::compile(
-        setup.faults,
-        setup.random_faults,
+        &setup.faults,
+        &setup.random_faults,
         setup.duration_ns,
         &topology,
         seed,
@@ -119,7 +100,7 @@ pub fn run_with<W: Workload>(
     .map_err(EngineError::Config)?;
     let window_count = usize::try_from(setup.duration_ns.div_ceil(setup.window_ns).max(1))
         .map_err(|_| EngineError::Limit("too many metrics windows".into()))?;
-    let network = build_network(setup.network, &topology);
+    let network = build_network(&setup.network, &topology);
     let with_clocks = plan
         .actions
         .iter()
@@ -204,18 +185,18 @@ fn build_disks<W: Workload>(
     Ok(disks)
 }
 
-fn build_network(spec: &scenario::Network, topology: &Topology) -> Network {
+fn build_network(spec: &NetworkPlan, topology: &Topology) -> Network {
     let links = spec
         .links
         .iter()
         .map(|link| LinkRule {
             from: topology.select(&link.from),
             to: topology.select(&link.to),
-            latency: link.latency.as_ref().map(|dist| dist.sampler()),
+            latency: link.latency,
             drop_rate: link.drop_rate,
         })
         .collect();
-    Network::new(spec.latency.sampler(), spec.drop_rate, links)
+    Network::new(spec.latency, spec.drop_rate, links)
 }
 
 /// What [`drive_owned`] hands back: the events handled, and the state it drove.

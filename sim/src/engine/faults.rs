@@ -1,8 +1,6 @@
-//! Compiling a scenario's faults into timed actions: scheduled faults as written, and
-//! the random crash/pause processes drawn from the seed up front (so a run's faults are
-//! known before it starts, shown in the records, and independent of the workload's draws).
-
-use std::collections::BTreeMap;
+//! Compiling a plan's faults into timed actions: scheduled faults as planned, and the
+//! random crash/pause processes drawn from the seed up front (so a run's faults are known
+//! before it starts, shown in the records, and independent of the workload's draws).
 
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1};
@@ -10,9 +8,10 @@ use rand_distr::{Distribution, Exp1};
 use super::disk::DiskFault;
 use super::network::NetFault;
 use super::nodes::{NodeFaults, NodeId, NodeSet, Topology};
+use super::plan::{Fault, NetFaultPlan, PlannedFault, RandomProcess};
 use super::queue::Nanos;
+use super::selector::Selector;
 use super::streams::{self, stream};
-use crate::scenario::{DiskFaultKind, Fault, Partition, RandomFault, Selector};
 
 /// Most fault actions a run may hold (random processes included).
 pub const MAX_FAULT_ACTIONS: usize = 1_000_000;
@@ -46,7 +45,7 @@ pub enum FaultAction {
         id: u32,
         /// What it does.
         fault: NetFault,
-        /// Its random stream's key (see [`fault_key`]).
+        /// Its random stream's key ([`super::plan::Fault::Net`]).
         stream_key: u64,
     },
     /// A network fault ends.
@@ -113,24 +112,6 @@ pub struct FaultPlan {
     pub intervals: Vec<Interval>,
 }
 
-fn describe_partition(partition: &Partition) -> String {
-    match partition {
-        Partition::Groups(groups) => groups
-            .iter()
-            .map(|group| {
-                group
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .collect::<Vec<_>>()
-            .join(" | "),
-        Partition::OneWay(one_way) => format!("{} -> {}", one_way.from, one_way.to),
-        Partition::Isolate(isolate) => format!("isolate {}", isolate.isolate),
-    }
-}
-
 /// The nodes `selector` matches whose family accepts the fault `accepts` picks.
 fn targets(
     topology: &Topology,
@@ -160,28 +141,18 @@ pub struct Occurrence {
 /// The down times the random fault processes draw at `seed`, process by process, node
 /// by node, in time order: the order [`compile`] puts them in the plan.
 pub fn draw_random(
-    random_faults: &[RandomFault],
+    random_faults: &[RandomProcess],
     duration_ns: Nanos,
     topology: &Topology,
     seed: u64,
 ) -> Result<Vec<Occurrence>, String> {
     let mut occurrences = Vec::new();
-    let mut seen = BTreeMap::new();
     for (index, random) in random_faults.iter().enumerate() {
-        let (crash, selector) = match (&random.crash, &random.pause) {
-            (Some(selector), None) => (true, selector),
-            (None, Some(selector)) => (false, selector),
-            _ => {
-                return Err(format!(
-                    "random_faults[{index}]: give exactly one of crash, pause"
-                ))
-            }
-        };
-        let mtbf_ns = random.mtbf.as_nanos() as f64;
-        let mttr_ns = random.mttr.as_nanos() as f64;
+        let crash = random.crash;
+        let mtbf_ns = random.mtbf_ns as f64;
+        let mttr_ns = random.mttr_ns as f64;
         let accepts = |faults: &NodeFaults| if crash { faults.crash } else { faults.pause };
-        let process_key = fault_key(random, &mut seen);
-        for node in targets(topology, selector, accepts) {
+        for node in targets(topology, &random.nodes, accepts) {
             // One stream per (process, node), keyed by the process's content and the
             // node's index in its family: adding a node or another process does not
             // reshuffle the others.
@@ -189,7 +160,7 @@ pub fn draw_random(
             let mut rng: ChaCha8Rng = stream(
                 seed,
                 streams::RANDOM_FAULTS,
-                streams::nth(process_key, u64::from(index_in_family) + 1),
+                streams::nth(random.stream_key, u64::from(index_in_family) + 1),
             );
             let mut now_ns: Nanos = 0;
             loop {
@@ -219,21 +190,11 @@ pub fn draw_random(
     Ok(occurrences)
 }
 
-/// The key of a fault's random stream: what the fault is (its JSON, its window left
-/// out), and which of the faults with that content it is. Keyed by content, not by
-/// index, removing or shortening another fault leaves this one's draws as they were.
-pub fn fault_key(content: &impl serde::Serialize, seen: &mut BTreeMap<u64, u64>) -> u64 {
-    let text = serde_json::to_string(content).unwrap_or_default();
-    let key = streams::key_of(text.as_bytes());
-    let occurrence = seen.entry(key).or_insert(0);
-    *occurrence += 1;
-    streams::nth(key, *occurrence - 1)
-}
-
-/// Builds the fault plan. Errors say which fault is at fault.
+/// Builds the fault plan. A [`PlannedFault`] holds no rule left to check; the errors
+/// are limits of the random draws.
 pub fn compile(
-    faults: &[Fault],
-    random_faults: &[RandomFault],
+    faults: &[PlannedFault],
+    random_faults: &[RandomProcess],
     duration_ns: Nanos,
     topology: &Topology,
     seed: u64,
@@ -241,122 +202,123 @@ pub fn compile(
     let mut plan = FaultPlan::default();
     let mut next_net_id = 0u32;
     let mut next_disk_id = 0u32;
-    let mut seen = BTreeMap::new();
-    for (index, fault) in faults.iter().enumerate() {
-        let at_ns = fault.at.as_nanos();
-        let end_ns = fault
-            .for_
-            .map(|length| at_ns.saturating_add(length.as_nanos()));
+    for planned in faults {
+        let at_ns = planned.at_ns;
+        let target = planned.label.clone();
         let mut push = |at: Nanos, action: FaultAction| {
             if at <= duration_ns {
                 plan.actions.push((at, action));
             }
         };
-        if let Some(selector) = &fault.crash {
-            let restart_ns = fault
-                .restart_after
-                .map(|after| at_ns.saturating_add(after.as_nanos()));
-            for node in targets(topology, selector, |accepts| accepts.crash) {
-                push(at_ns, FaultAction::Crash { node });
-                if let Some(restart_ns) = restart_ns {
-                    push(restart_ns, FaultAction::Restart { node });
+        match &planned.fault {
+            Fault::Crash {
+                nodes,
+                restart_after_ns,
+            } => {
+                let restart_ns = restart_after_ns.map(|after_ns| at_ns.saturating_add(after_ns));
+                for node in targets(topology, nodes, |accepts| accepts.crash) {
+                    push(at_ns, FaultAction::Crash { node });
+                    if let Some(restart_ns) = restart_ns {
+                        push(restart_ns, FaultAction::Restart { node });
+                    }
                 }
+                plan.intervals.push(Interval {
+                    kind: "crash",
+                    target,
+                    start_ns: at_ns,
+                    end_ns: restart_ns,
+                });
             }
-            plan.intervals.push(Interval {
-                kind: "crash",
-                target: selector.to_string(),
-                start_ns: at_ns,
-                end_ns: restart_ns,
-            });
-        } else if let Some(selector) = &fault.pause {
-            let end_ns = end_ns.ok_or_else(|| format!("faults[{index}]: pause needs `for`"))?;
-            for node in targets(topology, selector, |accepts| accepts.pause) {
-                push(at_ns, FaultAction::Pause { node });
-                push(end_ns, FaultAction::Resume { node });
+            Fault::Pause { nodes, for_ns } => {
+                let end_ns = at_ns.saturating_add(*for_ns);
+                for node in targets(topology, nodes, |accepts| accepts.pause) {
+                    push(at_ns, FaultAction::Pause { node });
+                    push(end_ns, FaultAction::Resume { node });
+                }
+                plan.intervals.push(Interval {
+                    kind: "pause",
+                    target,
+                    start_ns: at_ns,
+                    end_ns: Some(end_ns),
+                });
             }
-            plan.intervals.push(Interval {
-                kind: "pause",
-                target: selector.to_string(),
-                start_ns: at_ns,
-                end_ns: Some(end_ns),
-            });
-        } else if let Some(slowdown) = &fault.slowdown {
-            let end_ns = end_ns.ok_or_else(|| format!("faults[{index}]: slowdown needs `for`"))?;
-            let nodes = targets(topology, &slowdown.node, |accepts| accepts.slowdown);
-            push(
-                at_ns,
-                FaultAction::Slowdown {
-                    nodes: nodes.clone(),
-                    factor: slowdown.factor,
-                },
-            );
-            push(end_ns, FaultAction::Slowdown { nodes, factor: 1.0 });
-            plan.intervals.push(Interval {
-                kind: "slowdown",
-                target: format!("{} x{}", slowdown.node, slowdown.factor),
-                start_ns: at_ns,
-                end_ns: Some(end_ns),
-            });
-        } else if let Some(disk) = &fault.disk {
-            let end_ns =
-                end_ns.ok_or_else(|| format!("faults[{index}]: a disk fault needs `for`"))?;
-            let nodes = targets(topology, &disk.node, |accepts| accepts.disk);
-            let (fault, name) = match disk.fault {
-                DiskFaultKind::LyingFsync => (DiskFault::LyingFsync, "lying fsync".to_owned()),
-                DiskFaultKind::Full => (DiskFault::Full, "full".to_owned()),
-                DiskFaultKind::ReadCorruption(rate) => (
-                    DiskFault::ReadCorruption { rate },
-                    format!("read corruption {:.2}%", rate * 100.0),
-                ),
-            };
-            let id = next_disk_id;
-            next_disk_id += 1;
-            push(
-                at_ns,
-                FaultAction::DiskStart {
-                    id,
-                    nodes: nodes.clone(),
-                    fault,
-                },
-            );
-            push(end_ns, FaultAction::DiskEnd { id, nodes });
-            plan.intervals.push(Interval {
-                kind: "disk",
-                target: format!("{} {name}", disk.node),
-                start_ns: at_ns,
-                end_ns: Some(end_ns),
-            });
-        } else if let Some(clock) = &fault.clock {
-            push(
-                at_ns,
-                FaultAction::Clock {
-                    nodes: topology.select(&clock.node),
-                    skew_ns: clock.skew.nanos,
-                    drift_ppm: clock.drift_ppm,
-                    jump_ns: clock.jump.map_or(0, |jump| jump.as_nanos() as i64),
-                },
-            );
-            plan.intervals.push(Interval {
-                kind: "clock",
-                target: match clock.jump {
-                    Some(jump) => format!(
-                        "{} skew {} drift {} ppm jump {jump}",
-                        clock.node, clock.skew, clock.drift_ppm
-                    ),
-                    None => format!(
-                        "{} skew {} drift {} ppm",
-                        clock.node, clock.skew, clock.drift_ppm
-                    ),
-                },
-                start_ns: at_ns,
-                end_ns: None,
-            });
-        } else {
-            let end_ns =
-                end_ns.ok_or_else(|| format!("faults[{index}]: this fault needs `for`"))?;
-            let (kind, target, net_fault) = if let Some(partition) = &fault.partition {
-                let net_fault = match partition {
-                    Partition::Groups(groups) => NetFault::Groups(
+            Fault::Slowdown {
+                nodes,
+                factor,
+                for_ns,
+            } => {
+                let end_ns = at_ns.saturating_add(*for_ns);
+                let nodes = targets(topology, nodes, |accepts| accepts.slowdown);
+                push(
+                    at_ns,
+                    FaultAction::Slowdown {
+                        nodes: nodes.clone(),
+                        factor: *factor,
+                    },
+                );
+                push(end_ns, FaultAction::Slowdown { nodes, factor: 1.0 });
+                plan.intervals.push(Interval {
+                    kind: "slowdown",
+                    target,
+                    start_ns: at_ns,
+                    end_ns: Some(end_ns),
+                });
+            }
+            Fault::Disk {
+                nodes,
+                fault,
+                for_ns,
+            } => {
+                let end_ns = at_ns.saturating_add(*for_ns);
+                let nodes = targets(topology, nodes, |accepts| accepts.disk);
+                let id = next_disk_id;
+                next_disk_id += 1;
+                push(
+                    at_ns,
+                    FaultAction::DiskStart {
+                        id,
+                        nodes: nodes.clone(),
+                        fault: *fault,
+                    },
+                );
+                push(end_ns, FaultAction::DiskEnd { id, nodes });
+                plan.intervals.push(Interval {
+                    kind: "disk",
+                    target,
+                    start_ns: at_ns,
+                    end_ns: Some(end_ns),
+                });
+            }
+            Fault::Clock {
+                nodes,
+                skew_ns,
+                drift_ppm,
+                jump_ns,
+            } => {
+                push(
+                    at_ns,
+                    FaultAction::Clock {
+                        nodes: topology.select(nodes),
+                        skew_ns: *skew_ns,
+                        drift_ppm: *drift_ppm,
+                        jump_ns: *jump_ns,
+                    },
+                );
+                plan.intervals.push(Interval {
+                    kind: "clock",
+                    target,
+                    start_ns: at_ns,
+                    end_ns: None,
+                });
+            }
+            Fault::Net {
+                fault,
+                for_ns,
+                stream_key,
+            } => {
+                let end_ns = at_ns.saturating_add(*for_ns);
+                let net_fault = match fault {
+                    NetFaultPlan::Groups(groups) => NetFault::Groups(
                         groups
                             .iter()
                             .map(|group| {
@@ -368,67 +330,40 @@ pub fn compile(
                             })
                             .collect(),
                     ),
-                    Partition::OneWay(one_way) => NetFault::OneWay {
-                        from: topology.select(&one_way.from),
-                        to: topology.select(&one_way.to),
+                    NetFaultPlan::OneWay { from, to } => NetFault::OneWay {
+                        from: topology.select(from),
+                        to: topology.select(to),
                     },
-                    Partition::Isolate(isolate) => {
-                        NetFault::Isolate(topology.select(&isolate.isolate))
-                    }
+                    NetFaultPlan::Isolate(nodes) => NetFault::Isolate(topology.select(nodes)),
+                    NetFaultPlan::Omission { from, to, rate } => NetFault::Omission {
+                        from: topology.select(from),
+                        to: topology.select(to),
+                        rate: *rate,
+                    },
+                    NetFaultPlan::Timing { from, to, extra } => NetFault::Timing {
+                        from: topology.select(from),
+                        to: topology.select(to),
+                        extra: *extra,
+                    },
                 };
-                ("partition", describe_partition(partition), net_fault)
-            } else if let Some(omission) = &fault.omission {
-                (
-                    "omission",
-                    format!(
-                        "{} -> {} {:.0}%",
-                        omission.from,
-                        omission.to,
-                        omission.rate * 100.0
-                    ),
-                    NetFault::Omission {
-                        from: topology.select(&omission.from),
-                        to: topology.select(&omission.to),
-                        rate: omission.rate,
+                let id = next_net_id;
+                next_net_id += 1;
+                push(
+                    at_ns,
+                    FaultAction::NetStart {
+                        id,
+                        fault: net_fault,
+                        stream_key: *stream_key,
                     },
-                )
-            } else if let Some(timing) = &fault.timing {
-                (
-                    "timing",
-                    format!("{} -> {}", timing.from, timing.to),
-                    NetFault::Timing {
-                        from: topology.select(&timing.from),
-                        to: topology.select(&timing.to),
-                        extra: timing.extra_latency.sampler(),
-                    },
-                )
-            } else {
-                return Err(format!("faults[{index}]: no fault kind given"));
-            };
-            let id = next_net_id;
-            next_net_id += 1;
-            let stream_key = fault_key(
-                &Fault {
-                    for_: None,
-                    ..fault.clone()
-                },
-                &mut seen,
-            );
-            push(
-                at_ns,
-                FaultAction::NetStart {
-                    id,
-                    fault: net_fault,
-                    stream_key,
-                },
-            );
-            push(end_ns, FaultAction::NetEnd { id });
-            plan.intervals.push(Interval {
-                kind,
-                target,
-                start_ns: at_ns,
-                end_ns: Some(end_ns),
-            });
+                );
+                push(end_ns, FaultAction::NetEnd { id });
+                plan.intervals.push(Interval {
+                    kind: fault.kind(),
+                    target,
+                    start_ns: at_ns,
+                    end_ns: Some(end_ns),
+                });
+            }
         }
     }
 

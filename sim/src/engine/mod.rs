@@ -6,7 +6,8 @@
 //! madsim lacks: an exact event queue ([`queue`]; madsim sleeps have a 1 ms floor),
 //! per-link latency distributions, partitions, omission and timing faults ([`network`]),
 //! per-node physical clocks ([`clock`]), the compiled fault plan with its random fault
-//! processes ([`faults`]), and the trace digest ([`trace`]). A workload (one folder each
+//! processes ([`faults`]), and the trace digest ([`trace`]). Its input is a [`plan::Plan`]
+//! in its own types, built by the resolve step: nothing here knows the scenario format. A workload (one folder each
 //! under `workload/`) implements [`workload::Workload`]; [`driver::run`] runs it.
 //!
 //! Nothing but the seed reaches a run: every random draw comes from ChaCha8 streams
@@ -23,8 +24,11 @@ pub mod host;
 pub mod kernel;
 pub mod network;
 pub mod nodes;
+pub mod plan;
 pub mod process;
 pub mod queue;
+pub mod sampler;
+pub mod selector;
 pub mod slots;
 pub mod streams;
 pub mod trace;

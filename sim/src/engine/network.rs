@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::nodes::{NodeId, NodeSet};
 use super::queue::Nanos;
-use crate::scenario::Sampler;
+use super::sampler::Sampler;
 
 /// Why a message was lost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

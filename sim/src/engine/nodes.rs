@@ -6,7 +6,7 @@
 //! selector compiles to a bitset over node ids: a partition or omission check is one bit
 //! test per rule, whatever the workload.
 
-use crate::scenario::Selector;
+use super::selector::Selector;
 
 /// A node id: the families' nodes numbered one after the other, in declaration order.
 pub type NodeId = u32;

@@ -34,8 +34,8 @@ pub const MAX_NODE_SET_BYTES: u64 = 256 << 20;
 /// standard deviations out: a validated plan never meets the limit as it is drawn.
 pub const RANDOM_FAULT_MARGIN: f64 = 2.0;
 /// Most engine events in one run: estimated when the scenario is resolved, and counted
-/// during the run, which stops with an error past it.
-pub const MAX_EVENTS: u64 = 2_000_000_000;
+/// during the run, which stops with an error past it (the kernel's limit).
+pub use crate::engine::plan::MAX_EVENTS;
 /// Most memory a run may be estimated to hold, bytes (1 GiB): estimated when the
 /// scenario is resolved ([`crate::workload::MemoryEstimate`]), from per-item costs
 /// calibrated against measured peak RSS (the table in `docs/scenario-format.md`).

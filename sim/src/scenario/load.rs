@@ -1,4 +1,6 @@
-//! Loading a scenario: JSON parsing with exact error locations, then validation.
+//! Loading a scenario: the one loader ([`load`], [`load_text`]) that every command goes
+//! through: the file read with its limits, JSON parsing with exact error locations,
+//! `--set` values and the run seed applied, then the resolve step.
 
 use std::fmt;
 use std::io::Read;
@@ -6,8 +8,9 @@ use std::path::Path;
 
 use serde_json::error::Category;
 
-use super::limits::MAX_FILE_BYTES;
+use super::limits::{MAX_EVENTS, MAX_FILE_BYTES};
 use super::locate::{line_column, locate};
+use super::overrides::{self, Set};
 use super::resolve::{resolve, ResolvedScenario};
 use super::validate::Issue;
 use super::Scenario;
@@ -44,17 +47,72 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// Reads and resolves a scenario file.
+/// What the commands change in a scenario before it is resolved.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options<'a> {
+    /// `--set` values, applied to the file as parsed.
+    pub sets: &'a [Set],
+    /// The run seed (`None`: the file's own); set before the resolve step, so a `swarm`
+    /// block draws from the seed the run uses.
+    pub seed: Option<u64>,
+    /// A lower event limit for the run (1 to [`MAX_EVENTS`]; the command checks its
+    /// argument).
+    pub max_events: Option<u64>,
+}
+
+/// The one loader: reads the scenario file at `path` and resolves it with `options`.
 ///
 /// The file's size is checked before it is read ([`MAX_FILE_BYTES`]), and its bytes must
 /// be UTF-8 (an error names the first bad byte's offset, line and column).
-pub fn load_file(path: &Path) -> Result<ResolvedScenario, ScenarioError> {
+pub fn load(path: &Path, options: &Options<'_>) -> Result<ResolvedScenario, ScenarioError> {
     let origin = path.display().to_string();
     let text = read_text(path)?;
-    load_str(&text, &origin)
+    load_text(&text, &origin, options)
 }
 
-/// Reads a scenario file's text with the checks of [`load_file`].
+/// [`load`] of scenario text; `origin` names it in errors.
+///
+/// Syntax errors keep serde_json's line and column (where the parser stopped); errors of
+/// a value (wrong type, unknown key, bad duration), of the semantic rules and of the
+/// limits point at the start of the offending value, or, for a field left to its
+/// default, at the start of the enclosing object; with `--set` values, their message
+/// names them.
+pub fn load_text(
+    text: &str,
+    origin: &str,
+    options: &Options<'_>,
+) -> Result<ResolvedScenario, ScenarioError> {
+    let parsed = parse_str(text, origin)?;
+    let changed = overrides::changed(&parsed, text, origin, options.sets)?;
+    resolve_loaded(changed, text, origin, options)
+}
+
+/// [`load_text`] without options: the unit tests' shorthand.
+#[cfg(test)]
+pub(crate) fn load_str(text: &str, origin: &str) -> Result<ResolvedScenario, ScenarioError> {
+    load_text(text, origin, &Options::default())
+}
+
+/// The last step of [`load_text`], for a scenario parsed from `text` with the `sets` of
+/// `options` already applied (a sweep does that once, then resolves it per seed).
+pub fn resolve_loaded(
+    mut scenario: Scenario,
+    text: &str,
+    origin: &str,
+    options: &Options<'_>,
+) -> Result<ResolvedScenario, ScenarioError> {
+    if let Some(seed) = options.seed {
+        scenario.seed = seed;
+    }
+    let mut resolved = resolve(scenario)
+        .map_err(|found| overrides::relocated(text, origin, options.sets, found))?;
+    if let Some(max_events) = options.max_events {
+        resolved.plan.max_events = max_events.clamp(1, MAX_EVENTS);
+    }
+    Ok(resolved)
+}
+
+/// Reads a scenario file's text with the checks of [`load`].
 pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
     let origin = path.display().to_string();
     let whole = |message: String| ScenarioError {
@@ -103,30 +161,6 @@ fn too_large(size: u64) -> String {
     format!(
         "the file is {size} bytes, over the limit of {MAX_FILE_BYTES} bytes for a scenario file"
     )
-}
-
-/// Reads and resolves a scenario file to run at `seed` (`None`: the file's own seed).
-/// The seed is set before the resolve step, so a `swarm` block draws from the seed the
-/// run uses.
-pub fn load_file_at(path: &Path, seed: Option<u64>) -> Result<ResolvedScenario, ScenarioError> {
-    let origin = path.display().to_string();
-    let text = read_text(path)?;
-    let mut scenario = parse_str(&text, &origin)?;
-    if let Some(seed) = seed {
-        scenario.seed = seed;
-    }
-    resolve(scenario).map_err(|issue| located(&text, &origin, issue))
-}
-
-/// Parses and resolves scenario text; `origin` names it in errors.
-///
-/// Syntax errors keep serde_json's line and column (where the parser stopped); errors of
-/// a value (wrong type, unknown key, bad duration), of the semantic rules and of the
-/// limits point at the start of the offending value, or, for a field left to its
-/// default, at the start of the enclosing object.
-pub fn load_str(text: &str, origin: &str) -> Result<ResolvedScenario, ScenarioError> {
-    let scenario = parse_str(text, origin)?;
-    resolve(scenario).map_err(|issue| located(text, origin, issue))
 }
 
 /// Whether `text` is a JSON Schema document (such as `scenarios/schema.json`) rather than

@@ -12,10 +12,12 @@ pub mod limits;
 pub mod load;
 mod locate;
 pub mod overrides;
+pub mod plan;
 pub mod resolve;
 pub mod schema;
 pub mod selector;
 pub mod strict;
+pub mod swarm;
 pub mod validate;
 
 use schemars::JsonSchema;
@@ -24,7 +26,9 @@ use serde::{de, Deserialize, Deserializer, Serialize};
 pub use check::Check;
 pub use dist::{Dist, Sampler};
 pub use duration::{Dur, SignedDur};
-pub use load::{load_file, load_file_at, load_str, ScenarioError};
+#[cfg(test)]
+pub(crate) use load::load_str;
+pub use load::{load, load_text, Options, ScenarioError};
 pub use resolve::ResolvedScenario;
 pub use schema::schema_json;
 pub use selector::Selector;
@@ -71,9 +75,9 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Slo::is_default")]
     pub slo: Slo,
     /// Swarm testing: ranges each seed draws its own fault mix and values from
-    /// (drawn before the resolve step; see `sweep::swarm`).
+    /// (drawn at the start of the resolve step; see `scenario::swarm`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub swarm: Option<crate::sweep::swarm::Swarm>,
+    pub swarm: Option<swarm::Swarm>,
 }
 
 /// The service level objective: what availability the reports hold the run to, and

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::scenario::load::{closest, located, parse_str, ScenarioError};
 use crate::scenario::validate::Issue;
-use crate::scenario::{resolve, ResolvedScenario, Scenario};
+use crate::scenario::Scenario;
 
 /// Most characters of the changes a message repeats.
 const MAX_ECHO_CHARS: usize = 80;
@@ -302,18 +302,6 @@ pub fn shell_word(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
-}
-
-/// Applies `sets` to `scenario` (parsed from `text`, the file `origin`) and resolves the
-/// result; an error is located in `text`, and its message names the settings.
-pub fn apply(
-    scenario: &Scenario,
-    text: &str,
-    origin: &str,
-    sets: &[Set],
-) -> Result<ResolvedScenario, ScenarioError> {
-    let parsed = changed(scenario, text, origin, sets)?;
-    resolve::resolve(parsed).map_err(|found| relocated(text, origin, sets, found))
 }
 
 /// Applies `sets` to `scenario` (parsed from `text`, the file `origin`) and parses the

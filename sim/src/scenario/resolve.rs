@@ -1,41 +1,94 @@
 //! The one resolve step that `validate`, `run`, `compare` and every other command share:
 //! a parsed scenario becomes a typed, checked run configuration, or an [`Issue`] naming
-//! the field. Nothing a run allocates depends on a value this step has not checked.
+//! the field. Nothing a run allocates depends on a value this step has not checked, and
+//! nothing downstream reads the scenario again: the kernel gets its [`Plan`], the
+//! workload its config, the records a [`RunInfo`].
 
-use super::limits::MAX_EVENTS;
+use serde_json::Value;
+
+use super::check::{Bound, Check};
+use super::swarm::{self, SwarmChoice};
 use super::validate::{self, issue, Issue, Nodes};
-use super::Scenario;
-use crate::engine::nodes::{Family, Topology};
-use crate::sweep::swarm::{self, SwarmChoice};
+use super::{plan, Scenario};
+use crate::engine::nodes::Topology;
+use crate::engine::plan::Plan;
 use crate::workload::{EventEstimate, MemoryEstimate, WorkloadConfig};
+
+/// The availability objective when the scenario states none.
+pub const DEFAULT_SLO: f64 = faultline_reports::stats::DEFAULT_SLO;
 
 /// A scenario resolved for running.
 #[derive(Clone, Debug)]
 pub struct ResolvedScenario {
-    /// The scenario as written (with defaults filled in).
-    pub scenario: Scenario,
+    /// What the records say of the run besides its outputs.
+    pub run: RunInfo,
     /// Its workload's typed config.
     pub workload: WorkloadConfig,
-    /// Its workload's node families, in node-id order.
-    pub families: Vec<Family>,
-    /// The most engine events the run may handle before it stops with an error
-    /// ([`MAX_EVENTS`] unless lowered, e.g. by `faultline run --max-events`).
-    pub max_events: u64,
-    /// The estimate of its events, checked against [`MAX_EVENTS`].
+    /// The kernel's plan: nodes, network, faults, windows and limits.
+    pub plan: Plan,
+    /// The estimate of its events, checked against [`super::limits::MAX_EVENTS`].
     pub events: EventEstimate,
     /// The estimate of its memory, checked against
     /// [`super::limits::MAX_MEMORY_BYTES`].
     pub memory: MemoryEstimate,
-    /// What its swarm block drew (empty without one); `scenario` is the explicit
+    /// What its swarm block drew (empty without one); `run.spec` is the explicit
     /// scenario drawn, without the block.
     pub swarm: Vec<SwarmChoice>,
+}
+
+/// What the records take from the scenario, resolved once.
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    /// The scenario's name.
+    pub name: String,
+    /// What it shows.
+    pub description: String,
+    /// The seed it runs at.
+    pub seed: u64,
+    /// The availability objective: `slo.availability`, else the first
+    /// `availability_at_least` check, else [`DEFAULT_SLO`].
+    pub slo: f64,
+    /// The checks evaluated after the run.
+    pub checks: Vec<Check>,
+    /// The scenario as run (defaults filled in, `--set` applied, swarm drawn, at
+    /// `seed`), as data: `scenario_spec` in `summary.json` and `scenario.resolved.json`.
+    pub spec: Value,
+}
+
+impl ResolvedScenario {
+    /// The same scenario run at `seed` (a scenario without a swarm block resolves the
+    /// same at every seed; with one, resolve it at the seed instead).
+    pub fn with_seed(&self, seed: u64) -> ResolvedScenario {
+        let mut resolved = self.clone();
+        resolved.run.seed = seed;
+        resolved.run.spec = self.run.spec_at(seed);
+        resolved
+    }
+
+    /// The scenario as run, typed again: for the tools that derive new scenarios from a
+    /// run (shrinking, the divergence check), which resolve what they derive.
+    pub fn as_run(&self) -> Result<Scenario, String> {
+        serde_json::from_value(self.run.spec.clone()).map_err(|err| err.to_string())
+    }
+}
+
+impl RunInfo {
+    /// `spec` as a run at `seed` ran it: what a record of that run keeps as
+    /// `scenario_spec`, whatever seed the scenario was resolved at.
+    pub fn spec_at(&self, seed: u64) -> Value {
+        let mut spec = self.spec.clone();
+        if let Value::Object(fields) = &mut spec {
+            fields.insert("seed".to_owned(), Value::from(seed));
+        }
+        spec
+    }
 }
 
 /// Resolves `scenario`: first its swarm block, drawn at the scenario's seed into an
 /// explicit scenario; then the kernel's limits, the top-level rules, the workload's own
 /// limits and rules (and its config), then the network, faults and checks against the
-/// workload's nodes, then the event estimate and the memory estimate. The first problem
-/// found is returned.
+/// workload's nodes, then the event estimate and the memory estimate; then it builds the
+/// kernel's plan. The first problem found is returned.
 pub fn resolve(scenario: Scenario) -> Result<ResolvedScenario, Issue> {
     let (scenario, drawn) = swarm::apply(scenario)?;
     validate::check_limits(&scenario)?;
@@ -48,13 +101,39 @@ pub fn resolve(scenario: Scenario) -> Result<ResolvedScenario, Issue> {
     validate::check_rules(&scenario, &nodes, scenario.workload.checks())?;
     validate::check_event_estimate(&resolution.events)?;
     validate::check_memory_estimate(&resolution.memory)?;
+    let plan = plan::build(&scenario, resolution.families)?;
+    let spec = serde_json::to_value(&scenario)
+        .map_err(|err| issue("", format!("cannot keep the scenario as run: {err}")))?;
+    let run = RunInfo {
+        slo: slo(&scenario),
+        name: scenario.name,
+        description: scenario.description,
+        seed: scenario.seed,
+        checks: scenario.checks,
+        spec,
+    };
     Ok(ResolvedScenario {
-        scenario,
+        run,
         workload: resolution.config,
-        families: resolution.families,
-        max_events: MAX_EVENTS,
+        plan,
         events: resolution.events,
         memory: resolution.memory,
         swarm: drawn,
     })
+}
+
+/// The availability objective: `slo.availability`, else the first
+/// `availability_at_least` check, else [`DEFAULT_SLO`].
+fn slo(scenario: &Scenario) -> f64 {
+    if let Some(availability) = scenario.slo.availability {
+        return availability;
+    }
+    scenario
+        .checks
+        .iter()
+        .find_map(|check| match (check.name.as_str(), check.bound) {
+            ("availability_at_least", Bound::Number(bound)) => Some(bound),
+            _ => None,
+        })
+        .unwrap_or(DEFAULT_SLO)
 }

@@ -256,7 +256,7 @@ pub fn describe(verdict: &Verdict, seed: u64) -> (bool, String) {
 /// The test-only divergence: `scenario` with 1 ms of extra latency on every link for
 /// 1 s from `at`.
 pub fn perturbed(scenario: &ResolvedScenario, at: Dur) -> Result<ResolvedScenario, String> {
-    let mut changed = scenario.scenario.clone();
+    let mut changed = scenario.as_run()?;
     changed.faults.push(scenario::Fault {
         at,
         for_: Some(Dur::from_secs(1)),

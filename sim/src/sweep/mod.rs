@@ -1,6 +1,6 @@
 //! Many seeds of one scenario: sweeps on one machine or cut into shards for a batch
-//! engine ([`seeds`]), their records and report ([`record`], [`report`]), swarm draws
-//! that give every seed its own fault mix ([`swarm`]), shrinking a failing seed to a
+//! engine ([`seeds`]), their records and report ([`record`], [`report`]) (each seed's
+//! swarm draw is made by the resolve step, [`crate::scenario::swarm`]), shrinking a failing seed to a
 //! minimal scenario ([`shrink`]), and the first divergent trace record when a run does
 //! not replay ([`diverge`]).
 //!
@@ -15,7 +15,6 @@ pub mod report;
 pub mod seeds;
 pub mod shrink;
 pub mod stats;
-pub mod swarm;
 pub mod table;
 
 use std::path::{Path, PathBuf};
@@ -27,8 +26,7 @@ use crate::record::Invocation;
 use crate::runner;
 use crate::scenario::load::parse_str;
 use crate::scenario::overrides::{self, reproduce_command, Set};
-use crate::scenario::resolve::resolve;
-use crate::scenario::{ResolvedScenario, Scenario};
+use crate::scenario::{self, ResolvedScenario, Scenario};
 use record::{PartTiming, SeedRun, SeedWall, SweepFile, TimingFile, FORMAT};
 use seeds::{SeedRange, Shard};
 
@@ -61,8 +59,7 @@ impl Prepared {
     /// Reads `path`, applies `sets` and resolves the result at the file's seed (which
     /// checks every rule, and the swarm block's draw at that seed).
     pub fn load(path: &Path, sets: &[Set]) -> Result<Prepared, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| format!("{}: cannot read: {err}", path.display()))?;
+        let text = scenario::load::read_text(path).map_err(|err| err.to_string())?;
         Prepared::from_text(&text, path, sets)
     }
 
@@ -73,8 +70,12 @@ impl Prepared {
         let parsed = parse_str(&text, &origin).map_err(|err| err.to_string())?;
         let base =
             overrides::changed(&parsed, &text, &origin, sets).map_err(|err| err.to_string())?;
-        let resolved = resolve(base.clone())
-            .map_err(|issue| overrides::relocated(&text, &origin, sets, issue).to_string())?;
+        let options = scenario::Options {
+            sets,
+            ..scenario::Options::default()
+        };
+        let resolved = scenario::load::resolve_loaded(base.clone(), &text, &origin, &options)
+            .map_err(|err| err.to_string())?;
         let fixed = base.swarm.is_none().then(|| Arc::new(resolved));
         let digest = blake3::hash(
             serde_json::to_string(&base)
@@ -97,13 +98,17 @@ impl Prepared {
     /// The scenario as run at `seed`: with a swarm block, drawn for that seed.
     pub fn at_seed(&self, seed: u64) -> Result<Arc<ResolvedScenario>, String> {
         if let Some(fixed) = &self.fixed {
-            return Ok(Arc::clone(fixed));
+            // Resolved once at the file's seed; its records name the run's.
+            return Ok(Arc::new(fixed.with_seed(seed)));
         }
-        let mut scenario = self.base.clone();
-        scenario.seed = seed;
-        resolve(scenario).map(Arc::new).map_err(|issue| {
-            overrides::relocated(&self.text, &self.origin, &self.sets, issue).to_string()
-        })
+        let options = scenario::Options {
+            sets: &self.sets,
+            seed: Some(seed),
+            max_events: None,
+        };
+        scenario::load::resolve_loaded(self.base.clone(), &self.text, &self.origin, &options)
+            .map(Arc::new)
+            .map_err(|err| err.to_string())
     }
 
     /// The one command that replays `seed`.
@@ -183,7 +188,7 @@ fn run_seed(prepared: &Prepared, spec: &SweepSpec, seed: u64) -> SeedResult {
                 wall_s: timed.wall_s,
                 reproduce: prepared.reproduce(seed),
             };
-            let record = timed.output.record(&scenario.scenario, &invocation);
+            let record = timed.output.record(&scenario, &invocation);
             let run = summarize(&record);
             if !run.passed || spec.keep_runs {
                 written = write_run(&run_dir(&spec.out, seed), &record, &scenario).err();
@@ -253,7 +258,7 @@ pub fn write_resolved(dir: &Path, scenario: &ResolvedScenario) -> Result<(), Str
         return Ok(());
     }
     let mut resolved =
-        serde_json::to_string_pretty(&scenario.scenario).map_err(|err| err.to_string())?;
+        serde_json::to_string_pretty(&scenario.run.spec).map_err(|err| err.to_string())?;
     resolved.push('\n');
     let mut drawn = serde_json::to_string_pretty(&scenario.swarm).map_err(|err| err.to_string())?;
     drawn.push('\n');

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::seeds::{SeedRange, Shard, MAX_SEEDS, MAX_SHARDS};
 use super::stats::{spread, Spread};
-use super::swarm::SwarmChoice;
+use crate::scenario::swarm::SwarmChoice;
 
 /// `format` of `sweep.json`.
 pub const FORMAT: &str = "faultline-sweep/1";

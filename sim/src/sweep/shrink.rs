@@ -160,9 +160,7 @@ impl Shrinker<'_> {
 fn judge(scenario: &Arc<ResolvedScenario>, seed: u64, target: &Target) -> Verdict {
     match (runner::run(Arc::clone(scenario), seed, None), target) {
         (Ok(timed), Target::Check(name)) => {
-            let record = timed
-                .output
-                .record(&scenario.scenario, &Invocation::default());
+            let record = timed.output.record(scenario, &Invocation::default());
             let failed = record
                 .summary
                 .checks
@@ -203,9 +201,7 @@ pub fn target_of(
 ) -> Result<Option<Target>, String> {
     match runner::run(Arc::clone(scenario), seed, None) {
         Ok(timed) => {
-            let record = timed
-                .output
-                .record(&scenario.scenario, &Invocation::default());
+            let record = timed.output.record(scenario, &Invocation::default());
             let failed: Vec<&str> = record
                 .summary
                 .checks
@@ -233,14 +229,10 @@ pub fn target_of(
 /// The explicit faults that `scenario`'s random processes draw at `seed`, in the order
 /// the plan takes them (so the expanded scenario runs the same fault actions).
 pub fn expand_random(scenario: &ResolvedScenario, seed: u64) -> Result<Vec<Fault>, String> {
-    let topology = Topology::new(scenario.families.clone())?;
-    let duration_ns = scenario.scenario.duration.as_nanos();
-    let occurrences = faults::draw_random(
-        &scenario.scenario.random_faults,
-        duration_ns,
-        &topology,
-        seed,
-    )?;
+    let plan = &scenario.plan;
+    let topology = Topology::new(plan.families.clone())?;
+    let duration_ns = plan.duration_ns;
+    let occurrences = faults::draw_random(&plan.random_faults, duration_ns, &topology, seed)?;
     occurrences
         .iter()
         .map(|occurrence: &Occurrence| {
@@ -288,7 +280,7 @@ pub fn shrink(
     bounds: Bounds,
     log: &mut dyn FnMut(&str),
 ) -> Result<Shrunk, String> {
-    let mut base = scenario.scenario.clone();
+    let mut base = scenario.as_run()?;
     base.seed = seed;
     let mut shrinker = Shrinker {
         seed,

@@ -22,14 +22,14 @@ use serde::de::{self, DeserializeOwned};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::engine::driver::{self, CoreOutput, Finished, Setup};
+use crate::engine::driver::{self, CoreOutput, Finished};
 use crate::engine::nodes::Family;
 use crate::engine::trace::TraceOptions;
 use crate::engine::workload::Workload;
 use crate::engine::{EngineError, TraceSink};
 use crate::record::Invocation;
 use crate::scenario::check::CheckSpec;
-use crate::scenario::resolve::ResolvedScenario;
+use crate::scenario::resolve::{ResolvedScenario, RunInfo};
 use crate::scenario::validate::Issue;
 use crate::scenario::Scenario;
 
@@ -51,9 +51,11 @@ pub trait Kind {
     /// an [`Issue`]'s path names the field (`workload.clients.count`).
     fn resolve(spec: &Self::Spec, scenario: &Scenario) -> Result<Resolution<Config<Self>>, Issue>;
 
-    /// The run record of a finished run.
+    /// The run record of a finished run, from what the resolve step kept of its
+    /// scenario (`run`) and its config.
     fn record(
-        scenario: &Scenario,
+        run: &RunInfo,
+        config: &Config<Self>,
         finished: &Finished<Output<Self>>,
         invocation: &Invocation,
     ) -> RunRecord;
@@ -357,24 +359,14 @@ macro_rules! registry {
             seed: u64,
             trace: TraceOptions,
         ) -> Result<RunOutput, EngineError> {
-            let scenario = &resolved.scenario;
-            let setup = Setup {
-                families: &resolved.families,
-                network: &scenario.network,
-                faults: &scenario.faults,
-                random_faults: &scenario.random_faults,
-                duration_ns: scenario.duration.as_nanos(),
-                window_ns: scenario.metrics.window.as_nanos(),
-            };
             match &resolved.workload {
                 $(
                     WorkloadConfig::$variant(config) => {
                         driver::run_with::<<$kind as Kind>::World>(
                             config,
-                            setup,
+                            &resolved.plan,
                             seed,
                             trace,
-                            resolved.max_events,
                         )
                         .map(RunOutput::$variant)
                     }
@@ -390,21 +382,24 @@ macro_rules! registry {
                 }
             }
 
-            /// The run record, its checks evaluated.
-            pub fn record(&self, scenario: &Scenario, invocation: &Invocation) -> RunRecord {
-                match self {
+            /// The run record of a run of `resolved`, its checks evaluated.
+            pub fn record(&self, resolved: &ResolvedScenario, invocation: &Invocation) -> RunRecord {
+                match (self, &resolved.workload) {
                     $(
-                        RunOutput::$variant(finished) => {
-                            let mut record = <$kind as Kind>::record(scenario, finished, invocation);
+                        (RunOutput::$variant(finished), WorkloadConfig::$variant(config)) => {
+                            let mut record =
+                                <$kind as Kind>::record(&resolved.run, config, finished, invocation);
                             crate::record::evaluate_checks(
                                 &mut record,
-                                &scenario.checks,
+                                &resolved.run.checks,
                                 <$kind as Kind>::CHECKS,
                                 <$kind as Kind>::metric,
                             );
                             record
                         }
                     )+
+                    #[allow(unreachable_patterns)] // with one kind registered
+                    _ => crate::record::mismatched(self.core(), &resolved.run, invocation),
                 }
             }
         }

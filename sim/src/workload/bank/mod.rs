@@ -47,6 +47,7 @@ use crate::engine::workload::{NodeChange, Workload};
 use crate::engine::EngineError;
 use crate::record::Invocation;
 use crate::scenario::check::CheckSpec;
+use crate::scenario::resolve::RunInfo;
 use crate::scenario::validate::Issue;
 use crate::scenario::Scenario;
 use crate::workload::{Kind, NumberLimit, Resolution};
@@ -937,22 +938,15 @@ impl Kind for Bank {
     }
 
     fn record(
-        scenario: &Scenario,
+        run: &RunInfo,
+        config: &BankConfig,
         finished: &Finished<BankOutput>,
         invocation: &Invocation,
     ) -> RunRecord {
-        record::build(scenario, finished, invocation)
+        record::build(run, config, finished, invocation)
     }
 
     fn metric(record: &RunRecord, metric: &str) -> Option<f64> {
         record::metric(record, metric)
-    }
-}
-
-/// The bank part of `scenario`, if its workload is bank.
-pub fn spec_of(scenario: &Scenario) -> Option<&spec::BankSpec> {
-    match &scenario.workload {
-        crate::workload::WorkloadSpec::Bank(spec) => Some(spec),
-        _ => None,
     }
 }

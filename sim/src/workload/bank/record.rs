@@ -6,12 +6,13 @@ use faultline_reports::record::{
 };
 
 use super::check::{Findings, SnapshotRun};
+use super::config::BankConfig;
 use super::BankOutput;
 use crate::engine::driver::Finished;
 use crate::engine::queue::Nanos;
 use crate::record::{self, Invocation, NS_PER_MS, NS_PER_S};
 use crate::scenario::check::{BoundKind, CheckSpec, Direction};
-use crate::scenario::Scenario;
+use crate::scenario::resolve::RunInfo;
 
 fn violations(count: f64, _bound: f64) -> String {
     if count == 0.0 {
@@ -135,15 +136,17 @@ pub fn metric(record: &RunRecord, metric: &str) -> Option<f64> {
 
 /// Builds the run record (checks are evaluated by the caller).
 pub fn build(
-    scenario: &Scenario,
+    run: &RunInfo,
+    config: &BankConfig,
     finished: &Finished<BankOutput>,
     invocation: &Invocation,
 ) -> RunRecord {
     let core = &finished.core;
     let output = &finished.workload;
-    let complete_within_ns = super::spec_of(scenario)
-        .and_then(|spec| spec.snapshots.as_ref())
-        .map(|snapshots| snapshots.complete_within.as_nanos());
+    let complete_within_ns = config
+        .snapshots
+        .as_ref()
+        .map(|snapshots| snapshots.complete_within_ns);
     let invariants = findings(finished, complete_within_ns)
         .into_iter()
         .map(|(metric, found)| Invariant {
@@ -266,8 +269,8 @@ pub fn build(
         })
         .collect();
     let summary = Summary {
-        scenario: scenario.name.clone(),
-        description: scenario.description.clone(),
+        scenario: run.name.clone(),
+        description: run.description.clone(),
         scenario_path: invocation.scenario_path.clone(),
         workload: "bank".to_owned(),
         seed: core.seed,
@@ -275,11 +278,11 @@ pub fn build(
         wall_s: invocation.wall_s,
         events: core.events,
         trace_hash: core.trace_hash.clone(),
-        slo: record::slo(scenario),
+        slo: run.slo,
         window_s,
         faults: record::fault_intervals(core),
         reproduce: invocation.reproduce.clone(),
-        scenario_spec: serde_json::to_value(scenario).unwrap_or(serde_json::Value::Null),
+        scenario_spec: run.spec_at(core.seed),
         bank: Some(bank),
         ..Summary::default()
     };

@@ -8,6 +8,7 @@ use faultline_models::backoff::{BackoffKind, BackoffPolicy, Jitter};
 use faultline_models::breaker::{BreakerConfig, HalfOpenTransition, OpenGrowth, TripRule};
 use faultline_models::budget::{RatioBudgetConfig, RetryBudgetConfig, TokenBucketConfig};
 use faultline_models::timeout::TimeoutPolicy;
+use faultline_reports::record::Expectation;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
@@ -102,6 +103,9 @@ pub struct RpcConfig {
     pub max_pending_events: usize,
     /// The latency objective (`slo.latency`), ns: a success within it is good.
     pub slo_latency_ns: Option<Nanos>,
+    /// What the record lists as expected of the run (`rpc.expectations`), worked out
+    /// from the scenario's faults when it is resolved (see `expect`).
+    pub expectations: Vec<Expectation>,
 }
 
 /// Persistent client connections (see [`super::spec::ConnectionSpec`]).
@@ -306,6 +310,7 @@ impl RpcConfig {
             connection,
             max_pending_events: MAX_PENDING_EVENTS,
             slo_latency_ns,
+            expectations: Vec::new(),
         })
     }
 }

@@ -32,6 +32,7 @@ use crate::engine::workload::{NodeChange, Workload};
 use crate::engine::EngineError;
 use crate::record::Invocation;
 use crate::scenario::check::CheckSpec;
+use crate::scenario::resolve::RunInfo;
 use crate::scenario::validate::Issue;
 use crate::scenario::Scenario;
 use crate::workload::{Kind, NumberLimit, Resolution};
@@ -1325,8 +1326,9 @@ impl Kind for Rpc {
     fn resolve(spec: &spec::RpcSpec, scenario: &Scenario) -> Result<Resolution<RpcConfig>, Issue> {
         validate::check_limits(spec)?;
         validate::check_rules(spec)?;
-        let config =
+        let mut config =
             RpcConfig::from_spec(spec, scenario.slo.latency.map(|latency| latency.as_nanos()))?;
+        config.expectations = expect::expectations(spec, scenario);
         Ok(Resolution {
             families: families(&config).to_vec(),
             events: validate::event_estimate(spec, scenario),
@@ -1336,22 +1338,15 @@ impl Kind for Rpc {
     }
 
     fn record(
-        scenario: &Scenario,
+        run: &RunInfo,
+        config: &RpcConfig,
         finished: &Finished<RpcOutput>,
         invocation: &Invocation,
     ) -> RunRecord {
-        record::build(scenario, finished, invocation)
+        record::build(run, config, finished, invocation)
     }
 
     fn metric(record: &RunRecord, metric: &str) -> Option<f64> {
         record::metric(record, metric)
-    }
-}
-
-/// The rpc part of `scenario`, if its workload is rpc.
-pub fn spec_of(scenario: &Scenario) -> Option<&spec::RpcSpec> {
-    match &scenario.workload {
-        crate::workload::WorkloadSpec::Rpc(spec) => Some(spec),
-        _ => None,
     }
 }

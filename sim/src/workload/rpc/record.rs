@@ -6,11 +6,12 @@ use faultline_reports::record::{
     ServerSummary, Summary, TimelineRow,
 };
 
+use super::RpcConfig;
 use super::RpcOutput;
 use crate::engine::driver::Finished;
 use crate::record::{self, Invocation, NS_PER_MS, NS_PER_S};
 use crate::scenario::check::{BoundKind, CheckSpec, Direction};
-use crate::scenario::Scenario;
+use crate::scenario::resolve::RunInfo;
 
 /// The checks of the rpc workload.
 pub const CHECKS: &[CheckSpec] = &[
@@ -101,7 +102,8 @@ fn ratio(part: u64, resolved: u64, offered: u64) -> f64 {
 
 /// Builds the run record (checks are evaluated by the caller).
 pub fn build(
-    scenario: &Scenario,
+    run: &RunInfo,
+    config: &RpcConfig,
     finished: &Finished<RpcOutput>,
     invocation: &Invocation,
 ) -> RunRecord {
@@ -110,10 +112,9 @@ pub fn build(
     let totals = &output.totals;
     let resolved = totals.succeeded + totals.failed + totals.timed_out + totals.rejected_by_breaker;
     let availability = ratio(totals.succeeded, resolved, totals.offered);
-    let slo_latency_ms = scenario
-        .slo
-        .latency
-        .map(|latency| latency.as_secs_f64() * 1e3);
+    let slo_latency_ms = config
+        .slo_latency_ns
+        .map(|latency_ns| std::time::Duration::from_nanos(latency_ns).as_secs_f64() * 1e3);
     let availability_latency = slo_latency_ms.map(|_| ratio(totals.good, resolved, totals.offered));
     let window_s = core.window_ns as f64 / NS_PER_S;
     let active = record::faults_active(&core.faults, core.window_ns, output.windows.len());
@@ -160,24 +161,22 @@ pub fn build(
         offline_peak: totals.offline_peak,
         offline_failed: totals.offline_failed,
     });
-    let expectations = super::spec_of(scenario)
-        .map(|spec| super::expect::expectations(spec, scenario))
-        .unwrap_or_default();
+    let expectations = config.expectations.clone();
     let mut summary = Summary {
-        scenario: scenario.name.clone(),
-        description: scenario.description.clone(),
+        scenario: run.name.clone(),
+        description: run.description.clone(),
         scenario_path: invocation.scenario_path.clone(),
         seed: core.seed,
         simulated_s: core.simulated_ns as f64 / NS_PER_S,
         wall_s: invocation.wall_s,
         events: core.events,
         trace_hash: core.trace_hash.clone(),
-        slo: record::slo(scenario),
+        slo: run.slo,
         slo_latency_ms,
         window_s,
         faults: record::fault_intervals(core),
         reproduce: invocation.reproduce.clone(),
-        scenario_spec: serde_json::to_value(scenario).unwrap_or(serde_json::Value::Null),
+        scenario_spec: run.spec_at(core.seed),
         ..Summary::default()
     };
     summary.set_rpc(RpcSummary {

@@ -20,10 +20,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::overrides::FieldPath;
+use super::validate::{issue, Issue, FAULT_KINDS};
+use super::{Dur, Scenario, SignedDur};
 use crate::engine::streams;
-use crate::scenario::overrides::FieldPath;
-use crate::scenario::validate::{issue, Issue, FAULT_KINDS};
-use crate::scenario::{Dur, Scenario, SignedDur};
 
 /// Most draws one swarm block may hold.
 pub const MAX_DRAWS: usize = 1_000;
