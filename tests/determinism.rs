@@ -77,3 +77,43 @@ fn check_determinism_flag_runs_twice_and_reports() {
     assert_eq!(result.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("determinism  ok"), "{stdout}");
 }
+
+/// Watching a run (the `run` command's progress bar) changes nothing in it: the same
+/// trace hash and events as an unwatched run, while the watcher is shown the run's
+/// progress, ending at its last event.
+#[test]
+fn a_watched_run_is_the_same_run_and_its_watcher_sees_it_progress() {
+    let mut scenario = common::base_scenario();
+    scenario["duration"] = json!("60s");
+    scenario["workload"]["clients"]["count"] = json!(400);
+    let resolved = std::sync::Arc::new(common::load(&scenario));
+    let seed = resolved.run.seed;
+    let plain = faultline::runner::run(std::sync::Arc::clone(&resolved), seed, None).unwrap();
+    let mut seen: Vec<(u64, u64)> = Vec::new();
+    let mut watch = |progress: &faultline::engine::progress::Progress| {
+        seen.push((progress.sim_ns(), progress.events()));
+    };
+    let watched = faultline::runner::run_watched(
+        std::sync::Arc::clone(&resolved),
+        seed,
+        None,
+        Some(&mut watch),
+    )
+    .unwrap();
+    let (plain, watched) = (plain.output.core(), watched.output.core());
+    assert_eq!(plain.trace_hash, watched.trace_hash);
+    assert_eq!(plain.events, watched.events);
+    assert!(!seen.is_empty(), "the watcher is called at least once");
+    assert!(
+        seen.windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1),
+        "progress only grows: {seen:?}"
+    );
+    assert!(plain.handled > faultline::engine::progress::PUBLISH_EVERY);
+    let (last_ns, last_events) = *seen.last().unwrap();
+    assert_eq!(
+        last_events, plain.handled,
+        "the watcher ends on the run's last event"
+    );
+    assert!(last_ns <= plain.simulated_ns && last_ns > plain.simulated_ns / 2);
+}

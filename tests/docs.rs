@@ -718,7 +718,7 @@ fn the_readme_pictures_are_of_the_current_chart_format() {
             Some(want),
             "{picture} was drawn with chart format {got:?}, the charts are at {want}: make it \
              again with the command in its README caption and copy the chart (e.g. \
-             runs/thundering-herd/compare-jitter/herd.png) over {picture}"
+             runs/thundering-herd/compare-workload.clients.retry.backoff.jitter/herd.png) over {picture}"
         );
     }
 }

@@ -357,6 +357,20 @@ fn shrink_reduces_the_bundled_bank_no_fifo_to_its_cause() {
         shrunk["workload"]["channels"]["fifo"], false,
         "the cause stays"
     );
+    // The minimal scenario lives elsewhere: its `$schema` names the same schema from
+    // where it is (it said "schema.json", beside the bundled scenario).
+    assert_eq!(before["$schema"], "schema.json");
+    let schema = shrunk["$schema"]
+        .as_str()
+        .expect("the minimal scenario keeps a $schema");
+    assert_ne!(
+        schema, "schema.json",
+        "made relative to the minimal scenario's directory"
+    );
+    assert_eq!(
+        std::fs::canonicalize(dir.join(schema)).unwrap(),
+        std::fs::canonicalize(path.parent().unwrap().join("schema.json")).unwrap()
+    );
     let out = dir.join("replay");
     let replay = faultline(
         &[

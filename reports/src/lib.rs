@@ -37,3 +37,4 @@ pub use report::{
     comparison_table, rebuild_report, summary_table, variant_dir, write_comparison,
     write_comparison_in, write_run_report,
 };
+pub use text::count;

@@ -177,7 +177,7 @@ fn group_digits(int: &str) -> String {
 }
 
 /// A count with thousands separators: `119,614`.
-pub(crate) fn count(n: u64) -> String {
+pub fn count(n: u64) -> String {
     group_digits(&n.to_string())
 }
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
+use crate::engine::progress::Progress;
 use crate::engine::trace::TraceOptions;
 use crate::engine::{EngineError, TraceSink};
 use crate::scenario::ResolvedScenario;
@@ -25,13 +26,32 @@ pub struct Timed {
 
 /// Runs `scenario` at `seed` on a fresh thread; with `trace_path`, writes the trace
 /// lines there.
-#[allow(clippy::disallowed_methods)] // wall time and a fresh thread, both outside the run
 pub fn run(
     scenario: Arc<ResolvedScenario>,
     seed: u64,
     trace_path: Option<PathBuf>,
 ) -> Result<Timed, EngineError> {
+    run_watched(scenario, seed, trace_path, None)
+}
+
+/// How often a watched run's caller is shown its progress.
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// A watcher of a run: called every [`WATCH_INTERVAL`] while the run goes on, with how
+/// far it has got. It sees only what the driver published; it cannot reach the run.
+pub type Watcher<'a> = &'a mut dyn FnMut(&Progress);
+
+/// [`run`], calling `watch` (if any) on this thread while the run goes on.
+#[allow(clippy::disallowed_methods)] // wall time and a fresh thread, both outside the run
+pub fn run_watched(
+    scenario: Arc<ResolvedScenario>,
+    seed: u64,
+    trace_path: Option<PathBuf>,
+    watch: Option<Watcher<'_>>,
+) -> Result<Timed, EngineError> {
     let started = std::time::Instant::now();
+    let progress = Arc::new(Progress::new());
+    let published = watch.is_some().then(|| Arc::clone(&progress));
     let worker = std::thread::Builder::new()
         .name(format!("faultline-seed-{seed}"))
         .stack_size(8 << 20)
@@ -43,9 +63,25 @@ pub fn run(
                 }
                 None => None,
             };
-            workload::simulate(&scenario, seed, sink)
+            workload::simulate_with(
+                &scenario,
+                seed,
+                TraceOptions {
+                    lines: sink,
+                    progress: published,
+                    ..TraceOptions::default()
+                },
+            )
         })
         .map_err(EngineError::Io)?;
+    if let Some(watch) = watch {
+        while !worker.is_finished() {
+            watch(&progress);
+            std::thread::sleep(WATCH_INTERVAL);
+        }
+        // Once more, so the watcher ends on what the run last published: its end.
+        watch(&progress);
+    }
     let output = worker
         .join()
         .map_err(|panic| EngineError::Invariant(panic_message(&panic)))??;
@@ -197,6 +233,7 @@ pub fn run_traced(
                 }),
                 chunk_digests: request.chunk_digests,
                 line_window: request.line_window,
+                progress: None,
             };
             let output = workload::simulate_with(&scenario, seed, options)?;
             let text = String::from_utf8_lossy(&buffer.borrow()).into_owned();

@@ -195,7 +195,17 @@ pub fn run(args: &CompareArgs) -> u8 {
             .map_err(|err| {
                 super::run::RunFailure::output(format!("cannot create {}: {err}", dir.display()))
             })
-            .and_then(|()| run_and_record(resolved, &args.scenario, &reproduce, seed, &dir, false));
+            .and_then(|()| {
+                run_and_record(
+                    resolved,
+                    &args.scenario,
+                    &reproduce,
+                    seed,
+                    &dir,
+                    false,
+                    None,
+                )
+            });
         match result {
             Ok(rec) => records.push((label.clone(), rec)),
             Err(failure) => {

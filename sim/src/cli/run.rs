@@ -1,11 +1,13 @@
 //! `faultline run SCENARIO [--set PATH=VALUE]... [--seed N] [--out DIR] [--trace]
 //! [--check-determinism] [--max-events N]`
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use faultline_reports::record::RunRecord;
 
+use crate::engine::progress::Progress;
 use crate::engine::EngineError;
 use crate::record::Invocation;
 use crate::runner;
@@ -109,14 +111,34 @@ pub fn run(args: &RunArgs) -> u8 {
             return failure.code;
         }
     };
-    let rec = match run_and_record(
+    let bar = run_progress_bar(scenario.plan.duration_ns);
+    let mut show = |progress: &Progress| {
+        if let Some(bar) = &bar {
+            bar.set_position(progress.sim_ns() / 1_000_000);
+            bar.set_message(progress_message(
+                progress.sim_ns(),
+                progress.events(),
+                bar.elapsed(),
+            ));
+        }
+    };
+    let watch: Option<runner::Watcher<'_>> = match bar {
+        Some(_) => Some(&mut show),
+        None => None,
+    };
+    let recorded = run_and_record(
         &scenario,
         &args.scenario,
         &reproduce,
         seed,
         staged.path(),
         args.trace,
-    ) {
+        watch,
+    );
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let rec = match recorded {
         Ok(rec) => rec,
         Err(failure) => {
             eprintln!("error: {}", failure.message);
@@ -189,16 +211,20 @@ pub fn run_and_record(
     seed: u64,
     out: &Path,
     trace: bool,
+    watch: Option<runner::Watcher<'_>>,
 ) -> Result<RunRecord, RunFailure> {
     let trace_path = trace.then(|| out.join("trace.jsonl"));
-    let timed = runner::run(Arc::clone(scenario), seed, trace_path).map_err(|err| RunFailure {
-        code: match err {
-            EngineError::Config(_) | EngineError::Limit(_) => EXIT_BAD_INPUT,
-            EngineError::Io(_) | EngineError::Invariant(_) => EXIT_IO,
-        },
-        replay: !matches!(err, EngineError::Io(_)),
-        message: format!("{}: {err}", scenario_path.display()),
-    })?;
+    let timed =
+        runner::run_watched(Arc::clone(scenario), seed, trace_path, watch).map_err(|err| {
+            RunFailure {
+                code: match err {
+                    EngineError::Config(_) | EngineError::Limit(_) => EXIT_BAD_INPUT,
+                    EngineError::Io(_) | EngineError::Invariant(_) => EXIT_IO,
+                },
+                replay: !matches!(err, EngineError::Io(_)),
+                message: format!("{}: {err}", scenario_path.display()),
+            }
+        })?;
     let invocation = Invocation {
         scenario_path: scenario_path.display().to_string(),
         wall_s: timed.wall_s,
@@ -212,4 +238,34 @@ pub fn run_and_record(
         })?;
     crate::sweep::write_resolved(out, scenario).map_err(RunFailure::output)?;
     Ok(rec)
+}
+
+/// A progress bar on stderr when it is a terminal: simulated seconds reached of the
+/// run's duration, events handled and their rate; `None` otherwise (a pipe or a file
+/// gets nothing).
+fn run_progress_bar(duration_ns: u64) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new((duration_ns / 1_000_000).max(1));
+    let style = indicatif::ProgressStyle::with_template("{bar:30} {msg}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(progress_message(0, 0, std::time::Duration::ZERO));
+    Some(bar)
+}
+
+/// The progress bar's words: `12.5 s simulated, 4,200,000 events, 1,050,000 events/s`.
+fn progress_message(sim_ns: u64, events: u64, elapsed: std::time::Duration) -> String {
+    let wall_s = elapsed.as_secs_f64();
+    let rate = if wall_s > 0.0 {
+        faultline_reports::count((events as f64 / wall_s) as u64)
+    } else {
+        "-".to_string()
+    };
+    format!(
+        "{:.1} s simulated, {} events, {rate} events/s",
+        sim_ns as f64 / 1e9,
+        faultline_reports::count(events)
+    )
 }

@@ -7,7 +7,7 @@
 //! the minimal scenario as the last line; 0 when the seed fails nothing (there is
 //! nothing to shrink); 2 for bad input.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::scenario::overrides::parse_sets;
 use crate::scenario::overrides::{reproduce_command, shell_word};
@@ -133,7 +133,18 @@ fn shrink_seed(args: &ShrinkArgs) -> Result<u8, Failure> {
     let shrunk = shrink::shrink(&scenario, seed, target, bounds, &mut |step| {
         println!("  {step}");
     })?;
-    let mut text = serde_json::to_string_pretty(&shrunk.scenario).map_err(|err| err.to_string())?;
+    // The minimal scenario lives elsewhere than the file it came from: its `$schema`
+    // is made to point at the same schema from there (or dropped if there is none).
+    let mut minimal = shrunk.scenario.clone();
+    if let Some(schema) = &minimal.schema {
+        let from_dir = args.scenario.parent().unwrap_or(Path::new("."));
+        let to_dir = match &destination {
+            Destination::File(file) => file.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            Destination::Staged(staged, _) => staged.path().to_path_buf(),
+        };
+        minimal.schema = crate::scenario::schema::relocate(schema, from_dir, &to_dir);
+    }
+    let mut text = serde_json::to_string_pretty(&minimal).map_err(|err| err.to_string())?;
     text.push('\n');
     let out = match destination {
         Destination::File(file) => {

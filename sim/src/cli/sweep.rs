@@ -157,11 +157,13 @@ fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
     let bar = progress_bar(count as u64);
     let mut failed = 0u64;
     let outcome = sweep::execute(&prepared, &spec, |run: &SeedRun| {
+        // Count the seed as done before as failed: the bar redraws on a new message, so
+        // the other order showed a failure count ahead of the done count.
+        bar.inc(1);
         if !run.passed {
             failed += 1;
             bar.set_message(format!("{failed} failed"));
         }
-        bar.inc(1);
     })
     .map_err(Failure::io)?;
     bar.finish_and_clear();

@@ -26,6 +26,7 @@ pub mod network;
 pub mod nodes;
 pub mod plan;
 pub mod process;
+pub mod progress;
 pub mod queue;
 pub mod sampler;
 pub mod selector;

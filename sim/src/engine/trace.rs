@@ -153,6 +153,9 @@ pub struct TraceOptions {
     pub chunk_digests: bool,
     /// Write only the lines of these records (indices from 0), not all.
     pub line_window: Option<Range<u64>>,
+    /// Where the driver publishes how far the run has got, for a watcher outside it
+    /// (not part of the trace: watching changes nothing in the run).
+    pub progress: Option<std::sync::Arc<super::progress::Progress>>,
 }
 
 /// Odd 64-bit constants (the fractional digits of pi) keying the record mix.

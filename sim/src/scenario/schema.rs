@@ -8,6 +8,7 @@
 //! that must match a node, limits) are checked on load, see [`super::validate`].
 
 use std::borrow::Cow;
+use std::path::{Component, Path, PathBuf};
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 
@@ -94,5 +95,63 @@ mod tests {
         }
         assert_eq!(value["additionalProperties"], false);
         assert!(text.ends_with("}\n"));
+    }
+}
+
+/// `schema`, a `$schema` as written in a scenario file in `from_dir`, as it must be
+/// written in a copy of that scenario in `to_dir` (which exists) to name the same file:
+/// a relative path from `to_dir`. A URL is kept as it is; `None` when the schema file is
+/// not there, since a `$schema` that names nothing only misleads an editor.
+pub fn relocate(schema: &str, from_dir: &Path, to_dir: &Path) -> Option<String> {
+    if schema.contains("://") {
+        return Some(schema.to_string());
+    }
+    let target = std::fs::canonicalize(from_dir.join(schema)).ok()?;
+    let base = std::fs::canonicalize(to_dir).ok()?;
+    let target_parts: Vec<Component<'_>> = target.components().collect();
+    let base_parts: Vec<Component<'_>> = base.components().collect();
+    let common = target_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut relative = PathBuf::new();
+    for _ in common..base_parts.len() {
+        relative.push("..");
+    }
+    for part in &target_parts[common..] {
+        relative.push(part);
+    }
+    let text = relative.to_str()?.replace('\\', "/");
+    Some(text)
+}
+
+#[cfg(test)]
+mod relocate_tests {
+    use super::relocate;
+
+    #[test]
+    fn a_schema_path_is_made_relative_to_where_the_copy_lives() {
+        let root = std::env::temp_dir().join(format!("faultline-relocate-{}", std::process::id()));
+        let scenarios = root.join("scenarios");
+        let deep = root.join("runs").join("x").join("shrink-seed-1");
+        std::fs::create_dir_all(&scenarios).unwrap();
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(scenarios.join("schema.json"), "{}").unwrap();
+        assert_eq!(
+            relocate("schema.json", &scenarios, &deep).as_deref(),
+            Some("../../../scenarios/schema.json")
+        );
+        assert_eq!(
+            relocate("schema.json", &scenarios, &scenarios).as_deref(),
+            Some("schema.json")
+        );
+        // A schema that is not there is dropped; a URL is kept.
+        assert_eq!(relocate("missing.json", &scenarios, &deep), None);
+        assert_eq!(
+            relocate("https://example.org/s.json", &scenarios, &deep).as_deref(),
+            Some("https://example.org/s.json")
+        );
+        let _ = std::fs::remove_dir_all(&root);
     }
 }
