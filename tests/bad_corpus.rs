@@ -459,43 +459,7 @@ fn a_repeated_key_in_any_object_is_refused_where_it_is_repeated() {
 
 /// A valid sweep record of seeds 10..20, shard `index` of 3.
 fn sweep_record(index: u64) -> faultline::sweep::record::SweepFile {
-    use faultline::sweep::record::{totals, SeedRun, SweepFile, FORMAT};
-    use faultline::sweep::seeds::{SeedRange, Shard};
-    let seeds = SeedRange { start: 10, end: 20 };
-    let shard = Some(Shard { index, count: 3 });
-    let runs: Vec<SeedRun> = seeds
-        .seeds(shard)
-        .into_iter()
-        .map(|seed| SeedRun {
-            seed,
-            passed: seed != 13,
-            availability: Some(0.99),
-            p99_ms: Some(12.5),
-            amplification: Some(1.25),
-            peak_multiple: Some(3.0),
-            events: 1000,
-            trace_hash: "ab".repeat(32),
-            checks: vec![faultline_reports::record::CheckResult {
-                name: "availability_at_least 0.9".into(),
-                passed: seed != 13,
-                detail: "0.99 >= 0.9".into(),
-            }],
-            error: None,
-            swarm: Vec::new(),
-            reproduce: (seed == 13).then(|| "faultline run x.json --seed 13".to_owned()),
-        })
-        .collect();
-    SweepFile {
-        format: FORMAT.into(),
-        scenario: "s".into(),
-        scenario_path: "x.json".into(),
-        scenario_digest: "d".into(),
-        set: Vec::new(),
-        seeds,
-        shard,
-        totals: totals(&runs),
-        runs,
-    }
+    common::sweep_file(Some(faultline::sweep::seeds::Shard { index, count: 3 }))
 }
 
 #[test]

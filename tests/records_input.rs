@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{base_scenario, expect_exit, temp_dir, BATCH_ENGINE_VARS};
-use faultline::sweep::record::{totals, SeedRun, SweepFile, FORMAT};
-use faultline::sweep::seeds::{SeedRange, Shard};
-use faultline_reports::record::CheckResult;
+use common::{base_scenario, expect_exit, sweep_file, temp_dir, BATCH_ENGINE_VARS};
+use faultline::sweep::record::SweepFile;
+use faultline::sweep::seeds::Shard;
 use serde_json::{json, Value};
 
 /// Longest any command here may take; one that hangs (a FIFO opened for reading waits
@@ -183,44 +182,6 @@ fn the_record_reader_stops_a_file_that_grows_past_its_limit() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("over the limit of 9 bytes"), "{e}");
-}
-
-/// A valid sweep record: seeds 10..20, cut in `count` shards, shard `index` (or whole).
-fn sweep_file(shard: Option<Shard>) -> SweepFile {
-    let seeds = SeedRange { start: 10, end: 20 };
-    let runs: Vec<SeedRun> = seeds
-        .seeds(shard)
-        .into_iter()
-        .map(|seed| SeedRun {
-            seed,
-            passed: seed % 3 != 0,
-            availability: Some(0.9 + seed as f64 / 1000.0),
-            p99_ms: Some(seed as f64),
-            amplification: Some(1.5),
-            peak_multiple: Some(2.0),
-            events: 100 + seed,
-            trace_hash: format!("{seed:064x}"),
-            checks: vec![CheckResult {
-                name: "availability_at_least 0.9".into(),
-                passed: seed % 3 != 0,
-                detail: String::new(),
-            }],
-            error: None,
-            swarm: Vec::new(),
-            reproduce: (seed % 3 == 0).then(|| format!("faultline run x.json --seed {seed}")),
-        })
-        .collect();
-    SweepFile {
-        format: FORMAT.into(),
-        scenario: "s".into(),
-        scenario_path: "x.json".into(),
-        scenario_digest: "d".into(),
-        set: Vec::new(),
-        seeds,
-        shard,
-        totals: totals(&runs),
-        runs,
-    }
 }
 
 /// Writes a sweep directory with `file` (as JSON, after `edit`) and a timing file.

@@ -1905,14 +1905,19 @@ mod tests {
         );
     }
 
-    #[test]
-    fn overlaps_are_where_two_kinds_are_shaded_at_once() {
-        let f = |k: &str, a: f64, b: f64| FaultInterval {
-            kind: k.to_string(),
+    /// A fault of `kind` from `a` to `b` seconds.
+    fn interval(kind: &str, a: f64, b: f64) -> FaultInterval {
+        FaultInterval {
+            kind: kind.to_string(),
             target: "x".to_string(),
             start_s: a,
             end_s: Some(b),
-        };
+        }
+    }
+
+    #[test]
+    fn overlaps_are_where_two_kinds_are_shaded_at_once() {
+        let f = interval;
         let faults = vec![
             f("crash", 10.0, 20.0),
             f("partition", 15.0, 25.0),
@@ -1932,12 +1937,7 @@ mod tests {
 
     #[test]
     fn bands_merge_close_faults_of_a_kind() {
-        let f = |k: &str, a: f64, b: f64| FaultInterval {
-            kind: k.to_string(),
-            target: "x".to_string(),
-            start_s: a,
-            end_s: Some(b),
-        };
+        let f = interval;
         let faults = vec![
             f("crash", 0.0, 1.0),
             f("crash", 1.05, 2.0),

@@ -159,3 +159,47 @@ pub fn expect_exit(result: &std::process::Output, code: i32) -> String {
     );
     stdout
 }
+
+/// A valid sweep record of seeds 10..20 (every third seed fails a check), of `shard` or
+/// of all of them.
+pub fn sweep_file(
+    shard: Option<faultline::sweep::seeds::Shard>,
+) -> faultline::sweep::record::SweepFile {
+    use faultline::sweep::record::{totals, SeedRun, SweepFile, FORMAT};
+    use faultline::sweep::seeds::SeedRange;
+    use faultline_reports::record::CheckResult;
+    let seeds = SeedRange { start: 10, end: 20 };
+    let runs: Vec<SeedRun> = seeds
+        .seeds(shard)
+        .into_iter()
+        .map(|seed| SeedRun {
+            seed,
+            passed: seed % 3 != 0,
+            availability: Some(0.9 + seed as f64 / 1000.0),
+            p99_ms: Some(seed as f64),
+            amplification: Some(1.5),
+            peak_multiple: Some(2.0),
+            events: 100 + seed,
+            trace_hash: format!("{seed:064x}"),
+            checks: vec![CheckResult {
+                name: "availability_at_least 0.9".into(),
+                passed: seed % 3 != 0,
+                detail: String::new(),
+            }],
+            error: None,
+            swarm: Vec::new(),
+            reproduce: (seed % 3 == 0).then(|| format!("faultline run x.json --seed {seed}")),
+        })
+        .collect();
+    SweepFile {
+        format: FORMAT.into(),
+        scenario: "s".into(),
+        scenario_path: "x.json".into(),
+        scenario_digest: "d".into(),
+        set: Vec::new(),
+        seeds,
+        shard,
+        totals: totals(&runs),
+        runs,
+    }
+}
