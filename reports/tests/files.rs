@@ -622,3 +622,38 @@ fn a_long_variant_label_is_cut_short_in_the_comparison_table() {
     // The variants table below keeps the whole label, and wraps it.
     assert!(html.contains(&format!("<td class=\"label\">{escaped}</td>")));
 }
+
+/// The whole-run panel says what its grey bar marks, and shadings of two fault kinds
+/// that overlap (whose tints blend into a colour of no legend entry) are hatched, with a
+/// legend entry that only a run with such an overlap gets.
+#[test]
+fn the_zoom_bar_is_labelled_and_overlapping_faults_have_a_legend_entry() {
+    let overlap_entry = "faults of several kinds overlap";
+    let dir = temp_dir("overlap-none");
+    write_run_report(&dir, &crash_run()).unwrap();
+    let svg = fs::read_to_string(dir.join("availability.svg")).unwrap();
+    assert!(svg.contains("zoom: "), "the run has a zoomed panel");
+    assert!(
+        svg.contains("zoomed in the right panel"),
+        "the bar is labelled"
+    );
+    assert!(!svg.contains(overlap_entry), "one fault: nothing overlaps");
+
+    let dir = temp_dir("overlap");
+    let mut rec = crash_run();
+    let crash = rec.summary.faults[0].clone();
+    let start = crash.start_s + 0.5;
+    rec.summary.faults.push(fault(
+        "partition",
+        "client-* | server-*",
+        start,
+        Some(start + 3.0),
+    ));
+    write_run_report(&dir, &rec).unwrap();
+    let svg = fs::read_to_string(dir.join("availability.svg")).unwrap();
+    assert!(
+        svg.contains(overlap_entry),
+        "a crash and a partition overlap"
+    );
+    check_png(&dir.join("availability.png"));
+}
