@@ -1,12 +1,12 @@
-//! `faultline run`, `report` and `compare` end to end through the real binary.
+//! `faultline run`, `report`, `compare` and `trace` end to end through the real binary.
 
 mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{bundled, expect_exit, temp_dir};
-use serde_json::Value;
+use common::{base_scenario, bundled, expect_exit, temp_dir};
+use serde_json::{json, Value};
 
 fn faultline(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_faultline"))
@@ -93,6 +93,108 @@ fn run_writes_every_record_with_the_design_keys() {
     ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
+}
+
+#[test]
+fn trace_names_each_fault_as_it_starts_and_ends_and_draws_replies_server_first() {
+    let dir = temp_dir("run-trace-faults");
+    let mut value = base_scenario();
+    value["duration"] = json!("3s");
+    value["workload"]["clients"]["count"] = json!(5);
+    value["workload"]["servers"]["count"] = json!(2);
+    value["faults"] = json!([
+        {"at": "1s", "crash": "server-*", "restart_after": "500ms"},
+        {"at": "2s", "for": "300ms", "partition": [["client-*"], ["server-*"]]}
+    ]);
+    let scenario = dir.join("faults.json");
+    std::fs::write(&scenario, value.to_string()).unwrap();
+    let out = dir.join("run");
+    let (scenario, out_arg) = (scenario.to_str().unwrap(), out.to_str().unwrap());
+    expect_exit(
+        &faultline(&["run", scenario, "--trace", "--out", out_arg]),
+        0,
+    );
+
+    // trace.jsonl: one start and one end per fault (a crash per node), each named.
+    let text = std::fs::read_to_string(out.join("trace.jsonl")).unwrap();
+    let faults: Vec<(u64, String, String)> = text
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|record| {
+            record["ev"]
+                .as_str()
+                .is_some_and(|ev| ev.starts_with("fault"))
+        })
+        .map(|record| {
+            (
+                record["t_ns"].as_u64().unwrap(),
+                record["phase"].as_str().unwrap_or("?").to_owned(),
+                record["fault"].as_str().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect();
+    let partition = "partition client-* | server-*";
+    let expected = [
+        (1_000_000_000, "start", "crash server-0"),
+        (1_000_000_000, "start", "crash server-1"),
+        (1_500_000_000, "end", "crash server-0"),
+        (1_500_000_000, "end", "crash server-1"),
+        (2_000_000_000, "start", partition),
+        (2_300_000_000, "end", partition),
+    ]
+    .map(|(t_ns, phase, fault)| (t_ns, phase.to_owned(), fault.to_owned()));
+    assert_eq!(faults, expected);
+    // A reply's line names its sender, the server, first.
+    let reply = text
+        .lines()
+        .find(|line| line.contains("\"ev\":\"reply\""))
+        .expect("a reply");
+    assert!(reply.contains(",\"ev\":\"reply\",\"server\":"), "{reply}");
+
+    // `faultline trace` puts the fault records in words.
+    let rows = expect_exit(&faultline(&["trace", out_arg, "--kind", "fault"]), 0);
+    let words: Vec<String> = rows
+        .lines()
+        .skip(1)
+        .take(6)
+        .map(|row| row.split_whitespace().skip(3).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        words,
+        [
+            "crash server-0 starts (action 0)",
+            "crash server-1 starts (action 1)",
+            "crash server-0 ends (action 2)",
+            "crash server-1 ends (action 3)",
+            "partition client-* | server-* starts (action 4)",
+            "partition client-* | server-* ends (action 5)",
+        ],
+        "{rows}"
+    );
+    assert!(rows.contains("6 of 6 matching records"), "{rows}");
+    // A request travels client > server, its reply server > client.
+    let rows = expect_exit(
+        &faultline(&["trace", out_arg, "--kind", "send,reply", "--to", "1s"]),
+        0,
+    );
+    // Cells: time, record, ev, "A > B" (three words), id, details.
+    let cells: Vec<Vec<&str>> = rows
+        .lines()
+        .skip(1)
+        .map(|row| row.split_whitespace().collect::<Vec<_>>())
+        .filter(|cells| cells.len() >= 7)
+        .collect();
+    let reply = cells
+        .iter()
+        .find(|cells| cells[2] == "reply")
+        .expect("a reply row");
+    let send = cells
+        .iter()
+        .find(|cells| cells[2] == "send" && cells[6] == reply[6])
+        .expect("the reply's send row");
+    assert!(send[3].starts_with("client-") && send[4] == ">", "{rows}");
+    assert!(send[5].starts_with("server-"), "{rows}");
+    assert_eq!(reply[3..6], [send[5], ">", send[3]], "{rows}");
 }
 
 #[test]

@@ -324,6 +324,7 @@ fn every_record_field_and_column_is_in_the_records_page() {
 
 #[test]
 fn every_trace_kind_is_in_the_records_page() {
+    use faultline::engine::faults::Phase;
     use faultline::engine::network::DropReason;
     use faultline::engine::trace::{KernelEvent, TraceEvent};
     use faultline::workload::bank::account::Skip;
@@ -338,7 +339,10 @@ fn every_trace_kind_is_in_the_records_page() {
         RpcTrace::Arrive,
         RpcTrace::Reject(RejectCause::QueueFull),
         RpcTrace::Serve,
-        RpcTrace::Drop(DropCause::NodeDown),
+        RpcTrace::Drop {
+            cause: DropCause::NodeDown,
+            reply: true,
+        },
         RpcTrace::Reply { ok: true },
         RpcTrace::Timeout,
         RpcTrace::Backoff { delay_ns: 1 },
@@ -364,7 +368,15 @@ fn every_trace_kind_is_in_the_records_page() {
     ];
     let mut kinds: BTreeSet<String> = rpc.iter().map(|kind| kind.name().to_owned()).collect();
     kinds.extend(bank.iter().map(|kind| kind.name().to_owned()));
-    kinds.insert(KernelEvent::FaultStart { action: 0 }.name().to_owned());
+    kinds.insert(
+        KernelEvent::Fault {
+            action: 0,
+            phase: Phase::Start,
+            fault: "crash server-0",
+        }
+        .name()
+        .to_owned(),
+    );
     kinds.extend(["send", "receive", "local", "recover"].map(str::to_owned));
     assert!(kinds.len() >= 25, "too few trace kinds: {kinds:?}");
     let missing = undocumented(&kinds, &page);

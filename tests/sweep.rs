@@ -411,13 +411,17 @@ fn injected_nondeterminism_is_reported_with_its_first_divergent_record() {
         .find(|line| line.starts_with("first divergent record: #"))
         .unwrap_or_else(|| panic!("no divergent record in:\n{stdout}"));
     // The injected fault starts at 12 s: that is where the runs part, and run 2's
-    // record is its fault_start.
+    // record is the start of that fault, named.
     assert!(line.ends_with("at t = 12.000000000 s"), "{line}");
     let run2 = stdout
         .lines()
         .find(|l| l.trim_start().starts_with("run 2:"))
         .unwrap();
-    assert!(run2.contains("\"ev\":\"fault_start\""), "{run2}");
+    assert!(
+        run2.contains("\"ev\":\"fault\"")
+            && run2.contains("\"phase\":\"start\",\"fault\":\"timing * -> *\""),
+        "{run2}"
+    );
     let run1 = stdout
         .lines()
         .find(|l| l.trim_start().starts_with("run 1:"))

@@ -2,11 +2,13 @@
 //! readable, aligned slice of a saved `trace.jsonl` (`run --trace` writes it).
 //!
 //! Records are one JSON object per line: `t_ns`, `ev`, the workload's node fields (named
-//! after its node families: the rpc workload's `client` and `server`), `id`, then the
-//! kind's typed fields. The node fields are told apart by the run's node families,
-//! read from `summary.json` beside the trace (without it, fields named `node` and
-//! `peer`); the same summary names the nodes and the workload's record kinds that
-//! `--node` and `--kind` are checked against, so a typo is an error, not an empty slice.
+//! after its node families: the rpc workload's `client` and `server`; a message's
+//! sender first, so `A > B` reads the way it travels), `id`, then the kind's typed
+//! fields; the kernel's `fault` records are put in words. The node fields are told
+//! apart by the run's node families, read from `summary.json` beside the trace (without
+//! it, fields named `node` and `peer`); the same summary names the nodes and the
+//! workload's record kinds that `--node` and `--kind` are checked against, so a typo is
+//! an error, not an empty slice.
 //!
 //! Memory is bounded whatever the trace and `--limit`: the file is read line by line
 //! (each line at most [`MAX_LINE_BYTES`]) in two passes that stop past `--to`, the first
@@ -276,6 +278,25 @@ fn plain(value: &Value) -> String {
     }
 }
 
+/// The fields of the kernel's `fault` record that [`fault_words`] puts in words.
+const FAULT_FIELDS: [&str; 3] = ["fault", "phase", "action"];
+
+/// A `fault` record in words: `crash server-0 starts (action 2)`; `None` for any other
+/// record, or one without a name and a known phase (printed field by field).
+fn fault_words<'v>(ev: &str, get: &impl Fn(&str) -> Option<&'v Value>) -> Option<String> {
+    if ev != "fault" {
+        return None;
+    }
+    let name = get("fault")?.as_str()?;
+    let verb = match get("phase")?.as_str()? {
+        "start" => "starts",
+        "end" => "ends",
+        _ => return None,
+    };
+    let action = get("action")?.as_u64()?;
+    Some(format!("{} {verb} (action {action})", printable(name)))
+}
+
 /// Runs `trace`; returns the exit code.
 pub fn run(args: &TraceArgs) -> u8 {
     let stdout = std::io::stdout();
@@ -394,13 +415,23 @@ fn scan(
                 continue;
             }
         }
-        let details: Vec<String> = record
-            .0
+        let fault = fault_words(ev, &get);
+        let details: Vec<String> = fault
             .iter()
-            .filter(|(key, _)| {
-                !["t_ns", "ev", "id"].contains(&key.as_str()) && !filter.fields.contains(key)
-            })
-            .map(|(key, value)| format!("{}={}", printable(key), plain(value)))
+            .cloned()
+            .chain(
+                record
+                    .0
+                    .iter()
+                    .filter(|(key, _)| {
+                        // Fields shown in a column of their own, or in the fault's words.
+                        let placed = ["t_ns", "ev", "id"].contains(&key.as_str())
+                            || filter.fields.contains(key)
+                            || (fault.is_some() && FAULT_FIELDS.contains(&key.as_str()));
+                        !placed
+                    })
+                    .map(|(key, value)| format!("{}={}", printable(key), plain(value))),
+            )
             .collect();
         let cells = [
             seconds(t_ns),

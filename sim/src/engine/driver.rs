@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::disk::Disk;
-use super::faults::{self, FaultAction, FaultPlan, Interval};
+use super::faults::{self, ActionLabel, FaultAction, FaultPlan, Interval};
 use super::handoff;
 use super::host::Host;
 use super::kernel::{Due, Kernel, KernelParts};
@@ -298,6 +298,7 @@ async fn drive<W: Workload>(
                     now_ns,
                     action,
                     &plan.actions[action as usize].1,
+                    &plan.labels[action as usize],
                 )
                 .await?
             }
@@ -355,10 +356,15 @@ async fn apply_fault<W: Workload>(
     now_ns: Nanos,
     index: u32,
     action: &FaultAction,
+    label: &ActionLabel,
 ) -> Result<(), EngineError> {
     kernel.trace(Record::at(
         now_ns,
-        KernelEvent::FaultStart { action: index },
+        KernelEvent::Fault {
+            action: index,
+            phase: label.phase,
+            fault: &label.fault,
+        },
     ))?;
     match action {
         FaultAction::Crash { node } => {

@@ -102,12 +102,43 @@ pub struct Interval {
     pub end_ns: Option<Nanos>,
 }
 
+/// Whether a fault action starts its fault or ends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// A crash, a pause, a network, disk or slowdown fault's start, a clock change.
+    Start,
+    /// A restart, a resume, a network, disk or slowdown fault's end.
+    End,
+}
+
+impl Phase {
+    /// The phase's name in the trace (`start`, `end`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Start => "start",
+            Phase::End => "end",
+        }
+    }
+}
+
+/// What a fault action is, in words, for the trace: the fault it starts or ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionLabel {
+    /// Whether it starts or ends the fault.
+    pub phase: Phase,
+    /// The fault: its kind and what it hits (`crash server-0`,
+    /// `partition client-* | server-*`); a fault's start and end have the same name.
+    pub fault: String,
+}
+
 /// The compiled fault plan: actions sorted by time (stable: same-time actions keep
-/// scenario order), and the intervals they form.
+/// scenario order), their labels, and the intervals they form.
 #[derive(Clone, Debug, Default)]
 pub struct FaultPlan {
     /// `(time, action)`, sorted by time.
     pub actions: Vec<(Nanos, FaultAction)>,
+    /// One label per action, in the order of `actions`.
+    pub labels: Vec<ActionLabel>,
     /// Intervals for the records.
     pub intervals: Vec<Interval>,
 }
@@ -200,14 +231,17 @@ pub fn compile(
     seed: u64,
 ) -> Result<FaultPlan, String> {
     let mut plan = FaultPlan::default();
+    // Actions with their labels, sorted together below.
+    let mut actions: Vec<(Nanos, FaultAction, ActionLabel)> = Vec::new();
     let mut next_net_id = 0u32;
     let mut next_disk_id = 0u32;
     for planned in faults {
         let at_ns = planned.at_ns;
         let target = planned.label.clone();
-        let mut push = |at: Nanos, action: FaultAction| {
+        let mut push = |at: Nanos, action: FaultAction, phase: Phase, fault: &str| {
             if at <= duration_ns {
-                plan.actions.push((at, action));
+                let fault = fault.to_owned();
+                actions.push((at, action, ActionLabel { phase, fault }));
             }
         };
         match &planned.fault {
@@ -217,9 +251,10 @@ pub fn compile(
             } => {
                 let restart_ns = restart_after_ns.map(|after_ns| at_ns.saturating_add(after_ns));
                 for node in targets(topology, nodes, |accepts| accepts.crash) {
-                    push(at_ns, FaultAction::Crash { node });
+                    let name = format!("crash {}", topology.name(node));
+                    push(at_ns, FaultAction::Crash { node }, Phase::Start, &name);
                     if let Some(restart_ns) = restart_ns {
-                        push(restart_ns, FaultAction::Restart { node });
+                        push(restart_ns, FaultAction::Restart { node }, Phase::End, &name);
                     }
                 }
                 plan.intervals.push(Interval {
@@ -232,8 +267,9 @@ pub fn compile(
             Fault::Pause { nodes, for_ns } => {
                 let end_ns = at_ns.saturating_add(*for_ns);
                 for node in targets(topology, nodes, |accepts| accepts.pause) {
-                    push(at_ns, FaultAction::Pause { node });
-                    push(end_ns, FaultAction::Resume { node });
+                    let name = format!("pause {}", topology.name(node));
+                    push(at_ns, FaultAction::Pause { node }, Phase::Start, &name);
+                    push(end_ns, FaultAction::Resume { node }, Phase::End, &name);
                 }
                 plan.intervals.push(Interval {
                     kind: "pause",
@@ -249,14 +285,22 @@ pub fn compile(
             } => {
                 let end_ns = at_ns.saturating_add(*for_ns);
                 let nodes = targets(topology, nodes, |accepts| accepts.slowdown);
+                let name = format!("slowdown {target}");
                 push(
                     at_ns,
                     FaultAction::Slowdown {
                         nodes: nodes.clone(),
                         factor: *factor,
                     },
+                    Phase::Start,
+                    &name,
                 );
-                push(end_ns, FaultAction::Slowdown { nodes, factor: 1.0 });
+                push(
+                    end_ns,
+                    FaultAction::Slowdown { nodes, factor: 1.0 },
+                    Phase::End,
+                    &name,
+                );
                 plan.intervals.push(Interval {
                     kind: "slowdown",
                     target,
@@ -273,6 +317,7 @@ pub fn compile(
                 let nodes = targets(topology, nodes, |accepts| accepts.disk);
                 let id = next_disk_id;
                 next_disk_id += 1;
+                let name = format!("disk {target}");
                 push(
                     at_ns,
                     FaultAction::DiskStart {
@@ -280,8 +325,15 @@ pub fn compile(
                         nodes: nodes.clone(),
                         fault: *fault,
                     },
+                    Phase::Start,
+                    &name,
                 );
-                push(end_ns, FaultAction::DiskEnd { id, nodes });
+                push(
+                    end_ns,
+                    FaultAction::DiskEnd { id, nodes },
+                    Phase::End,
+                    &name,
+                );
                 plan.intervals.push(Interval {
                     kind: "disk",
                     target,
@@ -303,6 +355,9 @@ pub fn compile(
                         drift_ppm: *drift_ppm,
                         jump_ns: *jump_ns,
                     },
+                    // A change for the rest of the run: its interval has no end.
+                    Phase::Start,
+                    &format!("clock {target}"),
                 );
                 plan.intervals.push(Interval {
                     kind: "clock",
@@ -348,6 +403,7 @@ pub fn compile(
                 };
                 let id = next_net_id;
                 next_net_id += 1;
+                let name = format!("{} {target}", fault.kind());
                 push(
                     at_ns,
                     FaultAction::NetStart {
@@ -355,8 +411,10 @@ pub fn compile(
                         fault: net_fault,
                         stream_key: *stream_key,
                     },
+                    Phase::Start,
+                    &name,
                 );
-                push(end_ns, FaultAction::NetEnd { id });
+                push(end_ns, FaultAction::NetEnd { id }, Phase::End, &name);
                 plan.intervals.push(Interval {
                     kind: fault.kind(),
                     target,
@@ -382,24 +440,33 @@ pub fn compile(
                 "pause",
             )
         };
-        plan.actions.push((occurrence.start_ns, start));
+        let target = format!("{} (random)", topology.name(node));
+        let label = |phase| ActionLabel {
+            phase,
+            fault: format!("{kind} {target}"),
+        };
+        actions.push((occurrence.start_ns, start, label(Phase::Start)));
         if let Some(end_ns) = occurrence.end_ns {
-            plan.actions.push((end_ns, end));
+            actions.push((end_ns, end, label(Phase::End)));
         }
         plan.intervals.push(Interval {
             kind,
-            target: format!("{} (random)", topology.name(node)),
+            target,
             start_ns: occurrence.start_ns,
             end_ns: occurrence.end_ns,
         });
     }
-    if plan.actions.len() > MAX_FAULT_ACTIONS {
+    if actions.len() > MAX_FAULT_ACTIONS {
         return Err(format!(
             "random_faults: more than {MAX_FAULT_ACTIONS} fault actions; raise mtbf"
         ));
     }
     // Stable: same-time actions keep their order above (scenario order, then random).
-    plan.actions.sort_by_key(|(at, _)| *at);
+    actions.sort_by_key(|(at, _, _)| *at);
+    (plan.actions, plan.labels) = actions
+        .into_iter()
+        .map(|(at, action, label)| ((at, action), label))
+        .unzip();
     plan.intervals.sort_by_key(|interval| interval.start_ns);
     Ok(plan)
 }

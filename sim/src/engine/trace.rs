@@ -12,6 +12,7 @@
 use std::io::{self, Write};
 use std::ops::Range;
 
+use super::faults::Phase;
 use super::queue::Nanos;
 
 /// A workload's trace vocabulary: an enum whose variants carry their typed details
@@ -32,6 +33,12 @@ pub trait TraceEvent: Copy {
     fn detail(&self) -> u64;
     /// The kind's name in `trace.jsonl` (`"ev"`).
     fn name(&self) -> &'static str;
+    /// Whether the record's message travels from its peer to its node (a reply reaching
+    /// its client): its line then names the peer before the node, so a message's sender
+    /// always comes first (`faultline trace` draws them in that order, `A > B`).
+    fn sent_by_peer(&self) -> bool {
+        false
+    }
     /// The typed details as JSON fields for `trace.jsonl`, each written as
     /// `,"key":value`.
     fn write_fields(&self, out: &mut dyn Write) -> io::Result<()>;
@@ -43,44 +50,61 @@ pub const KERNEL_CODES: std::ops::RangeInclusive<u8> = 12..=13;
 
 /// The kernel's own records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KernelEvent {
-    /// A fault action of the plan takes effect (its index in the plan).
-    FaultStart {
-        /// Index of the action in the compiled fault plan.
+pub enum KernelEvent<'a> {
+    /// A fault action of the plan takes effect: it starts or ends a fault.
+    Fault {
+        /// Index of the action in the compiled fault plan (the only part in the digest,
+        /// as in the first trace format: the name and phase follow from it).
         action: u32,
+        /// Whether the action starts or ends its fault.
+        phase: Phase,
+        /// The fault's name (`crash server-0`), from the plan's labels.
+        fault: &'a str,
     },
 }
 
-impl TraceEvent for KernelEvent {
+impl TraceEvent for KernelEvent<'_> {
     const KERNEL: bool = true;
 
     fn code(&self) -> u8 {
         match self {
-            KernelEvent::FaultStart { .. } => 12,
+            KernelEvent::Fault { .. } => 12,
         }
     }
 
     fn detail(&self) -> u64 {
         match *self {
-            KernelEvent::FaultStart { action } => u64::from(action),
+            KernelEvent::Fault { action, .. } => u64::from(action),
         }
     }
 
     fn name(&self) -> &'static str {
         match self {
-            KernelEvent::FaultStart { .. } => "fault_start",
+            KernelEvent::Fault { .. } => "fault",
         }
     }
 
     fn write_fields(&self, out: &mut dyn Write) -> io::Result<()> {
         match *self {
-            KernelEvent::FaultStart { action } => write!(out, ",\"action\":{action}"),
+            KernelEvent::Fault {
+                action,
+                phase,
+                fault,
+            } => {
+                write!(
+                    out,
+                    ",\"action\":{action},\"phase\":\"{}\",\"fault\":",
+                    phase.as_str()
+                )?;
+                // The name holds the scenario's selectors: escaped as JSON.
+                serde_json::to_writer(out, fault).map_err(io::Error::from)
+            }
         }
     }
 }
 
 /// The names (`ev`) of the kernel's own records, [`KernelEvent`], in every trace.
-pub const KERNEL_KINDS: &[&str] = &["fault_start"];
+pub const KERNEL_KINDS: &[&str] = &["fault"];
 
 /// Marks an absent node or peer of a [`Record`].
 pub const NO_NODE: u32 = u32::MAX;
@@ -272,11 +296,17 @@ impl Trace {
             record.at_ns,
             record.kind.name()
         )?;
-        if record.node != NO_NODE {
-            write!(out, ",\"{}\":{}", K::NODE, record.node)?;
-        }
-        if record.peer != NO_NODE {
-            write!(out, ",\"{}\":{}", K::PEER, record.peer)?;
+        let node = (K::NODE, record.node);
+        let peer = (K::PEER, record.peer);
+        let (first, second) = if record.kind.sent_by_peer() {
+            (peer, node)
+        } else {
+            (node, peer)
+        };
+        for (field, index) in [first, second] {
+            if index != NO_NODE {
+                write!(out, ",\"{field}\":{index}")?;
+            }
         }
         if record.id != NO_ID {
             write!(out, ",\"id\":{}", record.id)?;
@@ -478,13 +508,20 @@ mod tests {
             .record(Record::at(7, Probe::Ping(3)).node(1).id(9))
             .unwrap();
         trace
-            .record(Record::at(8, KernelEvent::FaultStart { action: 2 }))
+            .record(Record::at(
+                8,
+                KernelEvent::Fault {
+                    action: 2,
+                    phase: Phase::End,
+                    fault: "crash \"x\"",
+                },
+            ))
             .unwrap();
         trace.finish().unwrap();
         let text = String::from_utf8(buffer.borrow().clone()).unwrap();
         assert_eq!(
             text,
-            "{\"t_ns\":7,\"ev\":\"ping\",\"node\":1,\"id\":9,\"n\":3}\n{\"t_ns\":8,\"ev\":\"fault_start\",\"action\":2}\n"
+            "{\"t_ns\":7,\"ev\":\"ping\",\"node\":1,\"id\":9,\"n\":3}\n{\"t_ns\":8,\"ev\":\"fault\",\"action\":2,\"phase\":\"end\",\"fault\":\"crash \\\"x\\\"\"}\n"
         );
     }
 }

@@ -1,6 +1,6 @@
 //! The bank workload's trace vocabulary. A record's node is the account and its peer
-//! the other account of a message (both as indices `acct-i`), its id the frame's
-//! sequence number. Event records carry every clock, so the causal checks can be
+//! the other account of a message (both as indices `acct-i`; a receive's line names the
+//! sender, its peer, first), its id the frame's sequence number. Event records carry every clock, so the causal checks can be
 //! recomputed from `trace.jsonl` alone.
 
 use std::io::{self, Write};
@@ -111,6 +111,11 @@ impl TraceEvent for BankTrace<'_> {
             BankTrace::Skip(skip) => skip as u64,
             BankTrace::NodeDown | BankTrace::Crash | BankTrace::Restart | BankTrace::Halt => 0,
         }
+    }
+
+    fn sent_by_peer(&self) -> bool {
+        // A receive's peer sent the frame.
+        matches!(self, BankTrace::Event(event, _) if matches!(event.kind, EventKind::Receive { .. }))
     }
 
     fn name(&self) -> &'static str {

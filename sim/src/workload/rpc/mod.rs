@@ -547,7 +547,9 @@ impl RpcWorld {
             Route::Deliver { latency_ns } => {
                 k.schedule(now_ns.saturating_add(latency_ns), Event::ServerRecv(msg))?
             }
-            Route::Drop(reason) => self.dropped(k, now_ns, &msg, DropCause::Network(reason))?,
+            Route::Drop(reason) => {
+                self.dropped(k, now_ns, &msg, DropCause::Network(reason), false)?
+            }
         }
         let timeout_at_ns = now_ns.saturating_add(timeout_ns);
         match self.timeout_fifo.as_mut() {
@@ -576,10 +578,11 @@ impl RpcWorld {
         now_ns: Nanos,
         msg: &Msg,
         cause: DropCause,
+        reply: bool,
     ) -> Result<(), EngineError> {
         self.metrics.totals.messages_dropped += 1;
         k.trace(
-            Record::at(now_ns, RpcTrace::Drop(cause))
+            Record::at(now_ns, RpcTrace::Drop { cause, reply })
                 .node(msg.client)
                 .peer(msg.server)
                 .id(msg.id),
@@ -589,7 +592,7 @@ impl RpcWorld {
     fn on_server_recv(&mut self, k: &mut K, now_ns: Nanos, msg: Msg) -> Result<(), EngineError> {
         let server = &mut self.servers[msg.server as usize];
         if !server.up {
-            return self.dropped(k, now_ns, &msg, DropCause::NodeDown);
+            return self.dropped(k, now_ns, &msg, DropCause::NodeDown, false);
         }
         if server.paused_since_ns.is_some() {
             server.deferred.push((0, Event::ServerRecv(msg)));
@@ -721,7 +724,7 @@ impl RpcWorld {
                 now_ns.saturating_add(latency_ns),
                 Event::ClientRecv { msg, ok },
             ),
-            Route::Drop(reason) => self.dropped(k, now_ns, &msg, DropCause::Network(reason)),
+            Route::Drop(reason) => self.dropped(k, now_ns, &msg, DropCause::Network(reason), true),
         }
     }
 

@@ -1,5 +1,7 @@
 //! The rpc workload's trace vocabulary. A record's node is the client and its peer the
-//! server (both as indices within their family), its id the logical request.
+//! server (both as indices within their family), its id the logical request. A record
+//! of the server's answer names the server first in its line (see
+//! [`TraceEvent::sent_by_peer`]).
 //!
 //! The digest codes and details are those of the first trace format, so runs recorded
 //! before the kernel/workload split hash the same.
@@ -79,7 +81,13 @@ pub enum RpcTrace {
     /// A server finished serving an attempt and replied.
     Serve,
     /// A message was lost.
-    Drop(DropCause),
+    Drop {
+        /// Why.
+        cause: DropCause,
+        /// A reply (server -> client), else an attempt (client -> server). Only the
+        /// line's field order shows it; the digest keeps the first format's detail.
+        reply: bool,
+    },
     /// A reply reached its client.
     Reply {
         /// Success or error reply.
@@ -170,7 +178,7 @@ impl TraceEvent for RpcTrace {
             RpcTrace::Arrive => 2,
             RpcTrace::Reject(_) => 3,
             RpcTrace::Serve => 4,
-            RpcTrace::Drop(_) => 5,
+            RpcTrace::Drop { .. } => 5,
             RpcTrace::Reply { .. } => 6,
             RpcTrace::Timeout => 7,
             RpcTrace::Backoff { .. } => 8,
@@ -196,10 +204,22 @@ impl TraceEvent for RpcTrace {
             RpcTrace::Send { attempt } => u64::from(attempt),
             RpcTrace::Reject(RejectCause::QueueFull) => 0,
             RpcTrace::Reject(RejectCause::Shed) => 1,
-            RpcTrace::Drop(DropCause::Network(DropReason::Partition)) => 0,
-            RpcTrace::Drop(DropCause::Network(DropReason::Omission)) => 1,
-            RpcTrace::Drop(DropCause::Network(DropReason::Loss)) => 2,
-            RpcTrace::Drop(DropCause::NodeDown) => 3,
+            RpcTrace::Drop {
+                cause: DropCause::Network(DropReason::Partition),
+                ..
+            } => 0,
+            RpcTrace::Drop {
+                cause: DropCause::Network(DropReason::Omission),
+                ..
+            } => 1,
+            RpcTrace::Drop {
+                cause: DropCause::Network(DropReason::Loss),
+                ..
+            } => 2,
+            RpcTrace::Drop {
+                cause: DropCause::NodeDown,
+                ..
+            } => 3,
             RpcTrace::Reply { ok } => u64::from(ok),
             RpcTrace::Backoff { delay_ns } => delay_ns,
             RpcTrace::Success { latency_ns } => latency_ns,
@@ -214,6 +234,19 @@ impl TraceEvent for RpcTrace {
         }
     }
 
+    fn sent_by_peer(&self) -> bool {
+        // The server's answer on its way to the client: a reply leaving (`serve`, and
+        // `reject`'s error reply), arriving, or lost; a connect's answer.
+        matches!(
+            self,
+            RpcTrace::Serve
+                | RpcTrace::Reject(_)
+                | RpcTrace::Reply { .. }
+                | RpcTrace::Drop { reply: true, .. }
+                | RpcTrace::Conn(ConnStep::Up | ConnStep::Refused)
+        )
+    }
+
     fn name(&self) -> &'static str {
         match self {
             RpcTrace::Request => "request",
@@ -221,7 +254,7 @@ impl TraceEvent for RpcTrace {
             RpcTrace::Arrive => "arrive",
             RpcTrace::Reject(_) => "reject",
             RpcTrace::Serve => "serve",
-            RpcTrace::Drop(_) => "drop",
+            RpcTrace::Drop { .. } => "drop",
             RpcTrace::Reply { .. } => "reply",
             RpcTrace::Timeout => "timeout",
             RpcTrace::Backoff { .. } => "backoff",
@@ -245,7 +278,7 @@ impl TraceEvent for RpcTrace {
             RpcTrace::Send { attempt } => write!(out, ",\"attempt\":{attempt}"),
             RpcTrace::Reject(RejectCause::QueueFull) => write!(out, ",\"cause\":\"queue_full\""),
             RpcTrace::Reject(RejectCause::Shed) => write!(out, ",\"cause\":\"shed\""),
-            RpcTrace::Drop(cause) => write!(out, ",\"reason\":\"{}\"", cause.name()),
+            RpcTrace::Drop { cause, .. } => write!(out, ",\"reason\":\"{}\"", cause.name()),
             RpcTrace::Reply { ok } => write!(out, ",\"ok\":{ok}"),
             RpcTrace::Backoff { delay_ns } => write!(out, ",\"delay_ns\":{delay_ns}"),
             RpcTrace::Success { latency_ns } => write!(out, ",\"latency_ns\":{latency_ns}"),
@@ -269,7 +302,10 @@ mod tests {
             RpcTrace::Arrive,
             RpcTrace::Reject(RejectCause::Shed),
             RpcTrace::Serve,
-            RpcTrace::Drop(DropCause::NodeDown),
+            RpcTrace::Drop {
+                cause: DropCause::NodeDown,
+                reply: false,
+            },
             RpcTrace::Reply { ok: true },
             RpcTrace::Timeout,
             RpcTrace::Backoff { delay_ns: 1 },
@@ -287,5 +323,78 @@ mod tests {
         assert_eq!(codes.len(), kinds.len());
         let names: Vec<&str> = kinds.iter().map(TraceEvent::name).collect();
         assert_eq!(names, KINDS);
+    }
+
+    /// The node fields of `kind`'s line, in the order written.
+    fn node_fields(kind: RpcTrace) -> String {
+        use crate::engine::trace::{Record, Trace};
+        struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+                self.0.borrow_mut().write(bytes)
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let mut trace = Trace::new(Some(Box::new(Shared(buffer.clone()))));
+        trace
+            .record(Record::at(1, kind).node(3).peer(0).id(7))
+            .unwrap();
+        trace.finish().unwrap();
+        let line = String::from_utf8(buffer.borrow().clone()).unwrap();
+        let client = line.find("\"client\":3").expect("client field");
+        let server = line.find("\"server\":0").expect("server field");
+        if server < client {
+            "server > client".to_owned()
+        } else {
+            "client > server".to_owned()
+        }
+    }
+
+    #[test]
+    fn a_line_names_the_sender_of_its_message_first() {
+        let network = DropCause::Network(DropReason::Partition);
+        let towards_server = [
+            RpcTrace::Send { attempt: 0 },
+            RpcTrace::Arrive,
+            RpcTrace::Drop {
+                cause: network,
+                reply: false,
+            },
+            RpcTrace::Drop {
+                cause: DropCause::NodeDown,
+                reply: false,
+            },
+            RpcTrace::Timeout,
+            RpcTrace::Conn(ConnStep::Try),
+        ];
+        let towards_client = [
+            RpcTrace::Serve,
+            RpcTrace::Reject(RejectCause::QueueFull),
+            RpcTrace::Reply { ok: true },
+            RpcTrace::Reply { ok: false },
+            RpcTrace::Drop {
+                cause: network,
+                reply: true,
+            },
+            RpcTrace::Conn(ConnStep::Up),
+            RpcTrace::Conn(ConnStep::Refused),
+        ];
+        for kind in towards_server {
+            assert_eq!(node_fields(kind), "client > server", "{kind:?}");
+        }
+        for kind in towards_client {
+            assert_eq!(node_fields(kind), "server > client", "{kind:?}");
+        }
+        // The direction is in the line only: a drop's digest detail is the first
+        // format's, whichever way the message went.
+        let way = |reply| RpcTrace::Drop {
+            cause: network,
+            reply,
+        };
+        assert_eq!(way(true).detail(), way(false).detail());
+        assert_eq!(way(true).code(), way(false).code());
     }
 }
