@@ -7,7 +7,6 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::disk::Disk;
@@ -19,7 +18,6 @@ use super::network::{LinkRule, Network};
 use super::nodes::{NodeId, Topology};
 use super::plan::{NetworkPlan, Plan};
 use super::process::NodeDisk;
-use super::progress::{Progress, PUBLISH_EVERY};
 use super::queue::Nanos;
 use super::streams::{self, stream};
 use super::trace::{KernelEvent, Record, Trace, TraceOptions};
@@ -128,7 +126,7 @@ pub fn run_with<W: Workload>(
         let mut kernel = Kernel::new(parts);
         let world = W::start(config, &mut kernel)?;
         host.wait_for_boot().await.map_err(EngineError::Invariant)?;
-        let driving = drive_owned(world, kernel, host, plan, max_events, progress);
+        let driving = drive_owned(world, kernel, host, plan, max_events);
         // A process workload's driver runs as the hand-off coroutine: one madsim poll
         // per process step instead of two (see `handoff`).
         let Driven {
@@ -147,6 +145,9 @@ pub fn run_with<W: Workload>(
         let workload = world.finish(&kernel)?;
         let events = kernel.events();
         let (trace_hash, chunk_digests) = kernel.finish_trace()?;
+        if let Some(progress) = &progress {
+            progress.publish(setup.duration_ns, events);
+        }
         Ok(Finished {
             core: CoreOutput {
                 seed,
@@ -219,21 +220,12 @@ async fn drive_owned<W: Workload>(
     mut host: Host,
     plan: FaultPlan,
     max_events: u64,
-    progress: Option<Arc<Progress>>,
 ) -> Driven<W> {
     let handled = async {
         if W::PROCESSES {
             world.settle(&mut kernel, 0).await?;
         }
-        drive(
-            &mut world,
-            &mut kernel,
-            &mut host,
-            &plan,
-            max_events,
-            progress.as_deref(),
-        )
-        .await
+        drive(&mut world, &mut kernel, &mut host, &plan, max_events).await
     }
     .await;
     Driven {
@@ -252,7 +244,6 @@ async fn drive<W: Workload>(
     host: &mut Host,
     plan: &FaultPlan,
     max_events: u64,
-    progress: Option<&Progress>,
 ) -> Result<u64, EngineError> {
     for (index, (at_ns, _)) in plan.actions.iter().enumerate() {
         let index =
@@ -272,11 +263,6 @@ async fn drive<W: Workload>(
     while let Some((at_ns, due)) = world.next_event(kernel) {
         now_ns = at_ns;
         handled += 1;
-        if handled & (PUBLISH_EVERY - 1) == 0 {
-            if let Some(progress) = progress {
-                progress.publish(now_ns, handled);
-            }
-        }
         if handled > max_events {
             return Err(EngineError::Limit(format!(
                 "the run reached its limit of {max_events} events at simulated time {:.3} s \
@@ -311,9 +297,6 @@ async fn drive<W: Workload>(
     sync_madsim_clock(&mut madsim_ns, now_ns);
     if W::PROCESSES {
         world.drain(kernel, now_ns).await?;
-    }
-    if let Some(progress) = progress {
-        progress.publish(now_ns, handled);
     }
     Ok(handled)
 }

@@ -1,15 +1,15 @@
-//! How far a run has got, published by the driver for a watcher outside the run (the
-//! `run` command's progress bar): simulated time reached and events handled. Watching
-//! never changes the run: the driver stores two relaxed atomics every
-//! [`PUBLISH_EVERY`] events and reads nothing back, so no event order, random draw or
-//! trace record depends on whether anyone watches.
+//! How far a run has got, published for a watcher outside the run (the `run` command's
+//! progress bar): simulated time reached and trace events recorded. The trace publishes
+//! once per digest chunk ([`PUBLISH_EVERY`] records), on the cold path where it hashes
+//! the chunk, and the driver once more at the end; nothing reads it back, so no event
+//! order, random draw or digest depends on whether anyone watches.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::queue::Nanos;
 
-/// The driver publishes once per this many events (a power of two: one mask per event).
-pub const PUBLISH_EVERY: u64 = 1 << 16;
+/// The trace publishes once per this many records (one digest chunk).
+pub const PUBLISH_EVERY: u64 = super::trace::CHUNK_RECORDS;
 
 /// The latest figures a run published.
 #[derive(Debug, Default)]
@@ -24,7 +24,7 @@ impl Progress {
         Self::default()
     }
 
-    /// Called by the driver: the run has handled `events` events and reached `sim_ns`.
+    /// The run has recorded `events` trace events and reached `sim_ns`.
     pub fn publish(&self, sim_ns: Nanos, events: u64) {
         debug_assert!(
             events >= self.events.load(Ordering::Relaxed),
@@ -39,7 +39,7 @@ impl Progress {
         self.sim_ns.load(Ordering::Relaxed)
     }
 
-    /// Events handled, as last published.
+    /// Trace events recorded, as last published.
     pub fn events(&self) -> u64 {
         self.events.load(Ordering::Relaxed)
     }
