@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{base_scenario, run_traced};
+use common::{base_scenario, run_record, run_traced};
 use serde_json::{json, Value};
 
 const CLIENTS: usize = 100;
@@ -72,6 +72,29 @@ fn a_crash_resets_every_connection_and_clients_reconnect_on_their_schedule() {
         .filter(|event| event["ev"] == "arrive" && event["t_ns"] == 7_116_000_000u64)
         .count() as u64;
     assert_eq!(flushed, held);
+}
+
+/// Attempts held offline through the crash count twice in the timeline, both summing to
+/// the run's attempts: `attempts` in the window they were sent (the restart's, 7 s),
+/// `offered_attempts` in the window their request was offered (6 s, the crash's).
+#[test]
+fn held_attempts_count_where_sent_and_where_their_request_was_offered() {
+    let reconnect = json!({ "kind": "constant", "base": "300ms" });
+    let rec = run_record(&scenario(reconnect, 1000));
+    let rows = &rec.timeline;
+    let attempts = rec.summary.rpc.as_ref().unwrap().requests.attempts;
+    assert_eq!(rows.iter().map(|r| r.attempts).sum::<u64>(), attempts);
+    assert_eq!(
+        rows.iter().map(|r| r.offered_attempts).sum::<u64>(),
+        attempts
+    );
+    // 6-7 s: disconnected all through, so nothing is sent, but every request offered
+    // then gets its one attempt (`max_attempts` 1) at 7.115 s.
+    let down = &rows[6];
+    assert!(down.offered > 150, "{} offered", down.offered);
+    assert_eq!(down.attempts, 0);
+    assert_eq!(down.offered_attempts, down.offered);
+    assert!(rows[7].attempts > rows[7].offered_attempts + down.offered);
 }
 
 #[test]

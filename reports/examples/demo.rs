@@ -64,6 +64,7 @@ fn window(t_s: f64, offered: u64, succeeded: u64, failed: u64, timed_out: u64) -
         timed_out,
         rejected_by_breaker: 0,
         unresolved: offered - succeeded - failed - timed_out,
+        offered_attempts: offered,
         attempts: offered,
         server_arrivals: offered,
         completed: succeeded,

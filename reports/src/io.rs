@@ -460,7 +460,7 @@ pub fn timeline_to_csv(rows: &[TimelineRow]) -> Result<String, String> {
 }
 
 /// Columns a timeline must have (`faults_active` may be missing: it is then empty).
-const REQUIRED: [&str; 15] = [
+const REQUIRED: [&str; 16] = [
     "t_s",
     "offered",
     "succeeded",
@@ -469,6 +469,7 @@ const REQUIRED: [&str; 15] = [
     "timed_out",
     "rejected_by_breaker",
     "unresolved",
+    "offered_attempts",
     "attempts",
     "server_arrivals",
     "completed",
@@ -514,6 +515,12 @@ pub fn timeline_from_reader(
         return Err(err(
             1,
             "this timeline is in the old format (requests counted in the window where they resolved: `successes`, `failures`, ...); this version needs them counted in the window where they were offered (`succeeded`, `unresolved`, ...): re-run the scenario".to_string(),
+        ));
+    }
+    if !has("offered_attempts") && has("attempts") {
+        return Err(err(
+            1,
+            "this timeline predates column `offered_attempts` (attempts counted in the window where their request was offered), which the phases table needs: re-run the scenario".to_string(),
         ));
     }
     if let Some(col) = REQUIRED.iter().find(|c| !has(c)) {
@@ -652,7 +659,7 @@ mod tests {
     #[test]
     fn bad_cell_names_line_and_column() {
         let csv = format!(
-            "{TIMELINE_HEADER}\n0,1,1,1,0,0,0,0,1,1,1,0,1,2,3,\n1,x,1,1,0,0,0,0,1,1,1,0,1,2,3,\n"
+            "{TIMELINE_HEADER}\n0,1,1,1,0,0,0,0,1,1,1,1,0,1,2,3,\n1,x,1,1,0,0,0,0,1,1,1,1,0,1,2,3,\n"
         );
         let e = timeline_from_csv(&csv, Path::new("runs/a/timeline.csv")).unwrap_err();
         let msg = e.to_string();
@@ -669,12 +676,19 @@ mod tests {
         let old = "t_s,offered,attempts,server_arrivals,successes,failures,timeouts\n";
         let e = timeline_from_csv(old, Path::new("x.csv")).unwrap_err();
         assert!(e.to_string().contains("old format"), "{e}");
+        let before = TIMELINE_HEADER.replace("offered_attempts,", "");
+        let e = timeline_from_csv(&format!("{before}\n"), Path::new("x.csv")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("x.csv:1: this timeline predates column `offered_attempts`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn broken_invariant_is_an_error_with_the_numbers() {
         // offered 10, but 3 + 1 + 0 + 0 + 5 = 9 accounted for.
-        let csv = format!("{TIMELINE_HEADER}\n0,10,3,3,1,0,0,5,10,10,3,0,1,2,3,\n");
+        let csv = format!("{TIMELINE_HEADER}\n0,10,3,3,1,0,0,5,10,10,10,3,0,1,2,3,\n");
         let msg = timeline_from_csv(&csv, Path::new("t.csv"))
             .unwrap_err()
             .to_string();
@@ -683,13 +697,13 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("(= 9)"), "{msg}");
-        let csv = format!("{TIMELINE_HEADER}\n0,10,3,4,1,1,0,5,10,10,3,0,1,2,3,\n");
+        let csv = format!("{TIMELINE_HEADER}\n0,10,3,4,1,1,0,5,10,10,10,3,0,1,2,3,\n");
         let msg = timeline_from_csv(&csv, Path::new("t.csv"))
             .unwrap_err()
             .to_string();
         assert!(msg.contains("good 4 > succeeded 3"), "{msg}");
         let csv = format!(
-            "{TIMELINE_HEADER}\n1,0,0,0,0,0,0,0,0,0,0,0,,,,\n1,0,0,0,0,0,0,0,0,0,0,0,,,,\n"
+            "{TIMELINE_HEADER}\n1,0,0,0,0,0,0,0,0,0,0,0,0,,,,\n1,0,0,0,0,0,0,0,0,0,0,0,0,,,,\n"
         );
         let msg = timeline_from_csv(&csv, Path::new("t.csv"))
             .unwrap_err()

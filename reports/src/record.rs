@@ -509,7 +509,9 @@ pub struct TimelineRow {
     pub rejected_by_breaker: u64,
     /// Of those, the ones still in flight at the end of the run.
     pub unresolved: u64,
-    /// Attempts sent in this window (first tries and retries).
+    /// Attempts sent for those requests (first tries and retries), whenever sent.
+    pub offered_attempts: u64,
+    /// Attempts sent in this window (first tries and retries), whatever their request.
     pub attempts: u64,
     /// Attempts that reached a server in this window.
     pub server_arrivals: u64,
@@ -607,7 +609,7 @@ fn nan_as_empty<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> 
 }
 
 /// The CSV header of `timeline.csv`, in column order.
-pub const TIMELINE_HEADER: &str = "t_s,offered,succeeded,good,failed,timed_out,rejected_by_breaker,unresolved,attempts,server_arrivals,completed,breakers_open,latency_p50_ms,latency_p99_ms,latency_p999_ms,faults_active";
+pub const TIMELINE_HEADER: &str = "t_s,offered,succeeded,good,failed,timed_out,rejected_by_breaker,unresolved,offered_attempts,attempts,server_arrivals,completed,breakers_open,latency_p50_ms,latency_p99_ms,latency_p999_ms,faults_active";
 
 /// The CSV header of `bank_timeline.csv`, in column order.
 pub const BANK_TIMELINE_HEADER: &str =

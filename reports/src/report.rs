@@ -339,7 +339,9 @@ fn faults_table(st: &RunStats) -> Table {
     t
 }
 
-fn phases_table(st: &RunStats, rpc: &RpcStats) -> Table {
+/// The phases, then the whole run: every column counts by offered window, so the
+/// phases' offered, succeeded, unresolved and attempts add up to the last row.
+fn phases_table(rec: &RunRecord, st: &RunStats, rpc: &RpcStats) -> Table {
     let latency = st.slo_latency_ms;
     let within = latency.map(|ms| format!("within {} ms (%)", fixed(ms, 0)));
     let mut cols: Vec<(&str, Align)> = vec![
@@ -349,6 +351,7 @@ fn phases_table(st: &RunStats, rpc: &RpcStats) -> Table {
         ("offered (req)", Align::Right),
         ("succeeded (req)", Align::Right),
         ("unresolved (req)", Align::Right),
+        ("attempts", Align::Right),
         ("availability (%)", Align::Right),
     ];
     if let Some(w) = &within {
@@ -368,6 +371,7 @@ fn phases_table(st: &RunStats, rpc: &RpcStats) -> Table {
             count(p.offered),
             count(p.succeeded),
             count(p.unresolved),
+            count(p.attempts),
             pct(p.availability, 2),
         ];
         if latency.is_some() {
@@ -377,6 +381,28 @@ fn phases_table(st: &RunStats, rpc: &RpcStats) -> Table {
             p.nines.map_or_else(|| "n/a".to_string(), |n| n.to_string()),
             fixed(p.goodput_per_s, 2),
             opt_fixed(p.amplification, 3),
+        ]);
+        t.push(cells);
+    }
+    if let Some(q) = rec.summary.rpc.as_ref().map(|r| &r.requests) {
+        let mut cells = vec![
+            "whole run".to_string(),
+            fixed(0.0, 2),
+            fixed(st.duration_s, 2),
+            count(q.offered),
+            count(q.succeeded),
+            count(q.in_flight),
+            count(q.attempts),
+            pct(rpc.availability, 2),
+        ];
+        if latency.is_some() {
+            cells.push(pct(rpc.availability_latency, 2));
+        }
+        cells.extend([
+            rpc.nines
+                .map_or_else(|| "n/a".to_string(), |n| n.to_string()),
+            fixed(rpc.goodput_per_s, 2),
+            opt_fixed(rpc.amplification.overall, 3),
         ]);
         t.push(cells);
     }
@@ -727,7 +753,7 @@ const GLOSSARY: [(&str, &str); 16] = [
     ),
     (
         "goodput",
-        "successful requests per second, counted when they complete.",
+        "successful requests per second. In the charts and the run summary, counted when they complete; in the phases table, counted in the phase where they were offered (the phase's successes over its seconds), so a request held through a crash and answered after the restart counts in the crash phase.",
     ),
     (
         "unresolved",
@@ -739,7 +765,7 @@ const GLOSSARY: [(&str, &str); 16] = [
     ),
     (
         "retry amplification",
-        "attempts sent per offered logical request, over the run and in the worst window.",
+        "attempts sent per offered logical request, over the run and in the worst window (there counting the attempts sent in the window). In the phases table, the attempts made for the requests offered in the phase, whenever sent, per request offered in it.",
     ),
     (
         "peak load multiple",
@@ -767,7 +793,7 @@ const GLOSSARY: [(&str, &str); 16] = [
     ),
     (
         "phases",
-        "the run cut at every fault start and end: before faults, during the faults active, after the fault that ended last; a window belongs to the phase holding its midpoint. Many phases are folded by kind.",
+        "the run cut at every fault start and end: before faults, during the faults active, after the fault that ended last; a window belongs to the phase holding its midpoint. Many phases are folded by kind. Every column counts by offered time: a phase's requests and their outcomes, attempts, goodput and amplification, however late they came, so the phases add up to the whole run.",
     ),
 ];
 
@@ -922,7 +948,7 @@ fn mttr_note(st: &RunStats) -> String {
 
 fn phases_note(rpc: &RpcStats) -> String {
     let folded = rpc.phases.rows.iter().filter(|p| p.phases > 1).count();
-    let mut s = "Each request is counted in the phase where it was offered; unresolved requests are not counted in availability.".to_string();
+    let mut s = "Every column counts each request in the phase where it was offered, however late it resolved: succeeded, unresolved and attempts are those of the phase's requests (attempts whenever sent), goodput is their successes per second of the phase, amplification their attempts per request; so the phases add up to the whole run. Unresolved requests are not counted in availability.".to_string();
     if folded > 0 || rpc.phases.rows.len() < rpc.phases.total {
         s.push_str(&format!(
             " {} phases in all: the first {} are listed, the rest folded by kind.",
@@ -959,7 +985,7 @@ fn run_html(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
             (folded(if st.rpc.is_some() { "Faults and recovery" } else { "Faults" }, &mttr_note(st), &faults_table(st)))
         }
         @if let Some(rpc) = &st.rpc {
-            (folded("Phases", &phases_note(rpc), &phases_table(st, rpc)))
+            (folded("Phases", &phases_note(rpc), &phases_table(rec, st, rpc)))
             @if rpc.expectations.is_empty() {
                 p { "Analytic vs measured: the simulator computed no closed form for this scenario." }
             } @else {
@@ -1054,7 +1080,7 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
     }
     if let Some(rpc) = &st.rpc {
         b.push_str("\n## Phases\n\n");
-        b.push_str(&phases_table(st, rpc).to_markdown());
+        b.push_str(&phases_table(rec, st, rpc).to_markdown());
         b.push_str(&format!("\n{}\n", phases_note(rpc)));
         b.push_str("\n## Analytic vs measured\n\n");
         if rpc.expectations.is_empty() {

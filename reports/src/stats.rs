@@ -21,6 +21,11 @@
 //!   at 0 s) is a background condition with no before or after, and does not split
 //!   phases. With more than [`MAX_LISTED_PHASES`] phases the first [`LISTED_PHASES`] are
 //!   listed and the rest folded into one row per kind of phase (e.g. `during crash`).
+//!   Every column counts by offered window: a phase's succeeded, attempts, goodput
+//!   (succeeded / its seconds) and amplification (attempts / offered) are those of the
+//!   requests offered in it, whenever they resolved or were sent, so the rows add up to
+//!   the run's totals and a crash whose requests are held until the restart reads its
+//!   successes in the crash phase, not after it.
 //! - **Measured MTTR** of a fault: from the fault's end to the start of the first window
 //!   (starting at or after the end) whose availability is ≥ the SLO and stays ≥ the SLO
 //!   in every window up to the next fault that starts after it, or to the end of the run.
@@ -161,7 +166,7 @@ pub struct PhaseStats {
     pub resolved: u64,
     /// Of those, the ones still in flight at the end of the run.
     pub unresolved: u64,
-    /// Attempts sent during the phase's windows.
+    /// Attempts sent for those requests, whenever sent (`offered_attempts`).
     pub attempts: u64,
     /// succeeded / resolved (0 when offered and none resolved); `None` when nothing was
     /// offered.
@@ -170,9 +175,11 @@ pub struct PhaseStats {
     pub availability_latency: Option<f64>,
     /// Nines of `availability`.
     pub nines: Option<Nines>,
-    /// Successes completed per second of the phase's windows (by event time).
+    /// succeeded / the seconds of the phase's windows: the successes of the requests
+    /// offered in the phase, whenever they completed.
     pub goodput_per_s: f64,
-    /// attempts / offered; `None` when nothing was offered.
+    /// attempts / offered, both for the requests offered in the phase; `None` when
+    /// nothing was offered.
     pub amplification: Option<f64>,
 }
 
@@ -617,8 +624,8 @@ struct Prefix {
     good: Vec<u64>,
     resolved: Vec<u64>,
     unresolved: Vec<u64>,
+    /// Attempts by offered window (`offered_attempts`).
     attempts: Vec<u64>,
-    completed: Vec<u64>,
 }
 
 impl Prefix {
@@ -630,17 +637,15 @@ impl Prefix {
             resolved: Vec::with_capacity(tl.len() + 1),
             unresolved: Vec::with_capacity(tl.len() + 1),
             attempts: Vec::with_capacity(tl.len() + 1),
-            completed: Vec::with_capacity(tl.len() + 1),
         };
-        let mut acc = [0u64; 7];
-        let push = |p: &mut Prefix, acc: &[u64; 7]| {
+        let mut acc = [0u64; 6];
+        let push = |p: &mut Prefix, acc: &[u64; 6]| {
             p.offered.push(acc[0]);
             p.succeeded.push(acc[1]);
             p.good.push(acc[2]);
             p.resolved.push(acc[3]);
             p.unresolved.push(acc[4]);
             p.attempts.push(acc[5]);
-            p.completed.push(acc[6]);
         };
         push(&mut p, &acc);
         for r in tl {
@@ -650,8 +655,7 @@ impl Prefix {
                 r.good,
                 r.resolved(),
                 r.unresolved,
-                r.attempts,
-                r.completed,
+                r.offered_attempts,
             ];
             for (a, x) in acc.iter_mut().zip(add) {
                 *a = a.saturating_add(x);
@@ -675,7 +679,6 @@ struct Sums {
     resolved: u64,
     unresolved: u64,
     attempts: u64,
-    completed: u64,
 }
 
 impl Sums {
@@ -689,7 +692,6 @@ impl Sums {
             resolved: Prefix::sum(&p.resolved, i0, i1),
             unresolved: Prefix::sum(&p.unresolved, i0, i1),
             attempts: Prefix::sum(&p.attempts, i0, i1),
-            completed: Prefix::sum(&p.completed, i0, i1),
         }
     }
 }
@@ -724,12 +726,17 @@ fn phase_row(
             None
         },
         nines: availability.and_then(|a| nines(a, s.succeeded)),
-        goodput_per_s: if seconds > 0.0 {
-            s.completed as f64 / seconds
-        } else {
-            0.0
-        },
+        goodput_per_s: goodput_per_s(s.succeeded, seconds),
         amplification: (s.offered > 0).then(|| s.attempts as f64 / s.offered as f64),
+    }
+}
+
+/// Successes of the requests offered in a phase per second of it; 0 for an empty phase.
+fn goodput_per_s(succeeded: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        succeeded as f64 / seconds
+    } else {
+        0.0
     }
 }
 
@@ -889,6 +896,7 @@ pub fn phases(rec: &RunRecord) -> PhaseTable {
         }
         g.nines = g.availability.and_then(|a| nines(a, g.succeeded));
         g.amplification = (g.offered > 0).then(|| g.attempts as f64 / g.offered as f64);
+        g.goodput_per_s = goodput_per_s(g.succeeded, g.windows as f64 * w);
     }
     rows.extend(groups);
     // Every window lands in exactly one row, listed or folded.
@@ -903,10 +911,8 @@ pub fn phases(rec: &RunRecord) -> PhaseTable {
     }
 }
 
-/// Adds `row` into the folded row `g` (ratios are recomputed at the end).
+/// Adds `row` into the folded row `g` (ratios and goodput are recomputed at the end).
 fn merge_phase(g: &mut PhaseStats, row: &PhaseStats) {
-    let seconds_g = g.goodput_per_s * g.windows as f64;
-    let seconds_r = row.goodput_per_s * row.windows as f64;
     g.phases += 1;
     g.start_s = g.start_s.min(row.start_s);
     g.end_s = g.end_s.max(row.end_s);
@@ -917,12 +923,6 @@ fn merge_phase(g: &mut PhaseStats, row: &PhaseStats) {
     g.resolved += row.resolved;
     g.unresolved += row.unresolved;
     g.attempts += row.attempts;
-    // goodput_per_s * windows is completed / window_s: a weighted mean keeps it exact.
-    g.goodput_per_s = if g.windows > 0 {
-        (seconds_g + seconds_r) / g.windows as f64
-    } else {
-        0.0
-    };
 }
 
 /// Measured recovery after each fault, in `summary.faults` order.
@@ -1284,7 +1284,7 @@ fn notes(rec: &RunRecord) -> Vec<String> {
     let q = &rpc.requests;
     let tl = &rec.timeline;
     let sum = |f: fn(&TimelineRow) -> u64| -> u64 { tl.iter().map(f).sum() };
-    let pairs: [(&str, u64, u64); 8] = [
+    let pairs: [(&str, u64, u64); 9] = [
         ("offered", sum(|r| r.offered), q.offered),
         ("succeeded", sum(|r| r.succeeded), q.succeeded),
         ("failed", sum(|r| r.failed), q.failed),
@@ -1296,6 +1296,7 @@ fn notes(rec: &RunRecord) -> Vec<String> {
         ),
         ("unresolved", sum(|r| r.unresolved), q.in_flight),
         ("attempts", sum(|r| r.attempts), q.attempts),
+        ("offered_attempts", sum(|r| r.offered_attempts), q.attempts),
         (
             "server_arrivals",
             sum(|r| r.server_arrivals),

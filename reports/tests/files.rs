@@ -127,7 +127,7 @@ fn load_errors_name_the_file_and_line() {
     let path = dir.join("timeline.csv");
     let good = fs::read_to_string(&path).unwrap();
     let mut csv = good.clone();
-    csv.push_str("20,10,ten,10,0,0,0,0,10,10,10,0,1,2,3,\n");
+    csv.push_str("20,10,ten,10,0,0,0,0,10,10,10,10,0,1,2,3,\n");
     fs::write(&path, csv).unwrap();
     let e = load_run(&dir).unwrap_err();
     let msg = e.to_string();
@@ -137,7 +137,7 @@ fn load_errors_name_the_file_and_line() {
     );
     // A row whose outcomes do not add up to its offered requests.
     let mut csv = good.clone();
-    csv.push_str("20,10,5,5,0,0,0,0,10,10,5,0,1,2,3,\n");
+    csv.push_str("20,10,5,5,0,0,0,0,10,10,10,5,0,1,2,3,\n");
     fs::write(&path, csv).unwrap();
     let msg = load_run(&dir).unwrap_err().to_string();
     assert!(
@@ -537,6 +537,39 @@ fn a_record_of_another_workload_reports_its_core() {
         t.contains("checks passed") && !t.contains("availability"),
         "{t}"
     );
+}
+
+/// The phases table says its counting basis and ends with the whole run, whose counts
+/// the phases' rows add up to (crash_run: 200 offered, 164 succeeded, 300 attempts).
+#[test]
+fn the_phases_table_states_its_basis_and_adds_up_to_the_whole_run() {
+    let dir = temp_dir("phases-basis");
+    write_run_report(&dir, &crash_run()).unwrap();
+    let md = fs::read_to_string(dir.join("report.md")).unwrap();
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    let basis = "Every column counts each request in the phase where it was offered";
+    for (name, page) in [("report.md", &md), ("report.html", &html)] {
+        assert!(page.contains(basis), "{name} lacks the basis");
+    }
+    let rows: Vec<Vec<&str>> = md
+        .split("## Phases")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| phase") && !l.starts_with("| :"))
+        .map(|l| l.split('|').map(str::trim).collect())
+        .collect();
+    assert_eq!(rows.len(), 4, "three phases and the whole run: {rows:?}");
+    let whole = rows.last().unwrap();
+    assert_eq!(whole[1], "whole run");
+    // Columns: phase, from, to, offered, succeeded, unresolved, attempts.
+    for (col, total) in [(4, "200"), (5, "164"), (7, "300")] {
+        let n = |r: &Vec<&str>| r[col].replace(',', "").parse::<u64>().unwrap();
+        let sum: u64 = rows[..3].iter().map(n).sum();
+        assert_eq!(sum, n(whole), "column {col}");
+        assert_eq!(whole[col], total, "column {col}");
+    }
 }
 
 #[test]

@@ -88,14 +88,108 @@ fn a_total_outage_reads_zero() {
     );
     assert_eq!(during.availability, Some(0.0));
     assert_eq!(during.nines.unwrap().value, 0.0);
-    // The 4 late completions are goodput (by event time), not availability.
-    assert!(close(during.goodput_per_s, 4.0 / 5.0));
+    // The 4 completions during the crash belong to requests offered before it: the
+    // crash's goodput counts its own requests' successes, none.
+    assert_eq!(during.goodput_per_s, 0.0);
+    assert!(close(st.phases.rows[0].goodput_per_s, 100.0));
     for r in &rec.timeline[5..10] {
         assert_eq!(r.success_ratio(), Some(0.0));
     }
     // 1500 of 2000 over the run.
     assert!(close(st.availability.unwrap(), 0.75));
     assert_eq!(st.time_availability.windows_meeting_slo, 15);
+}
+
+/// The thundering herd: during a 3 s crash 150 requests are offered and held offline;
+/// none is sent or completes until the restart at 8 s, when 123 of them succeed (82 %)
+/// and 27 time out. Counted by event time the crash phase read goodput 0 and
+/// amplification 0 beside an availability of 82 %, and the after phase took the crash's
+/// successes and attempts; by offered time every column is about the same requests,
+/// and the phases add up to the run.
+#[test]
+fn a_herd_crash_counts_every_column_by_offered_window() {
+    let mut tl = Vec::new();
+    for i in 0..20u32 {
+        let t = f64::from(i);
+        let mut r = match i {
+            // Held: no attempt leaves and nothing completes, but each request gets one
+            // attempt after the restart, counted where it was offered.
+            5..=7 => row(t, 50, 41, 0, 0),
+            // The restart: this window's 10 plus the 150 held attempts, 133 successes.
+            8 => row(t, 10, 10, 160, 160),
+            _ => row(t, 10, 10, 10, 10),
+        };
+        match i {
+            5..=7 => {
+                r.offered_attempts = 50;
+                r.completed = 0;
+            }
+            8 => {
+                r.offered_attempts = 10;
+                r.completed = 133;
+            }
+            _ => {}
+        }
+        tl.push(r);
+    }
+    let rec = record(tl, vec![fault("crash", "server-0", 5.0, Some(8.0))], 0.9);
+    let st = stats::compute(&rec);
+    assert!(st.notes.is_empty(), "{:?}", st.notes);
+    let rpc = st.rpc.unwrap();
+    let p = &rpc.phases.rows;
+    assert_eq!(p.len(), 3);
+    let during = &p[1];
+    assert_eq!(during.label, "during crash server-0");
+    assert_eq!(
+        (during.offered, during.succeeded, during.attempts),
+        (150, 123, 150)
+    );
+    assert!(close(during.availability.unwrap(), 0.82));
+    assert!(
+        close(during.goodput_per_s, 41.0),
+        "{}",
+        during.goodput_per_s
+    );
+    assert_eq!(during.amplification, Some(1.0));
+    let after = &p[2];
+    assert_eq!(
+        (after.offered, after.succeeded, after.attempts),
+        (120, 120, 120)
+    );
+    assert!(close(after.goodput_per_s, 10.0), "{}", after.goodput_per_s);
+    assert_eq!(after.amplification, Some(1.0));
+    // The rows add up to the run's totals.
+    let q = &rec.summary.rpc.as_ref().unwrap().requests;
+    let sum = |f: fn(&stats::PhaseStats) -> u64| p.iter().map(f).sum::<u64>();
+    assert_eq!(sum(|r| r.offered), q.offered);
+    assert_eq!(sum(|r| r.succeeded), q.succeeded);
+    assert_eq!(sum(|r| r.attempts), q.attempts);
+    assert_eq!((q.offered, q.succeeded, q.attempts), (320, 293, 320));
+    let seconds: f64 = p.iter().map(|r| r.windows as f64).sum();
+    let goodput: f64 = p.iter().map(|r| r.goodput_per_s * r.windows as f64).sum();
+    assert!(close(goodput / seconds, rpc.goodput_per_s));
+}
+
+/// The rows of [`common::crash_run`] add up to its totals, and a timeline whose
+/// per-offered-window attempts do not add up to the summary's is flagged.
+#[test]
+fn crash_run_phases_add_up_and_a_wrong_offered_attempts_is_flagged() {
+    let mut rec = crash_run();
+    let rpc = rpc(&rec);
+    let q = rec.summary.rpc.as_ref().unwrap().requests.clone();
+    let p = &rpc.phases.rows;
+    assert_eq!(p.iter().map(|r| r.offered).sum::<u64>(), q.offered);
+    assert_eq!(p.iter().map(|r| r.succeeded).sum::<u64>(), q.succeeded);
+    assert_eq!(p.iter().map(|r| r.attempts).sum::<u64>(), q.attempts);
+    assert_eq!((q.offered, q.succeeded, q.attempts), (200, 164, 300));
+    rec.timeline[6].offered_attempts -= 3;
+    let notes = stats::compute(&rec).notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("`offered_attempts` sums to 297 but summary.json says 300")),
+        "{notes:?}"
+    );
 }
 
 #[test]
@@ -110,7 +204,8 @@ fn a_window_whose_requests_never_resolve_reads_zero() {
 }
 
 /// Requests offered in window 5 are held 20 s and then succeed: they count as successes
-/// of window 5 (their offered window) and as goodput of window 25 (when they completed).
+/// and goodput of window 5's phase (their offered window), though the timeline's
+/// `completed` counts them in window 25 (when they completed).
 #[test]
 fn a_held_request_that_succeeds_late_counts_where_it_was_offered() {
     let mut tl: Vec<_> = (0..30u32)
@@ -124,11 +219,11 @@ fn a_held_request_that_succeeds_late_counts_where_it_was_offered() {
     let during = &st.phases.rows[1];
     assert_eq!(during.label, "during crash server-0");
     assert_eq!(during.availability, Some(1.0));
-    assert_eq!(during.goodput_per_s, 0.0);
+    assert!(close(during.goodput_per_s, 10.0));
     let after = &st.phases.rows[2];
-    // Windows 6-29: 24 x 10 completions plus the 10 late ones in window 25.
+    // Windows 6-29: 24 x 10 successes of their own; the 10 late ones are window 5's.
     assert_eq!(after.windows, 24);
-    assert!(close(after.goodput_per_s, 250.0 / 24.0));
+    assert!(close(after.goodput_per_s, 10.0));
     assert_eq!(rec.timeline[5].success_ratio(), Some(1.0));
     assert_eq!(
         stats::recoveries(&rec)[0].recovery,
@@ -631,6 +726,13 @@ proptest! {
         let phases: usize = rpc.phases.rows.iter().map(|p| p.phases).sum();
         prop_assert_eq!(offered, 1200);
         prop_assert_eq!(windows, 120);
+        // Every column counts by offered window, so folded rows add up too.
+        let succeeded: u64 = rpc.phases.rows.iter().map(|p| p.succeeded).sum();
+        let attempts: u64 = rpc.phases.rows.iter().map(|p| p.attempts).sum();
+        let good_s: f64 = rpc.phases.rows.iter().map(|p| p.goodput_per_s * p.windows as f64).sum();
+        prop_assert_eq!(succeeded, ok.iter().sum::<u64>());
+        prop_assert_eq!(attempts, 1440);
+        prop_assert!((good_s - succeeded as f64).abs() < 1e-6, "{} vs {}", good_s, succeeded);
         prop_assert_eq!(phases, rpc.phases.total);
         prop_assert!(rpc.phases.rows.len() <= stats::MAX_LISTED_PHASES + 12);
         for p in &rpc.phases.rows {

@@ -8,7 +8,7 @@ use faultline_reports::record::{
 
 /// A window with `offered` requests, of which `succeeded` succeeded (all within any
 /// latency objective, and completing in this same window) and the rest timed out,
-/// `attempts` attempts and `arrivals` server arrivals.
+/// `attempts` attempts (all for this window's requests) and `arrivals` server arrivals.
 pub fn row(t: f64, offered: u64, succeeded: u64, attempts: u64, arrivals: u64) -> TimelineRow {
     TimelineRow {
         t_s: t,
@@ -19,6 +19,7 @@ pub fn row(t: f64, offered: u64, succeeded: u64, attempts: u64, arrivals: u64) -
         timed_out: offered - succeeded,
         rejected_by_breaker: 0,
         unresolved: 0,
+        offered_attempts: attempts,
         attempts,
         server_arrivals: arrivals,
         completed: succeeded,

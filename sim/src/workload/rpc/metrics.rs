@@ -3,7 +3,8 @@
 //! Two clocks attribute the counts. By *offered* time: a logical request counts in the
 //! window where it was issued, and its outcome (succeeded, good, failed, timed out,
 //! rejected, unresolved at the end) goes to that same window whenever it comes, so an
-//! outage reads as an outage even when its requests resolve late. By *event* time:
+//! outage reads as an outage even when its requests resolve late; so do the attempts
+//! made for it (`offered_attempts`). By *event* time:
 //! attempts, server arrivals, completions (goodput) and latency quantiles.
 //!
 //! Events arrive in time order, so windows close lazily: the first event at or past a
@@ -35,6 +36,9 @@ pub struct WindowCounters {
     pub rejected_by_breaker: u64,
     /// Of those, still in flight at the end of the run.
     pub unresolved: u64,
+    /// Attempts sent for those, whenever sent (so phases can count attempts per request
+    /// on the same basis as outcomes).
+    pub offered_attempts: u64,
     /// Attempts sent in the window.
     pub attempts: u64,
     /// Attempts that reached a server in the window.

@@ -479,10 +479,10 @@ impl RpcWorld {
         slot: u32,
         client: u32,
     ) -> Result<(), EngineError> {
-        let (id, attempts) = {
+        let (id, attempts, issued_ns) = {
             let request = &self.requests[slot as usize];
             debug_assert_eq!(request.client, client, "a request moved to another client");
-            (request.id, request.attempts)
+            (request.id, request.attempts, request.issued_ns)
         };
         if !self.conns.is_empty() && !self.connection_ready(k, now_ns, slot, client)? {
             return Ok(());
@@ -524,6 +524,7 @@ impl RpcWorld {
         }
         let window = self.metrics.at(now_ns);
         window.attempts += 1;
+        self.metrics.offered_at(issued_ns).offered_attempts += 1;
         self.metrics.totals.attempts += 1;
         if attempts > 0 {
             self.metrics.totals.retries += 1;

@@ -137,6 +137,7 @@ pub fn build(
                 timed_out: window.timed_out,
                 rejected_by_breaker: window.rejected_by_breaker,
                 unresolved: window.unresolved,
+                offered_attempts: window.offered_attempts,
                 attempts: window.attempts,
                 server_arrivals: window.server_arrivals,
                 completed: window.completed,
