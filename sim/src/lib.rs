@@ -3,10 +3,18 @@
 //! A seeded discrete-event engine on madsim runs the real fault-tolerance models from
 //! `faultline-models` against injected faults, and writes run records that
 //! `faultline-reports` turns into reports.
+//!
+//! The modules import each other in one direction, bottom first: [`engine`] (the kernel,
+//! input in its own types), [`format`] (the file format's shared value types),
+//! [`record`] (what every run record shares), [`workload`] (each kind's part of the file,
+//! resolved from a narrow [`workload::Context`]), [`scenario`] (the whole file, loading,
+//! validation, the resolve step), then [`runner`], [`sweep`] and [`cli`]. No module
+//! imports one after it (`tests/module_dag.rs`).
 #![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod engine;
+pub mod format;
 pub mod record;
 pub mod runner;
 pub mod scenario;

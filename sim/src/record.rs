@@ -10,8 +10,8 @@ use faultline_reports::record::{CheckResult, FaultInterval, RunRecord, Summary};
 use crate::engine::driver::CoreOutput;
 use crate::engine::faults::Interval;
 use crate::engine::queue::Nanos;
-use crate::scenario::check::{Check, CheckSpec};
-use crate::scenario::resolve::RunInfo;
+use crate::format::check::{Check, CheckSpec};
+use crate::format::RunInfo;
 
 /// Nanoseconds per millisecond.
 pub const NS_PER_MS: f64 = 1e6;

@@ -64,7 +64,8 @@ pub fn run_watched(
                 None => None,
             };
             workload::simulate_with(
-                &scenario,
+                &scenario.workload,
+                &scenario.plan,
                 seed,
                 TraceOptions {
                     lines: sink,
@@ -235,7 +236,8 @@ pub fn run_traced(
                 line_window: request.line_window,
                 progress: None,
             };
-            let output = workload::simulate_with(&scenario, seed, options)?;
+            let output =
+                workload::simulate_with(&scenario.workload, &scenario.plan, seed, options)?;
             let text = String::from_utf8_lossy(&buffer.borrow()).into_owned();
             Ok((output, text.lines().map(str::to_owned).collect()))
         })

@@ -1,5 +1,5 @@
 //! Ready-to-draw distributions over nanoseconds: the kernel's form of the scenario
-//! format's distributions (the resolve step builds them; `scenario::dist`).
+//! format's distributions (the resolve step builds them; `format::dist`).
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};

@@ -1,5 +1,5 @@
 //! Node selectors: a node name, or a prefix with a trailing `*` (`"client-*"`, `"*"`).
-//! The scenario format reads and writes them as strings (`scenario::selector`).
+//! The scenario format reads and writes them as strings (`format::selector`).
 
 use core::fmt;
 

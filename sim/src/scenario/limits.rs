@@ -7,9 +7,7 @@
 pub const MAX_FILE_BYTES: usize = 4 << 20;
 /// Longest scenario name, characters (it names the output directory).
 pub const MAX_NAME_CHARS: usize = 100;
-/// Longest duration any field may hold, seconds (365 days): far above any run, so that
-/// sums and products of durations in nanoseconds cannot overflow.
-pub const MAX_ANY_DURATION_S: u64 = 365 * 86_400;
+pub use crate::format::duration::MAX_ANY_DURATION_S;
 /// Longest simulated duration, seconds (one day).
 pub const MAX_DURATION_S: u64 = 86_400;
 /// Most metrics windows in one run.

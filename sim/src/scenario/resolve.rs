@@ -4,18 +4,17 @@
 //! nothing downstream reads the scenario again: the kernel gets its [`Plan`], the
 //! workload its config, the records a [`RunInfo`].
 
-use serde_json::Value;
-
-use super::check::{Bound, Check};
+use super::check::Bound;
 use super::swarm::{self, SwarmChoice};
 use super::validate::{self, issue, Issue, Nodes};
 use super::{plan, Scenario};
 use crate::engine::nodes::Topology;
 use crate::engine::plan::Plan;
-use crate::workload::{EventEstimate, MemoryEstimate, WorkloadConfig};
+use crate::record::Invocation;
+use crate::workload::{EventEstimate, MemoryEstimate, RunOutput, WorkloadConfig};
+use faultline_reports::record::RunRecord;
 
-/// The availability objective when the scenario states none.
-pub const DEFAULT_SLO: f64 = faultline_reports::stats::DEFAULT_SLO;
+pub use crate::format::run::{RunInfo, DEFAULT_SLO};
 
 /// A scenario resolved for running.
 #[derive(Clone, Debug)]
@@ -36,23 +35,11 @@ pub struct ResolvedScenario {
     pub swarm: Vec<SwarmChoice>,
 }
 
-/// What the records take from the scenario, resolved once.
-#[derive(Clone, Debug)]
-pub struct RunInfo {
-    /// The scenario's name.
-    pub name: String,
-    /// What it shows.
-    pub description: String,
-    /// The seed it runs at.
-    pub seed: u64,
-    /// The availability objective: `slo.availability`, else the first
-    /// `availability_at_least` check, else [`DEFAULT_SLO`].
-    pub slo: f64,
-    /// The checks evaluated after the run.
-    pub checks: Vec<Check>,
-    /// The scenario as run (defaults filled in, `--set` applied, swarm drawn, at
-    /// `seed`), as data: `scenario_spec` in `summary.json` and `scenario.resolved.json`.
-    pub spec: Value,
+impl RunOutput {
+    /// The run record of a run of `resolved`, its checks evaluated.
+    pub fn record(&self, resolved: &ResolvedScenario, invocation: &Invocation) -> RunRecord {
+        self.record_of(&resolved.workload, &resolved.run, invocation)
+    }
 }
 
 impl ResolvedScenario {
@@ -72,18 +59,6 @@ impl ResolvedScenario {
     }
 }
 
-impl RunInfo {
-    /// `spec` as a run at `seed` ran it: what a record of that run keeps as
-    /// `scenario_spec`, whatever seed the scenario was resolved at.
-    pub fn spec_at(&self, seed: u64) -> Value {
-        let mut spec = self.spec.clone();
-        if let Value::Object(fields) = &mut spec {
-            fields.insert("seed".to_owned(), Value::from(seed));
-        }
-        spec
-    }
-}
-
 /// Resolves `scenario`: first its swarm block, drawn at the scenario's seed into an
 /// explicit scenario; then the kernel's limits, the top-level rules, the workload's own
 /// limits and rules (and its config), then the network, faults and checks against the
@@ -93,7 +68,7 @@ pub fn resolve(scenario: Scenario) -> Result<ResolvedScenario, Issue> {
     let (scenario, drawn) = swarm::apply(scenario)?;
     validate::check_limits(&scenario)?;
     validate::check_basics(&scenario)?;
-    let resolution = scenario.workload.resolve(&scenario)?;
+    let resolution = scenario.workload.resolve(&scenario.context())?;
     let topology =
         Topology::new(resolution.families.clone()).map_err(|message| issue("workload", message))?;
     validate::check_plan_size(&scenario, &topology)?;

@@ -12,7 +12,7 @@ use std::path::{Component, Path, PathBuf};
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 
-use super::{Dur, Scenario, Selector, SignedDur};
+use super::{Check, Dur, Scenario, Selector, SignedDur};
 
 /// The regular expression of a duration accepted by humantime: `"0"`, or numbers with
 /// units, optionally several (`"250us"`, `"1.5s"`, `"2m 30s"`).
@@ -24,6 +24,24 @@ pub const SIGNED_DURATION_PATTERN: &str =
 
 /// The regular expression of a node selector: a name, or a prefix ending in `*`.
 pub const SELECTOR_PATTERN: &str = r"^[^*]*\*?$";
+
+impl JsonSchema for Check {
+    fn schema_name() -> Cow<'static, str> {
+        "Check".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names = crate::workload::all_check_names();
+        json_schema!({
+            "type": "object",
+            "description": "A check evaluated after the run, one key: what it checks, and its bound (a number, a duration such as \"1s\", or true). Which checks exist depends on the workload kind.",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "propertyNames": { "enum": names },
+            "additionalProperties": { "type": ["number", "string", "boolean"] }
+        })
+    }
+}
 
 impl JsonSchema for Dur {
     fn schema_name() -> Cow<'static, str> {

@@ -24,14 +24,34 @@ use serde_json::Value;
 
 use crate::engine::driver::{self, CoreOutput, Finished};
 use crate::engine::nodes::Family;
+use crate::engine::plan::Plan;
 use crate::engine::trace::TraceOptions;
 use crate::engine::workload::Workload;
 use crate::engine::{EngineError, TraceSink};
+use crate::format::check::CheckSpec;
+use crate::format::{Check, Dur, Fault, Issue, Metrics, Network, RandomFault, RunInfo, Slo};
 use crate::record::Invocation;
-use crate::scenario::check::CheckSpec;
-use crate::scenario::resolve::{ResolvedScenario, RunInfo};
-use crate::scenario::validate::Issue;
-use crate::scenario::Scenario;
+
+/// What a workload reads of the rest of its scenario when it resolves its part: the
+/// core of the file, without the `workload` object, so that workloads need not know the
+/// whole-file type (which holds theirs).
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// Simulated time to run.
+    pub duration: Dur,
+    /// Default network behaviour.
+    pub network: &'a Network,
+    /// Faults at fixed times.
+    pub faults: &'a [Fault],
+    /// Stochastic fault processes.
+    pub random_faults: &'a [RandomFault],
+    /// Metrics settings.
+    pub metrics: &'a Metrics,
+    /// Checks evaluated after the run.
+    pub checks: &'a [Check],
+    /// The service level objective.
+    pub slo: &'a Slo,
+}
 
 /// What the registry needs of a workload kind besides its state machine.
 pub trait Kind {
@@ -47,9 +67,13 @@ pub trait Kind {
     /// their type.
     const NUMBER_LIMITS: &'static [NumberLimit];
 
-    /// Resolves its part of `scenario` into a config, checking its limits and rules;
-    /// an [`Issue`]'s path names the field (`workload.clients.count`).
-    fn resolve(spec: &Self::Spec, scenario: &Scenario) -> Result<Resolution<Config<Self>>, Issue>;
+    /// Resolves its part of a scenario into a config, checking its limits and rules,
+    /// with what it reads of the rest of the file in `scenario`; an [`Issue`]'s path
+    /// names the field (`workload.clients.count`).
+    fn resolve(
+        spec: &Self::Spec,
+        scenario: &Context<'_>,
+    ) -> Result<Resolution<Config<Self>>, Issue>;
 
     /// The run record of a finished run, from what the resolve step kept of its
     /// scenario (`run`) and its config.
@@ -148,37 +172,12 @@ impl MemoryEstimate {
     }
 }
 
-/// The error of a workload object's own keys: serde's path inside the object and its
-/// message, carried out through serde's error type to the loader, which locates it.
-#[derive(Debug)]
-pub struct NestedError {
-    /// Path inside the `workload` object (`clients.retry.backoff.jitter`).
-    pub path: String,
-    /// serde's message.
-    pub message: String,
-}
-
-/// The separator of [`NestedError`]'s fields inside a serde error message.
-pub const NESTED_MARK: char = '\u{1}';
-
-impl fmt::Display for NestedError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{NESTED_MARK}{}{NESTED_MARK}{}", self.path, self.message)
-    }
-}
-
-impl NestedError {
-    /// Splits a message written by [`NestedError`]'s `Display` back into (path, message).
-    pub fn parse(message: &str) -> Option<(&str, &str)> {
-        let rest = message.strip_prefix(NESTED_MARK)?;
-        rest.split_once(NESTED_MARK)
-    }
-}
+pub use crate::format::strict::{NestedError, NESTED_MARK};
 
 /// Reads one kind's keys from the rest of the `workload` object, keeping serde's path
-/// (and refusing a list where an object is required, see [`crate::scenario::strict`]).
+/// (and refusing a list where an object is required, see [`crate::format::strict`]).
 fn read_spec<S: DeserializeOwned>(rest: Value) -> Result<S, NestedError> {
-    crate::scenario::strict::deserialize(rest).map_err(|err| NestedError {
+    crate::format::strict::deserialize(rest).map_err(|err| NestedError {
         path: err.path().to_string(),
         message: err.into_inner().to_string(),
     })
@@ -272,8 +271,8 @@ macro_rules! registry {
                 }
             }
 
-            /// Resolves this workload against `scenario` (whose workload it is).
-            pub fn resolve(&self, scenario: &Scenario) -> Result<Resolution<WorkloadConfig>, Issue> {
+            /// Resolves this workload against the rest of its scenario (`scenario`).
+            pub fn resolve(&self, scenario: &Context<'_>) -> Result<Resolution<WorkloadConfig>, Issue> {
                 match self {
                     $(
                         WorkloadSpec::$variant(spec) => {
@@ -336,15 +335,17 @@ macro_rules! registry {
             names
         }
 
-        /// Runs a resolved scenario at `seed` on the current thread (see
-        /// [`driver::run`]).
+        /// Runs a resolved workload `config` on the kernel's `plan` at `seed` on the
+        /// current thread (see [`driver::run`]).
         pub fn simulate(
-            resolved: &ResolvedScenario,
+            config: &WorkloadConfig,
+            plan: &Plan,
             seed: u64,
             trace_lines: TraceSink,
         ) -> Result<RunOutput, EngineError> {
             simulate_with(
-                resolved,
+                config,
+                plan,
                 seed,
                 TraceOptions {
                     lines: trace_lines,
@@ -355,20 +356,16 @@ macro_rules! registry {
 
         /// [`simulate`], with the trace's diagnostics ([`TraceOptions`]).
         pub fn simulate_with(
-            resolved: &ResolvedScenario,
+            config: &WorkloadConfig,
+            plan: &Plan,
             seed: u64,
             trace: TraceOptions,
         ) -> Result<RunOutput, EngineError> {
-            match &resolved.workload {
+            match config {
                 $(
                     WorkloadConfig::$variant(config) => {
-                        driver::run_with::<<$kind as Kind>::World>(
-                            config,
-                            &resolved.plan,
-                            seed,
-                            trace,
-                        )
-                        .map(RunOutput::$variant)
+                        driver::run_with::<<$kind as Kind>::World>(config, plan, seed, trace)
+                            .map(RunOutput::$variant)
                     }
                 )+
             }
@@ -382,16 +379,23 @@ macro_rules! registry {
                 }
             }
 
-            /// The run record of a run of `resolved`, its checks evaluated.
-            pub fn record(&self, resolved: &ResolvedScenario, invocation: &Invocation) -> RunRecord {
-                match (self, &resolved.workload) {
+            /// The run record of a run of `config`, with what the resolve step kept of
+            /// its scenario (`run`), its checks evaluated (`ResolvedScenario`'s
+            /// `record` takes both from a resolved scenario).
+            pub fn record_of(
+                &self,
+                config: &WorkloadConfig,
+                run: &RunInfo,
+                invocation: &Invocation,
+            ) -> RunRecord {
+                match (self, config) {
                     $(
                         (RunOutput::$variant(finished), WorkloadConfig::$variant(config)) => {
                             let mut record =
-                                <$kind as Kind>::record(&resolved.run, config, finished, invocation);
+                                <$kind as Kind>::record(run, config, finished, invocation);
                             crate::record::evaluate_checks(
                                 &mut record,
-                                &resolved.run.checks,
+                                &run.checks,
                                 <$kind as Kind>::CHECKS,
                                 <$kind as Kind>::metric,
                             );
@@ -399,7 +403,7 @@ macro_rules! registry {
                         }
                     )+
                     #[allow(unreachable_patterns)] // with one kind registered
-                    _ => crate::record::mismatched(self.core(), &resolved.run, invocation),
+                    _ => crate::record::mismatched(self.core(), run, invocation),
                 }
             }
         }

@@ -7,10 +7,10 @@ use super::account::{AccountConfig, Fsync};
 use super::spec::{BankSpec, FsyncPolicy, Initiator, MAX_ACCOUNTS, MAX_AMOUNT};
 use crate::engine::disk::DiskConfig;
 use crate::engine::queue::Nanos;
-use crate::scenario::validate::{dist, issue, positive, Checked, Issue};
-use crate::scenario::Scenario;
+use crate::format::issue::{dist, issue, positive, Checked, Issue};
 use crate::workload::rpc::config::backoff_policy;
 use crate::workload::rpc::spec::BackoffKindSpec;
+use crate::workload::Context;
 use crate::workload::{EventEstimate, MemoryEstimate, MemoryPart};
 
 /// Name prefix of the account nodes.
@@ -192,7 +192,7 @@ fn check(spec: &BankSpec) -> Checked {
 }
 
 /// Checks that need snapshots are refused without them (they would hold vacuously).
-fn check_needs_snapshots(spec: &BankSpec, scenario: &Scenario) -> Checked {
+fn check_needs_snapshots(spec: &BankSpec, scenario: &Context<'_>) -> Checked {
     if spec.snapshots.is_some() {
         return Ok(());
     }
@@ -217,7 +217,7 @@ fn check_needs_snapshots(spec: &BankSpec, scenario: &Scenario) -> Checked {
 /// Resolves the bank part of a scenario.
 pub fn resolve(
     spec: &BankSpec,
-    scenario: &Scenario,
+    scenario: &Context<'_>,
 ) -> Result<(BankConfig, EventEstimate, MemoryEstimate), Issue> {
     check(spec)?;
     check_needs_snapshots(spec, scenario)?;
@@ -296,7 +296,7 @@ pub fn resolve(
 
 /// The memory estimate: the transfers' logs and checker state, the snapshots kept for
 /// the checks, and the metrics windows (see the calibration above).
-fn memory_estimate(spec: &BankSpec, scenario: &Scenario) -> MemoryEstimate {
+fn memory_estimate(spec: &BankSpec, scenario: &Context<'_>) -> MemoryEstimate {
     let seconds = scenario.duration.as_secs_f64();
     let count = spec.accounts.count;
     let accounts = f64::from(count);

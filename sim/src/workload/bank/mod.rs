@@ -45,11 +45,11 @@ use crate::engine::streams;
 use crate::engine::trace::Record;
 use crate::engine::workload::{NodeChange, Workload};
 use crate::engine::EngineError;
+use crate::format::check::CheckSpec;
+use crate::format::Issue;
+use crate::format::RunInfo;
 use crate::record::Invocation;
-use crate::scenario::check::CheckSpec;
-use crate::scenario::resolve::RunInfo;
-use crate::scenario::validate::Issue;
-use crate::scenario::Scenario;
+use crate::workload::Context;
 use crate::workload::{Kind, NumberLimit, Resolution};
 
 /// The bank's random streams (stream ids; see [`crate::engine::streams`]).
@@ -926,7 +926,7 @@ impl Kind for Bank {
 
     fn resolve(
         spec: &spec::BankSpec,
-        scenario: &Scenario,
+        scenario: &Context<'_>,
     ) -> Result<Resolution<BankConfig>, Issue> {
         let (config, events, memory) = config::resolve(spec, scenario)?;
         Ok(Resolution {

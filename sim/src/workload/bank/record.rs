@@ -10,9 +10,9 @@ use super::config::BankConfig;
 use super::BankOutput;
 use crate::engine::driver::Finished;
 use crate::engine::queue::Nanos;
+use crate::format::check::{BoundKind, CheckSpec, Direction};
+use crate::format::RunInfo;
 use crate::record::{self, Invocation, NS_PER_MS, NS_PER_S};
-use crate::scenario::check::{BoundKind, CheckSpec, Direction};
-use crate::scenario::resolve::RunInfo;
 
 fn violations(count: f64, _bound: f64) -> String {
     if count == 0.0 {

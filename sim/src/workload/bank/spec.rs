@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{Dist, Dur};
+use crate::format::{Dist, Dur};
 use crate::workload::rpc::spec::BackoffSpec;
 use crate::workload::NumberLimit;
 

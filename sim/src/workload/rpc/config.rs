@@ -18,9 +18,9 @@ use super::spec::{
 };
 use crate::engine::driver::MAX_PENDING_EVENTS;
 use crate::engine::queue::Nanos;
-use crate::scenario::dist::round_to_u64;
-use crate::scenario::validate::{issue, Issue};
-use crate::scenario::Sampler;
+use crate::format::dist::round_to_u64;
+use crate::format::issue::{issue, Issue};
+use crate::format::Sampler;
 
 /// Name prefix of the client nodes.
 pub const CLIENT_PREFIX: &str = "client-";

@@ -16,7 +16,8 @@ use faultline_reports::record::{Expectation, Measure};
 
 use super::config::SERVER_PREFIX;
 use super::spec::{Arrival, RpcSpec};
-use crate::scenario::{Dist, Scenario, Selector};
+use crate::format::{Dist, Selector};
+use crate::workload::Context;
 
 /// Server names a selector matches.
 fn servers_matching(spec: &RpcSpec, selector: &Selector) -> Vec<String> {
@@ -27,7 +28,7 @@ fn servers_matching(spec: &RpcSpec, selector: &Selector) -> Vec<String> {
 }
 
 /// Every expectation that applies to `scenario` (whose rpc part is `spec`).
-pub fn expectations(spec: &RpcSpec, scenario: &Scenario) -> Vec<Expectation> {
+pub fn expectations(spec: &RpcSpec, scenario: &Context<'_>) -> Vec<Expectation> {
     let mut out = Vec::new();
     out.extend(crash_expectations(spec, scenario));
     out.extend(omission_expectations(spec, scenario));
@@ -35,10 +36,10 @@ pub fn expectations(spec: &RpcSpec, scenario: &Scenario) -> Vec<Expectation> {
     out
 }
 
-fn crash_expectations(spec: &RpcSpec, scenario: &Scenario) -> Vec<Expectation> {
+fn crash_expectations(spec: &RpcSpec, scenario: &Context<'_>) -> Vec<Expectation> {
     let mut out = Vec::new();
     let end_s = scenario.duration.as_secs_f64();
-    for random in &scenario.random_faults {
+    for random in scenario.random_faults {
         let Some(selector) = &random.crash else {
             continue;
         };
@@ -82,12 +83,12 @@ fn crash_expectations(spec: &RpcSpec, scenario: &Scenario) -> Vec<Expectation> {
     out
 }
 
-fn omission_expectations(spec: &RpcSpec, scenario: &Scenario) -> Vec<Expectation> {
+fn omission_expectations(spec: &RpcSpec, scenario: &Context<'_>) -> Vec<Expectation> {
     let mut out = Vec::new();
     let end_s = scenario.duration.as_secs_f64();
     let servers = spec.servers.count as f64;
     let max_attempts = spec.clients.retry.max_attempts;
-    for fault in &scenario.faults {
+    for fault in scenario.faults {
         let Some(omission) = &fault.omission else {
             continue;
         };
@@ -137,7 +138,7 @@ fn omission_expectations(spec: &RpcSpec, scenario: &Scenario) -> Vec<Expectation
     out
 }
 
-fn queue_expectation(spec: &RpcSpec, scenario: &Scenario) -> Option<Expectation> {
+fn queue_expectation(spec: &RpcSpec, scenario: &Context<'_>) -> Option<Expectation> {
     let Dist::Exponential(service) = &spec.servers.service_time else {
         return None;
     };

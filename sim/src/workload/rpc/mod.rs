@@ -30,11 +30,11 @@ use crate::engine::slots::Slots;
 use crate::engine::trace::{Record, NO_NODE};
 use crate::engine::workload::{NodeChange, Workload};
 use crate::engine::EngineError;
+use crate::format::check::CheckSpec;
+use crate::format::Issue;
+use crate::format::RunInfo;
 use crate::record::Invocation;
-use crate::scenario::check::CheckSpec;
-use crate::scenario::resolve::RunInfo;
-use crate::scenario::validate::Issue;
-use crate::scenario::Scenario;
+use crate::workload::Context;
 use crate::workload::{Kind, NumberLimit, Resolution};
 
 pub mod config;
@@ -1327,7 +1327,10 @@ impl Kind for Rpc {
     const CHECKS: &'static [CheckSpec] = record::CHECKS;
     const NUMBER_LIMITS: &'static [NumberLimit] = spec::NUMBER_LIMITS;
 
-    fn resolve(spec: &spec::RpcSpec, scenario: &Scenario) -> Result<Resolution<RpcConfig>, Issue> {
+    fn resolve(
+        spec: &spec::RpcSpec,
+        scenario: &Context<'_>,
+    ) -> Result<Resolution<RpcConfig>, Issue> {
         validate::check_limits(spec)?;
         validate::check_rules(spec)?;
         let mut config =

@@ -9,9 +9,9 @@ use faultline_reports::record::{
 use super::RpcConfig;
 use super::RpcOutput;
 use crate::engine::driver::Finished;
+use crate::format::check::{BoundKind, CheckSpec, Direction};
+use crate::format::RunInfo;
 use crate::record::{self, Invocation, NS_PER_MS, NS_PER_S};
-use crate::scenario::check::{BoundKind, CheckSpec, Direction};
-use crate::scenario::resolve::RunInfo;
 
 /// The checks of the rpc workload.
 pub const CHECKS: &[CheckSpec] = &[

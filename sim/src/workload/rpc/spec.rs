@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{de, Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use crate::scenario::{strict, Dist, Dur};
+use crate::format::{strict, Dist, Dur};
 use crate::workload::NumberLimit;
 
 /// Most logical clients in one scenario.

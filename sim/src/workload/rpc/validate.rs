@@ -12,8 +12,9 @@ use super::spec::{
     MAX_BREAKER_WINDOW_BYTES, MAX_CLIENTS, MAX_OFFLINE_QUEUE, MAX_QUEUE_LIMIT, MAX_SERVERS,
     MAX_WORKERS,
 };
-use crate::scenario::validate::{dist, issue, positive, unit_fraction, Checked};
-use crate::scenario::{Dist, Dur, Scenario};
+use crate::format::issue::{dist, issue, positive, unit_fraction, Checked};
+use crate::format::{Dist, Dur};
+use crate::workload::Context;
 use crate::workload::{EventEstimate, MemoryEstimate, MemoryPart};
 
 /// Engine events per attempt assumed by the event estimate (send, deliver, queue, serve,
@@ -176,7 +177,7 @@ pub fn check_rules(spec: &RpcSpec) -> Checked {
 /// worst case: every attempt fails and is retried), plus, with persistent connections,
 /// the reconnect tries of every client of a crashed server until it is back x
 /// [`EVENTS_PER_RECONNECT`].
-pub fn event_estimate(spec: &RpcSpec, scenario: &Scenario) -> EventEstimate {
+pub fn event_estimate(spec: &RpcSpec, scenario: &Context<'_>) -> EventEstimate {
     let offered = offered_per_s(spec, scenario) * scenario.duration.as_secs_f64();
     let attempts = f64::from(spec.clients.retry.max_attempts.max(1));
     let mut events = offered * attempts * EVENTS_PER_ATTEMPT;
@@ -212,7 +213,7 @@ pub fn event_estimate(spec: &RpcSpec, scenario: &Scenario) -> EventEstimate {
 /// sleeps its longest), the offline queues (every client of a crashed server holds what
 /// it offers while the server is down and it reconnects, up to `offline_queue`) and the
 /// metrics windows.
-pub fn memory_estimate(spec: &RpcSpec, scenario: &Scenario) -> MemoryEstimate {
+pub fn memory_estimate(spec: &RpcSpec, scenario: &Context<'_>) -> MemoryEstimate {
     let clients = &spec.clients;
     let count = f64::from(clients.count);
     let mut memory = MemoryEstimate::default();
@@ -285,7 +286,7 @@ pub fn memory_estimate(spec: &RpcSpec, scenario: &Scenario) -> MemoryEstimate {
 }
 
 /// Metrics windows of a run (at least one).
-pub fn windows(scenario: &Scenario) -> f64 {
+pub fn windows(scenario: &Context<'_>) -> f64 {
     let window_ns = scenario.metrics.window.as_nanos().max(1);
     scenario.duration.as_nanos().div_ceil(window_ns).max(1) as f64
 }
@@ -320,7 +321,11 @@ fn request_lifetime_s(spec: &RpcSpec) -> f64 {
 /// crash of a server (scheduled or from `random_faults`) disconnects its clients for its
 /// down time plus the longest reconnect sleep and a connect timeout, and they hold what
 /// they offer meanwhile, up to `offline_queue` (a closed-loop client holds one).
-fn held_per_client(spec: &RpcSpec, connection: &ConnectionSpec, scenario: &Scenario) -> (f64, f64) {
+fn held_per_client(
+    spec: &RpcSpec,
+    connection: &ConnectionSpec,
+    scenario: &Context<'_>,
+) -> (f64, f64) {
     let clients = &spec.clients;
     let servers = spec.servers.count.max(1);
     let per_server = f64::from(clients.count.div_ceil(servers));
@@ -338,7 +343,7 @@ fn held_per_client(spec: &RpcSpec, connection: &ConnectionSpec, scenario: &Scena
     let duration = scenario.duration;
     let mut longest_s: f64 = 0.0;
     let mut affected = 0.0;
-    for fault in &scenario.faults {
+    for fault in scenario.faults {
         let Some(selector) = &fault.crash else {
             continue;
         };
@@ -352,7 +357,7 @@ fn held_per_client(spec: &RpcSpec, connection: &ConnectionSpec, scenario: &Scena
         longest_s = longest_s.max(down.as_secs_f64());
         affected += hit * per_server;
     }
-    for random in &scenario.random_faults {
+    for random in scenario.random_faults {
         let Some(selector) = &random.crash else {
             continue;
         };
@@ -387,7 +392,7 @@ fn count_text(count: f64) -> String {
 /// Reconnect tries over the run: every crash of a server (scheduled, or expected from
 /// `random_faults`) resets its clients' connections, and each client tries again after
 /// every backoff sleep plus a round trip until the server is back.
-fn reconnect_tries(spec: &RpcSpec, connection: &ConnectionSpec, scenario: &Scenario) -> f64 {
+fn reconnect_tries(spec: &RpcSpec, connection: &ConnectionSpec, scenario: &Context<'_>) -> f64 {
     let servers = spec.servers.count.max(1);
     let per_server = f64::from(spec.clients.count.div_ceil(servers));
     let clients = f64::from(spec.clients.count);
@@ -398,7 +403,7 @@ fn reconnect_tries(spec: &RpcSpec, connection: &ConnectionSpec, scenario: &Scena
     let round_trip_ns = 2.0 * estimate_ns(&scenario.network.latency);
     let duration = scenario.duration;
     let mut tries = 0.0;
-    for fault in &scenario.faults {
+    for fault in scenario.faults {
         let Some(selector) = &fault.crash else {
             continue;
         };
@@ -409,7 +414,7 @@ fn reconnect_tries(spec: &RpcSpec, connection: &ConnectionSpec, scenario: &Scena
         tries += (hit * per_server).min(clients) * tries_while_down(backoff, down, round_trip_ns);
     }
     let duration_ns = duration.as_nanos() as f64;
-    for random in &scenario.random_faults {
+    for random in scenario.random_faults {
         let Some(selector) = &random.crash else {
             continue;
         };
@@ -466,7 +471,7 @@ fn estimate_ns(dist: &Dist) -> f64 {
 
 /// Logical requests the workload offers per second, over all clients (an estimate for
 /// closed loops: one request per think time plus a round trip and a service time).
-pub fn offered_per_s(spec: &RpcSpec, scenario: &Scenario) -> f64 {
+pub fn offered_per_s(spec: &RpcSpec, scenario: &Context<'_>) -> f64 {
     let clients = &spec.clients;
     let per_client = match &clients.arrival {
         Arrival::PoissonPerS(rate) => *rate,

@@ -13,8 +13,6 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::workload::NestedError;
-
 /// Most keys or names listed in an expectation; the rest are counted.
 const MAX_NAMES_SHOWN: usize = 8;
 
@@ -677,6 +675,33 @@ pub fn unexpected(value: &Value) -> de::Unexpected<'_> {
         Value::String(s) => de::Unexpected::Str(s),
         Value::Array(_) => de::Unexpected::Seq,
         Value::Object(_) => de::Unexpected::Map,
+    }
+}
+
+/// The error of a workload object's own keys: serde's path inside the object and its
+/// message, carried out through serde's error type to the loader, which locates it.
+#[derive(Debug)]
+pub struct NestedError {
+    /// Path inside the `workload` object (`clients.retry.backoff.jitter`).
+    pub path: String,
+    /// serde's message.
+    pub message: String,
+}
+
+/// The separator of [`NestedError`]'s fields inside a serde error message.
+pub const NESTED_MARK: char = '\u{1}';
+
+impl fmt::Display for NestedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{NESTED_MARK}{}{NESTED_MARK}{}", self.path, self.message)
+    }
+}
+
+impl NestedError {
+    /// Splits a message written by [`NestedError`]'s `Display` back into (path, message).
+    pub fn parse(message: &str) -> Option<(&str, &str)> {
+        let rest = message.strip_prefix(NESTED_MARK)?;
+        rest.split_once(NESTED_MARK)
     }
 }
 

@@ -5,7 +5,9 @@ use core::time::Duration;
 
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
-use super::limits::MAX_ANY_DURATION_S;
+/// Longest duration any field may hold, seconds (365 days): far above any run, so that
+/// sums and products of durations in nanoseconds cannot overflow.
+pub const MAX_ANY_DURATION_S: u64 = 365 * 86_400;
 
 /// A duration in a scenario file: a string with units, exact to the nanosecond.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -3,10 +3,8 @@
 //! workload declares the checks it offers ([`CheckSpec`]) and the metric each one reads,
 //! so a new workload brings its own checks without touching another's.
 
-use std::borrow::Cow;
 use std::fmt;
 
-use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -218,24 +216,6 @@ impl<'de> Visitor<'de> for CheckVisitor {
             )));
         }
         Ok(Check { name, bound })
-    }
-}
-
-impl JsonSchema for Check {
-    fn schema_name() -> Cow<'static, str> {
-        "Check".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let names = crate::workload::all_check_names();
-        json_schema!({
-            "type": "object",
-            "description": "A check evaluated after the run, one key: what it checks, and its bound (a number, a duration such as \"1s\", or true). Which checks exist depends on the workload kind.",
-            "minProperties": 1,
-            "maxProperties": 1,
-            "propertyNames": { "enum": names },
-            "additionalProperties": { "type": ["number", "string", "boolean"] }
-        })
     }
 }
 
