@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
 use crate::engine::progress::Progress;
-use crate::engine::trace::TraceOptions;
+use crate::engine::trace::{SharedLines, TraceOptions};
 use crate::engine::{EngineError, TraceSink};
 use crate::scenario::ResolvedScenario;
 use crate::workload::{self, RunOutput};
@@ -200,20 +200,6 @@ pub struct Traced {
     pub window_lines: Vec<String>,
 }
 
-/// A trace line sink that keeps what it is given in memory, for one thread.
-struct Lines(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
-
-impl std::io::Write for Lines {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Runs `scenario` at `seed` on a fresh thread, keeping what `request` asks of its
 /// trace (at most one window of lines in memory).
 #[allow(clippy::disallowed_methods)] // wall time and a fresh thread, both outside the run
@@ -227,18 +213,19 @@ pub fn run_traced(
         .name(format!("faultline-seed-{seed}"))
         .stack_size(8 << 20)
         .spawn(move || -> Result<(RunOutput, Vec<String>), EngineError> {
-            let buffer = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+            let buffer = SharedLines::default();
             let options = TraceOptions {
-                lines: request.line_window.is_some().then(|| {
-                    Box::new(Lines(std::rc::Rc::clone(&buffer))) as Box<dyn std::io::Write>
-                }),
+                lines: request
+                    .line_window
+                    .is_some()
+                    .then(|| Box::new(buffer.clone()) as Box<dyn std::io::Write>),
                 chunk_digests: request.chunk_digests,
                 line_window: request.line_window,
                 progress: None,
             };
             let output =
                 workload::simulate_with(&scenario.workload, &scenario.plan, seed, options)?;
-            let text = String::from_utf8_lossy(&buffer.borrow()).into_owned();
+            let text = buffer.text();
             Ok((output, text.lines().map(str::to_owned).collect()))
         })
         .map_err(EngineError::Io)?;

@@ -168,6 +168,30 @@ const DIGEST_CHUNK_BYTES: usize = 64 * 1024;
 /// Records per digest chunk (each record is mixed to 8 bytes).
 pub const CHUNK_RECORDS: u64 = (DIGEST_CHUNK_BYTES / 8) as u64;
 
+/// Trace lines kept in memory and shared with whoever reads them once the run is over
+/// (a run is one thread, so `Rc`): a window of lines for the divergence finder, and
+/// tests that read what a trace wrote.
+#[derive(Clone, Debug, Default)]
+pub struct SharedLines(pub std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl SharedLines {
+    /// What has been written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+    }
+}
+
+impl Write for SharedLines {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Where a run's trace goes besides its digest.
 #[derive(Default)]
 pub struct TraceOptions {
@@ -474,18 +498,9 @@ mod tests {
         assert_eq!(first, Some(2));
         assert_eq!(base[3], changed[3]);
 
-        let buffer = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-        struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
-        impl Write for Shared {
-            fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-                self.0.borrow_mut().write(bytes)
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
+        let buffer = SharedLines::default();
         let mut trace = Trace::with_options(TraceOptions {
-            lines: Some(Box::new(Shared(buffer.clone()))),
+            lines: Some(Box::new(buffer.clone())),
             line_window: Some(3..5),
             ..TraceOptions::default()
         });
@@ -493,7 +508,7 @@ mod tests {
             trace.record(Record::at(i, Probe::Pong)).unwrap();
         }
         trace.finish().unwrap();
-        let text = String::from_utf8(buffer.borrow().clone()).unwrap();
+        let text = String::from_utf8(buffer.0.borrow().clone()).unwrap();
         assert_eq!(
             text,
             "{\"t_ns\":3,\"ev\":\"pong\"}\n{\"t_ns\":4,\"ev\":\"pong\"}\n"
@@ -502,17 +517,8 @@ mod tests {
 
     #[test]
     fn lines_carry_typed_fields_and_leave_out_absent_ones() {
-        let buffer = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-        struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
-        impl Write for Shared {
-            fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-                self.0.borrow_mut().write(bytes)
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut trace = Trace::new(Some(Box::new(Shared(buffer.clone()))));
+        let buffer = SharedLines::default();
+        let mut trace = Trace::new(Some(Box::new(buffer.clone())));
         trace
             .record(Record::at(7, Probe::Ping(3)).node(1).id(9))
             .unwrap();
@@ -527,7 +533,7 @@ mod tests {
             ))
             .unwrap();
         trace.finish().unwrap();
-        let text = String::from_utf8(buffer.borrow().clone()).unwrap();
+        let text = String::from_utf8(buffer.0.borrow().clone()).unwrap();
         assert_eq!(
             text,
             "{\"t_ns\":7,\"ev\":\"ping\",\"node\":1,\"id\":9,\"n\":3}\n{\"t_ns\":8,\"ev\":\"fault\",\"action\":2,\"phase\":\"end\",\"fault\":\"crash \\\"x\\\"\"}\n"

@@ -327,23 +327,14 @@ mod tests {
 
     /// The node fields of `kind`'s line, in the order written.
     fn node_fields(kind: RpcTrace) -> String {
-        use crate::engine::trace::{Record, Trace};
-        struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
-        impl Write for Shared {
-            fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-                self.0.borrow_mut().write(bytes)
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
-        let buffer = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-        let mut trace = Trace::new(Some(Box::new(Shared(buffer.clone()))));
+        use crate::engine::trace::{Record, SharedLines, Trace};
+        let buffer = SharedLines::default();
+        let mut trace = Trace::new(Some(Box::new(buffer.clone())));
         trace
             .record(Record::at(1, kind).node(3).peer(0).id(7))
             .unwrap();
         trace.finish().unwrap();
-        let line = String::from_utf8(buffer.borrow().clone()).unwrap();
+        let line = String::from_utf8(buffer.0.borrow().clone()).unwrap();
         let client = line.find("\"client\":3").expect("client field");
         let server = line.find("\"server\":0").expect("server field");
         if server < client {
