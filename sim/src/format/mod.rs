@@ -10,6 +10,7 @@ pub mod check;
 pub mod dist;
 pub mod duration;
 pub mod issue;
+pub mod paths;
 pub mod run;
 pub mod selector;
 pub mod strict;

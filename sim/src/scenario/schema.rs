@@ -8,7 +8,7 @@
 //! that must match a node, limits) are checked on load, see [`super::validate`].
 
 use std::borrow::Cow;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 
@@ -124,22 +124,11 @@ pub fn relocate(schema: &str, from_dir: &Path, to_dir: &Path) -> Option<String> 
     if schema.contains("://") {
         return Some(schema.to_string());
     }
-    let target = std::fs::canonicalize(from_dir.join(schema)).ok()?;
-    let base = std::fs::canonicalize(to_dir).ok()?;
-    let target_parts: Vec<Component<'_>> = target.components().collect();
-    let base_parts: Vec<Component<'_>> = base.components().collect();
-    let common = target_parts
-        .iter()
-        .zip(&base_parts)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let mut relative = PathBuf::new();
-    for _ in common..base_parts.len() {
-        relative.push("..");
+    let target = from_dir.join(schema);
+    if !target.is_file() {
+        return None;
     }
-    for part in &target_parts[common..] {
-        relative.push(part);
-    }
+    let relative = crate::format::paths::relative(to_dir, &target)?;
     let text = relative.to_str()?.replace('\\', "/");
     Some(text)
 }

@@ -6,7 +6,7 @@
 //! deterministic: the same records give the same bytes.
 
 use std::fmt::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use super::record::{SeedRun, SweepFile, TimingFile};
 use super::stats::{Histogram, Spread};
@@ -201,30 +201,13 @@ fn worst(file: &SweepFile) -> [(String, Vec<&SeedRun>); 2] {
     ]
 }
 
-/// The path from directory `from` to `to`, both made absolute first.
-fn relative(from: &Path, to: &Path) -> Option<PathBuf> {
-    let from = std::fs::canonicalize(from).ok()?;
-    let to = std::fs::canonicalize(to).ok()?;
-    let from: Vec<Component> = from.components().collect();
-    let to: Vec<Component> = to.components().collect();
-    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-    let mut path = PathBuf::new();
-    for _ in common..from.len() {
-        path.push("..");
-    }
-    for component in &to[common..] {
-        path.push(component.as_os_str());
-    }
-    Some(path)
-}
-
 /// The failed seeds' report links (relative to `out`) where their records exist.
 fn run_links(out: &Path, run: &SeedRun, run_roots: &[PathBuf]) -> Option<String> {
     run_roots.iter().find_map(|root| {
         let report = super::run_dir(root, run.seed).join("report.html");
         report
             .is_file()
-            .then(|| relative(out, &report))
+            .then(|| crate::format::paths::relative(out, &report))
             .flatten()
             .map(|path| path.display().to_string())
     })
@@ -553,22 +536,5 @@ mod tests {
         assert!(svg.contains("p99 latency (ms)"));
         assert!(svg.contains(">1.0<") && svg.contains(">4.0<"));
         assert_eq!(svg, histogram_svg(&histogram, "p99 latency (ms)", 1));
-    }
-
-    #[test]
-    fn relative_paths_climb_and_descend() {
-        let root = std::env::temp_dir().join(format!("faultline-rel-{}", std::process::id()));
-        let target = root.join("shard-1").join("runs").join("seed-3");
-        std::fs::create_dir_all(&target).unwrap();
-        std::fs::create_dir_all(root.join("merged")).unwrap();
-        assert_eq!(
-            relative(&root.join("merged"), &target).unwrap(),
-            PathBuf::from("../shard-1/runs/seed-3")
-        );
-        assert_eq!(
-            relative(&root, &target).unwrap(),
-            PathBuf::from("shard-1/runs/seed-3")
-        );
-        let _ = std::fs::remove_dir_all(&root);
     }
 }
