@@ -1306,12 +1306,7 @@ const MAX_TABLE_LABEL_CHARS: usize = 22;
 
 /// `label`, cut to [`MAX_TABLE_LABEL_CHARS`] characters with an ellipsis.
 fn short_label(label: &str) -> String {
-    if label.chars().count() <= MAX_TABLE_LABEL_CHARS {
-        return label.to_string();
-    }
-    let mut out: String = label.chars().take(MAX_TABLE_LABEL_CHARS - 1).collect();
-    out.push('\u{2026}');
-    out
+    crate::text::clip(label, MAX_TABLE_LABEL_CHARS)
 }
 
 /// Writes `compare.html`, `compare.md`, and overlays of the variants (`herd`,

@@ -209,6 +209,17 @@ pub(crate) fn opt_fixed(x: Option<f64>, decimals: usize) -> String {
     x.map_or_else(|| "n/a".to_string(), |v| fixed(v, decimals))
 }
 
+/// Cuts `s` to at most `max` characters, marking the cut with `…`.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

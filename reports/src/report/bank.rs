@@ -31,16 +31,6 @@ fn signed(n: i64) -> String {
     }
 }
 
-fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
-
 /// One card per invariant: held, broken (with the first examples) or not exercised.
 pub(super) fn invariant_cards(b: &BankStats) -> Vec<Card> {
     b.invariants
@@ -58,7 +48,7 @@ pub(super) fn invariant_cards(b: &BankStats) -> Vec<Card> {
                 details.push("not among the scenario's checks".to_string());
             }
             for e in inv.examples.iter().take(CARD_EXAMPLES) {
-                details.push(format!("e.g. {}", clip(e, CARD_EXAMPLE_CHARS)));
+                details.push(format!("e.g. {}", crate::text::clip(e, CARD_EXAMPLE_CHARS)));
             }
             Card {
                 key: inv.name.clone(),

@@ -425,17 +425,6 @@ fn signed_diff(a: u64, b: u64) -> i64 {
     }
 }
 
-/// Cuts `s` to at most `max` characters, marking the cut with `…`.
-fn clip_text(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
-
 /// The invariant a check asks for: its first word (`causality true` -> `causality`).
 pub fn check_invariant(check_name: &str) -> &str {
     check_name.split_whitespace().next().unwrap_or("")
@@ -468,7 +457,7 @@ fn invariants(rec: &RunRecord, section: &BankSummary) -> Vec<InvariantStats> {
                     .examples
                     .iter()
                     .take(MAX_EXAMPLES)
-                    .map(|e| clip_text(e, MAX_EXAMPLE_CHARS))
+                    .map(|e| crate::text::clip(e, MAX_EXAMPLE_CHARS))
                     .collect(),
             }
         })
@@ -866,7 +855,7 @@ mod tests {
     #[test]
     fn long_examples_are_clipped() {
         let s = "x".repeat(1000);
-        let c = clip_text(&s, 10);
+        let c = crate::text::clip(&s, 10);
         assert_eq!(c.chars().count(), 10);
         assert!(c.ends_with('…'));
     }
