@@ -6,12 +6,11 @@
 //! the overlay charts and `compare.json` (what `faultline report OUT` rebuilds from) go
 //! to `OUT/`. Exit 1 when a check of any variant failed.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use faultline_reports::record::RunRecord;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use crate::scenario::overrides::{self, parse_sets, reproduce_command, Set};
@@ -270,18 +269,10 @@ pub fn run(args: &CompareArgs) -> u8 {
 
 /// A bar on standard error while variants run, hidden when it is not a terminal.
 fn progress_bar(variants: usize) -> ProgressBar {
-    let target = if std::io::stderr().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(variants as u64), target);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:30} {pos}/{len} variants, {elapsed} elapsed: {msg}")
-    {
-        bar.set_style(style);
-    }
-    bar
+    super::terminal_bar(
+        variants as u64,
+        "{bar:30} {pos}/{len} variants, {elapsed} elapsed: {msg}",
+    )
 }
 
 /// Writes the comparison's report and its manifest into `dir`.

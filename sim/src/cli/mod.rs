@@ -113,6 +113,20 @@ pub enum Command {
     },
 }
 
+/// A progress bar of `len` steps drawn with `template` on stderr when it is a terminal,
+/// and hidden otherwise (a pipe, a file, CI get nothing).
+fn terminal_bar(len: u64, template: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
 /// Parses arguments and runs the command; returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -1,7 +1,6 @@
 //! `faultline run SCENARIO [--set PATH=VALUE]... [--seed N] [--out DIR] [--trace]
 //! [--check-determinism] [--max-events N]`
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -244,13 +243,10 @@ pub fn run_and_record(
 /// run's duration, events handled and their rate; `None` otherwise (a pipe or a file
 /// gets nothing).
 fn run_progress_bar(duration_ns: u64) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
+    let bar = super::terminal_bar((duration_ns / 1_000_000).max(1), "{bar:30} {msg}");
+    if bar.is_hidden() {
         return None;
     }
-    let bar = indicatif::ProgressBar::new((duration_ns / 1_000_000).max(1));
-    let style = indicatif::ProgressStyle::with_template("{bar:30} {msg}")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
     bar.set_message(progress_message(0, 0, std::time::Duration::ZERO));
     Some(bar)
 }

@@ -8,7 +8,6 @@
 //! if any seed failed a check or did not complete; the last line printed is the command
 //! that reproduces the first failure.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::runner;
@@ -76,15 +75,10 @@ fn shard_of(args: &SweepArgs) -> Result<Option<ShardSource>, String> {
 /// A progress bar on stderr when it is a terminal (done/total, rate, ETA, failures so
 /// far); hidden otherwise.
 fn progress_bar(total: u64) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    let style = indicatif::ProgressStyle::with_template(
+    let bar = super::terminal_bar(
+        total,
         "{bar:30} {pos}/{len} seeds  {per_sec}  ETA {eta}  {msg}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
+    );
     bar.set_message("0 failed");
     bar
 }
