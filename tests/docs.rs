@@ -256,6 +256,7 @@ fn full_record() -> faultline_reports::record::RunRecord {
             name: "availability_at_least 0.9".to_owned(),
             passed: true,
             detail: String::new(),
+            ..Default::default()
         }],
         bank: Some(BankSummary {
             invariants: vec![Invariant::default()],

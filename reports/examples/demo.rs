@@ -150,11 +150,13 @@ fn finish_rpc(
                 availability * 100.0,
                 s.slo * 100.0
             ),
+            ..Default::default()
         },
         CheckResult {
             name: "p99_latency_at_most 5s".to_string(),
             passed: latency_ms.p99 <= 5000.0,
             detail: format!("p99 {:.3} ms vs at most 5000.000 ms", latency_ms.p99),
+            ..Default::default()
         },
     ];
     s.set_rpc(RpcSummary {
@@ -770,6 +772,7 @@ fn bank() -> RunRecord {
         name: format!("{name} true"),
         passed: true,
         detail: "no violation".to_string(),
+        ..Default::default()
     })
     .collect();
     RunRecord {

@@ -31,6 +31,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::ReportError;
+use crate::figures::{SeriesInfo, SeriesTable};
 use crate::record::{
     BankWindowRow, HlcOffsetRow, RunRecord, Summary, TimelineRow, BANK_TIMELINE_HEADER,
     HLC_OFFSETS_HEADER, TIMELINE_HEADER,
@@ -44,6 +45,8 @@ pub const TIMELINE_FILE: &str = "timeline.csv";
 pub const BANK_TIMELINE_FILE: &str = "bank_timeline.csv";
 /// File name of a bank run's per-window, per-account HLC offsets.
 pub const HLC_OFFSETS_FILE: &str = "hlc_offsets.csv";
+/// The declared series of any workload.
+pub const SERIES_FILE: &str = "series.csv";
 
 /// Most rows a timeline may have: a run has at most 1,000,000 metrics windows (the
 /// scenario limit); anything larger is a defect, not a record.
@@ -78,6 +81,17 @@ pub fn save_run(dir: &Path, rec: &RunRecord) -> Result<(), ReportError> {
             path: path.clone(),
             line: 0,
             message,
+        })?;
+        write_file(&path, csv.as_bytes())?;
+    }
+    if !rec.summary.series.is_empty() {
+        let path = dir.join(SERIES_FILE);
+        let csv = series_to_csv(&rec.summary.series, &rec.series).map_err(|message| {
+            ReportError::Csv {
+                path: path.clone(),
+                line: 0,
+                message,
+            }
         })?;
         write_file(&path, csv.as_bytes())?;
     }
@@ -266,12 +280,123 @@ pub fn load_run(dir: &Path) -> Result<RunRecord, ReportError> {
     } else {
         (Vec::new(), Vec::new())
     };
+    let series = if summary.series.is_empty() {
+        SeriesTable::default()
+    } else {
+        let path = dir.join(SERIES_FILE);
+        series_from_reader(open_csv(&path)?, &path, &summary.series)?
+    };
     Ok(RunRecord {
         summary,
         timeline,
         bank_timeline,
         hlc_offsets,
+        series,
     })
+}
+
+/// `series.csv` of the declared `series`: a `t_s` column, then one column per series
+/// in declaration order; floats in their shortest exact form, NaN as an empty cell.
+pub fn series_to_csv(series: &[SeriesInfo], table: &SeriesTable) -> Result<String, String> {
+    table.check(series.len())?;
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let header: Vec<&str> = std::iter::once("t_s")
+        .chain(series.iter().map(|s| s.name.as_str()))
+        .collect();
+    w.write_record(&header).map_err(|e| e.to_string())?;
+    let cell = |v: f64| {
+        if v.is_nan() {
+            String::new()
+        } else {
+            format!("{v}")
+        }
+    };
+    for (row, t_s) in table.t_s.iter().enumerate() {
+        let cells: Vec<String> = std::iter::once(cell(*t_s))
+            .chain(table.columns.iter().map(|column| cell(column[row])))
+            .collect();
+        w.write_record(&cells).map_err(|e| e.to_string())?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+/// Reads `series.csv` against its declarations: the header must be `t_s` and the
+/// declared names in order; errors name the file, the line and the column.
+pub fn series_from_reader(
+    input: impl Read,
+    path: &Path,
+    series: &[SeriesInfo],
+) -> Result<SeriesTable, ReportError> {
+    let err = |line: usize, message: String| ReportError::Csv {
+        path: PathBuf::from(path),
+        line,
+        message,
+    };
+    let expected: Vec<&str> = std::iter::once("t_s")
+        .chain(series.iter().map(|s| s.name.as_str()))
+        .collect();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(skip_bom(input).map_err(|e| record_read_error(path, e))?);
+    let headers = reader
+        .headers()
+        .map_err(|e| csv_read_error(e, path, |_, message| err(1, message)))?
+        .clone();
+    if headers.iter().collect::<Vec<_>>() != expected {
+        return Err(err(
+            1,
+            format!(
+                "header `{}`, but summary.json declares `{}`",
+                headers.iter().collect::<Vec<_>>().join(","),
+                expected.join(",")
+            ),
+        ));
+    }
+    let mut table = SeriesTable {
+        t_s: Vec::new(),
+        columns: vec![Vec::new(); series.len()],
+    };
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = reader.read_record(&mut record).map_err(|e| {
+            csv_read_error(e, path, |line, message| {
+                err(usize::try_from(line).unwrap_or(usize::MAX), message)
+            })
+        })?;
+        if !more {
+            break;
+        }
+        let line = record
+            .position()
+            .map_or(0, csv::Position::line)
+            .try_into()
+            .unwrap_or(usize::MAX);
+        if table.t_s.len() >= MAX_TIMELINE_ROWS {
+            return Err(err(line, format!("more than {MAX_TIMELINE_ROWS} rows")));
+        }
+        for (index, cell) in record.iter().enumerate() {
+            let value = if cell.is_empty() && index > 0 {
+                f64::NAN
+            } else {
+                cell.parse::<f64>().map_err(|_| {
+                    err(
+                        line,
+                        format!("column `{}`: {cell:?} is not a number", expected[index]),
+                    )
+                })?
+            };
+            if index == 0 {
+                table.t_s.push(value);
+            } else {
+                table.columns[index - 1].push(value);
+            }
+        }
+    }
+    table.check(series.len()).map_err(|m| err(0, m))?;
+    Ok(table)
 }
 
 /// Writes `bytes` to `path` atomically (temporary file, then rename), with the path in

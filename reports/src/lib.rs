@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod figures;
 pub mod io;
 pub mod plots;
 pub mod record;

@@ -17,6 +17,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::figures::{Figure, RecordTable, SeriesInfo, SeriesTable};
+
 /// Counts of logical requests (a logical request may take several attempts).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestCounts {
@@ -82,7 +84,7 @@ pub struct ServerSummary {
 }
 
 /// One evaluated check from the scenario's `checks`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
     /// The check as written, e.g. `availability_at_least 0.95`.
     pub name: String,
@@ -90,6 +92,14 @@ pub struct CheckResult {
     pub passed: bool,
     /// Measured value against the bound, in words.
     pub detail: String,
+    /// The figure it reads (`availability`), when it reads one; sweeps mark the bound
+    /// on that figure's histogram.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figure: Option<String>,
+    /// The bound in the figure's unit (`0.95`; a duration in ms; 0 violations for an
+    /// invariant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
 }
 
 /// A fault interval as it happened in the run (scheduled or drawn by a random process).
@@ -260,6 +270,15 @@ pub struct Summary {
     /// The bank workload's results; `None` for other workloads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank: Option<BankSummary>,
+    /// The workload's declared figures, with their values (see [`crate::figures`]).
+    #[serde(default)]
+    pub figures: Vec<Figure>,
+    /// The workload's declared per-window series; the values are in `series.csv`.
+    #[serde(default)]
+    pub series: Vec<SeriesInfo>,
+    /// The workload's declared tables.
+    #[serde(default)]
+    pub tables: Vec<RecordTable>,
     /// Fault intervals that occurred.
     #[serde(default)]
     pub faults: Vec<FaultInterval>,
@@ -298,6 +317,8 @@ pub struct RunRecord {
     pub bank_timeline: Vec<BankWindowRow>,
     /// `hlc_offsets.csv` (bank runs): per window and account, the largest HLC `l - pt`.
     pub hlc_offsets: Vec<HlcOffsetRow>,
+    /// `series.csv`: the values of the series `summary.series` declares.
+    pub series: SeriesTable,
 }
 
 /// One invariant check of the bank workload, with what it compared.
@@ -432,6 +453,10 @@ pub struct BankSummary {
     pub messages_dropped: u64,
     /// Messages that reached a node that was down.
     pub messages_to_down_nodes: u64,
+    /// Transfers a receiver acknowledged that its final state lacks (a lost durable
+    /// credit); records older than this field read 0.
+    #[serde(default)]
+    pub acked_transfers_lost: u64,
     /// Accounts that stopped (their log refused a record they cannot do without, or
     /// recovery found it corrupt and would not cut it).
     pub halts: u64,

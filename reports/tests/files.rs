@@ -512,6 +512,7 @@ fn a_record_of_another_workload_reports_its_core() {
                 name: "balances_conserved".to_string(),
                 passed: false,
                 detail: "sum 999 != 1000".to_string(),
+                ..Default::default()
             }],
             ..Summary::default()
         },

@@ -5,12 +5,13 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 
+use faultline_reports::figures;
 use faultline_reports::record::{CheckResult, FaultInterval, RunRecord, Summary};
 
 use crate::engine::driver::CoreOutput;
 use crate::engine::faults::Interval;
 use crate::engine::queue::Nanos;
-use crate::format::check::{Check, CheckSpec};
+use crate::format::check::{Bound, Check, CheckSpec};
 use crate::format::RunInfo;
 
 /// Nanoseconds per millisecond.
@@ -114,6 +115,7 @@ pub fn mismatched(core: &CoreOutput, run: &RunInfo, invocation: &Invocation) -> 
                 detail: "the run's output is of another workload than its scenario \
                          (a bug: please report it with the seed)"
                     .to_owned(),
+                ..Default::default()
             }],
             ..Summary::default()
         },
@@ -123,12 +125,7 @@ pub fn mismatched(core: &CoreOutput, run: &RunInfo, invocation: &Invocation) -> 
 
 /// Evaluates the scenario's checks on a record with the workload's metrics; the results
 /// go into `record.summary.checks`.
-pub fn evaluate_checks(
-    record: &mut RunRecord,
-    checks: &[Check],
-    offered: &[CheckSpec],
-    metric: fn(&RunRecord, &str) -> Option<f64>,
-) {
+pub fn evaluate_checks(record: &mut RunRecord, checks: &[Check], offered: &[CheckSpec]) {
     let results = checks
         .iter()
         .map(|check| {
@@ -140,18 +137,31 @@ pub fn evaluate_checks(
                     name,
                     passed: false,
                     detail: format!("this workload has no check {:?}", check.name),
+                    ..Default::default()
                 };
             };
-            match metric(record, spec.metric) {
+            let figure = Some(spec.metric.to_owned());
+            // An invariant switched on holds at 0 violations; one switched off bounds
+            // nothing.
+            let threshold = match check.bound {
+                Bound::Flag(true) => Some(0.0),
+                Bound::Flag(false) => None,
+                bound => Some(bound.value()),
+            };
+            match figures::value(&record.summary.figures, spec.metric) {
                 Some(measured) => CheckResult {
                     name,
                     passed: spec.passes(measured, &check.bound),
                     detail: (spec.describe)(measured, check.bound.value()),
+                    figure,
+                    threshold,
                 },
                 None => CheckResult {
                     name,
                     passed: false,
                     detail: format!("the run measured no {}", spec.metric),
+                    figure,
+                    threshold,
                 },
             }
         })

@@ -185,6 +185,7 @@ pub fn sweep_file(
                 name: "availability_at_least 0.9".into(),
                 passed: seed % 3 != 0,
                 detail: String::new(),
+                ..Default::default()
             }],
             error: None,
             swarm: Vec::new(),

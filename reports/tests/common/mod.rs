@@ -104,6 +104,7 @@ pub fn record(timeline: Vec<TimelineRow>, faults: Vec<FaultInterval>, slo: f64) 
                 name: "availability_at_least 0.8".to_string(),
                 passed: true,
                 detail: "0.82 >= 0.8".to_string(),
+                ..Default::default()
             }],
             reproduce: "faultline run scenarios/synthetic.json --seed 42".to_string(),
             ..Summary::default()
@@ -300,6 +301,7 @@ pub fn bank_run() -> RunRecord {
         name: name.to_string(),
         passed,
         detail: detail.to_string(),
+        ..Default::default()
     };
     RunRecord {
         summary: Summary {

@@ -506,6 +506,7 @@ mod tests {
                 name: "availability_at_least 0.9".into(),
                 passed,
                 detail: String::new(),
+                ..Default::default()
             }],
             error: None,
             swarm: Vec::new(),

@@ -16,6 +16,9 @@ pub mod rpc;
 
 use std::fmt;
 
+use faultline_reports::figures::{
+    self, FigureSpec, RecordTable, SeriesInfo, SeriesSpec, SeriesTable,
+};
 use faultline_reports::record::RunRecord;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, DeserializeOwned};
@@ -84,8 +87,40 @@ pub trait Kind {
         invocation: &Invocation,
     ) -> RunRecord;
 
-    /// The value of `metric` (one a check of [`Self::CHECKS`] reads) in a record.
-    fn metric(record: &RunRecord, metric: &str) -> Option<f64>;
+    /// Its figures: one number per run each, named as the checks of [`Self::CHECKS`]
+    /// read them. Records carry them with their declarations, so pages, comparisons and
+    /// sweeps show them without knowing the workload.
+    const FIGURES: &'static [FigureSpec];
+    /// Its per-window series (`series.csv`).
+    const SERIES: &'static [SeriesSpec];
+
+    /// The values of [`Self::FIGURES`], in their order, from the record [`Self::record`]
+    /// built (`None`: not measured in this run).
+    fn figures(record: &RunRecord) -> Vec<Option<f64>>;
+
+    /// The values of [`Self::SERIES`], one column each in their order, one row per
+    /// metrics window.
+    fn series(record: &RunRecord) -> SeriesTable;
+
+    /// Its tables (snapshots, recoveries), from the record.
+    fn tables(record: &RunRecord) -> Vec<RecordTable>;
+}
+
+/// Fills the generic part of a record from a kind's declarations: figures, series and
+/// tables.
+pub fn declare<K: Kind>(record: &mut RunRecord) {
+    let values = K::figures(record);
+    assert_eq!(
+        values.len(),
+        K::FIGURES.len(),
+        "{}: a value per figure",
+        K::NAME
+    );
+    record.summary.figures = figures::figures_of(K::FIGURES, values);
+    record.summary.series = K::SERIES.iter().map(SeriesInfo::from).collect();
+    record.series = K::series(record);
+    debug_assert!(record.series.check(K::SERIES.len()).is_ok());
+    record.summary.tables = K::tables(record);
 }
 
 /// A kind's resolved config.
@@ -264,6 +299,13 @@ macro_rules! registry {
                 None
             }
 
+            /// The figures this kind declares.
+            pub fn figures(&self) -> &'static [FigureSpec] {
+                match self {
+                    $(WorkloadSpec::$variant(_) => <$kind as Kind>::FIGURES,)+
+                }
+            }
+
             /// The checks this kind offers.
             pub fn checks(&self) -> &'static [CheckSpec] {
                 match self {
@@ -393,11 +435,11 @@ macro_rules! registry {
                         (RunOutput::$variant(finished), WorkloadConfig::$variant(config)) => {
                             let mut record =
                                 <$kind as Kind>::record(run, config, finished, invocation);
+                            declare::<$kind>(&mut record);
                             crate::record::evaluate_checks(
                                 &mut record,
                                 &run.checks,
                                 <$kind as Kind>::CHECKS,
-                                <$kind as Kind>::metric,
                             );
                             record
                         }

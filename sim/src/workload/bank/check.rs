@@ -790,14 +790,16 @@ fn check_snapshot(
 /// The durability checks at the end of the run: `finals[i]` is account `i`'s state
 /// (live, or what its disk holds), `acked[i][j]` the highest ack `i` received from `j`,
 /// `in_network` the transfers still in the network (sender, receiver, seq, amount).
-/// Returns the findings and the money found: balances plus transfers in flight.
+/// Returns the findings, the money found (balances plus transfers in flight) and the
+/// acknowledged transfers the receivers' final states lack.
 pub fn end_of_run(
     finals: &[FinalState],
     acked: &[Vec<u64>],
     in_network: &[(u32, u32, u64, u64)],
     total: u64,
-) -> (Findings, u64) {
+) -> (Findings, u64, u64) {
     let mut findings = Findings::default();
+    let mut acked_lost = 0;
     let delivered = |receiver: usize, sender: usize, seq: u64| {
         let state = &finals[receiver].received[sender];
         seq <= state.delivered_up_to.get()
@@ -809,6 +811,7 @@ pub fn end_of_run(
                 continue;
             }
             let kept = finals[receiver].received[sender].delivered_up_to.get();
+            acked_lost += up_to.saturating_sub(kept);
             findings.compare(kept >= up_to, || {
                 format!(
                     "acct-{receiver} acknowledged every frame from acct-{sender} up to #{up_to}, but its final state holds them only up to #{kept}"
@@ -841,7 +844,7 @@ pub fn end_of_run(
             balances + in_flight
         )
     });
-    (findings, balances + in_flight)
+    (findings, balances + in_flight, acked_lost)
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! processes send through the kernel's network, delivers timers and snapshot starts,
 //! and feeds what they report to the checks ([`check`]).
 
+pub mod figures;
+
 pub mod account;
 pub mod check;
 pub mod config;
@@ -21,6 +23,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use faultline_models::channel::Frame;
+use faultline_reports::figures::{FigureSpec, RecordTable, SeriesSpec, SeriesTable};
 use faultline_reports::record::RunRecord;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -180,6 +183,8 @@ pub struct BankOutput {
     pub consistent_cut: Findings,
     /// End-of-run durability and conservation.
     pub durability: Findings,
+    /// Acknowledged transfers missing from their receivers' final states.
+    pub acked_lost: u64,
     /// The money found at the end: final balances plus transfers in flight (sent, not
     /// delivered), units.
     pub final_units: u64,
@@ -849,7 +854,7 @@ impl Workload for BankWorld {
                 _ => None,
             })
             .collect();
-        let (durability, final_units) =
+        let (durability, final_units, acked_lost) =
             check::end_of_run(&finals, &self.acked, &in_network, self.cfg.total());
         let mut disk = DiskCounters::default();
         for node in 0..self.cfg.accounts() {
@@ -867,6 +872,7 @@ impl Workload for BankWorld {
             conservation: self.snapshots.conservation.clone(),
             consistent_cut: self.snapshots.consistent_cut.clone(),
             durability,
+            acked_lost,
             final_units,
             snapshots: self.snapshots.runs.values().cloned().collect(),
             recoveries: self.recoveries,
@@ -923,6 +929,8 @@ impl Kind for Bank {
     type World = BankWorld;
     const CHECKS: &'static [CheckSpec] = record::CHECKS;
     const NUMBER_LIMITS: &'static [NumberLimit] = spec::NUMBER_LIMITS;
+    const FIGURES: &'static [FigureSpec] = figures::FIGURES;
+    const SERIES: &'static [SeriesSpec] = figures::SERIES;
 
     fn resolve(
         spec: &spec::BankSpec,
@@ -946,7 +954,15 @@ impl Kind for Bank {
         record::build(run, config, finished, invocation)
     }
 
-    fn metric(record: &RunRecord, metric: &str) -> Option<f64> {
-        record::metric(record, metric)
+    fn figures(record: &RunRecord) -> Vec<Option<f64>> {
+        figures::figures(record)
+    }
+
+    fn series(record: &RunRecord) -> SeriesTable {
+        figures::series(record)
+    }
+
+    fn tables(record: &RunRecord) -> Vec<RecordTable> {
+        figures::tables(record)
     }
 }

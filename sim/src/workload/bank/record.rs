@@ -124,16 +124,6 @@ pub fn liveness(
     findings
 }
 
-/// A metric a check reads, from the record: an invariant's violations.
-pub fn metric(record: &RunRecord, metric: &str) -> Option<f64> {
-    let name = metric.strip_suffix("_violations")?;
-    let bank = record.summary.bank.as_ref()?;
-    bank.invariants
-        .iter()
-        .find(|invariant| invariant.name == name)
-        .map(|invariant| invariant.violations as f64)
-}
-
 /// Builds the run record (checks are evaluated by the caller).
 pub fn build(
     run: &RunInfo,
@@ -176,6 +166,7 @@ pub fn build(
         messages_delivered: stats.messages_delivered,
         messages_dropped: stats.messages_dropped,
         messages_to_down_nodes: stats.messages_to_down_nodes,
+        acked_transfers_lost: output.acked_lost,
         halts: stats.halts,
         invariants,
         snapshots: output

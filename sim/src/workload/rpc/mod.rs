@@ -19,6 +19,7 @@ use faultline_models::timeout::{AdaptiveTimeout, TimeoutPolicy};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use faultline_reports::figures::{FigureSpec, RecordTable, SeriesSpec, SeriesTable};
 use faultline_reports::record::RunRecord;
 
 use crate::engine::driver::Finished;
@@ -36,6 +37,8 @@ use crate::format::RunInfo;
 use crate::record::Invocation;
 use crate::workload::Context;
 use crate::workload::{Kind, NumberLimit, Resolution};
+
+pub mod figures;
 
 pub mod config;
 mod conn;
@@ -1326,6 +1329,8 @@ impl Kind for Rpc {
     type World = RpcWorld;
     const CHECKS: &'static [CheckSpec] = record::CHECKS;
     const NUMBER_LIMITS: &'static [NumberLimit] = spec::NUMBER_LIMITS;
+    const FIGURES: &'static [FigureSpec] = figures::FIGURES;
+    const SERIES: &'static [SeriesSpec] = figures::SERIES;
 
     fn resolve(
         spec: &spec::RpcSpec,
@@ -1353,7 +1358,15 @@ impl Kind for Rpc {
         record::build(run, config, finished, invocation)
     }
 
-    fn metric(record: &RunRecord, metric: &str) -> Option<f64> {
-        record::metric(record, metric)
+    fn figures(record: &RunRecord) -> Vec<Option<f64>> {
+        figures::figures(record)
+    }
+
+    fn series(record: &RunRecord) -> SeriesTable {
+        figures::series(record)
+    }
+
+    fn tables(record: &RunRecord) -> Vec<RecordTable> {
+        figures::tables(record)
     }
 }

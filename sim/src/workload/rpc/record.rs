@@ -73,21 +73,6 @@ pub const CHECKS: &[CheckSpec] = &[
     },
 ];
 
-/// A metric a check reads, from the record's rpc section.
-pub fn metric(record: &RunRecord, metric: &str) -> Option<f64> {
-    let rpc = record.summary.rpc.as_ref()?;
-    match metric {
-        "availability" => Some(rpc.availability),
-        "p99_latency_ms" => Some(rpc.latency_ms.p99),
-        "p50_latency_ms" => Some(rpc.latency_ms.p50),
-        "retry_amplification" => {
-            Some(rpc.requests.attempts as f64 / rpc.requests.offered.max(1) as f64)
-        }
-        "peak_arrivals_per_s" => Some(rpc.server.peak_arrivals_per_s),
-        _ => None,
-    }
-}
-
 /// Resolved over offered-and-resolved requests; 0 when requests were offered and none
 /// resolved (stuck requests are an outage), 1 with nothing offered.
 fn ratio(part: u64, resolved: u64, offered: u64) -> f64 {

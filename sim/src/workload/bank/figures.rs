@@ -1,0 +1,465 @@
+//! What the bank workload declares about its results: its figures (money, lost
+//! transfers, invariant violations, snapshots, clocks, recoveries), its per-window
+//! series and its tables, all taken from its record section and timelines. Its checks
+//! read the `<invariant>_violations` figures.
+
+use faultline_reports::figures::{
+    Aggregate, Better, FigureSpec, Quantity, RecordTable, SeriesSpec, SeriesTable,
+};
+use faultline_reports::record::{BankSummary, RunRecord};
+
+const fn figure(
+    name: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    better: Better,
+    quantity: Quantity,
+    aggregate: Aggregate,
+    about: &'static str,
+) -> FigureSpec {
+    FigureSpec {
+        name,
+        label,
+        unit,
+        better,
+        quantity,
+        aggregate,
+        headline: false,
+        about,
+    }
+}
+
+const fn headline(spec: FigureSpec) -> FigureSpec {
+    FigureSpec {
+        headline: true,
+        ..spec
+    }
+}
+
+/// An invariant's violations: a count that should be 0, summarized across seeds as the
+/// fraction of seeds that broke it.
+const fn violations(name: &'static str, label: &'static str, about: &'static str) -> FigureSpec {
+    figure(
+        name,
+        label,
+        "violations",
+        Better::Lower,
+        Quantity::Count,
+        Aggregate::FractionOfSeeds,
+        about,
+    )
+}
+
+/// The invariants whose violations are figures, in [`FIGURES`] order (the name of the
+/// invariant in `bank.invariants`, the figure's label).
+const INVARIANTS: [&str; 6] = [
+    "durability",
+    "snapshot_conservation",
+    "causality",
+    "consistent_cut",
+    "hlc_bounds",
+    "snapshot_liveness",
+];
+
+/// The figures of a bank run.
+pub const FIGURES: &[FigureSpec] = &[
+    figure(
+        "money_start_units",
+        "money at the start",
+        "units",
+        Better::Neither,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Units of money in the bank when the run started: accounts times their opening balance.",
+    ),
+    figure(
+        "money_end_units",
+        "money at the end",
+        "units",
+        Better::Neither,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Units at the end of the run: the accounts' final balances (live, or what their disks hold) plus transfers debited and not yet credited.",
+    ),
+    headline(figure(
+        "money_lost_units",
+        "money lost",
+        "units",
+        Better::Lower,
+        Quantity::Count,
+        Aggregate::Sum,
+        "Money at the start minus money at the end (negative when money was made): any other value than 0 is a bug.",
+    )),
+    headline(figure(
+        "acked_transfers_lost",
+        "acknowledged transfers lost",
+        "transfers",
+        Better::Lower,
+        Quantity::Count,
+        Aggregate::Sum,
+        "Transfers a receiver acknowledged to their sender that are missing from the receiver's final state (a credit acknowledged before it was durable).",
+    )),
+    headline(violations(
+        "durability_violations",
+        "durability violations",
+        "Channels whose receiver lost acknowledged transfers, plus 1 when the money at the end differs from the money at the start.",
+    )),
+    headline(violations(
+        "snapshot_conservation_violations",
+        "conservation violations",
+        "Completed Chandy-Lamport snapshots whose recorded balances plus in-flight transfers differ from the money in the bank.",
+    )),
+    headline(violations(
+        "causality_violations",
+        "causality violations",
+        "Event pairs whose vector-clock, Lamport or HLC order disagrees with happens-before.",
+    )),
+    violations(
+        "consistent_cut_violations",
+        "consistent-cut violations",
+        "Snapshots that record a receive whose send they do not record.",
+    ),
+    violations(
+        "hlc_bounds_violations",
+        "HLC bound violations",
+        "Events where l < pt, l - pt > epsilon, or c above the number of events within epsilon plus one (Kulkarni et al. 2014).",
+    ),
+    violations(
+        "snapshot_liveness_violations",
+        "snapshot liveness violations",
+        "1 when no snapshot completed within complete_within after the last fault healed.",
+    ),
+    figure(
+        "snapshots_completed",
+        "snapshots completed",
+        "snapshots",
+        Better::Higher,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Chandy-Lamport snapshots for which every account's part came in.",
+    ),
+    figure(
+        "snapshots_abandoned",
+        "snapshots abandoned",
+        "snapshots",
+        Better::Lower,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Snapshots given up (a participant crashed, or a timeout ran out).",
+    ),
+    headline(figure(
+        "max_hlc_offset_ms",
+        "largest HLC l - pt",
+        "ms",
+        Better::Lower,
+        Quantity::Duration,
+        Aggregate::Max,
+        "How far a hybrid logical clock's l ran ahead of its node's physical clock, at most, over every event.",
+    )),
+    figure(
+        "recoveries",
+        "recoveries",
+        "restarts",
+        Better::Neither,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Account restarts, each replaying its write-ahead log.",
+    ),
+    figure(
+        "records_replayed",
+        "log records replayed",
+        "records",
+        Better::Neither,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Write-ahead-log records replayed over every recovery.",
+    ),
+    figure(
+        "halts",
+        "accounts halted",
+        "accounts",
+        Better::Lower,
+        Quantity::Count,
+        Aggregate::FractionOfSeeds,
+        "Accounts that stopped: their log refused a record they cannot do without, or recovery found damage it would not cut.",
+    ),
+    figure(
+        "transfers_made",
+        "transfers made",
+        "transfers",
+        Better::Neither,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Transfers debited and sent.",
+    ),
+    figure(
+        "transfers_credited",
+        "transfers credited",
+        "transfers",
+        Better::Neither,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Transfers credited by their receiver.",
+    ),
+    figure(
+        "messages_delivered",
+        "messages delivered",
+        "messages",
+        Better::Neither,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Messages (transfers, acknowledgements, markers) the network delivered.",
+    ),
+    figure(
+        "messages_dropped",
+        "messages lost",
+        "messages",
+        Better::Neither,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Messages the network lost.",
+    ),
+];
+
+/// The per-window series of a bank run.
+pub const SERIES: &[SeriesSpec] = &[
+    SeriesSpec {
+        name: "transfers_per_s",
+        label: "transfers made",
+        unit: "transfers/s",
+        quantity: Quantity::Rate,
+        about: "Transfers debited and sent in the window, per second.",
+    },
+    SeriesSpec {
+        name: "credits_per_s",
+        label: "transfers credited",
+        unit: "transfers/s",
+        quantity: Quantity::Rate,
+        about: "Transfers credited in the window, per second.",
+    },
+    SeriesSpec {
+        name: "delivered_per_s",
+        label: "messages delivered",
+        unit: "messages/s",
+        quantity: Quantity::Rate,
+        about: "Messages the network delivered in the window, per second.",
+    },
+    SeriesSpec {
+        name: "dropped_per_s",
+        label: "messages lost",
+        unit: "messages/s",
+        quantity: Quantity::Rate,
+        about: "Messages the network lost in the window, per second.",
+    },
+    SeriesSpec {
+        name: "in_flight_units",
+        label: "money in flight",
+        unit: "units",
+        quantity: Quantity::Count,
+        about: "Money debited and not yet credited at the window's end.",
+    },
+    SeriesSpec {
+        name: "hlc_max_counter",
+        label: "largest HLC counter",
+        unit: "c",
+        quantity: Quantity::Count,
+        about: "Largest hybrid-logical-clock counter c of the window's events.",
+    },
+];
+
+fn violations_of(bank: &BankSummary, invariant: &str) -> Option<f64> {
+    bank.invariants
+        .iter()
+        .find(|found| found.name == invariant)
+        .map(|found| found.violations as f64)
+}
+
+/// The values of [`FIGURES`], in order.
+pub fn figures(record: &RunRecord) -> Vec<Option<f64>> {
+    let Some(bank) = record.summary.bank.as_ref() else {
+        return vec![None; FIGURES.len()];
+    };
+    let count = |n: u64| Some(n as f64);
+    let mut values = vec![
+        count(bank.total_units),
+        count(bank.final_units),
+        Some(bank.total_units as f64 - bank.final_units as f64),
+        count(bank.acked_transfers_lost),
+    ];
+    values.extend(
+        INVARIANTS
+            .iter()
+            .map(|invariant| violations_of(bank, invariant)),
+    );
+    values.extend([
+        count(
+            bank.snapshots
+                .iter()
+                .filter(|s| s.completed_s.is_some())
+                .count() as u64,
+        ),
+        count(
+            bank.snapshots
+                .iter()
+                .filter(|s| s.abandoned.is_some())
+                .count() as u64,
+        ),
+        Some(bank.hlc.max_offset_ms),
+        count(bank.recoveries.len() as u64),
+        count(bank.recoveries.iter().map(|r| r.records).sum()),
+        count(bank.halts),
+        count(bank.transfers),
+        count(bank.credits),
+        count(bank.messages_delivered),
+        count(bank.messages_dropped),
+    ]);
+    values
+}
+
+/// The values of [`SERIES`] from `bank_timeline.csv`'s rows.
+pub fn series(record: &RunRecord) -> SeriesTable {
+    let window_s = record.summary.window_s;
+    let per_s = |count: u64| {
+        if window_s > 0.0 {
+            count as f64 / window_s
+        } else {
+            f64::NAN
+        }
+    };
+    let rows = &record.bank_timeline;
+    SeriesTable {
+        t_s: rows.iter().map(|row| row.t_s).collect(),
+        columns: vec![
+            rows.iter().map(|row| per_s(row.transfers)).collect(),
+            rows.iter().map(|row| per_s(row.credits)).collect(),
+            rows.iter().map(|row| per_s(row.delivered)).collect(),
+            rows.iter().map(|row| per_s(row.dropped)).collect(),
+            rows.iter().map(|row| row.in_flight_units as f64).collect(),
+            rows.iter().map(|row| row.hlc_max_counter as f64).collect(),
+        ],
+    }
+}
+
+fn seconds(s: Option<f64>) -> String {
+    s.map_or_else(|| "-".to_owned(), |s| format!("{s:.3}"))
+}
+
+/// The tables of a bank run: invariants, snapshots, recoveries and halts.
+pub fn tables(record: &RunRecord) -> Vec<RecordTable> {
+    let Some(bank) = record.summary.bank.as_ref() else {
+        return Vec::new();
+    };
+    let mut invariants = RecordTable::new(
+        "invariants",
+        "Invariants",
+        "Every invariant check, whether or not the scenario lists it: what it compared, what broke it first.",
+        &["invariant", "compared", "violations", "first violation"],
+    );
+    for found in &bank.invariants {
+        invariants.push(vec![
+            found.name.clone(),
+            found.compared.to_string(),
+            found.violations.to_string(),
+            found.examples.first().cloned().unwrap_or_default(),
+        ]);
+    }
+    let mut snapshots = RecordTable::new(
+        "snapshots",
+        "Snapshots",
+        "Chandy-Lamport snapshots: who started each, when, and how it ended.",
+        &[
+            "id",
+            "initiator",
+            "started (s)",
+            "completed (s)",
+            "abandoned (s)",
+            "why abandoned",
+        ],
+    );
+    for snapshot in &bank.snapshots {
+        snapshots.push(vec![
+            snapshot.id.to_string(),
+            snapshot.initiator.clone(),
+            format!("{:.3}", snapshot.started_s),
+            seconds(snapshot.completed_s),
+            seconds(snapshot.abandoned_s),
+            snapshot.abandoned.clone().unwrap_or_default(),
+        ]);
+    }
+    let mut recoveries = RecordTable::new(
+        "recoveries",
+        "Recoveries",
+        "Each restart: what it replayed from its write-ahead log and why replay stopped.",
+        &[
+            "at (s)",
+            "account",
+            "resumed from",
+            "records",
+            "bytes kept",
+            "bytes cut",
+            "stop",
+            "balance (units)",
+        ],
+    );
+    for recovery in &bank.recoveries {
+        recoveries.push(vec![
+            format!("{:.3}", recovery.at_s),
+            recovery.account.clone(),
+            recovery
+                .resumed_from
+                .clone()
+                .unwrap_or_else(|| "fresh".to_owned()),
+            recovery.records.to_string(),
+            recovery.valid_bytes.to_string(),
+            recovery.cut_bytes.to_string(),
+            recovery.stop.clone(),
+            recovery.balance.to_string(),
+        ]);
+    }
+    let mut halts = RecordTable::new(
+        "halts",
+        "Halted accounts",
+        "Accounts that stopped, when and why.",
+        &["at (s)", "account", "reason"],
+    );
+    for halt in &bank.halted {
+        halts.push(vec![
+            format!("{:.3}", halt.at_s),
+            halt.account.clone(),
+            halt.reason.clone(),
+        ]);
+    }
+    vec![invariants, snapshots, recoveries, halts]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_check_reads_a_declared_figure() {
+        for check in super::super::record::CHECKS {
+            assert!(
+                FIGURES.iter().any(|figure| figure.name == check.metric),
+                "check {} reads {}, which no figure declares",
+                check.name,
+                check.metric
+            );
+        }
+    }
+
+    #[test]
+    fn figures_and_values_line_up() {
+        let record = RunRecord {
+            summary: faultline_reports::record::Summary {
+                bank: Some(BankSummary::default()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert_eq!(figures(&record).len(), FIGURES.len());
+        for (index, invariant) in INVARIANTS.iter().enumerate() {
+            assert_eq!(FIGURES[4 + index].name, format!("{invariant}_violations"));
+        }
+    }
+}
