@@ -256,8 +256,23 @@ fn full_record() -> faultline_reports::record::RunRecord {
             name: "availability_at_least 0.9".to_owned(),
             passed: true,
             detail: String::new(),
-            ..Default::default()
+            figure: Some("availability".to_owned()),
+            threshold: Some(0.9),
         }],
+        figures: faultline_reports::figures::figures_of(
+            &faultline::workload::rpc::figures::FIGURES[..1],
+            vec![Some(1.0)],
+        ),
+        series: faultline::workload::rpc::figures::SERIES[..1]
+            .iter()
+            .map(faultline_reports::figures::SeriesInfo::from)
+            .collect(),
+        tables: vec![faultline_reports::figures::RecordTable::new(
+            "requests",
+            "How the requests ended",
+            "",
+            &["outcome"],
+        )],
         bank: Some(BankSummary {
             invariants: vec![Invariant::default()],
             snapshots: vec![SnapshotSummary::default()],
@@ -277,6 +292,38 @@ fn full_record() -> faultline_reports::record::RunRecord {
         timeline: vec![TimelineRow::default()],
         bank_timeline: vec![BankWindowRow::default()],
         hlc_offsets: vec![HlcOffsetRow::default()],
+        series: faultline_reports::figures::SeriesTable {
+            t_s: vec![0.0],
+            columns: vec![vec![1.0]],
+        },
+    }
+}
+
+#[test]
+fn every_declared_figure_and_series_is_in_the_records_page() {
+    let page = read("docs/records.md");
+    for (kind, figures, series) in faultline::workload::DECLARATIONS {
+        let heading = format!("### `{kind}` figures");
+        let Some(at) = page.find(&heading) else {
+            panic!("docs/records.md has no section {heading:?}");
+        };
+        // The kind's part: from its heading to the next heading of its level.
+        let part = &page[at..];
+        let part = &part[..part[4..].find("\n### ").map_or(part.len(), |end| end + 4)];
+        for figure in *figures {
+            assert!(
+                part.contains(&format!("| `{}`", figure.name)),
+                "figure {} of {kind} is not in its section of docs/records.md",
+                figure.name
+            );
+        }
+        for one in *series {
+            assert!(
+                part.contains(&format!("| `{}` |", one.name)),
+                "series {} of {kind} is not in its section of docs/records.md",
+                one.name
+            );
+        }
     }
 }
 

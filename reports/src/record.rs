@@ -291,6 +291,10 @@ pub struct Summary {
     /// the run can be reproduced; reports never read it.
     #[serde(default)]
     pub scenario_spec: serde_json::Value,
+    /// The sections of workloads this crate has no type for, keyed by kind (`"kv":
+    /// {...}`): a workload of its own writes its details here, and they round-trip.
+    #[serde(flatten)]
+    pub sections: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl Summary {

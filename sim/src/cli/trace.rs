@@ -32,7 +32,6 @@ use crate::engine::trace::KERNEL_KINDS;
 use crate::scenario::load::closest;
 use crate::scenario::{Dur, Selector};
 use crate::sweep::table::{Align, Table};
-use crate::workload::{bank, rpc};
 
 use super::{EXIT_BAD_INPUT, EXIT_OK};
 
@@ -211,14 +210,13 @@ impl RunInfo {
     /// The record kinds this run's trace may hold: the kernel's and its workload's (every
     /// workload's when the summary does not say).
     fn kinds(&self) -> Vec<&'static str> {
-        let workload: Vec<&'static str> = match self.workload.as_deref() {
-            Some("rpc") => rpc::trace::KINDS.to_vec(),
-            Some("bank") => bank::trace::KINDS.to_vec(),
-            _ => rpc::trace::KINDS
-                .iter()
-                .chain(bank::trace::KINDS)
-                .copied()
-                .collect(),
+        let workload: Vec<&'static str> = match self
+            .workload
+            .as_deref()
+            .and_then(crate::workload::trace_kinds)
+        {
+            Some(kinds) => kinds.to_vec(),
+            None => crate::workload::all_trace_kinds(),
         };
         let mut kinds: Vec<&'static str> = KERNEL_KINDS.iter().copied().chain(workload).collect();
         kinds.sort_unstable();

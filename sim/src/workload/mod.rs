@@ -93,6 +93,9 @@ pub trait Kind {
     const FIGURES: &'static [FigureSpec];
     /// Its per-window series (`series.csv`).
     const SERIES: &'static [SeriesSpec];
+    /// The `ev` names of its trace records (`faultline trace --kind` accepts these and
+    /// the kernel's).
+    const TRACE_KINDS: &'static [&'static str];
 
     /// The values of [`Self::FIGURES`], in their order, from the record [`Self::record`]
     /// built (`None`: not measured in this run).
@@ -104,6 +107,21 @@ pub trait Kind {
 
     /// Its tables (snapshots, recoveries), from the record.
     fn tables(record: &RunRecord) -> Vec<RecordTable>;
+}
+
+/// The run record of a finished run of kind `K`: what [`Kind::record`] builds, with the
+/// kind's declared figures, series and tables, and the scenario's checks evaluated on
+/// the figures.
+pub fn record_of<K: Kind>(
+    run: &RunInfo,
+    config: &Config<K>,
+    finished: &Finished<Output<K>>,
+    invocation: &Invocation,
+) -> RunRecord {
+    let mut record = K::record(run, config, finished, invocation);
+    declare::<K>(&mut record);
+    crate::record::evaluate_checks(&mut record, &run.checks, K::CHECKS);
+    record
 }
 
 /// Fills the generic part of a record from a kind's declarations: figures, series and
@@ -282,6 +300,27 @@ macro_rules! registry {
         /// The registered kinds' names.
         pub const KINDS: &[&str] = &[$(<$kind as Kind>::NAME),+];
 
+        /// The trace record kinds of workload `kind`; `None` for an unknown kind.
+        pub fn trace_kinds(kind: &str) -> Option<&'static [&'static str]> {
+            $(
+                if kind == <$kind as Kind>::NAME {
+                    return Some(<$kind as Kind>::TRACE_KINDS);
+                }
+            )+
+            None
+        }
+
+        /// The trace record kinds of every registered workload.
+        pub fn all_trace_kinds() -> Vec<&'static str> {
+            let mut kinds: Vec<&'static str> = Vec::new();
+            $(kinds.extend_from_slice(<$kind as Kind>::TRACE_KINDS);)+
+            kinds
+        }
+
+        /// Each registered kind's name, figures and series (for docs and tests).
+        pub const DECLARATIONS: &[(&str, &[FigureSpec], &[SeriesSpec])] =
+            &[$((<$kind as Kind>::NAME, <$kind as Kind>::FIGURES, <$kind as Kind>::SERIES)),+];
+
         impl WorkloadSpec {
             /// The kind's name (`"rpc"`).
             pub fn kind(&self) -> &'static str {
@@ -433,15 +472,7 @@ macro_rules! registry {
                 match (self, config) {
                     $(
                         (RunOutput::$variant(finished), WorkloadConfig::$variant(config)) => {
-                            let mut record =
-                                <$kind as Kind>::record(run, config, finished, invocation);
-                            declare::<$kind>(&mut record);
-                            crate::record::evaluate_checks(
-                                &mut record,
-                                &run.checks,
-                                <$kind as Kind>::CHECKS,
-                            );
-                            record
+                            record_of::<$kind>(run, config, finished, invocation)
                         }
                     )+
                     #[allow(unreachable_patterns)] // with one kind registered

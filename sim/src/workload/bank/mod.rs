@@ -931,6 +931,7 @@ impl Kind for Bank {
     const NUMBER_LIMITS: &'static [NumberLimit] = spec::NUMBER_LIMITS;
     const FIGURES: &'static [FigureSpec] = figures::FIGURES;
     const SERIES: &'static [SeriesSpec] = figures::SERIES;
+    const TRACE_KINDS: &'static [&'static str] = trace::KINDS;
 
     fn resolve(
         spec: &spec::BankSpec,
