@@ -1,7 +1,10 @@
-//! A workload written outside the crate, through the kernel's public interface alone:
-//! a pinger sends a ping every 100 ms to a ponger, which answers; the kernel's network
-//! carries both ways, with a partition and a crash from the run's fault plan. This
-//! is all a new workload needs besides its registration line (see `workload/mod.rs`).
+//! A workload written outside the crate, through the public interface alone: a pinger
+//! sends a ping every 100 ms to a ponger, which answers; the kernel's network carries
+//! both ways, with a partition and a crash from the run's fault plan. It implements the
+//! kernel's `Workload` and the registry's `Kind` (scenario keys, resolve step, record,
+//! figures, series, tables, checks), and its records go through run reports,
+//! comparisons and sweeps that have never heard of it. Scenario files need the kind in
+//! the registry, a line inside the crate (see `docs/adding-a-workload.md`).
 
 use std::io::{self, Write};
 
@@ -16,6 +19,8 @@ use faultline::engine::selector::Selector;
 use faultline::engine::trace::{Record, TraceEvent};
 use faultline::engine::workload::{NodeChange, Workload};
 use faultline::engine::EngineError;
+
+mod common;
 
 const MS: Nanos = 1_000_000;
 const PING_EVERY_NS: Nanos = 100 * MS;
@@ -72,6 +77,7 @@ struct Ping {
     answered: Vec<(u64, Nanos)>,
     lost: u64,
     crashes: u32,
+    every_ns: Nanos,
 }
 
 impl Ping {
@@ -99,15 +105,22 @@ impl Ping {
     }
 }
 
+/// The ping workload's resolved config.
+#[derive(Clone, Debug)]
+struct PingConfig {
+    every_ns: Nanos,
+}
+
 impl Workload for Ping {
-    type Config = ();
+    type Config = PingConfig;
     type Event = PingEvent;
     type Output = Ping;
 
-    fn start(_config: &(), kernel: &mut Kernel<PingEvent>) -> Result<Self, EngineError> {
+    fn start(config: &PingConfig, kernel: &mut Kernel<PingEvent>) -> Result<Self, EngineError> {
         kernel.schedule(0, PingEvent::Tick)?;
         Ok(Ping {
             ponger_up: true,
+            every_ns: config.every_ns,
             ..Ping::default()
         })
     }
@@ -124,7 +137,7 @@ impl Workload for Ping {
                 self.sent += 1;
                 kernel.trace(Record::at(now_ns, PingTrace::Sent).node(PINGER).id(seq))?;
                 self.send(kernel, now_ns, PINGER, PONGER, PingEvent::Ping { seq }, seq)?;
-                kernel.schedule(now_ns + PING_EVERY_NS, PingEvent::Tick)
+                kernel.schedule(now_ns + self.every_ns, PingEvent::Tick)
             }
             PingEvent::Ping { seq } if self.ponger_up => {
                 self.send(kernel, now_ns, PONGER, PINGER, PingEvent::Pong { seq }, seq)
@@ -180,6 +193,10 @@ fn families() -> Vec<Family> {
 }
 
 fn run(seed: u64) -> driver::Finished<Ping> {
+    run_every(seed, PING_EVERY_NS)
+}
+
+fn run_every(seed: u64, every_ns: Nanos) -> driver::Finished<Ping> {
     // madsim wants a fresh thread per runtime, as the crate's own runner does.
     #[allow(clippy::disallowed_methods)]
     let worker = std::thread::spawn(move || {
@@ -218,7 +235,7 @@ fn run(seed: u64) -> driver::Finished<Ping> {
             window_ns: 1_000 * MS,
             max_events: MAX_EVENTS,
         };
-        driver::run::<Ping>(&(), &plan, seed, None)
+        driver::run::<Ping>(&PingConfig { every_ns }, &plan, seed, None)
     });
     worker
         .join()
@@ -275,4 +292,257 @@ fn the_same_seed_gives_the_same_trace() {
         a.core.trace_hash,
         "another seed, another trace"
     );
+}
+
+// --- The same workload as a registry kind, with its figures ------------------------
+
+use faultline::format::check::{Bound, BoundKind, Check, CheckSpec, Direction};
+use faultline::format::{Issue, RunInfo};
+use faultline::record::{core_summary, Invocation};
+use faultline::workload::{
+    record_of, Context, EventEstimate, Kind, MemoryEstimate, NumberLimit, Resolution,
+};
+use faultline_reports::figures::{
+    self, Aggregate, Better, FigureSpec, Quantity, RecordTable, SeriesSpec, SeriesTable,
+};
+use faultline_reports::record::RunRecord;
+use serde::{Deserialize, Serialize};
+
+/// The ping workload's scenario keys.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct PingSpec {
+    /// Milliseconds between two pings.
+    every_ms: u64,
+}
+
+struct PingKind;
+
+const PING_FIGURES: &[FigureSpec] = &[
+    FigureSpec {
+        name: "answered",
+        label: "pings answered",
+        unit: "fraction",
+        better: Better::Higher,
+        quantity: Quantity::Ratio,
+        aggregate: Aggregate::Mean,
+        headline: true,
+        about: "Pongs received / pings sent.",
+    },
+    FigureSpec {
+        name: "lost",
+        label: "pings lost",
+        unit: "pings",
+        better: Better::Lower,
+        quantity: Quantity::Count,
+        aggregate: Aggregate::Sum,
+        headline: true,
+        about: "Pings the network dropped on the way out.",
+    },
+    FigureSpec {
+        name: "mean_rtt_ms",
+        label: "mean round trip",
+        unit: "ms",
+        better: Better::Lower,
+        quantity: Quantity::Duration,
+        aggregate: Aggregate::Mean,
+        headline: false,
+        about: "Mean time from a ping to its pong.",
+    },
+];
+
+const PING_SERIES: &[SeriesSpec] = &[SeriesSpec {
+    name: "pongs_per_s",
+    label: "pongs received",
+    unit: "pongs/s",
+    quantity: Quantity::Rate,
+    about: "Pongs received in the window, per second.",
+}];
+
+const PING_CHECKS: &[CheckSpec] = &[CheckSpec {
+    name: "answered_at_least",
+    metric: "answered",
+    bound: BoundKind::Fraction,
+    direction: Direction::AtLeast,
+    describe: |measured, bound| {
+        format!(
+            "{:.1}% answered vs at least {:.1}%",
+            measured * 100.0,
+            bound * 100.0
+        )
+    },
+}];
+
+impl Kind for PingKind {
+    const NAME: &'static str = "ping";
+    type Spec = PingSpec;
+    type World = Ping;
+    const CHECKS: &'static [CheckSpec] = PING_CHECKS;
+    const NUMBER_LIMITS: &'static [NumberLimit] = &[];
+    const FIGURES: &'static [FigureSpec] = PING_FIGURES;
+    const SERIES: &'static [SeriesSpec] = PING_SERIES;
+    const TRACE_KINDS: &'static [&'static str] = &["sent", "answered", "lost"];
+
+    fn resolve(spec: &PingSpec, scenario: &Context<'_>) -> Result<Resolution<PingConfig>, Issue> {
+        if spec.every_ms == 0 {
+            return Err(Issue {
+                path: "workload.every_ms".to_owned(),
+                message: "a ping every 0 ms never ends".to_owned(),
+            });
+        }
+        let every_ns = spec.every_ms * MS;
+        let pings = scenario.duration.as_nanos() as f64 / every_ns as f64;
+        Ok(Resolution {
+            config: PingConfig { every_ns },
+            families: families(),
+            events: EventEstimate {
+                events: pings * 3.0,
+                reckoning: format!("{pings} pings x 3 events"),
+                advice: "raise workload.every_ms".to_owned(),
+            },
+            memory: MemoryEstimate::default(),
+        })
+    }
+
+    fn record(
+        run: &RunInfo,
+        _config: &PingConfig,
+        finished: &driver::Finished<Ping>,
+        invocation: &Invocation,
+    ) -> RunRecord {
+        let ping = &finished.workload;
+        let rtts_ms: Vec<f64> = ping
+            .answered
+            .iter()
+            .map(|&(seq, at_ns)| (at_ns - seq * ping.every_ns) as f64 / MS as f64)
+            .collect();
+        let mut summary = core_summary("ping", &finished.core, run, invocation);
+        summary.sections.insert(
+            "ping".to_owned(),
+            serde_json::json!({
+                "sent": ping.sent,
+                "answered": ping.answered.len(),
+                "lost": ping.lost,
+                "crashes": ping.crashes,
+                "mean_rtt_ms": rtts_ms.iter().sum::<f64>() / rtts_ms.len().max(1) as f64,
+                // Pong arrival times, for the series.
+                "answered_at_ns": ping.answered.iter().map(|&(_, at)| at).collect::<Vec<_>>(),
+            }),
+        );
+        RunRecord {
+            summary,
+            ..RunRecord::default()
+        }
+    }
+
+    fn figures(record: &RunRecord) -> Vec<Option<f64>> {
+        let section = &record.summary.sections["ping"];
+        let sent = section["sent"].as_f64().expect("sent");
+        let answered = section["answered"].as_f64().expect("answered");
+        vec![
+            Some(answered / sent.max(1.0)),
+            section["lost"].as_f64(),
+            section["mean_rtt_ms"].as_f64(),
+        ]
+    }
+
+    fn series(record: &RunRecord) -> SeriesTable {
+        let window_s = record.summary.window_s;
+        let windows = (record.summary.simulated_s / window_s).ceil() as usize;
+        let mut pongs = vec![0.0; windows];
+        for at in record.summary.sections["ping"]["answered_at_ns"]
+            .as_array()
+            .expect("arrival times")
+        {
+            let at_s = at.as_u64().expect("ns") as f64 / 1e9;
+            pongs[((at_s / window_s) as usize).min(windows - 1)] += 1.0 / window_s;
+        }
+        SeriesTable {
+            t_s: (0..windows).map(|w| w as f64 * window_s).collect(),
+            columns: vec![pongs],
+        }
+    }
+
+    fn tables(record: &RunRecord) -> Vec<RecordTable> {
+        let section = &record.summary.sections["ping"];
+        let mut table = RecordTable::new(
+            "pings",
+            "Pings",
+            "How the pings ended.",
+            &["outcome", "pings"],
+        );
+        for outcome in ["sent", "answered", "lost"] {
+            table.push(vec![outcome.to_owned(), section[outcome].to_string()]);
+        }
+        vec![table]
+    }
+}
+
+/// What the resolve step would keep of a scenario that checks `answered_at_least 0.7`.
+fn run_info(seed: u64) -> RunInfo {
+    RunInfo {
+        name: "ping-partition".to_owned(),
+        description: "A ping every 100 ms through a partition and a crash.".to_owned(),
+        seed,
+        slo: 0.99,
+        checks: vec![Check {
+            name: "answered_at_least".to_owned(),
+            bound: Bound::Number(0.7),
+        }],
+        spec: serde_json::json!({"name": "ping-partition", "workload": {"kind": "ping", "every_ms": 100}}),
+    }
+}
+
+/// A run of the ping kind at `seed`, pinging every `every_ms`, as its record.
+fn ping_record(seed: u64, every_ms: u64) -> RunRecord {
+    let finished = run_every(seed, every_ms * MS);
+    let invocation = Invocation {
+        scenario_path: "ping.json".to_owned(),
+        wall_s: 0.0,
+        reproduce: format!("faultline run ping.json --seed {seed}"),
+    };
+    record_of::<PingKind>(
+        &run_info(seed),
+        &PingConfig {
+            every_ns: every_ms * MS,
+        },
+        &finished,
+        &invocation,
+    )
+}
+
+#[test]
+fn an_outside_kind_declares_its_figures_and_its_checks_read_them() {
+    let record = ping_record(3, 100);
+    let summary = &record.summary;
+    assert_eq!(summary.workload, "ping");
+    // 101 pings, 70 answered (see the test above): 69.3 %, under the check's 70 %.
+    let answered = figures::value(&summary.figures, "answered").expect("measured");
+    assert!((answered - 70.0 / 101.0).abs() < 1e-12, "{answered}");
+    assert_eq!(figures::value(&summary.figures, "lost"), Some(20.0));
+    let rtt = figures::value(&summary.figures, "mean_rtt_ms").expect("measured");
+    assert!((4.0..=8.0).contains(&rtt), "{rtt}");
+    let check = &summary.checks[0];
+    assert!(!check.passed, "{check:?}");
+    assert_eq!(check.figure.as_deref(), Some("answered"));
+    assert_eq!(check.threshold, Some(0.7));
+    assert!(check.detail.contains("69.3% answered"), "{}", check.detail);
+    // The series counts every pong once.
+    let pongs: f64 = record.series.columns[0].iter().sum::<f64>() * summary.window_s;
+    assert!((pongs - 70.0).abs() < 1e-9, "{pongs}");
+    assert_eq!(summary.tables[0].rows[1], ["answered", "70"]);
+}
+
+#[test]
+fn an_outside_kinds_record_round_trips_and_gets_a_report() {
+    let record = ping_record(3, 100);
+    let dir = common::temp_dir("outside-kind-report");
+    faultline_reports::save_run(&dir, &record).expect("saved");
+    let back = faultline_reports::load_run(&dir).expect("read back");
+    assert_eq!(back.summary, record.summary);
+    assert_eq!(back.series, record.series);
+    assert_eq!(back.summary.sections["ping"]["lost"], 20);
+    faultline_reports::write_run_report(&dir, &back).expect("a report");
+    let page = std::fs::read_to_string(dir.join("report.md")).expect("report.md");
+    assert!(page.contains("answered_at_least 0.7"), "{page}");
 }

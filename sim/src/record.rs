@@ -92,23 +92,40 @@ pub fn faults_active(intervals: &[Interval], window_ns: Nanos, window_count: usi
     rows
 }
 
+/// The core of a run's summary, what every workload's has: the scenario, the seed, the
+/// kernel's figures (events, trace hash, simulated time, window), the faults as they
+/// happened and the command that reproduces the run. `workload` is the kind's name.
+pub fn core_summary(
+    workload: &str,
+    core: &CoreOutput,
+    run: &RunInfo,
+    invocation: &Invocation,
+) -> Summary {
+    Summary {
+        scenario: run.name.clone(),
+        description: run.description.clone(),
+        scenario_path: invocation.scenario_path.clone(),
+        workload: workload.to_owned(),
+        seed: core.seed,
+        simulated_s: core.simulated_ns as f64 / NS_PER_S,
+        wall_s: invocation.wall_s,
+        events: core.events,
+        trace_hash: core.trace_hash.clone(),
+        slo: run.slo,
+        window_s: core.window_ns as f64 / NS_PER_S,
+        faults: fault_intervals(core),
+        reproduce: invocation.reproduce.clone(),
+        scenario_spec: run.spec_at(core.seed),
+        ..Summary::default()
+    }
+}
+
 /// The record of a run whose output is of another workload than its scenario (a bug:
 /// the output of one resolved scenario recorded with another): the run's common fields
 /// and one failed check that says so, so the run fails instead of the process panicking.
 pub fn mismatched(core: &CoreOutput, run: &RunInfo, invocation: &Invocation) -> RunRecord {
     RunRecord {
         summary: Summary {
-            scenario: run.name.clone(),
-            description: run.description.clone(),
-            scenario_path: invocation.scenario_path.clone(),
-            seed: core.seed,
-            simulated_s: core.simulated_ns as f64 / NS_PER_S,
-            events: core.events,
-            trace_hash: core.trace_hash.clone(),
-            slo: run.slo,
-            faults: fault_intervals(core),
-            reproduce: invocation.reproduce.clone(),
-            scenario_spec: run.spec_at(core.seed),
             checks: vec![CheckResult {
                 name: "record".to_owned(),
                 passed: false,
@@ -117,7 +134,7 @@ pub fn mismatched(core: &CoreOutput, run: &RunInfo, invocation: &Invocation) -> 
                     .to_owned(),
                 ..Default::default()
             }],
-            ..Summary::default()
+            ..core_summary("", core, run, invocation)
         },
         ..RunRecord::default()
     }

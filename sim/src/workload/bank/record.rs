@@ -260,22 +260,13 @@ pub fn build(
         })
         .collect();
     let summary = Summary {
-        scenario: run.name.clone(),
-        description: run.description.clone(),
-        scenario_path: invocation.scenario_path.clone(),
-        workload: "bank".to_owned(),
-        seed: core.seed,
-        simulated_s: core.simulated_ns as f64 / NS_PER_S,
-        wall_s: invocation.wall_s,
-        events: core.events,
-        trace_hash: core.trace_hash.clone(),
-        slo: run.slo,
-        window_s,
-        faults: record::fault_intervals(core),
-        reproduce: invocation.reproduce.clone(),
-        scenario_spec: run.spec_at(core.seed),
         bank: Some(bank),
-        ..Summary::default()
+        ..record::core_summary(
+            <super::Bank as crate::workload::Kind>::NAME,
+            core,
+            run,
+            invocation,
+        )
     };
     RunRecord {
         summary,

@@ -149,21 +149,13 @@ pub fn build(
     });
     let expectations = config.expectations.clone();
     let mut summary = Summary {
-        scenario: run.name.clone(),
-        description: run.description.clone(),
-        scenario_path: invocation.scenario_path.clone(),
-        seed: core.seed,
-        simulated_s: core.simulated_ns as f64 / NS_PER_S,
-        wall_s: invocation.wall_s,
-        events: core.events,
-        trace_hash: core.trace_hash.clone(),
-        slo: run.slo,
         slo_latency_ms,
-        window_s,
-        faults: record::fault_intervals(core),
-        reproduce: invocation.reproduce.clone(),
-        scenario_spec: run.spec_at(core.seed),
-        ..Summary::default()
+        ..record::core_summary(
+            <super::Rpc as crate::workload::Kind>::NAME,
+            core,
+            run,
+            invocation,
+        )
     };
     summary.set_rpc(RpcSummary {
         availability,
