@@ -257,7 +257,7 @@ pub fn figures(record: &RunRecord) -> Vec<Option<f64>> {
         .faults
         .listed
         .iter()
-        .filter_map(|row| row.recovery.clone())
+        .filter_map(|row| row.recovery)
         .collect();
     let not_recovered = recoveries
         .iter()
