@@ -107,13 +107,13 @@ fn jobs_do_not_change_sweep_json_and_the_last_line_reproduces_the_first_failure(
         "sweep.md",
         "sweep.html",
         "availability-hist.svg",
-        "p99-hist.svg",
+        "p99_latency_ms-hist.svg",
     ] {
         assert!(two.join(name).is_file(), "{name} missing");
     }
     let md = read(&two.join("sweep.md"));
     assert!(
-        md.contains("95% CI of the mean") && md.contains("## Failed seeds"),
+        md.contains("| availability | % | mean ") && md.contains("## Failed seeds"),
         "{md}"
     );
     // The last line replays the first failure: the same trace hash as in sweep.json.
