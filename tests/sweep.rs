@@ -386,6 +386,48 @@ fn shrink_reduces_the_bundled_bank_no_fifo_to_its_cause() {
         replayed.contains("check FAIL snapshot_conservation true"),
         "{replayed}"
     );
+    // `--check` names the check by the figure it reads, as for any workload; a figure
+    // no failed check reads is refused with the checks that fail and their figures.
+    let by_figure = faultline(
+        &[
+            "shrink",
+            path.to_str().unwrap(),
+            "--seed",
+            "1",
+            "--check",
+            "snapshot_conservation_violations",
+            "--max-runs",
+            "1",
+            "--out",
+            dir.join("by-figure.json").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = expect_exit(&by_figure, 1);
+    assert!(
+        stdout.contains("keeping check snapshot_conservation true failing"),
+        "{stdout}"
+    );
+    let other = faultline(
+        &[
+            "shrink",
+            path.to_str().unwrap(),
+            "--seed",
+            "1",
+            "--check",
+            "money_lost_units",
+            "--out",
+            dir.join("other.json").to_str().unwrap(),
+        ],
+        &[],
+    );
+    expect_exit(&other, 2);
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        err.contains("fails no check named \"money_lost_units\"")
+            && err.contains("snapshot_conservation true (figure snapshot_conservation_violations)"),
+        "{err}"
+    );
 }
 
 #[test]
