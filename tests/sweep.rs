@@ -792,9 +792,9 @@ fn a_bank_sweep_shows_the_banks_figures_with_the_values_of_its_runs() {
     // The report: bank labels with those numbers, no rpc figure.
     let md = read(&out.join("sweep.md"));
     let html = read(&out.join("sweep.html"));
-    let lost_row = format!("| money lost | units | sum {} units |", sum(&lost));
+    let lost_row = format!("| money lost | units | sum {} |", sum(&lost));
     let acked_row = format!(
-        "| acknowledged transfers lost | transfers | sum {} transfers |",
+        "| acknowledged transfers lost | transfers | sum {} |",
         sum(&acked)
     );
     for text in [&md, &html] {
@@ -808,9 +808,7 @@ fn a_bank_sweep_shows_the_banks_figures_with_the_values_of_its_runs() {
         "{md}"
     );
     assert!(
-        md.contains(&format!(
-            "| largest HLC l - pt | ms | max {hlc_max:.2} ms |"
-        )),
+        md.contains(&format!("| largest HLC l - pt | ms | max {hlc_max:.2} |")),
         "{md}"
     );
     assert!(md.contains("**FAIL**: 0 of 3 seeds passed, 3 failed a check"));
@@ -860,9 +858,7 @@ fn an_rpc_sweep_shows_every_declared_figure_and_the_checks_bound() {
     };
     let latency = mean("mean_latency_ms");
     assert!(
-        md.contains(&format!(
-            "| mean latency | ms | mean {latency:.2} ms (95% CI "
-        )),
+        md.contains(&format!("| mean latency | ms | mean {latency:.2} (95% CI ")),
         "{md}"
     );
     for (name, label) in [
@@ -871,7 +867,7 @@ fn an_rpc_sweep_shows_every_declared_figure_and_the_checks_bound() {
         ("breaker_rejected_fraction", "rejected by breaker"),
     ] {
         let shown = mean(name) * 100.0;
-        let row = format!("| {label} | % | mean {shown:.3} % (95% CI ");
+        let row = format!("| {label} | % | mean {shown:.3} (95% CI ");
         assert!(md.contains(&row), "{row} not in\n{md}");
     }
     // The storm times out most requests.

@@ -53,15 +53,16 @@ fn seeds_above_zero(file: &SweepFile, name: &str) -> (usize, usize) {
     (values.iter().filter(|v| **v > 0.0).count(), values.len())
 }
 
-/// The figure's aggregate by its rule, named: `mean 99.120 % (95% CI 98.900 .. 99.300)`,
-/// `max 512.00 ms`, `sum 3 units`, `in 2 of 12 seeds`.
+/// The figure's aggregate by its rule, named, in the shown unit (the table's unit
+/// column says which): `mean 99.120 (95% CI 98.900 .. 99.300)`, `max 512.00`, `sum 3`,
+/// `in 2 of 12 seeds`.
 fn aggregate_text(file: &SweepFile, info: &FigureInfo, total: &FigureTotal) -> String {
     if total.aggregate.is_none() {
         return "not measured".to_owned();
     }
     match info.aggregate {
         Aggregate::Mean => {
-            let mean = with_unit(info, total.aggregate);
+            let mean = info.format(total.aggregate);
             match total.spread.ci95 {
                 Some([low, high]) => format!(
                     "mean {mean} (95% CI {} .. {})",
@@ -71,8 +72,8 @@ fn aggregate_text(file: &SweepFile, info: &FigureInfo, total: &FigureTotal) -> S
                 None => format!("mean {mean}"),
             }
         }
-        Aggregate::Max => format!("max {}", with_unit(info, total.aggregate)),
-        Aggregate::Sum => format!("sum {}", with_unit(info, total.aggregate)),
+        Aggregate::Max => format!("max {}", info.format(total.aggregate)),
+        Aggregate::Sum => format!("sum {}", info.format(total.aggregate)),
         Aggregate::FractionOfSeeds => {
             let (above, measured) = seeds_above_zero(file, &info.name);
             format!("in {above} of {measured} seeds")
