@@ -821,6 +821,14 @@ fn a_bank_sweep_shows_the_banks_figures_with_the_values_of_its_runs() {
     // The check on durability is drawn on its histogram, at 0 violations.
     let svg = read(&out.join("durability_violations-hist.svg"));
     assert!(svg.contains(">durability true</text>"), "{svg}");
+    // No seed broke causality: no worst seed to list.
+    assert!(
+        md.contains(
+            "## Worst seeds: highest causality violations\n\n\
+             Every seed that measured it has 0 violations.\n"
+        ),
+        "{md}"
+    );
     // Worst seeds: the most money lost first.
     let worst = md
         .split("## Worst seeds: highest money lost")

@@ -165,9 +165,12 @@ fn seeds_table(file: &SweepFile, runs: &[&SeedRun]) -> Table {
     table
 }
 
+/// One worst-seeds section: its title, the figure, and its seeds worst first.
+type Worst<'a> = (String, &'a FigureInfo, Vec<&'a SeedRun>);
+
 /// For every headline figure with a better direction, the seeds that measured it,
 /// worst first (ties by seed), at most [`WORST_LISTED`].
-fn worst(file: &SweepFile) -> Vec<(String, Vec<&SeedRun>)> {
+fn worst(file: &SweepFile) -> Vec<Worst<'_>> {
     headlines(file)
         .into_iter()
         .filter(|info| info.better != Better::Neither)
@@ -191,7 +194,7 @@ fn worst(file: &SweepFile) -> Vec<(String, Vec<&SeedRun>)> {
             } else {
                 "highest"
             };
-            (format!("{which} {}", info.label), runs)
+            (format!("{which} {}", info.label), info, runs)
         })
         .collect()
 }
@@ -673,12 +676,28 @@ pub fn write(
         html.push_str(&checks.to_html());
     }
 
-    for (what, runs) in worst(file) {
+    for (what, info, runs) in worst(file) {
         let heading = format!("Worst seeds: {what}");
-        let table = seeds_table(file, &runs);
         md.push_str(&format!("\n## {heading}\n\n"));
-        md.push_str(&table.to_markdown());
         html.push_str(&format!("<h2>{}</h2>\n", escape_html(&heading)));
+        // Seeds that all measured the same value have no worst: one line, not a table
+        // of equal rows (a bank sweep's unbroken invariants).
+        let values: Vec<f64> = file
+            .runs
+            .iter()
+            .filter_map(|run| run.figure(&info.name))
+            .collect();
+        if values.len() > 1 && values.iter().all(|value| *value == values[0]) {
+            let line = format!(
+                "Every seed that measured it has {}.",
+                with_unit(info, Some(values[0]))
+            );
+            md.push_str(&format!("{line}\n"));
+            html.push_str(&format!("<p>{}</p>\n", escape_html(&line)));
+            continue;
+        }
+        let table = seeds_table(file, &runs);
+        md.push_str(&table.to_markdown());
         html.push_str(&table.to_html());
     }
 
