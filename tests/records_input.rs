@@ -283,8 +283,28 @@ fn a_tampered_sweep_record_is_refused_with_its_file_and_field() {
         ),
         (
             "availability",
-            |v| v["runs"][1]["availability"] = json!(7.0),
-            "runs[1].availability",
+            |v| v["runs"][1]["figures"]["availability"] = json!(7.0),
+            "runs[1].figures.availability: 7 is out of range",
+        ),
+        (
+            "undeclared-figure",
+            |v| v["runs"][1]["figures"]["made_up"] = json!(1.0),
+            "runs[1].figures.made_up: no figure of that name is declared",
+        ),
+        (
+            "figure-name-a-path",
+            |v| v["figures"][0]["name"] = json!("../../escaped"),
+            "figures[0].name: \"../../escaped\" is not a figure name",
+        ),
+        (
+            "figure-total-edited",
+            |v| v["totals"]["figures"][0]["aggregate"] = json!(0.5),
+            "totals: they differ",
+        ),
+        (
+            "first-format",
+            |v| v["format"] = json!("faultline-sweep/1"),
+            "format \"faultline-sweep/1\", this faultline reads \"faultline-sweep/2\"; re-run the sweep",
         ),
         (
             "totals",

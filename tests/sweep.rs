@@ -107,13 +107,13 @@ fn jobs_do_not_change_sweep_json_and_the_last_line_reproduces_the_first_failure(
         "sweep.md",
         "sweep.html",
         "availability-hist.svg",
-        "p99-hist.svg",
+        "p99_latency_ms-hist.svg",
     ] {
         assert!(two.join(name).is_file(), "{name} missing");
     }
     let md = read(&two.join("sweep.md"));
     assert!(
-        md.contains("95% CI of the mean") && md.contains("## Failed seeds"),
+        md.contains("| availability | % | mean ") && md.contains("## Failed seeds"),
         "{md}"
     );
     // The last line replays the first failure: the same trace hash as in sweep.json.
@@ -386,6 +386,48 @@ fn shrink_reduces_the_bundled_bank_no_fifo_to_its_cause() {
         replayed.contains("check FAIL snapshot_conservation true"),
         "{replayed}"
     );
+    // `--check` names the check by the figure it reads, as for any workload; a figure
+    // no failed check reads is refused with the checks that fail and their figures.
+    let by_figure = faultline(
+        &[
+            "shrink",
+            path.to_str().unwrap(),
+            "--seed",
+            "1",
+            "--check",
+            "snapshot_conservation_violations",
+            "--max-runs",
+            "1",
+            "--out",
+            dir.join("by-figure.json").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = expect_exit(&by_figure, 1);
+    assert!(
+        stdout.contains("keeping check snapshot_conservation true failing"),
+        "{stdout}"
+    );
+    let other = faultline(
+        &[
+            "shrink",
+            path.to_str().unwrap(),
+            "--seed",
+            "1",
+            "--check",
+            "money_lost_units",
+            "--out",
+            dir.join("other.json").to_str().unwrap(),
+        ],
+        &[],
+    );
+    expect_exit(&other, 2);
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        err.contains("fails no check named \"money_lost_units\"")
+            && err.contains("snapshot_conservation true (figure snapshot_conservation_violations)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -606,4 +648,246 @@ fn shrink_says_which_bound_stopped_it() {
     let stdout = expect_exit(&result, 1);
     assert!(stdout.contains("the bound on runs was reached"), "{stdout}");
     assert!(stdout.contains("runs         4 of at most 4"), "{stdout}");
+}
+
+/// A bundled scenario (`scenarios/NAME`).
+fn bundled(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name)
+}
+
+/// The figures of a run's `summary.json`, by name (`null` for not measured).
+fn run_figures(summary: &Value) -> Vec<(String, Value)> {
+    summary["figures"]
+        .as_array()
+        .expect("summary.json has figures")
+        .iter()
+        .map(|figure| {
+            (
+                figure["name"].as_str().unwrap().to_owned(),
+                figure["value"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Runs `scenario` with `sets` at each of `seeds` through `faultline run` and checks that
+/// the sweep's entry of every seed holds exactly the figures that run measured, with the
+/// same values; returns the runs' figures by seed.
+fn same_figures_as_runs(
+    file: &Value,
+    scenario: &Path,
+    sets: &[&str],
+    seeds: &[u64],
+    dir: &Path,
+) -> Vec<Vec<(String, Value)>> {
+    let runs = file["runs"].as_array().unwrap();
+    let declared: Vec<&str> = file["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|figure| figure["name"].as_str().unwrap())
+        .collect();
+    seeds
+        .iter()
+        .zip(runs)
+        .map(|(seed, entry)| {
+            assert_eq!(entry["seed"], *seed);
+            let out = dir.join(format!("run-{seed}"));
+            let seed_text = seed.to_string();
+            let mut args = vec!["run", scenario.to_str().unwrap()];
+            for set in sets {
+                args.extend(["--set", set]);
+            }
+            args.extend(["--seed", &seed_text, "--out", out.to_str().unwrap()]);
+            faultline(&args, &[]);
+            let figures = run_figures(&json(&out.join("summary.json")));
+            let names: Vec<&str> = figures.iter().map(|(name, _)| name.as_str()).collect();
+            assert_eq!(names, declared, "the sweep declares the run's figures");
+            for (name, value) in &figures {
+                assert_eq!(
+                    entry["figures"].get(name).unwrap_or(&Value::Null),
+                    value,
+                    "seed {seed}: {name} in sweep.json and in its run's summary.json"
+                );
+            }
+            figures
+        })
+        .collect()
+}
+
+/// A figure's values over the runs (`None` where not measured).
+fn values_of(runs: &[Vec<(String, Value)>], name: &str) -> Vec<Option<f64>> {
+    runs.iter()
+        .map(|figures| {
+            figures
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, value)| value.as_f64())
+        })
+        .collect()
+}
+
+/// A figure's totals entry in sweep.json.
+fn total<'a>(file: &'a Value, name: &str) -> &'a Value {
+    file["totals"]["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|total| total["name"] == name)
+        .unwrap_or_else(|| panic!("no total for {name}"))
+}
+
+#[test]
+fn a_bank_sweep_shows_the_banks_figures_with_the_values_of_its_runs() {
+    let dir = temp_dir("sweep-bank");
+    let out = dir.join("sweep");
+    let path = bundled("bank-no-fsync.json");
+    let set = "duration=25s";
+    let result = faultline(
+        &[
+            "sweep",
+            path.to_str().unwrap(),
+            "--seeds",
+            "0..3",
+            "--set",
+            set,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    // The unsynced log loses acknowledged transfers: the durability check fails.
+    let stdout = expect_exit(&result, 1);
+    let file = json(&out.join("sweep.json"));
+    assert_eq!(file["format"], "faultline-sweep/2");
+    assert_eq!(file["workload"], "bank");
+    let runs = same_figures_as_runs(&file, &path, &[set], &[0, 1, 2], &dir);
+
+    let values = |name: &str| -> Vec<f64> {
+        values_of(&runs, name)
+            .into_iter()
+            .map(|v| v.unwrap_or_else(|| panic!("{name} measured at every seed")))
+            .collect()
+    };
+    let lost = values("money_lost_units");
+    let acked = values("acked_transfers_lost");
+    let durability = values("durability_violations");
+    let hlc = values("max_hlc_offset_ms");
+    assert!(durability.iter().all(|v| *v > 0.0), "{durability:?}");
+    // Totals by each figure's rule, recomputed from the runs' own records.
+    let sum = |values: &[f64]| values.iter().sum::<f64>();
+    assert_eq!(total(&file, "money_lost_units")["aggregate"], sum(&lost));
+    assert_eq!(
+        total(&file, "acked_transfers_lost")["aggregate"],
+        sum(&acked)
+    );
+    assert_eq!(total(&file, "durability_violations")["aggregate"], 1.0);
+    assert_eq!(total(&file, "causality_violations")["aggregate"], 0.0);
+    let hlc_max = hlc.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(total(&file, "max_hlc_offset_ms")["aggregate"], hlc_max);
+    assert_eq!(total(&file, "money_lost_units")["spread"]["n"], 3);
+
+    // The report: bank labels with those numbers, no rpc figure.
+    let md = read(&out.join("sweep.md"));
+    let html = read(&out.join("sweep.html"));
+    let lost_row = format!("| money lost | units | sum {} |", sum(&lost));
+    let acked_row = format!(
+        "| acknowledged transfers lost | transfers | sum {} |",
+        sum(&acked)
+    );
+    for text in [&md, &html] {
+        assert!(!text.to_lowercase().contains("availability"), "{text}");
+        assert!(!text.contains("latency"), "{text}");
+    }
+    assert!(md.contains(&lost_row), "{lost_row} not in\n{md}");
+    assert!(md.contains(&acked_row), "{acked_row} not in\n{md}");
+    assert!(
+        md.contains("| durability violations | violations | in 3 of 3 seeds |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("| largest HLC l - pt | ms | max {hlc_max:.2} |")),
+        "{md}"
+    );
+    assert!(md.contains("**FAIL**: 0 of 3 seeds passed, 3 failed a check"));
+    assert!(html.contains("<div class=\"k\">money lost</div><div class=\"v\">"));
+    assert!(
+        html.contains(&format!("{} units</div>", sum(&lost))),
+        "{html}"
+    );
+    assert!(stdout.contains("money lost") && !stdout.contains("availability"));
+    // The check on durability is drawn on its histogram, at 0 violations.
+    let svg = read(&out.join("durability_violations-hist.svg"));
+    assert!(svg.contains(">durability true</text>"), "{svg}");
+    // No seed broke causality: no worst seed to list.
+    assert!(
+        md.contains(
+            "## Worst seeds: highest causality violations\n\n\
+             Every seed that measured it has 0 violations.\n"
+        ),
+        "{md}"
+    );
+    // Worst seeds: the most money lost first.
+    let worst = md
+        .split("## Worst seeds: highest money lost")
+        .nth(1)
+        .expect("a worst-seeds table for money lost");
+    let mut by_loss: Vec<(usize, f64)> = lost.iter().copied().enumerate().collect();
+    by_loss.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let first_row = worst.lines().nth(4).unwrap();
+    assert!(
+        first_row.starts_with(&format!("| {} |", by_loss[0].0)),
+        "{first_row}"
+    );
+}
+
+#[test]
+fn an_rpc_sweep_shows_every_declared_figure_and_the_checks_bound() {
+    let dir = temp_dir("sweep-rpc-figures");
+    let out = dir.join("sweep");
+    let path = scenario("storm-small.json");
+    expect_exit(&sweep("storm-small.json", "1..4", &out, &[], &[]), 1);
+    let file = json(&out.join("sweep.json"));
+    assert_eq!(file["workload"], "rpc");
+    let runs = same_figures_as_runs(&file, &path, &[], &[1, 2, 3], &dir);
+    let md = read(&out.join("sweep.md"));
+    let mean = |name: &str| -> f64 {
+        let values: Vec<f64> = values_of(&runs, name).into_iter().flatten().collect();
+        assert_eq!(values.len(), 3, "{name} measured at every seed");
+        let mean = values.iter().sum::<f64>() / 3.0;
+        let stored = total(&file, name)["aggregate"].as_f64().unwrap();
+        assert!(
+            (stored - mean).abs() <= 1e-12 * mean.abs().max(1.0),
+            "{name}"
+        );
+        mean
+    };
+    let latency = mean("mean_latency_ms");
+    assert!(
+        md.contains(&format!("| mean latency | ms | mean {latency:.2} (95% CI ")),
+        "{md}"
+    );
+    for (name, label) in [
+        ("failed_fraction", "failed"),
+        ("timed_out_fraction", "timed out"),
+        ("breaker_rejected_fraction", "rejected by breaker"),
+    ] {
+        let shown = mean(name) * 100.0;
+        let row = format!("| {label} | % | mean {shown:.3} (95% CI ");
+        assert!(md.contains(&row), "{row} not in\n{md}");
+    }
+    // The storm times out most requests.
+    assert!(mean("timed_out_fraction") > 0.2);
+    // The availability histogram carries the check's bound, 95 %, as a labelled line;
+    // every seed is far below it, so it is the right end of the axis.
+    let svg = read(&out.join("availability-hist.svg"));
+    assert!(svg.contains(">availability_at_least 0.95</text>"), "{svg}");
+    assert!(
+        svg.contains("<line x1=\"620.00\" y1=\"20\" x2=\"620.00\"") && svg.contains(">95.000<"),
+        "{svg}"
+    );
+    // No line on a figure no check reads.
+    assert!(!read(&out.join("p99_latency_ms-hist.svg")).contains("stroke-dasharray"));
 }

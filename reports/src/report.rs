@@ -797,7 +797,8 @@ const GLOSSARY: [(&str, &str); 16] = [
     ),
 ];
 
-const CSS: &str = ":root{--good:#1a7f37;--bad:#cf222e;--muted:#57606a}
+/// The style of every page (run, comparison, sweep): one look.
+pub const CSS: &str = ":root{--good:#1a7f37;--bad:#cf222e;--muted:#57606a}
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1240px;margin:24px auto;padding:0 16px;color:#1f2328;line-height:1.45}
 h1{font-size:1.6em;margin:0 0 .2em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #d8dee4;padding-bottom:.2em}
 .desc{color:#444;max-width:75em}

@@ -161,13 +161,19 @@ pub fn expect_exit(result: &std::process::Output, code: i32) -> String {
 }
 
 /// A valid sweep record of seeds 10..20 (every third seed fails a check), of `shard` or
-/// of all of them.
+/// of all of them: an rpc sweep declaring the rpc figures, with availability, p99 and
+/// retry amplification measured.
 pub fn sweep_file(
     shard: Option<faultline::sweep::seeds::Shard>,
 ) -> faultline::sweep::record::SweepFile {
     use faultline::sweep::record::{totals, SeedRun, SweepFile, FORMAT};
     use faultline::sweep::seeds::SeedRange;
+    use faultline_reports::figures::FigureInfo;
     use faultline_reports::record::CheckResult;
+    let figures: Vec<FigureInfo> = faultline::workload::rpc::figures::FIGURES
+        .iter()
+        .map(FigureInfo::from)
+        .collect();
     let seeds = SeedRange { start: 10, end: 20 };
     let runs: Vec<SeedRun> = seeds
         .seeds(shard)
@@ -175,17 +181,22 @@ pub fn sweep_file(
         .map(|seed| SeedRun {
             seed,
             passed: seed % 3 != 0,
-            availability: Some(0.9 + seed as f64 / 1000.0),
-            p99_ms: Some(seed as f64),
-            amplification: Some(1.5),
-            peak_multiple: Some(2.0),
+            figures: [
+                ("availability", 0.9 + seed as f64 / 1000.0),
+                ("p99_latency_ms", seed as f64),
+                ("retry_amplification", 1.5),
+            ]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect(),
             events: 100 + seed,
             trace_hash: format!("{seed:064x}"),
             checks: vec![CheckResult {
                 name: "availability_at_least 0.9".into(),
                 passed: seed % 3 != 0,
                 detail: String::new(),
-                ..Default::default()
+                figure: Some("availability".into()),
+                threshold: Some(0.9),
             }],
             error: None,
             swarm: Vec::new(),
@@ -197,10 +208,12 @@ pub fn sweep_file(
         scenario: "s".into(),
         scenario_path: "x.json".into(),
         scenario_digest: "d".into(),
+        workload: "rpc".into(),
+        totals: totals(&figures, &runs),
+        figures,
         set: Vec::new(),
         seeds,
         shard,
-        totals: totals(&runs),
         runs,
     }
 }

@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::sweep::{self, record};
+use faultline_reports::figures::FigureInfo;
 
 use super::compare::{self, report_failure, MANIFEST_FILE};
 use super::output;
@@ -114,11 +115,11 @@ fn common_parent(dirs: &[PathBuf]) -> Result<PathBuf, String> {
 /// Refuses to write the merged sweep's files into `out`, a directory beside or above
 /// the shards, when it holds such a file that no merge wrote (a user's own
 /// `sweep.json`).
-fn check_merge_into(out: &Path) -> Result<(), Failure> {
+fn check_merge_into(out: &Path, figures: &[FigureInfo]) -> Result<(), Failure> {
     if out.join(MERGE_MARKER_FILE).is_file() {
         return Ok(());
     }
-    match sweep::WRITTEN_FILES
+    match sweep::written_files(figures)
         .iter()
         .find(|name| out.join(name).exists())
     {
@@ -171,7 +172,7 @@ fn merge(dirs: &[PathBuf], out: Option<&Path>) -> Result<u8, Failure> {
         // Beside the shards (or the one sweep rebuilt in place): each file replaced
         // atomically.
         if !in_place {
-            check_merge_into(&out)?;
+            check_merge_into(&out, &outcome.file.figures)?;
         }
         sweep::write(&out, &outcome, dirs).map_err(Failure::io)?;
         if !in_place {

@@ -32,8 +32,9 @@ pub struct ShrinkArgs {
     /// Set a scenario field first, as `sweep --set` does (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
-    /// The check that must keep failing, by name (`availability_at_least`); default the
-    /// first that fails.
+    /// The check that must keep failing: its name or the start of it
+    /// (`availability_at_least`), or the figure it reads (`durability_violations`);
+    /// default the first that fails.
     #[arg(long)]
     pub check: Option<String>,
     /// Most simulation runs.

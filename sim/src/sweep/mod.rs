@@ -20,6 +20,7 @@ pub mod table;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use faultline_reports::figures::FigureInfo;
 use faultline_reports::record::RunRecord;
 
 use crate::record::Invocation;
@@ -155,10 +156,7 @@ fn run_seed(prepared: &Prepared, spec: &SweepSpec, seed: u64) -> SeedResult {
     let failed = |error: String, trace_hash: String, events: u64| SeedRun {
         seed,
         passed: false,
-        availability: None,
-        p99_ms: None,
-        amplification: None,
-        peak_multiple: None,
+        figures: Default::default(),
         events,
         trace_hash,
         checks: Vec::new(),
@@ -207,26 +205,22 @@ fn run_seed(prepared: &Prepared, spec: &SweepSpec, seed: u64) -> SeedResult {
     (run.0, run.1, written)
 }
 
-/// The small summary of one run's record.
+/// The small summary of one run's record: its checks and the values of its declared
+/// figures (the ones it measured).
 pub fn summarize(record: &RunRecord) -> SeedRun {
     let summary = &record.summary;
-    let finite = |value: f64| value.is_finite().then_some(value);
     let passed = summary.checks.iter().all(|check| check.passed);
-    // Workloads without requests (bank) have no availability, latency or load figures.
-    let rpc = summary.rpc.as_ref();
-    let stats = rpc.map(|_| faultline_reports::stats::compute(record));
-    let rpc_stats = stats.as_ref().and_then(|stats| stats.rpc.as_ref());
     SeedRun {
         seed: summary.seed,
         passed,
-        availability: rpc.and_then(|rpc| finite(rpc.availability)),
-        p99_ms: rpc.and_then(|rpc| finite(rpc.latency_ms.p99)),
-        amplification: rpc_stats
-            .and_then(|stats| stats.amplification.overall)
-            .and_then(finite),
-        peak_multiple: rpc_stats
-            .and_then(|stats| stats.peak.multiple)
-            .and_then(finite),
+        figures: summary
+            .figures
+            .iter()
+            .filter_map(|figure| {
+                let value = figure.value.filter(|v| v.is_finite())?;
+                Some((figure.info.name.clone(), value))
+            })
+            .collect(),
         events: summary.events,
         trace_hash: summary.trace_hash.clone(),
         checks: summary.checks.clone(),
@@ -296,15 +290,25 @@ pub fn execute(
         walls.push(wall);
     }
     debug_assert!(runs.windows(2).all(|pair| pair[0].seed < pair[1].seed));
+    // From the kind, not from a record: a sweep whose every seed errored has them too.
+    let figures: Vec<FigureInfo> = prepared
+        .base
+        .workload
+        .figures()
+        .iter()
+        .map(FigureInfo::from)
+        .collect();
     let file = SweepFile {
         format: FORMAT.to_owned(),
         scenario: prepared.base.name.clone(),
         scenario_path: prepared.path.display().to_string(),
         scenario_digest: prepared.digest.clone(),
+        workload: prepared.base.workload.kind().to_owned(),
+        figures: figures.clone(),
         set: prepared.sets.iter().map(ToString::to_string).collect(),
         seeds: spec.seeds,
         shard: spec.shard,
-        totals: record::totals(&runs),
+        totals: record::totals(&figures, &runs),
         runs,
     };
     let timing = TimingFile {
@@ -324,15 +328,29 @@ pub fn execute(
     Ok(Outcome { file, timing })
 }
 
-/// The files [`write`] writes into a sweep's directory (and merged shards into theirs).
-pub const WRITTEN_FILES: [&str; 6] = [
+/// The files [`write`] writes into a sweep's directory (and merged shards into theirs)
+/// whatever the workload; [`written_files`] adds the histograms.
+pub const WRITTEN_FILES: [&str; 4] = [
     record::SWEEP_FILE,
     record::TIMING_FILE,
     "sweep.md",
     "sweep.html",
-    "availability-hist.svg",
-    "p99-hist.svg",
 ];
+
+/// The files [`write`] writes for a sweep declaring `figures`: [`WRITTEN_FILES`] and a
+/// histogram per headline figure ([`report::histogram_file`]).
+pub fn written_files(figures: &[FigureInfo]) -> Vec<String> {
+    WRITTEN_FILES
+        .iter()
+        .map(|name| (*name).to_owned())
+        .chain(
+            figures
+                .iter()
+                .filter(|figure| figure.headline)
+                .map(|figure| report::histogram_file(&figure.name)),
+        )
+        .collect()
+}
 
 /// Writes `bytes` to `path` atomically (a failed write leaves the old file whole).
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {

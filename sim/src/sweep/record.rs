@@ -1,6 +1,10 @@
 //! The records a sweep leaves: `sweep.json` (one small entry per seed, and totals) and
 //! `timing.json` (wall times).
 //!
+//! `sweep.json` names the workload and carries its declared figures
+//! ([`faultline_reports::figures`]), so the report, a merge and `shrink` read any
+//! workload's values without knowing its kind.
+//!
 //! `sweep.json` depends on nothing but the scenario, the `--set` values and the seeds:
 //! not on `--jobs`, not on the machine, not on how the range was cut into shards. So two
 //! sweeps of the same seeds give byte-identical files, and the shards of a sweep, merged
@@ -10,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use faultline_reports::figures::{Aggregate, FigureInfo, Quantity};
 use faultline_reports::record::CheckResult;
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +23,13 @@ use super::stats::{spread, Spread};
 use crate::scenario::swarm::SwarmChoice;
 
 /// `format` of `sweep.json`.
-pub const FORMAT: &str = "faultline-sweep/1";
+pub const FORMAT: &str = "faultline-sweep/2";
+
+/// Most figures a sweep may declare (a workload declares a few dozen).
+pub const MAX_FIGURES: usize = 1_000;
+
+/// Longest figure name: names become file names (`NAME-hist.svg`).
+pub const MAX_FIGURE_NAME: usize = 64;
 
 /// The sweep's records file.
 pub const SWEEP_FILE: &str = "sweep.json";
@@ -26,7 +37,9 @@ pub const SWEEP_FILE: &str = "sweep.json";
 /// The wall times file.
 pub const TIMING_FILE: &str = "timing.json";
 
-/// Most bytes `sweep.json` may have: [`MAX_SEEDS`] entries of a few hundred bytes.
+/// Most bytes `sweep.json` may have. An entry holds every declared figure and check:
+/// about 1 KB for an rpc seed, 1.6 KB for a bank seed, so a file of more than some
+/// five million seeds is past it.
 pub const MAX_SWEEP_BYTES: u64 = 8 << 30;
 
 /// Most bytes `timing.json` may have: [`MAX_SEEDS`] wall times of a few dozen bytes.
@@ -54,6 +67,23 @@ fn check_metric(value: Option<f64>, most: f64, field: &str) -> Result<(), String
     }
 }
 
+/// Checks a figure name: 1 to [`MAX_FIGURE_NAME`] of `a-z`, `0-9`, `_` (it names a
+/// file of the report).
+fn check_figure_name(name: &str, field: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_FIGURE_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{field}: {name:?} is not a figure name (1 to {MAX_FIGURE_NAME} of a-z, 0-9, _)"
+        ))
+    }
+}
+
 /// One seed's run, summary only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeedRun {
@@ -61,14 +91,11 @@ pub struct SeedRun {
     pub seed: u64,
     /// Whether the run completed and every check held.
     pub passed: bool,
-    /// Succeeded / resolved logical requests, 0..1.
-    pub availability: Option<f64>,
-    /// 99th percentile latency of successful requests, ms.
-    pub p99_ms: Option<f64>,
-    /// Attempts per offered logical request.
-    pub amplification: Option<f64>,
-    /// Peak server arrivals over the steady state before the first fault.
-    pub peak_multiple: Option<f64>,
+    /// The measured value of each declared figure, by name, in its declared unit (a
+    /// ratio 0..1); a figure the run did not measure (or a run that did not complete)
+    /// has no entry.
+    #[serde(default)]
+    pub figures: BTreeMap<String, f64>,
     /// Events in the trace.
     pub events: u64,
     /// Digest of the run's trace.
@@ -88,6 +115,11 @@ pub struct SeedRun {
 }
 
 impl SeedRun {
+    /// The value of figure `name`, if measured.
+    pub fn figure(&self, name: &str) -> Option<f64> {
+        self.figures.get(name).copied()
+    }
+
     /// The names of the checks that failed.
     pub fn failed_checks(&self) -> Vec<&str> {
         self.checks
@@ -109,6 +141,35 @@ pub struct CheckTally {
     pub evaluated: u64,
 }
 
+/// One figure across the seeds of a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FigureTotal {
+    /// The figure's name.
+    pub name: String,
+    /// Its aggregate by the declaration's rule ([`Aggregate`]): the mean, the largest
+    /// value, the sum, or the fraction of measuring seeds with a value above 0; `None`
+    /// when no seed measured it.
+    pub aggregate: Option<f64>,
+    /// Its spread across the seeds that measured it.
+    pub spread: Spread,
+}
+
+/// `rule` applied to `values` (non-finite ones left out); `None` without values.
+pub fn aggregate(rule: Aggregate, values: &[f64]) -> Option<f64> {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        return None;
+    }
+    Some(match rule {
+        Aggregate::Mean => finite.iter().sum::<f64>() / finite.len() as f64,
+        Aggregate::Max => finite.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        Aggregate::Sum => finite.iter().sum(),
+        Aggregate::FractionOfSeeds => {
+            finite.iter().filter(|v| **v > 0.0).count() as f64 / finite.len() as f64
+        }
+    })
+}
+
 /// Totals over the seeds of a sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
@@ -120,25 +181,19 @@ pub struct Totals {
     pub failed: u64,
     /// Seeds whose run did not complete.
     pub errors: u64,
-    /// Availability across seeds, 0..1.
-    pub availability: Spread,
-    /// p99 latency across seeds, ms.
-    pub p99_ms: Spread,
-    /// Retry amplification across seeds, attempts per request.
-    pub amplification: Spread,
-    /// Peak load multiple across seeds.
-    pub peak_multiple: Spread,
+    /// Each declared figure across the seeds, in declaration order.
+    pub figures: Vec<FigureTotal>,
     /// Each check's failures, by name.
     pub checks: Vec<CheckTally>,
     /// The first seed that failed or did not complete.
     pub first_failure: Option<u64>,
 }
 
-/// Computes the totals of `runs` (in seed order).
-pub fn totals(runs: &[SeedRun]) -> Totals {
-    let values = |metric: fn(&SeedRun) -> Option<f64>| -> Vec<f64> {
+/// Computes the totals of `runs` (in seed order) for the declared `figures`.
+pub fn totals(figures: &[FigureInfo], runs: &[SeedRun]) -> Totals {
+    let values = |name: &str| -> Vec<f64> {
         runs.iter()
-            .map(|run| metric(run).unwrap_or(f64::NAN))
+            .map(|run| run.figure(name).unwrap_or(f64::NAN))
             .collect()
     };
     let mut checks: BTreeMap<&str, CheckTally> = BTreeMap::new();
@@ -160,10 +215,17 @@ pub fn totals(runs: &[SeedRun]) -> Totals {
         passed,
         failed: runs.len() as u64 - passed - errors,
         errors,
-        availability: spread(&values(|run| run.availability)),
-        p99_ms: spread(&values(|run| run.p99_ms)),
-        amplification: spread(&values(|run| run.amplification)),
-        peak_multiple: spread(&values(|run| run.peak_multiple)),
+        figures: figures
+            .iter()
+            .map(|figure| {
+                let values = values(&figure.name);
+                FigureTotal {
+                    name: figure.name.clone(),
+                    aggregate: aggregate(figure.aggregate, &values),
+                    spread: spread(&values),
+                }
+            })
+            .collect(),
         checks: checks.into_values().collect(),
         first_failure: runs.iter().find(|run| !run.passed).map(|run| run.seed),
     };
@@ -183,6 +245,10 @@ pub struct SweepFile {
     /// BLAKE3 of the scenario as run (after `--set`), so that shards of different
     /// scenarios are not merged.
     pub scenario_digest: String,
+    /// The workload's kind (`rpc`, `bank`).
+    pub workload: String,
+    /// The workload's declared figures: what `runs[].figures` and `totals.figures` hold.
+    pub figures: Vec<FigureInfo>,
     /// The `--set` values, as given.
     pub set: Vec<String>,
     /// The whole seed range of the sweep.
@@ -209,15 +275,22 @@ impl SweepFile {
     pub fn load(dir: &Path) -> Result<SweepFile, String> {
         let path = dir.join(SWEEP_FILE);
         let text = read_record(&path, MAX_SWEEP_BYTES)?;
+        // The format first, so an older file gets its own error, not a missing field.
+        #[derive(Deserialize)]
+        struct Format {
+            format: String,
+        }
+        if let Ok(Format { format }) = serde_json::from_str::<Format>(&text) {
+            if format != FORMAT {
+                return Err(format!(
+                    "{}: format {format:?}, this faultline reads {FORMAT:?}; re-run the sweep \
+                     (or `faultline report` its shards after re-running them) to write it",
+                    path.display(),
+                ));
+            }
+        }
         let file: SweepFile = serde_json::from_str(&text)
             .map_err(|err| format!("{}: not a sweep file: {err}", path.display()))?;
-        if file.format != FORMAT {
-            return Err(format!(
-                "{}: format {:?}, this faultline reads {FORMAT:?}",
-                path.display(),
-                file.format
-            ));
-        }
         file.check()
             .map_err(|err| format!("{}: {err}", path.display()))?;
         Ok(file)
@@ -226,9 +299,26 @@ impl SweepFile {
     /// Checks every field a report or a merge relies on, before anything is sized by
     /// them: the seed range within [`MAX_SEEDS`], the shard within [`MAX_SHARDS`], one
     /// run per seed of the shard (in seed order, each in the range and in the shard),
-    /// the metrics in range, and the totals equal to those of the runs. An error starts
-    /// with the field path (`shard.count`, `runs[3].seed`).
+    /// the figures declared once each under a name fit for a file name, every value of
+    /// a declared figure and finite (a ratio within 0..1), check thresholds finite, and
+    /// the totals equal to those of the runs. An error starts with the field path
+    /// (`shard.count`, `runs[3].figures.availability`).
     pub fn check(&self) -> Result<(), String> {
+        if self.figures.len() > MAX_FIGURES {
+            return Err(format!(
+                "figures: {} declared, more than the limit of {MAX_FIGURES}",
+                self.figures.len()
+            ));
+        }
+        for (i, figure) in self.figures.iter().enumerate() {
+            check_figure_name(&figure.name, &format!("figures[{i}].name"))?;
+            if self.figures[..i].iter().any(|f| f.name == figure.name) {
+                return Err(format!(
+                    "figures[{i}].name: {:?} is declared twice",
+                    figure.name
+                ));
+            }
+        }
         let seeds = self.seeds;
         if seeds.end <= seeds.start {
             return Err(format!("seeds: {seeds} is empty (end must be above start)"));
@@ -263,25 +353,36 @@ impl SweepFile {
                     run.seed
                 ));
             }
-            check_metric(run.availability, 1.0, &format!("runs[{i}].availability"))?;
-            check_metric(run.p99_ms, f64::MAX, &format!("runs[{i}].p99_ms"))?;
-            check_metric(
-                run.amplification,
-                f64::MAX,
-                &format!("runs[{i}].amplification"),
-            )?;
-            check_metric(
-                run.peak_multiple,
-                f64::MAX,
-                &format!("runs[{i}].peak_multiple"),
-            )?;
+            for (name, &value) in &run.figures {
+                let field = format!("runs[{i}].figures.{name}");
+                let Some(figure) = self.figures.iter().find(|figure| figure.name == *name) else {
+                    return Err(format!(
+                        "{field}: no figure of that name is declared in `figures`"
+                    ));
+                };
+                if !value.is_finite() {
+                    return Err(format!("{field}: {value} is not a number"));
+                }
+                if figure.quantity == Quantity::Ratio {
+                    check_metric(Some(value), 1.0, &field)?;
+                }
+            }
+            for (c, check) in run.checks.iter().enumerate() {
+                if let Some(threshold) = check.threshold {
+                    if !threshold.is_finite() {
+                        return Err(format!(
+                            "runs[{i}].checks[{c}].threshold: {threshold} is not a number"
+                        ));
+                    }
+                }
+            }
             if run.passed && (run.error.is_some() || !run.failed_checks().is_empty()) {
                 return Err(format!(
                     "runs[{i}].passed: true, but the run has an error or a failed check"
                 ));
             }
         }
-        if self.totals != totals(&self.runs) {
+        if self.totals != totals(&self.figures, &self.runs) {
             return Err(
                 "totals: they differ from the totals of `runs` (the file was edited)".to_owned(),
             );
@@ -385,6 +486,8 @@ pub fn merge(parts: Vec<SweepFile>) -> Result<SweepFile, String> {
             && file.scenario_digest == first.scenario_digest
             && file.set == first.set
             && file.seeds == first.seeds
+            && file.workload == first.workload
+            && file.figures == first.figures
     };
     if let Some(other) = parts.iter().find(|file| !same(file)) {
         return Err(format!(
@@ -459,10 +562,12 @@ pub fn merge(parts: Vec<SweepFile>) -> Result<SweepFile, String> {
         scenario: first.scenario.clone(),
         scenario_path: first.scenario_path.clone(),
         scenario_digest: first.scenario_digest.clone(),
+        workload: first.workload.clone(),
+        figures: first.figures.clone(),
         set: first.set.clone(),
         seeds: first.seeds,
         shard: None,
-        totals: totals(&runs),
+        totals: totals(&first.figures, &runs),
         runs,
     })
 }
@@ -487,26 +592,50 @@ pub fn merge_timing(parts: Vec<TimingFile>) -> TimingFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faultline_reports::figures::Better;
+
+    fn figure(name: &str, quantity: Quantity, aggregate: Aggregate) -> FigureInfo {
+        FigureInfo {
+            name: name.into(),
+            label: name.replace('_', " "),
+            unit: "u".into(),
+            better: Better::Lower,
+            quantity,
+            aggregate,
+            headline: true,
+            about: String::new(),
+        }
+    }
+
+    fn figures() -> Vec<FigureInfo> {
+        vec![
+            figure("availability", Quantity::Ratio, Aggregate::Mean),
+            figure("p99_ms", Quantity::Duration, Aggregate::Max),
+            figure("lost", Quantity::Count, Aggregate::Sum),
+            figure("violations", Quantity::Count, Aggregate::FractionOfSeeds),
+        ]
+    }
 
     fn run(seed: u64, availability: f64, passed: bool) -> SeedRun {
+        let mut figures = BTreeMap::new();
+        figures.insert("availability".to_owned(), availability);
+        if seed % 3 != 0 {
+            figures.insert("p99_ms".to_owned(), seed as f64);
+        }
+        figures.insert("lost".to_owned(), (seed % 2) as f64);
+        figures.insert("violations".to_owned(), f64::from(seed % 5 == 0));
         SeedRun {
             seed,
             passed,
-            availability: Some(availability),
-            p99_ms: if seed % 3 == 0 {
-                None
-            } else {
-                Some(seed as f64)
-            },
-            amplification: Some(1.0 + seed as f64 / 10.0),
-            peak_multiple: Some(2.0),
+            figures,
             events: 100 + seed,
             trace_hash: format!("{seed:064x}"),
             checks: vec![CheckResult {
                 name: "availability_at_least 0.9".into(),
                 passed,
                 detail: String::new(),
-                ..Default::default()
+                figure: Some("availability".into()),
+                threshold: Some(0.9),
             }],
             error: None,
             swarm: Vec::new(),
@@ -520,10 +649,12 @@ mod tests {
             scenario: "s".into(),
             scenario_path: "x.json".into(),
             scenario_digest: "d".into(),
+            workload: "rpc".into(),
+            figures: figures(),
             set: Vec::new(),
             seeds: range,
             shard,
-            totals: totals(&runs),
+            totals: totals(&figures(), &runs),
             runs,
         }
     }
@@ -541,12 +672,95 @@ mod tests {
     #[test]
     fn totals_count_every_seed_and_find_the_first_failure() {
         let (_, runs) = whole();
-        let totals = totals(&runs);
+        let totals = totals(&figures(), &runs);
         // Seeds 3..13; 4, 8 and 12 fail.
         assert_eq!((totals.runs, totals.passed, totals.failed), (10, 7, 3));
         assert_eq!(totals.first_failure, Some(4));
         assert_eq!(totals.checks[0].failed, 3);
-        assert_eq!(totals.p99_ms.missing, 4); // seeds 3, 6, 9, 12
+        assert_eq!(totals.figures[1].spread.missing, 4); // seeds 3, 6, 9, 12
+    }
+
+    #[test]
+    fn each_figure_aggregates_by_its_declared_rule() {
+        let (_, runs) = whole();
+        let totals = totals(&figures(), &runs);
+        let names: Vec<&str> = totals.figures.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["availability", "p99_ms", "lost", "violations"]);
+        // Mean of 0.903 .. 0.912.
+        let mean = totals.figures[0].aggregate.unwrap();
+        assert!((mean - 0.9075).abs() < 1e-12, "{mean}");
+        assert_eq!(totals.figures[0].spread.mean, Some(mean));
+        // Max of the seeds that measured it (12 has none).
+        assert_eq!(totals.figures[1].aggregate, Some(11.0));
+        // Sum: the odd seeds 3, 5, 7, 9, 11.
+        assert_eq!(totals.figures[2].aggregate, Some(5.0));
+        // Seeds 5 and 10 of 10.
+        assert_eq!(totals.figures[3].aggregate, Some(0.2));
+        assert_eq!(aggregate(Aggregate::Sum, &[f64::NAN]), None);
+        assert_eq!(
+            aggregate(Aggregate::FractionOfSeeds, &[0.0, f64::NAN]),
+            Some(0.0)
+        );
+    }
+
+    #[test]
+    fn check_refuses_undeclared_out_of_range_and_badly_named_figures() {
+        let (range, runs) = whole();
+        assert_eq!(file(runs.clone(), range, None).check(), Ok(()));
+        let edited = |edit: &dyn Fn(&mut SweepFile)| {
+            let mut file = file(runs.clone(), range, None);
+            edit(&mut file);
+            file.check().unwrap_err()
+        };
+        let err = edited(&|f| {
+            f.runs[1].figures.insert("nope".into(), 1.0);
+        });
+        assert!(err.starts_with("runs[1].figures.nope: no figure"), "{err}");
+        let err = edited(&|f| {
+            f.runs[2].figures.insert("availability".into(), 1.5);
+        });
+        assert!(
+            err.starts_with("runs[2].figures.availability: 1.5 is out of range"),
+            "{err}"
+        );
+        let err = edited(&|f| {
+            f.runs[2].figures.insert("lost".into(), f64::INFINITY);
+        });
+        assert!(
+            err.starts_with("runs[2].figures.lost: inf is not a number"),
+            "{err}"
+        );
+        let err = edited(&|f| f.figures[3].name = "../x".into());
+        assert!(
+            err.starts_with("figures[3].name: \"../x\" is not a figure name"),
+            "{err}"
+        );
+        let err = edited(&|f| f.figures[3].name = "lost".into());
+        assert!(err.contains("declared twice"), "{err}");
+        let err = edited(&|f| f.runs[0].checks[0].threshold = Some(f64::NAN));
+        assert!(err.starts_with("runs[0].checks[0].threshold"), "{err}");
+        // A value changed with its totals left: the totals differ.
+        let err = edited(&|f| {
+            f.runs[0].figures.insert("lost".into(), 7.0);
+        });
+        assert!(err.starts_with("totals:"), "{err}");
+    }
+
+    #[test]
+    fn a_first_format_file_asks_for_a_new_sweep() {
+        let dir = std::env::temp_dir().join(format!("faultline-sweep-v1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join(SWEEP_FILE),
+            r#"{"format": "faultline-sweep/1", "runs": []}"#,
+        )
+        .unwrap();
+        let err = SweepFile::load(&dir).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            err.contains("format \"faultline-sweep/1\"") && err.contains("re-run the sweep"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -576,6 +790,9 @@ mod tests {
         assert!(merge(twice).unwrap_err().contains("given twice"));
         let mut other = shards.clone();
         other[1].scenario_digest = "e".into();
+        assert!(merge(other).unwrap_err().contains("differ"));
+        let mut other = shards.clone();
+        other[2].figures[0].aggregate = Aggregate::Max;
         assert!(merge(other).unwrap_err().contains("differ"));
     }
 }

@@ -16,6 +16,7 @@
 
 use std::sync::Arc;
 
+use faultline_reports::record::CheckResult;
 use serde_json::Value;
 
 use crate::engine::faults::{self, Occurrence};
@@ -191,9 +192,23 @@ pub fn error_kind(err: &EngineError) -> &'static str {
     }
 }
 
-/// What to keep failing: the check named `wanted` (a prefix of its name, such as
-/// `availability_at_least`), else the first failed check, else the error; `None` when
-/// the seed passes.
+/// The failed check that `wanted` names: by its name or a prefix of it
+/// (`availability_at_least`), else by the declared figure it reads
+/// (`durability_violations`), so a check is named alike for any workload.
+fn named_check<'a>(failed: &[&'a CheckResult], wanted: &str) -> Option<&'a CheckResult> {
+    failed
+        .iter()
+        .find(|check| check.name.starts_with(wanted))
+        .or_else(|| {
+            failed
+                .iter()
+                .find(|check| check.figure.as_deref() == Some(wanted))
+        })
+        .copied()
+}
+
+/// What to keep failing: the check `wanted` names ([`named_check`]), else the first
+/// failed check, else the error; `None` when the seed passes.
 pub fn target_of(
     scenario: &Arc<ResolvedScenario>,
     seed: u64,
@@ -202,23 +217,32 @@ pub fn target_of(
     match runner::run(Arc::clone(scenario), seed, None) {
         Ok(timed) => {
             let record = timed.output.record(scenario, &Invocation::default());
-            let failed: Vec<&str> = record
+            let failed: Vec<&CheckResult> = record
                 .summary
                 .checks
                 .iter()
                 .filter(|check| !check.passed)
-                .map(|check| check.name.as_str())
                 .collect();
             match wanted {
-                Some(wanted) => match failed.iter().find(|name| name.starts_with(wanted)) {
-                    Some(name) => Ok(Some(Target::Check((*name).to_owned()))),
+                Some(wanted) => match named_check(&failed, wanted) {
+                    Some(check) => Ok(Some(Target::Check(check.name.clone()))),
                     None if failed.is_empty() => Ok(None),
                     None => Err(format!(
-                        "seed {seed} does not fail a check named {wanted:?}; it fails: {}",
-                        failed.join(", ")
+                        "seed {seed} fails no check named {wanted:?} (by its name or the \
+                         figure it reads); it fails: {}",
+                        failed
+                            .iter()
+                            .map(|check| match &check.figure {
+                                Some(figure) => format!("{} (figure {figure})", check.name),
+                                None => check.name.clone(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                 },
-                None => Ok(failed.first().map(|name| Target::Check((*name).to_owned()))),
+                None => Ok(failed
+                    .first()
+                    .map(|check| Target::Check(check.name.clone()))),
             }
         }
         Err(EngineError::Config(message)) => Err(message),
@@ -548,6 +572,32 @@ pub fn count_paths(tree: &Value) -> Vec<FieldPath> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_check_is_named_by_its_name_or_by_the_figure_it_reads() {
+        let check = |name: &str, figure: Option<&str>| CheckResult {
+            name: name.into(),
+            passed: false,
+            detail: String::new(),
+            figure: figure.map(str::to_owned),
+            threshold: Some(0.0),
+        };
+        let durability = check("durability true", Some("durability_violations"));
+        let availability = check("availability_at_least 0.95", Some("availability"));
+        let plain = check("no_figure", None);
+        let failed = [&durability, &availability, &plain];
+        let named = |wanted| named_check(&failed, wanted).map(|c| c.name.as_str());
+        assert_eq!(named("availability_at"), Some("availability_at_least 0.95"));
+        assert_eq!(named("durability_violations"), Some("durability true"));
+        assert_eq!(named("availability"), Some("availability_at_least 0.95"));
+        assert_eq!(named("no_figure"), Some("no_figure"));
+        assert_eq!(named("money_lost_units"), None);
+        assert_eq!(
+            named("durability_violation"),
+            None,
+            "a figure by its whole name"
+        );
+    }
     use serde_json::json;
 
     #[test]

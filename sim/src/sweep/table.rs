@@ -130,37 +130,35 @@ impl Table {
         out
     }
 
-    /// An HTML table (cells escaped).
+    /// An HTML table (cells escaped), classed as the run pages' tables (`num` for a
+    /// column of numbers), in a box that scrolls when it is wider than the page.
     pub fn to_html(&self) -> String {
-        let mut out = String::from("<table>\n<tr>");
+        let mut out = String::from("<div class=\"scroll\"><table>\n<tr>");
         for (name, align) in &self.headers {
-            out.push_str(&format!(
-                "<th class=\"{}\">{}</th>",
-                class(*align),
-                escape_html(name)
-            ));
+            out.push_str(&format!("<th{}>{}</th>", class(*align), escape_html(name)));
         }
         out.push_str("</tr>\n");
         for row in &self.rows {
             out.push_str("<tr>");
             for (column, cell) in row.iter().enumerate() {
                 out.push_str(&format!(
-                    "<td class=\"{}\">{}</td>",
+                    "<td{}>{}</td>",
                     class(self.headers[column].1),
                     escape_html(cell)
                 ));
             }
             out.push_str("</tr>\n");
         }
-        out.push_str("</table>\n");
+        out.push_str("</table></div>\n");
         out
     }
 }
 
+/// The class attribute of a cell: the pages' style right-aligns `num`.
 fn class(align: Align) -> &'static str {
     match align {
-        Align::Left => "l",
-        Align::Right => "r",
+        Align::Left => "",
+        Align::Right => " class=\"num\"",
     }
 }
 
@@ -184,7 +182,8 @@ mod tests {
         assert_eq!(table.to_text(), "seed  check\n   7  a|b\n1234  <x>\n");
         assert!(table.to_markdown().contains("| 7 | a\\|b |"));
         assert!(table.to_markdown().contains("|---:|---|"));
-        assert!(table.to_html().contains("<td class=\"l\">&lt;x&gt;</td>"));
+        assert!(table.to_html().contains("<td>&lt;x&gt;</td>"));
+        assert!(table.to_html().contains("<td class=\"num\">1234</td>"));
         assert_eq!(table.len(), 2);
     }
 }
