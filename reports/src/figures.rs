@@ -149,11 +149,17 @@ impl FigureInfo {
             Some(value) => {
                 let shown = self.shown(value);
                 let decimals = self.decimals(shown);
-                if self.quantity == Quantity::Count && shown.fract() == 0.0 {
+                if self.quantity == Quantity::Count {
+                    // Whole counts as such; a mean of counts keeps two decimals. Both
+                    // with thousands separators.
                     let sign = if shown < 0.0 { "-" } else { "" };
-                    format!("{sign}{}", crate::text::count(shown.abs() as u64))
-                } else if self.quantity == Quantity::Count {
-                    format!("{shown:.2}")
+                    let cents = (shown.abs() * 100.0).round() as u64;
+                    let whole = crate::text::count(cents / 100);
+                    if shown.fract() == 0.0 {
+                        format!("{sign}{whole}")
+                    } else {
+                        format!("{sign}{whole}.{:02}", cents % 100)
+                    }
                 } else {
                     format!("{shown:.decimals$}")
                 }
@@ -391,6 +397,8 @@ mod tests {
         assert_eq!(count.format(Some(-28.0)), "-28");
         // A mean of counts keeps its fraction.
         assert_eq!(count.format(Some(2.5)), "2.50");
+        assert_eq!(count.format(Some(41999.98)), "41,999.98");
+        assert_eq!(count.format(Some(-0.5)), "-0.50");
         assert_eq!(info.worse(0.9, 0.95), Some(true));
     }
 
