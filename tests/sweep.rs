@@ -771,14 +771,18 @@ fn a_bank_sweep_shows_the_banks_figures_with_the_values_of_its_runs() {
             .map(|v| v.unwrap_or_else(|| panic!("{name} measured at every seed")))
             .collect()
     };
-    let lost = values("money_lost_units");
+    let lost = values("money_error_units");
     let acked = values("acked_transfers_lost");
     let durability = values("durability_violations");
     let hlc = values("max_hlc_offset_ms");
     assert!(durability.iter().all(|v| *v > 0.0), "{durability:?}");
     // Totals by each figure's rule, recomputed from the runs' own records.
     let sum = |values: &[f64]| values.iter().sum::<f64>();
-    assert_eq!(total(&file, "money_lost_units")["aggregate"], sum(&lost));
+    assert_eq!(total(&file, "money_error_units")["aggregate"], sum(&lost));
+    // Made or lost, each seed's distance from the money at the start.
+    for (error, signed) in lost.iter().zip(values("money_lost_units")) {
+        assert_eq!(*error, signed.abs());
+    }
     assert_eq!(
         total(&file, "acked_transfers_lost")["aggregate"],
         sum(&acked)
@@ -787,12 +791,12 @@ fn a_bank_sweep_shows_the_banks_figures_with_the_values_of_its_runs() {
     assert_eq!(total(&file, "causality_violations")["aggregate"], 0.0);
     let hlc_max = hlc.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     assert_eq!(total(&file, "max_hlc_offset_ms")["aggregate"], hlc_max);
-    assert_eq!(total(&file, "money_lost_units")["spread"]["n"], 3);
+    assert_eq!(total(&file, "money_error_units")["spread"]["n"], 3);
 
     // The report: bank labels with those numbers, no rpc figure.
     let md = read(&out.join("sweep.md"));
     let html = read(&out.join("sweep.html"));
-    let lost_row = format!("| money lost | units | sum {} |", sum(&lost));
+    let lost_row = format!("| money made or lost | units | sum {} |", sum(&lost));
     let acked_row = format!(
         "| acknowledged transfers lost | transfers | sum {} |",
         sum(&acked)
@@ -812,12 +816,12 @@ fn a_bank_sweep_shows_the_banks_figures_with_the_values_of_its_runs() {
         "{md}"
     );
     assert!(md.contains("**FAIL**: 0 of 3 seeds passed, 3 failed a check"));
-    assert!(html.contains("<div class=\"k\">money lost</div><div class=\"v\">"));
+    assert!(html.contains("<div class=\"k\">money made or lost</div><div class=\"v\">"));
     assert!(
         html.contains(&format!("{} units</div>", sum(&lost))),
         "{html}"
     );
-    assert!(stdout.contains("money lost") && !stdout.contains("availability"));
+    assert!(stdout.contains("money made or lost") && !stdout.contains("availability"));
     // The check on durability is drawn on its histogram, at 0 violations.
     let svg = read(&out.join("durability_violations-hist.svg"));
     assert!(svg.contains(">durability true</text>"), "{svg}");
@@ -829,11 +833,11 @@ fn a_bank_sweep_shows_the_banks_figures_with_the_values_of_its_runs() {
         ),
         "{md}"
     );
-    // Worst seeds: the most money lost first.
+    // Worst seeds: the most money made or lost first.
     let worst = md
-        .split("## Worst seeds: highest money lost")
+        .split("## Worst seeds: highest money made or lost")
         .nth(1)
-        .expect("a worst-seeds table for money lost");
+        .expect("a worst-seeds table for money made or lost");
     let mut by_loss: Vec<(usize, f64)> = lost.iter().copied().enumerate().collect();
     by_loss.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let first_row = worst.lines().nth(4).unwrap();

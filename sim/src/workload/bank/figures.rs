@@ -81,14 +81,23 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Units at the end of the run: the accounts' final balances (live, or what their disks hold) plus transfers debited and not yet credited.",
     ),
-    headline(figure(
+    figure(
         "money_lost_units",
         "money lost",
+        "units",
+        Better::Neither,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Money at the start minus money at the end: positive when money was lost, negative when money was made (a transfer credited whose debit a crash undid); any value but 0 is a bug.",
+    ),
+    headline(figure(
+        "money_error_units",
+        "money made or lost",
         "units",
         Better::Lower,
         Quantity::Count,
         Aggregate::Sum,
-        "Money at the start minus money at the end (negative when money was made): any other value than 0 is a bug.",
+        "How far the money at the end is from the money at the start, either way (a sweep sums it, so money made at one seed does not hide money lost at another).",
     )),
     headline(figure(
         "acked_transfers_lost",
@@ -284,6 +293,7 @@ pub fn figures(record: &RunRecord) -> Vec<Option<f64>> {
         count(bank.total_units),
         count(bank.final_units),
         Some(bank.total_units as f64 - bank.final_units as f64),
+        count(bank.total_units.abs_diff(bank.final_units)),
         count(bank.acked_transfers_lost),
     ];
     values.extend(
@@ -459,7 +469,7 @@ mod tests {
         };
         assert_eq!(figures(&record).len(), FIGURES.len());
         for (index, invariant) in INVARIANTS.iter().enumerate() {
-            assert_eq!(FIGURES[4 + index].name, format!("{invariant}_violations"));
+            assert_eq!(FIGURES[5 + index].name, format!("{invariant}_violations"));
         }
     }
 }
