@@ -52,7 +52,10 @@ fn info<'a>(rec: &'a RunRecord, name: &str) -> &'a FigureInfo {
 }
 
 fn shown(rec: &RunRecord, name: &str) -> String {
-    info(rec, name).format(faultline_reports::figures::value(&rec.summary.figures, name))
+    info(rec, name).format(faultline_reports::figures::value(
+        &rec.summary.figures,
+        name,
+    ))
 }
 
 #[test]
@@ -76,12 +79,14 @@ fn a_bank_comparison_shows_the_banks_figures_as_each_variant_measured_them() {
         .expect("faultline runs");
     // Never syncing loses acknowledged transfers: its durability check fails.
     let stdout = expect_exit(&result, 1);
-    assert!(stdout.contains("checks failed in 1 of 3 variants: never"), "{stdout}");
+    assert!(
+        stdout.contains("checks failed in 1 of 3 variants: never"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("n/a"), "{stdout}");
 
     let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
     let variants: Vec<(String, RunRecord)> = manifest["variants"]
         .as_array()
         .unwrap()

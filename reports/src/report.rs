@@ -1197,7 +1197,7 @@ fn run_plots(dir: &Path, rec: &RunRecord, st: &RunStats) -> Result<Vec<Plot>, Re
     let Some(rpc) = &st.rpc else {
         let title = format!("{} (seed {})", rec.summary.scenario, rec.summary.seed);
         let lines = [(rec.summary.scenario.clone(), rec)];
-        return generic::series_plots(dir, &title, &rec.summary.series, &lines);
+        return generic::series_plots(dir, &title, &rec.summary.series, &lines, None);
     };
     let zoom = rpc.zoom;
     let mut out = Vec::new();
@@ -1391,7 +1391,7 @@ pub fn write_comparison_in(
         .filter(|s| !overlaid.contains(&s.name.as_str()))
         .collect();
     let lines: Vec<(String, &RunRecord)> = variants.iter().map(|(l, r)| (l.clone(), r)).collect();
-    plots.extend(generic::series_plots(dir, title, &series, &lines)?);
+    plots.extend(generic::series_plots(dir, title, &series, &lines, zoom)?);
     let figures = generic::shown_figures(variants);
     let table = generic::comparison(variants, &stats, &figures);
     let short_labels: Vec<String> = variants.iter().map(|(l, _)| short_label(l)).collect();

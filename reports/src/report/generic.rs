@@ -11,7 +11,7 @@ use crate::figures::{Figure, FigureInfo, RecordTable, SeriesInfo};
 use crate::plots::generic::{file_name, series_chart, MAX_SERIES_CHARTS};
 use crate::plots::Plot;
 use crate::record::RunRecord;
-use crate::stats::RunStats;
+use crate::stats::{RunStats, Span};
 use crate::text::{Align, Table};
 
 /// The figures declared by any of `records`, each once (the first declaration of a
@@ -286,12 +286,14 @@ pub(super) fn record_table_note(t: &RecordTable) -> String {
 }
 
 /// One chart per declared series (at most [`MAX_SERIES_CHARTS`]), one line per run of
-/// `lines`, faults of the first run shaded; a series no run has a window of is not drawn.
+/// `lines`, faults of the first run shaded, `zoom` beside the whole run; a series no
+/// run has a window of is not drawn.
 pub(super) fn series_plots(
     dir: &Path,
     title: &str,
     series: &[SeriesInfo],
     lines: &[(String, &RunRecord)],
+    zoom: Option<Span>,
 ) -> Result<Vec<Plot>, ReportError> {
     let mut out: Vec<Plot> = Vec::new();
     for info in series.iter().take(MAX_SERIES_CHARTS) {
@@ -301,7 +303,7 @@ pub(super) fn series_plots(
         // Two names that make one file name (`a.b`, `a_b`): the first is drawn.
         let taken = out.iter().any(|p| p.name == file_name(&info.name));
         if drawn && !taken {
-            out.push(series_chart(dir, title, info, lines, None)?);
+            out.push(series_chart(dir, title, info, lines, zoom)?);
         }
     }
     Ok(out)
