@@ -937,9 +937,10 @@ fn terms(of: &[(&str, &str)]) -> Terms {
 fn glossary_of<'a>(records: impl IntoIterator<Item = &'a RunRecord>) -> Terms {
     let all: Vec<&RunRecord> = records.into_iter().collect();
     let mut out: Terms = Vec::new();
+    let mut seen: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut add = |more: Terms| {
         for term in more {
-            if !out.contains(&term) {
+            if seen.insert(term.0.clone()) {
                 out.push(term);
             }
         }

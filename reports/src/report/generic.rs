@@ -3,6 +3,7 @@
 //! the whole page of a workload without a renderer of its own. Nothing here names a
 //! workload or a figure.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::{Card, Row, Tone};
@@ -10,20 +11,21 @@ use crate::error::ReportError;
 use crate::figures::{Figure, FigureInfo, RecordTable, SeriesInfo};
 use crate::plots::generic::{file_name, series_chart, MAX_SERIES_CHARTS};
 use crate::plots::Plot;
-use crate::record::RunRecord;
+use crate::record::{CheckResult, RunRecord};
 use crate::stats::{RunStats, Span};
 use crate::text::{Align, Table};
 
 /// The figures declared by any of `records`, each once (the first declaration of a
 /// name wins), in declaration order: a figure only a later run declares comes after
-/// those of the runs before it.
+/// those of the runs before it. (Sets, not searches: a record may declare many.)
 pub(super) fn figure_union<'a>(
     records: impl IntoIterator<Item = &'a RunRecord>,
 ) -> Vec<FigureInfo> {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut out: Vec<FigureInfo> = Vec::new();
     for rec in records {
         for figure in &rec.summary.figures {
-            if !out.iter().any(|f| f.name == figure.info.name) {
+            if seen.insert(&figure.info.name) {
                 out.push(figure.info.clone());
             }
         }
@@ -35,10 +37,11 @@ pub(super) fn figure_union<'a>(
 pub(super) fn series_union<'a>(
     records: impl IntoIterator<Item = &'a RunRecord>,
 ) -> Vec<SeriesInfo> {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut out: Vec<SeriesInfo> = Vec::new();
     for rec in records {
         for series in &rec.summary.series {
-            if !out.iter().any(|s| s.name == series.name) {
+            if seen.insert(&series.name) {
                 out.push(series.clone());
             }
         }
@@ -46,9 +49,20 @@ pub(super) fn series_union<'a>(
     out
 }
 
-/// Figure `info`'s value in `rec`, shown (`-` when the run did not declare or measure it).
-fn cell(info: &FigureInfo, rec: &RunRecord) -> String {
-    info.format(crate::figures::value(&rec.summary.figures, &info.name))
+/// A run's figure values by name (the first of a name declared twice).
+type Values<'a> = BTreeMap<&'a str, Option<f64>>;
+
+fn values_of(rec: &RunRecord) -> Values<'_> {
+    let mut out = Values::new();
+    for figure in &rec.summary.figures {
+        out.entry(figure.info.name.as_str()).or_insert(figure.value);
+    }
+    out
+}
+
+/// Figure `info`'s value in a run, shown (`-` when the run did not declare or measure it).
+fn cell(info: &FigureInfo, values: &Values) -> String {
+    info.format(values.get(info.name.as_str()).copied().flatten())
 }
 
 /// The figures the side-by-side table shows: the headline ones, then those whose shown
@@ -56,9 +70,10 @@ fn cell(info: &FigureInfo, rec: &RunRecord) -> String {
 /// table shows the rest.
 pub(super) fn shown_figures(variants: &[(String, RunRecord)]) -> Vec<FigureInfo> {
     let all = figure_union(variants.iter().map(|(_, r)| r));
+    let values: Vec<Values> = variants.iter().map(|(_, r)| values_of(r)).collect();
     let differs = |info: &FigureInfo| {
-        let first = cell(info, &variants[0].1);
-        variants.iter().any(|(_, r)| cell(info, r) != first)
+        let first = cell(info, &values[0]);
+        values.iter().any(|v| cell(info, v) != first)
     };
     let (headline, rest): (Vec<FigureInfo>, Vec<FigureInfo>) =
         all.into_iter().partition(|info| info.headline);
@@ -97,8 +112,9 @@ pub(super) fn comparison(
         table.align.push(Align::Right);
     }
     for ((label, rec), st) in variants.iter().zip(stats) {
+        let values = values_of(rec);
         let mut cells = vec![label.clone(), super::checks_cell(st)];
-        cells.extend(figures.iter().map(|info| cell(info, rec)));
+        cells.extend(figures.iter().map(|info| cell(info, &values)));
         table.push(cells);
     }
     table
@@ -116,9 +132,10 @@ pub(super) fn all_figures(variants: &[(String, RunRecord)], labels: &[String]) -
         table.headers.push(label.clone());
         table.align.push(Align::Right);
     }
+    let values: Vec<Values> = variants.iter().map(|(_, r)| values_of(r)).collect();
     for info in figure_union(variants.iter().map(|(_, r)| r)) {
         let mut cells = vec![info.head()];
-        cells.extend(variants.iter().map(|(_, rec)| cell(&info, rec)));
+        cells.extend(values.iter().map(|v| cell(&info, v)));
         table.push(cells);
     }
     table
@@ -127,6 +144,7 @@ pub(super) fn all_figures(variants: &[(String, RunRecord)], labels: &[String]) -
 /// A glossary from declarations: each figure's and series' label, with its unit, and
 /// what it measures; a term declared twice (a figure and a series of one name) once.
 pub(super) fn glossary(figures: &[FigureInfo], series: &[SeriesInfo]) -> Vec<(String, String)> {
+    let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut out: Vec<(String, String)> = Vec::new();
     let terms = figures
         .iter()
@@ -138,7 +156,7 @@ pub(super) fn glossary(figures: &[FigureInfo], series: &[SeriesInfo]) -> Vec<(St
         );
     for (label, unit, about) in terms {
         let term = format!("{label} ({unit})");
-        if about.is_empty() || out.iter().any(|(t, _)| *t == term) {
+        if about.is_empty() || !seen.insert(term.clone()) {
             continue;
         }
         out.push((term, about.to_string()));
@@ -156,9 +174,18 @@ pub(super) fn declared_only(rec: &RunRecord) -> bool {
 /// figure (bad when a check that reads it failed, good when they all passed), then the
 /// faults.
 pub(super) fn verdict(rec: &RunRecord, checks: Card, st: &RunStats) -> Vec<Vec<Card>> {
+    let mut reading: BTreeMap<&str, Vec<&CheckResult>> = BTreeMap::new();
+    for check in &rec.summary.checks {
+        if let Some(figure) = &check.figure {
+            reading.entry(figure.as_str()).or_default().push(check);
+        }
+    }
     let mut first = vec![checks];
     for figure in rec.summary.figures.iter().filter(|f| f.info.headline) {
-        first.push(figure_card(rec, figure));
+        let checks = reading
+            .get(figure.info.name.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        first.push(figure_card(figure, checks));
     }
     let faults = Card {
         key: "faults".to_string(),
@@ -169,14 +196,9 @@ pub(super) fn verdict(rec: &RunRecord, checks: Card, st: &RunStats) -> Vec<Vec<C
     vec![first, vec![faults]]
 }
 
-fn figure_card(rec: &RunRecord, figure: &Figure) -> Card {
+/// A headline figure's card, with the checks that read it.
+fn figure_card(figure: &Figure, checks: &[&CheckResult]) -> Card {
     let info = &figure.info;
-    let checks: Vec<_> = rec
-        .summary
-        .checks
-        .iter()
-        .filter(|c| c.figure.as_deref() == Some(info.name.as_str()))
-        .collect();
     let tone = if checks.is_empty() {
         Tone::Neutral
     } else if checks.iter().all(|c| c.passed) {
