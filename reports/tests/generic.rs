@@ -256,3 +256,39 @@ fn a_comparison_of_an_unknown_workload_shows_its_figures_and_series() {
     );
     assert!(!dir.join("herd.svg").exists(), "no rpc overlays");
 }
+
+/// A record may declare any number of series: a page draws at most
+/// `MAX_SERIES_CHARTS` charts, and a declared name cannot write outside the directory.
+#[test]
+fn a_page_draws_a_bounded_number_of_series_charts_inside_its_directory() {
+    use faultline_reports::plots::generic::MAX_SERIES_CHARTS;
+    let dir = temp_dir("generic-many-series");
+    let mut rec = kv_run(0.0);
+    let count = MAX_SERIES_CHARTS + 6;
+    rec.summary.series = (0..count)
+        .map(|i| SeriesInfo {
+            name: if i == 0 {
+                "../escape".to_string()
+            } else {
+                format!("s{i}")
+            },
+            label: format!("series {i}"),
+            unit: "things".to_string(),
+            quantity: Quantity::Count,
+            about: String::new(),
+        })
+        .collect();
+    rec.series = SeriesTable {
+        t_s: vec![0.0, 1.0],
+        columns: vec![vec![1.0, 2.0]; count],
+    };
+    write_run_report(&dir, &rec).unwrap();
+    let charts = fs::read_dir(&*dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".svg"))
+        .count();
+    assert_eq!(charts, MAX_SERIES_CHARTS);
+    assert!(dir.join("series-___escape.svg").is_file());
+    assert!(!dir.parent().unwrap().join("escape.svg").exists());
+}
