@@ -922,12 +922,13 @@ fn verdict_html(groups: &[Vec<Card>]) -> Markup {
     }
 }
 
-/// A glossary's terms and their explanations.
-type Terms = Vec<(String, String)>;
+/// A glossary's terms, their explanations, and whether they come from a record's
+/// declarations (shown as text in Markdown) rather than from this crate.
+type Terms = Vec<(String, String, bool)>;
 
 fn terms(of: &[(&str, &str)]) -> Terms {
     of.iter()
-        .map(|(term, text)| ((*term).to_string(), (*text).to_string()))
+        .map(|(term, text)| ((*term).to_string(), (*text).to_string(), false))
         .collect()
 }
 
@@ -956,19 +957,26 @@ fn glossary_of<'a>(records: impl IntoIterator<Item = &'a RunRecord>) -> Terms {
         .filter(|r| generic::declared_only(r))
         .collect();
     if !declared.is_empty() {
-        add(generic::glossary(
+        let declared_terms = generic::glossary(
             &generic::figure_union(declared.iter().copied()),
             &generic::series_union(declared.iter().copied()),
-        ));
+        );
+        add(declared_terms
+            .into_iter()
+            .map(|(term, text)| (term, text, true))
+            .collect());
     }
     out
 }
 
-fn glossary_html(terms: &[(String, String)]) -> Markup {
+/// The glossary section; none when there are no terms (a record that declares nothing).
+fn glossary_html(terms: &[(String, String, bool)]) -> Markup {
     html! {
-        h2 id="glossary" { "Glossary" }
-        dl class="glossary" {
-            @for (term, text) in terms { dt { (term) } dd { (text) } }
+        @if !terms.is_empty() {
+            h2 id="glossary" { "Glossary" }
+            dl class="glossary" {
+                @for (term, text, _) in terms { dt { (term) } dd { (text) } }
+            }
         }
     }
 }
@@ -1063,30 +1071,53 @@ fn run_html(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
     page(&format!("Faultline report: {}", s.scenario), body)
 }
 
-fn verdict_markdown(groups: &[Vec<Card>]) -> String {
+/// The verdict as a list; `literal` when its words come from a record's declarations
+/// (a workload without a renderer), shown as text.
+fn verdict_markdown(groups: &[Vec<Card>], literal: bool) -> String {
+    let text = |s: &str| if literal { md_text(s) } else { s.to_string() };
     let mut b = String::new();
     for c in groups.iter().flatten() {
         let details = if c.details.is_empty() {
             String::new()
         } else {
-            format!(" ({})", c.details.join("; "))
+            let details: Vec<String> = c.details.iter().map(|d| text(d)).collect();
+            format!(" ({})", details.join("; "))
         };
         b.push_str(&format!(
             "- {} [{}]: **{}**{details}\n",
-            c.key,
+            text(&c.key),
             c.tone.word(),
-            c.value
+            text(&c.value)
         ));
     }
     b
 }
 
-fn glossary_markdown(terms: &[(String, String)]) -> String {
+/// The glossary in Markdown; terms from a record's declarations are shown as text.
+fn glossary_markdown(terms: &[(String, String, bool)]) -> String {
+    if terms.is_empty() {
+        return String::new();
+    }
     let mut b = String::from("## Glossary\n\n");
-    for (term, text) in terms {
-        b.push_str(&format!("- **{term}**: {text}\n"));
+    for (term, text, declared) in terms {
+        if *declared {
+            b.push_str(&format!("- **{}**: {}\n", md_text(term), md_text(text)));
+        } else {
+            b.push_str(&format!("- **{term}**: {text}\n"));
+        }
     }
     b
+}
+
+/// A table whose heads and cells come from a record, as Markdown shows them literally.
+fn md_literal(mut t: Table) -> Table {
+    for head in &mut t.headers {
+        *head = md_text(head);
+    }
+    for cell in t.rows.iter_mut().flatten() {
+        *cell = md_text(cell);
+    }
+    t
 }
 
 fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
@@ -1096,7 +1127,8 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         b.push_str(&format!("{}\n\n", s.description));
     }
     b.push_str("## Verdict\n\n");
-    b.push_str(&verdict_markdown(&verdict_groups(rec, st)));
+    let declared = generic::declared_only(rec);
+    b.push_str(&verdict_markdown(&verdict_groups(rec, st), declared));
     if !st.notes.is_empty() {
         b.push_str("\nThis record contradicts itself:\n\n");
         for n in &st.notes {
@@ -1122,13 +1154,13 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
     if generic::declared_only(rec) {
         b.push_str(&format!(
             "\n## Figures\n\n{}\nEvery figure the workload declares, in its unit.\n",
-            generic::figures_table(rec).to_markdown()
+            md_literal(generic::figures_table(rec)).to_markdown()
         ));
         for t in &s.tables {
             b.push_str(&format!(
                 "\n## {}\n\n{}\n{}\n",
                 md_text(&t.title),
-                generic::record_table(t).to_markdown(),
+                md_literal(generic::record_table(t)).to_markdown(),
                 md_text(&generic::record_table_note(t))
             ));
         }
@@ -1163,7 +1195,15 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         b.push_str(&checks_table(rec).to_markdown());
     }
     b.push_str("\n## All metrics\n\n");
-    b.push_str(&summary_table_of(&summary_rows(rec, st, true)).to_markdown());
+    let metrics = summary_table_of(&summary_rows(rec, st, true));
+    b.push_str(
+        &if declared {
+            md_literal(metrics)
+        } else {
+            metrics
+        }
+        .to_markdown(),
+    );
     b.push_str("\n## Run\n\n");
     for (k, v) in meta_rows(rec) {
         b.push_str(&format!("- {k}: `{v}`\n"));
@@ -1190,7 +1230,8 @@ fn ensure_dir(dir: &Path) -> Result<(), ReportError> {
 
 /// The charts a run has data for: availability when requests were offered, the herd
 /// when there is a timeline, latency when any success completed, breakers when any
-/// breaker opened or rejected (no empty charts).
+/// breaker opened or rejected (no empty charts); a bank run's own; for any other
+/// workload, a chart per declared series with windows.
 fn run_plots(dir: &Path, rec: &RunRecord, st: &RunStats) -> Result<Vec<Plot>, ReportError> {
     if let Some(b) = &st.bank {
         return bank::plots(dir, rec, b);
@@ -1230,8 +1271,9 @@ fn json_of(path: &Path, st: &impl serde::Serialize) -> Result<String, ReportErro
 /// (`availability`, `herd`, `latency`, `breakers`, each `.svg` and `.png`) into `dir`;
 /// returns the paths written.
 ///
-/// A record without a section for its workload gets a report of its core (checks,
-/// faults) and no charts.
+/// A record of a workload without a renderer gets its page from its declarations
+/// (figures, a `series-<name>` chart per series, tables); one that declares nothing, a
+/// report of its core (checks, faults) and no charts.
 pub fn write_run_report(dir: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, ReportError> {
     ensure_dir(dir)?;
     let st = stats::compute(rec);
@@ -1463,9 +1505,13 @@ pub fn write_comparison_in(
         ));
     }
     m.push_str("## Side by side\n\n");
+    // Labels and the declarations' heads are record input, the rest our own numbers.
     let mut md_table = table;
     for (row, (label, _)) in md_table.rows.iter_mut().zip(variants) {
         row[0] = md_text(label);
+    }
+    for head in md_table.headers.iter_mut().skip(2) {
+        *head = md_text(head);
     }
     m.push_str(&md_table.to_markdown());
     m.push_str("\nThe table shows the headline figures and the figures whose values differ between variants; every figure is below.");
@@ -1476,6 +1522,9 @@ pub fn write_comparison_in(
     let mut md_all = all_figures;
     for (head, (label, _)) in md_all.headers.iter_mut().skip(1).zip(variants) {
         *head = md_text(&short_label(label));
+    }
+    for row in &mut md_all.rows {
+        row[0] = md_text(&row[0]);
     }
     m.push_str(&md_all.to_markdown());
     m.push('\n');

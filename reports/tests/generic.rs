@@ -200,7 +200,11 @@ fn a_workload_without_a_renderer_gets_a_complete_page_from_its_declarations() {
     assert!(!html.contains("snapshot_conservation"), "no bank glossary");
 
     let md = fs::read_to_string(dir.join("report.md")).unwrap();
-    assert!(md.contains("- stale reads [FAIL]: **4 reads** (stale_reads_at_most 0: FAILED)"));
+    // Declared words are shown as text: `_` escaped, rendered as written.
+    assert!(
+        md.contains("- stale reads [FAIL]: **4 reads** (stale\\_reads\\_at\\_most 0: FAILED)"),
+        "{md}"
+    );
     assert!(md.contains("| read availability |"));
     assert!(md.contains("## Write conflicts"));
     assert!(md.contains("| user:1 |"), "{md}");
@@ -291,4 +295,25 @@ fn a_page_draws_a_bounded_number_of_series_charts_inside_its_directory() {
     assert_eq!(charts, MAX_SERIES_CHARTS);
     assert!(dir.join("series-___escape.svg").is_file());
     assert!(!dir.parent().unwrap().join("escape.svg").exists());
+}
+
+/// Declarations are record input: the Markdown pages show their labels, tables and
+/// glossary text literally, never as HTML.
+#[test]
+fn declared_text_is_shown_as_text_in_markdown() {
+    let dir = temp_dir("generic-md-text");
+    let mut rec = kv_run(4.0);
+    rec.summary.figures[0].info.label = "<b>stale</b>".to_string();
+    rec.summary.figures[0].info.about = "see [here](javascript:x)".to_string();
+    rec.summary.tables[0].rows[0][0] = "<img src=x>".to_string();
+    write_run_report(&dir, &rec).unwrap();
+    write_comparison(&dir.join("cmp"), "kv", "x", &[("a".to_string(), rec)]).unwrap();
+    for page in [dir.join("report.md"), dir.join("cmp").join("compare.md")] {
+        let md = fs::read_to_string(&page).unwrap();
+        assert!(!md.contains("<b>") && !md.contains("<img"), "{md}");
+        assert!(!md.replace("\\]", "").contains("](javascript"), "{md}");
+        assert!(md.contains("&lt;b&gt;stale&lt;/b&gt;"), "{md}");
+    }
+    let md = fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("&lt;img src=x&gt;"), "{md}");
 }
