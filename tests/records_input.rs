@@ -600,9 +600,27 @@ fn compare_markdown_shows_labels_as_text_not_html() {
         "{md}"
     );
     assert!(md.contains("Varying ``name`x`` over 3 variants."), "{md}");
-    // The label's line break does not end its table row: every row has its cells.
-    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+    // The label's line break does not end its table row: every row has its cells, in
+    // the side-by-side table and in the head of the table of every figure.
+    let section = |from: &str, to: &str| -> Vec<String> {
+        md.split(from)
+            .nth(1)
+            .unwrap()
+            .split(to)
+            .next()
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with('|'))
+            .map(str::to_owned)
+            .collect()
+    };
+    let rows = section("## Side by side", "## All figures");
     assert_eq!(rows.len(), 2 + labels.len(), "{md}");
+    let all = section("## All figures", "\n## ");
+    assert_eq!(all.len(), 2 + record.summary.figures.len(), "{md}");
+    // Cells end at unescaped pipes: the figure's column, then one per variant.
+    let cells = all[0].replace("\\|", "").matches('|').count() - 1;
+    assert_eq!(cells, 1 + labels.len(), "{}", all[0]);
 }
 
 #[test]

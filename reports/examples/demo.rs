@@ -10,6 +10,8 @@
 //! - `OUT/chaos`: 1,000 random faults over an hour: folded phase and fault tables.
 //! - `OUT/bank`: a bank run of 24 accounts: snapshots (some abandoned), two restarts
 //!   replaying their logs, a partition and clock faults; the HLC chart folds accounts.
+//! - `OUT/kv`: a key-value store, a workload with no renderer of its own: its page is
+//!   built from its declared figures, series and tables.
 //! - `OUT/compare`: four retry-jitter variants of the herd, each with its own report in
 //!   `OUT/compare/<variant>/` as `faultline compare` lays them out.
 //!
@@ -784,6 +786,134 @@ fn bank() -> RunRecord {
 }
 
 /// Saves a run, rebuilds its report from the saved files; returns the files written.
+/// A run of a workload the reports have no renderer for (a key-value store, `kv`): its
+/// page comes from what it declares, figures, series and a table.
+fn kv() -> RunRecord {
+    use faultline_reports::figures::{
+        figures_of, Aggregate, Better, FigureSpec, Quantity, RecordTable, SeriesInfo, SeriesSpec,
+        SeriesTable,
+    };
+    const fn figure(
+        name: &'static str,
+        label: &'static str,
+        unit: &'static str,
+        quantity: Quantity,
+        headline: bool,
+        about: &'static str,
+    ) -> FigureSpec {
+        FigureSpec {
+            name,
+            label,
+            unit,
+            better: Better::Lower,
+            quantity,
+            aggregate: Aggregate::Mean,
+            headline,
+            about,
+        }
+    }
+    const FIGURES: [FigureSpec; 3] = [
+        figure(
+            "stale_reads",
+            "stale reads",
+            "reads",
+            Quantity::Count,
+            true,
+            "Reads that returned an overwritten value.",
+        ),
+        figure(
+            "p99_read_ms",
+            "p99 read latency",
+            "ms",
+            Quantity::Duration,
+            true,
+            "99th percentile of the reads' latency.",
+        ),
+        figure(
+            "lost_writes",
+            "lost writes",
+            "writes",
+            Quantity::Count,
+            false,
+            "Acknowledged writes missing at the end.",
+        ),
+    ];
+    const SERIES: [SeriesSpec; 2] = [
+        SeriesSpec {
+            name: "reads_per_s",
+            label: "reads served",
+            unit: "reads/s",
+            quantity: Quantity::Rate,
+            about: "Reads answered in the window, per second.",
+        },
+        SeriesSpec {
+            name: "stale_fraction",
+            label: "stale share",
+            unit: "fraction",
+            quantity: Quantity::Ratio,
+            about: "Stale reads / reads answered in the window.",
+        },
+    ];
+    let mut rng = Lcg(11);
+    let t_s: Vec<f64> = (0..60).map(f64::from).collect();
+    let crashed = |t: f64| (20.0..28.0).contains(&t);
+    let reads = t_s
+        .iter()
+        .map(|&t| rng.around(if crashed(t) { 300.0 } else { 800.0 }, 0.05))
+        .collect();
+    let stale = t_s
+        .iter()
+        .map(|&t| {
+            if crashed(t) {
+                rng.around(0.04, 0.3)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut conflicts = RecordTable::new(
+        "conflicts",
+        "Write conflicts",
+        "Keys written by two nodes at once, and which write won.",
+        &["key", "writes", "winner"],
+    );
+    conflicts.push(vec!["user:17".into(), "3".into(), "node-0".into()]);
+    conflicts.push(vec!["cart:9".into(), "2".into(), "node-2".into()]);
+    RunRecord {
+        summary: Summary {
+            scenario: "kv-store".to_string(),
+            description: "A key-value store this crate has no report for: its page is built from its declarations.".to_string(),
+            workload: "kv".to_string(),
+            seed: 3,
+            simulated_s: 60.0,
+            window_s: 1.0,
+            trace_hash: "5eed".to_string(),
+            faults: vec![FaultInterval {
+                kind: "crash".to_string(),
+                target: "node-1".to_string(),
+                start_s: 20.0,
+                end_s: Some(28.0),
+            }],
+            checks: vec![CheckResult {
+                name: "stale_reads_at_most 0".to_string(),
+                passed: false,
+                detail: "96 stale reads vs at most 0".to_string(),
+                figure: Some("stale_reads".to_string()),
+                threshold: Some(0.0),
+            }],
+            figures: figures_of(&FIGURES, vec![Some(96.0), Some(14.2), Some(0.0)]),
+            series: SERIES.iter().map(SeriesInfo::from).collect(),
+            tables: vec![conflicts],
+            ..Summary::default()
+        },
+        series: SeriesTable {
+            t_s,
+            columns: vec![reads, stale],
+        },
+        ..RunRecord::default()
+    }
+}
+
 fn save_and_report(
     dir: &Path,
     rec: &RunRecord,
@@ -805,6 +935,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     written.extend(save_and_report(&out.join("partition"), &partition())?);
     written.extend(save_and_report(&out.join("chaos"), &chaos())?);
     written.extend(save_and_report(&out.join("bank"), &bank())?);
+    written.extend(save_and_report(&out.join("kv"), &kv())?);
 
     let vary = "workload.clients.retry.backoff.jitter";
     let cmp_dir = out.join("compare");

@@ -16,9 +16,12 @@
 //! - [`plots`]: availability, thundering-herd, latency and breaker charts, SVG and PNG,
 //!   with fault intervals shaded, a zoom on the faults and recovery, and hover values;
 //!   comparison overlays; for a bank run ([`plots::bank`]) the snapshot timeline, HLC
-//!   `l - pt` per account, the HLC counter, money in flight and transfers.
+//!   `l - pt` per account, the HLC counter, money in flight and transfers; for any
+//!   workload ([`plots::generic`]) a chart per declared series.
 //! - [`report`]: self-contained `report.html`, `report.md`, `report.json`, comparisons,
-//!   and the plain-text tables the CLI prints.
+//!   and the plain-text tables the CLI prints. Comparisons are built from the variants'
+//!   declared figures and series, and a workload without a renderer of its own gets its
+//!   whole page from them.
 //!
 //! Output is deterministic: the same record gives byte-identical pages, JSON and charts.
 #![forbid(unsafe_code)]

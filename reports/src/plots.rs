@@ -24,7 +24,7 @@
 //! - **Smooth PNGs.** plotters' bitmap backend does not anti-alias, so a PNG is drawn at
 //!   [`SUPERSAMPLE`] times the size and box-filtered down (supersampling).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
@@ -40,6 +40,7 @@ use crate::stats::{self, Span};
 use crate::text::{count, fixed};
 
 pub mod bank;
+pub mod generic;
 
 /// The bundled font (DejaVu Sans, see `assets/DejaVuSans-LICENSE.txt`).
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
@@ -1362,6 +1363,58 @@ fn render(dir: &Path, name: &str, chart: &TimeChart) -> Result<Plot, ReportError
         png_path,
         svg,
     })
+}
+
+/// Faults a hover text names before it counts the rest.
+const NAMED_FAULTS: usize = 3;
+
+/// For each span `(from_s, to_s)` (sorted by `from_s`), the faults active in it, in
+/// words: `crash acct-3, partition a | b and 2 more`. A fault is active in a span when
+/// it starts before the span ends and ends after it starts (a span of length 0 is an
+/// instant: faults started at or before it and not yet ended).
+///
+/// One sweep over the faults sorted by start: O((spans + faults) log faults), plus
+/// [`NAMED_FAULTS`] names per span.
+pub(crate) fn active_faults(faults: &[FaultInterval], spans: &[(f64, f64)]) -> Vec<String> {
+    debug_assert!(spans.windows(2).all(|p| p[0].0 <= p[1].0), "spans sorted");
+    let mut order: Vec<usize> = (0..faults.len())
+        .filter(|&i| faults[i].start_s.is_finite())
+        .collect();
+    order.sort_by(|&a, &b| faults[a].start_s.total_cmp(&faults[b].start_s));
+    let end_of = |i: usize| faults[i].end_s.unwrap_or(f64::INFINITY).max(0.0);
+    let mut next = 0;
+    let mut active: BTreeSet<usize> = BTreeSet::new();
+    // (end as ordered bits, index): non-negative floats order as their bits do.
+    let mut by_end: BTreeSet<(u64, usize)> = BTreeSet::new();
+    let mut out = Vec::with_capacity(spans.len());
+    for &(a, b) in spans {
+        let until = b.max(a + 1e-9);
+        while next < order.len() && faults[order[next]].start_s < until {
+            let i = order[next];
+            active.insert(i);
+            by_end.insert((end_of(i).to_bits(), i));
+            next += 1;
+        }
+        while let Some(&(end_bits, i)) = by_end.first() {
+            if f64::from_bits(end_bits) > a {
+                break;
+            }
+            by_end.pop_first();
+            active.remove(&i);
+        }
+        let names: Vec<String> = active
+            .iter()
+            .take(NAMED_FAULTS)
+            .map(|&i| stats::fault_label(&faults[i]))
+            .collect();
+        let more = active.len().saturating_sub(NAMED_FAULTS);
+        out.push(if more > 0 {
+            format!("{} and {} more", names.join(", "), count(more as u64))
+        } else {
+            names.join(", ")
+        });
+    }
+    out
 }
 
 /// A value per window as a step: held from the window's start to its end, so a drop

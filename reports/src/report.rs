@@ -6,7 +6,12 @@
 //! faults and the recovery), then the tables (long ones folded), then how to reproduce
 //! the run and a glossary of every metric on the page. A bank run's page has the same
 //! shape with its own verdict (the checks and every invariant, then money, transfers,
-//! snapshots, recoveries and clocks), charts and tables (see `report/bank.rs`).
+//! snapshots, recoveries and clocks), charts and tables (see `report/bank.rs`). A run
+//! of a workload without a renderer gets the same shape from its declarations (see
+//! `report/generic.rs`): the checks and headline figures, a chart per series, its
+//! figures and tables, a glossary of what it declares. A comparison is built from the
+//! declarations for every workload: the side-by-side table, every figure, a chart per
+//! series across variants (and the rpc overlays for rpc variants).
 //!
 //! The HTML is built with `maud`, a compile-time template engine: the page's structure
 //! is Rust code checked by the compiler and every interpolated value is escaped, so a
@@ -24,6 +29,7 @@ use std::path::{Path, PathBuf};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::error::ReportError;
+use crate::figures::SeriesInfo;
 use crate::io::{load_run, write_file};
 use crate::plots::{self, Plot};
 use crate::record::{HlcSummary, Measure, RunRecord};
@@ -31,6 +37,7 @@ use crate::stats::{self, Recovery, RpcStats, RunStats, Span};
 use crate::text::{count, fixed, md_code, md_text, opt_fixed, pct, Align, Table};
 
 mod bank;
+mod generic;
 
 /// File name of the machine-readable statistics in a run directory.
 pub const REPORT_JSON: &str = "report.json";
@@ -50,14 +57,6 @@ fn recovery_text(r: Option<Recovery>) -> (String, &'static str) {
         Some(Recovery::Recovered { mttr_s }) => (fixed(mttr_s, 2), "s"),
         Some(other) => (other.describe(), ""),
         None => ("n/a".to_string(), ""),
-    }
-}
-
-fn with_unit((value, unit): (String, &str)) -> String {
-    if unit.is_empty() {
-        value
-    } else {
-        format!("{value} {unit}")
     }
 }
 
@@ -218,6 +217,9 @@ fn summary_rows(rec: &RunRecord, st: &RunStats, full: bool) -> Vec<Row> {
                 "timestamps",
             ));
         }
+    }
+    if generic::declared_only(rec) {
+        rows.extend(generic::summary_rows(rec));
     }
     if let Some(b) = &st.bank {
         rows.extend(if full {
@@ -533,7 +535,12 @@ struct Card {
 
 /// The verdict banner in groups: for a bank run, the checks and every invariant, then
 /// the bank's figures; otherwise one group.
-fn verdict_groups(st: &RunStats) -> Vec<Vec<Card>> {
+fn verdict_groups(rec: &RunRecord, st: &RunStats) -> Vec<Vec<Card>> {
+    if generic::declared_only(rec) {
+        let mut cards = verdict(st);
+        cards.truncate(1); // the checks card
+        return generic::verdict(rec, cards.remove(0), st);
+    }
     match &st.bank {
         Some(b) => {
             let mut first = verdict(st);
@@ -676,36 +683,44 @@ fn verdict(st: &RunStats) -> Vec<Card> {
 }
 
 /// What a chart shows, and what hovering it shows.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Caption {
     /// One sentence, true of the SVG and of the PNG.
-    text: &'static str,
+    text: String,
     /// What hovering the inline SVG shows; empty where there is nothing to hover. Only
     /// the HTML page says it: the Markdown report embeds the PNG, which cannot be hovered.
     hover: &'static str,
 }
 
 impl Caption {
-    const fn plain(text: &'static str) -> Self {
-        Self { text, hover: "" }
+    fn plain(text: &str) -> Self {
+        Self {
+            text: text.to_string(),
+            hover: "",
+        }
     }
 
     /// The caption of the HTML page: the text, then the hover hint.
     fn html(&self) -> String {
         if self.hover.is_empty() {
-            self.text.to_string()
+            self.text.clone()
         } else {
             format!("{} {}", self.text, self.hover)
         }
     }
 }
 
-/// What a chart shows, one sentence (and, in HTML, what hovering it shows).
-fn plot_caption(name: &str, comparison: bool) -> Caption {
+/// What a chart shows, one sentence (and, in HTML, what hovering it shows); a chart of
+/// a declared series says what its declaration says.
+fn plot_caption(name: &str, comparison: bool, series: &[SeriesInfo]) -> Caption {
+    if let Some(text) = generic::caption(name, series, comparison) {
+        return Caption::plain(&text);
+    }
     let text = match (name, comparison) {
         ("availability", false) => {
             return Caption {
-                text: "Availability per window, each request counted in the window where it was offered (a window whose requests all failed or never resolved reads 0 %); faults shaded; dashed line: SLO.",
+                text: "Availability per window, each request counted in the window where it was offered (a window whose requests all failed or never resolved reads 0 %); faults shaded; dashed line: SLO."
+                    .to_string(),
                 hover: "Hover a window for its numbers.",
             };
         }
@@ -908,19 +923,61 @@ fn verdict_html(groups: &[Vec<Card>]) -> Markup {
     }
 }
 
-/// The glossary of a page: the bank's terms for a bank run, the rpc terms otherwise.
-fn glossary_of(st: Option<&RunStats>) -> &'static [(&'static str, &'static str)] {
-    match st {
-        Some(st) if st.bank.is_some() => &bank::GLOSSARY,
-        _ => &GLOSSARY,
-    }
+/// A glossary's terms, their explanations, and whether they come from a record's
+/// declarations (shown as text in Markdown) rather than from this crate.
+type Terms = Vec<(String, String, bool)>;
+
+fn terms(of: &[(&str, &str)]) -> Terms {
+    of.iter()
+        .map(|(term, text)| ((*term).to_string(), (*text).to_string(), false))
+        .collect()
 }
 
-fn glossary_html(terms: &[(&str, &str)]) -> Markup {
+/// The glossary of the pages of `records` (one run, or a comparison's variants): each
+/// workload's own, once (the rpc terms for rpc runs, the bank's for bank runs), and for
+/// a workload without a renderer its figures and series as declared.
+fn glossary_of<'a>(records: impl IntoIterator<Item = &'a RunRecord>) -> Terms {
+    let all: Vec<&RunRecord> = records.into_iter().collect();
+    let mut out: Terms = Vec::new();
+    let mut seen: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut add = |more: Terms| {
+        for term in more {
+            if seen.insert(term.0.clone()) {
+                out.push(term);
+            }
+        }
+    };
+    if all.iter().any(|r| r.summary.rpc.is_some()) {
+        add(terms(&GLOSSARY));
+    }
+    if all.iter().any(|r| r.summary.bank.is_some()) {
+        add(terms(&bank::GLOSSARY));
+    }
+    let declared: Vec<&RunRecord> = all
+        .into_iter()
+        .filter(|r| generic::declared_only(r))
+        .collect();
+    if !declared.is_empty() {
+        let declared_terms = generic::glossary(
+            &generic::figure_union(declared.iter().copied()),
+            &generic::series_union(declared.iter().copied()),
+        );
+        add(declared_terms
+            .into_iter()
+            .map(|(term, text)| (term, text, true))
+            .collect());
+    }
+    out
+}
+
+/// The glossary section; none when there are no terms (a record that declares nothing).
+fn glossary_html(terms: &[(String, String, bool)]) -> Markup {
     html! {
-        h2 id="glossary" { "Glossary" }
-        dl class="glossary" {
-            @for (term, text) in terms { dt { (term) } dd { (text) } }
+        @if !terms.is_empty() {
+            h2 id="glossary" { "Glossary" }
+            dl class="glossary" {
+                @for (term, text, _) in terms { dt { (term) } dd { (text) } }
+            }
         }
     }
 }
@@ -965,7 +1022,7 @@ fn run_html(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
     let body = html! {
         h1 { "Faultline report: " (s.scenario) }
         @if !s.description.is_empty() { p class="desc" { (s.description) } }
-        (verdict_html(&verdict_groups(st)))
+        (verdict_html(&verdict_groups(rec, st)))
         @if !st.notes.is_empty() {
             div class="notes" {
                 p { strong { "This record contradicts itself:" } }
@@ -974,11 +1031,17 @@ fn run_html(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         }
         @if !plots.is_empty() {
             h2 id="charts" { "Charts" }
-            @for p in plots { (figure(p, plot_caption(&p.name, false))) }
+            @for p in plots { (figure(p, plot_caption(&p.name, false, &s.series))) }
         }
         h2 id="tables" { "Tables" }
         @if let Some(b) = &st.bank {
             @for (title, note, t) in bank::tables(st, b) { (folded(title, &note, &t)) }
+        }
+        @if generic::declared_only(rec) {
+            (folded("Figures", "Every figure the workload declares, in its unit.", &generic::figures_table(rec)))
+            @for t in &s.tables {
+                (folded(&t.title, &generic::record_table_note(t), &generic::record_table(t)))
+            }
         }
         @if st.faults.total == 0 {
             p { "No faults occurred." }
@@ -1004,35 +1067,58 @@ fn run_html(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         p { "Reproduce this run:" }
         pre { code { (reproduce_command(rec)) } }
         p { "The numbers on this page are in " code { (REPORT_JSON) } " beside it." }
-        (glossary_html(glossary_of(Some(st))))
+        (glossary_html(&glossary_of([rec])))
     };
     page(&format!("Faultline report: {}", s.scenario), body)
 }
 
-fn verdict_markdown(groups: &[Vec<Card>]) -> String {
+/// The verdict as a list; `literal` when its words come from a record's declarations
+/// (a workload without a renderer), shown as text.
+fn verdict_markdown(groups: &[Vec<Card>], literal: bool) -> String {
+    let text = |s: &str| if literal { md_text(s) } else { s.to_string() };
     let mut b = String::new();
     for c in groups.iter().flatten() {
         let details = if c.details.is_empty() {
             String::new()
         } else {
-            format!(" ({})", c.details.join("; "))
+            let details: Vec<String> = c.details.iter().map(|d| text(d)).collect();
+            format!(" ({})", details.join("; "))
         };
         b.push_str(&format!(
             "- {} [{}]: **{}**{details}\n",
-            c.key,
+            text(&c.key),
             c.tone.word(),
-            c.value
+            text(&c.value)
         ));
     }
     b
 }
 
-fn glossary_markdown(terms: &[(&str, &str)]) -> String {
+/// The glossary in Markdown; terms from a record's declarations are shown as text.
+fn glossary_markdown(terms: &[(String, String, bool)]) -> String {
+    if terms.is_empty() {
+        return String::new();
+    }
     let mut b = String::from("## Glossary\n\n");
-    for (term, text) in terms {
-        b.push_str(&format!("- **{term}**: {text}\n"));
+    for (term, text, declared) in terms {
+        if *declared {
+            b.push_str(&format!("- **{}**: {}\n", md_text(term), md_text(text)));
+        } else {
+            b.push_str(&format!("- **{term}**: {text}\n"));
+        }
     }
     b
+}
+
+/// A table whose heads and cells come from a record, as Markdown shows them literally.
+fn md_literal(mut t: Table) -> Table {
+    for head in &mut t.headers {
+        *head = md_text(head);
+    }
+    for cell in t.rows.iter_mut().flatten() {
+        *cell = md_text(cell);
+    }
+    t
 }
 
 fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
@@ -1042,7 +1128,8 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         b.push_str(&format!("{}\n\n", s.description));
     }
     b.push_str("## Verdict\n\n");
-    b.push_str(&verdict_markdown(&verdict_groups(st)));
+    let declared = generic::declared_only(rec);
+    b.push_str(&verdict_markdown(&verdict_groups(rec, st), declared));
     if !st.notes.is_empty() {
         b.push_str("\nThis record contradicts itself:\n\n");
         for n in &st.notes {
@@ -1056,13 +1143,27 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
                 "![{}]({}.png)\n\n{}\n\n",
                 p.name,
                 p.name,
-                plot_caption(&p.name, false).text
+                plot_caption(&p.name, false, &s.series).text
             ));
         }
     }
     if let Some(bank) = &st.bank {
         for (title, note, t) in bank::tables(st, bank) {
             b.push_str(&format!("\n## {title}\n\n{}\n{note}\n", t.to_markdown()));
+        }
+    }
+    if generic::declared_only(rec) {
+        b.push_str(&format!(
+            "\n## Figures\n\n{}\nEvery figure the workload declares, in its unit.\n",
+            md_literal(generic::figures_table(rec)).to_markdown()
+        ));
+        for t in &s.tables {
+            b.push_str(&format!(
+                "\n## {}\n\n{}\n{}\n",
+                md_text(&t.title),
+                md_literal(generic::record_table(t)).to_markdown(),
+                md_text(&generic::record_table_note(t))
+            ));
         }
     }
     b.push_str(if st.rpc.is_some() {
@@ -1095,7 +1196,15 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         b.push_str(&checks_table(rec).to_markdown());
     }
     b.push_str("\n## All metrics\n\n");
-    b.push_str(&summary_table_of(&summary_rows(rec, st, true)).to_markdown());
+    let metrics = summary_table_of(&summary_rows(rec, st, true));
+    b.push_str(
+        &if declared {
+            md_literal(metrics)
+        } else {
+            metrics
+        }
+        .to_markdown(),
+    );
     b.push_str("\n## Run\n\n");
     for (k, v) in meta_rows(rec) {
         b.push_str(&format!("- {k}: `{v}`\n"));
@@ -1104,7 +1213,7 @@ fn run_markdown(rec: &RunRecord, st: &RunStats, plots: &[Plot]) -> String {
         "\nReproduce this run:\n\n```sh\n{}\n```\n\nThe numbers on this page are in `{REPORT_JSON}` beside it.\n\n",
         reproduce_command(rec)
     ));
-    b.push_str(&glossary_markdown(glossary_of(Some(st))));
+    b.push_str(&glossary_markdown(&glossary_of([rec])));
     one_blank_line(b)
 }
 
@@ -1122,13 +1231,16 @@ fn ensure_dir(dir: &Path) -> Result<(), ReportError> {
 
 /// The charts a run has data for: availability when requests were offered, the herd
 /// when there is a timeline, latency when any success completed, breakers when any
-/// breaker opened or rejected (no empty charts).
+/// breaker opened or rejected (no empty charts); a bank run's own; for any other
+/// workload, a chart per declared series with windows.
 fn run_plots(dir: &Path, rec: &RunRecord, st: &RunStats) -> Result<Vec<Plot>, ReportError> {
     if let Some(b) = &st.bank {
         return bank::plots(dir, rec, b);
     }
     let Some(rpc) = &st.rpc else {
-        return Ok(Vec::new());
+        let title = format!("{} (seed {})", rec.summary.scenario, rec.summary.seed);
+        let lines = [(rec.summary.scenario.clone(), rec)];
+        return generic::series_plots(dir, &title, &rec.summary.series, &lines, None);
     };
     let zoom = rpc.zoom;
     let mut out = Vec::new();
@@ -1160,8 +1272,9 @@ fn json_of(path: &Path, st: &impl serde::Serialize) -> Result<String, ReportErro
 /// (`availability`, `herd`, `latency`, `breakers`, each `.svg` and `.png`) into `dir`;
 /// returns the paths written.
 ///
-/// A record without a section for its workload gets a report of its core (checks,
-/// faults) and no charts.
+/// A record of a workload without a renderer gets its page from its declarations
+/// (figures, a `series-<name>` chart per series, tables); one that declares nothing, a
+/// report of its core (checks, faults) and no charts.
 pub fn write_run_report(dir: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, ReportError> {
     ensure_dir(dir)?;
     let st = stats::compute(rec);
@@ -1198,80 +1311,16 @@ fn checks_cell(st: &RunStats) -> String {
     }
 }
 
-/// The side-by-side table of a comparison.
-fn comparison(variants: &[(String, RunRecord)], stats: &[RunStats]) -> Table {
-    let latency = stats.iter().find_map(|s| s.slo_latency_ms);
-    let within = latency.map(|ms| format!("within {} ms (%)", fixed(ms, 0)));
-    let mut cols: Vec<(&str, Align)> = vec![
-        ("variant", Align::Left),
-        ("checks", Align::Left),
-        ("availability (%)", Align::Right),
-    ];
-    if let Some(w) = &within {
-        cols.push((w.as_str(), Align::Right));
-    }
-    cols.extend([
-        ("time-based (%)", Align::Right),
-        ("nines", Align::Right),
-        ("MTTR worst", Align::Right),
-        ("attempts/req", Align::Right),
-        ("worst window (attempts/req)", Align::Right),
-        ("peak load (x)", Align::Right),
-        ("p99 (ms)", Align::Right),
-    ]);
-    // No column of zeros: breakers only when some variant's breakers did anything.
-    let breakers = stats
-        .iter()
-        .any(|s| s.rpc.as_ref().is_some_and(|r| r.breakers.active()));
-    if breakers {
-        cols.push(("breakers open (s)", Align::Right));
-    }
-    cols.push(("unresolved (req)", Align::Right));
-    let mut t = Table::new(&cols);
-    for ((label, _), st) in variants.iter().zip(stats) {
-        let mut cells = vec![label.clone(), checks_cell(st)];
-        match &st.rpc {
-            Some(rpc) => {
-                cells.push(pct(rpc.availability, 2));
-                if latency.is_some() {
-                    cells.push(pct(rpc.availability_latency, 2));
-                }
-                cells.extend([
-                    pct(rpc.time_availability.fraction, 1),
-                    rpc.nines
-                        .map_or_else(|| "n/a".to_string(), |n| n.to_string()),
-                    with_unit(recovery_text(
-                        rpc.worst_recovery.as_ref().map(|w| w.recovery),
-                    )),
-                    opt_fixed(rpc.amplification.overall, 3),
-                    opt_fixed(rpc.amplification.worst, 3),
-                    opt_fixed(rpc.peak.multiple, 2),
-                    fixed(rpc.latency_ms.p99, 2),
-                ]);
-                if breakers {
-                    cells.push(fixed(rpc.breakers.open_s, 2));
-                }
-                cells.push(count(rpc.unresolved));
-            }
-            None => {
-                while cells.len() < t.headers.len() {
-                    cells.push("n/a".to_string());
-                }
-            }
-        }
-        t.push(cells);
-    }
-    t
-}
-
-/// An aligned plain-text table of variants side by side (checks, availability, MTTR,
-/// amplification, peak load multiple, p99), for the CLI to print after a comparison.
+/// An aligned plain-text table of variants side by side, for the CLI to print after a
+/// comparison: the checks, the headline figures the variants declare, and the other
+/// figures whose values differ between variants (see `write_comparison` for all).
 ///
 /// The first line names what varies (`varying workload.clients.retry.backoff.jitter`)
 /// when `vary_path` is not empty.
 pub fn comparison_table(vary_path: &str, variants: &[(String, RunRecord)]) -> String {
     let stats: Vec<RunStats> = variants.iter().map(|(_, r)| stats::compute(r)).collect();
-    let table = comparison(variants, &stats).to_text(true);
+    let figures = generic::shown_figures(variants);
+    let table = generic::comparison(variants, &stats, &figures).to_text(true);
     if vary_path.is_empty() {
         table
     } else {
@@ -1310,9 +1359,14 @@ fn short_label(label: &str) -> String {
     crate::text::clip(label, MAX_TABLE_LABEL_CHARS)
 }
 
-/// Writes `compare.html`, `compare.md`, and overlays of the variants (`herd`,
-/// `availability` and `latency` p99, `.svg` and `.png`) into `dir`; returns the paths
-/// written.
+/// Series of the rpc workload its own overlays draw (`availability`, `latency`), so
+/// their declared charts would repeat them.
+const RPC_OVERLAID_SERIES: [&str; 2] = ["availability", "p99_latency_ms"];
+
+/// Writes `compare.html`, `compare.md`, and overlays of the variants into `dir`: for
+/// rpc variants `herd`, `availability` and `latency` p99, and for every workload one
+/// chart per declared series (`series-<name>`), each `.svg` and `.png`; returns the
+/// paths written.
 ///
 /// `variants` pairs a label (e.g. the value of `vary_path`) with that variant's run; the
 /// pages link each variant's own report at `<dir>/<variant_dir(label)>/report.html`.
@@ -1361,7 +1415,10 @@ pub fn write_comparison_in(
         .cloned()
         .collect();
     let mut plots = Vec::new();
+    // The series the rpc overlays above already draw.
+    let mut overlaid: &[&str] = &[];
     if !rpc_variants.is_empty() {
+        overlaid = &RPC_OVERLAID_SERIES;
         plots.push(plots::herd_comparison(dir, title, &rpc_variants, zoom)?);
         plots.push(plots::availability_comparison(
             dir,
@@ -1373,7 +1430,17 @@ pub fn write_comparison_in(
             plots.push(plots::latency_comparison(dir, title, &rpc_variants, zoom)?);
         }
     }
-    let table = comparison(variants, &stats);
+    let series: Vec<SeriesInfo> = generic::series_union(variants.iter().map(|(_, r)| r))
+        .into_iter()
+        .filter(|s| !overlaid.contains(&s.name.as_str()))
+        .collect();
+    let lines: Vec<(String, &RunRecord)> = variants.iter().map(|(l, r)| (l.clone(), r)).collect();
+    plots.extend(generic::series_plots(dir, title, &series, &lines, zoom)?);
+    let figures = generic::shown_figures(variants);
+    let table = generic::comparison(variants, &stats, &figures);
+    let short_labels: Vec<String> = variants.iter().map(|(l, _)| short_label(l)).collect();
+    let all_figures = generic::all_figures(variants, &short_labels);
+    let rpc_note = variants.iter().any(|(_, r)| r.summary.rpc.is_some());
     let link = |index: usize| format!("{}/report.html", dirs[index]);
 
     let body = html! {
@@ -1401,10 +1468,15 @@ pub fn write_comparison_in(
                 } } }
             }
         }
-        p { "Each variant's name links to its own report. Availability counts each request in the window where it was offered; latency is of successful requests only." }
+        p {
+            "Each variant's name links to its own report. The table shows the headline figures and the figures whose values differ between variants; every figure is below."
+            @if rpc_note { " Availability counts each request in the window where it was offered; latency is of successful requests only." }
+        }
+        h2 id="figures" { "All figures" }
+        (table_html(&all_figures))
         @if !plots.is_empty() {
             h2 { "Charts" }
-            @for p in &plots { (figure(p, plot_caption(&p.name, true))) }
+            @for p in &plots { (figure(p, plot_caption(&p.name, true, &series))) }
         }
         h2 { "Variants" }
         table {
@@ -1415,7 +1487,7 @@ pub fn write_comparison_in(
                 td class="wrap" { code { (reproduce_command(rec)) } }
             } } }
         }
-        (glossary_html(glossary_of(None)))
+        (glossary_html(&glossary_of(variants.iter().map(|(_, r)| r))))
     };
     let html_path = dir.join("compare.html");
     write_file(
@@ -1434,12 +1506,29 @@ pub fn write_comparison_in(
         ));
     }
     m.push_str("## Side by side\n\n");
+    // Labels and the declarations' heads are record input, the rest our own numbers.
     let mut md_table = table;
     for (row, (label, _)) in md_table.rows.iter_mut().zip(variants) {
         row[0] = md_text(label);
     }
+    for head in md_table.headers.iter_mut().skip(2) {
+        *head = md_text(head);
+    }
     m.push_str(&md_table.to_markdown());
-    m.push_str("\nAvailability counts each request in the window where it was offered; latency is of successful requests only.\n");
+    m.push_str("\nThe table shows the headline figures and the figures whose values differ between variants; every figure is below.");
+    if rpc_note {
+        m.push_str(" Availability counts each request in the window where it was offered; latency is of successful requests only.");
+    }
+    m.push_str("\n\n## All figures\n\n");
+    let mut md_all = all_figures;
+    for (head, (label, _)) in md_all.headers.iter_mut().skip(1).zip(variants) {
+        *head = md_text(&short_label(label));
+    }
+    for row in &mut md_all.rows {
+        row[0] = md_text(&row[0]);
+    }
+    m.push_str(&md_all.to_markdown());
+    m.push('\n');
     if !plots.is_empty() {
         m.push_str("\n## Charts\n\n");
         for p in &plots {
@@ -1447,7 +1536,7 @@ pub fn write_comparison_in(
                 "![{}]({}.png)\n\n{}\n\n",
                 p.name,
                 p.name,
-                plot_caption(&p.name, true).text
+                plot_caption(&p.name, true, &series).text
             ));
         }
     }
@@ -1460,7 +1549,9 @@ pub fn write_comparison_in(
         ));
     }
     m.push('\n');
-    m.push_str(&glossary_markdown(glossary_of(None)));
+    m.push_str(&glossary_markdown(&glossary_of(
+        variants.iter().map(|(_, r)| r),
+    )));
     let md_path = dir.join("compare.md");
     write_file(&md_path, one_blank_line(m).as_bytes())?;
 

@@ -451,7 +451,6 @@ fn comparison_files_and_table() {
         check_png(&dir.join(format!("{name}.png")));
     }
     let md = fs::read_to_string(dir.join("compare.md")).unwrap();
-    assert!(md.contains("not recovered"), "{md}");
     assert!(md.contains("[stuck run](stuck_run/report.md)"), "{md}");
     let html = fs::read_to_string(dir.join("compare.html")).unwrap();
     assert!(html.contains("<code>workload.clients.retry</code>"));
@@ -468,23 +467,51 @@ fn comparison_files_and_table() {
     let lines: Vec<&str> = t.lines().collect();
     assert_eq!(lines.len(), 4, "{t}");
     assert_eq!(lines[0], "varying workload.clients.retry");
-    assert!(
-        lines[1].starts_with("variant    checks") && lines[1].contains("MTTR worst"),
+    // The checks, the headline figures, then the figures that differ: both variants
+    // have a p99 of 27.5 ms (a headline figure, so shown), the recovery differs.
+    let heads: Vec<&str> = lines[1]
+        .split("  ")
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            "variant",
+            "checks",
+            "availability (%)",
+            "p99 latency (ms)",
+            "worst time to recovery (s)",
+            "faults not recovered"
+        ],
         "{t}"
     );
-    assert!(
-        lines[2].starts_with("recovers") && lines[2].contains("1.00 s"),
+    let column = |head: &str, line: &str| -> String {
+        let end = lines[1].find(head).unwrap() + head.len();
+        let start = line[..end].rfind("  ").unwrap();
+        line[start..end].trim().to_string()
+    };
+    assert_eq!(
+        column("worst time to recovery (s)", lines[2]),
+        "1.00",
         "{t}"
     );
-    assert!(
-        lines[3].starts_with("stuck run") && lines[3].contains("not recovered"),
-        "{t}"
-    );
+    assert_eq!(column("worst time to recovery (s)", lines[3]), "-", "{t}");
+    assert_eq!(column("faults not recovered", lines[2]), "0", "{t}");
+    assert_eq!(column("faults not recovered", lines[3]), "1", "{t}");
+    assert!(lines[2].starts_with("recovers") && lines[3].starts_with("stuck run"));
     assert!(lines[3].contains("1 of 1 FAILED"), "{t}");
     // Numbers are right-aligned under their header.
     let end = lines[1].find("availability (%)").unwrap() + "availability (%)".len();
-    assert_eq!(&lines[2][end - 5..end], "82.00", "{t}");
-    assert_eq!(&lines[3][end - 5..end], "55.00", "{t}");
+    assert_eq!(&lines[2][end - 6..end], "82.000", "{t}");
+    assert_eq!(&lines[3][end - 6..end], "55.000", "{t}");
+    assert_eq!(column("p99 latency (ms)", lines[3]), "27.50", "{t}");
+    // The pages add every figure, one row each, a column per variant.
+    assert!(
+        md.contains("| faults not recovered (faults) |        0 |         1 |"),
+        "{md}"
+    );
+    assert!(html.contains("<h2 id=\"figures\">All figures</h2>"));
     assert!(write_comparison(&dir, "empty", "x", &[]).is_err());
 }
 

@@ -14,8 +14,8 @@ use std::path::Path;
 use plotters::style::RGBColor;
 
 use super::{
-    field, overlay_width, palette, render, tick, Mark, MarkShape, Plot, Series, Swatch, TimeChart,
-    TipWindow, GREY, MAX_TIPS,
+    active_faults, field, overlay_width, palette, render, tick, Mark, MarkShape, Plot, Series,
+    Swatch, TimeChart, TipWindow, GREY, MAX_TIPS,
 };
 use crate::error::ReportError;
 use crate::record::{BankWindowRow, FaultInterval, RunRecord};
@@ -27,60 +27,8 @@ use crate::text::{count, fixed};
 /// furthest ahead get a line each and the rest share one (their largest per window).
 pub const MAX_ACCOUNT_LINES: usize = 8;
 
-/// Faults a hover text names before it counts the rest.
-const NAMED_FAULTS: usize = 3;
-
 const COMPLETED: RGBColor = RGBColor(0x4e, 0x79, 0xa7);
 const ABANDONED: RGBColor = RGBColor(0xc0, 0x1f, 0x2f);
-
-/// For each span `(from_s, to_s)` (sorted by `from_s`), the faults active in it, in
-/// words: `crash acct-3, partition a | b and 2 more`. A fault is active in a span when
-/// it starts before the span ends and ends after it starts (a span of length 0 is an
-/// instant: faults started at or before it and not yet ended).
-///
-/// One sweep over the faults sorted by start: O((spans + faults) log faults), plus
-/// [`NAMED_FAULTS`] names per span.
-fn active_faults(faults: &[FaultInterval], spans: &[(f64, f64)]) -> Vec<String> {
-    debug_assert!(spans.windows(2).all(|p| p[0].0 <= p[1].0), "spans sorted");
-    let mut order: Vec<usize> = (0..faults.len())
-        .filter(|&i| faults[i].start_s.is_finite())
-        .collect();
-    order.sort_by(|&a, &b| faults[a].start_s.total_cmp(&faults[b].start_s));
-    let end_of = |i: usize| faults[i].end_s.unwrap_or(f64::INFINITY).max(0.0);
-    let mut next = 0;
-    let mut active: BTreeSet<usize> = BTreeSet::new();
-    // (end as ordered bits, index): non-negative floats order as their bits do.
-    let mut by_end: BTreeSet<(u64, usize)> = BTreeSet::new();
-    let mut out = Vec::with_capacity(spans.len());
-    for &(a, b) in spans {
-        let until = b.max(a + 1e-9);
-        while next < order.len() && faults[order[next]].start_s < until {
-            let i = order[next];
-            active.insert(i);
-            by_end.insert((end_of(i).to_bits(), i));
-            next += 1;
-        }
-        while let Some(&(end_bits, i)) = by_end.first() {
-            if f64::from_bits(end_bits) > a {
-                break;
-            }
-            by_end.pop_first();
-            active.remove(&i);
-        }
-        let names: Vec<String> = active
-            .iter()
-            .take(NAMED_FAULTS)
-            .map(|&i| stats::fault_label(&faults[i]))
-            .collect();
-        let more = active.len().saturating_sub(NAMED_FAULTS);
-        out.push(if more > 0 {
-            format!("{} and {} more", names.join(", "), count(more as u64))
-        } else {
-            names.join(", ")
-        });
-    }
-    out
-}
 
 /// A value per bank window as a step held over the window.
 fn per_window(

@@ -724,7 +724,10 @@ pub(super) fn caption(name: &str) -> super::Caption {
         ),
         _ => ("", ""),
     };
-    super::Caption { text, hover }
+    super::Caption {
+        text: text.to_string(),
+        hover,
+    }
 }
 
 /// The glossary of a bank page.

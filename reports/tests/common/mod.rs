@@ -82,6 +82,97 @@ pub fn refresh(rec: &mut RunRecord) {
         },
         ..old
     });
+    declare(rec);
+}
+
+/// The figures an rpc run declares, a few of them, as the rpc workload computes them:
+/// availability and p99 (headline), the worst time to recovery (none when a fault did
+/// not recover) and the faults not recovered.
+pub fn declare(rec: &mut RunRecord) {
+    use faultline_reports::figures::{figures_of, Aggregate, Better, FigureSpec, Quantity};
+    use faultline_reports::stats::{self, Recovery};
+    const fn spec(
+        name: &'static str,
+        label: &'static str,
+        unit: &'static str,
+        better: Better,
+        quantity: Quantity,
+        headline: bool,
+    ) -> FigureSpec {
+        FigureSpec {
+            name,
+            label,
+            unit,
+            better,
+            quantity,
+            aggregate: Aggregate::Mean,
+            headline,
+            about: "",
+        }
+    }
+    const SPECS: [FigureSpec; 4] = [
+        spec(
+            "availability",
+            "availability",
+            "fraction",
+            Better::Higher,
+            Quantity::Ratio,
+            true,
+        ),
+        spec(
+            "p99_latency_ms",
+            "p99 latency",
+            "ms",
+            Better::Lower,
+            Quantity::Duration,
+            true,
+        ),
+        spec(
+            "worst_recovery_s",
+            "worst time to recovery",
+            "s",
+            Better::Lower,
+            Quantity::Duration,
+            false,
+        ),
+        spec(
+            "faults_not_recovered",
+            "faults not recovered",
+            "faults",
+            Better::Lower,
+            Quantity::Count,
+            false,
+        ),
+    ];
+    let run = stats::compute(rec);
+    let recoveries: Vec<Recovery> = run
+        .faults
+        .listed
+        .iter()
+        .filter_map(|f| f.recovery)
+        .collect();
+    let not_recovered = recoveries
+        .iter()
+        .filter(|r| matches!(r, Recovery::NotRecovered))
+        .count();
+    let worst = if not_recovered > 0 {
+        None
+    } else {
+        recoveries
+            .iter()
+            .filter_map(|r| r.mttr_s())
+            .reduce(f64::max)
+    };
+    let rpc = rec.summary.rpc.as_ref();
+    rec.summary.figures = figures_of(
+        &SPECS,
+        vec![
+            rpc.map(|r| r.availability),
+            rpc.map(|r| r.latency_ms.p99),
+            worst,
+            Some(not_recovered as f64),
+        ],
+    );
 }
 
 /// A record with the summary's counts filled from the timeline.
