@@ -546,3 +546,85 @@ fn an_outside_kinds_record_round_trips_and_gets_a_report() {
     let page = std::fs::read_to_string(dir.join("report.md")).expect("report.md");
     assert!(page.contains("answered_at_least 0.7"), "{page}");
 }
+
+#[test]
+fn an_outside_kind_is_compared_by_its_own_figures() {
+    let variants: Vec<(String, RunRecord)> = [100, 250]
+        .iter()
+        .map(|&every_ms| (format!("{every_ms}ms"), ping_record(3, every_ms)))
+        .collect();
+    let dir = common::temp_dir("outside-kind-compare");
+    let dirs: Vec<String> = variants.iter().map(|(label, _)| label.clone()).collect();
+    faultline_reports::write_comparison_in(&dir, "ping", "workload.every_ms", &variants, &dirs)
+        .expect("a comparison");
+    let page = std::fs::read_to_string(dir.join("compare.md")).expect("compare.md");
+    for (label, record) in &variants {
+        let lost = figures::value(&record.summary.figures, "lost").expect("lost");
+        assert!(page.contains(label.as_str()), "{page}");
+        // Each variant's own number of lost pings is in its column of the figures.
+        assert!(
+            page.contains(&format!("{lost:.0}")),
+            "{lost} not in\n{page}"
+        );
+    }
+    assert!(page.contains("pings answered"), "{page}");
+    // Its glossary is its own: built from its declarations, no rpc term.
+    assert!(page.contains("Pongs received / pings sent."), "{page}");
+    assert!(!page.contains("amplification"), "{page}");
+}
+
+#[test]
+fn an_outside_kind_is_swept_by_its_own_figures() {
+    use faultline::sweep::record::{totals, SweepFile, TimingFile, FORMAT};
+    use faultline::sweep::seeds::SeedRange;
+    use faultline_reports::figures::FigureInfo;
+
+    let seeds = SeedRange { start: 1, end: 9 };
+    let records: Vec<RunRecord> = seeds
+        .seeds(None)
+        .into_iter()
+        .map(|seed| ping_record(seed, 100))
+        .collect();
+    let declared: Vec<FigureInfo> = PING_FIGURES.iter().map(FigureInfo::from).collect();
+    let runs: Vec<_> = records.iter().map(faultline::sweep::summarize).collect();
+    let file = SweepFile {
+        format: FORMAT.to_owned(),
+        scenario: "ping-partition".to_owned(),
+        scenario_path: "ping.json".to_owned(),
+        scenario_digest: "0".repeat(64),
+        workload: "ping".to_owned(),
+        totals: totals(&declared, &runs),
+        figures: declared,
+        set: Vec::new(),
+        seeds,
+        shard: None,
+        runs,
+    };
+    file.check().expect("a valid sweep record");
+    // Lost pings are summed over the seeds, by their declaration.
+    let lost: f64 = records
+        .iter()
+        .map(|record| figures::value(&record.summary.figures, "lost").expect("lost"))
+        .sum();
+    let total = file
+        .totals
+        .figures
+        .iter()
+        .find(|figure| figure.name == "lost")
+        .expect("a total per figure");
+    assert_eq!(total.aggregate, Some(lost));
+    let dir = common::temp_dir("outside-kind-sweep");
+    let timing = TimingFile {
+        parts: Vec::new(),
+        runs: Vec::new(),
+    };
+    faultline::sweep::report::write(&dir, &file, &timing, &[]).expect("a sweep report");
+    let page = std::fs::read_to_string(dir.join("sweep.md")).expect("sweep.md");
+    assert!(
+        page.contains(&format!("| pings lost | pings | sum {lost:.0} |")),
+        "{page}"
+    );
+    // Its headline figure's histogram, with the check's bound drawn on it.
+    let svg = std::fs::read_to_string(dir.join("answered-hist.svg")).expect("a histogram");
+    assert!(svg.contains("answered_at_least 0.7"), "{svg}");
+}
