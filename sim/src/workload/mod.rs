@@ -11,9 +11,6 @@
 //!
 //! [`engine::workload::Workload`]: crate::engine::workload::Workload
 
-pub mod bank;
-pub mod rpc;
-
 use std::fmt;
 
 use faultline_reports::figures::{
@@ -264,9 +261,14 @@ struct Tagged<'a, S> {
     spec: &'a S,
 }
 
-/// Registers the workload kinds: `Variant => module::Kind`, one line each.
+/// Registers the workload kinds: `Variant => module::Kind`, one line each; the line
+/// declares the kind's folder (`module`) too.
 macro_rules! registry {
-    ($($variant:ident => $kind:ty),+ $(,)?) => {
+    ($($variant:ident => $module:ident :: $kind_name:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+        registry!(@kinds $($variant => $module::$kind_name),+);
+    };
+    (@kinds $($variant:ident => $kind:ty),+) => {
         /// The scenario's `workload` object: its `"kind"` and that kind's keys.
         #[derive(Clone, Debug, PartialEq)]
         #[allow(clippy::large_enum_variant)] // one per scenario
