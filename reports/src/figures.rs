@@ -143,26 +143,22 @@ impl FigureInfo {
         }
     }
 
-    /// `value` shown with its decimals, without the unit; `-` for none.
+    /// `value` shown with its decimals and thousands separators, without the unit; `-`
+    /// for none. Whole counts show no decimals; a mean of counts keeps two.
     pub fn format(&self, value: Option<f64>) -> String {
         match value.filter(|v| v.is_finite()) {
             Some(value) => {
                 let shown = self.shown(value);
-                let decimals = self.decimals(shown);
-                if self.quantity == Quantity::Count {
-                    // Whole counts as such; a mean of counts keeps two decimals. Both
-                    // with thousands separators.
-                    let sign = if shown < 0.0 { "-" } else { "" };
-                    let cents = (shown.abs() * 100.0).round() as u64;
-                    let whole = crate::text::count(cents / 100);
+                let decimals = if self.quantity == Quantity::Count {
                     if shown.fract() == 0.0 {
-                        format!("{sign}{whole}")
+                        0
                     } else {
-                        format!("{sign}{whole}.{:02}", cents % 100)
+                        2
                     }
                 } else {
-                    format!("{shown:.decimals$}")
-                }
+                    self.decimals(shown)
+                };
+                crate::text::fixed(shown, decimals)
             }
             None => "-".to_owned(),
         }
@@ -399,6 +395,14 @@ mod tests {
         assert_eq!(count.format(Some(2.5)), "2.50");
         assert_eq!(count.format(Some(41999.98)), "41,999.98");
         assert_eq!(count.format(Some(-0.5)), "-0.50");
+        let duration = FigureInfo {
+            quantity: Quantity::Duration,
+            unit: "ms".into(),
+            ..info.clone()
+        };
+        assert_eq!(duration.format(Some(2694.84)), "2,694.8");
+        assert_eq!(duration.format(Some(-0.001)), "0.00");
+        assert_eq!(duration.format(Some(999.999)), "1,000.00");
         assert_eq!(info.worse(0.9, 0.95), Some(true));
     }
 
