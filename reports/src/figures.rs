@@ -40,6 +40,24 @@ pub enum Quantity {
     Duration,
 }
 
+impl Quantity {
+    /// The unit a value of this quantity is shown in: `%` for a ratio, else `unit`.
+    pub fn shown_unit(self, unit: &str) -> &str {
+        match self {
+            Quantity::Ratio => "%",
+            _ => unit,
+        }
+    }
+
+    /// `value` in the shown unit (a ratio times 100).
+    pub fn shown(self, value: f64) -> f64 {
+        match self {
+            Quantity::Ratio => value * 100.0,
+            _ => value,
+        }
+    }
+}
+
 /// How a figure aggregates across the seeds of a sweep (the headline number of its row;
 /// the sweep shows the spread of every figure as well).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +93,38 @@ pub struct FigureSpec {
     pub headline: bool,
     /// What it measures and how, for the page's glossary.
     pub about: &'static str,
+}
+
+impl FigureSpec {
+    /// A figure pages do not lead with (see [`FigureSpec::headline`]).
+    pub const fn new(
+        name: &'static str,
+        label: &'static str,
+        unit: &'static str,
+        better: Better,
+        quantity: Quantity,
+        aggregate: Aggregate,
+        about: &'static str,
+    ) -> FigureSpec {
+        FigureSpec {
+            name,
+            label,
+            unit,
+            better,
+            quantity,
+            aggregate,
+            headline: false,
+            about,
+        }
+    }
+
+    /// The same figure, one that pages lead with.
+    pub const fn headline(self) -> FigureSpec {
+        FigureSpec {
+            headline: true,
+            ..self
+        }
+    }
 }
 
 /// A figure's declaration as records hold it (a [`FigureSpec`] in owned form).
@@ -118,18 +168,12 @@ impl From<&FigureSpec> for FigureInfo {
 impl FigureInfo {
     /// The unit values are shown in (`%` for a ratio, else the declared unit).
     pub fn shown_unit(&self) -> &str {
-        match self.quantity {
-            Quantity::Ratio => "%",
-            _ => &self.unit,
-        }
+        self.quantity.shown_unit(&self.unit)
     }
 
     /// `value` in the shown unit (a ratio times 100).
     pub fn shown(&self, value: f64) -> f64 {
-        match self.quantity {
-            Quantity::Ratio => value * 100.0,
-            _ => value,
-        }
+        self.quantity.shown(value)
     }
 
     /// Decimals a shown value gets: none for counts, 3 for percentages, 2 otherwise
@@ -236,18 +280,12 @@ impl From<&SeriesSpec> for SeriesInfo {
 impl SeriesInfo {
     /// The unit values are shown in (`%` for a ratio).
     pub fn shown_unit(&self) -> &str {
-        match self.quantity {
-            Quantity::Ratio => "%",
-            _ => &self.unit,
-        }
+        self.quantity.shown_unit(&self.unit)
     }
 
     /// `value` in the shown unit.
     pub fn shown(&self, value: f64) -> f64 {
-        match self.quantity {
-            Quantity::Ratio => value * 100.0,
-            _ => value,
-        }
+        self.quantity.shown(value)
     }
 }
 

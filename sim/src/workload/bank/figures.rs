@@ -8,38 +8,10 @@ use faultline_reports::figures::{
 };
 use faultline_reports::record::{BankSummary, RunRecord};
 
-const fn figure(
-    name: &'static str,
-    label: &'static str,
-    unit: &'static str,
-    better: Better,
-    quantity: Quantity,
-    aggregate: Aggregate,
-    about: &'static str,
-) -> FigureSpec {
-    FigureSpec {
-        name,
-        label,
-        unit,
-        better,
-        quantity,
-        aggregate,
-        headline: false,
-        about,
-    }
-}
-
-const fn headline(spec: FigureSpec) -> FigureSpec {
-    FigureSpec {
-        headline: true,
-        ..spec
-    }
-}
-
 /// An invariant's violations: a count that should be 0, summarized across seeds as the
 /// fraction of seeds that broke it.
 const fn violations(name: &'static str, label: &'static str, about: &'static str) -> FigureSpec {
-    figure(
+    FigureSpec::new(
         name,
         label,
         "violations",
@@ -63,7 +35,7 @@ const INVARIANTS: [&str; 6] = [
 
 /// The figures of a bank run.
 pub const FIGURES: &[FigureSpec] = &[
-    figure(
+    FigureSpec::new(
         "money_start_units",
         "money at the start",
         "units",
@@ -72,7 +44,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Units of money in the bank when the run started: accounts times their opening balance.",
     ),
-    figure(
+    FigureSpec::new(
         "money_end_units",
         "money at the end",
         "units",
@@ -81,7 +53,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Units at the end of the run: the accounts' final balances (live, or what their disks hold) plus transfers debited and not yet credited.",
     ),
-    figure(
+    FigureSpec::new(
         "money_lost_units",
         "money lost",
         "units",
@@ -90,7 +62,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Money at the start minus money at the end: positive when money was lost, negative when money was made (a transfer credited whose debit a crash undid); any value but 0 is a bug.",
     ),
-    headline(figure(
+    FigureSpec::new(
         "money_error_units",
         "money made or lost",
         "units",
@@ -98,8 +70,8 @@ pub const FIGURES: &[FigureSpec] = &[
         Quantity::Count,
         Aggregate::Sum,
         "How far the money at the end is from the money at the start, either way (a sweep sums it, so money made at one seed does not hide money lost at another).",
-    )),
-    headline(figure(
+    ).headline(),
+    FigureSpec::new(
         "acked_transfers_lost",
         "acknowledged transfers lost",
         "transfers",
@@ -107,22 +79,22 @@ pub const FIGURES: &[FigureSpec] = &[
         Quantity::Count,
         Aggregate::Sum,
         "Transfers a receiver acknowledged to their sender that are missing from the receiver's final state (a credit acknowledged before it was durable).",
-    )),
-    headline(violations(
+    ).headline(),
+    violations(
         "durability_violations",
         "durability violations",
         "Channels whose receiver lost acknowledged transfers, plus 1 when the money at the end differs from the money at the start.",
-    )),
-    headline(violations(
+    ).headline(),
+    violations(
         "snapshot_conservation_violations",
         "conservation violations",
         "Completed Chandy-Lamport snapshots whose recorded balances plus in-flight transfers differ from the money in the bank.",
-    )),
-    headline(violations(
+    ).headline(),
+    violations(
         "causality_violations",
         "causality violations",
         "Event pairs whose vector-clock, Lamport or HLC order disagrees with happens-before.",
-    )),
+    ).headline(),
     violations(
         "consistent_cut_violations",
         "consistent-cut violations",
@@ -138,7 +110,7 @@ pub const FIGURES: &[FigureSpec] = &[
         "snapshot liveness violations",
         "1 when no snapshot completed within complete_within after the last fault healed.",
     ),
-    figure(
+    FigureSpec::new(
         "snapshots_completed",
         "snapshots completed",
         "snapshots",
@@ -147,7 +119,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Chandy-Lamport snapshots for which every account's part came in.",
     ),
-    figure(
+    FigureSpec::new(
         "snapshots_abandoned",
         "snapshots abandoned",
         "snapshots",
@@ -156,7 +128,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Snapshots given up (a participant crashed, or a timeout ran out).",
     ),
-    headline(figure(
+    FigureSpec::new(
         "max_hlc_offset_ms",
         "largest HLC l - pt",
         "ms",
@@ -164,8 +136,8 @@ pub const FIGURES: &[FigureSpec] = &[
         Quantity::Duration,
         Aggregate::Max,
         "How far a hybrid logical clock's l ran ahead of its node's physical clock, at most, over every event.",
-    )),
-    figure(
+    ).headline(),
+    FigureSpec::new(
         "recoveries",
         "recoveries",
         "restarts",
@@ -174,7 +146,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Account restarts, each replaying its write-ahead log.",
     ),
-    figure(
+    FigureSpec::new(
         "records_replayed",
         "log records replayed",
         "records",
@@ -183,7 +155,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Write-ahead-log records replayed over every recovery.",
     ),
-    figure(
+    FigureSpec::new(
         "halts",
         "accounts halted",
         "accounts",
@@ -192,7 +164,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::FractionOfSeeds,
         "Accounts that stopped: their log refused a record they cannot do without, or recovery found damage it would not cut.",
     ),
-    figure(
+    FigureSpec::new(
         "transfers_made",
         "transfers made",
         "transfers",
@@ -201,7 +173,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Transfers debited and sent.",
     ),
-    figure(
+    FigureSpec::new(
         "transfers_credited",
         "transfers credited",
         "transfers",
@@ -210,7 +182,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Transfers credited by their receiver.",
     ),
-    figure(
+    FigureSpec::new(
         "messages_delivered",
         "messages delivered",
         "messages",
@@ -219,7 +191,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Messages (transfers, acknowledgements, markers) the network delivered.",
     ),
-    figure(
+    FigureSpec::new(
         "messages_dropped",
         "messages lost",
         "messages",

@@ -8,37 +8,9 @@ use faultline_reports::figures::{
 use faultline_reports::record::RunRecord;
 use faultline_reports::stats;
 
-const fn figure(
-    name: &'static str,
-    label: &'static str,
-    unit: &'static str,
-    better: Better,
-    quantity: Quantity,
-    aggregate: Aggregate,
-    about: &'static str,
-) -> FigureSpec {
-    FigureSpec {
-        name,
-        label,
-        unit,
-        better,
-        quantity,
-        aggregate,
-        headline: false,
-        about,
-    }
-}
-
-const fn headline(spec: FigureSpec) -> FigureSpec {
-    FigureSpec {
-        headline: true,
-        ..spec
-    }
-}
-
 /// The figures of an rpc run.
 pub const FIGURES: &[FigureSpec] = &[
-    headline(figure(
+    FigureSpec::new(
         "availability",
         "availability",
         "fraction",
@@ -46,8 +18,8 @@ pub const FIGURES: &[FigureSpec] = &[
         Quantity::Ratio,
         Aggregate::Mean,
         "Succeeded / resolved logical requests, each counted in the window it was offered; requests still in flight at the end are left out (0 when requests were offered and none resolved).",
-    )),
-    figure(
+    ).headline(),
+    FigureSpec::new(
         "availability_latency",
         "availability within the latency objective",
         "fraction",
@@ -56,7 +28,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Requests that succeeded within slo.latency / resolved requests; not measured when the scenario sets no latency objective.",
     ),
-    figure(
+    FigureSpec::new(
         "time_availability",
         "time-based availability",
         "fraction",
@@ -65,7 +37,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Windows with traffic whose availability met the objective / windows with traffic.",
     ),
-    figure(
+    FigureSpec::new(
         "p50_latency_ms",
         "p50 latency",
         "ms",
@@ -74,7 +46,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Median latency of successful logical requests, first send to successful reply.",
     ),
-    headline(figure(
+    FigureSpec::new(
         "p99_latency_ms",
         "p99 latency",
         "ms",
@@ -82,8 +54,8 @@ pub const FIGURES: &[FigureSpec] = &[
         Quantity::Duration,
         Aggregate::Mean,
         "99th percentile latency of successful logical requests; not measured when none succeeded.",
-    )),
-    figure(
+    ).headline(),
+    FigureSpec::new(
         "mean_latency_ms",
         "mean latency",
         "ms",
@@ -92,7 +64,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Mean latency of successful logical requests.",
     ),
-    figure(
+    FigureSpec::new(
         "failed_fraction",
         "failed",
         "fraction",
@@ -101,7 +73,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Requests that ended with an error reply (server rejected, node down) / resolved requests.",
     ),
-    figure(
+    FigureSpec::new(
         "timed_out_fraction",
         "timed out",
         "fraction",
@@ -110,7 +82,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Requests whose last attempt timed out / resolved requests.",
     ),
-    figure(
+    FigureSpec::new(
         "breaker_rejected_fraction",
         "rejected by breaker",
         "fraction",
@@ -119,7 +91,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Requests ended by an open circuit breaker / resolved requests.",
     ),
-    headline(figure(
+    FigureSpec::new(
         "retry_amplification",
         "retry amplification",
         "attempts/request",
@@ -127,8 +99,8 @@ pub const FIGURES: &[FigureSpec] = &[
         Quantity::Rate,
         Aggregate::Mean,
         "Attempts sent (first tries and retries) per offered logical request.",
-    )),
-    figure(
+    ).headline(),
+    FigureSpec::new(
         "peak_arrivals_per_s",
         "peak arrivals",
         "arrivals/s",
@@ -137,7 +109,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Max,
         "Most server arrivals in one metrics window, per second.",
     ),
-    headline(figure(
+    FigureSpec::new(
         "peak_multiple",
         "peak load multiple",
         "x steady",
@@ -145,8 +117,8 @@ pub const FIGURES: &[FigureSpec] = &[
         Quantity::Rate,
         Aggregate::Mean,
         "Peak server arrivals / the steady arrival rate before the first fault: the thundering herd's height.",
-    )),
-    figure(
+    ).headline(),
+    FigureSpec::new(
         "worst_recovery_s",
         "worst time to recovery",
         "s",
@@ -155,7 +127,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Max,
         "Longest measured time from a fault's end until availability was back at the objective for good; not measured when no fault ended or one never recovered.",
     ),
-    figure(
+    FigureSpec::new(
         "faults_not_recovered",
         "faults not recovered",
         "faults",
@@ -164,7 +136,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::FractionOfSeeds,
         "Faults after whose end availability never came back to the objective for good (the metastable signature).",
     ),
-    figure(
+    FigureSpec::new(
         "breakers_open_s",
         "breaker open time",
         "s",
@@ -173,7 +145,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Time during which at least one client's breaker was open (windows with an open breaker, times the window).",
     ),
-    figure(
+    FigureSpec::new(
         "offered_requests",
         "requests offered",
         "requests",
@@ -182,7 +154,7 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Logical requests issued by the clients.",
     ),
-    figure(
+    FigureSpec::new(
         "unresolved_requests",
         "requests unresolved",
         "requests",
