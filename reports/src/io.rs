@@ -210,20 +210,7 @@ fn rows_from_csv<T: CsvRow>(input: impl Read, path: &Path) -> Result<Vec<T>, Rep
     }
     let mut rows: Vec<T> = Vec::new();
     let mut record = csv::StringRecord::new();
-    loop {
-        let more = reader.read_record(&mut record).map_err(|e| {
-            csv_read_error(e, path, |line, message| {
-                err(usize::try_from(line).unwrap_or(usize::MAX), message)
-            })
-        })?;
-        if !more {
-            break;
-        }
-        let line = record
-            .position()
-            .map_or(0, csv::Position::line)
-            .try_into()
-            .unwrap_or(usize::MAX);
+    while let Some(line) = next_record(&mut reader, &mut record, path)? {
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -240,6 +227,29 @@ fn rows_from_csv<T: CsvRow>(input: impl Read, path: &Path) -> Result<Vec<T>, Rep
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// Reads the next row of a CSV record into `record`; its line number, or `None` at the
+/// end. An error names the file and the line.
+fn next_record<R: Read>(
+    reader: &mut csv::Reader<R>,
+    record: &mut csv::StringRecord,
+    path: &Path,
+) -> Result<Option<usize>, ReportError> {
+    let more = reader.read_record(record).map_err(|e| {
+        csv_read_error(e, path, |line, message| ReportError::Csv {
+            path: PathBuf::from(path),
+            line: usize::try_from(line).unwrap_or(usize::MAX),
+            message,
+        })
+    })?;
+    Ok(more.then(|| {
+        record
+            .position()
+            .map_or(0, csv::Position::line)
+            .try_into()
+            .unwrap_or(usize::MAX)
+    }))
 }
 
 /// Opens a CSV record with its size and line limits.
@@ -360,20 +370,7 @@ pub fn series_from_reader(
         columns: vec![Vec::new(); series.len()],
     };
     let mut record = csv::StringRecord::new();
-    loop {
-        let more = reader.read_record(&mut record).map_err(|e| {
-            csv_read_error(e, path, |line, message| {
-                err(usize::try_from(line).unwrap_or(usize::MAX), message)
-            })
-        })?;
-        if !more {
-            break;
-        }
-        let line = record
-            .position()
-            .map_or(0, csv::Position::line)
-            .try_into()
-            .unwrap_or(usize::MAX);
+    while let Some(line) = next_record(&mut reader, &mut record, path)? {
         if table.t_s.len() >= MAX_TIMELINE_ROWS {
             return Err(err(line, format!("more than {MAX_TIMELINE_ROWS} rows")));
         }
@@ -656,14 +653,8 @@ pub fn timeline_from_reader(
     }
     let mut rows: Vec<TimelineRow> = Vec::new();
     let mut record = csv::StringRecord::new();
-    loop {
-        let more = reader
-            .read_record(&mut record)
-            .map_err(|e| csv_read_error(e, path, err))?;
-        if !more {
-            break;
-        }
-        let line = record.position().map_or(0, csv::Position::line);
+    while let Some(line) = next_record(&mut reader, &mut record, path)? {
+        let line = line as u64;
         if record.iter().all(str::is_empty) {
             continue;
         }
