@@ -302,7 +302,8 @@ fn full_record() -> faultline_reports::record::RunRecord {
 #[test]
 fn every_declared_figure_and_series_is_in_the_records_page() {
     let page = read("docs/records.md");
-    for (kind, figures, series) in faultline::workload::DECLARATIONS {
+    for declared in faultline::workload::DECLARATIONS {
+        let (kind, figures, series) = (declared.kind, declared.figures, declared.series);
         let heading = format!("### `{kind}` figures");
         let Some(at) = page.find(&heading) else {
             panic!("docs/records.md has no section {heading:?}");
@@ -310,14 +311,14 @@ fn every_declared_figure_and_series_is_in_the_records_page() {
         // The kind's part: from its heading to the next heading of its level.
         let part = &page[at..];
         let part = &part[..part[4..].find("\n### ").map_or(part.len(), |end| end + 4)];
-        for figure in *figures {
+        for figure in figures {
             assert!(
                 part.contains(&format!("| `{}`", figure.name)),
                 "figure {} of {kind} is not in its section of docs/records.md",
                 figure.name
             );
         }
-        for one in *series {
+        for one in series {
             assert!(
                 part.contains(&format!("| `{}` |", one.name)),
                 "series {} of {kind} is not in its section of docs/records.md",

@@ -261,6 +261,19 @@ struct Tagged<'a, S> {
     spec: &'a S,
 }
 
+/// What a registered kind declares: its figures, series and checks.
+#[derive(Clone, Copy, Debug)]
+pub struct Declared {
+    /// Its `workload.kind`.
+    pub kind: &'static str,
+    /// Its figures.
+    pub figures: &'static [FigureSpec],
+    /// Its series.
+    pub series: &'static [SeriesSpec],
+    /// Its checks.
+    pub checks: &'static [CheckSpec],
+}
+
 /// Registers the workload kinds: `Variant => module::Kind`, one line each; the line
 /// declares the kind's folder (`module`) too.
 macro_rules! registry {
@@ -319,9 +332,13 @@ macro_rules! registry {
             kinds
         }
 
-        /// Each registered kind's name, figures and series (for docs and tests).
-        pub const DECLARATIONS: &[(&str, &[FigureSpec], &[SeriesSpec])] =
-            &[$((<$kind as Kind>::NAME, <$kind as Kind>::FIGURES, <$kind as Kind>::SERIES)),+];
+        /// What each registered kind declares (for docs and tests).
+        pub const DECLARATIONS: &[Declared] = &[$(Declared {
+            kind: <$kind as Kind>::NAME,
+            figures: <$kind as Kind>::FIGURES,
+            series: <$kind as Kind>::SERIES,
+            checks: <$kind as Kind>::CHECKS,
+        }),+];
 
         impl WorkloadSpec {
             /// The kind's name (`"rpc"`).
@@ -540,5 +557,33 @@ fn unexpected(value: &Value) -> de::Unexpected<'_> {
         Value::String(s) => de::Unexpected::Str(s),
         Value::Array(_) => de::Unexpected::Seq,
         Value::Object(_) => de::Unexpected::Map,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_declares_distinct_figures_and_its_checks_read_them() {
+        for declared in DECLARATIONS {
+            let mut names: Vec<&str> = declared.figures.iter().map(|f| f.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), declared.figures.len(), "{}", declared.kind);
+            for check in declared.checks {
+                assert!(
+                    names.contains(&check.metric),
+                    "{}: check {} reads {}, which no figure declares",
+                    declared.kind,
+                    check.name,
+                    check.metric
+                );
+            }
+            let mut series: Vec<&str> = declared.series.iter().map(|s| s.name).collect();
+            series.sort_unstable();
+            series.dedup();
+            assert_eq!(series.len(), declared.series.len(), "{}", declared.kind);
+        }
     }
 }

@@ -327,28 +327,3 @@ pub fn tables(record: &RunRecord) -> Vec<RecordTable> {
     }
     vec![table]
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_check_reads_a_declared_figure() {
-        for check in super::super::record::CHECKS {
-            assert!(
-                FIGURES.iter().any(|figure| figure.name == check.metric),
-                "check {} reads {}, which no figure declares",
-                check.name,
-                check.metric
-            );
-        }
-    }
-
-    #[test]
-    fn names_are_distinct() {
-        let mut names: Vec<&str> = FIGURES.iter().map(|f| f.name).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), FIGURES.len());
-    }
-}
