@@ -378,6 +378,15 @@ impl RecordTable {
     }
 }
 
+/// A window's `count` as a rate per second (NaN for a window of no length).
+pub fn per_second(count: u64, window_s: f64) -> f64 {
+    if window_s > 0.0 {
+        count as f64 / window_s
+    } else {
+        f64::NAN
+    }
+}
+
 /// The figures of `figures` by name.
 pub fn find<'a>(figures: &'a [Figure], name: &str) -> Option<&'a Figure> {
     figures.iter().find(|figure| figure.info.name == name)

@@ -4,7 +4,7 @@
 //! read the `<invariant>_violations` figures.
 
 use faultline_reports::figures::{
-    Aggregate, Better, FigureSpec, Quantity, RecordTable, SeriesSpec, SeriesTable,
+    self,    Aggregate, Better, FigureSpec, Quantity, RecordTable, SeriesSpec, SeriesTable,
 };
 use faultline_reports::record::{BankSummary, RunRecord};
 
@@ -300,14 +300,7 @@ pub fn figures(record: &RunRecord) -> Vec<Option<f64>> {
 
 /// The values of [`SERIES`] from `bank_timeline.csv`'s rows.
 pub fn series(record: &RunRecord) -> SeriesTable {
-    let window_s = record.summary.window_s;
-    let per_s = |count: u64| {
-        if window_s > 0.0 {
-            count as f64 / window_s
-        } else {
-            f64::NAN
-        }
-    };
+    let per_s = |count: u64| figures::per_second(count, record.summary.window_s);
     let rows = &record.bank_timeline;
     SeriesTable {
         t_s: rows.iter().map(|row| row.t_s).collect(),

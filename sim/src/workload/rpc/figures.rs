@@ -3,7 +3,7 @@
 //! timeline. The checks read figures by name (`availability`, `p99_latency_ms`).
 
 use faultline_reports::figures::{
-    Aggregate, Better, FigureSpec, Quantity, RecordTable, SeriesSpec, SeriesTable,
+    self,    Aggregate, Better, FigureSpec, Quantity, RecordTable, SeriesSpec, SeriesTable,
 };
 use faultline_reports::record::RunRecord;
 use faultline_reports::stats;
@@ -272,14 +272,7 @@ pub fn figures(record: &RunRecord) -> Vec<Option<f64>> {
 
 /// The values of [`SERIES`] from `timeline.csv`'s rows.
 pub fn series(record: &RunRecord) -> SeriesTable {
-    let window_s = record.summary.window_s;
-    let per_s = |count: u64| {
-        if window_s > 0.0 {
-            count as f64 / window_s
-        } else {
-            f64::NAN
-        }
-    };
+    let per_s = |count: u64| figures::per_second(count, record.summary.window_s);
     let rows = &record.timeline;
     SeriesTable {
         t_s: rows.iter().map(|row| row.t_s).collect(),
