@@ -42,9 +42,10 @@
 //!   sub-history's failure a proof of the whole history's (so the witness never blames a
 //!   read on a write that was only removed): completed reads and failed compare-and-sets
 //!   (they change nothing, so the whole history's linearization minus them would order
-//!   the rest), a write that precedes every other operation (folded into the value
-//!   before the witness), and a write or compare-and-set that follows every other
-//!   operation (it could only go last). Shrinking gets a second budget of the same size.
+//!   the rest), a write that precedes every other operation when the next one is such a
+//!   write too (folded into the value before the witness; the last is kept, to be
+//!   shown), and a write or compare-and-set that follows every other operation (it
+//!   could only go last). Shrinking gets a second step allowance of the budget's size.
 //!
 //! Real-time order: `a` precedes `b` iff `a` completed and `a.complete_ns <
 //! b.invoke_ns`; equal times count as concurrent, since a simulation's nanosecond
@@ -52,8 +53,8 @@
 //!
 //! # Invariants (checked with `debug_assert!`)
 //!
-//! - The search's stack of placed operations and its bitset agree, and the count of
-//!   placed completed operations matches.
+//! - The search's stack of placed operations and its bitset agree when it ends (it
+//!   ends on an empty stack with nothing placed when there is no linearization).
 //! - A `Linearizable` answer's order is a linearization: replayed from the initial
 //!   value every operation is legal, and no operation follows one that completed
 //!   before it was invoked.
@@ -63,13 +64,14 @@
 //!
 //! # Performance
 //!
-//! A linearizable history of 10,000 operations over 100 keys, four clients per key with
-//! overlapping operations and some open ones, is decided in well under a second in a
-//! release build (`cargo test --release -p faultline-models -- --ignored
-//! ten_thousand_operations`): the search on a linearizable history rarely backtracks.
-//! The cost is exponential in the concurrency at a point in time, not the length: a
-//! violation amid dozens of mutually concurrent writes can exhaust any budget (see
-//! `adversarial_history_is_undecided_within_budget`).
+//! Generated linearizable histories of 10,000 operations over 100 keys, some open, with
+//! a mean of 1 and then 10 operations of a key in flight, are generated and checked in
+//! 0.06 s together, in 6 MB of memory (`cargo test --release -p faultline-models --
+//! --ignored ten_thousand_operations`). The cost grows exponentially with the
+//! operations of a key in flight at once, not with the length: at a mean of 50 the
+//! default budget runs out, and an adversarial violation (24 mutually concurrent
+//! writes, a concurrent read each, and a read of a value nobody wrote) uses the default
+//! budget's million states in about 3 s and 76 MB, and answers undecided.
 
 use core::fmt;
 use std::collections::{BTreeMap, BTreeSet};
@@ -634,15 +636,8 @@ fn search<M: Sequential>(
     let mut cursor = 0usize;
     let mut steps = 0u64;
     loop {
-        debug_assert_eq!(stack.len(), placed.count());
-        debug_assert_eq!(
-            placed_completed,
-            stack
-                .iter()
-                .filter(|(i, _, _)| ops[*i].completion.is_some())
-                .count()
-        );
         if placed_completed == completed {
+            debug_assert_eq!(stack.len(), placed.count());
             debug_assert!(is_linearization(model, &ops, &stack, &initial));
             return (Search::Linearizable, steps);
         }
@@ -708,7 +703,10 @@ fn search<M: Sequential>(
                 cursor = 0;
             }
             None => match stack.pop() {
-                None => return (Search::NotLinearizable, steps),
+                None => {
+                    debug_assert!(placed.count() == 0 && placed_completed == 0);
+                    return (Search::NotLinearizable, steps);
+                }
                 Some((i, before, forced)) => {
                     placed.remove(i);
                     placed_completed -= usize::from(ops[i].completion.is_some());
