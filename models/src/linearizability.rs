@@ -378,7 +378,8 @@ pub struct Budget {
     /// Most bytes the cache may take per key (estimated: the bitset, the value and a
     /// B-tree entry's overhead).
     pub max_cache_bytes: u64,
-    /// Most candidate operations tried per key.
+    /// Most candidate operations tried per key. A check of `k` keys does at most `k`
+    /// times this work, plus as much again to shrink one witness.
     pub max_steps: u64,
 }
 
@@ -410,9 +411,10 @@ pub struct Witness {
 
 impl fmt::Display for Witness {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verb = if self.ops.len() == 1 { "has" } else { "have" };
         writeln!(
             f,
-            "{}: these {} of its {} operations have no linearization (register holds {} before them):",
+            "{}: {} of its {} operations {verb} no linearization (the register holds {} before the first):",
             self.key,
             self.ops.len(),
             self.key_ops,
@@ -906,6 +908,12 @@ mod tests {
     fn stale_read_is_not_linearizable() {
         let v = verdict(vec![write(1, 0, 10, 1), read(2, 20, 30, 0)]);
         assert_eq!(witness_ids(&v), vec![1, 2]);
+        let lone = verdict(vec![read(1, 0, 10, 4)]);
+        assert!(
+            lone.to_string()
+                .contains("key 0: 1 of its 1 operations has no"),
+            "{lone}"
+        );
         let Verdict::NotLinearizable { key, witness } = &v else {
             unreachable!()
         };
@@ -1076,10 +1084,10 @@ mod tests {
         assert_eq!(witness.key_ops, 102);
         let shown = v.to_string();
         assert!(
-            shown.contains("key 0: these 3 of its 102 operations"),
+            shown.contains("key 0: 3 of its 102 operations have no"),
             "{shown}"
         );
-        assert!(shown.contains("holds 49 before them"), "{shown}");
+        assert!(shown.contains("holds 49 before the first"), "{shown}");
         assert!(
             shown.contains("op 101  client 101  5,050..5,060 ns  read: 3"),
             "{shown}"

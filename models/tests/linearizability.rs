@@ -100,8 +100,8 @@ fn stale_read_is_named_with_its_operations() {
     assert_eq!(ids, vec![1, 4, 6]);
     assert_eq!(
         verdict.to_string(),
-        "not linearizable: key 7: these 3 of its 4 operations have no linearization \
-         (register holds 0 before them):\n\
+        "not linearizable: key 7: 3 of its 4 operations have no linearization \
+         (the register holds 0 before the first):\n\
          \x20 op 1  client 1    1,000..2,500 ns  write 5: ok\n\
          \x20 op 4  client 3     4,000..open ns  write 6: open\n\
          \x20 op 6  client 1  12,000..12,250 ns  read: 0\n"
