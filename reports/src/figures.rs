@@ -176,11 +176,12 @@ impl FigureInfo {
         self.quantity.shown(value)
     }
 
-    /// Decimals a shown value gets: none for counts, 3 for percentages, 2 otherwise
-    /// (1 for large values).
+    /// Decimals a shown value gets: none for a whole count (a mean of counts keeps two),
+    /// 3 for percentages, 2 otherwise (1 for values of 1,000 or more).
     pub fn decimals(&self, shown: f64) -> usize {
         match self.quantity {
-            Quantity::Count => 0,
+            Quantity::Count if shown.fract() == 0.0 => 0,
+            Quantity::Count => 2,
             Quantity::Ratio => 3,
             _ if shown.abs() >= 1000.0 => 1,
             _ => 2,
@@ -188,21 +189,12 @@ impl FigureInfo {
     }
 
     /// `value` shown with its decimals and thousands separators, without the unit; `-`
-    /// for none. Whole counts show no decimals; a mean of counts keeps two.
+    /// for none.
     pub fn format(&self, value: Option<f64>) -> String {
         match value.filter(|v| v.is_finite()) {
             Some(value) => {
                 let shown = self.shown(value);
-                let decimals = if self.quantity == Quantity::Count {
-                    if shown.fract() == 0.0 {
-                        0
-                    } else {
-                        2
-                    }
-                } else {
-                    self.decimals(shown)
-                };
-                crate::text::fixed(shown, decimals)
+                crate::text::fixed(shown, self.decimals(shown))
             }
             None => "-".to_owned(),
         }
