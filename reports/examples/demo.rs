@@ -793,48 +793,34 @@ fn kv() -> RunRecord {
         figures_of, Aggregate, Better, FigureSpec, Quantity, RecordTable, SeriesInfo, SeriesSpec,
         SeriesTable,
     };
-    const fn figure(
-        name: &'static str,
-        label: &'static str,
-        unit: &'static str,
-        quantity: Quantity,
-        headline: bool,
-        about: &'static str,
-    ) -> FigureSpec {
-        FigureSpec {
-            name,
-            label,
-            unit,
-            better: Better::Lower,
-            quantity,
-            aggregate: Aggregate::Mean,
-            headline,
-            about,
-        }
-    }
     const FIGURES: [FigureSpec; 3] = [
-        figure(
+        FigureSpec::new(
             "stale_reads",
             "stale reads",
             "reads",
+            Better::Lower,
             Quantity::Count,
-            true,
+            Aggregate::Mean,
             "Reads that returned an overwritten value.",
-        ),
-        figure(
+        )
+        .headline(),
+        FigureSpec::new(
             "p99_read_ms",
             "p99 read latency",
             "ms",
+            Better::Lower,
             Quantity::Duration,
-            true,
+            Aggregate::Mean,
             "99th percentile of the reads' latency.",
-        ),
-        figure(
+        )
+        .headline(),
+        FigureSpec::new(
             "lost_writes",
             "lost writes",
             "writes",
+            Better::Lower,
             Quantity::Count,
-            false,
+            Aggregate::Mean,
             "Acknowledged writes missing at the end.",
         ),
     ];

@@ -292,6 +292,21 @@ pub struct FaultTable {
     pub folded: Vec<FaultGroup>,
 }
 
+impl FaultTable {
+    /// Faults after whose end availability never came back for good, listed and folded.
+    pub fn not_recovered(&self) -> usize {
+        self.listed
+            .iter()
+            .filter(|row| matches!(row.recovery, Some(Recovery::NotRecovered)))
+            .count()
+            + self
+                .folded
+                .iter()
+                .map(|group| group.not_recovered)
+                .sum::<usize>()
+    }
+}
+
 /// The worst recovery over all faults, and which fault it was.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorstRecovery {

@@ -90,77 +90,56 @@ pub fn refresh(rec: &mut RunRecord) {
 /// not recover) and the faults not recovered.
 pub fn declare(rec: &mut RunRecord) {
     use faultline_reports::figures::{figures_of, Aggregate, Better, FigureSpec, Quantity};
-    use faultline_reports::stats::{self, Recovery};
-    const fn spec(
-        name: &'static str,
-        label: &'static str,
-        unit: &'static str,
-        better: Better,
-        quantity: Quantity,
-        headline: bool,
-    ) -> FigureSpec {
-        FigureSpec {
-            name,
-            label,
-            unit,
-            better,
-            quantity,
-            aggregate: Aggregate::Mean,
-            headline,
-            about: "",
-        }
-    }
+    use faultline_reports::stats;
     const SPECS: [FigureSpec; 4] = [
-        spec(
+        FigureSpec::new(
             "availability",
             "availability",
             "fraction",
             Better::Higher,
             Quantity::Ratio,
-            true,
-        ),
-        spec(
+            Aggregate::Mean,
+            "",
+        )
+        .headline(),
+        FigureSpec::new(
             "p99_latency_ms",
             "p99 latency",
             "ms",
             Better::Lower,
             Quantity::Duration,
-            true,
-        ),
-        spec(
+            Aggregate::Mean,
+            "",
+        )
+        .headline(),
+        FigureSpec::new(
             "worst_recovery_s",
             "worst time to recovery",
             "s",
             Better::Lower,
             Quantity::Duration,
-            false,
+            Aggregate::Mean,
+            "",
         ),
-        spec(
+        FigureSpec::new(
             "faults_not_recovered",
             "faults not recovered",
             "faults",
             Better::Lower,
             Quantity::Count,
-            false,
+            Aggregate::Mean,
+            "",
         ),
     ];
     let run = stats::compute(rec);
-    let recoveries: Vec<Recovery> = run
-        .faults
-        .listed
-        .iter()
-        .filter_map(|f| f.recovery)
-        .collect();
-    let not_recovered = recoveries
-        .iter()
-        .filter(|r| matches!(r, Recovery::NotRecovered))
-        .count();
+    let not_recovered = run.faults.not_recovered();
     let worst = if not_recovered > 0 {
         None
     } else {
-        recoveries
+        run.faults
+            .listed
             .iter()
-            .filter_map(|r| r.mttr_s())
+            .filter_map(|f| f.recovery.and_then(|r| r.mttr_s()))
             .reduce(f64::max)
     };
     let rpc = rec.summary.rpc.as_ref();

@@ -225,22 +225,7 @@ pub fn figures(record: &RunRecord) -> Vec<Option<f64>> {
     let stats = run.rpc.as_ref();
     let requests = &rpc.requests;
     let resolved = requests.resolved();
-    let recoveries: Vec<_> = run
-        .faults
-        .listed
-        .iter()
-        .filter_map(|row| row.recovery)
-        .collect();
-    let not_recovered = recoveries
-        .iter()
-        .filter(|r| matches!(r, stats::Recovery::NotRecovered))
-        .count()
-        + run
-            .faults
-            .folded
-            .iter()
-            .map(|group| group.not_recovered)
-            .sum::<usize>();
+    let not_recovered = run.faults.not_recovered();
     let worst_recovery_s = if not_recovered > 0 {
         None
     } else {
