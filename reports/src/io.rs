@@ -186,13 +186,7 @@ fn rows_from_csv<T: CsvRow>(input: impl Read, path: &Path) -> Result<Vec<T>, Rep
         line,
         message,
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(skip_bom(input).map_err(|e| record_read_error(path, e))?);
-    let headers = reader
-        .headers()
-        .map_err(|e| csv_read_error(e, path, |_, message| err(1, message)))?
-        .clone();
+    let (mut reader, headers) = csv_reader(input, path)?;
     if headers.iter().all(|h| h.is_empty()) {
         return Err(err(
             1,
@@ -227,6 +221,28 @@ fn rows_from_csv<T: CsvRow>(input: impl Read, path: &Path) -> Result<Vec<T>, Rep
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// A CSV reader over `input` (a byte-order mark skipped, cells trimmed) and its header
+/// row; an error names the file, at line 1.
+fn csv_reader<R: Read>(
+    input: R,
+    path: &Path,
+) -> Result<(csv::Reader<std::io::BufReader<R>>, csv::StringRecord), ReportError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(skip_bom(input).map_err(|e| record_read_error(path, e))?);
+    let headers = reader
+        .headers()
+        .map_err(|e| {
+            csv_read_error(e, path, |_, message| ReportError::Csv {
+                path: PathBuf::from(path),
+                line: 1,
+                message,
+            })
+        })?
+        .clone();
+    Ok((reader, headers))
 }
 
 /// Reads the next row of a CSV record into `record`; its line number, or `None` at the
@@ -348,13 +364,7 @@ pub fn series_from_reader(
     let expected: Vec<&str> = std::iter::once("t_s")
         .chain(series.iter().map(|s| s.name.as_str()))
         .collect();
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(skip_bom(input).map_err(|e| record_read_error(path, e))?);
-    let headers = reader
-        .headers()
-        .map_err(|e| csv_read_error(e, path, |_, message| err(1, message)))?
-        .clone();
+    let (mut reader, headers) = csv_reader(input, path)?;
     if headers.iter().collect::<Vec<_>>() != expected {
         return Err(err(
             1,
@@ -619,13 +629,7 @@ pub fn timeline_from_reader(
         line: usize::try_from(line).unwrap_or(usize::MAX),
         message,
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(skip_bom(input).map_err(|e| record_read_error(path, e))?);
-    let headers = reader
-        .headers()
-        .map_err(|e| csv_read_error(e, path, |_, message| err(1, message)))?
-        .clone();
+    let (mut reader, headers) = csv_reader(input, path)?;
     if headers.iter().all(|h| h.is_empty()) {
         return Err(err(
             1,
