@@ -30,6 +30,7 @@ pub mod progress;
 pub mod queue;
 pub mod sampler;
 pub mod selector;
+pub mod service;
 pub mod slots;
 pub mod streams;
 pub mod trace;

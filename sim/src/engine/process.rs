@@ -256,6 +256,20 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
         self.mailbox(node).borrow().incarnation
     }
 
+    /// Whether a message for `node` would go into its mailbox now: it is up and has not
+    /// exited, and its mailbox has room (a full one counts the message as dropped).
+    pub fn accepts(&self, node: NodeId) -> bool {
+        let mut mailbox = self.mailbox(node).borrow_mut();
+        if !mailbox.alive || mailbox.exited {
+            return false;
+        }
+        if mailbox.inbox.len() >= MAILBOX_LIMIT {
+            mailbox.dropped += 1;
+            return false;
+        }
+        true
+    }
+
     /// Puts `incoming` into `node`'s mailbox at `now_ns` (its clock reading
     /// `physical_ns`) and wakes it. Returns false, dropping it, when the node is down
     /// or its mailbox full.
@@ -422,12 +436,24 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
     }
 }
 
-/// A process's whole world (see the module documentation).
+/// A process's whole world (see the module documentation). A clone is the same
+/// process's handle.
 pub struct Ctx<M, R> {
     mailbox: Rc<RefCell<Mailbox<M, R>>>,
     disk: Option<Rc<RefCell<NodeDisk>>>,
     rng: Rc<RefCell<ChaCha8Rng>>,
     node: NodeId,
+}
+
+impl<M, R> Clone for Ctx<M, R> {
+    fn clone(&self) -> Self {
+        Ctx {
+            mailbox: Rc::clone(&self.mailbox),
+            disk: self.disk.clone(),
+            rng: Rc::clone(&self.rng),
+            node: self.node,
+        }
+    }
 }
 
 impl<M, R> Ctx<M, R> {

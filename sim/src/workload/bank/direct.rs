@@ -17,8 +17,9 @@ use super::process::WAL_FILE;
 use crate::engine::commit::GroupCommit;
 use crate::engine::kernel::Kernel;
 use crate::engine::nodes::NodeId;
-use crate::engine::process::{complete_commit, NodeDisk, Outgoing};
+use crate::engine::process::{complete_commit, Incoming, NodeDisk, Outgoing};
 use crate::engine::queue::Nanos;
+use crate::engine::service::{self, HostEvent};
 use crate::engine::streams;
 use crate::engine::EngineError;
 
@@ -63,7 +64,7 @@ pub type Out = Outgoing<BankMsg, BankReport>;
 impl Direct {
     /// Fresh accounts (slots `0..accounts`), their first actions carried out at their
     /// first [`Direct::run`].
-    pub fn new(config: &AccountConfig, kernel: &Kernel<super::BankEvent>) -> Self {
+    pub fn new(config: &AccountConfig, kernel: &Kernel<HostEvent<super::BankEvent>>) -> Self {
         let driven = (0..config.accounts)
             .map(|node| {
                 let (mut account, _) = Account::recover(config.clone(), node, node, &[]);
@@ -83,14 +84,18 @@ impl Direct {
         Direct { driven }
     }
 
-    /// Queues an input for `node`.
-    pub fn deliver(&mut self, node: NodeId, input: Input) {
+}
+
+impl service::Direct<BankMsg, BankReport> for Direct {
+    fn deliver(&mut self, node: NodeId, incoming: Incoming<BankMsg>) {
+        let input = match incoming {
+            Incoming::Message { from, msg } => Input::Message { from, msg },
+            Incoming::Timer { token } => Input::Timer(token),
+        };
         self.driven[node as usize].inbox.push_back(input);
     }
 
-    /// `node`'s fsync in flight is done: the sends it releases (and the next fsync's
-    /// completion, if it began one) into `out` (emptied first).
-    pub fn fsync_done(
+    fn fsync_done(
         &mut self,
         node: NodeId,
         now_ns: Nanos,
@@ -106,8 +111,7 @@ impl Direct {
         )
     }
 
-    /// Hands `node` its queued inputs, what it asks for into `out`.
-    pub fn run(
+    fn run(
         &mut self,
         node: NodeId,
         now_ns: Nanos,

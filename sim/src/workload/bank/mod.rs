@@ -19,7 +19,6 @@ pub mod seqmap;
 pub mod spec;
 pub mod trace;
 
-use std::rc::Rc;
 use std::sync::Arc;
 
 use faultline_models::channel::Frame;
@@ -39,14 +38,13 @@ use trace::BankTrace;
 use crate::engine::disk::{DiskConfig, DiskCounters};
 use crate::engine::driver::Finished;
 use crate::engine::kernel::Kernel;
-use crate::engine::network::Route;
+use crate::engine::network::DropReason;
 use crate::engine::nodes::{Family, NodeFaults, NodeId};
-use crate::engine::process::{Incoming, Init, Outgoing, ProcessTable};
+use crate::engine::process::Init;
 use crate::engine::queue::Nanos;
-use crate::engine::slots::Slots;
-use crate::engine::streams;
+use crate::engine::service::{Direct, Finishing, HostEvent, Hosting, Service, ServiceHost};
 use crate::engine::trace::Record;
-use crate::engine::workload::{NodeChange, Workload};
+use crate::engine::workload::NodeChange;
 use crate::engine::EngineError;
 use crate::format::check::CheckSpec;
 use crate::format::Issue;
@@ -63,39 +61,20 @@ mod stream_ids {
     pub const CHECK: u64 = 17;
 }
 
-/// A scheduled event of the bank workload.
+/// The bank's own events (the host's carry messages, timers and fsyncs).
 #[derive(Clone, Copy, Debug)]
 pub enum BankEvent {
-    /// A message reaches `to` (its payload waits in the world's slab).
-    Deliver {
-        /// The receiver.
-        to: u32,
-        /// The payload's slot.
-        payload: u32,
-    },
-    /// A timer an account set.
-    Timer {
-        /// The account.
-        node: u32,
-        /// The incarnation that set it.
-        incarnation: u32,
-        /// Its token.
-        token: u64,
-    },
     /// Snapshot `snapshot` starts.
     Initiate {
         /// Its id.
         snapshot: u32,
     },
-    /// An account's group commit has an fsync done: it releases the sends held
-    /// behind it (see [`crate::engine::commit`]).
-    FsyncDone {
-        /// The account.
-        node: u32,
-        /// The incarnation that began it.
-        incarnation: u32,
-    },
 }
+
+/// The bank's kernel.
+type BankKernel = Kernel<HostEvent<BankEvent>>;
+/// What the bank's engine side may do during a run.
+type Host<'a> = Hosting<'a, BankWorld>;
 
 /// Counters of a bank run.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -217,13 +196,6 @@ pub struct BankOutput {
 pub struct BankWorld {
     cfg: BankConfig,
     account_config: AccountConfig,
-    table: Rc<ProcessTable<BankMsg, BankReport>>,
-    /// Processes woken since the last settle, in order.
-    dirty: Vec<NodeId>,
-    /// Messages in the network: (sender, receiver, message).
-    payloads: Vec<Option<(u32, u32, BankMsg)>>,
-    free: Slots,
-    outbox: Vec<Outgoing<BankMsg, BankReport>>,
     next_slot: u32,
     next_snapshot: u32,
     rng_snapshots: ChaCha8Rng,
@@ -243,79 +215,9 @@ pub struct BankWorld {
     window_ns: Nanos,
     /// The window the in-flight figure was last written to.
     in_flight_window: usize,
-    /// The accounts, when driven directly instead of as processes (the benchmark).
-    direct: Option<direct::Direct>,
 }
 
 impl BankWorld {
-    /// Puts `incoming` into `node`'s mailbox (or, driven directly, its input queue);
-    /// false when the node cannot take it.
-    fn deliver_to(
-        &mut self,
-        node: NodeId,
-        now_ns: Nanos,
-        pt_ns: Nanos,
-        incoming: Incoming<BankMsg>,
-    ) -> bool {
-        let delivered = match &mut self.direct {
-            Some(direct) => {
-                direct.deliver(
-                    node,
-                    match incoming {
-                        Incoming::Message { from, msg } => account::Input::Message { from, msg },
-                        Incoming::Timer { token } => account::Input::Timer(token),
-                    },
-                );
-                true
-            }
-            None => self.table.deliver(node, now_ns, pt_ns, incoming),
-        };
-        if delivered {
-            self.mark_dirty(node);
-        }
-        delivered
-    }
-
-    /// Carries out what `node` asked for (emptying `outbox`): sends into the network,
-    /// timers and group-commit completions into the kernel's queue, reports into the
-    /// checks and trace.
-    fn carry_out(
-        &mut self,
-        kernel: &mut Kernel<BankEvent>,
-        now_ns: Nanos,
-        node: NodeId,
-        outbox: &mut Vec<Outgoing<BankMsg, BankReport>>,
-    ) -> Result<(), EngineError> {
-        for out in outbox.drain(..) {
-            match out {
-                Outgoing::Send { to, msg } => self.send(kernel, now_ns, node, to, msg)?,
-                Outgoing::Timer { at_ns, token } => kernel.schedule(
-                    at_ns.max(now_ns),
-                    BankEvent::Timer {
-                        node,
-                        incarnation: self.table.incarnation(node),
-                        token,
-                    },
-                )?,
-                Outgoing::Commit { at_ns } => kernel.schedule(
-                    at_ns.max(now_ns),
-                    BankEvent::FsyncDone {
-                        node,
-                        incarnation: self.table.incarnation(node),
-                    },
-                )?,
-                Outgoing::Report(report) => self.report(kernel, now_ns, node, report)?,
-            }
-        }
-        Ok(())
-    }
-
-    fn mark_dirty(&mut self, node: NodeId) {
-        if !self.dirty.contains(&node) {
-            self.dirty.push(node);
-        }
-    }
-
     fn window(&mut self, now_ns: Nanos) -> &mut BankWindow {
         let index = ((now_ns / self.window_ns) as usize).min(self.windows.len() - 1);
         // Carry the in-flight money into the windows since it last changed.
@@ -327,7 +229,7 @@ impl BankWorld {
     }
 
     /// The largest difference between two accounts' clocks now.
-    fn clock_spread(kernel: &Kernel<BankEvent>, accounts: u32, now_ns: Nanos) -> u64 {
+    fn clock_spread(kernel: &BankKernel, accounts: u32, now_ns: Nanos) -> u64 {
         if !kernel.clocks_can_differ() {
             return 0;
         }
@@ -340,54 +242,9 @@ impl BankWorld {
         high.saturating_sub(low)
     }
 
-    fn send(
+    fn on_report(
         &mut self,
-        kernel: &mut Kernel<BankEvent>,
-        now_ns: Nanos,
-        from: u32,
-        to: u32,
-        msg: BankMsg,
-    ) -> Result<(), EngineError> {
-        self.stats.messages_sent += 1;
-        if let BankMsg::Frame(frame) = &msg {
-            self.causality
-                .transmitted(from, to, frame.seq.get(), frame.payload.stamp().event);
-        }
-        match kernel.route(from, to) {
-            Route::Deliver { latency_ns } => {
-                let (slot, new) = self.free.take().map_err(|_| {
-                    EngineError::Limit("more than 4 billion messages in flight".into())
-                })?;
-                if new {
-                    self.payloads.push(Some((from, to, msg)));
-                } else {
-                    self.payloads[slot as usize] = Some((from, to, msg));
-                }
-                kernel.schedule(
-                    now_ns.saturating_add(latency_ns),
-                    BankEvent::Deliver { to, payload: slot },
-                )
-            }
-            Route::Drop(reason) => {
-                self.stats.messages_dropped += 1;
-                self.window(now_ns).dropped += 1;
-                let seq = match &msg {
-                    BankMsg::Frame(frame) => frame.seq.get(),
-                    _ => crate::engine::trace::NO_ID,
-                };
-                kernel.trace(
-                    Record::at(now_ns, BankTrace::Drop(reason))
-                        .node(from)
-                        .peer(to)
-                        .id(seq),
-                )
-            }
-        }
-    }
-
-    fn report(
-        &mut self,
-        kernel: &mut Kernel<BankEvent>,
+        kernel: &mut Host<'_>,
         now_ns: Nanos,
         node: u32,
         report: BankReport,
@@ -445,7 +302,7 @@ impl BankWorld {
 
     fn event(
         &mut self,
-        kernel: &mut Kernel<BankEvent>,
+        kernel: &mut Host<'_>,
         now_ns: Nanos,
         node: u32,
         event: &Event,
@@ -462,7 +319,7 @@ impl BankWorld {
                 .peer(peer)
                 .id(seq),
         )?;
-        let spread = Self::clock_spread(kernel, self.cfg.accounts(), now_ns);
+        let spread = Self::clock_spread(kernel.kernel(), self.cfg.accounts(), now_ns);
         self.causality.clock_spread(spread);
         self.causality.event(node, now_ns, event, print);
         let offset = event.stamp.hlc.l_ns.saturating_sub(event.pt_ns);
@@ -498,7 +355,7 @@ impl BankWorld {
 
     fn initiate(
         &mut self,
-        kernel: &mut Kernel<BankEvent>,
+        kernel: &mut Host<'_>,
         now_ns: Nanos,
         snapshot: u32,
     ) -> Result<(), EngineError> {
@@ -509,21 +366,17 @@ impl BankWorld {
         let initiator = snapshots
             .initiator
             .unwrap_or_else(|| self.rng_snapshots.gen_range(0..accounts));
-        if !self.table.alive(initiator) || self.halted[initiator as usize] {
+        if !kernel.alive(initiator) || self.halted[initiator as usize] {
             self.snapshots.skip(snapshot, initiator, now_ns);
         } else {
             self.snapshots.start(snapshot, initiator, now_ns);
             kernel
                 .trace(Record::at(now_ns, BankTrace::SnapshotStart { snapshot }).node(initiator))?;
-            let pt = kernel.physical(initiator, now_ns);
-            self.deliver_to(
+            kernel.deliver(
+                initiator,
                 initiator,
                 now_ns,
-                pt,
-                Incoming::Message {
-                    from: initiator,
-                    msg: BankMsg::Initiate { snapshot },
-                },
+                BankMsg::Initiate { snapshot },
             );
         }
         self.next_snapshot = snapshot + 1;
@@ -536,7 +389,7 @@ impl BankWorld {
     }
 
     /// The state account `node`'s disk leaves (for an account that is down or stopped).
-    fn state_on_disk(&self, kernel: &Kernel<BankEvent>, node: u32) -> FinalState {
+    fn state_on_disk(&self, kernel: &BankKernel, node: u32) -> FinalState {
         let bytes = kernel
             .disk(node)
             .and_then(|disk| disk.borrow().disk.inspect(process::WAL_FILE).ok())
@@ -550,14 +403,14 @@ impl BankWorld {
     }
 }
 
-impl Workload for BankWorld {
+impl Service for BankWorld {
     type Config = BankConfig;
+    type Msg = BankMsg;
+    type Report = BankReport;
     type Event = BankEvent;
     type Output = BankOutput;
 
-    const PROCESSES: bool = true;
-
-    fn process(config: &BankConfig, node: NodeId) -> Option<Init> {
+    fn main(config: &BankConfig, node: NodeId) -> Option<Init> {
         (!config.direct).then(|| process::init(Arc::new(config.account.clone()), node))
     }
 
@@ -565,28 +418,23 @@ impl Workload for BankWorld {
         Some(config.disk.clone())
     }
 
-    fn start(cfg: &BankConfig, kernel: &mut Kernel<BankEvent>) -> Result<Self, EngineError> {
+    fn direct(
+        config: &BankConfig,
+        kernel: &BankKernel,
+    ) -> Option<Box<dyn Direct<BankMsg, BankReport>>> {
+        config.direct.then(|| {
+            Box::new(direct::Direct::new(&config.account, kernel))
+                as Box<dyn Direct<BankMsg, BankReport>>
+        })
+    }
+
+    fn start(cfg: &BankConfig, host: &mut Host<'_>) -> Result<Self, EngineError> {
         let accounts = cfg.accounts();
-        let table = ProcessTable::new(
-            kernel.topology().node_count(),
-            (0..accounts).map(|node| {
-                (
-                    node,
-                    kernel.disk(node),
-                    kernel.stream(streams::PROCESS, u64::from(node)),
-                )
-            }),
-        );
-        ProcessTable::install(&table);
         let n = accounts as usize;
+        let kernel = host.kernel();
         let window_count = kernel.window_count();
-        let mut world = BankWorld {
+        let world = BankWorld {
             account_config: cfg.account.clone(),
-            table,
-            dirty: Vec::with_capacity(n),
-            payloads: Vec::new(),
-            free: Slots::new(),
-            outbox: Vec::new(),
             next_slot: accounts,
             next_snapshot: 1,
             rng_snapshots: kernel.stream(stream_ids::SNAPSHOTS, 0),
@@ -613,219 +461,134 @@ impl Workload for BankWorld {
             ],
             window_ns: kernel.window_ns(),
             in_flight_window: 0,
-            direct: cfg
-                .direct
-                .then(|| direct::Direct::new(&cfg.account, kernel)),
             cfg: cfg.clone(),
         };
-        if world.direct.is_some() {
-            for node in 0..accounts {
-                world.mark_dirty(node);
-            }
-            if let Some(snapshots) = &cfg.snapshots {
-                kernel.schedule(snapshots.every_ns, BankEvent::Initiate { snapshot: 1 })?;
-            }
-            return Ok(world);
-        }
         for node in 0..accounts {
-            let pt = kernel.physical(node, 0);
-            world.table.set_time(node, 0, pt);
-            world.table.deliver(
-                node,
-                0,
-                pt,
-                Incoming::Message {
-                    from: node,
-                    msg: BankMsg::Boot { slot: node },
-                },
-            );
-            world.mark_dirty(node);
+            if cfg.direct {
+                // Driven directly, an account takes its first actions at its first run.
+                host.wake(node);
+            } else {
+                // The boot message names the incarnation's vector-clock entry.
+                host.deliver(node, node, 0, BankMsg::Boot { slot: node });
+            }
         }
         if let Some(snapshots) = &cfg.snapshots {
-            kernel.schedule(snapshots.every_ns, BankEvent::Initiate { snapshot: 1 })?;
+            host.schedule(snapshots.every_ns, BankEvent::Initiate { snapshot: 1 })?;
         }
         Ok(world)
     }
 
-    fn handle(
+    fn report(
         &mut self,
-        kernel: &mut Kernel<BankEvent>,
+        host: &mut Host<'_>,
         now_ns: Nanos,
-        event: &BankEvent,
+        node: NodeId,
+        report: BankReport,
     ) -> Result<(), EngineError> {
-        match *event {
-            BankEvent::Deliver { to, payload } => {
-                let (from, to_, msg) = self.payloads[payload as usize]
-                    .take()
-                    .ok_or_else(|| EngineError::Invariant("a message delivered twice".into()))?;
-                debug_assert_eq!(to, to_);
-                self.free.free(payload);
-                if let BankMsg::Ack(seq) = &msg {
-                    // `to` sent the frames `from` acknowledges.
-                    let acked = &mut self.acked[to as usize][from as usize];
-                    *acked = (*acked).max(seq.get());
-                }
-                let pt = kernel.physical(to, now_ns);
-                if self.deliver_to(to, now_ns, pt, Incoming::Message { from, msg }) {
-                    self.stats.messages_delivered += 1;
-                    self.window(now_ns).delivered += 1;
-                } else {
-                    self.stats.messages_to_down_nodes += 1;
-                    kernel.trace(Record::at(now_ns, BankTrace::NodeDown).node(from).peer(to))?;
-                }
-                Ok(())
-            }
-            BankEvent::Timer {
-                node,
-                incarnation,
-                token,
-            } => {
-                if self.table.incarnation(node) == incarnation {
-                    let pt = kernel.physical(node, now_ns);
-                    self.deliver_to(node, now_ns, pt, Incoming::Timer { token });
-                }
-                Ok(())
-            }
-            BankEvent::Initiate { snapshot } => self.initiate(kernel, now_ns, snapshot),
-            BankEvent::FsyncDone { node, incarnation } => {
-                let mut outbox = std::mem::take(&mut self.outbox);
-                match &mut self.direct {
-                    Some(direct) => direct.fsync_done(node, now_ns, &mut outbox)?,
-                    None if self.table.incarnation(node) == incarnation => {
-                        self.table.commit_done(node, now_ns, &mut outbox)?
-                    }
-                    None => outbox.clear(),
-                }
-                let carried = self.carry_out(kernel, now_ns, node, &mut outbox);
-                self.outbox = outbox;
-                carried
-            }
+        self.on_report(host, now_ns, node, report)
+    }
+
+    fn event(
+        &mut self,
+        host: &mut Host<'_>,
+        now_ns: Nanos,
+        event: BankEvent,
+    ) -> Result<(), EngineError> {
+        match event {
+            BankEvent::Initiate { snapshot } => self.initiate(host, now_ns, snapshot),
         }
     }
 
-    fn node_change(
+    fn sent(&mut self, _now_ns: Nanos, from: NodeId, to: NodeId, msg: &BankMsg) {
+        if let BankMsg::Frame(frame) = msg {
+            self.causality
+                .transmitted(from, to, frame.seq.get(), frame.payload.stamp().event);
+        }
+    }
+
+    fn dropped(
         &mut self,
-        kernel: &mut Kernel<BankEvent>,
+        host: &mut Host<'_>,
+        now_ns: Nanos,
+        from: NodeId,
+        to: NodeId,
+        msg: &BankMsg,
+        reason: DropReason,
+    ) -> Result<(), EngineError> {
+        self.window(now_ns).dropped += 1;
+        let seq = match msg {
+            BankMsg::Frame(frame) => frame.seq.get(),
+            _ => crate::engine::trace::NO_ID,
+        };
+        host.trace(
+            Record::at(now_ns, BankTrace::Drop(reason))
+                .node(from)
+                .peer(to)
+                .id(seq),
+        )
+    }
+
+    fn arrived(
+        &mut self,
+        host: &mut Host<'_>,
+        now_ns: Nanos,
+        from: NodeId,
+        to: NodeId,
+        msg: &BankMsg,
+        accepted: bool,
+    ) -> Result<(), EngineError> {
+        if let BankMsg::Ack(seq) = msg {
+            // `to` sent the frames `from` acknowledges.
+            let acked = &mut self.acked[to as usize][from as usize];
+            *acked = (*acked).max(seq.get());
+        }
+        if accepted {
+            self.window(now_ns).delivered += 1;
+            Ok(())
+        } else {
+            host.trace(Record::at(now_ns, BankTrace::NodeDown).node(from).peer(to))
+        }
+    }
+
+    fn node_changed(
+        &mut self,
+        host: &mut Host<'_>,
         now_ns: Nanos,
         node: NodeId,
         change: NodeChange,
-    ) -> Result<bool, EngineError> {
-        if self.direct.is_some() {
-            return Err(EngineError::Config(
-                "node faults need the accounts as processes (this run drives them directly)".into(),
-            ));
-        }
-        let alive = self.table.alive(node);
+    ) -> Result<(), EngineError> {
         match change {
             NodeChange::Crash => {
-                if !alive {
-                    return Ok(false);
-                }
-                self.table.crash(node);
                 self.snapshots.crash(node, now_ns);
-                kernel.trace(Record::at(now_ns, BankTrace::Crash).node(node))?;
-                Ok(true)
+                host.trace(Record::at(now_ns, BankTrace::Crash).node(node))
             }
             NodeChange::Restart => {
-                if alive {
-                    return Ok(false);
-                }
-                let pt = kernel.physical(node, now_ns);
-                self.table.restart(node, now_ns, pt);
                 self.halted[node as usize] = false;
                 let slot = self.next_slot;
                 self.next_slot += 1;
-                self.table.deliver(
-                    node,
-                    now_ns,
-                    pt,
-                    Incoming::Message {
-                        from: node,
-                        msg: BankMsg::Boot { slot },
-                    },
-                );
-                self.mark_dirty(node);
-                kernel.trace(Record::at(now_ns, BankTrace::Restart).node(node))?;
-                Ok(true)
+                host.deliver(node, node, now_ns, BankMsg::Boot { slot });
+                host.trace(Record::at(now_ns, BankTrace::Restart).node(node))
             }
-            NodeChange::Pause => {
-                if !alive {
-                    return Ok(false);
-                }
-                self.table.pause(node);
-                Ok(true)
-            }
-            NodeChange::Resume => {
-                if !alive {
-                    return Ok(false);
-                }
-                let pt = kernel.physical(node, now_ns);
-                self.table.resume(node, now_ns, pt);
-                self.mark_dirty(node);
-                Ok(true)
-            }
-            NodeChange::Slowdown { .. } => Ok(false),
+            NodeChange::Pause | NodeChange::Resume | NodeChange::Slowdown { .. } => Ok(()),
         }
     }
 
-    async fn settle(
-        &mut self,
-        kernel: &mut Kernel<BankEvent>,
-        now_ns: Nanos,
-    ) -> Result<(), EngineError> {
-        let mut next = 0;
-        while next < self.dirty.len() {
-            let node = self.dirty[next];
-            next += 1;
-            let mut outbox = std::mem::take(&mut self.outbox);
-            match &mut self.direct {
-                Some(direct) => {
-                    outbox.clear();
-                    let pt = kernel.physical(node, now_ns);
-                    direct.run(node, now_ns, pt, &mut outbox)?;
-                }
-                None => {
-                    self.table.settle(node).await?;
-                    self.table.take_outbox(node, &mut outbox);
-                }
+    fn drain(&mut self, host: &mut Host<'_>, now_ns: Nanos) -> Result<(), EngineError> {
+        for node in 0..self.cfg.accounts() {
+            if host.alive(node) && !self.halted[node as usize] {
+                host.deliver(node, node, now_ns, BankMsg::Report);
             }
-            let carried = self.carry_out(kernel, now_ns, node, &mut outbox);
-            self.outbox = outbox;
-            carried?;
         }
-        self.dirty.clear();
         Ok(())
     }
 
-    async fn drain(
-        &mut self,
-        kernel: &mut Kernel<BankEvent>,
-        now_ns: Nanos,
-    ) -> Result<(), EngineError> {
-        for node in 0..self.cfg.accounts() {
-            if self.table.alive(node) && !self.halted[node as usize] {
-                let pt = kernel.physical(node, now_ns);
-                self.deliver_to(
-                    node,
-                    now_ns,
-                    pt,
-                    Incoming::Message {
-                        from: node,
-                        msg: BankMsg::Report,
-                    },
-                );
-            }
-        }
-        self.settle(kernel, now_ns).await?;
+    fn finish(mut self, host: &Finishing<'_, Self>) -> Result<BankOutput, EngineError> {
+        let kernel = host.kernel();
         for node in 0..self.cfg.accounts() {
             if self.finals[node as usize].is_none() {
                 self.finals[node as usize] = Some(self.state_on_disk(kernel, node));
             }
         }
-        Ok(())
-    }
-
-    fn finish(mut self, kernel: &Kernel<BankEvent>) -> Result<BankOutput, EngineError> {
         let end_ns = kernel.duration_ns();
         self.window(end_ns);
         let last = self.windows.len() - 1;
@@ -842,15 +605,13 @@ impl Workload for BankWorld {
                 })
             })
             .collect();
-        let in_network: Vec<(u32, u32, u64, u64)> = self
-            .payloads
-            .iter()
-            .flatten()
+        let in_network: Vec<(u32, u32, u64, u64)> = host
+            .in_network()
             .filter_map(|(from, to, msg)| match msg {
                 BankMsg::Frame(Frame {
                     seq,
                     payload: Payload::Transfer { amount, .. },
-                }) => Some((*from, *to, seq.get(), *amount)),
+                }) => Some((from, to, seq.get(), *amount)),
                 _ => None,
             })
             .collect();
@@ -862,7 +623,11 @@ impl Workload for BankWorld {
                 add_counters(&mut disk, node_disk.borrow().disk.counters());
             }
         }
-        ProcessTable::<BankMsg, BankReport>::uninstall();
+        let messages = host.stats();
+        self.stats.messages_sent = messages.sent;
+        self.stats.messages_delivered = messages.delivered;
+        self.stats.messages_dropped = messages.dropped;
+        self.stats.messages_to_down_nodes = messages.to_down_nodes;
         Ok(BankOutput {
             accounts: self.cfg.accounts(),
             total: self.cfg.total(),
@@ -926,7 +691,7 @@ pub struct Bank;
 impl Kind for Bank {
     const NAME: &'static str = "bank";
     type Spec = spec::BankSpec;
-    type World = BankWorld;
+    type World = ServiceHost<BankWorld>;
     const CHECKS: &'static [CheckSpec] = record::CHECKS;
     const NUMBER_LIMITS: &'static [NumberLimit] = spec::NUMBER_LIMITS;
     const FIGURES: &'static [FigureSpec] = figures::FIGURES;

@@ -9,7 +9,8 @@ use faultline_models::wal;
 use super::account::{Account, AccountConfig, Action, BankMsg, BankReport, Input, Log, Output};
 use crate::engine::disk::DiskError;
 use crate::engine::nodes::NodeId;
-use crate::engine::process::{Ctx, Incoming, Init, ProcessTable};
+use crate::engine::process::{Ctx, Incoming, Init};
+use crate::engine::service::Main;
 
 /// The account's log file.
 pub const WAL_FILE: &str = "wal";
@@ -30,14 +31,10 @@ pub type BankCtx = Ctx<BankMsg, BankReport>;
 
 /// The init task of account `node`.
 pub fn init(config: Arc<AccountConfig>, node: NodeId) -> Init {
-    Arc::new(move || {
+    // Only a halted account's main returns.
+    Main::new(node, move |ctx: BankCtx| {
         let config = Arc::clone(&config);
-        Box::pin(async move {
-            let ctx: BankCtx = ProcessTable::boot(node).await;
-            main(&ctx, &config, node).await;
-            // Only a halted account's main returns.
-            ctx.exit();
-        })
+        async move { main(&ctx, &config, node).await }
     })
 }
 
