@@ -219,6 +219,8 @@ pub fn run_and_record(
                 code: match err {
                     EngineError::Config(_) | EngineError::Limit(_) => EXIT_BAD_INPUT,
                     EngineError::Io(_) | EngineError::Invariant(_) => EXIT_IO,
+                    // The code under test failed at this seed, as a check would.
+                    EngineError::Panic { .. } => EXIT_CHECK_FAILED,
                 },
                 replay: !matches!(err, EngineError::Io(_)),
                 message: format!("{}: {err}", scenario_path.display()),

@@ -141,6 +141,15 @@ pub fn run_with<W: Workload>(
             driving.await
         };
         let handled = handled?;
+        // A process that panicked where no settle saw it (while booting, at the end).
+        if let Some(panic) = super::process::take_panic() {
+            return Err(EngineError::Panic {
+                name: kernel.topology().name(panic.node),
+                node: panic.node,
+                at_ns: setup.duration_ns,
+                message: panic.message,
+            });
+        }
         host.check_boots().map_err(EngineError::Invariant)?;
         let workload = world.finish(&kernel)?;
         let events = kernel.events();

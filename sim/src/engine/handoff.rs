@@ -227,15 +227,18 @@ mod tests {
                 .create_node()
                 .name("p")
                 .init(move || {
-                    Supervised(Box::pin(async move {
-                        let ctx: Ctx<u32, u32> = ProcessTable::boot(0).await;
-                        loop {
-                            ctx.recv().await;
-                            if stuck {
-                                std::future::pending::<()>().await;
+                    Supervised(
+                        0,
+                        Box::pin(async move {
+                            let ctx: Ctx<u32, u32> = ProcessTable::boot(0).await;
+                            loop {
+                                ctx.recv().await;
+                                if stuck {
+                                    std::future::pending::<()>().await;
+                                }
                             }
-                        }
-                    }))
+                        }),
+                    )
                 })
                 .build();
             let driver_table = Rc::clone(&table);

@@ -42,6 +42,7 @@ impl Host {
         topology: &Topology,
         process: impl Fn(NodeId) -> Option<Init>,
     ) -> Self {
+        super::process::install_panic_hook();
         let hosted: Vec<NodeId> = topology
             .families()
             .iter()
@@ -64,13 +65,16 @@ impl Host {
                 .init(move || {
                     let boot_counter = Arc::clone(&boot_counter);
                     let main = main.clone();
-                    Supervised(Box::pin(async move {
-                        boot_counter.fetch_add(1, Ordering::Relaxed);
-                        if let Some(main) = main {
-                            main().await;
-                        }
-                        std::future::pending::<()>().await;
-                    }))
+                    Supervised(
+                        id,
+                        Box::pin(async move {
+                            boot_counter.fetch_add(1, Ordering::Relaxed);
+                            if let Some(main) = main {
+                                main().await;
+                            }
+                            std::future::pending::<()>().await;
+                        }),
+                    )
                 })
                 .build();
             handles.push(node);

@@ -50,6 +50,18 @@ pub enum EngineError {
     Io(io::Error),
     /// An engine invariant broke (a bug: please report it with the seed).
     Invariant(String),
+    /// A process of the workload panicked: a bug of the code under test, found at this
+    /// seed (see [`process::ProcessPanic`]).
+    Panic {
+        /// The node.
+        node: u32,
+        /// Its name (`replica-1`).
+        name: String,
+        /// When, ns of simulated time.
+        at_ns: u64,
+        /// The panic's message and place.
+        message: String,
+    },
 }
 
 impl fmt::Display for EngineError {
@@ -59,6 +71,16 @@ impl fmt::Display for EngineError {
             EngineError::Limit(message) => write!(f, "limit reached: {message}"),
             EngineError::Io(err) => write!(f, "writing the trace: {err}"),
             EngineError::Invariant(message) => write!(f, "engine invariant broken: {message}"),
+            EngineError::Panic {
+                name,
+                at_ns,
+                message,
+                ..
+            } => write!(
+                f,
+                "the process of {name} panicked at {:.9} s of simulated time: {message}",
+                *at_ns as f64 / 1e9
+            ),
         }
     }
 }

@@ -40,6 +40,7 @@ use std::any::Any;
 use std::cell::{RefCell, RefMut};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -588,17 +589,100 @@ pub fn complete_commit<M, R>(
 }
 
 /// A node's task, as the host spawns it: after every poll it hands control back to the
-/// driver if the driver waits for a process to settle ([`handoff::task_polled`]).
-pub(super) struct Supervised<F>(pub(super) Pin<Box<F>>);
+/// driver if the driver waits for a process to settle ([`handoff::task_polled`]). A
+/// panic of the process is caught here, kept for the driver ([`take_panic`]) and ends
+/// the process: it is the service's bug, reported with its node and time, not a crash
+/// of the simulator.
+pub(super) struct Supervised<F>(pub(super) NodeId, pub(super) Pin<Box<F>>);
 
 impl<F: Future> Future for Supervised<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let polled = self.0.as_mut().poll(cx);
+        let node = self.0;
+        let task = &mut self.1;
+        IN_PROCESS.with(|flag| flag.set(true));
+        let polled = panic::catch_unwind(AssertUnwindSafe(|| task.as_mut().poll(cx)));
+        IN_PROCESS.with(|flag| flag.set(false));
         handoff::task_polled();
-        polled
+        match polled {
+            Ok(polled) => polled,
+            Err(payload) => {
+                let message = PANIC_TEXT
+                    .with(|text| text.borrow_mut().take())
+                    .unwrap_or_else(|| panic_text(payload.as_ref()));
+                PANIC.with(|slot| {
+                    // The first panic is the one to report.
+                    slot.borrow_mut()
+                        .get_or_insert(ProcessPanic { node, message });
+                });
+                Poll::Pending
+            }
+        }
     }
+}
+
+/// A process's panic, caught (see [`Supervised`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessPanic {
+    /// The node whose process panicked.
+    pub node: NodeId,
+    /// The panic's message and where it was raised (`index out of bounds at
+    /// src/store.rs:41:9`).
+    pub message: String,
+}
+
+thread_local! {
+    /// Set while a process's task is polled (the panic hook stays quiet then).
+    static IN_PROCESS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The message and place of the process panic being unwound, from the hook.
+    static PANIC_TEXT: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The first process panic of the run on this thread, until the driver takes it.
+    static PANIC: RefCell<Option<ProcessPanic>> = const { RefCell::new(None) };
+}
+
+/// Takes the process panic caught on this thread, if any.
+pub fn take_panic() -> Option<ProcessPanic> {
+    PANIC.with(|slot| slot.borrow_mut().take())
+}
+
+fn panic_text(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| {
+            payload
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+        })
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// Installs (once per process) a panic hook that keeps a process's panic quiet and
+/// records its message and place for [`ProcessPanic`]; every other panic goes to the
+/// hook that was there before. The run reports the panic itself, with the node and the
+/// simulated time, instead of a backtrace through the runtime.
+pub fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if IN_PROCESS.with(|flag| flag.get()) {
+                let mut text = panic_text(info.payload());
+                if let Some(at) = info.location() {
+                    text.push_str(&format!(
+                        " (at {}:{}:{})",
+                        at.file(),
+                        at.line(),
+                        at.column()
+                    ));
+                }
+                PANIC_TEXT.with(|slot| *slot.borrow_mut() = Some(text));
+            } else {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// The future of [`ProcessTable::settle`].
@@ -612,6 +696,15 @@ impl<M, R> Future for Settle<'_, M, R> {
     type Output = Result<(), EngineError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(panic) = take_panic() {
+            let at_ns = self.mailbox.borrow().now_ns;
+            return Poll::Ready(Err(EngineError::Panic {
+                node: panic.node,
+                name: format!("node {}", panic.node),
+                at_ns,
+                message: panic.message,
+            }));
+        }
         if self.mailbox.borrow().idle() {
             return Poll::Ready(Ok(()));
         }
@@ -697,11 +790,14 @@ mod tests {
                 .create_node()
                 .name("stuck")
                 .init(|| {
-                    Supervised(Box::pin(async {
-                        let _ctx: Ctx<u32, u32> = ProcessTable::boot(0).await;
-                        // Awaits something that is neither `recv` nor `sleep_until`.
-                        std::future::pending::<()>().await;
-                    }))
+                    Supervised(
+                        0,
+                        Box::pin(async {
+                            let _ctx: Ctx<u32, u32> = ProcessTable::boot(0).await;
+                            // Awaits something that is neither `recv` nor `sleep_until`.
+                            std::future::pending::<()>().await;
+                        }),
+                    )
                 })
                 .build();
             table.deliver(0, 1, 1, Incoming::Timer { token: 0 });

@@ -492,6 +492,24 @@ impl<S: Service> Finishing<'_, S> {
     }
 }
 
+/// A process panic named by its node's name.
+fn named<E: Copy>(err: EngineError, kernel: &Kernel<E>) -> EngineError {
+    match err {
+        EngineError::Panic {
+            node,
+            at_ns,
+            message,
+            ..
+        } => EngineError::Panic {
+            node,
+            name: kernel.topology().name(node),
+            at_ns,
+            message,
+        },
+        other => other,
+    }
+}
+
 /// The [`Workload`] that runs a [`Service`] (see the module documentation).
 pub struct ServiceHost<S: Service> {
     core: HostCore<S::Msg, S::Report>,
@@ -659,6 +677,12 @@ impl<S: Service> Workload for ServiceHost<S> {
             free: Slots::new(),
             stats: HostStats::default(),
         };
+        // Every process runs at the first settle: what it asked for while booting (its
+        // first timers, sends, reports) is carried out then.
+        for &node in &hosted {
+            core.table().set_time(node, 0, kernel.physical(node, 0));
+            core.mark_dirty(node);
+        }
         let service = S::start(config, &mut Self::hosting(&mut core, kernel))?;
         Ok(ServiceHost {
             core,
@@ -770,7 +794,7 @@ impl<S: Service> Workload for ServiceHost<S> {
                     direct.run(node, now_ns, pt_ns, &mut outbox)?;
                 }
                 Nodes::Tasks(table) => {
-                    table.settle(node).await?;
+                    table.settle(node).await.map_err(|err| named(err, kernel))?;
                     table.take_outbox(node, &mut outbox);
                 }
             }

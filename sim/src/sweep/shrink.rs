@@ -189,6 +189,7 @@ pub fn error_kind(err: &EngineError) -> &'static str {
         EngineError::Limit(_) => "limit",
         EngineError::Io(_) => "io",
         EngineError::Invariant(_) => "invariant",
+        EngineError::Panic { .. } => "panic",
     }
 }
 
