@@ -615,7 +615,8 @@ fn bank(table: &mut Table, reps: u32, quick: bool) -> Vec<Threshold> {
         "x",
         "the madsim runtime's share: one task poll per process step (the driver resumes inside it); fsync completions wake no process",
     );
-    vec![
+    let mut thresholds = service_host(table, reps, seconds);
+    thresholds.extend([
         Threshold {
             what: "bank processes >= 1,000,000 delivered messages/s (16 accounts)",
             measured: format!("{:.0} messages/s", rate(0)),
@@ -626,7 +627,59 @@ fn bank(table: &mut Table, reps: u32, quick: bool) -> Vec<Threshold> {
             measured: format!("{factor:.2}x"),
             held: Some(factor <= BANK_RUNTIME_FACTOR),
         },
-    ]
+    ]);
+    thresholds
+}
+
+/// Most the service host may add per message over direct calls, ns.
+const HOST_NS_PER_MESSAGE: f64 = 500.0;
+
+/// The service host's rows: a trivial 16-node user service on the public API
+/// ([`super::chatter`]) as processes beside the same traffic by direct calls.
+fn service_host(table: &mut Table, reps: u32, seconds: u32) -> Vec<Threshold> {
+    let mut best = [f64::MAX; 2];
+    let mut delivered = [0; 2];
+    let mut same = true;
+    for _ in 0..reps {
+        let mut digests = [(0, 0); 2];
+        for (index, direct) in [false, true].into_iter().enumerate() {
+            let (wall_s, finished) = super::chatter::run(seconds, direct);
+            best[index] = best[index].min(wall_s);
+            delivered[index] = finished.workload.delivered;
+            digests[index] = (finished.workload.digest, finished.workload.forwarded);
+        }
+        same &= digests[0] == digests[1];
+    }
+    let per_message_ns = |index: usize| best[index] * 1e9 / delivered[index].max(1) as f64;
+    for (index, what) in [
+        (0, "user service, 16 nodes as async fn main processes"),
+        (1, "user service, the same traffic by direct calls"),
+    ] {
+        table.row(
+            format!("{what}, {seconds} s"),
+            format!("{:.0}", delivered[index] as f64 / best[index]),
+            "messages/s",
+            format!(
+                "{} delivered, best of {reps}: {:.3} s, {:.0} ns/message; same messages both ways: {}",
+                delivered[index],
+                best[index],
+                per_message_ns(index),
+                if same { "yes" } else { "NO" }
+            ),
+        );
+    }
+    let host_ns = per_message_ns(0) - per_message_ns(1);
+    table.row(
+        "service host: its own cost per message",
+        format!("{host_ns:.0}"),
+        "ns",
+        "processes minus direct calls, per delivered message: mailbox, task poll, outbox",
+    );
+    vec![Threshold {
+        what: "service host adds at most 500 ns per message (16-node user service)",
+        measured: format!("{host_ns:.0} ns"),
+        held: Some(host_ns <= HOST_NS_PER_MESSAGE && same),
+    }]
 }
 
 /// Prints each threshold with its measured value; exit 0 when every one measured held.

@@ -4,6 +4,7 @@
 //! and SIGTERM.
 
 pub mod bench;
+mod chatter;
 mod compare;
 pub mod output;
 mod report;
