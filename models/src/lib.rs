@@ -18,6 +18,7 @@ pub mod channel;
 pub mod checkpoint;
 pub mod clock;
 pub mod detector;
+pub mod limit;
 pub mod linearizability;
 pub mod reliability;
 pub mod snapshot;
