@@ -203,6 +203,7 @@ impl ConcurrencyLimit for Vegas {
 
     fn on_sample<R: Rng + ?Sized>(&mut self, sample: &Sample, rng: &mut R) {
         let rtt_ns = sample.rtt_ns();
+        let before = self.estimated_limit;
         self.probe_count += 1;
         let probe_due =
             self.probe_jitter * f64::from(self.config.probe_multiplier) * self.estimated_limit
@@ -223,6 +224,10 @@ impl ConcurrencyLimit for Vegas {
         debug_assert!(
             l.is_finite() && (1.0..=f64::from(self.config.max_limit)).contains(&l),
             "limit {l}"
+        );
+        debug_assert!(
+            !sample.dropped || l <= before,
+            "a drop raised {before} to {l}"
         );
     }
 }
