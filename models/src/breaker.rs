@@ -23,9 +23,13 @@
 //! - [`TripRule::ConsecutiveFailures`]: trips on the `threshold`-th failure in a row
 //!   (seed document: 5).
 //! - [`TripRule::Ewma`]: `e = (1 - alpha) e + alpha x`, `x` = 1 for a failure and 0 for a
-//!   success, `e` starting at 0; trips when `e >= threshold`. From 0 with failures only it
-//!   trips on failure `ceil(ln(1 - threshold) / ln(1 - alpha))`: the 7th for the seed
-//!   document's alpha 0.1, threshold 0.5.
+//!   success; trips when `e >= threshold`. `e` starts at 0, and returns to 0 whenever
+//!   the breaker trips or closes: a new breaker, like one that has just closed after
+//!   its probes succeeded, has seen no failure, and starting anywhere above 0 would
+//!   charge it failures it never saw (at 0.5 the seed document's breaker would trip on
+//!   its very first failure). So it cannot trip before failure `ceil(ln(1 - threshold)
+//!   / ln(1 - alpha))`, reached with failures only: the 7th for the seed document's
+//!   alpha 0.1, threshold 0.5 (`1 - 0.9^7` = 0.522); any success in between delays it.
 //! - [`TripRule::CountWindow`] / [`TripRule::TimeWindow`]: resilience4j's COUNT_BASED
 //!   (last `size` calls) and TIME_BASED (per-second buckets over `window`) sliding
 //!   windows. No decision until the window holds `min_calls` calls; then trips when the
@@ -920,6 +924,45 @@ mod tests {
         }
         assert_eq!(b.state(), BreakerState::Closed);
         call(&mut b, secs(1), CallOutcome::Failure);
+        assert_eq!(b.state(), BreakerState::Open);
+    }
+
+    fn ewma_rate(b: &CircuitBreaker) -> f64 {
+        match b.window {
+            Window::Ewma(e) => e,
+            ref w => panic!("not an EWMA breaker: {w:?}"),
+        }
+    }
+
+    #[test]
+    fn ewma_starts_at_zero_and_restarts_at_zero_on_close() {
+        let mut b = CircuitBreaker::new(BreakerConfig::seed_ewma());
+        assert_eq!(ewma_rate(&b), 0.0);
+        // Successes keep a fresh breaker at 0; the first failure lifts it to alpha.
+        call(&mut b, secs(1), OK);
+        assert_eq!(ewma_rate(&b), 0.0);
+        call(&mut b, secs(1), CallOutcome::Failure);
+        assert_eq!(ewma_rate(&b), 0.1);
+        for _ in 0..5 {
+            call(&mut b, secs(1), CallOutcome::Failure);
+        }
+        // 1 - 0.9^6 = 0.469: six failures do not trip it, the seventh does.
+        assert!((ewma_rate(&b) - (1.0 - 0.9f64.powi(6))).abs() < 1e-12);
+        assert_eq!(b.state(), BreakerState::Closed);
+        call(&mut b, secs(1), CallOutcome::Failure);
+        assert_eq!(b.state(), BreakerState::Open);
+        assert_eq!(ewma_rate(&b), 0.0);
+        // Two probe successes after the 60 s open time close it, at 0 again: it takes
+        // seven more failures in a row to trip.
+        assert!(call(&mut b, secs(62), OK));
+        assert!(call(&mut b, secs(62), OK));
+        assert_eq!(b.state(), BreakerState::Closed);
+        assert_eq!(ewma_rate(&b), 0.0);
+        for _ in 0..6 {
+            call(&mut b, secs(63), CallOutcome::Failure);
+        }
+        assert_eq!(b.state(), BreakerState::Closed);
+        call(&mut b, secs(63), CallOutcome::Failure);
         assert_eq!(b.state(), BreakerState::Open);
     }
 
