@@ -1,0 +1,271 @@
+//! A kind written outside the crate (the ping kind of `tests/ping`), registered, through
+//! every command of a user's own binary: `faultline::cli::run_with` is what its `main`
+//! runs (`main_with`), called here in-process with the argument list.
+
+use std::path::{Path, PathBuf};
+
+use faultline::cli::{run_with, Kinds};
+use faultline::scenario;
+use faultline::workload::{self, register};
+use serde_json::{json, Value};
+
+mod common;
+mod ping;
+
+use ping::PingKind;
+
+/// The program name the reproduce lines must carry.
+const PROGRAM: &str = "ping-sim";
+
+fn kinds() -> Kinds {
+    Kinds::new().with::<PingKind>()
+}
+
+/// Runs one command line of the user's binary; its exit code.
+fn cli(args: &[&str]) -> u8 {
+    let line = std::iter::once(PROGRAM).chain(args.iter().copied());
+    run_with(&kinds(), line)
+}
+
+/// A ping every 100 ms, cut off for 2 s, crashed for 1 s and briefly again: 69 to 70 of
+/// 101 pings are answered, under a bound of `answered` (0.7 fails every seed, 0.5
+/// passes).
+fn scenario_value(answered: f64) -> Value {
+    json!({
+        "name": "ping-partition",
+        "seed": 3,
+        "duration": "10s",
+        "network": { "latency": { "uniform": ["2ms", "4ms"] } },
+        "workload": { "kind": "ping", "every_ms": 100 },
+        "faults": [
+            { "at": "2s", "for": "2s", "partition": [["pinger-*"], ["ponger-*"]] },
+            { "at": "6s", "crash": "ponger-0", "restart_after": "1s" },
+            { "at": "8550ms", "crash": "ponger-0", "restart_after": "100ms" }
+        ],
+        "metrics": { "window": "1s" },
+        "checks": [ { "answered_at_least": answered } ]
+    })
+}
+
+fn write(dir: &Path, name: &str, value: &Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+    path
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|err| {
+        panic!("{}: {err}", path.display());
+    }))
+    .unwrap()
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn a_registered_kind_runs_from_its_scenario_file_with_its_checks() {
+    let dir = common::temp_dir("own-kind-run");
+    let passing = write(&dir, "pass.json", &scenario_value(0.5));
+    let failing = write(&dir, "fail.json", &scenario_value(0.7));
+    assert_eq!(cli(&["validate", s(&passing), s(&failing)]), 0);
+    let out = dir.join("pass-run");
+    assert_eq!(cli(&["run", s(&passing), "--out", s(&out), "--trace"]), 0);
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["workload"], "ping");
+    assert_eq!(summary["ping"]["sent"], 101);
+    assert_eq!(summary["ping"]["lost"], 20);
+    assert!(out.join("report.md").exists());
+    // Its own trace kinds are known to `trace --kind`; another kind's are refused.
+    let trace = out.join("trace.jsonl");
+    assert_eq!(cli(&["trace", s(&trace), "--kind", "answered"]), 0);
+    assert_eq!(cli(&["trace", s(&trace), "--kind", "transfer_sent"]), 2);
+
+    let out = dir.join("fail-run");
+    assert_eq!(cli(&["run", s(&failing), "--out", s(&out)]), 1);
+    let summary = read_json(&out.join("summary.json"));
+    let check = &summary["checks"][0];
+    assert_eq!(check["name"], "answered_at_least 0.7");
+    assert_eq!(check["passed"], false);
+    // The reproduce line names the user's binary.
+    let reproduce = summary["reproduce"].as_str().unwrap();
+    assert!(
+        reproduce.starts_with(&format!("{PROGRAM} run ")) && reproduce.ends_with("--seed 3"),
+        "{reproduce}"
+    );
+    // The report is rebuilt from the records alone.
+    std::fs::remove_file(out.join("report.md")).unwrap();
+    assert_eq!(cli(&["report", s(&out)]), 1);
+    assert!(out.join("report.md").exists());
+}
+
+#[test]
+fn a_registered_kinds_section_is_validated_like_a_built_in_one() {
+    register::<PingKind>().unwrap();
+    let dir = common::temp_dir("own-kind-validate");
+    let mut value = scenario_value(0.5);
+    value["workload"]["every_msec"] = json!(100);
+    let bad_key = write(&dir, "bad-key.json", &value);
+    assert_eq!(cli(&["validate", s(&bad_key)]), 2);
+    // The message `validate` prints: file, line:column, field path.
+    let err = scenario::load(&bad_key, &scenario::Options::default())
+        .unwrap_err()
+        .to_string();
+    let text = std::fs::read_to_string(&bad_key).unwrap();
+    let line = text
+        .lines()
+        .position(|line| line.contains("every_msec"))
+        .unwrap()
+        + 1;
+    assert!(
+        err.starts_with(&format!("{}:{line}:", bad_key.display())),
+        "{err}"
+    );
+    assert!(err.contains("workload.every_msec"), "{err}");
+    assert!(err.contains("unknown field"), "{err}");
+    // Its resolve step's rules, with their path; its checks by name.
+    let mut value = scenario_value(0.5);
+    value["workload"]["every_ms"] = json!(0);
+    let zero = write(&dir, "zero.json", &value);
+    assert_eq!(cli(&["validate", s(&zero)]), 2);
+    let err = scenario::load(&zero, &scenario::Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("workload.every_ms"), "{err}");
+    let mut value = scenario_value(0.5);
+    value["checks"] = json!([{ "availability_at_least": 0.9 }]);
+    let foreign = write(&dir, "foreign-check.json", &value);
+    assert_eq!(cli(&["validate", s(&foreign)]), 2);
+    let err = scenario::load(&foreign, &scenario::Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("answered_at_least"), "{err}");
+    // A kind nobody registered is refused with the kinds that are.
+    let mut value = scenario_value(0.5);
+    value["workload"]["kind"] = json!("pong");
+    let unknown = write(&dir, "unknown.json", &value);
+    let err = scenario::load(&unknown, &scenario::Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("\"ping\"") && err.contains("\"rpc\""), "{err}");
+}
+
+#[test]
+fn a_registered_kind_is_swept_in_shards_merged_compared_and_shrunk() {
+    let dir = common::temp_dir("own-kind-sweep");
+    let failing = write(&dir, "fail.json", &scenario_value(0.7));
+    // Every seed fails the check: exit 1, each with its reproduce line.
+    let whole = dir.join("sweep");
+    let args = ["sweep", s(&failing), "--seeds", "1..5", "--jobs", "2"];
+    assert_eq!(cli(&[&args[..], &["--out", s(&whole)]].concat()), 1);
+    let file = read_json(&whole.join("sweep.json"));
+    assert_eq!(file["workload"], "ping");
+    assert_eq!(file["runs"].as_array().unwrap().len(), 4);
+    let reproduce = file["runs"][0]["reproduce"].as_str().unwrap();
+    assert!(reproduce.starts_with(PROGRAM), "{reproduce}");
+    for index in 0..2 {
+        let shard = format!("{index}/2");
+        let out = dir.join("shards").join(format!("shard-{index}"));
+        assert_eq!(
+            cli(&[&args[..], &["--shard", &shard, "--out", s(&out)]].concat()),
+            1
+        );
+    }
+    let (a, b) = (dir.join("shards/shard-0"), dir.join("shards/shard-1"));
+    assert_eq!(cli(&["report", s(&a), s(&b)]), 1);
+    let merged = read_json(&dir.join("shards/sweep.json"));
+    assert_eq!(merged["totals"], file["totals"]);
+
+    // `--vary` on its own key.
+    let compared = dir.join("compare");
+    let code = cli(&[
+        "compare",
+        s(&failing),
+        "--vary",
+        "workload.every_ms=100,250",
+        "--out",
+        s(&compared),
+    ]);
+    assert_eq!(code, 1, "the 100 ms variant fails its check");
+    let page = std::fs::read_to_string(compared.join("compare.md")).unwrap();
+    assert!(page.contains("pings answered"), "{page}");
+
+    // Shrunk to the faults its check needs: the partition and the long crash.
+    let minimal = dir.join("min.json");
+    let code = cli(&[
+        "shrink",
+        s(&failing),
+        "--check",
+        "answered_at_least",
+        "--out",
+        s(&minimal),
+    ]);
+    assert_eq!(code, 1);
+    let shrunk = read_json(&minimal);
+    assert_eq!(shrunk["workload"]["kind"], "ping");
+    let faults = shrunk["faults"].as_array().unwrap();
+    assert!(faults.len() < 3, "{faults:?}");
+    assert_eq!(cli(&["run", s(&minimal), "--out", s(&dir.join("replay"))]), 1);
+}
+
+#[test]
+fn registering_is_idempotent_and_a_taken_name_is_refused() {
+    register::<PingKind>().unwrap();
+    register::<PingKind>().unwrap();
+    assert!(workload::kinds().contains(&"ping"));
+    assert_eq!(
+        workload::kinds().iter().filter(|k| **k == "ping").count(),
+        1
+    );
+    struct Impostor;
+    impl workload::Kind for Impostor {
+        const NAME: &'static str = "ping";
+        type Spec = ping::PingSpec;
+        type World = ping::Ping;
+        const CHECKS: &'static [faultline::format::check::CheckSpec] = &[];
+        const NUMBER_LIMITS: &'static [workload::NumberLimit] = &[];
+        const FIGURES: &'static [faultline_reports::figures::FigureSpec] = &[];
+        const SERIES: &'static [faultline_reports::figures::SeriesSpec] = &[];
+        const TRACE_KINDS: &'static [&'static str] = &[];
+        fn resolve(
+            spec: &ping::PingSpec,
+            scenario: &workload::Context<'_>,
+        ) -> Result<workload::Resolution<ping::PingConfig>, faultline::format::Issue> {
+            <PingKind as workload::Kind>::resolve(spec, scenario)
+        }
+        fn record(
+            run: &faultline::format::RunInfo,
+            config: &ping::PingConfig,
+            finished: &faultline::engine::driver::Finished<ping::Ping>,
+            invocation: &faultline::record::Invocation,
+        ) -> faultline_reports::record::RunRecord {
+            <PingKind as workload::Kind>::record(run, config, finished, invocation)
+        }
+        fn figures(_: &faultline_reports::record::RunRecord) -> Vec<Option<f64>> {
+            Vec::new()
+        }
+        fn series(_: &faultline_reports::record::RunRecord) -> faultline_reports::figures::SeriesTable {
+            faultline_reports::figures::SeriesTable::default()
+        }
+        fn tables(
+            _: &faultline_reports::record::RunRecord,
+        ) -> Vec<faultline_reports::figures::RecordTable> {
+            Vec::new()
+        }
+    }
+    let err = register::<Impostor>().unwrap_err();
+    assert!(err.contains("\"ping\""), "{err}");
+    // A binary that registers a taken name exits 2 before doing anything.
+    let code = run_with(&Kinds::new().with::<Impostor>(), ["x", "validate", "none.json"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn the_schema_offers_a_registered_kind_and_its_checks() {
+    register::<PingKind>().unwrap();
+    let schema = scenario::schema_json();
+    assert!(schema.contains("\"const\": \"ping\""), "no ping kind");
+    assert!(schema.contains("every_ms"));
+    assert!(schema.contains("answered_at_least"));
+}
