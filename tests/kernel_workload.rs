@@ -5,8 +5,8 @@
 //! same kind runs from scenario files through every command (`tests/own_kind.rs`).
 
 use faultline::engine::driver;
-use faultline::engine::queue::Nanos;
 use faultline::engine::plan::{Fault, NetFaultPlan, NetworkPlan, Plan, PlannedFault, MAX_EVENTS};
+use faultline::engine::queue::Nanos;
 use faultline::engine::sampler::Sampler;
 use faultline::engine::selector::Selector;
 

@@ -206,7 +206,10 @@ fn a_registered_kind_is_swept_in_shards_merged_compared_and_shrunk() {
     assert_eq!(shrunk["workload"]["kind"], "ping");
     let faults = shrunk["faults"].as_array().unwrap();
     assert!(faults.len() < 3, "{faults:?}");
-    assert_eq!(cli(&["run", s(&minimal), "--out", s(&dir.join("replay"))]), 1);
+    assert_eq!(
+        cli(&["run", s(&minimal), "--out", s(&dir.join("replay"))]),
+        1
+    );
 }
 
 #[test]
@@ -245,7 +248,9 @@ fn registering_is_idempotent_and_a_taken_name_is_refused() {
         fn figures(_: &faultline_reports::record::RunRecord) -> Vec<Option<f64>> {
             Vec::new()
         }
-        fn series(_: &faultline_reports::record::RunRecord) -> faultline_reports::figures::SeriesTable {
+        fn series(
+            _: &faultline_reports::record::RunRecord,
+        ) -> faultline_reports::figures::SeriesTable {
             faultline_reports::figures::SeriesTable::default()
         }
         fn tables(
@@ -257,7 +262,10 @@ fn registering_is_idempotent_and_a_taken_name_is_refused() {
     let err = register::<Impostor>().unwrap_err();
     assert!(err.contains("\"ping\""), "{err}");
     // A binary that registers a taken name exits 2 before doing anything.
-    let code = run_with(&Kinds::new().with::<Impostor>(), ["x", "validate", "none.json"]);
+    let code = run_with(
+        &Kinds::new().with::<Impostor>(),
+        ["x", "validate", "none.json"],
+    );
     assert_eq!(code, 2);
 }
 
@@ -268,4 +276,81 @@ fn the_schema_offers_a_registered_kind_and_its_checks() {
     assert!(schema.contains("\"const\": \"ping\""), "no ping kind");
     assert!(schema.contains("every_ms"));
     assert!(schema.contains("answered_at_least"));
+}
+
+/// [`scenario_value`] with a bound of 0.69 and its last crash cut to 5 ms around the
+/// ping of 8.6 s: that ping is lost, and the check fails, only at the seeds whose
+/// latency draw brings it to the ponger while it is down.
+fn flaky_value() -> Value {
+    let mut value = scenario_value(0.69);
+    value["faults"][2] = json!({ "at": "8598ms", "crash": "ponger-0", "restart_after": "5ms" });
+    value
+}
+
+#[test]
+fn check_seeds_passes_when_every_seed_passes() {
+    let dir = common::temp_dir("own-kind-check-seeds-pass");
+    let passing = write(&dir, "pass.json", &scenario_value(0.5));
+    faultline::testing::check_seeds::<PingKind>(&passing, 1..6);
+    assert_eq!(faultline::testing::try_check_seeds(&passing, 1..6), Ok(5));
+}
+
+#[test]
+fn check_seeds_panics_with_the_failing_seed_its_check_and_its_replay() {
+    faultline::testing::set_program(PROGRAM);
+    let dir = common::temp_dir("own-kind-check-seeds-fail");
+    let flaky = write(&dir, "flaky.json", &flaky_value());
+    let panic = std::panic::catch_unwind(|| {
+        faultline::testing::check_seeds::<PingKind>(&flaky, 1..60);
+    })
+    .expect_err("some seed loses the ping of 8.6 s");
+    let text = panic.downcast_ref::<String>().expect("a message");
+    let seed: u64 = text
+        .strip_prefix("seed ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or_else(|| panic!("no seed in {text}"));
+    // The first failing seed: the ones before it pass, it fails alone.
+    assert!(seed > 1, "seed 1 passes: {text}");
+    assert_eq!(
+        faultline::testing::try_check_seeds(&flaky, 1..seed),
+        Ok(seed - 1)
+    );
+    let failure = faultline::testing::try_check_seeds(&flaky, [seed]).unwrap_err();
+    assert_eq!(failure.to_string(), *text);
+    assert!(
+        text.contains("check answered_at_least 0.69: 68.3% answered vs at least 69.0%"),
+        "{text}"
+    );
+    assert!(text.contains("(figure answered = 0.683"), "{text}");
+    assert!(text.contains(", threshold 0.69)"), "{text}");
+    let replay = format!(
+        "replay it with:\n  {PROGRAM} run {} --seed {seed}",
+        flaky.display()
+    );
+    assert!(text.ends_with(&replay), "{text}");
+    // The replay line fails the same check.
+    let out = dir.join("replay");
+    let seed = seed.to_string();
+    assert_eq!(
+        cli(&["run", s(&flaky), "--seed", &seed, "--out", s(&out)]),
+        1
+    );
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["checks"][0]["passed"], false);
+}
+
+#[test]
+fn check_seeds_panics_on_a_scenario_that_does_not_load() {
+    let dir = common::temp_dir("own-kind-check-seeds-bad");
+    let mut value = scenario_value(0.5);
+    value["workload"]["every_ms"] = json!(0);
+    let bad = write(&dir, "bad.json", &value);
+    let failure = {
+        register::<PingKind>().unwrap();
+        faultline::testing::try_check_seeds(&bad, 1..3).unwrap_err()
+    };
+    assert_eq!(failure.seed, None);
+    let text = failure.to_string();
+    assert!(text.contains("workload.every_ms"), "{text}");
 }

@@ -19,4 +19,5 @@ pub mod record;
 pub mod runner;
 pub mod scenario;
 pub mod sweep;
+pub mod testing;
 pub mod workload;

@@ -365,4 +365,3 @@ impl Kind for PingKind {
         vec![table]
     }
 }
-

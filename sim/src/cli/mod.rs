@@ -202,7 +202,11 @@ where
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     let program = args
         .first()
-        .and_then(|first| PathBuf::from(first).file_name().map(|name| name.to_string_lossy().into_owned()))
+        .and_then(|first| {
+            PathBuf::from(first)
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
         .unwrap_or_else(|| "faultline".to_owned());
     crate::scenario::overrides::set_program(&program);
     let command = Cli::command().bin_name(program);
@@ -214,7 +218,11 @@ where
         Err(err) => {
             // Help and version print to stdout and exit 0; a bad argument exits 2.
             let _ = err.print();
-            return if err.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            return if err.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            };
         }
     };
     run_command(cli.command)

@@ -323,6 +323,16 @@ macro_rules! registry {
         /// The built-in kinds' names.
         pub const KINDS: &[&str] = &[$(<$kind as Kind>::NAME),+];
 
+        /// The Rust type of the built-in kind named `name`.
+        fn built_in_type(name: &str) -> Option<std::any::TypeId> {
+            $(
+                if name == <$kind as Kind>::NAME {
+                    return Some(std::any::TypeId::of::<$kind>());
+                }
+            )+
+            None
+        }
+
         /// Every kind's name: the built-in ones, then those registered with [`register`].
         pub fn kinds() -> Vec<&'static str> {
             let mut kinds = KINDS.to_vec();

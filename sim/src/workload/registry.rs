@@ -217,8 +217,8 @@ where
 static REGISTERED: RwLock<Vec<Arc<dyn DynKind>>> = RwLock::new(Vec::new());
 
 /// Registers kind `K`, so scenario files with `"kind": K::NAME` load, validate and run
-/// in this process. Registering the same kind again does nothing; a name that a
-/// built-in kind or another type already has is refused.
+/// in this process. Registering the same kind again (or a built-in kind) does nothing;
+/// a name that a built-in kind or another type already has is refused.
 pub fn register<K>() -> Result<(), String>
 where
     K: Kind + 'static,
@@ -226,13 +226,18 @@ where
     Config<K>: 'static,
     Output<K>: Send + 'static,
 {
-    if super::KINDS.contains(&K::NAME) {
+    if let Some(built_in) = super::built_in_type(K::NAME) {
+        if built_in == TypeId::of::<K>() {
+            return Ok(());
+        }
         return Err(format!(
             "cannot register the workload kind {:?}: a built-in kind has that name",
             K::NAME
         ));
     }
-    let mut registered = REGISTERED.write().unwrap_or_else(|poison| poison.into_inner());
+    let mut registered = REGISTERED
+        .write()
+        .unwrap_or_else(|poison| poison.into_inner());
     if let Some(taken) = registered.iter().find(|kind| kind.name() == K::NAME) {
         if taken.kind_type() == TypeId::of::<K>() {
             return Ok(());
