@@ -354,3 +354,82 @@ fn check_seeds_panics_on_a_scenario_that_does_not_load() {
     let text = failure.to_string();
     assert!(text.contains("workload.every_ms"), "{text}");
 }
+
+#[test]
+fn the_rust_api_runs_sweeps_and_shrinks_a_registered_kind_as_the_cli_does() {
+    use faultline::Sim;
+    register::<PingKind>().unwrap();
+    faultline::testing::set_program(PROGRAM);
+    let dir = common::temp_dir("own-kind-sim");
+    let bad = {
+        let mut value = scenario_value(0.7);
+        value["workload"]["every_msec"] = json!(100);
+        value
+    };
+    let err = Sim::from_value(&bad, dir.join("bad.json")).unwrap_err();
+    assert_eq!(err.code, 2);
+    assert!(err.message.contains("workload.every_msec"), "{err}");
+    let path = dir.join("fail.json");
+    let sim = Sim::from_value(&scenario_value(0.7), &path)
+        .unwrap()
+        .out(dir.join("out"));
+    // Another scenario is not written over the file.
+    assert_eq!(
+        Sim::from_value(&scenario_value(0.5), &path)
+            .unwrap_err()
+            .code,
+        2
+    );
+    let run = sim.run(4).unwrap();
+    assert!(!run.passed);
+    assert_eq!(run.record.summary.workload, "ping");
+    assert_eq!(run.record.summary.checks[0].name, "answered_at_least 0.7");
+    assert_eq!(
+        run.reproduce,
+        format!("{PROGRAM} run {} --seed 4", path.display())
+    );
+    assert!(run.dir.join("report.md").exists());
+    let sweep = sim.sweep(1..4).unwrap();
+    assert!(!sweep.passed);
+    assert_eq!(sweep.file.runs.len(), 3);
+    assert_eq!(
+        sweep.first_failure(),
+        Some(format!("{PROGRAM} run {} --seed 1", path.display()).as_str())
+    );
+    let shrunk = sim.shrink(4).unwrap().expect("seed 4 fails");
+    assert!(shrunk.scenario["faults"].as_array().unwrap().len() < 3);
+    assert!(
+        shrunk.reproduce.ends_with("min.json --seed 4"),
+        "{}",
+        shrunk.reproduce
+    );
+    // The passing variant: nothing to shrink.
+    let passing = Sim::from_value(&scenario_value(0.5), dir.join("pass.json"))
+        .unwrap()
+        .out(dir.join("out-pass"));
+    assert!(passing.run(4).unwrap().passed);
+    assert!(passing.shrink(4).unwrap().is_none());
+}
+
+#[test]
+fn the_error_docs_your_own_code_shows_is_the_one_validate_prints() {
+    register::<PingKind>().unwrap();
+    let page = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/your-own-code.md"),
+    )
+    .unwrap();
+    // The page's scenario, with the key misspelt.
+    let start = page
+        .find("```text\n{\n  \"name\": \"ping-partition\"")
+        .unwrap()
+        + 8;
+    let text = &page[start..start + page[start..].find("```").unwrap()];
+    let text = text.replace("\"every_ms\"", "\"every_msec\"");
+    let err = scenario::load_text(&text, "ping.json", &scenario::Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(page.contains(&format!("error: {err}\n")), "{err}");
+    // And without the misspelling it loads.
+    let fixed = text.replace("\"every_msec\"", "\"every_ms\"");
+    scenario::load_text(&fixed, "ping.json", &scenario::Options::default()).unwrap();
+}

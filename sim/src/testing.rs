@@ -9,7 +9,8 @@
 //! # let path = dir.join("tiny.json");
 //! # std::fs::write(&path, r#"{"name": "tiny", "duration": "2s",
 //! #   "workload": {"kind": "rpc", "clients": {"count": 2, "arrival": {"poisson_per_s": 5},
-//! #     "timeout": "100ms"}, "servers": {"count": 1}},
+//! #     "timeout": "100ms"}, "servers": {"count": 1, "workers": 4,
+//! #     "service_time": {"constant": "1ms"}, "queue_limit": 100}},
 //! #   "checks": [{"availability_at_least": 0.5}]}"#).unwrap();
 //! faultline::testing::check_seeds::<faultline::workload::rpc::Rpc>(&path, 1..4);
 //! ```
