@@ -124,6 +124,25 @@ fn a_registered_kinds_section_is_validated_like_a_built_in_one() {
     );
     assert!(err.contains("workload.every_msec"), "{err}");
     assert!(err.contains("unknown field"), "{err}");
+    // Its number limits, in the message of a number its type cannot hold.
+    for (every_ms, message) in [
+        (
+            "-5",
+            "-5 is not allowed: write a whole number from 1 to 3600000",
+        ),
+        ("1e30", "1e30 exceeds the limit of 3600000 ms"),
+    ] {
+        let text = serde_json::to_string_pretty(&scenario_value(0.5))
+            .unwrap()
+            .replace("\"every_ms\": 100", &format!("\"every_ms\": {every_ms}"));
+        let err = scenario::load_text(&text, "limits.json", &scenario::Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("workload.every_ms: {message}")),
+            "{err}"
+        );
+    }
     // Its resolve step's rules, with their path; its checks by name.
     let mut value = scenario_value(0.5);
     value["workload"]["every_ms"] = json!(0);

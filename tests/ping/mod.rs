@@ -266,7 +266,12 @@ impl Kind for PingKind {
     type Spec = PingSpec;
     type World = Ping;
     const CHECKS: &'static [CheckSpec] = PING_CHECKS;
-    const NUMBER_LIMITS: &'static [NumberLimit] = &[];
+    const NUMBER_LIMITS: &'static [NumberLimit] = &[NumberLimit {
+        path: "workload.every_ms",
+        min: 1,
+        max: 3_600_000,
+        what: "ms",
+    }];
     const FIGURES: &'static [FigureSpec] = PING_FIGURES;
     const SERIES: &'static [SeriesSpec] = PING_SERIES;
     const TRACE_KINDS: &'static [&'static str] = &["sent", "answered", "lost"];
