@@ -27,7 +27,8 @@ use faultline_reports::record::CheckResult;
 
 use crate::runner;
 use crate::sweep::{summarize, Prepared};
-use crate::workload::{register, Config, Kind, Output};
+use crate::workload::register;
+use crate::workload::registry::Registrable;
 
 pub use crate::scenario::overrides::set_program;
 
@@ -44,10 +45,7 @@ const CHUNK_SEEDS: usize = 256;
 #[track_caller]
 pub fn check_seeds<K>(scenario: impl AsRef<Path>, seeds: impl IntoIterator<Item = u64>)
 where
-    K: Kind + 'static,
-    K::Spec: Send + Sync + 'static,
-    Config<K>: 'static,
-    Output<K>: Send + 'static,
+    K: Registrable,
 {
     if let Err(err) = register::<K>() {
         panic!("{err}");

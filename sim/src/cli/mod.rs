@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::workload::{Config, Kind, Output};
+use crate::workload::registry::Registrable;
 
 /// Exit code when every check held.
 pub const EXIT_OK: u8 = 0;
@@ -156,10 +156,7 @@ impl Kinds {
     /// Adds kind `K` (see [`crate::workload::register`]).
     pub fn with<K>(mut self) -> Kinds
     where
-        K: Kind + 'static,
-        K::Spec: Send + Sync + 'static,
-        Config<K>: 'static,
-        Output<K>: Send + 'static,
+        K: Registrable,
     {
         self.registrations.push(crate::workload::register::<K>);
         self

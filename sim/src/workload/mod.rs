@@ -583,7 +583,9 @@ macro_rules! registry {
 
 pub mod registry;
 
-pub use registry::{register, DynKind, RegisteredConfig, RegisteredOutput, RegisteredSpec};
+pub use registry::{
+    register, DynKind, RegisteredConfig, RegisteredOutput, RegisteredSpec, Registrable,
+};
 
 registry! {
     Rpc => rpc::Rpc,

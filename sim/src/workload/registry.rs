@@ -23,6 +23,7 @@ use super::{NestedError, Resolution, Tagged};
 use crate::engine::driver::{self, CoreOutput, Finished};
 use crate::engine::plan::Plan;
 use crate::engine::trace::TraceOptions;
+use crate::engine::workload::Workload;
 use crate::engine::EngineError;
 use crate::format::{Issue, RunInfo};
 use crate::record::Invocation;
@@ -91,15 +92,27 @@ impl<O: Send + fmt::Debug + 'static> ErasedFinished for Finished<O> {
     }
 }
 
+/// A [`Kind`] that can be registered: one whose spec, config and output may cross
+/// threads (every `Kind` whose types are `'static` and whose spec and output are
+/// `Send`; the spec `Sync` too).
+pub trait Registrable:
+    Kind<Spec: Send + Sync + 'static, World: Workload<Config: 'static, Output: Send + 'static>>
+    + 'static
+{
+}
+
+impl<K> Registrable for K where
+    K: Kind<Spec: Send + Sync + 'static, World: Workload<Config: 'static, Output: Send + 'static>>
+        + 'static
+{
+}
+
 /// The [`DynKind`] of `K`.
 struct Entry<K>(PhantomData<fn() -> K>);
 
 impl<K> DynKind for Entry<K>
 where
-    K: Kind + 'static,
-    K::Spec: Send + Sync + 'static,
-    Config<K>: 'static,
-    Output<K>: Send + 'static,
+    K: Registrable,
 {
     fn name(&self) -> &'static str {
         K::NAME
@@ -221,10 +234,7 @@ static REGISTERED: RwLock<Vec<Arc<dyn DynKind>>> = RwLock::new(Vec::new());
 /// a name that a built-in kind or another type already has is refused.
 pub fn register<K>() -> Result<(), String>
 where
-    K: Kind + 'static,
-    K::Spec: Send + Sync + 'static,
-    Config<K>: 'static,
-    Output<K>: Send + 'static,
+    K: Registrable,
 {
     if let Some(built_in) = super::built_in_type(K::NAME) {
         if built_in == TypeId::of::<K>() {
