@@ -14,10 +14,13 @@ mod sweep;
 mod trace;
 mod validate;
 
+use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::workload::registry::Registrable;
 
 /// Exit code when every check held.
 pub const EXIT_OK: u8 = 0;
@@ -130,9 +133,102 @@ fn terminal_bar(len: u64, template: &str) -> indicatif::ProgressBar {
 
 /// Parses arguments and runs the command; returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    main_with(Kinds::new())
+}
+
+/// The workload kinds a program adds to the built-in ones: `Kinds::new().with::<K>()`.
+#[derive(Clone, Default)]
+pub struct Kinds {
+    registrations: Vec<fn() -> Result<(), String>>,
+}
+
+impl fmt::Debug for Kinds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Kinds({} registered)", self.registrations.len())
+    }
+}
+
+impl Kinds {
+    /// The built-in kinds only.
+    pub fn new() -> Kinds {
+        Kinds::default()
+    }
+
+    /// Adds kind `K` (see [`crate::workload::register`]).
+    pub fn with<K>(mut self) -> Kinds
+    where
+        K: Registrable,
+    {
+        self.registrations.push(crate::workload::register::<K>);
+        self
+    }
+
+    /// Registers every kind added, for this whole process; the first refusal (a name
+    /// taken by another kind) is returned.
+    pub fn register(&self) -> Result<(), String> {
+        self.registrations
+            .iter()
+            .try_for_each(|registration| registration())
+    }
+}
+
+/// The `main` of a program of one's own: every command of `faultline`, with `kinds`
+/// registered, and reproduce lines that name this program.
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     faultline::cli::main_with(faultline::cli::Kinds::new() /* .with::<MyKind>() */)
+/// }
+/// ```
+pub fn main_with(kinds: Kinds) -> ExitCode {
     output::clean_up_on_signals();
-    let code = match cli.command {
+    ExitCode::from(run_with(&kinds, std::env::args_os()))
+}
+
+/// Runs one command line (`args[0]` is the program, whose file name reproduce lines
+/// start with) with `kinds` registered, in this process, and returns its exit code:
+/// what [`main_with`] does, without taking over the signals, so tests can call it.
+pub fn run_with<I, T>(kinds: &Kinds, args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    if let Err(err) = kinds.register() {
+        eprintln!("error: {err}");
+        return EXIT_BAD_INPUT;
+    }
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let program = args
+        .first()
+        .and_then(|first| {
+            PathBuf::from(first)
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "faultline".to_owned());
+    crate::scenario::overrides::set_program(&program);
+    let command = Cli::command().bin_name(program);
+    let cli = match command
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+    {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version print to stdout and exit 0; a bad argument exits 2.
+            let _ = err.print();
+            return if err.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            };
+        }
+    };
+    run_command(cli.command)
+}
+
+/// Runs one parsed command; returns its exit code.
+fn run_command(command: Command) -> u8 {
+    match command {
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Report { dirs, out } => report::run(&dirs, out.as_deref()),
@@ -141,6 +237,5 @@ pub fn main() -> ExitCode {
         Command::Trace(args) => trace::run(&args),
         Command::Validate { scenarios } => validate::run(&scenarios),
         Command::Bench(args) => bench::run(&args),
-    };
-    ExitCode::from(code)
+    }
 }

@@ -237,11 +237,30 @@ pub fn parse_sets(texts: &[String]) -> Result<Vec<Set>, String> {
     texts.iter().map(|text| Set::parse(text)).collect()
 }
 
-/// The command that reproduces a run: `faultline run FILE [--set PATH=VALUE]... --seed N`,
-/// quoted for a shell.
+/// The program that reproduce lines name: `faultline`, or a user's own binary built on
+/// `faultline::cli::main_with` (see [`set_program`]).
+static PROGRAM: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
+
+/// Names the program that reproduce lines start with (`faultline` until set).
+pub fn set_program(name: &str) {
+    *PROGRAM.write().unwrap_or_else(|poison| poison.into_inner()) = Some(name.to_owned());
+}
+
+/// The program that reproduce lines start with.
+pub fn program() -> String {
+    PROGRAM
+        .read()
+        .unwrap_or_else(|poison| poison.into_inner())
+        .clone()
+        .unwrap_or_else(|| "faultline".to_owned())
+}
+
+/// The command that reproduces a run: `faultline run FILE [--set PATH=VALUE]... --seed N`
+/// (the program's own name instead of `faultline`, see [`program`]), quoted for a shell.
 pub fn reproduce_command(scenario_path: &std::path::Path, sets: &[Set], seed: u64) -> String {
     let mut command = format!(
-        "faultline run {}",
+        "{} run {}",
+        shell_word(&program()),
         shell_word(&scenario_path.display().to_string())
     );
     for set in sets {

@@ -3,11 +3,13 @@
 //! rules and limits), its state machine (an [`engine::workload::Workload`]), its trace
 //! vocabulary, its checks and its record section.
 //!
-//! A new workload is its folder plus one line in [`registry!`] below: the macro makes
-//! the scenario's `workload` object (selected by `"kind"`), its JSON Schema, the
-//! resolved config and the run's output into enums over the registered kinds, and
+//! A new built-in workload is its folder plus one line in [`registry!`] below: the
+//! macro makes the scenario's `workload` object (selected by `"kind"`), its JSON Schema,
+//! the resolved config and the run's output into enums over the built-in kinds, and
 //! dispatches on the kind once per run, so every workload runs through the kernel's
-//! generic driver, monomorphic.
+//! generic driver, monomorphic. A kind written outside the crate joins them at run time
+//! with [`register`] (see [`registry`]): the enums' `Registered` variant holds it, its
+//! types erased, and it too is dispatched once per run into the monomorphic driver.
 //!
 //! [`engine::workload::Workload`]: crate::engine::workload::Workload
 
@@ -290,6 +292,8 @@ macro_rules! registry {
                 #[doc = concat!("`", stringify!($variant), "`.")]
                 $variant(<$kind as Kind>::Spec),
             )+
+            /// A kind registered with [`register`].
+            Registered(RegisteredSpec),
         }
 
         /// A workload resolved into its typed config.
@@ -300,6 +304,8 @@ macro_rules! registry {
                 #[doc = concat!("`", stringify!($variant), "`.")]
                 $variant(Config<$kind>),
             )+
+            /// A kind registered with [`register`].
+            Registered(RegisteredConfig),
         }
 
         /// A finished run of some workload.
@@ -310,10 +316,29 @@ macro_rules! registry {
                 #[doc = concat!("`", stringify!($variant), "`.")]
                 $variant(Finished<Output<$kind>>),
             )+
+            /// A kind registered with [`register`].
+            Registered(RegisteredOutput),
         }
 
-        /// The registered kinds' names.
+        /// The built-in kinds' names.
         pub const KINDS: &[&str] = &[$(<$kind as Kind>::NAME),+];
+
+        /// The Rust type of the built-in kind named `name`.
+        fn built_in_type(name: &str) -> Option<std::any::TypeId> {
+            $(
+                if name == <$kind as Kind>::NAME {
+                    return Some(std::any::TypeId::of::<$kind>());
+                }
+            )+
+            None
+        }
+
+        /// Every kind's name: the built-in ones, then those registered with [`register`].
+        pub fn kinds() -> Vec<&'static str> {
+            let mut kinds = KINDS.to_vec();
+            kinds.extend(registry::registered().iter().map(|kind| kind.name()));
+            kinds
+        }
 
         /// The trace record kinds of workload `kind`; `None` for an unknown kind.
         pub fn trace_kinds(kind: &str) -> Option<&'static [&'static str]> {
@@ -322,17 +347,27 @@ macro_rules! registry {
                     return Some(<$kind as Kind>::TRACE_KINDS);
                 }
             )+
-            None
+            registry::find(kind).map(|kind| kind.trace_kinds())
         }
 
-        /// The trace record kinds of every registered workload.
+        /// The trace record kinds of every kind, built-in and registered.
         pub fn all_trace_kinds() -> Vec<&'static str> {
             let mut kinds: Vec<&'static str> = Vec::new();
             $(kinds.extend_from_slice(<$kind as Kind>::TRACE_KINDS);)+
+            for kind in registry::registered() {
+                kinds.extend_from_slice(kind.trace_kinds());
+            }
             kinds
         }
 
-        /// What each registered kind declares (for docs and tests).
+        /// What each kind declares, built-in and registered.
+        pub fn declarations() -> Vec<Declared> {
+            let mut declared = DECLARATIONS.to_vec();
+            declared.extend(registry::registered().iter().map(|kind| kind.declared()));
+            declared
+        }
+
+        /// What each built-in kind declares (for docs and tests).
         pub const DECLARATIONS: &[Declared] = &[$(Declared {
             kind: <$kind as Kind>::NAME,
             figures: <$kind as Kind>::FIGURES,
@@ -345,6 +380,7 @@ macro_rules! registry {
             pub fn kind(&self) -> &'static str {
                 match self {
                     $(WorkloadSpec::$variant(_) => <$kind as Kind>::NAME,)+
+                    WorkloadSpec::Registered(spec) => spec.kind.name(),
                 }
             }
 
@@ -354,13 +390,17 @@ macro_rules! registry {
                         return Some(read_spec(rest).map(WorkloadSpec::$variant));
                     }
                 )+
-                None
+                let kind = registry::find(kind)?;
+                Some(kind.read_spec(rest).map(|spec| {
+                    WorkloadSpec::Registered(RegisteredSpec { kind, spec })
+                }))
             }
 
             /// The figures this kind declares.
             pub fn figures(&self) -> &'static [FigureSpec] {
                 match self {
                     $(WorkloadSpec::$variant(_) => <$kind as Kind>::FIGURES,)+
+                    WorkloadSpec::Registered(spec) => spec.kind.declared().figures,
                 }
             }
 
@@ -368,6 +408,7 @@ macro_rules! registry {
             pub fn checks(&self) -> &'static [CheckSpec] {
                 match self {
                     $(WorkloadSpec::$variant(_) => <$kind as Kind>::CHECKS,)+
+                    WorkloadSpec::Registered(spec) => spec.kind.declared().checks,
                 }
             }
 
@@ -385,6 +426,18 @@ macro_rules! registry {
                             })
                         }
                     )+
+                    WorkloadSpec::Registered(RegisteredSpec { kind, spec }) => {
+                        let resolution = kind.resolve(spec.as_ref(), scenario)?;
+                        Ok(Resolution {
+                            config: WorkloadConfig::Registered(RegisteredConfig {
+                                kind: kind.clone(),
+                                config: resolution.config,
+                            }),
+                            families: resolution.families,
+                            events: resolution.events,
+                            memory: resolution.memory,
+                        })
+                    }
                 }
             }
         }
@@ -399,6 +452,10 @@ macro_rules! registry {
                         }
                         .serialize(serializer),
                     )+
+                    WorkloadSpec::Registered(RegisteredSpec { kind, spec }) => kind
+                        .spec_value(spec.as_ref())
+                        .map_err(serde::ser::Error::custom)?
+                        .serialize(serializer),
                 }
             }
         }
@@ -409,9 +466,12 @@ macro_rules! registry {
             }
 
             fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-                let kinds: Vec<Schema> = vec![
+                let mut kinds: Vec<Schema> = vec![
                     $(tagged_schema::<<$kind as Kind>::Spec>(generator, <$kind as Kind>::NAME),)+
                 ];
+                for kind in registry::registered() {
+                    kinds.push(kind.schema(generator));
+                }
                 schemars::json_schema!({
                     "description": "What the nodes do: \"kind\" selects the workload, the other keys are that kind's.",
                     "oneOf": kinds
@@ -423,6 +483,9 @@ macro_rules! registry {
         pub fn number_limits() -> Vec<NumberLimit> {
             let mut limits = Vec::new();
             $(limits.extend_from_slice(<$kind as Kind>::NUMBER_LIMITS);)+
+            for kind in registry::registered() {
+                limits.extend_from_slice(kind.number_limits());
+            }
             limits
         }
 
@@ -430,6 +493,9 @@ macro_rules! registry {
         pub fn all_check_names() -> Vec<&'static str> {
             let mut names: Vec<&'static str> = Vec::new();
             $(names.extend(<$kind as Kind>::CHECKS.iter().map(|check| check.name));)+
+            for kind in registry::registered() {
+                names.extend(kind.declared().checks.iter().map(|check| check.name));
+            }
             names.sort_unstable();
             names.dedup();
             names
@@ -468,6 +534,15 @@ macro_rules! registry {
                             .map(RunOutput::$variant)
                     }
                 )+
+                // Dispatched once per run; the driver inside is monomorphic in the kind.
+                WorkloadConfig::Registered(RegisteredConfig { kind, config }) => kind
+                    .simulate(config.as_ref(), plan, seed, trace)
+                    .map(|finished| {
+                        RunOutput::Registered(RegisteredOutput {
+                            kind: kind.name(),
+                            finished,
+                        })
+                    }),
             }
         }
 
@@ -476,6 +551,7 @@ macro_rules! registry {
             pub fn core(&self) -> &CoreOutput {
                 match self {
                     $(RunOutput::$variant(finished) => &finished.core,)+
+                    RunOutput::Registered(output) => output.finished.core(),
                 }
             }
 
@@ -494,13 +570,22 @@ macro_rules! registry {
                             record_of::<$kind>(run, config, finished, invocation)
                         }
                     )+
-                    #[allow(unreachable_patterns)] // with one kind registered
+                    (
+                        RunOutput::Registered(output),
+                        WorkloadConfig::Registered(RegisteredConfig { kind, config }),
+                    ) => kind.record(output.finished.as_ref(), config.as_ref(), run, invocation),
                     _ => crate::record::mismatched(self.core(), run, invocation),
                 }
             }
         }
     };
 }
+
+pub mod registry;
+
+pub use registry::{
+    register, DynKind, RegisteredConfig, RegisteredOutput, RegisteredSpec, Registrable,
+};
 
 registry! {
     Rpc => rpc::Rpc,
@@ -525,7 +610,7 @@ impl<'de> Deserialize<'de> for WorkloadSpec {
             Some(_) => {
                 return Err(de::Error::custom(NestedError {
                     path: "kind".to_owned(),
-                    message: format!("the kind is a name: one of {}", quoted(KINDS)),
+                    message: format!("the kind is a name: one of {}", quoted(&kinds())),
                 }))
             }
             None => return Err(de::Error::missing_field("kind")),
@@ -535,10 +620,21 @@ impl<'de> Deserialize<'de> for WorkloadSpec {
             Some(Err(nested)) => Err(de::Error::custom(nested)),
             None => Err(de::Error::custom(NestedError {
                 path: "kind".to_owned(),
-                message: <de::value::Error as de::Error>::unknown_variant(&kind, KINDS).to_string(),
+                message: unknown_kind(&kind),
             })),
         }
     }
+}
+
+/// The message of an unknown kind: serde's, naming every kind, built-in and registered.
+fn unknown_kind(kind: &str) -> String {
+    let names: Vec<String> = kinds().iter().map(|name| format!("`{name}`")).collect();
+    let expected = match names.as_slice() {
+        [one] => one.clone(),
+        [a, b] => format!("{a} or {b}"),
+        all => format!("one of {}", all.join(", ")),
+    };
+    format!("unknown variant `{kind}`, expected {expected}")
 }
 
 fn quoted(names: &[&str]) -> String {
