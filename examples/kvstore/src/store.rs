@@ -10,9 +10,10 @@
 //! only. A restarted replica replays its log; the primary sends each backup what it
 //! lacks, from what the backup last acknowledged.
 //!
-//! The bug: with `ack_before_durable`, the primary answers a write as soon as it has
-//! appended it, before the fsync and the backups: a crash loses the unsynced tail, and
-//! with it writes the clients were told are stored.
+//! The bug: with `ack_before_durable`, the primary counts a write as done as soon as it
+//! has appended it (reads see it, the client is answered), before the fsync and the
+//! backups: a crash loses the unsynced tail, and with it writes the clients were told
+//! are stored and reads have returned.
 
 use std::collections::BTreeMap;
 
@@ -245,7 +246,9 @@ async fn primary(ctx: Ctx<Msg, Report>, config: StoreConfig, mut log: Vec<(u64, 
                 log.push((key, value));
                 let index = log.len() as u64;
                 if config.ack_before_durable {
-                    // The bug: the answer leaves before the barrier below holds it.
+                    // The bug: the write counts as done at once: reads see it, and the
+                    // answer leaves before the barrier below holds it.
+                    apply(&mut state, key, value, index);
                     ctx.send(from, Msg::PutOk { req, index });
                 } else {
                     waiting.insert(index, (from, req));
@@ -280,7 +283,7 @@ async fn primary(ctx: Ctx<Msg, Report>, config: StoreConfig, mut log: Vec<(u64, 
                 while committed < majority {
                     committed += 1;
                     let (key, value) = log[committed as usize - 1];
-                    state.insert(key, (value, committed));
+                    apply(&mut state, key, value, committed);
                     if let Some((client, req)) = waiting.remove(&committed) {
                         ctx.send(
                             client,
@@ -307,6 +310,15 @@ async fn primary(ctx: Ctx<Msg, Report>, config: StoreConfig, mut log: Vec<(u64, 
             }
             _ => {}
         }
+    }
+}
+
+/// Makes `value`, at log index `index`, what reads of `key` see, unless a later write
+/// already is.
+fn apply(state: &mut BTreeMap<u64, (u64, u64)>, key: u64, value: u64, index: u64) {
+    let seen = state.entry(key).or_insert((value, index));
+    if seen.1 < index {
+        *seen = (value, index);
     }
 }
 
