@@ -335,3 +335,149 @@ fn a_process_that_never_waits_is_an_invariant_error() {
         "{err}"
     );
 }
+
+/// The gossip service as a kind, so its scenario files run from a binary of its own.
+mod kind {
+    use super::*;
+    use faultline::engine::driver::Finished;
+    use faultline::engine::service::HOST_TRACE_KINDS;
+    use faultline::format::check::CheckSpec;
+    use faultline::format::{Dur, Issue, RunInfo};
+    use faultline::record::{core_summary, Invocation};
+    use faultline::workload::{
+        Context, EventEstimate, Kind, MemoryEstimate, NumberLimit, Resolution,
+    };
+    use faultline_reports::figures::{
+        Aggregate, Better, FigureSpec, Quantity, RecordTable, SeriesSpec, SeriesTable,
+    };
+    use faultline_reports::record::RunRecord;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub(crate) struct GossipSpec {
+        /// Peer 1 panics at its first tick from this time on.
+        #[serde(default)]
+        pub(crate) panic_after: Option<Dur>,
+    }
+
+    pub(crate) struct GossipKind;
+
+    const FIGURES: &[FigureSpec] = &[FigureSpec::new(
+        "ticks",
+        "ticks",
+        "ticks",
+        Better::Neither,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Timer ticks of every peer.",
+    )];
+
+    impl Kind for GossipKind {
+        const NAME: &'static str = "gossip";
+        type Spec = GossipSpec;
+        type World = ServiceHost<Gossip>;
+        const CHECKS: &'static [CheckSpec] = &[];
+        const NUMBER_LIMITS: &'static [NumberLimit] = &[];
+        const FIGURES: &'static [FigureSpec] = FIGURES;
+        const SERIES: &'static [SeriesSpec] = &[];
+        const TRACE_KINDS: &'static [&'static str] = HOST_TRACE_KINDS;
+
+        fn resolve(spec: &GossipSpec, scenario: &Context<'_>) -> Result<Resolution<Config>, Issue> {
+            let ticks = scenario.duration.as_nanos() as f64 / TICK_NS as f64 * f64::from(PEERS);
+            Ok(Resolution {
+                config: Config {
+                    panic_after_ns: spec.panic_after.map(Dur::as_nanos),
+                    spin: false,
+                },
+                families: plan(false).families,
+                events: EventEstimate {
+                    events: ticks * 6.0,
+                    reckoning: format!("{ticks} ticks x 6 events"),
+                    advice: "shorten the run".to_owned(),
+                },
+                memory: MemoryEstimate::default(),
+            })
+        }
+
+        fn record(
+            run: &RunInfo,
+            _config: &Config,
+            finished: &Finished<Output>,
+            invocation: &Invocation,
+        ) -> RunRecord {
+            let mut summary = core_summary(Self::NAME, &finished.core, run, invocation);
+            summary.sections.insert(
+                Self::NAME.to_owned(),
+                serde_json::json!({ "ticks": finished.workload.ticks }),
+            );
+            RunRecord {
+                summary,
+                ..RunRecord::default()
+            }
+        }
+
+        fn figures(record: &RunRecord) -> Vec<Option<f64>> {
+            vec![record.summary.sections[Self::NAME]["ticks"].as_f64()]
+        }
+
+        fn series(_record: &RunRecord) -> SeriesTable {
+            SeriesTable::default()
+        }
+
+        fn tables(_record: &RunRecord) -> Vec<RecordTable> {
+            Vec::new()
+        }
+    }
+}
+
+/// Set in a child process of this test binary: the command line to run as a binary
+/// with the gossip kind (its stderr is what the parent reads).
+const CHILD_ARGS: &str = "SERVICE_HOST_CLI_ARGS";
+
+#[test]
+fn cli_child() {
+    let Ok(args) = std::env::var(CHILD_ARGS) else {
+        return; // only in the child process
+    };
+    let kinds = faultline::cli::Kinds::new().with::<kind::GossipKind>();
+    let args: Vec<&str> = args.split('\u{1f}').collect();
+    std::process::exit(i32::from(faultline::cli::run_with(&kinds, args)));
+}
+
+#[test]
+fn a_panic_from_the_command_line_exits_1_with_the_node_the_time_and_the_replay() {
+    let dir = std::env::temp_dir().join(format!("service-host-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let scenario = dir.join("gossip.json");
+    std::fs::write(
+        &scenario,
+        r#"{"name": "gossip", "seed": 3, "duration": "5s",
+            "network": {"latency": {"uniform": ["1ms", "3ms"]}},
+            "workload": {"kind": "gossip", "panic_after": "1s"}}"#,
+    )
+    .expect("written");
+    let args = [
+        "gossip-sim",
+        "run",
+        scenario.to_str().expect("a utf-8 path"),
+        "--out",
+        dir.join("run").to_str().expect("a utf-8 path"),
+    ]
+    .join("\u{1f}");
+    let out = std::process::Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["cli_child", "--exact", "--nocapture", "--test-threads", "1"])
+        .env(CHILD_ARGS, args)
+        .output()
+        .expect("the child runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the process of peer-1 panicked at 1.000000000 s of simulated time: boom: peer 1 lost its counter (at tests/service_host.rs:"),
+        "{err}"
+    );
+    assert!(err.contains("gossip-sim run"), "no reproduce line: {err}");
+    assert!(err.contains("--seed 3"), "no reproduce line: {err}");
+    assert!(!err.contains("RUST_BACKTRACE"), "a backtrace note: {err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
