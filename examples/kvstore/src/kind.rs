@@ -8,6 +8,7 @@ use faultline::engine::service::{ServiceHost, HOST_TRACE_KINDS};
 use faultline::format::check::{BoundKind, CheckSpec, Direction};
 use faultline::format::{Dur, Issue, RunInfo};
 use faultline::record::{core_summary, Invocation};
+use faultline::workload::history::{LINEARIZABILITY_FIGURE, LINEARIZABLE};
 use faultline::workload::{
     Context, EventEstimate, Kind, MemoryEstimate, MemoryPart, NumberLimit, Resolution,
 };
@@ -18,7 +19,7 @@ use faultline_reports::record::RunRecord;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{StoreConfig, REPLICAS};
+use crate::store::{StoreConfig, REPLICAS, VALUE_BASE};
 use crate::{KvConfig, KvOutput, KvStore};
 
 /// The replicas' node names: `replica-0` (the primary), `replica-1`, `replica-2`.
@@ -91,6 +92,7 @@ pub const CHECKS: &[CheckSpec] = &[
         direction: Direction::Holds,
         describe: violations,
     },
+    LINEARIZABLE,
     CheckSpec {
         name: "availability_at_least",
         metric: "availability",
@@ -138,6 +140,7 @@ pub const FIGURES: &[FigureSpec] = &[
         "Reads that returned a value never written, or one older than a write acknowledged before they began.",
     )
     .headline(),
+    LINEARIZABILITY_FIGURE.headline(),
     FigureSpec::new(
         "writes_acked",
         "writes acknowledged",
@@ -226,6 +229,16 @@ impl Kind for Kv {
         if !(0.0..=1.0).contains(&spec.write_fraction) {
             return Err(issue("write_fraction", "a fraction from 0 to 1"));
         }
+        let per_client = scenario.duration.as_nanos() / spec.think.as_nanos();
+        if per_client >= VALUE_BASE {
+            return Err(issue(
+                "think",
+                format!(
+                    "at most {} requests per client (each write's value names its request): raise the think time",
+                    VALUE_BASE - 1
+                ),
+            ));
+        }
         // A request every think time per client at most, about 8 events each (timers,
         // messages, replication, fsyncs).
         let requests = f64::from(spec.clients) * scenario.duration.as_nanos() as f64
@@ -286,6 +299,13 @@ impl Kind for Kv {
         invocation: &Invocation,
     ) -> RunRecord {
         let output = &finished.workload;
+        let name = |node: u32| {
+            output
+                .names
+                .get(node as usize)
+                .cloned()
+                .unwrap_or_else(|| format!("node {node}"))
+        };
         let mut summary = core_summary(Self::NAME, &finished.core, run, invocation);
         summary.sections.insert(
             Self::NAME.to_owned(),
@@ -300,6 +320,10 @@ impl Kind for Kv {
                 "final_log_records": output.final_log_records,
                 "examples": output.examples,
                 "answered_per_window": output.answered_per_window,
+                "linearizability": output.linearizability.section(name),
+                "linearizability_violations": output.linearizability.violations(),
+                "linearizability_explained": output.linearizability.explain(name),
+                "linearizability_witness": output.linearizability.witness_table(name),
             }),
         );
         RunRecord {
@@ -318,6 +342,7 @@ impl Kind for Kv {
             (invoked > 0.0).then(|| answered / invoked),
             number("acked_writes_lost"),
             number("read_violations"),
+            number("linearizability_violations"),
             number("writes_acked"),
             number("reads_answered"),
             number("timeouts"),
@@ -338,17 +363,48 @@ impl Kind for Kv {
     }
 
     fn tables(record: &RunRecord) -> Vec<RecordTable> {
+        let section = &record.summary.sections[Self::NAME];
         let mut table = RecordTable::new(
             "violations",
             "Violations",
-            "The first invariant violations the checks found.",
+            "The first violations of acked_writes_survive and reads_see_writes.",
             &["violation"],
         );
-        if let Some(examples) = record.summary.sections[Self::NAME]["examples"].as_array() {
+        if let Some(examples) = section["examples"].as_array() {
             for example in examples {
                 table.push(vec![example.as_str().unwrap_or_default().to_owned()]);
             }
         }
-        vec![table]
+        let mut tables = vec![table];
+        if let Ok(witness) =
+            serde_json::from_value::<RecordTable>(section["linearizability_witness"].clone())
+        {
+            tables.push(witness);
+        }
+        tables
+    }
+
+    fn explain(record: &RunRecord, figure: &str) -> Option<String> {
+        let section = &record.summary.sections[Self::NAME];
+        match figure {
+            "linearizability_violations" => section["linearizability_explained"]
+                .as_str()
+                .map(str::to_owned),
+            "acked_writes_lost" | "read_violations" => {
+                // Each check's examples start with what they are about.
+                let about = if figure == "acked_writes_lost" {
+                    "write of"
+                } else {
+                    "read of"
+                };
+                section["examples"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(|example| example.as_str())
+                    .find(|example| example.starts_with(about))
+                    .map(|first| format!("the first: {first}"))
+            }
+            _ => None,
+        }
     }
 }

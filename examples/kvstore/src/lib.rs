@@ -3,13 +3,17 @@
 //! [`store`] is the code under test, three replicas and their clients as
 //! `async fn main(ctx)`; [`KvStore`] is its engine side, which sees what they report
 //! (what a production store would log: requests invoked, answers received, recoveries)
-//! and checks two invariants at the end of the run:
+//! and checks three invariants at the end of the run, on the history of operations
+//! the clients reported (`OpReport`, one line each) and the primary's log:
 //!
 //! - **acknowledged writes survive**: every write a client was told is stored is in the
-//!   primary's log at the end, at the index it was acknowledged with;
-//! - **reads see writes**: a read returns a value some write wrote (or nothing, for a
-//!   key never written), and not one older than a write acknowledged before the read
-//!   began.
+//!   primary's log at the end;
+//! - **reads see writes**: a read returns a value some write wrote (or nothing, 0, for
+//!   a key never written), and not one whose write was acknowledged before another
+//!   write to the key that was itself acknowledged before the read began;
+//! - **linearizable**: the whole history has a linearization as a set of registers
+//!   (the checker of `faultline_models::linearizability`, through
+//!   `faultline::workload::history`).
 //!
 //! [`Kv`] declares the kind to Faultline: its scenario keys ([`KvSpec`], `"kind":
 //! "kvstore"`), its node families, its figures and its checks, so scenario files,
@@ -19,7 +23,7 @@
 pub mod kind;
 pub mod store;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use faultline::engine::disk::DiskConfig;
 use faultline::engine::nodes::{Family, NodeId};
@@ -27,6 +31,9 @@ use faultline::engine::process::Init;
 use faultline::engine::queue::Nanos;
 use faultline::engine::service::{Finishing, Hosting, Main, Service};
 use faultline::engine::EngineError;
+use faultline::workload::history::{
+    Budget, HistoryLog, Linearizability, OpKind, OpReport, Operation, Outcome,
+};
 
 pub use kind::{Kv, KvSpec};
 use store::{Msg, Report, StoreConfig, REPLICAS, WAL};
@@ -42,37 +49,22 @@ pub struct KvConfig {
     pub disk: DiskConfig,
 }
 
-/// One request as the clients reported it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Request {
-    /// The key.
-    pub key: u64,
-    /// The value written, for a write.
-    pub write: Option<u64>,
-    /// When it was sent, ns.
-    pub invoked_ns: Nanos,
-    /// When its answer came, ns (`None`: it timed out, or the run ended first).
-    pub answered_ns: Option<Nanos>,
-    /// The log index its answer named.
-    pub index: u64,
-    /// The value a read returned.
-    pub read: u64,
-}
-
 /// The store's engine side: what the nodes reported.
 #[derive(Debug, Default)]
 pub struct KvStore {
-    /// Requests by (client node, request number).
-    requests: BTreeMap<(NodeId, u64), Request>,
+    /// Every operation the clients reported.
+    history: HistoryLog,
     timeouts: u64,
-    recoveries: u64,
+    boots: u64,
     /// Answered requests per metrics window.
     answered_per_window: Vec<u64>,
     window_ns: Nanos,
+    /// Node names, for the witness.
+    names: Vec<String>,
 }
 
 /// A finished run of the store.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct KvOutput {
     /// Requests sent.
     pub invoked: u64,
@@ -95,6 +87,10 @@ pub struct KvOutput {
     pub examples: Vec<String>,
     /// Answered requests per metrics window.
     pub answered_per_window: Vec<u64>,
+    /// The linearizability check of the whole history.
+    pub linearizability: Linearizability,
+    /// Node names, by id.
+    pub names: Vec<String>,
 }
 
 impl Service for KvStore {
@@ -118,9 +114,14 @@ impl Service for KvStore {
     }
 
     fn start(_config: &KvConfig, host: &mut Hosting<'_, Self>) -> Result<Self, EngineError> {
+        let kernel = host.kernel();
+        let topology = kernel.topology();
         Ok(KvStore {
-            answered_per_window: vec![0; host.kernel().window_count()],
-            window_ns: host.kernel().window_ns(),
+            answered_per_window: vec![0; kernel.window_count()],
+            window_ns: kernel.window_ns(),
+            names: (0..topology.node_count())
+                .map(|node| topology.name(node))
+                .collect(),
             ..KvStore::default()
         })
     }
@@ -132,32 +133,17 @@ impl Service for KvStore {
         node: NodeId,
         report: Report,
     ) -> Result<(), EngineError> {
-        let mut answered = |requests: &mut BTreeMap<(NodeId, u64), Request>, req, index, read| {
-            if let Some(request) = requests.get_mut(&(node, req)) {
-                request.answered_ns = Some(now_ns);
-                request.index = index;
-                request.read = read;
-            }
-            let window = (now_ns / self.window_ns) as usize;
-            if let Some(count) = self.answered_per_window.get_mut(window) {
-                *count += 1;
-            }
-        };
         match report {
-            Report::Recovered { .. } => self.recoveries += 1,
-            Report::Invoked { req, key, write } => {
-                self.requests.insert(
-                    (node, req),
-                    Request {
-                        key,
-                        write,
-                        invoked_ns: now_ns,
-                        ..Request::default()
-                    },
-                );
+            Report::Recovered { .. } => self.boots += 1,
+            Report::Op(op) => {
+                if let OpReport::Complete { .. } = op {
+                    let window = (now_ns / self.window_ns) as usize;
+                    if let Some(count) = self.answered_per_window.get_mut(window) {
+                        *count += 1;
+                    }
+                }
+                self.history.record(node, now_ns, op);
             }
-            Report::Written { req, index } => answered(&mut self.requests, req, index, 0),
-            Report::Read { req, value, index } => answered(&mut self.requests, req, index, value),
             Report::TimedOut { .. } => self.timeouts += 1,
         }
         Ok(())
@@ -170,89 +156,98 @@ impl Service for KvStore {
             .and_then(|disk| disk.borrow().disk.inspect(WAL).ok())
             .map(|bytes| store::decode(&bytes))
             .unwrap_or_default();
-        let requests: Vec<&Request> = self.requests.values().collect();
-        let (acked_writes_lost, read_violations, examples) = check(&requests, &log);
+        let ops: Vec<&Operation> = self.history.operations().collect();
+        let (acked_writes_lost, read_violations, examples) = check(&ops, &log);
+        let answered = |read: bool| {
+            ops.iter()
+                .filter(|op| op.completion.is_some() && matches!(op.kind, OpKind::Read) == read)
+                .count() as u64
+        };
+        let names = self.names;
+        let linearizability = self.history.check(0, &Budget::default());
         Ok(KvOutput {
-            invoked: requests.len() as u64,
-            writes_acked: requests
-                .iter()
-                .filter(|r| r.write.is_some() && r.answered_ns.is_some())
-                .count() as u64,
-            reads_answered: requests
-                .iter()
-                .filter(|r| r.write.is_none() && r.answered_ns.is_some())
-                .count() as u64,
+            invoked: ops.len() as u64,
+            writes_acked: answered(false),
+            reads_answered: answered(true),
             timeouts: self.timeouts,
             // Each replica boots once at the start; every boot after is a recovery.
-            recoveries: self.recoveries.saturating_sub(u64::from(REPLICAS)),
+            recoveries: self.boots.saturating_sub(u64::from(REPLICAS)),
             acked_writes_lost,
             read_violations,
             final_log_records: log.len() as u64,
             examples,
             answered_per_window: self.answered_per_window,
+            linearizability,
+            names,
         })
     }
 }
 
-/// Checks the two invariants (see the crate documentation) on the requests and the
-/// primary's final log: (acknowledged writes lost, read violations, examples).
-pub fn check(requests: &[&Request], log: &[(u64, u64)]) -> (u64, u64, Vec<String>) {
+/// Checks the first two invariants (see the crate documentation) on the history and
+/// the primary's final log: (acknowledged writes lost, read violations, examples).
+pub fn check(ops: &[&Operation], log: &[(u64, u64)]) -> (u64, u64, Vec<String>) {
     let mut examples = Vec::new();
     let mut note = |text: String| {
         if examples.len() < 10 {
             examples.push(text);
         }
     };
+    let in_log: BTreeSet<(u64, u64)> = log.iter().copied().collect();
+    // Every value written to each key, and when its write was acknowledged (if it was).
+    let mut written: BTreeMap<(u32, u64), (Nanos, Option<Nanos>)> = BTreeMap::new();
     let mut lost = 0;
-    // Every value written, by key, and the acknowledged writes in answer order.
-    let mut written: BTreeMap<(u64, u64), ()> = BTreeMap::new();
-    let mut acked: Vec<(Nanos, u64, u64)> = Vec::new();
-    for request in requests {
-        let Some(value) = request.write else { continue };
-        written.insert((request.key, value), ());
-        if let Some(at_ns) = request.answered_ns {
-            acked.push((at_ns, request.key, request.index));
-            let at = request.index.checked_sub(1).map(|i| i as usize);
-            if at.and_then(|i| log.get(i)) != Some(&(request.key, value)) {
-                lost += 1;
-                note(format!(
-                    "write of {value} to key {} acknowledged at log index {} is not in the primary's log",
-                    request.key, request.index
-                ));
-            }
-        }
-    }
-    acked.sort_unstable();
-    let mut violations = 0;
-    for request in requests {
-        if request.write.is_some() {
-            continue;
-        }
-        let Some(answered_ns) = request.answered_ns else {
+    for op in ops {
+        let OpKind::Write(value) = op.kind else {
             continue;
         };
-        let value = request.read;
-        if value != 0 && !written.contains_key(&(request.key, value)) {
+        let acked_ns = op.completion.map(|c| c.complete_ns);
+        written.insert((op.key.0, value), (op.invoke_ns, acked_ns));
+        if acked_ns.is_some() && !in_log.contains(&(u64::from(op.key.0), value)) {
+            lost += 1;
+            note(format!(
+                "write of {value} to key {} by node {} acknowledged at {} ns is not in the primary's log",
+                op.key.0,
+                op.client.0,
+                acked_ns.unwrap_or_default()
+            ));
+        }
+    }
+    let mut violations = 0;
+    for op in ops {
+        let (OpKind::Read, Some(done)) = (op.kind, op.completion) else {
+            continue;
+        };
+        let Outcome::Read(value) = done.outcome else {
+            continue;
+        };
+        let key = op.key.0;
+        let seen = written.get(&(key, value));
+        if value != 0 && seen.is_none() {
             violations += 1;
             note(format!(
-                "read of key {} at {answered_ns} ns returned {value}, which no write wrote",
-                request.key
+                "read of key {key} answered at {} ns returned {value}, which no write wrote",
+                done.complete_ns
             ));
             continue;
         }
-        // The newest write to the key acknowledged before the read began.
-        let newest = acked
-            .iter()
-            .take_while(|(at_ns, _, _)| *at_ns < request.invoked_ns)
-            .filter(|(_, key, _)| *key == request.key)
-            .map(|(_, _, index)| *index)
-            .max()
-            .unwrap_or(0);
-        if request.index < newest {
+        // A write to the key acknowledged before the read began, invoked after the
+        // returned value's write was acknowledged: the read returned an older value.
+        let returned_acked_ns = seen.and_then(|&(_, acked)| acked);
+        let newer = written
+            .range((key, 0)..=(key, u64::MAX))
+            .find(|(_, &(invoked, acked))| {
+                acked.is_some_and(|acked| acked < op.invoke_ns)
+                    && match (value, returned_acked_ns) {
+                        (0, _) => true,
+                        (_, Some(returned)) => returned < invoked,
+                        (_, None) => false,
+                    }
+            });
+        if let Some((&(_, newer_value), _)) = newer {
             violations += 1;
             note(format!(
-                "read of key {} at {answered_ns} ns returned log index {}, older than index {newest} acknowledged before it began",
-                request.key, request.index
+                "read of key {key} answered at {} ns returned {value}, older than {newer_value}, acknowledged before the read began",
+                done.complete_ns
             ));
         }
     }

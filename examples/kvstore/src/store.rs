@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 
 use faultline::engine::nodes::NodeId;
 use faultline::engine::process::{Ctx, Incoming};
+use faultline::workload::history::OpReport;
 use rand::Rng;
 
 /// The write-ahead log's file.
@@ -35,6 +36,8 @@ const RESEND_BATCH: u64 = 64;
 const MAX_AHEAD: usize = 4_096;
 /// The primary's resend timer, ns.
 const RESEND_EVERY_NS: u64 = 50_000_000;
+/// A write's value is its client's node times this, plus its request number.
+pub const VALUE_BASE: u64 = 1_000_000;
 /// Timer tokens.
 const TOKEN_RESEND: u64 = 1;
 const TOKEN_NEXT_REQUEST: u64 = 2;
@@ -101,31 +104,8 @@ pub enum Report {
         /// Records replayed.
         records: u64,
     },
-    /// A client sent a request.
-    Invoked {
-        /// The request.
-        req: u64,
-        /// The key.
-        key: u64,
-        /// The value, for a write.
-        write: Option<u64>,
-    },
-    /// A client's write was acknowledged.
-    Written {
-        /// The request.
-        req: u64,
-        /// The log index it was stored at.
-        index: u64,
-    },
-    /// A client's read was answered.
-    Read {
-        /// The request.
-        req: u64,
-        /// The value read (0: never written).
-        value: u64,
-        /// The log index that wrote it.
-        index: u64,
-    },
+    /// A client sent a request or got its answer (the history the checks read).
+    Op(OpReport),
     /// A client gave up on a request.
     TimedOut {
         /// The request.
@@ -373,18 +353,19 @@ pub async fn client(ctx: Ctx<Msg, Report>, config: StoreConfig) {
                     let write = rng.gen_bool(config.write_fraction);
                     (key, write)
                 };
-                // A value no other write has: the client's node and its request.
-                let value = (u64::from(ctx.node()) << 32) | req;
+                // A value no other write has, readable in a witness: the client's node
+                // and its request (fewer than a million per client, see `Kv::resolve`).
+                let value = u64::from(ctx.node()) * VALUE_BASE + req;
                 let msg = if write {
                     Msg::Put { req, key, value }
                 } else {
                     Msg::Get { req, key }
                 };
-                ctx.report(Report::Invoked {
-                    req,
-                    key,
-                    write: write.then_some(value),
-                });
+                ctx.report(Report::Op(if write {
+                    OpReport::write(req, key as u32, value)
+                } else {
+                    OpReport::read(req, key as u32)
+                }));
                 ctx.send(PRIMARY, msg);
                 outstanding = Some(req);
                 ctx.set_timer(ctx.now() + config.timeout_ns, TOKEN_TIMEOUT_BASE + req);
@@ -400,12 +381,12 @@ pub async fn client(ctx: Ctx<Msg, Report>, config: StoreConfig) {
             }
             Incoming::Message { msg, .. } => {
                 let (answered, report) = match msg {
-                    Msg::PutOk { req, index } => (req, Report::Written { req, index }),
-                    Msg::GetOk { req, value, index } => (req, Report::Read { req, value, index }),
+                    Msg::PutOk { req, .. } => (req, OpReport::written(req)),
+                    Msg::GetOk { req, value, .. } => (req, OpReport::read_ok(req, value)),
                     _ => continue,
                 };
                 if outstanding == Some(answered) {
-                    ctx.report(report);
+                    ctx.report(Report::Op(report));
                     outstanding = None;
                     ctx.set_timer(ctx.now() + config.think_ns, TOKEN_NEXT_REQUEST);
                 }

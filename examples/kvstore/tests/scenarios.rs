@@ -48,6 +48,51 @@ fn with_the_bug_a_seed_fails_and_names_the_violated_check() {
 }
 
 #[test]
+fn the_linearizability_check_catches_the_bug_and_names_a_short_witness() {
+    register::<Kv>().expect("the kind registers");
+    let failure = try_check_seeds(BUGGY.as_ref(), 1..301).expect_err("a seed fails");
+    let seed = failure.seed.expect("a seed");
+    // Run seeds from the first failure on until one fails `linearizable` (most that
+    // lose a write also serve a stale read afterwards).
+    let dir = std::env::temp_dir().join(format!("kvstore-lin-{}", std::process::id()));
+    let sim = Sim::from_file(BUGGY).expect("it loads").out(&dir);
+    let found = (seed..seed + 300).find_map(|seed| {
+        let run = sim.run(seed).expect("it runs");
+        let check = run
+            .record
+            .summary
+            .checks
+            .iter()
+            .find(|check| check.name.starts_with("linearizable"))
+            .cloned()
+            .expect("the scenario checks linearizable");
+        (!check.passed).then_some((run.record, check))
+    });
+    let (record, check) = found.expect("a seed of 300 is not linearizable");
+    // The detail names the witness: its clients, operations and times.
+    assert!(
+        check.detail.contains("not linearizable: key "),
+        "{}",
+        check.detail
+    );
+    assert!(check.detail.contains("client-"), "{}", check.detail);
+    let section = &record.summary.sections["kvstore"]["linearizability"];
+    assert_eq!(section["verdict"], "not linearizable");
+    let witness = section["detail"]["witness"].as_array().expect("a witness");
+    assert!((1..=3).contains(&witness.len()), "{witness:?}");
+    assert!(
+        record
+            .summary
+            .tables
+            .iter()
+            .any(|table| table.name == "linearizability_witness"
+                && table.rows.len() == witness.len()),
+        "the report's table holds the witness"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn shrinking_a_failing_seed_leaves_the_primary_crash() {
     let (seed, _, _) = first_failure();
     let dir = std::env::temp_dir().join(format!("kvstore-shrink-{}", std::process::id()));

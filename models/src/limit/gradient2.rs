@@ -398,7 +398,7 @@ mod tests {
             smoothing in 0.01f64..=1.0,
             rtt_tolerance in 1.0f64..3.0,
             base_ms in 1u64..50,
-            step in 2.0f64..20.0,
+            step in 2.2f64..20.0,
         ) {
             let config = Gradient2Config { initial_limit, smoothing, rtt_tolerance, ..Default::default() };
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -427,7 +427,8 @@ mod tests {
                     "grew from {} to {}", before, l.estimated_limit()
                 );
             }
-            // The step is at least 2x tolerance, so the first sample is always checked.
+            // The step is above 2x tolerance (2.2x: at exactly 2x the first sample sits on
+            // the bound), so the first sample is always checked.
             prop_assert!(checked >= 1);
         }
     }

@@ -106,6 +106,13 @@ pub trait Kind {
 
     /// Its tables (snapshots, recoveries), from the record.
     fn tables(record: &RunRecord) -> Vec<RecordTable>;
+
+    /// More words for a failed check than its figure gives (the witness of a
+    /// linearizability violation, from the record): appended to the check's detail, so
+    /// the terminal, `summary.json` and the report show them.
+    fn explain(_record: &RunRecord, _figure: &str) -> Option<String> {
+        None
+    }
 }
 
 /// The run record of a finished run of kind `K`: what [`Kind::record`] builds, with the
@@ -120,6 +127,20 @@ pub fn record_of<K: Kind>(
     let mut record = K::record(run, config, finished, invocation);
     declare::<K>(&mut record);
     crate::record::evaluate_checks(&mut record, &run.checks, K::CHECKS);
+    let explained: Vec<Option<String>> = record
+        .summary
+        .checks
+        .iter()
+        .map(|check| match (&check.figure, check.passed) {
+            (Some(figure), false) => K::explain(&record, figure),
+            _ => None,
+        })
+        .collect();
+    for (check, more) in record.summary.checks.iter_mut().zip(explained) {
+        if let Some(more) = more {
+            check.detail = format!("{}: {more}", check.detail);
+        }
+    }
     record
 }
 
@@ -581,6 +602,7 @@ macro_rules! registry {
     };
 }
 
+pub mod history;
 pub mod registry;
 
 pub use registry::{
