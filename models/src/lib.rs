@@ -19,6 +19,7 @@ pub mod checkpoint;
 pub mod clock;
 pub mod detector;
 pub mod linearizability;
+pub mod metastability;
 pub mod reliability;
 pub mod snapshot;
 pub mod timeout;
