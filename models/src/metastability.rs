@@ -254,9 +254,14 @@ pub fn judge(distances: &[f64], triggers: &[Trigger], params: &Params) -> Vec<Ju
                 Verdict::Metastable { at, .. } => at + 1,
                 Verdict::Undecided | Verdict::Unended => usize::MAX,
             };
-            if next < order.len() && triggers[order[next]].start < decided {
+            // Everything starting before the verdict joins at once: one scan per change
+            // of the episode's last end, not per member.
+            let joined = next;
+            while next < order.len() && triggers[order[next]].start < decided {
                 members.push(order[next]);
                 next += 1;
+            }
+            if next > joined {
                 continue;
             }
             for &m in &members {

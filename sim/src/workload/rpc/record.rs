@@ -56,6 +56,19 @@ pub const CHECKS: &[CheckSpec] = &[
         describe: |measured, bound| format!("p50 {measured:.3} ms vs at most {bound:.3} ms"),
     },
     CheckSpec {
+        name: "recovers_within",
+        metric: "recovery_ms",
+        bound: BoundKind::Duration,
+        direction: Direction::AtMost,
+        describe: |measured, bound| {
+            format!(
+                "back at the baseline {:.3} s after the slowest fault vs within {:.3} s",
+                measured / 1e3,
+                bound / 1e3
+            )
+        },
+    },
+    CheckSpec {
         name: "retry_amplification_at_most",
         metric: "retry_amplification",
         bound: BoundKind::NonNegative,

@@ -1,0 +1,136 @@
+//! Recovered or metastable on real runs: the verdict per fault, the `metastable` and
+//! `recovery_ms` figures, and the `recovers_within` check.
+
+mod common;
+
+use common::{base_scenario, bundled, run_record};
+use faultline_reports::figures;
+use faultline_reports::record::RunRecord;
+use faultline_reports::stats::{self, verdict::FaultVerdict, Recovery};
+use serde_json::{json, Value};
+
+/// `retry-storm.json` cut to 45 s, its slowdown at 10 s for 8 s, checked for a recovery
+/// within 10 s.
+fn storm() -> Value {
+    let text = std::fs::read_to_string(bundled("retry-storm.json")).expect("bundled");
+    let mut scenario: Value = serde_json::from_str(&text).expect("JSON");
+    scenario["duration"] = json!("45s");
+    scenario["faults"][0]["at"] = json!("10s");
+    scenario["faults"][0]["for"] = json!("8s");
+    scenario["checks"] = json!([{ "recovers_within": "10s" }]);
+    scenario
+}
+
+fn verdicts(record: &RunRecord) -> Vec<FaultVerdict> {
+    let run = stats::compute(record);
+    run.faults
+        .listed
+        .iter()
+        .map(|row| row.verdict.expect("an rpc run with warm-up has verdicts"))
+        .collect()
+}
+
+fn figure(record: &RunRecord, name: &str) -> Option<f64> {
+    figures::value(&record.summary.figures, name)
+}
+
+#[test]
+fn a_retry_storm_is_metastable_and_fails_recovers_within() {
+    let record = run_record(&storm());
+    let [FaultVerdict::Metastable {
+        judged_from: 1,
+        decided_s,
+        ..
+    }] = verdicts(&record)[..]
+    else {
+        panic!("{:?}", verdicts(&record));
+    };
+    // 10 windows outside after the trigger's end at 18 s.
+    assert!((28.0..=30.0).contains(&decided_s), "{decided_s}");
+    assert_eq!(figure(&record, "metastable"), Some(1.0));
+    assert_eq!(figure(&record, "recovery_ms"), None);
+    let check = &record.summary.checks[0];
+    assert_eq!(check.name, "recovers_within 10s");
+    assert!(!check.passed, "{check:?}");
+    assert!(check.detail.contains("recovery_ms"), "{}", check.detail);
+}
+
+#[test]
+fn the_same_storm_with_a_retry_budget_recovers_and_passes() {
+    let mut scenario = storm();
+    scenario["workload"]["clients"]["retry"]["budget"] =
+        json!({ "ratio": { "ttl": "10s", "min_per_s": 0, "retry_ratio": 0.1 } });
+    let record = run_record(&scenario);
+    let [FaultVerdict::Recovered {
+        recovery_s,
+        judged_from: 1,
+    }] = verdicts(&record)[..]
+    else {
+        panic!("{:?}", verdicts(&record));
+    };
+    assert!((0.0..10.0).contains(&recovery_s), "{recovery_s}");
+    assert_eq!(figure(&record, "metastable"), Some(0.0));
+    assert_eq!(figure(&record, "recovery_ms"), Some(recovery_s * 1e3));
+    assert!(
+        record.summary.checks[0].passed,
+        "{:?}",
+        record.summary.checks
+    );
+    // The bound is read: one shorter than the recovery fails.
+    scenario["checks"] = json!([{ "recovers_within": format!("{}ms", recovery_s * 1e3 - 500.0) }]);
+    let record = run_record(&scenario);
+    assert!(
+        !record.summary.checks[0].passed,
+        "{:?}",
+        record.summary.checks
+    );
+}
+
+/// The case: a 2 s restart inside a 10 s partition. Availability-based MTTR
+/// counts the crash's recovery from its own end, through the rest of the partition; the
+/// verdict counts it from the partition's end.
+#[test]
+fn a_fault_inside_a_longer_one_is_judged_from_the_longer_ones_end() {
+    let mut scenario = base_scenario();
+    scenario["workload"]["servers"]["count"] = json!(2);
+    scenario["faults"] = json!([
+        { "at": "5s", "for": "8s", "partition": { "isolate": "server-0" } },
+        { "at": "6s", "crash": "server-1", "restart_after": "2s" },
+    ]);
+    let record = run_record(&scenario);
+    let judged = verdicts(&record);
+    let [FaultVerdict::Recovered {
+        recovery_s,
+        judged_from: 1,
+    }, crash] = judged[..]
+    else {
+        panic!("{judged:?}");
+    };
+    assert_eq!(crash, judged[0], "one episode, one verdict");
+    assert!(recovery_s <= 2.0, "{recovery_s}");
+    assert_eq!(
+        crash.describe(2),
+        format!("recovered {recovery_s:.2} s after fault 1 ended")
+    );
+    let run = stats::compute(&record);
+    let mttr = run.faults.listed[1].recovery.and_then(|r| r.mttr_s());
+    assert!(
+        mttr.is_some_and(|m| m >= 5.0),
+        "the old MTTR runs through the partition: {:?}",
+        run.faults.listed[1].recovery
+    );
+    assert!(!matches!(
+        run.faults.listed[0].recovery,
+        Some(Recovery::NotRecovered)
+    ));
+}
+
+#[test]
+fn no_verdict_without_warm_up() {
+    let mut scenario = base_scenario();
+    scenario["faults"] = json!([{ "at": "1s", "crash": "server-0", "restart_after": "2s" }]);
+    let record = run_record(&scenario);
+    let run = stats::compute(&record);
+    assert!(run.rpc.as_ref().is_some_and(|r| r.verdicts.is_none()));
+    assert_eq!(figure(&record, "metastable"), None);
+}
