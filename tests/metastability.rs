@@ -134,3 +134,40 @@ fn no_verdict_without_warm_up() {
     assert!(run.rpc.as_ref().is_some_and(|r| r.verdicts.is_none()));
     assert_eq!(figure(&record, "metastable"), None);
 }
+
+/// The report page and the summary table say it, per fault and for the run.
+#[test]
+fn the_report_shows_the_verdict_per_fault() {
+    let mut scenario = storm();
+    let stuck = run_record(&scenario);
+    scenario["workload"]["clients"]["retry"]["max_attempts"] = json!(1);
+    let recovers = run_record(&scenario);
+    for (record, verdict, row) in [
+        (&stuck, "metastable", "metastable (fault 1)"),
+        (
+            &recovers,
+            "recovered in 4.00 s",
+            "recovered in 4.00 s (fault 1)",
+        ),
+    ] {
+        let dir = common::temp_dir(&format!("verdict-report-{}", verdict.len()));
+        faultline_reports::write_run_report(&dir, record).expect("report written");
+        let md = std::fs::read_to_string(dir.join("report.md")).expect("report.md");
+        let faults = md
+            .lines()
+            .find(|line| line.starts_with("|   1 | slowdown"))
+            .expect("a fault row");
+        assert!(
+            faults.trim_end().ends_with(&format!("| {verdict} |")),
+            "{faults}"
+        );
+        let html = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
+        assert!(html.contains("recovered or metastable"), "a card");
+        let summary = faultline_reports::summary_table(record);
+        let line = summary
+            .lines()
+            .find(|line| line.starts_with("recovered or metastable"))
+            .expect("a summary row");
+        assert!(line.contains(row), "{line}");
+    }
+}
