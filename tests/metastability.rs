@@ -171,3 +171,103 @@ fn the_report_shows_the_verdict_per_fault() {
         assert!(line.contains(row), "{line}");
     }
 }
+
+/// Offered requests per window of `scenario` with `load` set.
+fn offered_with(load: Value) -> Vec<u64> {
+    let mut scenario = base_scenario();
+    scenario["workload"]["clients"]["load"] = load;
+    run_record(&scenario)
+        .timeline
+        .iter()
+        .map(|row| row.offered)
+        .collect()
+}
+
+#[test]
+fn load_profiles_shape_the_offered_load() {
+    // 100 clients at 10/s: 1,000 requests a window without a profile.
+    let spike = offered_with(json!({ "spike": { "at": "5s", "for": "5s", "factor": 3 } }));
+    let mean = |windows: &[u64]| windows.iter().sum::<u64>() as f64 / windows.len() as f64;
+    let (before, during, after) = (mean(&spike[..5]), mean(&spike[5..10]), mean(&spike[10..]));
+    assert!(
+        (900.0..1100.0).contains(&before) && (900.0..1100.0).contains(&after),
+        "{spike:?}"
+    );
+    assert!((2.8..3.2).contains(&(during / before)), "{spike:?}");
+    let paused = offered_with(json!({ "piecewise": [
+        { "at": "4s", "factor": 0 }, { "at": "8s", "factor": 0.5 }, { "at": "12s", "factor": 1 }
+    ] }));
+    assert!(paused[4..8].iter().all(|n| *n == 0), "{paused:?}");
+    assert!((400.0..600.0).contains(&mean(&paused[8..12])), "{paused:?}");
+    let ramp = offered_with(json!({ "ramp": { "from": "0s", "to": "20s", "factor": 3 } }));
+    assert!(ramp[0] < 1300 && ramp[19] > 2700, "{ramp:?}");
+    let diurnal = offered_with(json!({ "diurnal": { "period": "20s", "amplitude": 0.5 } }));
+    assert!(
+        mean(&diurnal[3..7]) > 1300.0 && mean(&diurnal[13..17]) < 700.0,
+        "{diurnal:?}"
+    );
+}
+
+/// A spike is a trigger: listed with the faults, shaded, and judged.
+#[test]
+fn a_spike_is_judged_like_a_fault() {
+    let record = run_record(
+        &serde_json::from_str::<Value>(
+            &std::fs::read_to_string(bundled("spike-metastable.json")).expect("bundled"),
+        )
+        .expect("JSON"),
+    );
+    let faults = &record.summary.faults;
+    assert_eq!(faults.len(), 1);
+    assert_eq!(
+        (faults[0].kind.as_str(), faults[0].target.as_str()),
+        ("load", "spike clients x2")
+    );
+    assert_eq!((faults[0].start_s, faults[0].end_s), (10.0, Some(15.0)));
+    assert_eq!(record.timeline[12].faults_active, "load:spike clients x2");
+    assert!(matches!(
+        verdicts(&record)[..],
+        [FaultVerdict::Metastable { .. }]
+    ));
+    let budget = run_record(
+        &serde_json::from_str::<Value>(
+            &std::fs::read_to_string(bundled("spike-budget.json")).expect("bundled"),
+        )
+        .expect("JSON"),
+    );
+    assert!(
+        matches!(verdicts(&budget)[..], [FaultVerdict::Recovered { recovery_s, .. }] if recovery_s == 4.0)
+    );
+}
+
+/// `shrink --check recovers_within` keeps a metastable run failing, and has nothing to
+/// do on the cured one.
+#[test]
+fn shrink_keeps_recovers_within_failing() {
+    let shrink = |name: &str, out: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["shrink", bundled(name).to_str().unwrap(), "--seed", "42"])
+            .args(["--check", "recovers_within", "--max-runs", "3", "--out"])
+            .arg(out)
+            .output()
+            .expect("run faultline")
+    };
+    let dir = common::temp_dir("shrink-recovers");
+    let out = dir.join("minimal.json");
+    let stuck = shrink("spike-metastable.json", &out);
+    let stdout = String::from_utf8_lossy(&stuck.stdout);
+    assert_eq!(stuck.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("keeping check recovers_within 10s failing"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the minimal scenario fails check recovers_within 10s"),
+        "{stdout}"
+    );
+    assert!(out.is_file());
+    let cured = shrink("spike-budget.json", &dir.join("cured.json"));
+    let stdout = String::from_utf8_lossy(&cured.stdout);
+    assert_eq!(cured.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("passes every check"), "{stdout}");
+}
