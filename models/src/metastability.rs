@@ -564,7 +564,7 @@ mod tests {
         ) {
             let baseline = Baseline::fit(&rows, &[1.0, 1.0, 1.0], 0.05).expect("enough rows");
             prop_assert!(baseline.distance(&probe) >= 0.0);
-            prop_assert_eq!(baseline.distance(&baseline.mean().to_vec()), 0.0);
+            prop_assert_eq!(baseline.distance(baseline.mean()), 0.0);
         }
     }
 }
