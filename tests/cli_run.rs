@@ -360,6 +360,8 @@ fn every_bundled_scenario_runs_with_its_expected_outcome() {
         ("partition.json", 0),
         ("omission-timing.json", 0),
         ("retry-storm.json", 1),
+        ("spike-metastable.json", 1),
+        ("spike-budget.json", 0),
     ] {
         let out = temp_dir(&format!("bundled-{name}"));
         let result = faultline(&[

@@ -154,6 +154,30 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
         "e18801f6f58b7ddbab08de58af7589c295d8acecb2a0d46bfc68e83db4ad13f1",
         24672,
     ),
+    (
+        "spike-metastable",
+        1,
+        "4d2662dbeef1d231bb673a34494cdd6e1818c88cc67a47faa62773477e97ed0c",
+        652758,
+    ),
+    (
+        "spike-metastable",
+        2,
+        "b7358f41a0b10a8fded439445981cabf581d845e99c717e5928d924c0638ede3",
+        648338,
+    ),
+    (
+        "spike-budget",
+        1,
+        "e0b176a09e1397d7c0b1fe46d5bf30a977c8d5cb4d2efb99d416c0bbaa2525bd",
+        201225,
+    ),
+    (
+        "spike-budget",
+        2,
+        "e81a2502bb1676f165bb47a3ff7e22938030e716d7f250b30bd776d9f22769c9",
+        199458,
+    ),
 ];
 
 fn path_of(name: &str) -> PathBuf {

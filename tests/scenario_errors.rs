@@ -626,3 +626,76 @@ fn deep_nesting_does_not_crash() {
     let deep_unknown = format!("{{\"x\": {}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
     rejects("deep-unknown", &deep_unknown, "x", &["unknown field \"x\""]);
 }
+
+#[test]
+fn load_profiles_are_checked_with_their_paths() {
+    let arrival = r#""arrival": {"poisson_per_s": 1.0},"#;
+    let with = |load: &str| edit(arrival, &format!("{arrival} \"load\": {load},"));
+    rejects(
+        "load-factor",
+        &with(r#"{"spike": {"at": "10s", "for": "5s", "factor": -1}}"#),
+        "workload.clients.load.spike.factor",
+        &["-1 is out of range", "from 0 to 1000"],
+    );
+    rejects(
+        "load-spike-for",
+        &with(r#"{"spike": {"at": "10s", "for": "0s", "factor": 2}}"#),
+        "workload.clients.load.spike.for",
+        &["above 0"],
+    );
+    rejects(
+        "load-ramp-order",
+        &with(r#"{"ramp": {"from": "10s", "to": "5s", "factor": 2}}"#),
+        "workload.clients.load.ramp.to",
+        &["not after from"],
+    );
+    rejects(
+        "load-amplitude",
+        &with(r#"{"diurnal": {"period": "60s", "amplitude": 1.5}}"#),
+        "workload.clients.load.diurnal.amplitude",
+        &["1.5 is out of range"],
+    );
+    rejects(
+        "load-piecewise-order",
+        &with(r#"{"piecewise": [{"at": "5s", "factor": 2}, {"at": "5s", "factor": 1}]}"#),
+        "workload.clients.load.piecewise[1].at",
+        &["time order"],
+    );
+    rejects(
+        "load-piecewise-empty",
+        &with(r#"{"piecewise": []}"#),
+        "workload.clients.load.piecewise",
+        &["an empty list"],
+    );
+    let many: Vec<String> = (0..1001)
+        .map(|i| format!(r#"{{"at": "{i}ms", "factor": 1}}"#))
+        .collect();
+    rejects(
+        "load-piecewise-many",
+        &with(&format!(r#"{{"piecewise": [{}]}}"#, many.join(","))),
+        "workload.clients.load.piecewise",
+        &["1001 points exceed the limit of 1000"],
+    );
+    rejects(
+        "load-unknown-key",
+        &with(r#"{"spike": {"at": "10s", "for": "5s", "factor": 2, "fro": 1}}"#),
+        "workload.clients.load.spike.fro",
+        &["unknown field"],
+    );
+    rejects(
+        "load-closed-loop",
+        &edit(
+            arrival,
+            r#""arrival": {"closed_loop": {"think_time": {"constant": "1s"}}}, "load": {"step": {"at": "1s", "factor": 2}},"#,
+        ),
+        "workload.clients.load",
+        &["open-loop rate"],
+    );
+    // The event estimate counts the run at the profile's peak.
+    rejects(
+        "load-estimate",
+        &with(r#"{"step": {"at": "100s", "factor": 1000}}"#),
+        "workload",
+        &["events", "over the limit"],
+    );
+}

@@ -20,6 +20,7 @@ pub mod clock;
 pub mod detector;
 pub mod limit;
 pub mod linearizability;
+pub mod metastability;
 pub mod overload_retry;
 pub mod reliability;
 pub mod snapshot;

@@ -356,7 +356,9 @@ impl TimeChart {
             .map(|f| f.kind.as_str())
             .collect();
         for k in kinds {
-            out.push((Swatch::Box(fault_color(k)), format!("{k} fault")));
+            // A load profile's change is a trigger, not a fault.
+            let what = if k == "load" { "change" } else { "fault" };
+            out.push((Swatch::Box(fault_color(k)), format!("{k} {what}")));
         }
         if !overlaps(&bands(&self.faults, 0.0, run_s, 0.0, run_s)).is_empty() {
             out.push((Swatch::Hatch, "faults of several kinds overlap".to_string()));

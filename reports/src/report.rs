@@ -200,6 +200,10 @@ fn summary_rows(rec: &RunRecord, st: &RunStats, full: bool) -> Vec<Row> {
         }
         let (mttr, unit) = recovery_text(rpc.worst_recovery.as_ref().map(|w| w.recovery));
         rows.push(row("MTTR, worst fault", mttr, unit));
+        if let Some(v) = &rpc.verdicts {
+            let (text, unit) = verdict_text(v);
+            rows.push(row("recovered or metastable", text, unit));
+        }
         if section.hlc != HlcSummary::default() {
             rows.push(row(
                 "HLC max offset (l - pt)",
@@ -276,6 +280,52 @@ pub fn summary_table(rec: &RunRecord) -> String {
     out
 }
 
+/// The run's verdict in words and its unit: `metastable` (which faults), the slowest
+/// recovery, or how many faults the run ended on.
+fn verdict_text(v: &stats::verdict::Verdicts) -> (String, &'static str) {
+    if v.metastable > 0 {
+        let which: Vec<String> = v
+            .faults
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| matches!(f, stats::verdict::FaultVerdict::Metastable { .. }))
+            .take(3)
+            .map(|(i, _)| (i + 1).to_string())
+            .collect();
+        let more = if v.metastable > which.len() {
+            ", ..."
+        } else {
+            ""
+        };
+        (format!("metastable (fault {}{more})", which.join(", ")), "")
+    } else if v.undecided > 0 {
+        (
+            format!("{} faults not back by the end", count(v.undecided as u64)),
+            "",
+        )
+    } else {
+        match (v.slowest_recovery_s, v.slowest_fault) {
+            (Some(t), Some(i)) => (format!("recovered in {} s (fault {i})", fixed(t, 2)), ""),
+            _ => ("n/a".to_string(), ""),
+        }
+    }
+}
+
+/// The run's verdict in a few words, for a comparison's cell: `metastable`,
+/// `recovered in 4.00 s`, `not back by the end`.
+pub(super) fn verdict_short(v: &stats::verdict::Verdicts) -> String {
+    if v.metastable > 0 {
+        "metastable".to_string()
+    } else if v.undecided > 0 {
+        "not back by the end".to_string()
+    } else {
+        v.slowest_recovery_s.map_or_else(
+            || "n/a".to_string(),
+            |t| format!("recovered in {} s", fixed(t, 2)),
+        )
+    }
+}
+
 /// The fault table; the MTTR column only where there is an availability series.
 fn faults_table(st: &RunStats) -> Table {
     let mttr = st.rpc.is_some();
@@ -289,6 +339,10 @@ fn faults_table(st: &RunStats) -> Table {
     ];
     if mttr {
         cols.push(("measured MTTR", Align::Right));
+    }
+    let judged = st.rpc.as_ref().is_some_and(|r| r.verdicts.is_some());
+    if judged {
+        cols.push(("verdict", Align::Left));
     }
     let mut t = Table::new(&cols);
     for f in &st.faults.listed {
@@ -307,6 +361,12 @@ fn faults_table(st: &RunStats) -> Table {
                 (false, Some(r)) => r.describe(),
                 (false, None) => "n/a".to_string(),
             });
+        }
+        if judged {
+            cells.push(
+                f.verdict
+                    .map_or_else(|| "n/a".to_string(), |v| v.describe(f.index)),
+            );
         }
         t.push(cells);
     }
@@ -335,6 +395,9 @@ fn faults_table(st: &RunStats) -> Table {
             } else {
                 parts.join("; ")
             });
+        }
+        if judged {
+            cells.push(format!("{} metastable", count(g.metastable as u64)));
         }
         t.push(cells);
     }
@@ -665,6 +728,27 @@ fn verdict(st: &RunStats) -> Vec<Card> {
         details,
         tone,
     });
+    if let Some(v) = &rpc.verdicts {
+        let (text, unit) = verdict_text(v);
+        cards.push(Card {
+            key: "recovered or metastable".to_string(),
+            value: format!("{text} {unit}").trim_end().to_string(),
+            details: vec![format!(
+                "distance {} from a {}-window baseline: {} windows within to recover, {} outside to stay",
+                fixed(v.params.epsilon, 0),
+                count(v.baseline_windows as u64),
+                count(v.params.recover_windows as u64),
+                count(v.params.stuck_windows as u64)
+            )],
+            tone: if v.metastable > 0 {
+                Tone::Bad
+            } else if v.undecided > 0 {
+                Tone::Neutral
+            } else {
+                Tone::Good
+            },
+        });
+    }
     let p = &rpc.peak;
     cards.push(Card {
         key: "peak load multiple".to_string(),
@@ -745,7 +829,7 @@ fn plot_caption(name: &str, comparison: bool, series: &[SeriesInfo]) -> Caption 
 }
 
 /// The glossary: every metric on the pages, in words.
-const GLOSSARY: [(&str, &str); 16] = [
+const GLOSSARY: [(&str, &str); 17] = [
     (
         "availability by offered time",
         "succeeded / resolved of the logical requests offered in a window (or phase, or run), each request counted in the window where it was offered however late it resolved. Requests still unresolved at the end of the run are reported apart, not counted; a window whose offered requests all failed or never resolved reads 0 % (stuck requests are an outage); a window with nothing offered is a gap.",
@@ -777,6 +861,10 @@ const GLOSSARY: [(&str, &str); 16] = [
     (
         "MTTR (measured)",
         "from a fault's end to the first window whose availability is back at or above the SLO and stays there until the next fault starts (or the run ends); resolution one window. Not recovered: never back for good, the metastable signature.",
+    ),
+    (
+        "recovered or metastable",
+        "after each fault ends, per window: goodput, median latency, retry amplification, timeout and failure fractions against their mean and spread over the windows before the first fault (diagonal-Mahalanobis distance, as DesCartes' monitor). Recovered in T s: 3 windows in a row within distance 3, T from the fault's end (the end of the last fault it overlaps) to the first of them. Metastable: 10 windows in a row outside, not coming closer. A slow drain comes closer and is not metastable.",
     ),
     (
         "retry amplification",

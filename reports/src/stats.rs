@@ -55,6 +55,7 @@ use std::collections::BTreeMap;
 use faultline_models::reliability;
 
 pub mod bank;
+pub mod verdict;
 use serde::{Deserialize, Serialize};
 
 use crate::record::{
@@ -254,6 +255,9 @@ pub struct FaultRow {
     pub background: bool,
     /// Measured recovery; `None` when the record has no availability series.
     pub recovery: Option<Recovery>,
+    /// Recovered or metastable ([`verdict`]); `None` when the run has no verdicts.
+    #[serde(default)]
+    pub verdict: Option<verdict::FaultVerdict>,
 }
 
 /// Faults of one kind folded into one row.
@@ -275,6 +279,9 @@ pub struct FaultGroup {
     pub not_recovered: usize,
     /// Faults lasting to the end of the run.
     pub unended: usize,
+    /// Faults judged metastable ([`verdict`]).
+    #[serde(default)]
+    pub metastable: usize,
     /// Median MTTR of those that recovered, seconds.
     pub mttr_median_s: Option<f64>,
     /// Longest MTTR of those that recovered, seconds.
@@ -451,6 +458,10 @@ pub struct RpcStats {
     pub breakers: BreakerStats,
     /// Closed-form expectations beside measured values.
     pub expectations: Vec<ExpectationResult>,
+    /// Recovered or metastable after each fault; `None` without a fault or without
+    /// enough windows before the first.
+    #[serde(default)]
+    pub verdicts: Option<verdict::Verdicts>,
     /// The span the zoomed chart panels show (from a little before the first fault to a
     /// little after the last recovery); `None` when the faults span most of the run.
     pub zoom: Option<Span>,
@@ -493,10 +504,12 @@ pub struct RunStats {
 pub fn compute(rec: &RunRecord) -> RunStats {
     let s = &rec.summary;
     let recoveries = s.rpc.as_ref().map(|_| recoveries(rec));
+    let verdicts = s.rpc.as_ref().and_then(|_| verdict::verdicts(rec));
+    let faults = fault_table(rec, recoveries.as_deref(), verdicts.as_ref());
     let rpc = s
         .rpc
         .as_ref()
-        .map(|section| rpc_stats(rec, section, recoveries.as_deref().unwrap_or(&[])));
+        .map(|section| rpc_stats(rec, section, recoveries.as_deref().unwrap_or(&[]), verdicts));
     RunStats {
         format: REPORT_FORMAT.to_string(),
         scenario: s.scenario.clone(),
@@ -516,14 +529,19 @@ pub fn compute(rec: &RunRecord) -> RunStats {
                 .map(|c| c.name.clone())
                 .collect(),
         },
-        faults: fault_table(rec, recoveries.as_deref()),
+        faults,
         rpc,
         bank: s.bank.as_ref().map(|section| bank::compute(rec, section)),
         notes: notes(rec),
     }
 }
 
-fn rpc_stats(rec: &RunRecord, section: &RpcSummary, recs: &[FaultRecovery]) -> RpcStats {
+fn rpc_stats(
+    rec: &RunRecord,
+    section: &RpcSummary,
+    recs: &[FaultRecovery],
+    verdicts: Option<verdict::Verdicts>,
+) -> RpcStats {
     let q = &section.requests;
     let duration_s = duration_s(rec);
     let slo = slo(rec);
@@ -558,6 +576,7 @@ fn rpc_stats(rec: &RunRecord, section: &RpcSummary, recs: &[FaultRecovery]) -> R
         peak: peak_load(rec),
         breakers: breakers(rec),
         expectations: expectations(rec),
+        verdicts,
         zoom: zoom(rec, recs),
     }
 }
@@ -1032,7 +1051,11 @@ pub fn worst_recovery(recs: &[FaultRecovery]) -> Option<WorstRecovery> {
 }
 
 /// The fault table: the first faults listed, the rest folded by kind.
-fn fault_table(rec: &RunRecord, recs: Option<&[FaultRecovery]>) -> FaultTable {
+fn fault_table(
+    rec: &RunRecord,
+    recs: Option<&[FaultRecovery]>,
+    verdicts: Option<&verdict::Verdicts>,
+) -> FaultTable {
     let end = duration_s(rec);
     let faults = &rec.summary.faults;
     let listed_n = if faults.len() > MAX_LISTED_FAULTS {
@@ -1041,6 +1064,7 @@ fn fault_table(rec: &RunRecord, recs: Option<&[FaultRecovery]>) -> FaultTable {
         faults.len()
     };
     let recovery = |i: usize| recs.and_then(|r| r.get(i)).map(|r| r.recovery);
+    let judged = |i: usize| verdicts.and_then(|v| v.faults.get(i)).copied();
     let listed = faults
         .iter()
         .take(listed_n)
@@ -1054,6 +1078,7 @@ fn fault_table(rec: &RunRecord, recs: Option<&[FaultRecovery]>) -> FaultTable {
             duration_s: (fault_end(f, end) - f.start_s).max(0.0),
             background: is_background(f, end),
             recovery: recovery(i),
+            verdict: judged(i),
         })
         .collect();
     let mut folded: Vec<FaultGroup> = Vec::new();
@@ -1070,6 +1095,7 @@ fn fault_table(rec: &RunRecord, recs: Option<&[FaultRecovery]>) -> FaultTable {
                 recovered: 0,
                 not_recovered: 0,
                 unended: 0,
+                metastable: 0,
                 mttr_median_s: None,
                 mttr_max_s: None,
             });
@@ -1090,6 +1116,9 @@ fn fault_table(rec: &RunRecord, recs: Option<&[FaultRecovery]>) -> FaultTable {
             Some(Recovery::NotRecovered) => row.not_recovered += 1,
             Some(Recovery::Unended) => row.unended += 1,
             None => {}
+        }
+        if matches!(judged(i), Some(verdict::FaultVerdict::Metastable { .. })) {
+            row.metastable += 1;
         }
     }
     for (row, m) in folded.iter_mut().zip(&mut mttrs) {

@@ -479,6 +479,7 @@ fn comparison_files_and_table() {
         [
             "variant",
             "checks",
+            "verdict",
             "availability (%)",
             "p99 latency (ms)",
             "worst time to recovery (s)",
@@ -498,6 +499,9 @@ fn comparison_files_and_table() {
     );
     assert_eq!(column("worst time to recovery (s)", lines[3]), "-", "{t}");
     assert_eq!(column("faults not recovered", lines[2]), "0", "{t}");
+    // Recovered or metastable, beside the checks.
+    assert!(lines[2].contains("  recovered in 2.00 s  "), "{t}");
+    assert!(lines[3].contains("  metastable  "), "{t}");
     assert_eq!(column("faults not recovered", lines[3]), "1", "{t}");
     assert!(lines[2].starts_with("recovers") && lines[3].starts_with("stuck run"));
     assert!(lines[3].contains("1 of 1 FAILED"), "{t}");

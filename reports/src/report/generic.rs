@@ -107,6 +107,14 @@ pub(super) fn comparison(
         align: vec![Align::Left, Align::Left],
         rows: Vec::new(),
     };
+    // Recovered or metastable, when a variant has a verdict.
+    let judged = stats
+        .iter()
+        .any(|st| st.rpc.as_ref().is_some_and(|r| r.verdicts.is_some()));
+    if judged {
+        table.headers.push("verdict".to_string());
+        table.align.push(Align::Left);
+    }
     for info in figures {
         table.headers.push(short_head(info));
         table.align.push(Align::Right);
@@ -114,6 +122,10 @@ pub(super) fn comparison(
     for ((label, rec), st) in variants.iter().zip(stats) {
         let values = values_of(rec);
         let mut cells = vec![label.clone(), super::checks_cell(st)];
+        if judged {
+            let verdicts = st.rpc.as_ref().and_then(|r| r.verdicts.as_ref());
+            cells.push(verdicts.map_or_else(|| "-".to_string(), super::verdict_short));
+        }
         cells.extend(figures.iter().map(|info| cell(info, &values)));
         table.push(cells);
     }

@@ -76,7 +76,14 @@ fn aggregate_text(file: &SweepFile, info: &FigureInfo, total: &FigureTotal) -> S
         Aggregate::Sum => format!("sum {}", info.format(total.aggregate)),
         Aggregate::FractionOfSeeds => {
             let (above, measured) = seeds_above_zero(file, &info.name);
-            format!("in {above} of {measured} seeds")
+            match super::stats::wilson_95(above as u64, measured as u64) {
+                Some([low, high]) => format!(
+                    "in {above} of {measured} seeds (95% CI {:.1} .. {:.1} %)",
+                    100.0 * low,
+                    100.0 * high
+                ),
+                None => format!("in {above} of {measured} seeds"),
+            }
         }
     }
 }
@@ -500,10 +507,15 @@ fn cards(file: &SweepFile) -> Vec<Card> {
             (_, None) => ("-".to_owned(), "no seed measured it".to_owned()),
             (Aggregate::FractionOfSeeds, Some(_)) => {
                 let (above, measured) = seeds_above_zero(file, &info.name);
+                let ci = super::stats::wilson_95(above as u64, measured as u64)
+                    .map(|[low, high]| {
+                        format!(" (95% CI {:.1} .. {:.1} %)", 100.0 * low, 100.0 * high)
+                    })
+                    .unwrap_or_default();
                 (
                     format!("{above} of {measured} seeds"),
                     format!(
-                        "seeds where it was above 0; the largest {}",
+                        "seeds where it was above 0{ci}; the largest {}",
                         with_unit(info, total.spread.max)
                     ),
                 )

@@ -39,6 +39,23 @@ pub fn t_975(df: u64) -> f64 {
         + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * n * n * n)
 }
 
+/// Wilson's 95 % score interval for a fraction of `hits` in `n` trials (Wilson, JASA
+/// 1927): unlike the normal approximation it stays inside 0..1 and is not empty at 0 or
+/// `n` hits (0 of 20 seeds still allows up to 16 %). `None` when `n` is 0.
+pub fn wilson_95(hits: u64, n: u64) -> Option<[f64; 2]> {
+    if n == 0 {
+        return None;
+    }
+    let (z, n_f) = (Z_975, n as f64);
+    let p = hits.min(n) as f64 / n_f;
+    let denominator = 1.0 + z * z / n_f;
+    let centre = (p + z * z / (2.0 * n_f)) / denominator;
+    let half = z * (p * (1.0 - p) / n_f + z * z / (4.0 * n_f * n_f)).sqrt() / denominator;
+    let interval = [(centre - half).max(0.0), (centre + half).min(1.0)];
+    debug_assert!(interval[0] <= p + 1e-12 && p <= interval[1] + 1e-12);
+    Some(interval)
+}
+
 /// What the seeds measured of one metric.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
@@ -152,6 +169,23 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
     use rand_distr::{Distribution, StandardNormal};
+
+    #[test]
+    fn wilson_intervals_match_published_values() {
+        // Newcombe (Stat. Med. 1998), Table I: 81/263 -> 0.2553 .. 0.3662; 0/10 -> 0 ..
+        // 0.2775; 10/10 -> 0.7225 .. 1.
+        let close = |got: Option<[f64; 2]>, want: [f64; 2]| {
+            let got = got.expect("an interval");
+            assert!(
+                (got[0] - want[0]).abs() < 1e-4 && (got[1] - want[1]).abs() < 1e-4,
+                "{got:?} vs {want:?}"
+            );
+        };
+        close(wilson_95(81, 263), [0.2553, 0.3662]);
+        close(wilson_95(0, 10), [0.0, 0.2775]);
+        close(wilson_95(10, 10), [0.7225, 1.0]);
+        assert_eq!(wilson_95(0, 0), None);
+    }
 
     #[test]
     fn t_quantiles_match_the_table_and_tend_to_the_normal() {

@@ -16,6 +16,7 @@ use super::spec::{
     AdaptiveTimeoutSpec, Arrival, BackoffKindSpec, BackoffSpec, BreakerMode, BreakerSpec,
     BudgetSpec, HalfOpenSpec, JitterSpec, RpcSpec, TimeoutSpec,
 };
+use super::load::LoadProfile;
 use crate::engine::driver::MAX_PENDING_EVENTS;
 use crate::engine::queue::Nanos;
 use crate::format::dist::round_to_u64;
@@ -75,6 +76,9 @@ pub struct RpcConfig {
     pub servers: u32,
     /// Arrivals.
     pub arrival: ArrivalMode,
+    /// Load over time (open loop only; `None`: constant). Open-loop gaps are then drawn
+    /// at the profile's peak and thinned, see [`super::load`].
+    pub load: Option<LoadProfile>,
     /// Timeout policy.
     pub timeout: TimeoutPolicy,
     /// The timeout when fixed, ns.
@@ -199,9 +203,13 @@ impl RpcConfig {
     pub fn from_spec(spec: &RpcSpec, slo_latency_ns: Option<Nanos>) -> Result<Self, Issue> {
         let clients = &spec.clients;
         let servers = &spec.servers;
+        let load = clients.load.as_ref().map(LoadProfile::from_spec);
         let arrival = match &clients.arrival {
             Arrival::PoissonPerS(rate) => ArrivalMode::Poisson {
-                population_gap_ns: 1e9 / rate / f64::from(clients.count),
+                population_gap_ns: match &load {
+                    None => 1e9 / rate / f64::from(clients.count),
+                    Some(load) => 1e9 / (rate * load.peak()) / f64::from(clients.count),
+                },
             },
             Arrival::ClosedLoop(closed) => ArrivalMode::Closed {
                 think: closed.think_time.sampler(),
@@ -296,6 +304,7 @@ impl RpcConfig {
             clients: clients.count,
             servers: servers.count,
             arrival,
+            load,
             timeout,
             fixed_timeout_ns,
             backoff,

@@ -6,7 +6,7 @@ use faultline_reports::figures::{
     self,    Aggregate, Better, FigureSpec, Quantity, RecordTable, SeriesSpec, SeriesTable,
 };
 use faultline_reports::record::RunRecord;
-use faultline_reports::stats;
+use faultline_reports::stats::{self, verdict::Verdicts};
 
 /// The figures of an rpc run.
 pub const FIGURES: &[FigureSpec] = &[
@@ -137,6 +137,24 @@ pub const FIGURES: &[FigureSpec] = &[
         "Faults after whose end availability never came back to the objective for good (the metastable signature).",
     ),
     FigureSpec::new(
+        "metastable",
+        "metastable",
+        "runs",
+        Better::Lower,
+        Quantity::Count,
+        Aggregate::FractionOfSeeds,
+        "1 when a fault was judged metastable: after it ended, 10 windows in a row stayed outside distance 3 of the warm-up baseline without draining (goodput, median latency, retry amplification, timeout and failure fractions); 0 otherwise; not measured without a fault or fewer than 3 windows before it.",
+    ),
+    FigureSpec::new(
+        "recovery_ms",
+        "slowest recovery to baseline",
+        "ms",
+        Better::Lower,
+        Quantity::Duration,
+        Aggregate::Max,
+        "Longest time from a fault's end (the end of the last fault it overlaps) to the first of 3 windows in a row back within distance 3 of the warm-up baseline; not measured when a fault was metastable or the run ended before it came back.",
+    ),
+    FigureSpec::new(
         "breakers_open_s",
         "breaker open time",
         "s",
@@ -225,6 +243,7 @@ pub fn figures(record: &RunRecord) -> Vec<Option<f64>> {
     let stats = run.rpc.as_ref();
     let requests = &rpc.requests;
     let resolved = requests.resolved();
+    let verdicts = stats.and_then(|s| s.verdicts.as_ref());
     let not_recovered = run.faults.not_recovered();
     let worst_recovery_s = if not_recovered > 0 {
         None
@@ -249,6 +268,10 @@ pub fn figures(record: &RunRecord) -> Vec<Option<f64>> {
         stats.and_then(|s| s.peak.multiple),
         worst_recovery_s,
         Some(not_recovered as f64),
+        verdicts.map(|v| f64::from(u8::from(v.metastable > 0))),
+        verdicts
+            .and_then(|v| v.slowest_recovery_s)
+            .map(|s| s * 1e3),
         stats.map(|s| s.breakers.open_s),
         Some(requests.offered as f64),
         Some(requests.in_flight as f64),
@@ -303,5 +326,34 @@ pub fn tables(record: &RunRecord) -> Vec<RecordTable> {
     ] {
         table.push(vec![outcome.to_owned(), n.to_string(), share(n)]);
     }
-    vec![table]
+    let mut tables = vec![table];
+    let run = stats::compute(record);
+    if let Some(verdicts) = run.rpc.as_ref().and_then(|s| s.verdicts.as_ref()) {
+        tables.push(verdict_table(record, verdicts));
+    }
+    tables
+}
+
+/// One row per fault: recovered in T s or metastable.
+fn verdict_table(record: &RunRecord, verdicts: &Verdicts) -> RecordTable {
+    let mut table = RecordTable::new(
+        "verdicts",
+        "Recovered or metastable",
+        "After each fault ended: back within distance 3 of the warm-up baseline for 3 windows (recovered, timed from the end of the last fault it overlaps), or 10 windows outside without draining (metastable).",
+        &["fault", "what", "ended (s)", "verdict", "recovery (s)"],
+    );
+    for (i, (fault, verdict)) in record.summary.faults.iter().zip(&verdicts.faults).enumerate() {
+        table.push(vec![
+            (i + 1).to_string(),
+            stats::fault_label(fault),
+            fault
+                .end_s
+                .map_or_else(|| "-".to_owned(), |e| format!("{e:.2}")),
+            verdict.describe(i + 1),
+            verdict
+                .recovery_s()
+                .map_or_else(|| "-".to_owned(), |t| format!("{t:.2}")),
+        ]);
+    }
+    table
 }

@@ -39,6 +39,7 @@ use crate::workload::Context;
 use crate::workload::{Kind, NumberLimit, Resolution};
 
 pub mod figures;
+pub mod load;
 
 pub mod config;
 mod conn;
@@ -243,8 +244,10 @@ pub struct RpcWorld {
     next_arrival_ns: Option<Nanos>,
     /// The client of the next open-loop arrival, drawn with its time.
     next_arrival_client: u32,
+    /// The load profile's peak factor (1 without one).
+    load_peak: f64,
     /// Open-loop (gap, client) pairs drawn ahead of time, in draw order.
-    arrivals_ahead: VecDeque<(Nanos, u32)>,
+    arrivals_ahead: VecDeque<(Nanos, u32, f64)>,
     metrics: Metrics,
     hlc_stats: HlcStats,
     clients: Vec<Client>,
@@ -368,18 +371,32 @@ impl RpcWorld {
     /// The (gap, client) pairs come from the arrival stream in the same order as if
     /// drawn one at a time, but in batches, [`ARRIVALS_AHEAD`] / 2 arrivals before they
     /// are due: see [`Self::draw_arrivals_ahead`].
+    ///
+    /// With a load profile the candidates come at its peak rate and each is kept with
+    /// probability `factor(t) / peak` (thinning, see [`load`]); a dropped candidate only
+    /// moves the clock on.
     #[inline]
     fn draw_next_arrival(&mut self, now_ns: Nanos) {
-        if self.arrivals_ahead.len() <= ARRIVALS_AHEAD / 2 {
-            self.draw_arrivals_ahead();
+        let mut at_ns = now_ns;
+        loop {
+            if self.arrivals_ahead.len() <= ARRIVALS_AHEAD / 2 {
+                self.draw_arrivals_ahead();
+            }
+            let (gap_ns, client, keep) = self
+                .arrivals_ahead
+                .pop_front()
+                .expect("arrivals were just drawn");
+            at_ns = at_ns.saturating_add(gap_ns);
+            let kept = match &self.cfg.load {
+                None => true,
+                Some(load) => at_ns > self.duration_ns || load.keeps(at_ns, keep, self.load_peak),
+            };
+            if kept {
+                self.next_arrival_ns = (at_ns <= self.duration_ns).then_some(at_ns);
+                self.next_arrival_client = client;
+                return;
+            }
         }
-        let (gap_ns, client) = self
-            .arrivals_ahead
-            .pop_front()
-            .expect("arrivals were just drawn");
-        let next_ns = now_ns.saturating_add(gap_ns);
-        self.next_arrival_ns = (next_ns <= self.duration_ns).then_some(next_ns);
-        self.next_arrival_client = client;
     }
 
     /// Tops up the arrivals drawn ahead, then reads each new client's breaker and HLC
@@ -399,9 +416,16 @@ impl RpcWorld {
             } else {
                 self.rng_arrivals.gen_range(0..self.cfg.clients)
             };
-            self.arrivals_ahead.push_back((gap_ns, client));
+            // The thinning draw comes only with a profile: a constant load draws what it
+            // always drew.
+            let keep = if self.cfg.load.is_some() {
+                self.rng_arrivals.gen::<f64>()
+            } else {
+                0.0
+            };
+            self.arrivals_ahead.push_back((gap_ns, client, keep));
         }
-        for &(_, client) in self.arrivals_ahead.range(first_new..) {
+        for &(_, client, _) in self.arrivals_ahead.range(first_new..) {
             if let Some(breaker) = self.breakers.get(client as usize) {
                 std::hint::black_box(breaker.state());
             }
@@ -1120,6 +1144,7 @@ impl Workload for RpcWorld {
             timeout_fifo: matches!(cfg.timeout, TimeoutPolicy::Fixed(_)).then(VecDeque::new),
             next_arrival_ns: None,
             next_arrival_client: 0,
+            load_peak: cfg.load.as_ref().map_or(1.0, load::LoadProfile::peak),
             arrivals_ahead: VecDeque::with_capacity(ARRIVALS_AHEAD),
             metrics: Metrics::new(
                 k.window_ns(),

@@ -2,7 +2,7 @@
 //! figures, the per-window timeline, and the checks it offers.
 
 use faultline_reports::record::{
-    ConnectionSummary, HlcSummary, LatencySummary, RequestCounts, RpcSummary, RunRecord,
+    ConnectionSummary, FaultInterval, HlcSummary, LatencySummary, RequestCounts, RpcSummary, RunRecord,
     ServerSummary, Summary, TimelineRow,
 };
 
@@ -56,6 +56,19 @@ pub const CHECKS: &[CheckSpec] = &[
         describe: |measured, bound| format!("p50 {measured:.3} ms vs at most {bound:.3} ms"),
     },
     CheckSpec {
+        name: "recovers_within",
+        metric: "recovery_ms",
+        bound: BoundKind::Duration,
+        direction: Direction::AtMost,
+        describe: |measured, bound| {
+            format!(
+                "back at the baseline {:.3} s after the slowest fault vs within {:.3} s",
+                measured / 1e3,
+                bound / 1e3
+            )
+        },
+    },
+    CheckSpec {
         name: "retry_amplification_at_most",
         metric: "retry_amplification",
         bound: BoundKind::NonNegative,
@@ -102,7 +115,15 @@ pub fn build(
         .map(|latency_ns| std::time::Duration::from_nanos(latency_ns).as_secs_f64() * 1e3);
     let availability_latency = slo_latency_ms.map(|_| ratio(totals.good, resolved, totals.offered));
     let window_s = core.window_ns as f64 / NS_PER_S;
-    let active = record::faults_active(&core.faults, core.window_ns, output.windows.len());
+    // The load profile's changes stand beside the faults: marked on the charts, listed,
+    // and judged recovered or metastable like them.
+    let load = config
+        .load
+        .as_ref()
+        .map(super::load::LoadProfile::intervals)
+        .unwrap_or_default();
+    let intervals: Vec<_> = core.faults.iter().cloned().chain(load.iter().cloned()).collect();
+    let active = record::faults_active(&intervals, core.window_ns, output.windows.len());
     let timeline: Vec<TimelineRow> = output
         .windows
         .iter()
@@ -157,6 +178,14 @@ pub fn build(
             invocation,
         )
     };
+    summary
+        .faults
+        .extend(load.iter().map(|interval| FaultInterval {
+            kind: interval.kind.to_owned(),
+            target: interval.target.clone(),
+            start_s: interval.start_ns as f64 / NS_PER_S,
+            end_s: interval.end_ns.map(|end| end as f64 / NS_PER_S),
+        }));
     summary.set_rpc(RpcSummary {
         availability,
         availability_latency,

@@ -82,6 +82,10 @@ pub struct Clients {
     pub count: u32,
     /// How each client issues requests.
     pub arrival: Arrival,
+    /// Load over time: the open-loop rate times a factor that changes during the run
+    /// (default: constant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadSpec>,
     /// Per-attempt timeout.
     pub timeout: TimeoutSpec,
     /// Retry policy (default: no retries).
@@ -143,6 +147,84 @@ pub enum Arrival {
     /// Closed loop: one request at a time, then think for a drawn time.
     ClosedLoop(ClosedLoop),
 }
+
+/// Load over time: a factor on the open-loop rate (`poisson_per_s`), 1 outside the
+/// changes it describes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum LoadSpec {
+    /// From `at` on, the rate times `factor`.
+    Step(LoadStep),
+    /// From `at` for `for`, the rate times `factor`; then back.
+    Spike(LoadSpike),
+    /// From `from` to `to` the factor grows (or falls) linearly from 1 to `factor`, and
+    /// stays there.
+    Ramp(LoadRamp),
+    /// The factor `1 + amplitude * sin(2 pi t / period)`: a day of load in a period.
+    Diurnal(LoadDiurnal),
+    /// The factor of each point from its `at` to the next point's (1 before the first).
+    Piecewise(Vec<LoadPoint>),
+}
+
+/// A step of the load.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadStep {
+    /// When the load changes.
+    pub at: Dur,
+    /// The factor on the rate from then on.
+    pub factor: f64,
+}
+
+/// A spike of the load.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadSpike {
+    /// When the spike starts.
+    pub at: Dur,
+    /// How long it lasts.
+    #[serde(rename = "for")]
+    pub for_: Dur,
+    /// The factor on the rate during the spike.
+    pub factor: f64,
+}
+
+/// A ramp of the load.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadRamp {
+    /// When the ramp starts (factor 1).
+    pub from: Dur,
+    /// When it reaches `factor`.
+    pub to: Dur,
+    /// The factor at `to` and after.
+    pub factor: f64,
+}
+
+/// A diurnal cycle of the load.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadDiurnal {
+    /// Length of one cycle.
+    pub period: Dur,
+    /// Swing around the rate, 0 .. 1 (0.5: from half the rate to one and a half).
+    pub amplitude: f64,
+}
+
+/// One point of a piecewise load.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadPoint {
+    /// When this factor starts.
+    pub at: Dur,
+    /// The factor on the rate until the next point.
+    pub factor: f64,
+}
+
+/// Largest factor a load profile may put on the rate.
+pub const MAX_LOAD_FACTOR: f64 = 1000.0;
+/// Most points of a piecewise load.
+pub const MAX_LOAD_POINTS: usize = 1000;
 
 /// Closed-loop parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

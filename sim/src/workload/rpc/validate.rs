@@ -8,7 +8,8 @@ use faultline_models::breaker::{MAX_WINDOW_CALLS, MAX_WINDOW_SECONDS};
 use super::config::SERVER_PREFIX;
 use super::spec::{
     AdaptiveTimeoutSpec, Arrival, BackoffKindSpec, BackoffSpec, BreakerMode, BreakerSpec,
-    BudgetSpec, Clients, ConnectionSpec, JitterSpec, RpcSpec, Servers, TimeoutSpec, MAX_ATTEMPTS,
+    BudgetSpec, Clients, ConnectionSpec, JitterSpec, LoadSpec, RpcSpec, Servers, TimeoutSpec,
+    MAX_ATTEMPTS, MAX_LOAD_FACTOR, MAX_LOAD_POINTS,
     MAX_BREAKER_WINDOW_BYTES, MAX_CLIENTS, MAX_OFFLINE_QUEUE, MAX_QUEUE_LIMIT, MAX_SERVERS,
     MAX_WORKERS,
 };
@@ -104,6 +105,17 @@ pub fn check_limits(spec: &RpcSpec) -> Checked {
     if let Some(breaker) = &clients.breaker {
         check_breaker_limits("workload.clients.breaker", breaker, clients.count)?;
     }
+    if let Some(LoadSpec::Piecewise(points)) = &clients.load {
+        if points.len() > MAX_LOAD_POINTS {
+            return Err(issue(
+                "workload.clients.load.piecewise",
+                format!(
+                    "{} points exceed the limit of {MAX_LOAD_POINTS}",
+                    points.len()
+                ),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -178,7 +190,13 @@ pub fn check_rules(spec: &RpcSpec) -> Checked {
 /// the reconnect tries of every client of a crashed server until it is back x
 /// [`EVENTS_PER_RECONNECT`].
 pub fn event_estimate(spec: &RpcSpec, scenario: &Context<'_>) -> EventEstimate {
-    let offered = offered_per_s(spec, scenario) * scenario.duration.as_secs_f64();
+    // At the load profile's peak all along: a bound.
+    let peak = spec
+        .clients
+        .load
+        .as_ref()
+        .map_or(1.0, |load| super::load::LoadProfile::from_spec(load).peak());
+    let offered = offered_per_s(spec, scenario) * peak * scenario.duration.as_secs_f64();
     let attempts = f64::from(spec.clients.retry.max_attempts.max(1));
     let mut events = offered * attempts * EVENTS_PER_ATTEMPT;
     let mut reckoning = format!(
@@ -485,6 +503,80 @@ pub fn offered_per_s(spec: &RpcSpec, scenario: &Context<'_>) -> f64 {
     f64::from(clients.count) * per_client
 }
 
+/// A load factor: finite, from 0 to [`MAX_LOAD_FACTOR`].
+fn load_factor(path: &str, factor: f64) -> Checked {
+    if factor.is_finite() && (0.0..=MAX_LOAD_FACTOR).contains(&factor) {
+        Ok(())
+    } else {
+        Err(issue(
+            path,
+            format!(
+                "{factor} is out of range: write a factor on the rate from 0 to \
+                 {MAX_LOAD_FACTOR} (e.g. 3 for three times the load)"
+            ),
+        ))
+    }
+}
+
+fn check_load(path: &str, load: &LoadSpec, arrival: &Arrival) -> Checked {
+    if !matches!(arrival, Arrival::PoissonPerS(_)) {
+        return Err(issue(
+            path,
+            "a load profile changes an open-loop rate: write \"arrival\": {\"poisson_per_s\": ...}, \
+             or remove the load (a closed loop's load follows its think time)",
+        ));
+    }
+    match load {
+        LoadSpec::Step(step) => load_factor(&format!("{path}.step.factor"), step.factor),
+        LoadSpec::Spike(spike) => {
+            positive(&format!("{path}.spike.for"), spike.for_, "\"5s\"")?;
+            load_factor(&format!("{path}.spike.factor"), spike.factor)
+        }
+        LoadSpec::Ramp(ramp) => {
+            if ramp.to <= ramp.from {
+                return Err(issue(
+                    format!("{path}.ramp.to"),
+                    format!("{} is not after from ({}): write a later time", ramp.to, ramp.from),
+                ));
+            }
+            load_factor(&format!("{path}.ramp.factor"), ramp.factor)
+        }
+        LoadSpec::Diurnal(diurnal) => {
+            positive(&format!("{path}.diurnal.period"), diurnal.period, "\"60s\"")?;
+            let amplitude = diurnal.amplitude;
+            if !(amplitude.is_finite() && (0.0..=1.0).contains(&amplitude)) {
+                return Err(issue(
+                    format!("{path}.diurnal.amplitude"),
+                    format!("{amplitude} is out of range: write a swing from 0 to 1 (e.g. 0.5)"),
+                ));
+            }
+            Ok(())
+        }
+        LoadSpec::Piecewise(points) => {
+            if points.is_empty() {
+                return Err(issue(
+                    format!("{path}.piecewise"),
+                    "an empty list: write points such as [{\"at\": \"10s\", \"factor\": 2}]",
+                ));
+            }
+            for (i, point) in points.iter().enumerate() {
+                load_factor(&format!("{path}.piecewise[{i}].factor"), point.factor)?;
+                if i > 0 && point.at <= points[i - 1].at {
+                    return Err(issue(
+                        format!("{path}.piecewise[{i}].at"),
+                        format!(
+                            "{} is not after the previous point's {}: list the points in time order",
+                            point.at,
+                            points[i - 1].at
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
 fn check_clients(clients: &Clients) -> Checked {
     let base = "workload.clients";
     if clients.count == 0 {
@@ -518,6 +610,9 @@ fn check_clients(clients: &Clients) -> Checked {
                 }
             }
         }
+    }
+    if let Some(load) = &clients.load {
+        check_load(&format!("{base}.load"), load, &clients.arrival)?;
     }
     check_timeout(&format!("{base}.timeout"), &clients.timeout)?;
     check_retry(&format!("{base}.retry"), clients)?;
