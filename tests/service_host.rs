@@ -18,7 +18,7 @@ use faultline::engine::process::{Ctx, Incoming, Init};
 use faultline::engine::queue::Nanos;
 use faultline::engine::sampler::Sampler;
 use faultline::engine::selector::Selector;
-use faultline::engine::service::{Finishing, HostStats, Hosting, Main, Service, ServiceHost};
+use faultline::engine::service::{main_task, Finishing, HostStats, Hosting, Service, ServiceHost};
 use faultline::engine::EngineError;
 use rand::Rng;
 
@@ -131,7 +131,7 @@ impl Service for Gossip {
 
     fn main(config: &Config, node: NodeId) -> Option<Init> {
         let config = config.clone();
-        Some(Main::new(node, move |ctx| peer(ctx, config.clone())))
+        Some(main_task(node, move |ctx| peer(ctx, config.clone())))
     }
 
     fn disk(_config: &Config, _family: &Family) -> Option<DiskConfig> {

@@ -29,7 +29,7 @@ use faultline::engine::disk::DiskConfig;
 use faultline::engine::nodes::{Family, NodeId};
 use faultline::engine::process::Init;
 use faultline::engine::queue::Nanos;
-use faultline::engine::service::{Finishing, Hosting, Main, Service};
+use faultline::engine::service::{main_task, Finishing, Hosting, Service};
 use faultline::engine::EngineError;
 use faultline::workload::history::{
     Budget, HistoryLog, Linearizability, OpKind, OpReport, Operation, Outcome,
@@ -103,9 +103,9 @@ impl Service for KvStore {
     fn main(config: &KvConfig, node: NodeId) -> Option<Init> {
         let store = config.store.clone();
         Some(if node < REPLICAS {
-            Main::new(node, move |ctx| store::replica(ctx, store.clone()))
+            main_task(node, move |ctx| store::replica(ctx, store.clone()))
         } else {
-            Main::new(node, move |ctx| store::client(ctx, store.clone()))
+            main_task(node, move |ctx| store::client(ctx, store.clone()))
         })
     }
 

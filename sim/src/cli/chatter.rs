@@ -17,7 +17,9 @@ use crate::engine::plan::{NetworkPlan, Plan, MAX_EVENTS};
 use crate::engine::process::{Ctx, Incoming, Init, Outgoing};
 use crate::engine::queue::Nanos;
 use crate::engine::sampler::Sampler;
-use crate::engine::service::{Direct, Finishing, HostEvent, Hosting, Main, Service, ServiceHost};
+use crate::engine::service::{
+    main_task, Direct, Finishing, HostEvent, Hosting, Service, ServiceHost,
+};
 use crate::engine::streams;
 use crate::engine::EngineError;
 
@@ -146,7 +148,7 @@ impl Service for Chatter {
     type Output = ChatterOutput;
 
     fn main(config: &ChatterConfig, node: NodeId) -> Option<Init> {
-        (!config.direct).then(|| Main::new(node, node_main))
+        (!config.direct).then(|| main_task(node, node_main))
     }
 
     fn direct(

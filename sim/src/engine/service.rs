@@ -2,7 +2,7 @@
 //! under the kernel, generic over the system's messages, reports and config.
 //!
 //! A [`Service`] is two things. Its *processes* are the code under test: one
-//! `async fn main(ctx)` per node ([`Service::main`], built with [`Main::new`]), talking
+//! `async fn main(ctx)` per node ([`Service::main`], built with [`main_task`]), talking
 //! through a [`Ctx`] only (true time for records, the node's own clock, typed `send`
 //! and `recv`, timers, its disk, its random stream, `report`). Its *engine side* is the
 //! `Service` value itself: it sees what the processes report ([`Service::report`]) and
@@ -50,45 +50,41 @@ use super::trace::{Record, TraceEvent};
 use super::workload::{NodeChange, Workload};
 use super::EngineError;
 
-/// A node's `async fn main(ctx)`, as the host boots it (again after every restart).
-pub struct Main;
-
-impl Main {
-    /// The init task of node `node`: it attaches to the node's mailbox, runs
-    /// `main(ctx)`, and marks the process finished if `main` returns.
-    ///
-    /// ```
-    /// use faultline::engine::process::{Ctx, Incoming};
-    /// use faultline::engine::service::Main;
-    ///
-    /// // A node that answers every message with the same message.
-    /// let init = Main::new(0, |ctx: Ctx<u64, ()>| async move {
-    ///     loop {
-    ///         if let Incoming::Message { from, msg } = ctx.recv().await {
-    ///             ctx.send(from, msg);
-    ///         }
-    ///     }
-    /// });
-    /// # let _ = init;
-    /// ```
-    pub fn new<M, R, F, Fut>(node: NodeId, main: F) -> Init
-    where
-        M: 'static,
-        R: 'static,
-        F: Fn(Ctx<M, R>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + 'static,
-    {
-        let main = Arc::new(main);
-        Arc::new(move || {
-            let main = Arc::clone(&main);
-            Box::pin(async move {
-                let ctx: Ctx<M, R> = ProcessTable::boot(node).await;
-                let finished = ctx.clone();
-                main(ctx).await;
-                finished.exit();
-            })
+/// The init task of node `node`, as the host boots it (again after every restart): it
+/// attaches to the node's mailbox, runs `main(ctx)`, and marks the process finished if
+/// `main` returns.
+///
+/// ```
+/// use faultline::engine::process::{Ctx, Incoming};
+/// use faultline::engine::service::main_task;
+///
+/// // A node that answers every message with the same message.
+/// let init = main_task(0, |ctx: Ctx<u64, ()>| async move {
+///     loop {
+///         if let Incoming::Message { from, msg } = ctx.recv().await {
+///             ctx.send(from, msg);
+///         }
+///     }
+/// });
+/// # let _ = init;
+/// ```
+pub fn main_task<M, R, F, Fut>(node: NodeId, main: F) -> Init
+where
+    M: 'static,
+    R: 'static,
+    F: Fn(Ctx<M, R>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    let main = Arc::new(main);
+    Arc::new(move || {
+        let main = Arc::clone(&main);
+        Box::pin(async move {
+            let ctx: Ctx<M, R> = ProcessTable::boot(node).await;
+            let finished = ctx.clone();
+            main(ctx).await;
+            finished.exit();
         })
-    }
+    })
 }
 
 /// Nodes driven by direct calls instead of tasks (see the module documentation).
@@ -132,7 +128,7 @@ pub trait Service: Sized + 'static {
     /// What a finished run produces (its record is built from this).
     type Output;
 
-    /// The `async fn main(ctx)` of `node`, if it runs one ([`Main::new`]). Called once
+    /// The `async fn main(ctx)` of `node`, if it runs one ([`main_task`]). Called once
     /// per node when the run starts.
     fn main(config: &Self::Config, node: NodeId) -> Option<Init>;
 

@@ -10,7 +10,7 @@ use super::account::{Account, AccountConfig, Action, BankMsg, BankReport, Input,
 use crate::engine::disk::DiskError;
 use crate::engine::nodes::NodeId;
 use crate::engine::process::{Ctx, Incoming, Init};
-use crate::engine::service::Main;
+use crate::engine::service::main_task;
 
 /// The account's log file.
 pub const WAL_FILE: &str = "wal";
@@ -32,7 +32,7 @@ pub type BankCtx = Ctx<BankMsg, BankReport>;
 /// The init task of account `node`.
 pub fn init(config: Arc<AccountConfig>, node: NodeId) -> Init {
     // Only a halted account's main returns.
-    Main::new(node, move |ctx: BankCtx| {
+    main_task(node, move |ctx: BankCtx| {
         let config = Arc::clone(&config);
         async move { main(&ctx, &config, node).await }
     })
