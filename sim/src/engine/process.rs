@@ -281,14 +281,10 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
         physical_ns: Nanos,
         incoming: Incoming<M>,
     ) -> bool {
+        if !self.accepts(node) {
+            return false;
+        }
         let mut mailbox = self.mailbox(node).borrow_mut();
-        if !mailbox.alive || mailbox.exited {
-            return false;
-        }
-        if mailbox.inbox.len() >= MAILBOX_LIMIT {
-            mailbox.dropped += 1;
-            return false;
-        }
         mailbox.inbox.push_back(incoming);
         mailbox.now_ns = now_ns;
         mailbox.physical_ns = physical_ns;

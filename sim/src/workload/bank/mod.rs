@@ -250,7 +250,7 @@ impl BankWorld {
         report: BankReport,
     ) -> Result<(), EngineError> {
         match report {
-            BankReport::Event(event) => self.event(kernel, now_ns, node, &event),
+            BankReport::Event(event) => self.account_event(kernel, now_ns, node, &event),
             BankReport::Recovered(recovery) => {
                 self.causality.restart(node, &recovery);
                 kernel.trace(Record::at(now_ns, BankTrace::Recover(&recovery)).node(node))?;
@@ -300,7 +300,7 @@ impl BankWorld {
         }
     }
 
-    fn event(
+    fn account_event(
         &mut self,
         kernel: &mut Host<'_>,
         now_ns: Nanos,
