@@ -1,5 +1,5 @@
 //! The madsim side of a run: one madsim node per node of a hosted family (see
-//! [`Family::hosted`]), so crash, restart and pause go through madsim's own node
+//! [`Family::hosted`](super::nodes::Family::hosted)), so crash, restart and pause go through madsim's own node
 //! lifecycle (`kill` drops the node's tasks, `restart` re-runs its init, `pause` freezes
 //! it), and every boot is counted.
 //!
@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use madsim::runtime::{Handle, NodeHandle, Runtime};
 
-use super::nodes::{Family, NodeId, Topology};
+use super::nodes::{NodeId, Topology};
 use super::process::{Init, Supervised};
 
 /// Most scheduler yields to wait for a restarted node's init task to run.
@@ -43,14 +43,7 @@ impl Host {
         process: impl Fn(NodeId) -> Option<Init>,
     ) -> Self {
         super::process::install_panic_hook();
-        let hosted: Vec<NodeId> = topology
-            .families()
-            .iter()
-            .enumerate()
-            .filter(|(_, family): &(usize, &Family)| family.hosted)
-            .flat_map(|(family, spec)| (0..spec.count).map(move |index| (family, index)))
-            .map(|(family, index)| topology.node(family, index))
-            .collect();
+        let hosted = topology.hosted();
         let mut handles = Vec::with_capacity(hosted.len());
         let mut names = Vec::with_capacity(hosted.len());
         let mut boots = Vec::with_capacity(hosted.len());

@@ -101,6 +101,16 @@ impl Topology {
         &self.families
     }
 
+    /// The nodes of the hosted families (see [`Family::hosted`]), ascending.
+    pub fn hosted(&self) -> Vec<NodeId> {
+        self.families
+            .iter()
+            .zip(&self.firsts)
+            .filter(|(family, _)| family.hosted)
+            .flat_map(|(family, &first)| first..first + family.count)
+            .collect()
+    }
+
     /// The id of node `index` of family `family` (an index into [`Self::families`]).
     #[inline]
     pub fn node(&self, family: usize, index: u32) -> NodeId {

@@ -429,12 +429,6 @@ impl<S: Service> Hosting<'_, S> {
             .deliver(node, now_ns, pt_ns, Incoming::Message { from, msg })
     }
 
-    /// Lets `node` run at the next settle without input (a node driven by direct calls
-    /// takes its first actions then).
-    pub fn wake(&mut self, node: NodeId) {
-        self.core.mark_dirty(node);
-    }
-
     /// Whether `node` is up (not crashed).
     pub fn alive(&self, node: NodeId) -> bool {
         self.core.table().alive(node)
@@ -643,14 +637,7 @@ impl<S: Service> Workload for ServiceHost<S> {
         kernel: &mut Kernel<HostEvent<S::Event>>,
     ) -> Result<Self, EngineError> {
         let topology = kernel.topology();
-        let hosted: Vec<NodeId> = topology
-            .families()
-            .iter()
-            .enumerate()
-            .filter(|(_, family)| family.hosted)
-            .flat_map(|(family, spec)| (0..spec.count).map(move |index| (family, index)))
-            .map(|(family, index)| topology.node(family, index))
-            .collect();
+        let hosted = topology.hosted();
         let table: Rc<ProcessTable<S::Msg, S::Report>> = ProcessTable::new(
             topology.node_count(),
             hosted.iter().map(|&node| {

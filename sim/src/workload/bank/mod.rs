@@ -463,12 +463,11 @@ impl Service for BankWorld {
             in_flight_window: 0,
             cfg: cfg.clone(),
         };
-        for node in 0..accounts {
-            if cfg.direct {
-                // Driven directly, an account takes its first actions at its first run.
-                host.wake(node);
-            } else {
-                // The boot message names the incarnation's vector-clock entry.
+        // Driven directly, an account takes its first actions at its first run (the host
+        // runs every node at the first settle); as a process it waits for the boot
+        // message, which names the incarnation's vector-clock entry.
+        if !cfg.direct {
+            for node in 0..accounts {
                 host.deliver(node, node, 0, BankMsg::Boot { slot: node });
             }
         }
