@@ -8,7 +8,7 @@ use faultline::engine::service::{ServiceHost, HOST_TRACE_KINDS};
 use faultline::format::check::{BoundKind, CheckSpec, Direction};
 use faultline::format::{Dur, Issue, RunInfo};
 use faultline::record::{core_summary, Invocation};
-use faultline::workload::history::{LINEARIZABILITY_FIGURE, LINEARIZABLE};
+use faultline::workload::history::{self, LINEARIZABILITY_FIGURE, LINEARIZABLE};
 use faultline::workload::{
     Context, EventEstimate, Kind, MemoryEstimate, MemoryPart, NumberLimit, Resolution,
 };
@@ -322,8 +322,6 @@ impl Kind for Kv {
                 "answered_per_window": output.answered_per_window,
                 "linearizability": output.linearizability.section(name),
                 "linearizability_violations": output.linearizability.violations(),
-                "linearizability_explained": output.linearizability.explain(name),
-                "linearizability_witness": output.linearizability.witness_table(name),
             }),
         );
         RunRecord {
@@ -376,20 +374,14 @@ impl Kind for Kv {
             }
         }
         let mut tables = vec![table];
-        if let Ok(witness) =
-            serde_json::from_value::<RecordTable>(section["linearizability_witness"].clone())
-        {
-            tables.push(witness);
-        }
+        tables.push(history::witness_table(&section["linearizability"]));
         tables
     }
 
     fn explain(record: &RunRecord, figure: &str) -> Option<String> {
         let section = &record.summary.sections[Self::NAME];
         match figure {
-            "linearizability_violations" => section["linearizability_explained"]
-                .as_str()
-                .map(str::to_owned),
+            "linearizability_violations" => history::explain(&section["linearizability"]),
             "acked_writes_lost" | "read_violations" => {
                 // Each check's examples start with what they are about.
                 let about = if figure == "acked_writes_lost" {

@@ -11,9 +11,9 @@
 //! key by key, bounded): [`HistoryLog::check`]. A kind offers the check by adding
 //! [`LINEARIZABLE`] to its checks and [`LINEARIZABILITY_FIGURE`] to its figures, and
 //! the figure's value from [`Linearizability::violations`]; its record carries
-//! [`Linearizability::section`] and [`Linearizability::witness_table`], and its
-//! [`crate::workload::Kind::explain`] returns [`Linearizability::explain`] so a failed
-//! check names the witness in the terminal too.
+//! [`Linearizability::section`], its tables [`witness_table`] of that section, and its
+//! [`crate::workload::Kind::explain`] returns [`explain`] of it, so a failed check
+//! names the witness in the terminal too.
 
 use std::collections::BTreeMap;
 
@@ -301,11 +301,13 @@ impl Linearizability {
             .collect()
     }
 
-    /// The record section: verdict, sizes, and the witness or why there is none.
+    /// The record section: verdict, sizes, and the witness or why there is none. The
+    /// witness table ([`witness_table`]) and the failed check's words ([`explain`]) are
+    /// read from it, so a record holds the witness once.
     pub fn section(&self, name: impl Fn(NodeId) -> String) -> Value {
         let detail = match &self.outcome {
-            Ok(Verdict::Undecided { key, explored }) => json!({
-                "key": key.0, "states_explored": explored,
+            Ok(verdict @ Verdict::Undecided { key, explored }) => json!({
+                "key": key.0, "states_explored": explored, "message": verdict.to_string(),
             }),
             Ok(Verdict::NotLinearizable { key, witness }) => json!({
                 "key": key.0,
@@ -326,62 +328,87 @@ impl Linearizability {
             "detail": detail,
         })
     }
+}
 
-    /// The witness as a table for the run's page (empty unless not linearizable).
-    pub fn witness_table(&self, name: impl Fn(NodeId) -> String) -> RecordTable {
-        let about = match &self.outcome {
-            Ok(Verdict::NotLinearizable { key, witness }) => format!(
-                "The shortest part found of key {}'s {} operations that has no linearization; the register holds {} before the first.",
-                key.0, witness.key_ops, witness.value_before
-            ),
-            _ => format!("The history is {}.", self.verdict()),
-        };
-        let mut table = RecordTable::new(
-            "linearizability_witness",
-            "Linearizability witness",
-            &about,
-            &[
-                "op",
-                "client",
-                "invoked (s)",
-                "answered (s)",
-                "asked",
-                "got",
-            ],
-        );
-        for row in self.witness_rows(name) {
-            table.push(row.to_vec());
-        }
-        table
-    }
+/// The columns of a witness row in [`Linearizability::section`], in table order.
+const WITNESS_COLUMNS: [&str; 6] = ["op", "client", "invoked_s", "answered_s", "asked", "got"];
 
-    /// For a failed `linearizable` check: the witness in one line (for the terminal),
-    /// or why the history was not decided.
-    pub fn explain(&self, name: impl Fn(NodeId) -> String) -> Option<String> {
-        match &self.outcome {
-            Ok(Verdict::Linearizable) => None,
-            Ok(Verdict::NotLinearizable { key, witness }) => {
-                let ops: Vec<String> = self
-                    .witness_rows(name)
-                    .iter()
-                    .map(|row| {
-                        format!(
-                            "{} {} at {}..{} s: {}",
-                            row[1], row[4], row[2], row[3], row[5]
-                        )
-                    })
-                    .collect();
-                Some(format!(
-                    "key {} (holds {} before): {}",
-                    key.0,
-                    witness.value_before,
-                    ops.join("; ")
-                ))
-            }
-            Ok(verdict @ Verdict::Undecided { .. }) => Some(verdict.to_string()),
-            Err(why) => Some(format!("not checked: {why}")),
-        }
+/// The witness rows of a [`Linearizability::section`] (none unless not linearizable).
+fn section_rows(section: &Value) -> Vec<Vec<String>> {
+    let Some(rows) = section["detail"]["witness"].as_array() else {
+        return Vec::new();
+    };
+    rows.iter()
+        .map(|row| {
+            WITNESS_COLUMNS
+                .iter()
+                .map(|column| row[column].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// The witness of a [`Linearizability::section`] as a table for the run's page (no rows
+/// unless not linearizable).
+pub fn witness_table(section: &Value) -> RecordTable {
+    let detail = &section["detail"];
+    let about = if detail["witness"].is_array() {
+        format!(
+            "The shortest part found of key {}'s {} operations that has no linearization; the register holds {} before the first.",
+            detail["key"], detail["key_operations"], detail["value_before"]
+        )
+    } else {
+        format!(
+            "The history is {}.",
+            section["verdict"].as_str().unwrap_or("not checked")
+        )
+    };
+    let mut table = RecordTable::new(
+        "linearizability_witness",
+        "Linearizability witness",
+        &about,
+        &[
+            "op",
+            "client",
+            "invoked (s)",
+            "answered (s)",
+            "asked",
+            "got",
+        ],
+    );
+    for row in section_rows(section) {
+        table.push(row);
     }
+    table
+}
+
+/// For a failed `linearizable` check, from a [`Linearizability::section`]: the witness
+/// in one line (for the terminal), or why the history was not decided.
+pub fn explain(section: &Value) -> Option<String> {
+    let detail = &section["detail"];
+    if detail["witness"].is_array() {
+        let ops: Vec<String> = section_rows(section)
+            .iter()
+            .map(|row| {
+                format!(
+                    "{} {} at {}..{} s: {}",
+                    row[1], row[4], row[2], row[3], row[5]
+                )
+            })
+            .collect();
+        return Some(format!(
+            "key {} (holds {} before): {}",
+            detail["key"],
+            detail["value_before"],
+            ops.join("; ")
+        ));
+    }
+    if let Some(message) = detail["message"].as_str() {
+        return Some(message.to_owned());
+    }
+    detail["error"]
+        .as_str()
+        .map(|why| format!("not checked: {why}"))
 }
 
 /// ns as seconds with 6 decimals.
@@ -408,15 +435,17 @@ mod tests {
         let checked = log.check(0, &Budget::default());
         assert_eq!(checked.violations(), Some(1.0));
         assert_eq!(checked.verdict(), "not linearizable");
-        let line = checked.explain(name).expect("a witness");
+        let section = checked.section(name);
+        let line = explain(&section).expect("a witness");
         assert!(line.contains("client-1 write 7 to key 3"), "{line}");
         assert!(
             line.contains("client-2 read key 3 at 0.000003..0.000004 s: read 0"),
             "{line}"
         );
-        let table = checked.witness_table(name);
+        let table = witness_table(&section);
         assert_eq!(table.rows.len(), 2);
-        assert_eq!(checked.section(name)["verdict"], "not linearizable");
+        assert_eq!(table.rows[1][1], "client-2");
+        assert_eq!(section["verdict"], "not linearizable");
     }
 
     #[test]
@@ -429,7 +458,8 @@ mod tests {
         log.record(2, 9_700, OpReport::read_ok(2, 5));
         let checked = log.check(0, &Budget::default());
         assert_eq!(checked.violations(), Some(0.0), "{:?}", checked.outcome);
-        assert_eq!(checked.explain(name), None);
+        assert_eq!(explain(&checked.section(name)), None);
+        assert!(witness_table(&checked.section(name)).rows.is_empty());
         assert_eq!(checked.keys, 1);
         assert_eq!(checked.operations, 3);
     }
@@ -444,8 +474,7 @@ mod tests {
         let checked = log.check(0, &Budget::default());
         assert_eq!(checked.violations(), None);
         assert_eq!(checked.verdict(), "not checked");
-        assert!(checked
-            .explain(name)
+        assert!(explain(&checked.section(name))
             .expect("why")
             .contains("2 operation reports"));
     }
@@ -470,6 +499,9 @@ mod tests {
         let checked = log.check(0, &tiny);
         assert_eq!(checked.violations(), None, "{:?}", checked.outcome);
         assert_eq!(checked.verdict(), "undecided within the budget");
+        assert!(explain(&checked.section(name))
+            .expect("why")
+            .starts_with("undecided: the search on key 0 used its budget"));
         // With the default budget the same history is linearizable (write 3 last).
         assert_eq!(log.check(0, &Budget::default()).violations(), Some(0.0));
     }
