@@ -244,11 +244,7 @@ pub fn run_traced(
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    let text = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("(no message)");
+    let text = crate::engine::process::panic_text(panic.as_ref()).unwrap_or("(no message)");
     format!("the simulation panicked: {text}")
 }
 

@@ -606,7 +606,11 @@ impl<F: Future> Future for Supervised<F> {
             Err(payload) => {
                 let message = PANIC_TEXT
                     .with(|text| text.borrow_mut().take())
-                    .unwrap_or_else(|| panic_text(payload.as_ref()));
+                    .unwrap_or_else(|| {
+                        panic_text(payload.as_ref())
+                            .unwrap_or(NO_PANIC_TEXT)
+                            .to_owned()
+                    });
                 PANIC.with(|slot| {
                     // The first panic is the one to report.
                     slot.borrow_mut()
@@ -642,17 +646,16 @@ pub fn take_panic() -> Option<ProcessPanic> {
     PANIC.with(|slot| slot.borrow_mut().take())
 }
 
-fn panic_text(payload: &(dyn Any + Send)) -> String {
+/// A panic payload's message, when it is text (what `panic!` with a message carries).
+pub fn panic_text(payload: &(dyn Any + Send)) -> Option<&str> {
     payload
         .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| {
-            payload
-                .downcast_ref::<&str>()
-                .map(|text| (*text).to_owned())
-        })
-        .unwrap_or_else(|| "a panic without a message".to_owned())
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
 }
+
+/// A process panic's words when its payload has none.
+const NO_PANIC_TEXT: &str = "a panic without a message";
 
 /// Installs (once per process) a panic hook that keeps a process's panic quiet and
 /// records its message and place for [`ProcessPanic`]; every other panic goes to the
@@ -664,7 +667,9 @@ pub fn install_panic_hook() {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if IN_PROCESS.with(|flag| flag.get()) {
-                let mut text = panic_text(info.payload());
+                let mut text = panic_text(info.payload())
+                    .unwrap_or(NO_PANIC_TEXT)
+                    .to_owned();
                 if let Some(at) = info.location() {
                     text.push_str(&format!(
                         " (at {}:{}:{})",
