@@ -83,16 +83,13 @@ impl Direct {
             .collect();
         Direct { driven }
     }
-
 }
 
 impl service::Direct<BankMsg, BankReport> for Direct {
     fn deliver(&mut self, node: NodeId, incoming: Incoming<BankMsg>) {
-        let input = match incoming {
-            Incoming::Message { from, msg } => Input::Message { from, msg },
-            Incoming::Timer { token } => Input::Timer(token),
-        };
-        self.driven[node as usize].inbox.push_back(input);
+        self.driven[node as usize]
+            .inbox
+            .push_back(Input::from(incoming));
     }
 
     fn fsync_done(

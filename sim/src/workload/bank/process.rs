@@ -38,6 +38,16 @@ pub fn init(config: Arc<AccountConfig>, node: NodeId) -> Init {
     })
 }
 
+/// What the host hands a process, as the account takes it (the direct driver's too).
+impl From<Incoming<BankMsg>> for Input {
+    fn from(incoming: Incoming<BankMsg>) -> Input {
+        match incoming {
+            Incoming::Message { from, msg } => Input::Message { from, msg },
+            Incoming::Timer { token } => Input::Timer(token),
+        }
+    }
+}
+
 /// The log on this node's disk.
 struct DiskLog<'a>(&'a BankCtx);
 
@@ -127,10 +137,7 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
         return;
     }
     loop {
-        let input = match ctx.recv().await {
-            Incoming::Message { from, msg } => Input::Message { from, msg },
-            Incoming::Timer { token } => Input::Timer(token),
-        };
+        let input = Input::from(ctx.recv().await);
         let pt_ns = ctx.clock();
         account.handle(input, pt_ns, &mut *ctx.rng(), &mut DiskLog(ctx), &mut out);
         if !execute(ctx, &mut out) {
