@@ -338,7 +338,7 @@ enum Nodes<M, R> {
 }
 
 /// The host's own state: mailboxes, messages in the network, woken nodes.
-pub struct HostCore<M, R> {
+struct HostCore<M, R> {
     nodes: Nodes<M, R>,
     /// Nodes woken since the last settle, in order.
     dirty: Vec<NodeId>,
