@@ -19,15 +19,15 @@ fn main() {
         .position(|arg| arg == "--reps")
         .and_then(|at| args.get(at + 1))
         .and_then(|value| value.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(5);
     let bench_args = BenchArgs {
         quick: args.iter().any(|arg| arg == "--quick"),
         reps,
         no_herd: args.iter().any(|arg| arg == "--no-herd"),
-        bank_only: false,
+        only: None,
         no_sweep: args.iter().any(|arg| arg == "--no-sweep"),
         child: None,
     };
     let program = std::env::current_exe().expect("the bench binary knows its path");
-    std::process::exit(i32::from(run_all(&bench_args, &program, &[])));
+    std::process::exit(i32::from(run_all(&bench_args, &program, &[], &[])));
 }

@@ -6,6 +6,7 @@
 pub mod bench;
 mod chatter;
 mod compare;
+mod floor;
 pub mod output;
 mod report;
 mod run;
@@ -140,11 +141,17 @@ pub fn main() -> ExitCode {
 #[derive(Clone, Default)]
 pub struct Kinds {
     registrations: Vec<fn() -> Result<(), String>>,
+    bench: Vec<bench::Section>,
 }
 
 impl fmt::Debug for Kinds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Kinds({} registered)", self.registrations.len())
+        write!(
+            f,
+            "Kinds({} registered, {} bench sections)",
+            self.registrations.len(),
+            self.bench.len()
+        )
     }
 }
 
@@ -160,6 +167,13 @@ impl Kinds {
         K: Registrable,
     {
         self.registrations.push(crate::workload::register::<K>);
+        self
+    }
+
+    /// Adds `section`'s rows to `bench` (after faultline's own; `bench --only added`
+    /// runs them alone).
+    pub fn bench(mut self, section: bench::Section) -> Kinds {
+        self.bench.push(section);
         self
     }
 
@@ -223,11 +237,11 @@ where
             };
         }
     };
-    run_command(cli.command)
+    run_command(cli.command, kinds)
 }
 
 /// Runs one parsed command; returns its exit code.
-fn run_command(command: Command) -> u8 {
+fn run_command(command: Command, kinds: &Kinds) -> u8 {
     match command {
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::run(&args),
@@ -236,6 +250,6 @@ fn run_command(command: Command) -> u8 {
         Command::Shrink(args) => shrink::run(&args),
         Command::Trace(args) => trace::run(&args),
         Command::Validate { scenarios } => validate::run(&scenarios),
-        Command::Bench(args) => bench::run(&args),
+        Command::Bench(args) => bench::run(&args, &kinds.bench),
     }
 }
