@@ -20,6 +20,7 @@
 //! sweeps, shrinking and reports work for it as for the built-in workloads.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod kind;
 pub mod store;
 
@@ -89,6 +90,8 @@ pub struct KvOutput {
     pub answered_per_window: Vec<u64>,
     /// The linearizability check of the whole history.
     pub linearizability: Linearizability,
+    /// The history the clients reported (what `kvstore bench` checks again, timed).
+    pub history: HistoryLog,
     /// Node names, by id.
     pub names: Vec<String>,
 }
@@ -163,12 +166,14 @@ impl Service for KvStore {
                 .filter(|op| op.completion.is_some() && matches!(op.kind, OpKind::Read) == read)
                 .count() as u64
         };
+        let invoked = ops.len() as u64;
+        let (writes_acked, reads_answered) = (answered(false), answered(true));
         let names = self.names;
         let linearizability = self.history.check(0, &Budget::default());
         Ok(KvOutput {
-            invoked: ops.len() as u64,
-            writes_acked: answered(false),
-            reads_answered: answered(true),
+            invoked,
+            writes_acked,
+            reads_answered,
             timeouts: self.timeouts,
             // Each replica boots once at the start; every boot after is a recovery.
             recoveries: self.boots.saturating_sub(u64::from(REPLICAS)),
@@ -178,6 +183,7 @@ impl Service for KvStore {
             examples,
             answered_per_window: self.answered_per_window,
             linearizability,
+            history: self.history,
             names,
         })
     }

@@ -135,7 +135,7 @@ impl OpReport {
 
 /// The operations of a run, as the clients reported them (see the module
 /// documentation).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HistoryLog {
     /// By (client node, its number for the operation).
     ops: BTreeMap<(NodeId, u64), Operation>,
