@@ -40,6 +40,15 @@
 //! rather than the whole event, and the bucket buffers, written at scattered places,
 //! take a third of the cache lines. Freed slab slots are reused last-in first-out and
 //! low ones first ([`Slots`]), so the slab's hot end stays in cache.
+//!
+//! # Measured and not kept
+//!
+//! Each against this structure in interleaved runs of the 10k-client rpc bench and the
+//! 100k-client herd: digits of 6, 7 or 9 bits (all slower than 8); an unstable sort of a
+//! small bucket on (time, position) (slower than the stable sort); a hand-written
+//! insertion sort (no difference); `RUN_MAX` of 8 (as 16) or 64 and up (slower for the
+//! bank); the single-entry bucket pop inlined into `pop` (fewer instructions, no gain in
+//! wall time: a larger loop); event entries aligned to 64 bytes (slower).
 
 use super::slots::Slots;
 

@@ -8,7 +8,9 @@
 //! cache miss on nearly every touch for the rest of the run. So slots from
 //! [`LOW_SLOTS`] up go to a second list, used only when no lower slot is free: after a
 //! burst, the work returns to the first [`LOW_SLOTS`] slots, a few megabytes. Slot
-//! numbers never reach a trace, so none of this changes a run.
+//! numbers never reach a trace, so none of this changes a run. (A lowest-first bit-set
+//! allocator made the rpc bench 7 % slower; a LIFO list sorted once after a burst left
+//! the slots still in use on top, scattered.)
 
 /// Slots below this are preferred (64 Ki slots: 4 MiB of 64-byte requests).
 pub const LOW_SLOTS: u32 = 1 << 16;
