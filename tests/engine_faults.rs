@@ -312,3 +312,102 @@ fn load_shedding_drops_requests_that_waited_too_long() {
         rec.timeline[8].latency_p99_ms
     );
 }
+
+/// A server of one worker and no queue, busy 30 ms per request, and 20 clients: most
+/// attempts are turned away (overload answers); retries back off 1 ms, 2 ms.
+fn overloaded(retry_after: Option<&str>, honor: bool) -> serde_json::Value {
+    let mut scenario = base_scenario();
+    scenario["duration"] = json!("3s");
+    scenario["workload"]["clients"]["count"] = json!(20);
+    scenario["workload"]["clients"]["timeout"] = json!("1s");
+    scenario["workload"]["clients"]["retry"] = json!({
+        "max_attempts": 3,
+        "backoff": { "kind": "exponential", "base": "1ms", "cap": "10ms", "jitter": "none" },
+        "honor_retry_after": honor
+    });
+    scenario["workload"]["servers"]["workers"] = json!(1);
+    scenario["workload"]["servers"]["queue_limit"] = json!(0);
+    scenario["workload"]["servers"]["service_time"] = json!({ "constant": "30ms" });
+    if let Some(delay) = retry_after {
+        scenario["workload"]["servers"]["retry_after"] = json!(delay);
+    }
+    scenario
+}
+
+fn backoff_delays_ns(trace: &[serde_json::Value]) -> Vec<u64> {
+    trace
+        .iter()
+        .filter(|event| event["ev"] == "backoff")
+        .map(|event| event["delay_ns"].as_u64().expect("a delay"))
+        .collect()
+}
+
+#[test]
+fn clients_that_honour_retry_after_wait_at_least_that_long_after_an_overload_answer() {
+    // Without Retry-After the backoff alone decides: 1 ms, then 2 ms.
+    let (plain, plain_trace) = run_traced(&overloaded(None, true), "retry-after");
+    let plain_delays = backoff_delays_ns(&plain_trace);
+    assert!(plain_delays.len() > 100, "{}", plain_delays.len());
+    assert!(
+        plain_delays
+            .iter()
+            .all(|&ns| ns == 1_000_000 || ns == 2_000_000),
+        "{plain_delays:?}"
+    );
+    // With a 50 ms Retry-After honoured, every retry after an overload answer (here
+    // every retry: no attempt times out) waits exactly 50 ms, the larger of the two.
+    let honoured_scenario = overloaded(Some("50ms"), true);
+    let (honoured, honoured_trace) = run_traced(&honoured_scenario, "retry-after");
+    let delays = backoff_delays_ns(&honoured_trace);
+    assert!(delays.len() > 50, "{}", delays.len());
+    assert!(delays.iter().all(|&ns| ns == 50_000_000), "{delays:?}");
+    let record = run_record(&honoured_scenario);
+    let deferred = record.summary.rpc.as_ref().unwrap().server.retries_deferred;
+    assert_eq!(deferred, Some(delays.len() as u64));
+    // Spaced out, the retries find the server free more often: fewer attempts per
+    // request, more successes.
+    let per_request = |run: &common::RpcRun| run.totals.attempts as f64 / run.totals.offered as f64;
+    assert!(
+        per_request(&honoured) < per_request(&plain),
+        "{} vs {}",
+        per_request(&honoured),
+        per_request(&plain)
+    );
+    assert!(honoured.totals.succeeded > plain.totals.succeeded);
+    // Clients that ignore it keep their backoff, and nothing is counted as deferred.
+    let (ignored, ignored_trace) = run_traced(&overloaded(Some("50ms"), false), "retry-after");
+    assert_eq!(backoff_delays_ns(&ignored_trace), plain_delays);
+    assert_eq!(ignored.trace_hash, plain.trace_hash);
+}
+
+#[test]
+fn the_bundled_retry_after_scenario_shows_what_its_description_says() {
+    let text = std::fs::read_to_string(common::bundled("retry-after.json")).expect("bundled");
+    let mut scenario: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let description = scenario["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let honoured = run_record(&scenario);
+    scenario["workload"]["clients"]["retry"]["honor_retry_after"] = json!(false);
+    let ignored = run_record(&scenario);
+    let rpc = |record: &faultline_reports::record::RunRecord| record.summary.rpc.clone().unwrap();
+    let (honoured, ignored) = (rpc(&honoured), rpc(&ignored));
+    // Seed 1, as the description quotes it.
+    assert_eq!(honoured.server.retries_deferred, Some(4_409));
+    assert!(description.contains("4,409 retries were deferred"));
+    assert_eq!(
+        (honoured.requests.failed, ignored.requests.failed),
+        (216, 1_108)
+    );
+    assert!(
+        description.contains("216 requests failed")
+            && description.contains("1,108 requests failed")
+    );
+    let per_request = |rpc: &faultline_reports::record::RpcSummary| {
+        rpc.requests.attempts as f64 / rpc.requests.offered as f64
+    };
+    assert_eq!(format!("{:.2}", per_request(&honoured)), "1.29");
+    assert_eq!(format!("{:.2}", per_request(&ignored)), "1.45");
+    assert_eq!(ignored.server.retries_deferred, None);
+}

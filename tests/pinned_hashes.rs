@@ -178,6 +178,18 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
         "e81a2502bb1676f165bb47a3ff7e22938030e716d7f250b30bd776d9f22769c9",
         199458,
     ),
+    (
+        "retry-after",
+        1,
+        "16b8bbf448c34fa15724b65e83d4ce09a6a8772f075f3e18127911144dfadfa5",
+        111875,
+    ),
+    (
+        "retry-after",
+        2,
+        "b470219407e268cd28e13af7514142f1454f5e7f729f41cc8c6f8a95b96c1e9c",
+        111542,
+    ),
 ];
 
 fn path_of(name: &str) -> PathBuf {

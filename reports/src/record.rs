@@ -81,6 +81,10 @@ pub struct ServerSummary {
     pub rejected_queue_full: u64,
     /// Arrivals dropped by load shedding.
     pub shed: u64,
+    /// Retries that waited longer than their backoff because an overload answer's
+    /// `Retry-After` said so; absent when the servers send none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries_deferred: Option<u64>,
 }
 
 /// One evaluated check from the scenario's `checks`.

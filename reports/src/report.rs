@@ -172,6 +172,13 @@ fn summary_rows(rec: &RunRecord, st: &RunStats, full: bool) -> Vec<Row> {
             ),
             row("shed", count(section.server.shed), "req"),
         ]);
+        if let Some(deferred) = section.server.retries_deferred {
+            rows.push(row(
+                "retries deferred by Retry-After",
+                count(deferred),
+                "req",
+            ));
+        }
         if rpc.breakers.active() {
             rows.push(row(
                 "time with breakers open",

@@ -99,6 +99,9 @@ pub struct RpcConfig {
     pub queue_limit: u32,
     /// Load shedding threshold, ns.
     pub shed_after_ns: Option<Nanos>,
+    /// The least wait before a retry after an overload answer, ns: the servers'
+    /// `Retry-After` when clients honour it.
+    pub retry_after_ns: Option<Nanos>,
     /// HLC max-offset guard.
     pub hlc_max_offset: Option<Duration>,
     /// Persistent connections, when the scenario asks for them.
@@ -315,6 +318,10 @@ impl RpcConfig {
             workers: servers.workers,
             queue_limit: servers.queue_limit,
             shed_after_ns: servers.shed_after.map(|shed| shed.as_nanos()),
+            retry_after_ns: servers
+                .retry_after
+                .filter(|_| retry.honor_retry_after)
+                .map(|delay| delay.as_nanos()),
             hlc_max_offset: clients.hlc_max_offset.map(|max| max.0),
             connection,
             max_pending_events: MAX_PENDING_EVENTS,

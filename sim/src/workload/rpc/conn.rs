@@ -188,7 +188,7 @@ impl RpcWorld {
                 .node(client)
                 .id(id),
         )?;
-        self.retry_or_fail(k, now_ns, slot, super::RetryKind::Error)?;
+        self.retry_or_fail(k, now_ns, slot, super::RetryKind::Error, None)?;
         Ok(false)
     }
 

@@ -78,6 +78,9 @@ pub struct Totals {
     pub rejected_queue_full: u64,
     /// Requests dropped by load shedding.
     pub shed: u64,
+    /// Retries that waited for an overload answer's `Retry-After` (longer than their
+    /// backoff).
+    pub retries_deferred: u64,
     /// Messages lost in the network (or to a down node).
     pub messages_dropped: u64,
     /// Client connections reset by a crash.

@@ -86,6 +86,18 @@ const _: () = assert!(
     "the kernel's fault entries cost no queue space (they fit in the event's tag)"
 );
 
+/// What a server answers an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Served.
+    Ok,
+    /// An error (the server refused the attempt's clock).
+    Error,
+    /// Overloaded: a full queue rejected it or shedding dropped it. Carries the
+    /// servers' `Retry-After`, when they send one.
+    Overloaded,
+}
+
 /// A scheduled event of the rpc workload.
 #[derive(Clone, Copy, Debug)]
 pub enum Event {
@@ -107,8 +119,8 @@ pub enum Event {
     ClientRecv {
         /// The request.
         msg: Msg,
-        /// Success or error reply.
-        ok: bool,
+        /// What the server answered.
+        answer: Answer,
     },
     /// An attempt's timer fires.
     Timeout {
@@ -644,7 +656,7 @@ impl RpcWorld {
             Ok(stamp) => self.observe_hlc(stamp, pt_ns),
             Err(_) => {
                 self.hlc_stats.rejected += 1;
-                return self.reply(k, now_ns, msg, false);
+                return self.reply(k, now_ns, msg, Answer::Error);
             }
         }
         let server = &mut self.servers[msg.server as usize];
@@ -665,7 +677,7 @@ impl RpcWorld {
                     .peer(msg.server)
                     .id(msg.id),
             )?;
-            self.reply(k, now_ns, msg, false)
+            self.reply(k, now_ns, msg, Answer::Overloaded)
         }
     }
 
@@ -708,7 +720,7 @@ impl RpcWorld {
                 .peer(msg.server)
                 .id(msg.id),
         )?;
-        self.reply(k, now_ns, msg, true)?;
+        self.reply(k, now_ns, msg, Answer::Ok)?;
         // Take the next queued request, shedding those that waited too long.
         loop {
             let server = &mut self.servers[msg.server as usize];
@@ -729,7 +741,7 @@ impl RpcWorld {
                         .peer(next.msg.server)
                         .id(next.msg.id),
                 )?;
-                self.reply(k, now_ns, next.msg, false)?;
+                self.reply(k, now_ns, next.msg, Answer::Overloaded)?;
                 continue;
             }
             return self.start_service(k, now_ns, next.msg);
@@ -742,7 +754,7 @@ impl RpcWorld {
         k: &mut K,
         now_ns: Nanos,
         mut msg: Msg,
-        ok: bool,
+        answer: Answer,
     ) -> Result<(), EngineError> {
         let server_node = self.server_node(msg.server);
         let pt_ns = k.physical(server_node, now_ns);
@@ -753,7 +765,7 @@ impl RpcWorld {
         match k.route(server_node, client_node) {
             Route::Deliver { latency_ns } => k.schedule(
                 now_ns.saturating_add(latency_ns),
-                Event::ClientRecv { msg, ok },
+                Event::ClientRecv { msg, answer },
             ),
             Route::Drop(reason) => self.dropped(k, now_ns, &msg, DropCause::Network(reason), true),
         }
@@ -764,8 +776,9 @@ impl RpcWorld {
         k: &mut K,
         now_ns: Nanos,
         msg: Msg,
-        ok: bool,
+        answer: Answer,
     ) -> Result<(), EngineError> {
+        let ok = answer == Answer::Ok;
         if !self.is_current(msg.slot, msg.gen) {
             return Ok(()); // a reply to an attempt already given up on
         }
@@ -835,7 +848,13 @@ impl RpcWorld {
                 breaker.record(dur(now_ns), permit, CallOutcome::Failure);
                 self.drain_breaker(k, now_ns, client)?;
             }
-            self.retry_or_fail(k, now_ns, msg.slot, RetryKind::Error)
+            // An overload answer's Retry-After (when the servers send one and the
+            // clients honour it) is the least wait before the retry.
+            let at_least_ns = match answer {
+                Answer::Overloaded => self.cfg.retry_after_ns,
+                Answer::Ok | Answer::Error => None,
+            };
+            self.retry_or_fail(k, now_ns, msg.slot, RetryKind::Error, at_least_ns)
         }
     }
 
@@ -862,7 +881,7 @@ impl RpcWorld {
             self.drain_breaker(k, now_ns, client)?;
         }
         if self.cfg.retry_on_timeout {
-            self.retry_or_fail(k, now_ns, slot, RetryKind::Timeout)
+            self.retry_or_fail(k, now_ns, slot, RetryKind::Timeout, None)
         } else {
             self.resolve(k, now_ns, slot, Outcome::TimedOut)
         }
@@ -874,6 +893,7 @@ impl RpcWorld {
         now_ns: Nanos,
         slot: u32,
         kind: RetryKind,
+        at_least_ns: Option<Nanos>,
     ) -> Result<(), EngineError> {
         let outcome = match kind {
             RetryKind::Error => Outcome::Failed,
@@ -908,7 +928,11 @@ impl RpcWorld {
             return self.resolve(k, now_ns, slot, outcome);
         };
         request.last_retry = Some(kind);
-        let delay_ns = nanos(delay);
+        let mut delay_ns = nanos(delay);
+        if let Some(at_least_ns) = at_least_ns.filter(|&at_least| at_least > delay_ns) {
+            delay_ns = at_least_ns;
+            self.metrics.totals.retries_deferred += 1;
+        }
         k.trace(
             Record::at(now_ns, RpcTrace::Backoff { delay_ns })
                 .node(client)
@@ -1252,7 +1276,7 @@ impl Workload for RpcWorld {
             Event::ServiceDone { msg, incarnation } => {
                 self.on_service_done(k, now_ns, msg, incarnation)
             }
-            Event::ClientRecv { msg, ok } => self.on_client_recv(k, now_ns, msg, ok),
+            Event::ClientRecv { msg, answer } => self.on_client_recv(k, now_ns, msg, answer),
             Event::Timeout { slot, gen } => self.on_timeout(k, now_ns, slot, gen),
             Event::Retry { slot, gen, client } => {
                 if self.is_current(slot, gen) {

@@ -212,6 +212,9 @@ pub fn build(
             peak_arrivals_per_s,
             rejected_queue_full: totals.rejected_queue_full,
             shed: totals.shed,
+            retries_deferred: config
+                .retry_after_ns
+                .map(|_| totals.retries_deferred),
         },
         hlc: HlcSummary {
             max_offset_ms: output.hlc.max_offset_ns as f64 / NS_PER_MS,

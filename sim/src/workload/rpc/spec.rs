@@ -347,6 +347,10 @@ pub struct RetrySpec {
     /// Retry budget (default: unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<BudgetSpec>,
+    /// Whether a retry after an overload answer waits at least its `Retry-After`
+    /// (`servers.retry_after`); false: the backoff alone decides.
+    #[serde(default = "default_true")]
+    pub honor_retry_after: bool,
 }
 
 fn default_max_attempts() -> u32 {
@@ -363,6 +367,7 @@ impl Default for RetrySpec {
             backoff: BackoffSpec::default(),
             retry_on_timeout: true,
             budget: None,
+            honor_retry_after: true,
         }
     }
 }
@@ -589,4 +594,9 @@ pub struct Servers {
     /// when a worker picks it up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shed_after: Option<Dur>,
+    /// An overload answer (a full queue's rejection, a shed request) carries this delay
+    /// as its `Retry-After` (HTTP 429/503, gRPC `RetryInfo`): clients that honour it wait
+    /// at least this long before they retry. None: overload answers are plain errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<Dur>,
 }
