@@ -363,6 +363,7 @@ fn every_bundled_scenario_runs_with_its_expected_outcome() {
         ("spike-metastable.json", 1),
         ("spike-budget.json", 0),
         ("retry-after.json", 0),
+        ("limit-overload.json", 0),
     ] {
         let out = temp_dir(&format!("bundled-{name}"));
         let result = faultline(&[

@@ -411,3 +411,131 @@ fn the_bundled_retry_after_scenario_shows_what_its_description_says() {
     assert_eq!(format!("{:.2}", per_request(&ignored)), "1.45");
     assert_eq!(ignored.server.retries_deferred, None);
 }
+
+/// 100 clients at 10 requests/s each against one server of 64 workers, 50 ms a request,
+/// with the concurrency limit `limit`.
+fn limited(limit: serde_json::Value) -> serde_json::Value {
+    let mut scenario = base_scenario();
+    scenario["workload"]["servers"]["service_time"] = json!({ "constant": "50ms" });
+    scenario["workload"]["servers"]["limit"] = limit;
+    scenario
+}
+
+#[test]
+fn a_fixed_concurrency_limit_caps_what_a_server_holds() {
+    // min = initial = max = 3: three attempts of 50 ms at a time, 60 per second at most.
+    let record = run_record(&limited(
+        json!({ "algorithm": "aimd", "min": 3, "initial": 3, "max": 3 }),
+    ));
+    let rpc = record.summary.rpc.as_ref().unwrap();
+    let served = rpc.requests.succeeded;
+    assert!(served <= 60 * 20 + 3, "{served} served in 20 s");
+    assert!(served >= 60 * 19, "{served} served in 20 s");
+    let limited = rpc.server.rejected_by_limit.expect("counted with a limit");
+    // Every arrival was served, turned away by the limit, or is held at the end.
+    let held = rpc.server.arrivals - served - limited;
+    assert!(held <= 3, "{held} held at the end");
+    // Each turned-away request fails (no retries), once its answer is back.
+    assert!(
+        rpc.requests.failed <= limited,
+        "{} > {limited}",
+        rpc.requests.failed
+    );
+    assert!(limited - rpc.requests.failed <= rpc.requests.in_flight);
+    assert_eq!(rpc.server.limit_range, Some([3, 3]));
+    assert_eq!(rpc.server.rejected_queue_full, 0);
+}
+
+#[test]
+fn an_aimd_limit_backs_off_to_its_minimum_when_every_request_is_slow() {
+    // Every request takes 50 ms, over the 20 ms AIMD counts as a drop: each sample
+    // multiplies the limit by 0.9 (floored) until it reaches the minimum.
+    let aimd =
+        json!({ "algorithm": "aimd", "min": 2, "initial": 20, "max": 50, "timeout": "20ms" });
+    let record = run_record(&limited(aimd));
+    let rpc = record.summary.rpc.as_ref().unwrap();
+    assert_eq!(rpc.server.limit_range, Some([2, 20]));
+    assert!(
+        rpc.requests.succeeded <= 2 * 20 * 20 + 20,
+        "{}",
+        rpc.requests.succeeded
+    );
+    // Without the limit, nothing is turned away and nothing counted.
+    let record = run_record(&base_scenario());
+    let server = &record.summary.rpc.as_ref().unwrap().server;
+    assert_eq!((server.rejected_by_limit, server.limit_range), (None, None));
+}
+
+#[test]
+fn a_limit_field_of_another_algorithm_is_refused_with_its_path() {
+    let scenario = limited(json!({ "algorithm": "vegas", "min": 3 }));
+    let err = faultline::scenario::load_text(
+        &scenario.to_string(),
+        "<test>",
+        &faultline::scenario::Options::default(),
+    )
+    .expect_err("min is not a vegas field");
+    let text = err.to_string();
+    assert!(text.contains("workload.servers.limit.min"), "{text}");
+    assert!(
+        text.contains("applies to aimd and gradient2 only"),
+        "{text}"
+    );
+    let scenario = limited(json!({ "algorithm": "gradient2", "tolerance": 0.5 }));
+    let err = faultline::scenario::load_text(
+        &scenario.to_string(),
+        "<test>",
+        &faultline::scenario::Options::default(),
+    )
+    .expect_err("a tolerance below 1");
+    assert!(
+        err.to_string().contains("tolerance must be at least 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_bundled_limit_overload_scenario_shows_what_its_description_says() {
+    let text = std::fs::read_to_string(common::bundled("limit-overload.json")).expect("bundled");
+    let mut scenario: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let description = scenario["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut run_with = |limit: serde_json::Value| {
+        scenario["workload"]["servers"]["limit"] = limit;
+        let record = run_record(&scenario);
+        let rpc = record.summary.rpc.clone().unwrap();
+        let availability = 100.0 * rpc.requests.succeeded as f64
+            / (rpc.requests.succeeded + rpc.requests.failed + rpc.requests.timed_out) as f64;
+        (format!("{availability:.1} %"), rpc)
+    };
+    let (gradient2, g) =
+        run_with(json!({ "algorithm": "gradient2", "min": 4, "initial": 16, "max": 400 }));
+    let (none, n) = run_with(serde_json::Value::Null);
+    let (aimd, a) = run_with(
+        json!({ "algorithm": "aimd", "min": 4, "initial": 16, "max": 400, "timeout": "200ms" }),
+    );
+    let (vegas, v) = run_with(json!({ "algorithm": "vegas", "initial": 16, "max": 400 }));
+    for (figure, words) in [
+        (&gradient2, "Gradient2 79.8 %"),
+        (&none, "no limit 70.8 %"),
+        (&aimd, "83.8 %"),
+        (&vegas, "Vegas 43.4 %"),
+    ] {
+        assert!(description.contains(words), "{words}");
+        assert!(
+            words.ends_with(figure.as_str()),
+            "{words}: measured {figure}"
+        );
+    }
+    assert_eq!(g.server.rejected_by_limit, Some(8_063));
+    assert_eq!(g.server.limit_range, Some([8, 30]));
+    assert_eq!(
+        (n.server.rejected_queue_full, n.requests.timed_out),
+        (4_054, 7_627)
+    );
+    assert_eq!(a.server.limit_range, Some([4, 146]));
+    assert_eq!(v.server.rejected_by_limit, Some(22_649));
+    assert_eq!(v.server.limit_range, Some([6, 18]));
+}

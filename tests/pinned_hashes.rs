@@ -190,6 +190,18 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
         "b470219407e268cd28e13af7514142f1454f5e7f729f41cc8c6f8a95b96c1e9c",
         111542,
     ),
+    (
+        "limit-overload",
+        1,
+        "3fcf17c111ec3f5fa60fc06b5ca3cb9fb45bfbfff6f05d5cbfa77f05421e9d6a",
+        240077,
+    ),
+    (
+        "limit-overload",
+        2,
+        "7a8dff4d6d2ebdb70a779f8c6f3ab9020188b2c222fc2585e6d5431fc1d034ce",
+        238598,
+    ),
 ];
 
 fn path_of(name: &str) -> PathBuf {

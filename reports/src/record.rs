@@ -85,6 +85,12 @@ pub struct ServerSummary {
     /// `Retry-After` said so; absent when the servers send none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries_deferred: Option<u64>,
+    /// Arrivals turned away by a server's adaptive concurrency limit; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_by_limit: Option<u64>,
+    /// The lowest and highest concurrency limit any server had during the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_range: Option<[u32; 2]>,
 }
 
 /// One evaluated check from the scenario's `checks`.

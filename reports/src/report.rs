@@ -172,6 +172,16 @@ fn summary_rows(rec: &RunRecord, st: &RunStats, full: bool) -> Vec<Row> {
             ),
             row("shed", count(section.server.shed), "req"),
         ]);
+        if let Some(limited) = section.server.rejected_by_limit {
+            rows.push(row("rejected, concurrency limit", count(limited), "req"));
+        }
+        if let Some([low, high]) = section.server.limit_range {
+            rows.push(row(
+                "concurrency limit, lowest to highest",
+                format!("{low} to {high}"),
+                "req",
+            ));
+        }
         if let Some(deferred) = section.server.retries_deferred {
             rows.push(row(
                 "retries deferred by Retry-After",

@@ -14,8 +14,9 @@ use rand_distr::{Distribution, Exp1};
 
 use super::spec::{
     AdaptiveTimeoutSpec, Arrival, BackoffKindSpec, BackoffSpec, BreakerMode, BreakerSpec,
-    BudgetSpec, HalfOpenSpec, JitterSpec, RpcSpec, TimeoutSpec,
+    BudgetSpec, HalfOpenSpec, JitterSpec, LimitAlgorithm, LimitSpec, RpcSpec, TimeoutSpec,
 };
+use faultline_models::limit::{AimdConfig, Gradient2Config, LimitConfig, VegasConfig};
 use super::load::LoadProfile;
 use crate::engine::driver::MAX_PENDING_EVENTS;
 use crate::engine::queue::Nanos;
@@ -99,6 +100,8 @@ pub struct RpcConfig {
     pub queue_limit: u32,
     /// Load shedding threshold, ns.
     pub shed_after_ns: Option<Nanos>,
+    /// Each server's adaptive concurrency limit.
+    pub limit: Option<LimitConfig>,
     /// The least wait before a retry after an overload answer, ns: the servers'
     /// `Retry-After` when clients honour it.
     pub retry_after_ns: Option<Nanos>,
@@ -197,6 +200,71 @@ fn breaker_config(spec: &BreakerSpec) -> Result<BreakerConfig, Issue> {
         }),
     };
     config.validate().map_err(|err| issue(path, err))?;
+    Ok(config)
+}
+
+/// A server's concurrency limit: the library's defaults, with what the scenario sets.
+fn limit_config(spec: &LimitSpec) -> Result<LimitConfig, Issue> {
+    const PATH: &str = "workload.servers.limit";
+    let only = |field: &str, set: bool, algorithm: &str| {
+        if set {
+            Err(issue(
+                format!("{PATH}.{field}"),
+                format!("applies to {algorithm} only"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let config = match spec.algorithm {
+        LimitAlgorithm::Aimd => {
+            only("tolerance", spec.tolerance.is_some(), "gradient2")?;
+            only("queue_size", spec.queue_size.is_some(), "gradient2")?;
+            let defaults = AimdConfig::default();
+            LimitConfig::Aimd(AimdConfig {
+                initial_limit: spec.initial.unwrap_or(defaults.initial_limit),
+                min_limit: spec.min.unwrap_or(defaults.min_limit),
+                max_limit: spec.max.unwrap_or(defaults.max_limit),
+                backoff_ratio: spec.backoff_ratio.unwrap_or(defaults.backoff_ratio),
+                timeout: spec.timeout.map_or(defaults.timeout, |timeout| timeout.0),
+            })
+        }
+        LimitAlgorithm::Vegas => {
+            only("min", spec.min.is_some(), "aimd and gradient2")?;
+            only("backoff_ratio", spec.backoff_ratio.is_some(), "aimd")?;
+            only("timeout", spec.timeout.is_some(), "aimd")?;
+            only("tolerance", spec.tolerance.is_some(), "gradient2")?;
+            only("queue_size", spec.queue_size.is_some(), "gradient2")?;
+            let defaults = VegasConfig::default();
+            LimitConfig::Vegas(VegasConfig {
+                initial_limit: spec.initial.unwrap_or(defaults.initial_limit),
+                max_limit: spec.max.unwrap_or(defaults.max_limit),
+                ..defaults
+            })
+        }
+        LimitAlgorithm::Gradient2 => {
+            only("backoff_ratio", spec.backoff_ratio.is_some(), "aimd")?;
+            only("timeout", spec.timeout.is_some(), "aimd")?;
+            let defaults = Gradient2Config::default();
+            LimitConfig::Gradient2(Gradient2Config {
+                initial_limit: spec.initial.unwrap_or(defaults.initial_limit),
+                min_limit: spec.min.unwrap_or(defaults.min_limit),
+                max_limit: spec.max.unwrap_or(defaults.max_limit),
+                rtt_tolerance: spec.tolerance.unwrap_or(defaults.rtt_tolerance),
+                queue_size: spec.queue_size.unwrap_or(defaults.queue_size),
+                ..defaults
+            })
+        }
+    };
+    config.validate().map_err(|err| {
+        // The library's names, as the scenario spells them.
+        let err = err
+            .replace("rtt_tolerance", "tolerance")
+            .replace("initial_limit", "initial")
+            .replace("min_limit", "min")
+            .replace("max_limit", "max");
+        issue(PATH, err)
+    })?;
     Ok(config)
 }
 
@@ -318,6 +386,7 @@ impl RpcConfig {
             workers: servers.workers,
             queue_limit: servers.queue_limit,
             shed_after_ns: servers.shed_after.map(|shed| shed.as_nanos()),
+            limit: servers.limit.as_ref().map(limit_config).transpose()?,
             retry_after_ns: servers
                 .retry_after
                 .filter(|_| retry.honor_retry_after)

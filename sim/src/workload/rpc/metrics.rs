@@ -78,6 +78,8 @@ pub struct Totals {
     pub rejected_queue_full: u64,
     /// Requests dropped by load shedding.
     pub shed: u64,
+    /// Arrivals turned away by a server's concurrency limit.
+    pub rejected_by_limit: u64,
     /// Retries that waited for an overload answer's `Retry-After` (longer than their
     /// backoff).
     pub retries_deferred: u64,

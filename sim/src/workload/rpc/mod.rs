@@ -8,13 +8,14 @@
 //! the generation moves on with every attempt, so a late reply or a stale timer is
 //! recognised and ignored instead of cancelled.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use faultline_models::backoff::BackoffState;
 use faultline_models::breaker::{Admission, BreakerState, CallOutcome, CircuitBreaker, Permit};
 use faultline_models::budget::{RetryBudget, RetryKind};
 use faultline_models::clock::{Hlc, HlcTimestamp};
+use faultline_models::limit::{ConcurrencyLimit, LimitConfig, Limiter, Sample};
 use faultline_models::timeout::{AdaptiveTimeout, TimeoutPolicy};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -70,6 +71,8 @@ mod streams {
     pub const ROUTING: u64 = 5;
     /// Reconnect backoff jitter.
     pub const RECONNECT: u64 = 7;
+    /// Concurrency limits (Vegas' probe jitter), a sub-stream per server.
+    pub const LIMIT: u64 = 12;
 }
 
 /// Open-loop arrivals are drawn this many ahead (see [`RpcWorld::draw_next_arrival`]).
@@ -220,6 +223,49 @@ struct Server {
     slowdown: f64,
     /// Events that arrived while paused: (delay after resume, event).
     deferred: Vec<(Nanos, Event)>,
+    /// Its adaptive concurrency limit, when the scenario sets one.
+    limit: Option<Box<ServerLimit>>,
+}
+
+/// A server's adaptive concurrency limit and what it needs to sample requests: each
+/// admitted attempt's arrival and the attempts held then (at most workers + queue
+/// entries).
+struct ServerLimit {
+    limiter: Limiter,
+    /// (slot, generation) of an admitted attempt -> (arrival, attempts held with it).
+    admitted: BTreeMap<(u32, u32), (Nanos, u32)>,
+    rng: ChaCha8Rng,
+    /// Lowest and highest limit over the run.
+    range: [u32; 2],
+}
+
+impl ServerLimit {
+    fn new(config: &LimitConfig, mut rng: ChaCha8Rng) -> ServerLimit {
+        let limiter = Limiter::new(config, &mut rng);
+        let limit = limiter.limit();
+        ServerLimit {
+            limiter,
+            admitted: BTreeMap::new(),
+            rng,
+            range: [limit, limit],
+        }
+    }
+
+    /// Feeds the attempt `msg` in, finished at `now_ns` (served, or dropped: shed).
+    fn sample(&mut self, msg: &Msg, now_ns: Nanos, dropped: bool) {
+        let Some((arrived_ns, in_flight)) = self.admitted.remove(&(msg.slot, msg.gen)) else {
+            return;
+        };
+        let sample = Sample {
+            start: dur(arrived_ns),
+            rtt: dur(now_ns.saturating_sub(arrived_ns)),
+            in_flight,
+            dropped,
+        };
+        self.limiter.on_sample(&sample, &mut self.rng);
+        let limit = self.limiter.limit();
+        self.range = [self.range[0].min(limit), self.range[1].max(limit)];
+    }
 }
 
 /// How a logical request ended.
@@ -660,6 +706,21 @@ impl RpcWorld {
             }
         }
         let server = &mut self.servers[msg.server as usize];
+        if let Some(limit) = server.limit.as_deref_mut() {
+            let held = server.busy + server.queue.len() as u32;
+            if held >= limit.limiter.limit() {
+                self.metrics.totals.rejected_by_limit += 1;
+                k.trace(
+                    Record::at(now_ns, RpcTrace::Reject(RejectCause::Limited))
+                        .node(msg.client)
+                        .peer(msg.server)
+                        .id(msg.id),
+                )?;
+                return self.reply(k, now_ns, msg, Answer::Overloaded);
+            }
+            limit.admitted.insert((msg.slot, msg.gen), (now_ns, held + 1));
+        }
+        let server = &mut self.servers[msg.server as usize];
         if server.busy < self.cfg.workers {
             server.busy += 1;
             self.start_service(k, now_ns, msg)
@@ -720,6 +781,9 @@ impl RpcWorld {
                 .peer(msg.server)
                 .id(msg.id),
         )?;
+        if let Some(limit) = server.limit.as_deref_mut() {
+            limit.sample(&msg, now_ns, false);
+        }
         self.reply(k, now_ns, msg, Answer::Ok)?;
         // Take the next queued request, shedding those that waited too long.
         loop {
@@ -735,6 +799,9 @@ impl RpcWorld {
                 .is_some_and(|limit| waited_ns > limit)
             {
                 self.metrics.totals.shed += 1;
+                if let Some(limit) = server.limit.as_deref_mut() {
+                    limit.sample(&next.msg, now_ns, true);
+                }
                 k.trace(
                     Record::at(now_ns, RpcTrace::Reject(RejectCause::Shed))
                         .node(next.msg.client)
@@ -1029,6 +1096,11 @@ impl RpcWorld {
         state.busy = 0;
         state.queue.clear();
         state.deferred.clear();
+        if let (Some(limit), Some(config)) = (state.limit.as_deref_mut(), &self.cfg.limit) {
+            // Volatile: the restarted server starts from the initial limit.
+            limit.admitted.clear();
+            limit.limiter = Limiter::new(config, &mut limit.rng);
+        }
         state.paused_since_ns = None;
         k.trace(Record::at(now_ns, RpcTrace::Crash).peer(server))?;
         self.reset_connections(k, now_ns, server)?;
@@ -1126,6 +1198,8 @@ pub struct RpcOutput {
     pub bytes_per_client: usize,
     /// Whether the clients held connections.
     pub with_connections: bool,
+    /// The lowest and highest concurrency limit of any server, when they have one.
+    pub limit_range: Option<[u32; 2]>,
 }
 
 impl Workload for RpcWorld {
@@ -1151,7 +1225,13 @@ impl Workload for RpcWorld {
             None => Vec::new(),
         };
         let servers = (0..cfg.servers)
-            .map(|_| Server {
+            .map(|server| Server {
+                limit: cfg.limit.as_ref().map(|config| {
+                    Box::new(ServerLimit::new(
+                        config,
+                        k.stream(streams::LIMIT, u64::from(server)),
+                    ))
+                }),
                 up: true,
                 paused_since_ns: None,
                 incarnation: 0,
@@ -1345,6 +1425,11 @@ impl Workload for RpcWorld {
             hlc,
             bytes_per_client,
             with_connections: !self.conns.is_empty(),
+            limit_range: self
+                .servers
+                .iter()
+                .filter_map(|server| server.limit.as_ref().map(|limit| limit.range))
+                .reduce(|a, b| [a[0].min(b[0]), a[1].max(b[1])]),
         })
     }
 }

@@ -212,6 +212,8 @@ pub fn build(
             peak_arrivals_per_s,
             rejected_queue_full: totals.rejected_queue_full,
             shed: totals.shed,
+            rejected_by_limit: config.limit.as_ref().map(|_| totals.rejected_by_limit),
+            limit_range: output.limit_range,
             retries_deferred: config
                 .retry_after_ns
                 .map(|_| totals.retries_deferred),

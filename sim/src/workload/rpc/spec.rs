@@ -594,9 +594,62 @@ pub struct Servers {
     /// when a worker picks it up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shed_after: Option<Dur>,
+    /// An adaptive concurrency limit per server (Netflix concurrency-limits): an attempt
+    /// that arrives while the server holds `limit` attempts (serving and queued) is
+    /// turned away at once with an overload answer. None: only the queue limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<LimitSpec>,
     /// An overload answer (a full queue's rejection, a shed request) carries this delay
     /// as its `Retry-After` (HTTP 429/503, gRPC `RetryInfo`): clients that honour it wait
     /// at least this long before they retry. None: overload answers are plain errors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<Dur>,
+}
+
+/// A server's adaptive concurrency limit: the algorithm, with the library's defaults
+/// for every field left out (Netflix concurrency-limits: AIMD 20 / 20 / 200, ratio 0.9,
+/// timeout 5 s; Vegas initial 20, max 1,000; Gradient2 20 / 20 / 200, tolerance 1.5,
+/// queue size 4).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSpec {
+    /// `aimd`, `vegas` or `gradient2`.
+    pub algorithm: LimitAlgorithm,
+    /// The limit before any sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub initial: Option<u32>,
+    /// The least limit (AIMD and Gradient2; Vegas' is 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub min: Option<u32>,
+    /// The largest limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub max: Option<u32>,
+    /// AIMD: the factor applied on a drop, in [0.5, 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_ratio: Option<f64>,
+    /// AIMD: a request slower than this counts as a drop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Dur>,
+    /// Gradient2: how much longer than the long-term round trip the short-term one may
+    /// grow before the limit falls (at least 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<f64>,
+    /// Gradient2: the headroom added to the limit each sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_size: Option<u32>,
+}
+
+/// The three algorithms of Netflix concurrency-limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitAlgorithm {
+    /// Additive increase, multiplicative decrease on drops.
+    Aimd,
+    /// TCP Vegas: the queue estimated from the no-load round trip.
+    Vegas,
+    /// The gradient of the long-term over the short-term round trip.
+    Gradient2,
 }

@@ -29,6 +29,8 @@ pub enum RejectCause {
     QueueFull,
     /// It waited longer than `shed_after`.
     Shed,
+    /// The server's concurrency limit was reached.
+    Limited,
 }
 
 /// How a logical request failed.
@@ -204,6 +206,7 @@ impl TraceEvent for RpcTrace {
             RpcTrace::Send { attempt } => u64::from(attempt),
             RpcTrace::Reject(RejectCause::QueueFull) => 0,
             RpcTrace::Reject(RejectCause::Shed) => 1,
+            RpcTrace::Reject(RejectCause::Limited) => 2,
             RpcTrace::Drop {
                 cause: DropCause::Network(DropReason::Partition),
                 ..
@@ -278,6 +281,7 @@ impl TraceEvent for RpcTrace {
             RpcTrace::Send { attempt } => write!(out, ",\"attempt\":{attempt}"),
             RpcTrace::Reject(RejectCause::QueueFull) => write!(out, ",\"cause\":\"queue_full\""),
             RpcTrace::Reject(RejectCause::Shed) => write!(out, ",\"cause\":\"shed\""),
+            RpcTrace::Reject(RejectCause::Limited) => write!(out, ",\"cause\":\"limited\""),
             RpcTrace::Drop { cause, .. } => write!(out, ",\"reason\":\"{}\"", cause.name()),
             RpcTrace::Reply { ok } => write!(out, ",\"ok\":{ok}"),
             RpcTrace::Backoff { delay_ns } => write!(out, ",\"delay_ns\":{delay_ns}"),
