@@ -200,12 +200,13 @@ impl Service for Chatter {
     }
 }
 
-/// The plan: `seconds` of simulated time, 1-5 ms links, no faults.
-fn plan(seconds: u32) -> Plan {
+/// The plan of the bench's process rows: `nodes` hosted nodes, `seconds` of simulated
+/// time, 1-5 ms links, no faults.
+pub(super) fn plan(nodes: u32, seconds: u32) -> Plan {
     Plan {
         families: vec![Family {
             prefix: "node-",
-            count: NODES,
+            count: nodes,
             hosted: true,
             faults: NodeFaults::ALL,
         }],
@@ -225,16 +226,26 @@ fn plan(seconds: u32) -> Plan {
 /// One run on a thread of its own (madsim wants a fresh one per runtime): wall
 /// seconds and the finished run.
 pub fn run(seconds: u32, direct: bool) -> (f64, Finished<ChatterOutput>) {
+    timed_run::<Chatter>(ChatterConfig { direct }, plan(NODES, seconds))
+}
+
+/// Runs service `S` under `plan` at seed 7 on a thread of its own (madsim wants a
+/// fresh one per runtime): wall seconds and the finished run. Panics if the run fails:
+/// the bench's services have no faults.
+pub(super) fn timed_run<S>(config: S::Config, plan: Plan) -> (f64, Finished<S::Output>)
+where
+    S: Service,
+    S::Config: Send + 'static,
+    S::Output: Send + 'static,
+{
     #[allow(clippy::disallowed_methods)] // a fresh thread per runtime, as the runner's
     let worker = std::thread::spawn(move || {
-        #[allow(clippy::disallowed_methods)] // the benchmark's own wall clock
-        let started = std::time::Instant::now();
-        let finished =
-            driver::run::<ServiceHost<Chatter>>(&ChatterConfig { direct }, &plan(seconds), 7, None);
-        (started.elapsed().as_secs_f64(), finished)
+        let clock = crate::runner::Stopwatch::start();
+        let finished = driver::run::<ServiceHost<S>>(&config, &plan, 7, None);
+        (clock.elapsed_s(), finished)
     });
-    let (wall_s, finished) = worker.join().expect("the chatter run does not panic");
-    (wall_s, finished.expect("the chatter run completes"))
+    let (wall_s, finished) = worker.join().expect("the bench's service does not panic");
+    (wall_s, finished.expect("the bench's service run completes"))
 }
 
 #[cfg(test)]

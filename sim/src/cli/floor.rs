@@ -9,16 +9,12 @@
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
-use crate::engine::driver::{self, Finished};
-use crate::engine::nodes::{Family, NodeFaults};
-use crate::engine::plan::{NetworkPlan, Plan, MAX_EVENTS};
+use crate::engine::driver::Finished;
 use crate::engine::process::{Ctx, Incoming, Init};
 use crate::engine::queue::Nanos;
-use crate::engine::sampler::Sampler;
-use crate::engine::service::{main_task, Finishing, Hosting, Service, ServiceHost};
+use crate::engine::service::{main_task, Finishing, Hosting, Service};
 use crate::engine::EngineError;
 
-const MS: Nanos = 1_000_000;
 /// The transfer timer's token.
 const TOKEN_TRANSFER: u64 = 1;
 
@@ -130,41 +126,10 @@ impl Service for Floor {
     }
 }
 
-/// The plan: the bank bench's network (1-5 ms links), no faults, `seconds` simulated.
-fn plan(nodes: u32, seconds: u32) -> Plan {
-    Plan {
-        families: vec![Family {
-            prefix: "node-",
-            count: nodes,
-            hosted: true,
-            faults: NodeFaults::ALL,
-        }],
-        network: NetworkPlan {
-            latency: Sampler::Uniform(MS, 5 * MS),
-            drop_rate: 0.0,
-            links: Vec::new(),
-        },
-        faults: Vec::new(),
-        random_faults: Vec::new(),
-        duration_ns: u64::from(seconds) * 1_000 * MS,
-        window_ns: 1_000 * MS,
-        max_events: MAX_EVENTS,
-    }
-}
-
-/// One run on a thread of its own (madsim wants a fresh one per runtime): wall
-/// seconds and the finished run.
+/// One run on a thread of its own: wall seconds and the finished run (the user
+/// service's plan: 1-5 ms links, as the bank bench's network).
 pub fn run(config: FloorConfig, seconds: u32) -> (f64, Finished<FloorOutput>) {
-    #[allow(clippy::disallowed_methods)] // a fresh thread per runtime, as the runner's
-    let worker = std::thread::spawn(move || {
-        #[allow(clippy::disallowed_methods)] // the benchmark's own wall clock
-        let started = std::time::Instant::now();
-        let finished =
-            driver::run::<ServiceHost<Floor>>(&config, &plan(config.nodes, seconds), 7, None);
-        (started.elapsed().as_secs_f64(), finished)
-    });
-    let (wall_s, finished) = worker.join().expect("the floor run does not panic");
-    (wall_s, finished.expect("the floor run completes"))
+    super::chatter::timed_run::<Floor>(config, super::chatter::plan(config.nodes, seconds))
 }
 
 #[cfg(test)]
