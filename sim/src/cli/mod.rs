@@ -6,6 +6,7 @@
 pub mod bench;
 mod chatter;
 mod compare;
+mod map;
 pub mod output;
 mod report;
 mod run;
