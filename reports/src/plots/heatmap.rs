@@ -41,6 +41,8 @@ pub struct Heatmap {
     pub title: String,
     /// The caption under the title (what a cell shows).
     pub caption: String,
+    /// A line under the caption (the settings every cell shares); empty for none.
+    pub note: String,
     /// The rows' axis label (the first varied field).
     pub row_label: String,
     /// The columns' axis label (the second varied field).
@@ -68,7 +70,7 @@ impl Heatmap {
     fn layout(&self) -> Layout {
         let rows = self.rows.len().max(1) as i32;
         let columns = self.columns.len().max(1) as i32;
-        let (left, top) = (230, 116);
+        let (left, top) = (230, 126);
         // Room on the right for the colour scale.
         let cell_w = ((WIDTH as i32 - left - 170) / columns).max(8);
         let cell_h = (560 / rows).clamp(16, 96);
@@ -160,6 +162,14 @@ impl Heatmap {
             (WIDTH as i32 * ki / 2, 50 * ki),
             font(15, grey),
         )?;
+        if !self.note.is_empty() {
+            centred(
+                root,
+                &fit(&self.note, WIDTH as i32 - 40),
+                (WIDTH as i32 * ki / 2, 72 * ki),
+                font(15, grey),
+            )?;
+        }
         let (rows, columns) = (self.rows.len() as i32, self.columns.len() as i32);
         let (x0, y0) = (l.left, l.top);
         // Cells.

@@ -162,6 +162,11 @@ impl MapPage {
                 "colour: seeds metastable; text: that share, then the median recovery of the seeds that recovered (seeds {})",
                 self.seeds
             ),
+            note: if self.sets.is_empty() {
+                String::new()
+            } else {
+                format!("every cell with --set {}", self.sets.join(" --set "))
+            },
             row_label: format!("rows: {} (values as written)", self.row_path),
             column_label: format!("columns: {} (values as written)", self.column_path),
             rows: self.rows.clone(),
