@@ -316,7 +316,7 @@ mod tests {
             failed: metastable,
             judged,
             metastable,
-            ci95: (judged > 0).then(|| [0.1, 0.9]),
+            ci95: (judged > 0).then_some([0.1, 0.9]),
             recovered: u64::from(recovery_s.is_some()),
             recovery_s,
             link: "cells/a/b/sweep.html".into(),
