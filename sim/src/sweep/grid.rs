@@ -380,3 +380,160 @@ pub fn merge(parts: Vec<(MapFile, Vec<Outcome>)>) -> Result<(MapFile, Vec<Outcom
     let files: Vec<SweepFile> = merged.iter().map(|o| o.file.clone()).collect();
     Ok((base.with_cells(&files, None), merged))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::record::{totals, SeedRun, FORMAT};
+    use faultline_reports::figures::FigureInfo;
+    use std::collections::BTreeMap;
+
+    fn file(figures: &[(Option<f64>, Option<f64>)], shard: Option<Shard>) -> SweepFile {
+        let declared: Vec<FigureInfo> = crate::workload::rpc::figures::FIGURES
+            .iter()
+            .map(FigureInfo::from)
+            .collect();
+        let seeds = SeedRange {
+            start: 1,
+            end: 1 + figures.len() as u64,
+        };
+        let runs: Vec<SeedRun> = seeds
+            .seeds(shard)
+            .into_iter()
+            .map(|seed| {
+                let (metastable, recovery_ms) = figures[(seed - 1) as usize];
+                let mut values = BTreeMap::new();
+                if let Some(m) = metastable {
+                    values.insert(METASTABLE_FIGURE.to_owned(), m);
+                }
+                if let Some(ms) = recovery_ms {
+                    values.insert(RECOVERY_FIGURE.to_owned(), ms);
+                }
+                SeedRun {
+                    seed,
+                    passed: metastable != Some(1.0),
+                    figures: values,
+                    events: 1,
+                    trace_hash: String::new(),
+                    checks: Vec::new(),
+                    error: None,
+                    swarm: Vec::new(),
+                    reproduce: None,
+                }
+            })
+            .collect();
+        SweepFile {
+            format: FORMAT.to_owned(),
+            scenario: "s".into(),
+            scenario_path: "s.json".into(),
+            scenario_digest: "d".into(),
+            workload: "rpc".into(),
+            totals: totals(&declared, &runs),
+            figures: declared,
+            set: Vec::new(),
+            seeds,
+            shard,
+            runs,
+        }
+    }
+
+    fn axis(path: &str, values: &[&str]) -> Axis {
+        Axis {
+            path: path.into(),
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+            dirs: values.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+
+    fn map(cells: &[SweepFile], shard: Option<Shard>) -> MapFile {
+        MapFile {
+            format: MAP_FORMAT.into(),
+            title: "t".into(),
+            scenario: "s".into(),
+            scenario_path: "s.json".into(),
+            set: Vec::new(),
+            rows: axis("a", &["1", "2"]),
+            columns: axis("b", &["x"]),
+            seeds: cells[0].seeds,
+            shard: None,
+            command: "faultline compare s.json".into(),
+            cells: Vec::new(),
+        }
+        .with_cells(cells, shard)
+    }
+
+    const SEEDS: [(Option<f64>, Option<f64>); 4] = [
+        (Some(1.0), None),
+        (Some(0.0), Some(4000.0)),
+        (None, None),
+        (Some(0.0), Some(2000.0)),
+    ];
+
+    #[test]
+    fn a_cell_counts_judged_metastable_and_recovered_seeds() {
+        let cell = CellNumbers::of(1, 0, "cells/2/x", &file(&SEEDS, None));
+        assert_eq!((cell.runs, cell.failed), (4, 1));
+        assert_eq!((cell.judged, cell.metastable, cell.recovered), (3, 1, 2));
+        assert_eq!(cell.metastable_fraction, Some(1.0 / 3.0));
+        assert_eq!(cell.metastable_ci95, wilson_95(1, 3));
+        // The lower of two middle values, in seconds.
+        assert_eq!(cell.recovery_s_median, Some(2.0));
+        let none = CellNumbers::of(0, 0, "cells/1/x", &file(&[(None, None)], None));
+        assert_eq!(
+            (none.metastable_fraction, none.metastable_ci95),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn check_refuses_an_edited_map() {
+        let cells = [file(&SEEDS, None), file(&SEEDS, None)];
+        let good = map(&cells, None);
+        assert_eq!(good.check(), Ok(()));
+        let edited = |edit: &dyn Fn(&mut MapFile)| {
+            let mut map = good.clone();
+            edit(&mut map);
+            map.check().unwrap_err()
+        };
+        assert!(edited(&|m| m.format = "faultline-map/0".into()).starts_with("format:"));
+        assert!(edited(&|m| m.rows.dirs[1] = "../up".into()).starts_with("rows.dirs[1]:"));
+        assert!(edited(&|m| {
+            m.columns.values.clear();
+        })
+        .starts_with("columns.values: 0 values"));
+        assert!(edited(&|m| {
+            m.cells.pop();
+        })
+        .starts_with("cells: 1 cells"));
+        assert!(edited(&|m| m.cells.swap(0, 1)).starts_with("cells[0]:"));
+        assert!(edited(&|m| m.seeds.end = 200_000).contains("limit of 100000"));
+    }
+
+    #[test]
+    fn shards_merge_to_the_whole_grid_and_other_grids_do_not() {
+        let whole = map(&[file(&SEEDS, None), file(&SEEDS, None)], None);
+        let part = |index: u64| {
+            let shard = Shard::new(index, 2).unwrap();
+            let cells = [file(&SEEDS, Some(shard)), file(&SEEDS, Some(shard))];
+            let outcomes = cells
+                .iter()
+                .map(|file| Outcome {
+                    file: file.clone(),
+                    timing: TimingFile {
+                        parts: Vec::new(),
+                        runs: Vec::new(),
+                    },
+                })
+                .collect();
+            (map(&cells, Some(shard)), outcomes)
+        };
+        let (merged, _) = merge(vec![part(1), part(0)]).unwrap();
+        assert_eq!(merged.to_text(), whole.to_text());
+        let mut other = part(1);
+        other.0.command.push_str(" --set x=1");
+        let err = merge(vec![part(0), other]).unwrap_err();
+        assert!(err.contains("these grids differ"), "{err}");
+        let err = merge(vec![part(0)]).unwrap_err();
+        assert!(err.contains("shards missing: 1/2"), "{err}");
+    }
+}
