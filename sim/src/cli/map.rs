@@ -203,7 +203,13 @@ fn grid(args: &CompareArgs) -> Result<u8, Failure> {
 
 /// Prints the grid, where it is, and the first failure's command; the exit code.
 fn finish(out: &Path, map: &MapFile, outcomes: &[Outcome]) -> u8 {
-    println!("{} (seeds {})", map.title, map.seeds);
+    match map.shard {
+        Some(shard) => println!(
+            "{} (seeds {}, shard {shard}: its seeds of each cell only)",
+            map.title, map.seeds
+        ),
+        None => println!("{} (seeds {})", map.title, map.seeds),
+    }
     print!("{}", faultline_reports::map_table(&map.page()));
     println!("records      {}", out.join(MAP_FILE).display());
     println!("report       {}", out.join("map.html").display());
