@@ -37,6 +37,7 @@ mod text;
 
 pub use error::ReportError;
 pub use io::{load_run, save_run};
+pub use report::map::{map_table, write_map, MapCell, MapPage};
 pub use report::{
     comparison_table, rebuild_report, summary_table, variant_dir, write_comparison,
     write_comparison_in, write_run_report,

@@ -41,6 +41,7 @@ use crate::text::{count, fixed};
 
 pub mod bank;
 pub mod generic;
+pub mod heatmap;
 
 /// The bundled font (DejaVu Sans, see `assets/DejaVuSans-LICENSE.txt`).
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");

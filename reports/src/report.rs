@@ -38,6 +38,7 @@ use crate::text::{count, fixed, md_code, md_text, opt_fixed, pct, Align, Table};
 
 mod bank;
 mod generic;
+pub mod map;
 
 /// File name of the machine-readable statistics in a run directory.
 pub const REPORT_JSON: &str = "report.json";

@@ -27,8 +27,9 @@ pub struct CompareArgs {
     pub scenario: PathBuf,
     /// The field to vary and its values: `workload.clients.retry.backoff.jitter=none,full`
     /// or `faults[0].restart_after=2s,10s` (values split at commas outside brackets).
-    #[arg(long, value_name = "PATH=V1,V2,...")]
-    pub vary: String,
+    /// Given twice, a grid: one cell per pair of values, drawn as the metastability map.
+    #[arg(long, value_name = "PATH=V1,V2,...", required = true)]
+    pub vary: Vec<String>,
     /// Change a field in every variant (repeatable), as `run --set`.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
@@ -36,9 +37,27 @@ pub struct CompareArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Output directory (default `runs/<name>/compare-<path>`, with `-set-<digest>`
-    /// after `--set`); replaced whole, and only when faultline wrote it.
+    /// after `--set`; a grid's `runs/<name>/map-<path>-<path>`); replaced whole, and only
+    /// when faultline wrote it.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// A grid's seeds per cell: N seeds from --seed on (a count, not sweep's range;
+    /// default 5).
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<u64>,
+    /// A grid's runs at a time (default: every core).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Run only the I-th of N interleaved slices of every cell's seeds (a grid), as
+    /// `sweep --shard`; `faultline report SHARD... --out DIR` merges them.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// The number of shards, when the index comes from the environment (a grid).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u64>,
+    /// Write every run's full records in a grid, not only the failed ones'.
+    #[arg(long)]
+    pub keep_runs: bool,
 }
 
 /// What a comparison directory holds, so `faultline report DIR` can rebuild it.
@@ -67,7 +86,7 @@ pub struct ManifestVariant {
 /// The manifest's file name in a comparison directory.
 pub const MANIFEST_FILE: &str = "compare.json";
 
-fn safe_label(value: &str) -> String {
+pub(super) fn safe_label(value: &str) -> String {
     let label: String = value
         .chars()
         .take(64)
@@ -89,7 +108,7 @@ fn safe_label(value: &str) -> String {
 /// Directory names for the variants: the safe form of each value, numbered when two
 /// values would share one (`1.0` and `1_0`, or a value given twice), with the number
 /// raised until the name is free (`a,a-2,a`).
-fn variant_dirs(labels: &[String]) -> Vec<String> {
+pub(super) fn variant_dirs(labels: &[String]) -> Vec<String> {
     let mut dirs: Vec<String> = Vec::with_capacity(labels.len());
     for (index, label) in labels.iter().enumerate() {
         let safe = safe_label(label);
@@ -106,8 +125,31 @@ fn variant_dirs(labels: &[String]) -> Vec<String> {
 
 /// Runs `compare`; returns the exit code.
 pub fn run(args: &CompareArgs) -> u8 {
+    match args.vary.len() {
+        1 => {}
+        2 => return super::map::run(args),
+        n => {
+            eprintln!(
+                "error: --vary is given {n} times: one field compares variants, two draw a grid"
+            );
+            return EXIT_BAD_INPUT;
+        }
+    }
+    let grid_only = [
+        (args.seeds.is_some(), "--seeds"),
+        (args.jobs.is_some(), "--jobs"),
+        (args.shard.is_some(), "--shard"),
+        (args.shards.is_some(), "--shards"),
+        (args.keep_runs, "--keep-runs"),
+    ];
+    if let Some((_, flag)) = grid_only.iter().find(|(given, _)| *given) {
+        eprintln!(
+            "error: {flag} is for a grid (two --vary); one --vary runs one variant per value at one seed"
+        );
+        return EXIT_BAD_INPUT;
+    }
     let parsed = parse_sets(&args.sets).and_then(|sets| {
-        overrides::parse_vary(&args.vary).map(|(path, values)| (sets, path, values))
+        overrides::parse_vary(&args.vary[0]).map(|(path, values)| (sets, path, values))
     });
     let (sets, path, values) = match parsed {
         Ok(parsed) => parsed,

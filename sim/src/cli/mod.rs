@@ -7,6 +7,7 @@ pub mod bench;
 mod chatter;
 mod compare;
 mod floor;
+mod map;
 pub mod output;
 mod report;
 mod run;

@@ -27,6 +27,17 @@ pub const MERGE_MARKER_FILE: &str = ".faultline-merge";
 /// check, 2 when a directory has no valid records (or an output is refused), 3 when a
 /// report cannot be written; with several directories, the highest.
 pub fn run(dirs: &[PathBuf], out: Option<&Path>) -> u8 {
+    let maps = dirs.iter().filter(|dir| super::map::is_map(dir)).count();
+    if maps > 0 {
+        if maps < dirs.len() {
+            eprintln!("error: give either grid directories (with map.json) or others, not both");
+            return EXIT_BAD_INPUT;
+        }
+        return super::map::report(dirs, out).unwrap_or_else(|failure| {
+            eprintln!("error: {}", failure.message);
+            failure.code
+        });
+    }
     let sweeps = dirs
         .iter()
         .filter(|dir| dir.join(record::SWEEP_FILE).is_file())

@@ -55,10 +55,18 @@ pub struct SweepArgs {
 }
 
 fn shard_of(args: &SweepArgs) -> Result<Option<ShardSource>, String> {
-    match &args.shard {
+    shard_source(args.shard.as_deref(), args.shards)
+}
+
+/// The shard of `--shard` (checked against `--shards`), else of the environment.
+pub(super) fn shard_source(
+    shard: Option<&str>,
+    shards: Option<u64>,
+) -> Result<Option<ShardSource>, String> {
+    match shard {
         Some(text) => {
             let shard = Shard::parse(text)?;
-            if let Some(count) = args.shards.filter(|count| *count != shard.count) {
+            if let Some(count) = shards.filter(|count| *count != shard.count) {
                 return Err(format!(
                     "--shard {text} and --shards {count} disagree: give one of them"
                 ));
@@ -68,7 +76,7 @@ fn shard_of(args: &SweepArgs) -> Result<Option<ShardSource>, String> {
                 from: "--shard".to_owned(),
             }))
         }
-        None => shard_from_env(|name| std::env::var(name).ok(), args.shards),
+        None => shard_from_env(|name| std::env::var(name).ok(), shards),
     }
 }
 

@@ -10,6 +10,7 @@
 //! for all with `keep_runs`), so the work per seed beyond the simulation stays small.
 
 pub mod diverge;
+pub mod grid;
 pub mod record;
 pub mod report;
 pub mod seeds;
@@ -271,24 +272,84 @@ pub fn execute(
     spec: &SweepSpec,
     mut progress: impl FnMut(&SeedRun),
 ) -> Result<Outcome, String> {
+    let cell = Cell {
+        prepared: prepared.clone(),
+        out: spec.out.clone(),
+    };
+    let mut outcomes = execute_cells(std::slice::from_ref(&cell), spec, |_, run| progress(run))?;
+    Ok(outcomes.remove(0))
+}
+
+/// One scenario of several run over the same seeds (a cell of a `compare` grid), and
+/// the directory its failed runs' records go to.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    /// The scenario, its `--set` values included.
+    pub prepared: Prepared,
+    /// Where `runs/seed-N/` of its failed seeds go (for a sweep, `spec.out`).
+    pub out: PathBuf,
+}
+
+/// [`execute`] for several scenarios over the seeds of `spec`: every (cell, seed) pair
+/// is one item of the same pool, so `spec.jobs` runs stay busy across cells, and each
+/// cell gets the outcome a sweep of it alone would give (`sweep.json` byte for byte;
+/// its `timing.json` holds the wall time of the whole pool). `progress` sees the cell's
+/// index and each seed's summary as it finishes.
+pub fn execute_cells(
+    cells: &[Cell],
+    spec: &SweepSpec,
+    mut progress: impl FnMut(usize, &SeedRun),
+) -> Result<Vec<Outcome>, String> {
     let seeds = spec.seeds.seeds(spec.shard);
+    let items: Vec<(usize, u64)> = (0..cells.len())
+        .flat_map(|cell| seeds.iter().map(move |&seed| (cell, seed)))
+        .collect();
     let clock = runner::Stopwatch::start();
     let results = runner::parallel(
-        &seeds,
+        &items,
         spec.jobs,
-        |&seed| run_seed(prepared, spec, seed),
-        |(run, _, _)| progress(run),
+        |&(cell, seed)| {
+            let cell_spec = SweepSpec {
+                out: cells[cell].out.clone(),
+                ..spec.clone()
+            };
+            (cell, run_seed(&cells[cell].prepared, &cell_spec, seed))
+        },
+        |(cell, (run, _, _))| progress(*cell, run),
     )?;
     let wall_s = clock.elapsed_s();
-    let mut runs = Vec::with_capacity(results.len());
-    let mut walls = Vec::with_capacity(results.len());
-    for (run, wall, written) in results {
+    let mut per_cell: Vec<(Vec<SeedRun>, Vec<SeedWall>)> =
+        (0..cells.len()).map(|_| (Vec::new(), Vec::new())).collect();
+    // `parallel` returns results in the items' order: cell by cell, seeds in order.
+    for (cell, (run, wall, written)) in results {
         if let Some(err) = written {
             return Err(err);
         }
-        runs.push(run);
-        walls.push(wall);
+        per_cell[cell].0.push(run);
+        per_cell[cell].1.push(wall);
     }
+    let rate = if wall_s > 0.0 {
+        items.len() as f64 * 3600.0 / wall_s
+    } else {
+        0.0
+    };
+    let outcomes = cells
+        .iter()
+        .zip(per_cell)
+        .map(|(cell, (runs, walls))| outcome(&cell.prepared, spec, runs, walls, wall_s, rate))
+        .collect();
+    Ok(outcomes)
+}
+
+/// The files of one scenario's runs (in seed order) and their wall times.
+fn outcome(
+    prepared: &Prepared,
+    spec: &SweepSpec,
+    runs: Vec<SeedRun>,
+    walls: Vec<SeedWall>,
+    wall_s: f64,
+    seed_runs_per_hour: f64,
+) -> Outcome {
     debug_assert!(runs.windows(2).all(|pair| pair[0].seed < pair[1].seed));
     // From the kind, not from a record: a sweep whose every seed errored has them too.
     let figures: Vec<FigureInfo> = prepared
@@ -314,18 +375,14 @@ pub fn execute(
     let timing = TimingFile {
         parts: vec![PartTiming {
             shard: spec.shard,
-            runs: seeds.len() as u64,
+            runs: walls.len() as u64,
             jobs: spec.jobs as u64,
             wall_s,
-            seed_runs_per_hour: if wall_s > 0.0 {
-                seeds.len() as f64 * 3600.0 / wall_s
-            } else {
-                0.0
-            },
+            seed_runs_per_hour,
         }],
         runs: walls,
     };
-    Ok(Outcome { file, timing })
+    Outcome { file, timing }
 }
 
 /// The files [`write`] writes into a sweep's directory (and merged shards into theirs)
