@@ -15,12 +15,16 @@
 //!   (the checker of `faultline_models::linearizability`, through
 //!   `faultline::workload::history`).
 //!
+//! [`live`] runs the same processes for real (the `kvstore-live` binary, on the
+//! `live` backend of `Ctx`).
+//!
 //! [`Kv`] declares the kind to Faultline: its scenario keys ([`KvSpec`], `"kind":
 //! "kvstore"`), its node families, its figures and its checks, so scenario files,
 //! sweeps, shrinking and reports work for it as for the built-in workloads.
 #![forbid(unsafe_code)]
 
 pub mod kind;
+pub mod live;
 pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};

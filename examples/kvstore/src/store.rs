@@ -21,6 +21,7 @@ use faultline::engine::nodes::NodeId;
 use faultline::engine::process::{Ctx, Incoming};
 use faultline::workload::history::OpReport;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 
 /// The write-ahead log's file.
 pub const WAL: &str = "wal";
@@ -45,8 +46,9 @@ const TOKEN_NEXT_REQUEST: u64 = 2;
 const TOKEN_TIMEOUT_BASE: u64 = 1 << 32;
 
 /// What the nodes send each other. `req` is a client's request number, `index` a
-/// 1-based position in the primary's log.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// 1-based position in the primary's log. Serde: the live backend sends it as a
+/// datagram (the simulator needs no more than the type).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Msg {
     /// Client to primary: store `value` under `key`.
     Put {
