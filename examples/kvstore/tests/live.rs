@@ -152,3 +152,32 @@ fn a_primary_that_loses_its_log_fails_the_recovery_checks() {
         && op.completion.map(|done| done.outcome) == Some(Outcome::Read(0))));
     assert_eq!(recovery.linearizability.violations(), Some(1.0));
 }
+
+#[test]
+fn bad_arguments_are_refused_with_exit_code_2_before_anything_starts() {
+    for args in [
+        &["--seconds", "0.5"][..],
+        &["--seconds", "NaN"],
+        &["--bogus"],
+        &["seconds", "3"],
+        &["replica", "--node", "9", "--dir", "unused"],
+        &[
+            "replica",
+            "--node",
+            "0",
+            "--dir",
+            "unused",
+            "--max-seconds",
+            "inf",
+        ],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_kvstore-live"))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("kvstore-live starts");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    }
+}

@@ -309,7 +309,7 @@ pub enum DiskError {
     Io {
         /// The file.
         file: String,
-        /// What was done.
+        /// What was done to it (`open`, `append to`, `fsync`, ...).
         op: &'static str,
         /// The system's error.
         message: String,
@@ -398,7 +398,7 @@ impl fmt::Display for DiskError {
                 ),
             },
             DiskError::BadFault { id, reason } => write!(f, "disk fault {id}: {reason}"),
-            DiskError::Io { file, op, message } => write!(f, "{op} of {file:?}: {message}"),
+            DiskError::Io { file, op, message } => write!(f, "{op} {file:?}: {message}"),
         }
     }
 }

@@ -101,7 +101,9 @@ impl Args {
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
-            let name = arg.trim_start_matches("--");
+            let Some(name) = arg.strip_prefix("--") else {
+                return Err(Failure::Usage(format!("unknown argument {arg:?}")));
+            };
             if with_value.contains(&name) {
                 let value = args
                     .next()
@@ -152,6 +154,11 @@ fn replica(args: &[String]) -> Result<ExitCode, Failure> {
     );
     let port: u16 = args.number("port", 0)?;
     let max_seconds: f64 = args.number("max-seconds", 60.0)?;
+    if !(0.0..=MAX_SECONDS).contains(&max_seconds) {
+        return Err(Failure::Usage(format!(
+            "--max-seconds {max_seconds}: 0 to {MAX_SECONDS}"
+        )));
+    }
     let socket = UdpSocket::bind(("127.0.0.1", port)).map_err(run_err)?;
     let port = socket.local_addr().map_err(run_err)?.port();
     println!("port {port}");
@@ -181,7 +188,7 @@ fn replica(args: &[String]) -> Result<ExitCode, Failure> {
                 println!("recovered {records}");
             }
         })
-        .stop_after(Duration::from_secs_f64(max_seconds.clamp(0.0, MAX_SECONDS)))
+        .stop_after(Duration::from_secs_f64(max_seconds))
         .run(move |ctx| store::replica(ctx, config))
         .map_err(run_err)?;
     Ok(ExitCode::SUCCESS)
