@@ -358,15 +358,20 @@ pub(super) struct Shared<M, R> {
     stats: RefCell<LiveStats>,
 }
 
+// What `Ctx` calls is kept out of line (`inline(never)`), so that each `Ctx` method's
+// simulator path stays small enough to inline when the feature is on.
 impl<M, R> Shared<M, R> {
+    #[inline(never)]
     pub(super) fn incarnation(&self) -> u32 {
         self.incarnation
     }
 
+    #[inline(never)]
     pub(super) fn now_ns(&self) -> Nanos {
         self.started.elapsed().as_nanos() as Nanos
     }
 
+    #[inline(never)]
     pub(super) fn clock_ns(&self) -> Nanos {
         // The node's clock is the system's: that is what this backend is for.
         #[allow(clippy::disallowed_methods)]
@@ -375,10 +380,12 @@ impl<M, R> Shared<M, R> {
             .map_or(0, |since| since.as_nanos() as Nanos)
     }
 
+    #[inline(never)]
     pub(super) fn rng(&self) -> RefMut<'_, ChaCha8Rng> {
         self.rng.borrow_mut()
     }
 
+    #[inline(never)]
     pub(super) fn send(&self, to: NodeId, msg: M) {
         let mut commit = self.commit.borrow_mut();
         commit.send(to, msg, |to, msg| self.transmit(to, &msg));
@@ -398,17 +405,20 @@ impl<M, R> Shared<M, R> {
         }
     }
 
+    #[inline(never)]
     pub(super) fn report(&self, report: R) {
         let now_ns = self.now_ns();
         (self.sink.borrow_mut())(now_ns, report);
     }
 
+    #[inline(never)]
     pub(super) fn next_sleep_token(&self) -> u64 {
         let token = self.next_sleep.get();
         self.next_sleep.set(token + 1);
         token
     }
 
+    #[inline(never)]
     pub(super) fn set_timer(&self, at_ns: Nanos, token: u64) {
         let seq = self.next_timer.get();
         self.next_timer.set(seq + 1);
@@ -430,6 +440,7 @@ impl<M, R> Shared<M, R> {
     }
 
     /// Polls the mailbox with `take` (what `recv` or `sleep_until` waits for).
+    #[inline(never)]
     pub(super) fn poll_inbox<T>(
         &self,
         cx: &mut Context<'_>,
@@ -445,10 +456,12 @@ impl<M, R> Shared<M, R> {
         }
     }
 
+    #[inline(never)]
     pub(super) fn disk(&self) -> Option<RefMut<'_, LiveDisk>> {
         self.disk.as_ref().map(RefCell::borrow_mut)
     }
 
+    #[inline(never)]
     pub(super) fn barrier(&self, file: &str) -> Result<(), DiskError> {
         let Some(disk) = self.disk.as_ref() else {
             return Err(DiskError::Config("this node has no disk".to_owned()));

@@ -500,11 +500,13 @@ impl<M, R> Ctx<M, R> {
     }
 
     /// This process's node.
+    #[inline]
     pub fn node(&self) -> NodeId {
         self.node
     }
 
     /// Boots of this node before this one.
+    #[inline]
     pub fn incarnation(&self) -> u32 {
         match &self.backend {
             Backend::Sim(sim) => sim.mailbox.borrow().incarnation,
@@ -516,6 +518,7 @@ impl<M, R> Ctx<M, R> {
     /// True simulated time, ns: for the engine's records only. Process logic that needs
     /// the time reads [`Ctx::clock`], as a real process can only read its own clock.
     /// Live: monotonic ns since the node started.
+    #[inline]
     pub fn now(&self) -> Nanos {
         match &self.backend {
             Backend::Sim(sim) => sim.mailbox.borrow().now_ns,
@@ -526,6 +529,7 @@ impl<M, R> Ctx<M, R> {
 
     /// This node's physical clock, ns: true time with the node's skew, drift and jumps.
     /// Live: the system clock, ns since the Unix epoch.
+    #[inline]
     pub fn clock(&self) -> Nanos {
         match &self.backend {
             Backend::Sim(sim) => sim.mailbox.borrow().physical_ns,
@@ -536,6 +540,7 @@ impl<M, R> Ctx<M, R> {
 
     /// Sends `msg` to the process at `to` (through the kernel's network, when this step
     /// ends; live: a datagram, at once).
+    #[inline]
     pub fn send(&self, to: NodeId, msg: M) {
         match &self.backend {
             Backend::Sim(sim) => {
@@ -575,6 +580,7 @@ impl<M, R> Ctx<M, R> {
 
     /// Reports `report` to the workload's engine side (when this step ends; live: to
     /// the sink the node was given, at once).
+    #[inline]
     pub fn report(&self, report: R) {
         match &self.backend {
             Backend::Sim(sim) => sim
@@ -589,6 +595,7 @@ impl<M, R> Ctx<M, R> {
 
     /// Asks for [`Incoming::Timer`] with `token` at true time `at_ns` (tokens from 2^63
     /// up are reserved; live: at `at_ns` of [`Ctx::now`]).
+    #[inline]
     pub fn set_timer(&self, at_ns: Nanos, token: u64) {
         debug_assert!(
             token < SLEEP_TOKENS,
@@ -597,6 +604,7 @@ impl<M, R> Ctx<M, R> {
         self.timer(at_ns, token);
     }
 
+    #[inline]
     fn timer(&self, at_ns: Nanos, token: u64) {
         match &self.backend {
             Backend::Sim(sim) => sim
@@ -610,6 +618,7 @@ impl<M, R> Ctx<M, R> {
     }
 
     /// The next message or timer.
+    #[inline]
     pub fn recv(&self) -> Recv<'_, M, R> {
         Recv { ctx: self }
     }
@@ -657,6 +666,7 @@ impl<M, R> Ctx<M, R> {
     }
 
     /// This process's random stream (live: seeded from the OS).
+    #[inline]
     pub fn rng(&self) -> RefMut<'_, ChaCha8Rng> {
         match &self.backend {
             Backend::Sim(sim) => sim.rng.borrow_mut(),
@@ -913,6 +923,7 @@ pub struct Recv<'a, M, R> {
 impl<M, R> Future for Recv<'_, M, R> {
     type Output = Incoming<M>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Incoming<M>> {
         match &self.ctx.backend {
             Backend::Sim(sim) => {
@@ -959,6 +970,7 @@ pub struct Sleep<'a, M, R> {
 impl<M, R> Future for Sleep<'_, M, R> {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let token = self.token;
         match &self.ctx.backend {
