@@ -67,8 +67,8 @@ struct Output {
 
 async fn peer(ctx: Ctx<u64, Report>, config: Config) {
     let recovered = {
-        let disk = ctx.disk().expect("a peer has a disk");
-        disk.disk.len(COUNT_FILE).unwrap_or(0) / 8
+        let count = ctx.file(COUNT_FILE).expect("a peer has a disk");
+        count.len().unwrap_or(0) / 8
     };
     let incarnation = ctx.incarnation();
     ctx.report(Report::Booted {
@@ -93,9 +93,9 @@ async fn peer(ctx: Ctx<u64, Report>, config: Config) {
                 }
                 ctx.report(Report::Tick);
                 {
-                    let mut disk = ctx.disk().expect("a peer has a disk");
-                    disk.disk
-                        .append(COUNT_FILE, &1u64.to_le_bytes())
+                    let mut count = ctx.file(COUNT_FILE).expect("a peer has a disk");
+                    count
+                        .append(&1u64.to_le_bytes())
                         .expect("the disk has room");
                 }
                 ctx.barrier(COUNT_FILE).expect("an fsync begins");

@@ -15,6 +15,9 @@
 //!   (the checker of `faultline_models::linearizability`, through
 //!   `faultline::workload::history`).
 //!
+//! [`live`] runs the same processes for real (the `kvstore-live` binary, on the
+//! `live` backend of `Ctx`).
+//!
 //! [`Kv`] declares the kind to Faultline: its scenario keys ([`KvSpec`], `"kind":
 //! "kvstore"`), its node families, its figures and its checks, so scenario files,
 //! sweeps, shrinking and reports work for it as for the built-in workloads.
@@ -22,6 +25,7 @@
 
 pub mod bench;
 pub mod kind;
+pub mod live;
 pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -21,6 +21,7 @@ use faultline::engine::nodes::NodeId;
 use faultline::engine::process::{Ctx, Incoming};
 use faultline::workload::history::OpReport;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 
 /// The write-ahead log's file.
 pub const WAL: &str = "wal";
@@ -45,8 +46,9 @@ const TOKEN_NEXT_REQUEST: u64 = 2;
 const TOKEN_TIMEOUT_BASE: u64 = 1 << 32;
 
 /// What the nodes send each other. `req` is a client's request number, `index` a
-/// 1-based position in the primary's log.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// 1-based position in the primary's log. Serde: the live backend sends it as a
+/// datagram (the simulator needs no more than the type).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Msg {
     /// Client to primary: store `value` under `key`.
     Put {
@@ -161,30 +163,27 @@ pub fn decode(bytes: &[u8]) -> Vec<(u64, u64)> {
 
 /// This node's log as it reads after a boot; a torn tail is cut.
 fn recover(ctx: &Ctx<Msg, Report>) -> Vec<(u64, u64)> {
-    let Some(mut disk) = ctx.disk() else {
+    let Some(mut wal) = ctx.file(WAL) else {
         return Vec::new();
     };
-    let disk = &mut *disk;
-    let len = disk.disk.len(WAL).unwrap_or(0);
+    let len = wal.len().unwrap_or(0);
     let bytes = if len == 0 {
         Vec::new()
     } else {
-        disk.disk
-            .read(WAL, 0, len, &mut disk.rng)
-            .unwrap_or_default()
+        wal.read(0, len).unwrap_or_default()
     };
     let records = decode(&bytes);
     let valid = (records.len() * RECORD_BYTES) as u64;
     if valid < len {
         // Later records must follow the good ones.
-        let _ = disk.disk.truncate(WAL, valid);
+        let _ = wal.truncate(valid);
     }
     records
 }
 
 fn append(ctx: &Ctx<Msg, Report>, key: u64, value: u64) -> bool {
-    ctx.disk()
-        .is_some_and(|mut disk| disk.disk.append(WAL, &encode(key, value)).is_ok())
+    ctx.file(WAL)
+        .is_some_and(|mut wal| wal.append(&encode(key, value)).is_ok())
 }
 
 /// A replica: the primary or a backup.

@@ -17,7 +17,9 @@
 //!
 //! Sans-IO in the quinn-proto sense: the caller hands in the disk and the time, and
 //! schedules the completion at the time [`GroupCommit::barrier`] and
-//! [`GroupCommit::complete`] return.
+//! [`GroupCommit::complete`] return. The disk is anything that begins and completes
+//! fsyncs ([`Fsync`]): the simulated disk, or a real file on the live backend
+//! (`barrier_with` and `complete_with`, whose ticket stands for the fsync in flight).
 //!
 //! # Invariants
 //!
@@ -35,17 +37,46 @@ use super::nodes::NodeId;
 use super::process::NodeDisk;
 use super::queue::Nanos;
 
+/// What a group commit syncs: the simulated disk (its fsync takes a drawn latency and
+/// completes at the kernel's event) or, with the `live` feature, a real file.
+pub trait Fsync {
+    /// What names the fsync in flight.
+    type Ticket: Copy;
+
+    /// Begins an fsync of `file` at `now_ns`: it covers every byte written so far.
+    fn begin_fsync(&mut self, file: &str, now_ns: Nanos) -> Result<Self::Ticket, DiskError>;
+
+    /// Completes the fsync `ticket` names at `now_ns`.
+    fn complete_fsync(&mut self, ticket: Self::Ticket, now_ns: Nanos) -> Result<(), DiskError>;
+}
+
+impl Fsync for NodeDisk {
+    type Ticket = FsyncTicket;
+
+    #[inline]
+    fn begin_fsync(&mut self, file: &str, now_ns: Nanos) -> Result<FsyncTicket, DiskError> {
+        let NodeDisk { disk, rng } = self;
+        disk.begin_fsync(file, now_ns, rng)
+    }
+
+    #[inline]
+    fn complete_fsync(&mut self, ticket: FsyncTicket, now_ns: Nanos) -> Result<(), DiskError> {
+        self.disk.complete_fsync(ticket, now_ns)
+    }
+}
+
 /// Most messages one node holds behind its fsyncs (past this, sends are dropped and
 /// counted; a process with a bounded window never gets near it).
 pub const HELD_LIMIT: usize = 1 << 20;
 
-/// One node's group commit (see the module documentation).
+/// One node's group commit (see the module documentation); `T` names the fsync in
+/// flight ([`Fsync::Ticket`]).
 #[derive(Debug)]
-pub struct GroupCommit<M> {
+pub struct GroupCommit<M, T = FsyncTicket> {
     /// The file the barriers sync (one per node: a process has one log).
     file: Option<String>,
     /// The fsync in flight.
-    in_flight: Option<FsyncTicket>,
+    in_flight: Option<T>,
     /// A barrier came while `in_flight` was: `held[..first_batch]` leave when it
     /// completes, and the rest after the next fsync.
     first_batch: Option<usize>,
@@ -54,7 +85,7 @@ pub struct GroupCommit<M> {
     dropped: u64,
 }
 
-impl<M> Default for GroupCommit<M> {
+impl<M, T> Default for GroupCommit<M, T> {
     fn default() -> Self {
         GroupCommit {
             file: None,
@@ -67,6 +98,36 @@ impl<M> Default for GroupCommit<M> {
 }
 
 impl<M> GroupCommit<M> {
+    /// [`GroupCommit::barrier_with`] on the simulated disk: returns when to call
+    /// [`GroupCommit::complete`] if it began an fsync.
+    #[inline]
+    pub fn barrier(
+        &mut self,
+        disk: &mut NodeDisk,
+        file: &str,
+        now_ns: Nanos,
+    ) -> Result<Option<Nanos>, DiskError> {
+        Ok(self
+            .barrier_with(disk, file, now_ns)?
+            .map(|ticket| ticket.done_at_ns))
+    }
+
+    /// [`GroupCommit::complete_with`] on the simulated disk: returns when to call this
+    /// again.
+    #[inline]
+    pub fn complete(
+        &mut self,
+        disk: &mut NodeDisk,
+        now_ns: Nanos,
+        release: impl FnMut(NodeId, M),
+    ) -> Result<Option<Nanos>, DiskError> {
+        Ok(self
+            .complete_with(disk, now_ns, release)?
+            .map(|ticket| ticket.done_at_ns))
+    }
+}
+
+impl<M, T: Copy> GroupCommit<M, T> {
     /// Sends `msg` to `to`: into `send` at once, or held until the fsync in flight (and
     /// the one after it, if asked for) completes.
     #[inline]
@@ -82,14 +143,15 @@ impl<M> GroupCommit<M> {
     }
 
     /// A barrier on `file`: the messages sent from now on leave once every byte written
-    /// to it so far is durable. Returns when to call [`GroupCommit::complete`] if it
-    /// began an fsync (`None`: one is in flight already, and the next is asked for).
-    pub fn barrier(
+    /// to it so far is durable. Returns the ticket of the fsync it began, on which to
+    /// call [`GroupCommit::complete_with`] (`None`: one is in flight already, and the
+    /// next is asked for).
+    pub fn barrier_with<D: Fsync<Ticket = T>>(
         &mut self,
-        disk: &mut NodeDisk,
+        disk: &mut D,
         file: &str,
         now_ns: Nanos,
-    ) -> Result<Option<Nanos>, DiskError> {
+    ) -> Result<Option<T>, DiskError> {
         match &self.file {
             Some(synced) if synced != file => {
                 return Err(DiskError::Config(format!(
@@ -109,26 +171,25 @@ impl<M> GroupCommit<M> {
             self.held.is_empty(),
             "messages held with no fsync in flight"
         );
-        let NodeDisk { disk, rng } = disk;
-        let ticket = disk.begin_fsync(file, now_ns, rng)?;
+        let ticket = disk.begin_fsync(file, now_ns)?;
         self.in_flight = Some(ticket);
-        Ok(Some(ticket.done_at_ns))
+        Ok(Some(ticket))
     }
 
     /// Completes the fsync in flight at `now_ns` (its time), hands the messages it
     /// releases to `release` in send order, and begins the next fsync if one was asked
-    /// for: returns when to call this again. `Ok(None)` with nothing in flight (a crash
-    /// came between).
-    pub fn complete(
+    /// for: returns its ticket, on which to call this again. `Ok(None)` with nothing in
+    /// flight (a crash came between).
+    pub fn complete_with<D: Fsync<Ticket = T>>(
         &mut self,
-        disk: &mut NodeDisk,
+        disk: &mut D,
         now_ns: Nanos,
         mut release: impl FnMut(NodeId, M),
-    ) -> Result<Option<Nanos>, DiskError> {
+    ) -> Result<Option<T>, DiskError> {
         let Some(ticket) = self.in_flight.take() else {
             return Ok(None);
         };
-        if let Err(err) = disk.disk.complete_fsync(ticket, now_ns) {
+        if let Err(err) = disk.complete_fsync(ticket, now_ns) {
             // Nothing covers them any more: they never leave.
             self.clear();
             return Err(err);
@@ -147,11 +208,10 @@ impl<M> GroupCommit<M> {
         }
         // A barrier came while that fsync was in flight: the next covers it.
         let file = self.file.as_deref().expect("a barrier named the file");
-        let NodeDisk { disk, rng } = disk;
-        match disk.begin_fsync(file, now_ns, rng) {
+        match disk.begin_fsync(file, now_ns) {
             Ok(ticket) => {
                 self.in_flight = Some(ticket);
-                Ok(Some(ticket.done_at_ns))
+                Ok(Some(ticket))
             }
             Err(err) => {
                 // Nothing will cover them: they never leave.

@@ -305,6 +305,15 @@ pub enum DiskError {
         /// What is wrong.
         reason: String,
     },
+    /// A real file failed (the live backend, `faultline::engine::live`).
+    Io {
+        /// The file.
+        file: String,
+        /// What was done to it (`open`, `append to`, `fsync`, ...).
+        op: &'static str,
+        /// The system's error.
+        message: String,
+    },
 }
 
 impl fmt::Display for DiskError {
@@ -389,6 +398,7 @@ impl fmt::Display for DiskError {
                 ),
             },
             DiskError::BadFault { id, reason } => write!(f, "disk fault {id}: {reason}"),
+            DiskError::Io { file, op, message } => write!(f, "{op} {file:?}: {message}"),
         }
     }
 }

@@ -22,6 +22,8 @@ pub mod faults;
 pub mod handoff;
 pub mod host;
 pub mod kernel;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod network;
 pub mod nodes;
 pub mod plan;

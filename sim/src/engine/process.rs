@@ -13,7 +13,7 @@
 //! The [`Ctx`] is a process's whole world: true time for the engine's records
 //! ([`Ctx::now`]), its node's physical clock with skew, drift and jumps ([`Ctx::clock`],
 //! what an HLC must read), [`Ctx::send`], [`Ctx::recv`], [`Ctx::set_timer`],
-//! [`Ctx::sleep_until`], its disk ([`Ctx::disk`], and [`Ctx::barrier`] to hold its
+//! [`Ctx::sleep_until`], its disk ([`Ctx::file`], and [`Ctx::barrier`] to hold its
 //! sends until the disk has made what it wrote durable, see [`super::commit`]) and a
 //! random stream of its own ([`Ctx::rng`]).
 //!
@@ -111,7 +111,7 @@ pub enum Outgoing<M, R> {
 }
 
 /// Tokens from here up are the runtime's own (sleeps).
-const SLEEP_TOKENS: u64 = 1 << 63;
+pub(super) const SLEEP_TOKENS: u64 = 1 << 63;
 
 /// One process's link with the driver.
 #[derive(Debug)]
@@ -421,13 +421,15 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
             mailbox.exited = false;
         }
         Ctx {
-            mailbox,
-            disk: table.disks[node as usize].clone(),
-            rng: Rc::clone(
-                table.rngs[node as usize]
-                    .as_ref()
-                    .expect("every process has a random stream"),
-            ),
+            backend: Backend::Sim(SimCtx {
+                mailbox,
+                disk: table.disks[node as usize].clone(),
+                rng: Rc::clone(
+                    table.rngs[node as usize]
+                        .as_ref()
+                        .expect("every process has a random stream"),
+                ),
+            }),
             node,
         }
     }
@@ -435,52 +437,120 @@ impl<M: 'static, R: 'static> ProcessTable<M, R> {
 
 /// A process's whole world (see the module documentation). A clone is the same
 /// process's handle.
+///
+/// One API, two backends: the simulator's mailbox (what [`ProcessTable::attach`]
+/// hands out) or, with the `live` feature, a real node on tokio
+/// ([`super::live::LiveNode`]). The same `async fn main(ctx)` runs on either; only
+/// what is behind these calls differs.
 pub struct Ctx<M, R> {
+    backend: Backend<M, R>,
+    node: NodeId,
+}
+
+/// What a [`Ctx`]'s calls reach. Without the `live` feature it has one variant, so
+/// every `match` on it compiles to the simulator's code alone.
+enum Backend<M, R> {
+    Sim(SimCtx<M, R>),
+    #[cfg(feature = "live")]
+    Live(Rc<super::live::Shared<M, R>>),
+}
+
+/// The simulator's side of a [`Ctx`].
+struct SimCtx<M, R> {
     mailbox: Rc<RefCell<Mailbox<M, R>>>,
     disk: Option<Rc<RefCell<NodeDisk>>>,
     rng: Rc<RefCell<ChaCha8Rng>>,
-    node: NodeId,
 }
 
 impl<M, R> Clone for Ctx<M, R> {
     fn clone(&self) -> Self {
+        let backend = match &self.backend {
+            Backend::Sim(sim) => Backend::Sim(SimCtx {
+                mailbox: Rc::clone(&sim.mailbox),
+                disk: sim.disk.clone(),
+                rng: Rc::clone(&sim.rng),
+            }),
+            #[cfg(feature = "live")]
+            Backend::Live(live) => Backend::Live(Rc::clone(live)),
+        };
         Ctx {
-            mailbox: Rc::clone(&self.mailbox),
-            disk: self.disk.clone(),
-            rng: Rc::clone(&self.rng),
+            backend,
             node: self.node,
         }
     }
 }
 
 impl<M, R> Ctx<M, R> {
+    /// A context on the live backend.
+    #[cfg(feature = "live")]
+    pub(super) fn live(node: NodeId, shared: Rc<super::live::Shared<M, R>>) -> Self {
+        Ctx {
+            backend: Backend::Live(shared),
+            node,
+        }
+    }
+
+    /// The live node behind this context (for the backend's tests).
+    #[cfg(all(test, feature = "live"))]
+    pub(super) fn live_shared(&self) -> &Rc<super::live::Shared<M, R>> {
+        match &self.backend {
+            Backend::Live(live) => live,
+            Backend::Sim(_) => panic!("a simulated context"),
+        }
+    }
+
     /// This process's node.
+    #[inline]
     pub fn node(&self) -> NodeId {
         self.node
     }
 
     /// Boots of this node before this one.
+    #[inline]
     pub fn incarnation(&self) -> u32 {
-        self.mailbox.borrow().incarnation
+        match &self.backend {
+            Backend::Sim(sim) => sim.mailbox.borrow().incarnation,
+            #[cfg(feature = "live")]
+            Backend::Live(live) => live.incarnation(),
+        }
     }
 
     /// True simulated time, ns: for the engine's records only. Process logic that needs
     /// the time reads [`Ctx::clock`], as a real process can only read its own clock.
+    /// Live: monotonic ns since the node started.
+    #[inline]
     pub fn now(&self) -> Nanos {
-        self.mailbox.borrow().now_ns
+        match &self.backend {
+            Backend::Sim(sim) => sim.mailbox.borrow().now_ns,
+            #[cfg(feature = "live")]
+            Backend::Live(live) => live.now_ns(),
+        }
     }
 
     /// This node's physical clock, ns: true time with the node's skew, drift and jumps.
+    /// Live: the system clock, ns since the Unix epoch.
+    #[inline]
     pub fn clock(&self) -> Nanos {
-        self.mailbox.borrow().physical_ns
+        match &self.backend {
+            Backend::Sim(sim) => sim.mailbox.borrow().physical_ns,
+            #[cfg(feature = "live")]
+            Backend::Live(live) => live.clock_ns(),
+        }
     }
 
     /// Sends `msg` to the process at `to` (through the kernel's network, when this step
-    /// ends).
+    /// ends; live: a datagram, at once).
+    #[inline]
     pub fn send(&self, to: NodeId, msg: M) {
-        let mut mailbox = self.mailbox.borrow_mut();
-        let Mailbox { commit, outbox, .. } = &mut *mailbox;
-        commit.send(to, msg, |to, msg| outbox.push(Outgoing::Send { to, msg }));
+        match &self.backend {
+            Backend::Sim(sim) => {
+                let mut mailbox = sim.mailbox.borrow_mut();
+                let Mailbox { commit, outbox, .. } = &mut *mailbox;
+                commit.send(to, msg, |to, msg| outbox.push(Outgoing::Send { to, msg }));
+            }
+            #[cfg(feature = "live")]
+            Backend::Live(live) => live.send(to, msg),
+        }
     }
 
     /// A barrier on `file`: every message this process sends from now on leaves only
@@ -488,74 +558,191 @@ impl<M, R> Ctx<M, R> {
     /// [`super::commit`]). Returns at once: the process goes on taking input while the
     /// fsync runs, and the runtime releases the messages when it completes.
     pub fn barrier(&self, file: &str) -> Result<(), DiskError> {
-        let Some(disk) = self.disk.as_ref() else {
-            return Err(DiskError::Config("this node has no disk".to_owned()));
-        };
-        let mut mailbox = self.mailbox.borrow_mut();
-        let now_ns = mailbox.now_ns;
-        let began = mailbox
-            .commit
-            .barrier(&mut disk.borrow_mut(), file, now_ns)?;
-        if let Some(at_ns) = began {
-            mailbox.outbox.push(Outgoing::Commit { at_ns });
+        match &self.backend {
+            Backend::Sim(sim) => {
+                let Some(disk) = sim.disk.as_ref() else {
+                    return Err(DiskError::Config("this node has no disk".to_owned()));
+                };
+                let mut mailbox = sim.mailbox.borrow_mut();
+                let now_ns = mailbox.now_ns;
+                let began = mailbox
+                    .commit
+                    .barrier(&mut disk.borrow_mut(), file, now_ns)?;
+                if let Some(at_ns) = began {
+                    mailbox.outbox.push(Outgoing::Commit { at_ns });
+                }
+                Ok(())
+            }
+            #[cfg(feature = "live")]
+            Backend::Live(live) => live.barrier(file),
         }
-        Ok(())
     }
 
-    /// Reports `report` to the workload's engine side (when this step ends).
+    /// Reports `report` to the workload's engine side (when this step ends; live: to
+    /// the sink the node was given, at once).
+    #[inline]
     pub fn report(&self, report: R) {
-        self.mailbox
-            .borrow_mut()
-            .outbox
-            .push(Outgoing::Report(report));
+        match &self.backend {
+            Backend::Sim(sim) => sim
+                .mailbox
+                .borrow_mut()
+                .outbox
+                .push(Outgoing::Report(report)),
+            #[cfg(feature = "live")]
+            Backend::Live(live) => live.report(report),
+        }
     }
 
     /// Asks for [`Incoming::Timer`] with `token` at true time `at_ns` (tokens from 2^63
-    /// up are reserved).
+    /// up are reserved; live: at `at_ns` of [`Ctx::now`]).
+    #[inline]
     pub fn set_timer(&self, at_ns: Nanos, token: u64) {
         debug_assert!(
             token < SLEEP_TOKENS,
             "timer tokens from 2^63 up are reserved"
         );
-        self.mailbox
-            .borrow_mut()
-            .outbox
-            .push(Outgoing::Timer { at_ns, token });
+        self.timer(at_ns, token);
+    }
+
+    #[inline]
+    fn timer(&self, at_ns: Nanos, token: u64) {
+        match &self.backend {
+            Backend::Sim(sim) => sim
+                .mailbox
+                .borrow_mut()
+                .outbox
+                .push(Outgoing::Timer { at_ns, token }),
+            #[cfg(feature = "live")]
+            Backend::Live(live) => live.set_timer(at_ns, token),
+        }
     }
 
     /// The next message or timer.
+    #[inline]
     pub fn recv(&self) -> Recv<'_, M, R> {
         Recv { ctx: self }
     }
 
     /// Waits until true time `at_ns`; messages arriving meanwhile wait in the mailbox.
     pub fn sleep_until(&self, at_ns: Nanos) -> Sleep<'_, M, R> {
-        let token = {
-            let mut mailbox = self.mailbox.borrow_mut();
-            let token = mailbox.next_sleep;
-            mailbox.next_sleep += 1;
-            mailbox.outbox.push(Outgoing::Timer { at_ns, token });
-            token
+        let token = match &self.backend {
+            Backend::Sim(sim) => {
+                let mut mailbox = sim.mailbox.borrow_mut();
+                let token = mailbox.next_sleep;
+                mailbox.next_sleep += 1;
+                token
+            }
+            #[cfg(feature = "live")]
+            Backend::Live(live) => live.next_sleep_token(),
         };
+        self.timer(at_ns, token);
         Sleep { ctx: self, token }
     }
 
-    /// This node's disk, if it has one.
-    pub fn disk(&self) -> Option<RefMut<'_, NodeDisk>> {
-        self.disk.as_ref().map(|disk| disk.borrow_mut())
+    /// `file` on this node's disk, if it has one (the file need not exist yet: an
+    /// append creates it).
+    pub fn file<'a>(&'a self, file: &'a str) -> Option<DiskFile<'a>> {
+        let disk = match &self.backend {
+            Backend::Sim(sim) => NodeFiles::Sim(sim.disk.as_ref()?.borrow_mut()),
+            #[cfg(feature = "live")]
+            Backend::Live(live) => NodeFiles::Live(live.disk()?),
+        };
+        Some(DiskFile { disk, name: file })
     }
 
     /// Marks this process as finished: call when `main` returns, so the driver does not
     /// wait for it to take input again.
     pub fn exit(&self) {
-        let mut mailbox = self.mailbox.borrow_mut();
-        mailbox.exited = true;
-        mailbox.waker = None;
+        match &self.backend {
+            Backend::Sim(sim) => {
+                let mut mailbox = sim.mailbox.borrow_mut();
+                mailbox.exited = true;
+                mailbox.waker = None;
+            }
+            // The live node ends when `main` returns.
+            #[cfg(feature = "live")]
+            Backend::Live(_) => {}
+        }
     }
 
-    /// This process's random stream.
+    /// This process's random stream (live: seeded from the OS).
+    #[inline]
     pub fn rng(&self) -> RefMut<'_, ChaCha8Rng> {
-        self.rng.borrow_mut()
+        match &self.backend {
+            Backend::Sim(sim) => sim.rng.borrow_mut(),
+            #[cfg(feature = "live")]
+            Backend::Live(live) => live.rng(),
+        }
+    }
+}
+
+/// One file of a node's disk ([`Ctx::file`]): the simulated disk, whose faults apply
+/// (a read may come back corrupted, drawn from the disk's own stream), or a real file.
+pub struct DiskFile<'a> {
+    disk: NodeFiles<'a>,
+    name: &'a str,
+}
+
+enum NodeFiles<'a> {
+    Sim(RefMut<'a, NodeDisk>),
+    #[cfg(feature = "live")]
+    Live(RefMut<'a, super::live::LiveDisk>),
+}
+
+impl DiskFile<'_> {
+    /// Its length as reads see it, bytes ([`DiskError::NotFound`] if it does not
+    /// exist).
+    pub fn len(&self) -> Result<u64, DiskError> {
+        match &self.disk {
+            NodeFiles::Sim(disk) => disk.disk.len(self.name),
+            #[cfg(feature = "live")]
+            NodeFiles::Live(disk) => disk.len(self.name),
+        }
+    }
+
+    /// Whether it is empty or missing.
+    pub fn is_empty(&self) -> bool {
+        self.len().map_or(true, |len| len == 0)
+    }
+
+    /// Reads `len_bytes` at `offset`.
+    pub fn read(&mut self, offset: u64, len_bytes: u64) -> Result<Vec<u8>, DiskError> {
+        match &mut self.disk {
+            NodeFiles::Sim(disk) => {
+                let NodeDisk { disk, rng } = &mut **disk;
+                disk.read(self.name, offset, len_bytes, rng)
+            }
+            #[cfg(feature = "live")]
+            NodeFiles::Live(disk) => disk.read(self.name, offset, len_bytes),
+        }
+    }
+
+    /// Appends `bytes` (creating the file if missing); returns the offset they start
+    /// at. They are durable only once a [`Ctx::barrier`] on the file has completed.
+    pub fn append(&mut self, bytes: &[u8]) -> Result<u64, DiskError> {
+        match &mut self.disk {
+            NodeFiles::Sim(disk) => disk.disk.append(self.name, bytes),
+            #[cfg(feature = "live")]
+            NodeFiles::Live(disk) => disk.append(self.name, bytes),
+        }
+    }
+
+    /// Cuts it to `len_bytes` (at most its length).
+    pub fn truncate(&mut self, len_bytes: u64) -> Result<(), DiskError> {
+        match &mut self.disk {
+            NodeFiles::Sim(disk) => disk.disk.truncate(self.name, len_bytes),
+            #[cfg(feature = "live")]
+            NodeFiles::Live(disk) => disk.truncate(self.name, len_bytes),
+        }
+    }
+
+    /// Removes it.
+    pub fn remove(&mut self) -> Result<(), DiskError> {
+        match &mut self.disk {
+            NodeFiles::Sim(disk) => disk.disk.remove(self.name),
+            #[cfg(feature = "live")]
+            NodeFiles::Live(disk) => disk.remove(self.name),
+        }
     }
 }
 
@@ -736,18 +923,42 @@ pub struct Recv<'a, M, R> {
 impl<M, R> Future for Recv<'_, M, R> {
     type Output = Incoming<M>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Incoming<M>> {
-        let mut mailbox = self.ctx.mailbox.borrow_mut();
-        // Sleep timers belong to `sleep_until`; one still queued here is stale.
-        while let Some(incoming) = mailbox.inbox.pop_front() {
-            match incoming {
-                Incoming::Timer { token } if token >= SLEEP_TOKENS => continue,
-                incoming => return Poll::Ready(incoming),
+        match &self.ctx.backend {
+            Backend::Sim(sim) => {
+                let mut mailbox = sim.mailbox.borrow_mut();
+                if let Some(incoming) = next_incoming(&mut mailbox.inbox) {
+                    return Poll::Ready(incoming);
+                }
+                mailbox.wait(cx.waker());
+                Poll::Pending
             }
+            #[cfg(feature = "live")]
+            Backend::Live(live) => live.poll_inbox(cx, next_incoming),
         }
-        mailbox.wait(cx.waker());
-        Poll::Pending
     }
+}
+
+/// The next message or timer of `inbox`. Sleep timers belong to `sleep_until`; one
+/// still queued here is stale.
+pub(super) fn next_incoming<M>(inbox: &mut VecDeque<Incoming<M>>) -> Option<Incoming<M>> {
+    while let Some(incoming) = inbox.pop_front() {
+        match incoming {
+            Incoming::Timer { token } if token >= SLEEP_TOKENS => continue,
+            incoming => return Some(incoming),
+        }
+    }
+    None
+}
+
+/// Takes the timer `token` out of `inbox`, if it is there.
+fn take_timer<M>(inbox: &mut VecDeque<Incoming<M>>, token: u64) -> Option<()> {
+    let index = inbox
+        .iter()
+        .position(|incoming| matches!(incoming, Incoming::Timer { token: t } if *t == token))?;
+    inbox.remove(index);
+    Some(())
 }
 
 /// The future of [`Ctx::sleep_until`].
@@ -759,19 +970,21 @@ pub struct Sleep<'a, M, R> {
 impl<M, R> Future for Sleep<'_, M, R> {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut mailbox = self.ctx.mailbox.borrow_mut();
         let token = self.token;
-        if let Some(index) = mailbox
-            .inbox
-            .iter()
-            .position(|incoming| matches!(incoming, Incoming::Timer { token: t } if *t == token))
-        {
-            mailbox.inbox.remove(index);
-            return Poll::Ready(());
+        match &self.ctx.backend {
+            Backend::Sim(sim) => {
+                let mut mailbox = sim.mailbox.borrow_mut();
+                if take_timer(&mut mailbox.inbox, token).is_some() {
+                    return Poll::Ready(());
+                }
+                mailbox.wait(cx.waker());
+                Poll::Pending
+            }
+            #[cfg(feature = "live")]
+            Backend::Live(live) => live.poll_inbox(cx, |inbox| take_timer(inbox, token)),
         }
-        mailbox.wait(cx.waker());
-        Poll::Pending
     }
 }
 

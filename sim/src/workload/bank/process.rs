@@ -53,11 +53,10 @@ struct DiskLog<'a>(&'a BankCtx);
 
 impl Log for DiskLog<'_> {
     fn append(&mut self, record: &[u8]) -> Result<(), String> {
-        let Some(mut disk) = self.0.disk() else {
+        let Some(mut wal) = self.0.file(WAL_FILE) else {
             return Err("no disk".to_owned());
         };
-        disk.disk
-            .append(WAL_FILE, record)
+        wal.append(record)
             .map(|_| ())
             .map_err(|err| err.to_string())
     }
@@ -73,17 +72,15 @@ async fn read_log(ctx: &BankCtx) -> Result<Vec<u8>, String> {
     let mut rereads = wal::Rereads::new(REREADS);
     loop {
         let bytes = {
-            let Some(mut disk) = ctx.disk() else {
+            let Some(mut wal) = ctx.file(WAL_FILE) else {
                 return Ok(Vec::new());
             };
-            let disk = &mut *disk;
-            let len = match disk.disk.len(WAL_FILE) {
+            let len = match wal.len() {
                 Ok(len) => len,
                 Err(DiskError::NotFound { .. }) => return Ok(Vec::new()),
                 Err(err) => return Err(format!("the log cannot be read: {err}")),
             };
-            disk.disk
-                .read(WAL_FILE, 0, len, &mut disk.rng)
+            wal.read(0, len)
                 .map_err(|err| format!("the log cannot be read: {err}"))?
         };
         match rereads.read(bytes) {
@@ -123,10 +120,10 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
     };
     let (mut account, recovery) = Account::recover(config.clone(), node, slot, &bytes);
     if recovery.cut_bytes > 0 {
-        if let Some(mut disk) = ctx.disk() {
+        if let Some(mut wal) = ctx.file(WAL_FILE) {
             // A torn tail goes (read_log let no other damage through): later records
             // must follow the good ones.
-            let _ = disk.disk.truncate(WAL_FILE, recovery.valid_bytes);
+            let _ = wal.truncate(recovery.valid_bytes);
         }
     }
     ctx.report(BankReport::Recovered(recovery));
