@@ -15,6 +15,7 @@ pub mod config;
 pub mod direct;
 pub mod process;
 pub mod record;
+pub mod refclocks;
 pub mod seqmap;
 pub mod spec;
 pub mod trace;
