@@ -131,6 +131,18 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
         24231,
     ),
     (
+        "bank-checkpoints",
+        1,
+        "6b0bc239baac6fd103bbc7116f7d72ded8f8dc28cf4e071ab25e20e4a7f31919",
+        50270,
+    ),
+    (
+        "bank-checkpoints",
+        2,
+        "aff422c1fd372663b304f41bb80859e44315f368bf68e5ed4863a2de17b2589b",
+        51103,
+    ),
+    (
         "bank-snapshots",
         1,
         "6e4540b38bd0aafd837bee16f3f98420623d6b3cbeb68242bdb9b464d2bfaa1b",
