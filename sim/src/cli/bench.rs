@@ -186,6 +186,15 @@ pub fn child(spec: &[String]) -> u8 {
     let (Ok(clients), Ok(seconds)) = (clients.parse::<u32>(), seconds.parse::<u32>()) else {
         return super::EXIT_BAD_INPUT;
     };
+    if kind == "bank-checkpoints" {
+        if clients < 2 {
+            return super::EXIT_BAD_INPUT;
+        }
+        // wall seconds, messages delivered, whether every check held (1/0), peak RSS
+        let (wall_s, delivered, held) = bank_checkpoint_run(clients, seconds);
+        println!("{wall_s} {delivered} {} {}", u8::from(held), vm_hwm_kib());
+        return super::EXIT_OK;
+    }
     if let Some(direct) = match kind.as_str() {
         "bank" => Some(false),
         "bank-direct" => Some(true),
@@ -312,7 +321,7 @@ pub fn run_all(args: &BenchArgs, program: &Path, extra: &[String]) -> u8 {
     );
     println!("{}", "-".repeat(110));
     if args.bank_only {
-        let thresholds = bank(&mut table, reps, quick);
+        let thresholds = bank(&mut table, reps, quick, program, extra);
         println!("{}", "-".repeat(110));
         return report_thresholds(&thresholds, quick, false);
     }
@@ -498,7 +507,7 @@ pub fn run_all(args: &BenchArgs, program: &Path, extra: &[String]) -> u8 {
     if !args.no_sweep {
         thresholds.extend(sweep_rows(&mut table, if quick { 10 } else { 40 }, reps));
     }
-    thresholds.extend(bank(&mut table, reps, quick));
+    thresholds.extend(bank(&mut table, reps, quick, program, extra));
     println!("{}", "-".repeat(110));
     report_thresholds(&thresholds, quick, args.no_herd)
 }
@@ -571,8 +580,156 @@ fn bank_run_with(accounts: u32, seconds: u32, direct: bool) -> (f64, u64, u64, b
     )
 }
 
-/// The bank rows: processes on madsim beside the same logic by direct calls.
-fn bank(table: &mut Table, reps: u32, quick: bool) -> Vec<Threshold> {
+/// Peak RSS of the bank at [`BANK_MEMORY_ACCOUNTS`] accounts for 60 s, KiB (256 MiB).
+const BANK_PEAK_KIB: u64 = 256 << 10;
+/// Accounts of the bank's memory row (the most a scenario may have).
+const BANK_MEMORY_ACCOUNTS: u32 = crate::workload::bank::spec::MAX_ACCOUNTS;
+/// Most the cost per delivered message may grow from 16 accounts to
+/// [`BANK_MEMORY_ACCOUNTS`].
+const BANK_SCALING_FACTOR: f64 = 1.5;
+
+/// [`bank_scenario_with`] (processes) with checkpoints every 2 s costing 10 ms, which
+/// keep each account's log to about 2 s of records.
+fn bank_checkpoint_scenario(accounts: u32, seconds: u32) -> ResolvedScenario {
+    let mut scenario = bank_scenario_with(accounts, seconds, false);
+    if let crate::workload::WorkloadConfig::Bank(config) = &mut scenario.workload {
+        config.account.checkpoints = Some(crate::workload::bank::config::CheckpointConfig {
+            cost_ns: 10_000_000,
+            interval_ns: 2_000_000_000,
+            reckoning: "every 2s, as the bench sets it".to_owned(),
+        });
+    }
+    scenario
+}
+
+/// One run of [`bank_checkpoint_scenario`]: wall seconds, messages delivered, whether
+/// every check held.
+fn bank_checkpoint_run(accounts: u32, seconds: u32) -> (f64, u64, bool) {
+    let scenario = Arc::new(bank_checkpoint_scenario(accounts, seconds));
+    let checks = scenario.run.checks.len();
+    let timed =
+        runner::run(Arc::clone(&scenario), scenario.run.seed, None).expect("bench runs succeed");
+    let RunOutput::Bank(finished) = &timed.output else {
+        panic!("the bank bench runs the bank workload");
+    };
+    let record = timed
+        .output
+        .record(&scenario, &crate::record::Invocation::default());
+    let held = record.summary.checks.len() == checks
+        && record.summary.checks.iter().all(|check| check.passed);
+    (
+        timed.wall_s,
+        finished.workload.stats.messages_delivered,
+        held,
+    )
+}
+
+/// The bank with checkpoints in a child process (for its peak RSS), best wall of
+/// `reps`: wall seconds, messages delivered, whether every check held, peak RSS KiB.
+fn bank_checkpoint_child(
+    program: &Path,
+    extra: &[String],
+    accounts: u32,
+    seconds: u32,
+    reps: u32,
+) -> (f64, u64, bool, u64) {
+    let mut best = (f64::MAX, 0, true, 0);
+    for _ in 0..reps {
+        let output = Command::new(program)
+            .args(extra)
+            .args([
+                "--child",
+                "bank-checkpoints",
+                &accounts.to_string(),
+                &seconds.to_string(),
+            ])
+            .output()
+            .expect("the bench child starts");
+        let text = String::from_utf8_lossy(&output.stdout);
+        let fields: Vec<f64> = text
+            .lines()
+            .last()
+            .unwrap_or("")
+            .split_whitespace()
+            .filter_map(|field| field.parse().ok())
+            .collect();
+        assert!(
+            output.status.success() && fields.len() == 4,
+            "bench child bank-checkpoints {accounts} {seconds} failed: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        best.0 = best.0.min(fields[0]);
+        best.1 = fields[1] as u64;
+        best.2 &= fields[2] == 1.0;
+        best.3 = best.3.max(fields[3] as u64);
+    }
+    best
+}
+
+/// The bank's memory and scaling rows: peak RSS at 16 and 64 accounts with checkpoints,
+/// and the cost per delivered message at 64 over that at 16, measured in this run.
+fn bank_memory(
+    table: &mut Table,
+    reps: u32,
+    seconds: u32,
+    program: &Path,
+    extra: &[String],
+) -> Vec<Threshold> {
+    let mut per_message_ns = Vec::new();
+    let mut peak_kib = 0;
+    let mut held = true;
+    for accounts in [BANK_ACCOUNTS, BANK_MEMORY_ACCOUNTS] {
+        let (wall, delivered, checks, kib) =
+            bank_checkpoint_child(program, extra, accounts, seconds, reps);
+        let ns = wall * 1e9 / delivered.max(1) as f64;
+        per_message_ns.push(ns);
+        peak_kib = kib;
+        held &= checks;
+        table.row(
+            format!("bank, {accounts} accounts, checkpoints every 2 s, {seconds} s: peak RSS"),
+            mib(kib),
+            "MiB",
+            format!(
+                "{delivered} delivered, best of {reps}: {wall:.3} s, {ns:.0} ns/message; checks {}",
+                if checks { "all held" } else { "FAILED" }
+            ),
+        );
+    }
+    let factor = per_message_ns[1] / per_message_ns[0];
+    table.row(
+        format!("bank: cost per message, {BANK_MEMORY_ACCOUNTS} / {BANK_ACCOUNTS} accounts"),
+        format!("{factor:.2}"),
+        "x",
+        "each message's vector clock, log record and checker work grow with the accounts",
+    );
+    vec![
+        Threshold {
+            what: "bank, 64 accounts for 60 s with checkpoints: peak RSS <= 256 MiB",
+            measured: format!("{} MiB", mib(peak_kib)),
+            held: (seconds >= 60).then_some(peak_kib <= BANK_PEAK_KIB && held),
+        },
+        Threshold {
+            what: "bank, 256 accounts: peak RSS <= 1 GiB",
+            measured: format!("not run: a bank has at most {BANK_MEMORY_ACCOUNTS} accounts"),
+            held: None,
+        },
+        Threshold {
+            what: "bank: cost per message at 64 accounts <= 1.5x that at 16",
+            measured: format!("{factor:.2}x"),
+            held: Some(factor <= BANK_SCALING_FACTOR),
+        },
+    ]
+}
+
+/// The bank rows: processes on madsim beside the same logic by direct calls, then the
+/// memory and scaling rows ([`bank_memory`]).
+fn bank(
+    table: &mut Table,
+    reps: u32,
+    quick: bool,
+    program: &Path,
+    extra: &[String],
+) -> Vec<Threshold> {
     let seconds = if quick { 10 } else { 60 };
     let mut best = [f64::MAX; 2];
     let mut delivered = [0; 2];
@@ -616,6 +773,7 @@ fn bank(table: &mut Table, reps: u32, quick: bool) -> Vec<Threshold> {
         "the madsim runtime's share: one task poll per process step (the driver resumes inside it); fsync completions wake no process",
     );
     let mut thresholds = service_host(table, reps, seconds);
+    thresholds.extend(bank_memory(table, reps, seconds, program, extra));
     thresholds.extend([
         Threshold {
             what: "bank processes >= 1,000,000 delivered messages/s (16 accounts)",
