@@ -133,14 +133,14 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
     (
         "bank-checkpoints",
         1,
-        "6b0bc239baac6fd103bbc7116f7d72ded8f8dc28cf4e071ab25e20e4a7f31919",
-        50270,
+        "9c1fff3ff053944d0ecc025b75ed72a7ac992065c8d9c45994eff0831779ef3f",
+        50229,
     ),
     (
         "bank-checkpoints",
         2,
-        "aff422c1fd372663b304f41bb80859e44315f368bf68e5ed4863a2de17b2589b",
-        51103,
+        "abce94bc027a25c83fa976e3a7b0fd0cbbb966f56d6cc3377f7019b9a131bad8",
+        51140,
     ),
     (
         "bank-snapshots",

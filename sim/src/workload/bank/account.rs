@@ -332,7 +332,7 @@ pub enum Action {
 /// A checkpoint to write: the process writes `bytes` to the checkpoint file of
 /// `generation` (two files, alternating: the previous checkpoint stays until this one
 /// is synced), stalls for `cost_ns` and until the write is synced, then cuts the log to
-/// nothing, appends `header` (the new generation's first record) and calls
+/// nothing and waits for that cut to be synced too, appends `header` (the new generation's first record) and calls
 /// [`Account::checkpoint_written`]. Until then the account takes no input, so the
 /// checkpoint holds every record of the log it replaces.
 #[derive(Debug, PartialEq)]

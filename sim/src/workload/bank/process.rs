@@ -153,8 +153,13 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
     }
     if let Some(header) = account.take_log_restart() {
         // The checkpoint loaded holds the whole log on disk: the log starts again.
+        if !cut_log(ctx).await {
+            ctx.report(BankReport::Halted(
+                "at recovery: the log could not be cut after its checkpoint".to_owned(),
+            ));
+            return;
+        }
         if let Some(mut disk) = ctx.disk() {
-            let _ = disk.disk.truncate(WAL_FILE, 0);
             let _ = disk.disk.append(WAL_FILE, &header);
         }
     }
@@ -173,6 +178,31 @@ async fn main(ctx: &BankCtx, config: &AccountConfig, node: NodeId) {
             return;
         }
     }
+}
+
+/// Cuts the log to nothing and waits until the cut is synced. Appending at once would
+/// let a torn crash lay the new records over the old log's durable bytes, where an old
+/// record past them would read as one of the new generation's.
+async fn cut_log(ctx: &BankCtx) -> bool {
+    let ticket = {
+        let Some(mut disk) = ctx.disk() else {
+            return false;
+        };
+        let disk = &mut *disk;
+        let now_ns = ctx.now();
+        if disk.disk.truncate(WAL_FILE, 0).is_err() {
+            return false;
+        }
+        match disk.disk.begin_fsync(WAL_FILE, now_ns, &mut disk.rng) {
+            Ok(ticket) => ticket,
+            Err(_) => return false,
+        }
+    };
+    ctx.sleep_until(ticket.done_at_ns).await;
+    let Some(mut disk) = ctx.disk() else {
+        return false;
+    };
+    disk.disk.complete_fsync(ticket, ctx.now()).is_ok()
 }
 
 /// Writes a checkpoint (see [`CheckpointWrite`]): into the older checkpoint file, then
@@ -215,9 +245,15 @@ async fn write_checkpoint(ctx: &BankCtx, account: &mut Account, write: Checkpoin
         if disk.disk.complete_fsync(ticket, ctx.now()).is_err() {
             return;
         }
-        if disk.disk.truncate(WAL_FILE, 0).is_err()
-            || disk.disk.append(WAL_FILE, &write.header).is_err()
-        {
+    }
+    if !cut_log(ctx).await {
+        return;
+    }
+    {
+        let Some(mut disk) = ctx.disk() else {
+            return;
+        };
+        if disk.disk.append(WAL_FILE, &write.header).is_err() {
             return;
         }
     }
