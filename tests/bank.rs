@@ -10,6 +10,7 @@ use std::sync::Arc;
 use faultline::record::Invocation;
 use faultline::scenario::{self, ResolvedScenario};
 use faultline::workload::bank::account::{token, Account, AccountConfig, Input, Log, Output};
+use faultline::workload::bank::config::CheckpointConfig;
 use faultline::workload::bank::{process, BankOutput};
 use faultline::workload::RunOutput;
 use faultline_models::wal;
@@ -537,7 +538,7 @@ fn a_torn_bank_log_is_cut_and_a_corrupted_middle_is_not() {
     assert_eq!(intact.stop, wal::Stop::Clean);
     assert_eq!(intact.records.len(), 20, "one debit record per transfer");
     let starts: Vec<usize> = intact.records.iter().map(|r| r.offset as usize).collect();
-    let full = Account::durable_state(config.clone(), 0, &log);
+    let full = Account::durable_state(config.clone(), 0, &log, &[]);
     assert!(
         full.balance < 1000,
         "20 transfers debited: {}",
@@ -564,7 +565,7 @@ fn a_torn_bank_log_is_cut_and_a_corrupted_middle_is_not() {
     // have dropped ten debits.
     let mut corrupt = log.clone();
     corrupt[starts[10] + 3] ^= 0x40;
-    let cut = Account::durable_state(config.clone(), 0, &corrupt);
+    let cut = Account::durable_state(config.clone(), 0, &corrupt, &[]);
     assert!(cut.balance > full.balance, "the cut log forgets debits");
     let mut reads = wal::Rereads::new(process::REREADS);
     assert_eq!(
@@ -582,4 +583,322 @@ fn a_torn_bank_log_is_cut_and_a_corrupted_middle_is_not() {
             next_offset: starts[11] as u64
         })
     );
+}
+
+/// The accounts of bank-snapshots with checkpoints on (the interval is the test's to
+/// drive: it fires the checkpoint timer itself).
+fn checkpointing_config() -> AccountConfig {
+    let scenario = load("bank-snapshots.json");
+    let faultline::workload::WorkloadConfig::Bank(config) = &scenario.workload else {
+        panic!("a bank scenario");
+    };
+    let mut account = config.account.clone();
+    account.accounts = 3;
+    account.checkpoints = Some(CheckpointConfig {
+        cost_ns: 1_000_000,
+        interval_ns: 1_000_000_000,
+        reckoning: "test".to_owned(),
+    });
+    account
+}
+
+/// What one account's disk holds in the checkpoint proptest: the log as the account
+/// writes it (cut at each checkpoint), the two checkpoint files, and beside them every
+/// record it ever appended (the log with no checkpoint).
+#[derive(Clone, Default)]
+struct AccountDisk {
+    log: Vec<u8>,
+    whole: Vec<u8>,
+    checkpoints: [Vec<u8>; 2],
+}
+
+impl Log for AccountDisk {
+    fn append(&mut self, record: &[u8]) -> Result<(), String> {
+        self.log.extend_from_slice(record);
+        self.whole.extend_from_slice(record);
+        Ok(())
+    }
+}
+
+/// Recovery from `log` and `checkpoints` equals recovery from `whole`: the same state,
+/// the same resume point and clocks, and the whole log's record count.
+fn assert_same_recovery(
+    config: &AccountConfig,
+    me: u32,
+    log: &[u8],
+    checkpoints: &[Vec<u8>; 2],
+    whole: &[u8],
+    when: &str,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let files: Vec<&[u8]> = checkpoints.iter().map(Vec::as_slice).collect();
+    let (_, with) = Account::recover_from(config.clone(), me, 9, log, &files)
+        .map_err(|err| proptest::test_runner::TestCaseError::fail(format!("{when}: {err}")))?;
+    let (_, without) = Account::recover(config.clone(), me, 9, whole);
+    proptest::prop_assert_eq!(
+        Account::durable_state(config.clone(), me, log, checkpoints),
+        Account::durable_state(config.clone(), me, whole, &[]),
+        "{}",
+        when
+    );
+    proptest::prop_assert_eq!(with.resumed_from, without.resumed_from, "{}", when);
+    proptest::prop_assert_eq!(&with.clocks, &without.clocks, "{}", when);
+    proptest::prop_assert_eq!(with.balance, without.balance, "{}", when);
+    proptest::prop_assert_eq!(with.records_without_checkpoint, without.records, "{}", when);
+    Ok(())
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    /// Three accounts trade (transfers, deliveries, acks in a random order) and account 0
+    /// checkpoints at random; at every step, and at every point of each checkpoint's
+    /// write (torn at a random byte, not synced at all, synced but the log's cut not
+    /// yet), recovery from its checkpoints and log equals recovery from every record it
+    /// ever wrote.
+    #[test]
+    fn recovery_from_a_checkpoint_and_its_log_equals_recovery_from_the_whole_log(
+        seed in proptest::prelude::any::<u64>(),
+        steps in 20usize..160,
+    ) {
+        use faultline::workload::bank::account::{Action, BankMsg};
+        use rand::Rng;
+        let config = checkpointing_config();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut accounts: Vec<Account> = (0..3)
+            .map(|me| Account::recover(config.clone(), me, me, &[]).0)
+            .collect();
+        let mut disks: Vec<AccountDisk> = vec![AccountDisk::default(); 3];
+        let mut network: Vec<(u32, u32, BankMsg)> = Vec::new();
+        let mut out = Output::default();
+        let mut checkpoints = 0;
+        let mut covered = 0;
+        for me in 0..3u32 {
+            accounts[me as usize].start(0, &mut rng, &mut out);
+            out.actions.clear();
+        }
+        for step in 0..steps {
+            let pt_ns = (step as u64 + 1) * 1_000_000;
+            let me = rng.gen_range(0..3u32);
+            let input = match rng.gen_range(0..10) {
+                0..=3 => Input::Timer(token::TRANSFER),
+                4 if me == 0 => Input::Timer(token::CHECKPOINT),
+                _ if network.iter().any(|(_, to, _)| *to == me) => {
+                    let at = network.iter().position(|(_, to, _)| *to == me).unwrap();
+                    let (from, _, msg) = network.remove(at);
+                    Input::Message { from, msg }
+                }
+                _ => Input::Timer(token::TRANSFER),
+            };
+            let disk = &mut disks[me as usize];
+            accounts[me as usize].handle(input, pt_ns, &mut rng, disk, &mut out);
+            out.reports.clear();
+            for action in out.actions.drain(..) {
+                match action {
+                    Action::Send { to, msg } => network.push((me, to, msg)),
+                    Action::Checkpoint(write) => {
+                        checkpoints += 1;
+                        covered = write.records_covered;
+                        let file = write.generation as usize % 2;
+                        let before = disk.clone();
+                        // Torn, or never synced (the previous contents stay), or synced
+                        // with the log's cut not yet durable: the old log stays.
+                        let mut torn = before.checkpoints.clone();
+                        let cut = rng.gen_range(0..write.bytes.len());
+                        torn[file] = write.bytes[..cut].to_vec();
+                        let mut written = before.checkpoints.clone();
+                        written[file].clone_from(&write.bytes);
+                        for (what, files) in [
+                            ("torn checkpoint", &torn),
+                            ("unsynced checkpoint", &before.checkpoints),
+                            ("log cut not synced", &written),
+                        ] {
+                            let when = format!("step {step}, checkpoint {}: {what}", write.generation);
+                            assert_same_recovery(&config, me, &before.log, files, &before.whole, &when)?;
+                        }
+                        disk.checkpoints = written;
+                        disk.log.clone_from(&write.header);
+                        accounts[me as usize]
+                            .checkpoint_written(write.generation, write.header.len() as u64);
+                    }
+                    _ => {}
+                }
+            }
+            let disk = &disks[me as usize];
+            assert_same_recovery(
+                &config,
+                me,
+                &disk.log,
+                &disk.checkpoints,
+                &disk.whole,
+                &format!("step {step}"),
+            )?;
+        }
+        // The log holds only its header and the records since the last checkpoint.
+        let disk = &disks[0];
+        let whole = wal::recover(&disk.whole).records.len() as u64;
+        let kept = wal::recover(&disk.log).records.len() as u64;
+        proptest::prop_assert_eq!(kept, whole - covered + u64::from(checkpoints > 0));
+    }
+}
+
+/// Account 1 of a two-account bank receives transfers from account 0, acknowledges
+/// them and checkpoints, on a real disk; then it crashes. `sync_checkpoint: false` is
+/// the deliberately broken writer that cuts its log without syncing the checkpoint
+/// first. Returns the durability findings at the end.
+fn crash_after_a_checkpoint(sync_checkpoint: bool) -> faultline::workload::bank::check::Findings {
+    use faultline::engine::disk::{Disk, DiskConfig};
+    use faultline::workload::bank::account::{Action, BankMsg};
+    use faultline::workload::bank::check::end_of_run;
+    use faultline_models::channel::Seq;
+    let mut config = checkpointing_config();
+    config.accounts = 2;
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let (mut sender, _) = Account::recover(config.clone(), 0, 0, &[]);
+    let (mut receiver, _) = Account::recover(config.clone(), 1, 1, &[]);
+    let mut sender_log = AccountDisk::default();
+    let mut disk = Disk::new(DiskConfig::default()).unwrap();
+    /// The receiver's log on the engine's disk.
+    struct OnDisk<'a>(&'a mut faultline::engine::disk::Disk);
+    impl Log for OnDisk<'_> {
+        fn append(&mut self, record: &[u8]) -> Result<(), String> {
+            self.0
+                .append(process::WAL_FILE, record)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    }
+    let sync = |disk: &mut Disk, file: &str, now_ns: u64, rng: &mut ChaCha8Rng| {
+        let ticket = disk.begin_fsync(file, now_ns, rng).unwrap();
+        disk.complete_fsync(ticket, ticket.done_at_ns).unwrap();
+        ticket.done_at_ns
+    };
+    let mut out = Output::default();
+    let mut acked_up_to = 0;
+    let mut now_ns = 1_000_000;
+    for _ in 0..20 {
+        now_ns += 1_000_000;
+        sender.handle(
+            Input::Timer(token::TRANSFER),
+            now_ns,
+            &mut rng,
+            &mut sender_log,
+            &mut out,
+        );
+        let frames: Vec<BankMsg> = out
+            .actions
+            .drain(..)
+            .filter_map(|action| match action {
+                Action::Send { msg, .. } => Some(msg),
+                _ => None,
+            })
+            .collect();
+        out.reports.clear();
+        for msg in frames {
+            receiver.handle(
+                Input::Message { from: 0, msg },
+                now_ns,
+                &mut rng,
+                &mut OnDisk(&mut disk),
+                &mut out,
+            );
+            // Synced before the ack leaves (fsync: every_record).
+            now_ns = sync(&mut disk, process::WAL_FILE, now_ns, &mut rng);
+            for action in out.actions.drain(..) {
+                if let Action::Send {
+                    msg: BankMsg::Ack(Seq(up_to)),
+                    ..
+                } = action
+                {
+                    acked_up_to = acked_up_to.max(up_to);
+                }
+            }
+            out.reports.clear();
+        }
+    }
+    assert!(acked_up_to > 5, "the receiver acknowledged transfers");
+    receiver.handle(
+        Input::Timer(token::CHECKPOINT),
+        now_ns,
+        &mut rng,
+        &mut OnDisk(&mut disk),
+        &mut out,
+    );
+    let Some(Action::Checkpoint(write)) = out.actions.drain(..).next() else {
+        panic!("a checkpoint");
+    };
+    let file = process::CHECKPOINT_FILES[write.generation as usize % 2];
+    disk.append(file, &write.bytes).unwrap();
+    if sync_checkpoint {
+        now_ns = sync(&mut disk, file, now_ns, &mut rng);
+    }
+    disk.truncate(process::WAL_FILE, 0).unwrap();
+    disk.append(process::WAL_FILE, &write.header).unwrap();
+    sync(&mut disk, process::WAL_FILE, now_ns, &mut rng);
+    disk.crash(&mut rng);
+    let read = |file: &str| disk.inspect(file).unwrap_or_default();
+    let checkpoints: Vec<Vec<u8>> = process::CHECKPOINT_FILES.iter().map(|f| read(f)).collect();
+    let finals = vec![
+        Account::durable_state(config.clone(), 0, &sender_log.whole, &[]),
+        Account::durable_state(config.clone(), 1, &read(process::WAL_FILE), &checkpoints),
+    ];
+    let acked = vec![vec![0, acked_up_to], vec![0, 0]];
+    let total = 2 * config.initial_balance;
+    end_of_run(&finals, &acked, &[], total).0
+}
+
+#[test]
+fn a_checkpoint_that_skips_its_fsync_fails_the_durability_check() {
+    let held = crash_after_a_checkpoint(true);
+    assert!(held.held() && held.compared > 0, "{:?}", held.examples);
+    let broken = crash_after_a_checkpoint(false);
+    assert!(
+        broken.examples.iter().any(|e| e.contains("acknowledged")),
+        "{:?}",
+        broken.examples
+    );
+}
+
+/// bank-snapshots with checkpoints at Young's interval for a 5 ms checkpoint.
+fn with_checkpoints(name: &str) -> ResolvedScenario {
+    let text = std::fs::read_to_string(bundled(name)).unwrap();
+    let mut value: Value = serde_json::from_str(&text).unwrap();
+    value["workload"]["checkpoints"] = json!({ "cost": "5ms", "interval": "young" });
+    load_value(&value)
+}
+
+#[test]
+fn bank_snapshots_with_checkpoints_holds_every_check_and_recovers_from_one() {
+    let scenario = with_checkpoints("bank-snapshots.json");
+    for seed in 1..=8 {
+        let (output, record) = run(&scenario, seed);
+        assert!(
+            failed(&record).is_empty(),
+            "seed {seed}: {:?}",
+            record.summary.checks
+        );
+        assert!(
+            output.stats.checkpoints > 50,
+            "seed {seed}: {:?}",
+            output.stats
+        );
+        let recovery = &output.recoveries[0].recovery;
+        assert!(recovery.checkpoint.is_some(), "seed {seed}: {recovery:?}");
+        assert!(
+            recovery.records < recovery.records_without_checkpoint,
+            "seed {seed}: the checkpoint saved replay: {recovery:?}"
+        );
+    }
+}
+
+#[test]
+fn the_negative_scenarios_still_fail_for_their_own_reason_with_checkpoints() {
+    let (_, record) = run(&with_checkpoints("bank-no-fsync.json"), 1);
+    assert_eq!(failed(&record), names(&["durability"]));
+    let scenario = with_checkpoints("bank-no-fifo.json");
+    let allowed = names(&["snapshot_conservation", "consistent_cut"]);
+    let found = (1..=50).find(|&seed| {
+        let failing = failed(&run(&scenario, seed).1);
+        assert!(failing.is_subset(&allowed), "seed {seed}: {failing:?}");
+        failing.contains("snapshot_conservation")
+    });
+    assert!(found.is_some(), "no conservation violation in 50 seeds");
 }

@@ -131,6 +131,18 @@ const PINNED: &[(&str, u64, &str, u64)] = &[
         24231,
     ),
     (
+        "bank-checkpoints",
+        1,
+        "9c1fff3ff053944d0ecc025b75ed72a7ac992065c8d9c45994eff0831779ef3f",
+        50229,
+    ),
+    (
+        "bank-checkpoints",
+        2,
+        "abce94bc027a25c83fa976e3a7b0fd0cbbb966f56d6cc3377f7019b9a131bad8",
+        51140,
+    ),
+    (
         "bank-snapshots",
         1,
         "6e4540b38bd0aafd837bee16f3f98420623d6b3cbeb68242bdb9b464d2bfaa1b",

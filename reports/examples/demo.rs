@@ -745,6 +745,7 @@ fn bank() -> RunRecord {
                 cut_bytes: 61,
                 stop: "torn record at byte 5147136".to_string(),
                 balance: 977,
+                ..RecoverySummary::default()
             },
         ],
         hlc: BankHlc {

@@ -389,6 +389,37 @@ pub struct RecoverySummary {
     pub stop: String,
     /// The balance restored, units.
     pub balance: u64,
+    /// The checkpoint generation it loaded (runs without checkpoints have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<u32>,
+    /// Records a replay of the whole log would have taken (runs with checkpoints only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records_without_checkpoint: Option<u64>,
+    /// The time the replayed records span by the account's clock, seconds: the work
+    /// redone, were it redone at the speed it was first done (runs with checkpoints
+    /// only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_span_s: Option<f64>,
+    /// The same span for a replay of the whole log, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_span_without_s: Option<f64>,
+}
+
+/// The checkpoints of a bank run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointSummary {
+    /// Time one checkpoint stalls its account, seconds.
+    pub cost_s: f64,
+    /// Time between two checkpoints of one account, seconds.
+    pub interval_s: f64,
+    /// How the interval was chosen.
+    pub reckoning: String,
+    /// Checkpoints written and synced.
+    pub taken: u64,
+    /// Their bytes, all together.
+    pub bytes: u64,
+    /// Time they stalled their accounts, all together, seconds.
+    pub stall_s: f64,
 }
 
 /// A bank account that stopped.
@@ -488,6 +519,9 @@ pub struct BankSummary {
     pub hlc: BankHlc,
     /// Disk figures.
     pub disk: DiskSummary,
+    /// Checkpoints, when the scenario takes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<CheckpointSummary>,
 }
 
 /// One row of `bank_timeline.csv`: one metrics window of a bank run.

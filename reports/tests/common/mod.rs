@@ -349,6 +349,7 @@ pub fn bank_run() -> RunRecord {
             cut_bytes: 44,
             stop: "torn record at byte 15488".to_string(),
             balance: 1010,
+            ..RecoverySummary::default()
         }],
         hlc: BankHlc {
             epsilon_ms: 50.0,

@@ -225,6 +225,15 @@ pub fn child(spec: &[String]) -> u8 {
         println!("{wall_s} {delivered} {handled} {held}");
         return super::EXIT_OK;
     }
+    if kind == "bank-checkpoints" {
+        if clients < 2 {
+            return super::EXIT_BAD_INPUT;
+        }
+        // wall seconds, messages delivered, whether every check held (1/0), peak RSS
+        let (wall_s, delivered, held) = bank_checkpoint_run(clients, seconds);
+        println!("{wall_s} {delivered} {} {}", u8::from(held), vm_hwm_kib());
+        return super::EXIT_OK;
+    }
     if kind == "reference" {
         // wall seconds, rpcs, events, peak RSS, 0
         let (wall_s, run) = time_reference(clients, seconds);
@@ -483,7 +492,7 @@ pub fn run_all(args: &BenchArgs, program: &Path, extra: &[String], added: &[Sect
         thresholds.extend(sweep_rows(&mut table, if quick { 10 } else { 40 }, reps));
     }
     if runs(Only::Bank) {
-        thresholds.extend(bank(&mut table, reps, quick));
+        thresholds.extend(bank(&mut table, reps, quick, program, extra));
     }
     if runs(Only::Added) {
         for section in added {
@@ -795,10 +804,170 @@ fn bank_run_with(accounts: u32, seconds: u32, direct: bool) -> (f64, u64, u64, b
     )
 }
 
+/// Peak RSS of the bank at [`BANK_MEMORY_ACCOUNTS`] accounts for 60 s, KiB (256 MiB).
+const BANK_PEAK_KIB: u64 = 256 << 10;
+/// Accounts of the bank's memory row (the most a scenario may have).
+const BANK_MEMORY_ACCOUNTS: u32 = crate::workload::bank::spec::MAX_ACCOUNTS;
+/// Most the cost per delivered message may grow from 16 accounts to
+/// [`BANK_MEMORY_ACCOUNTS`].
+const BANK_SCALING_FACTOR: f64 = 1.5;
+
+/// [`bank_scenario_with`] (processes) with checkpoints every 2 s costing 10 ms, which
+/// keep each account's log to about 2 s of records.
+fn bank_checkpoint_scenario(accounts: u32, seconds: u32) -> ResolvedScenario {
+    let mut scenario = bank_scenario_with(accounts, seconds, false);
+    if let crate::workload::WorkloadConfig::Bank(config) = &mut scenario.workload {
+        config.account.checkpoints = Some(crate::workload::bank::config::CheckpointConfig {
+            cost_ns: 10_000_000,
+            interval_ns: 2_000_000_000,
+            reckoning: "every 2s, as the bench sets it".to_owned(),
+        });
+    }
+    scenario
+}
+
+/// One run of [`bank_checkpoint_scenario`]: wall seconds, messages delivered, whether
+/// every check held.
+fn bank_checkpoint_run(accounts: u32, seconds: u32) -> (f64, u64, bool) {
+    let scenario = Arc::new(bank_checkpoint_scenario(accounts, seconds));
+    let checks = scenario.run.checks.len();
+    let timed =
+        runner::run(Arc::clone(&scenario), scenario.run.seed, None).expect("bench runs succeed");
+    let RunOutput::Bank(finished) = &timed.output else {
+        panic!("the bank bench runs the bank workload");
+    };
+    let record = timed
+        .output
+        .record(&scenario, &crate::record::Invocation::default());
+    let held = record.summary.checks.len() == checks
+        && record.summary.checks.iter().all(|check| check.passed);
+    (
+        timed.wall_s,
+        finished.workload.stats.messages_delivered,
+        held,
+    )
+}
+
+/// One run of the bank with checkpoints in a child process (for its peak RSS): wall
+/// seconds, messages delivered, whether every check held, peak RSS KiB.
+fn bank_checkpoint_child(
+    program: &Path,
+    extra: &[String],
+    accounts: u32,
+    seconds: u32,
+) -> (f64, u64, bool, u64) {
+    let output = Command::new(program)
+        .args(extra)
+        .args([
+            "--child",
+            "bank-checkpoints",
+            &accounts.to_string(),
+            &seconds.to_string(),
+        ])
+        .output()
+        .expect("the bench child starts");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let fields: Vec<f64> = text
+        .lines()
+        .last()
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    assert!(
+        output.status.success() && fields.len() == 4,
+        "bench child bank-checkpoints {accounts} {seconds} failed: {text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (
+        fields[0],
+        fields[1] as u64,
+        fields[2] == 1.0,
+        fields[3] as u64,
+    )
+}
+
+/// The bank's memory and scaling rows, the two sizes interleaved `reps` times: peak RSS
+/// at 16 and 64 accounts with checkpoints, and the cost per delivered message at 64
+/// over that at 16.
+fn bank_memory(
+    table: &mut Table,
+    reps: u32,
+    seconds: u32,
+    program: &Path,
+    extra: &[String],
+) -> Vec<Threshold> {
+    let sizes = [BANK_ACCOUNTS, BANK_MEMORY_ACCOUNTS];
+    let mut per_message_ns = [Samples::default(), Samples::default()];
+    let mut factor = Samples::default();
+    let mut peak_kib = [0u64; 2];
+    let mut delivered = [0u64; 2];
+    let mut held = true;
+    for _ in 0..reps {
+        let mut ns = [0.0; 2];
+        for (index, accounts) in sizes.into_iter().enumerate() {
+            let (wall, messages, checks, kib) =
+                bank_checkpoint_child(program, extra, accounts, seconds);
+            ns[index] = wall * 1e9 / messages.max(1) as f64;
+            per_message_ns[index].push(ns[index]);
+            peak_kib[index] = peak_kib[index].max(kib);
+            delivered[index] = messages;
+            held &= checks;
+        }
+        factor.push(ns[1] / ns[0]);
+    }
+    for (index, accounts) in sizes.into_iter().enumerate() {
+        table.row(
+            format!("bank, {accounts} accounts, checkpoints every 2 s, {seconds} s: peak RSS"),
+            mib(peak_kib[index]),
+            "MiB",
+            format!(
+                "{} delivered, {:.0} ns/message ({}); checks {}",
+                delivered[index],
+                per_message_ns[index].median(),
+                per_message_ns[index].spread(0),
+                if held { "all held" } else { "FAILED" }
+            ),
+        );
+    }
+    table.row(
+        format!("bank: cost per message, {BANK_MEMORY_ACCOUNTS} / {BANK_ACCOUNTS} accounts"),
+        format!("{:.2}", factor.median()),
+        "x",
+        format!(
+            "each message's vector clock, log record and checker work grow with the accounts; {}",
+            factor.spread(2)
+        ),
+    );
+    vec![
+        Threshold {
+            what: "bank, 64 accounts for 60 s with checkpoints: peak RSS <= 256 MiB",
+            measured: format!("{} MiB", mib(peak_kib[1])),
+            held: (seconds >= 60).then_some(peak_kib[1] <= BANK_PEAK_KIB && held),
+        },
+        Threshold {
+            what: "bank, 256 accounts: peak RSS <= 1 GiB",
+            measured: format!("not run: a bank has at most {BANK_MEMORY_ACCOUNTS} accounts"),
+            held: None,
+        },
+        Threshold {
+            what: "bank: cost per message at 64 accounts <= 1.5x that at 16",
+            measured: format!("{:.2}x ({})", factor.median(), factor.spread(2)),
+            held: Some(factor.median() <= BANK_SCALING_FACTOR),
+        },
+    ]
+}
+
 /// Section 6, `reps` times interleaved: the bank as processes, the same logic by direct
 /// calls, the bank's traffic through the bare process skeleton ([`super::floor`]), and a
 /// trivial user service ([`super::chatter`]) as processes and by direct calls.
-fn bank(table: &mut Table, reps: u32, quick: bool) -> Vec<Threshold> {
+fn bank(
+    table: &mut Table,
+    reps: u32,
+    quick: bool,
+    program: &Path,
+    extra: &[String],
+) -> Vec<Threshold> {
     let seconds = if quick { 10 } else { 60 };
     // Per message, ns: bank processes, bank direct, floor, user processes, user direct.
     let mut per_message = [(); 5].map(|()| Samples::default());
@@ -903,7 +1072,8 @@ fn bank(table: &mut Table, reps: u32, quick: bool) -> Vec<Threshold> {
             host_factor.spread(2)
         ),
     );
-    vec![
+    let mut thresholds = bank_memory(table, reps.min(3), seconds, program, extra);
+    thresholds.extend([
         Threshold {
             what: "bank >= 0.6 of its floor's messages/s (16 accounts)",
             measured: format!("{:.2} ({})", floor_share.median(), floor_share.spread(2)),
@@ -923,7 +1093,8 @@ fn bank(table: &mut Table, reps: u32, quick: bool) -> Vec<Threshold> {
             measured: format!("{:.2}x ({})", host_factor.median(), host_factor.spread(2)),
             held: Some(host_factor.median() <= HOST_FACTOR && same),
         },
-    ]
+    ]);
+    thresholds
 }
 
 /// Prints each threshold with its measured value; exit 0 when every one measured held.

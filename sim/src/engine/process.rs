@@ -650,6 +650,18 @@ impl<M, R> Ctx<M, R> {
         Some(DiskFile { disk, name: file })
     }
 
+    /// The simulated disk itself, for a simulator-only workload that times its own
+    /// fsyncs (the bank's checkpoints wait for one outside the group commit); `None`
+    /// without a disk and on the live backend. Services use [`Ctx::file`] and
+    /// [`Ctx::barrier`], which both backends carry out.
+    pub fn sim_disk(&self) -> Option<RefMut<'_, NodeDisk>> {
+        match &self.backend {
+            Backend::Sim(sim) => sim.disk.as_ref().map(|disk| disk.borrow_mut()),
+            #[cfg(feature = "live")]
+            Backend::Live(_) => None,
+        }
+    }
+
     /// Marks this process as finished: call when `main` returns, so the driver does not
     /// wait for it to take input again.
     pub fn exit(&self) {

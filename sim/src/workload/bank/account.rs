@@ -44,7 +44,7 @@ use faultline_models::channel::{
 };
 use faultline_models::clock::{Hlc, HlcTimestamp, Lamport, VectorClock};
 use faultline_models::snapshot::SnapshotProcess;
-use faultline_models::wal;
+use faultline_models::{checkpoint, wal};
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
@@ -218,6 +218,16 @@ pub struct Recovery<C = Option<Stamp>> {
     pub stop: String,
     /// The balance restored.
     pub balance: u64,
+    /// The checkpoint loaded (its generation), if any.
+    pub checkpoint: Option<u32>,
+    /// Records a recovery from the whole log would have replayed: those the checkpoint
+    /// covers plus `records`.
+    pub records_without_checkpoint: u64,
+    /// The time the replayed events span by the account's HLC, from the checkpoint's
+    /// last event (or 0) to the last replayed one, ns.
+    pub replay_span_ns: u64,
+    /// The same from 0: the span of a replay of the whole log, ns.
+    pub replay_span_without_ns: u64,
 }
 
 impl Recovery {
@@ -232,6 +242,10 @@ impl Recovery {
             cut_bytes: self.cut_bytes,
             stop: self.stop,
             balance: self.balance,
+            checkpoint: self.checkpoint,
+            records_without_checkpoint: self.records_without_checkpoint,
+            replay_span_ns: self.replay_span_ns,
+            replay_span_without_ns: self.replay_span_without_ns,
         }
     }
 }
@@ -258,6 +272,19 @@ pub enum Skip {
     Log,
 }
 
+/// A checkpoint written and synced, as the account's process reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpointed {
+    /// The log generation it started.
+    pub generation: u32,
+    /// Its size, bytes.
+    pub bytes: u64,
+    /// Records of the log's history it covers.
+    pub records_covered: u64,
+    /// How long it stalled the account, ns.
+    pub stall_ns: u64,
+}
+
 /// What an account reports to the engine.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BankReport {
@@ -273,6 +300,8 @@ pub enum BankReport {
     Skipped(Skip),
     /// The account stopped (its log refused a record it cannot do without).
     Halted(String),
+    /// A checkpoint was written.
+    Checkpointed(Checkpointed),
 }
 
 /// What the account asks for, in order.
@@ -296,6 +325,28 @@ pub enum Action {
     },
     /// Stop: the account cannot go on safely.
     Halt,
+    /// Write this checkpoint, stall, and start the log's next generation.
+    Checkpoint(CheckpointWrite),
+}
+
+/// A checkpoint to write: the process writes `bytes` to the checkpoint file of
+/// `generation` (two files, alternating: the previous checkpoint stays until this one
+/// is synced), stalls for `cost_ns` and until the write is synced, then cuts the log to
+/// nothing and waits for that cut to be synced too, appends `header` (the new generation's first record) and calls
+/// [`Account::checkpoint_written`]. Until then the account takes no input, so the
+/// checkpoint holds every record of the log it replaces.
+#[derive(Debug, PartialEq)]
+pub struct CheckpointWrite {
+    /// The log generation it starts.
+    pub generation: u32,
+    /// The stored checkpoint: one WAL record ([`faultline_models::checkpoint`]).
+    pub bytes: Vec<u8>,
+    /// The framed first record of the new generation's log.
+    pub header: Vec<u8>,
+    /// Time the checkpoint stalls the account, ns.
+    pub cost_ns: u64,
+    /// Records of the log's history the checkpoint covers.
+    pub records_covered: u64,
 }
 
 /// What the account asks for, appended to buffers the caller reuses (a fresh `Vec` per
@@ -324,6 +375,8 @@ pub mod token {
     pub const TRANSFER: u64 = 0;
     /// The periodic fsync.
     pub const FSYNC: u64 = 1;
+    /// The next checkpoint.
+    pub const CHECKPOINT: u64 = 2;
     /// A channel's retransmission timer: `RETRANSMIT + peer`.
     pub const RETRANSMIT: u64 = 1 << 16;
 }
@@ -357,6 +410,8 @@ pub struct AccountConfig {
     pub wal: bool,
     /// When the log is synced.
     pub fsync: Fsync,
+    /// Checkpoints, if any.
+    pub checkpoints: Option<super::config::CheckpointConfig>,
 }
 
 /// The write-ahead log, as the account sees it.
@@ -426,6 +481,11 @@ enum Entry {
     Initiated {
         snapshot: u32,
     },
+    /// The first record of a log that follows checkpoint `generation` (clocks
+    /// unchanged: not an event). A log without one is generation 0.
+    Generation {
+        generation: u32,
+    },
 }
 
 /// The channel message recorded by a snapshot: (sequence number, amount).
@@ -459,6 +519,17 @@ pub struct Account {
     halted: bool,
     /// A reused buffer for a record's framed bytes.
     framed: Vec<u8>,
+    /// The log's generation: that of the newest checkpoint it follows (0: none).
+    generation: u32,
+    /// Records in the log's whole history (the newest checkpoint covers the rest).
+    records_total: u64,
+    /// The last event recovery restored (this incarnation's own events follow it).
+    resumed: Option<Stamp>,
+    /// Recovery chose a checkpoint the log on disk does not follow: the log must start
+    /// again with this header before anything is appended.
+    log_restart: Option<Vec<u8>>,
+    /// Bytes in the log file (a checkpoint's position).
+    log_bytes: u64,
 }
 
 fn duration(ns: u64) -> Duration {
@@ -471,9 +542,33 @@ fn nanos(duration: Duration) -> u64 {
 
 impl Account {
     /// Account `me` (of `config.accounts`) at incarnation entry `slot`, restored from
-    /// the log `bytes` (empty, or `config.wal` off: a fresh account). Returns the account
-    /// and how it recovered; the caller cuts the log to `valid_bytes`.
+    /// the log `bytes` alone (empty, or `config.wal` off: a fresh account). See
+    /// [`Account::recover_from`].
     pub fn recover(config: AccountConfig, me: u32, slot: Slot, bytes: &[u8]) -> (Self, Recovery) {
+        Account::recover_from(config, me, slot, bytes, &[])
+            .expect("a log with no checkpoint needs none")
+    }
+
+    /// Account `me` at incarnation entry `slot`, restored from the newest valid
+    /// checkpoint the log follows and the log after it. Returns the account and how it
+    /// recovered; the caller cuts the log to `valid_bytes`, then starts it again with
+    /// [`Account::take_log_restart`] if that says so.
+    ///
+    /// The log's first record names the checkpoint generation it follows (none:
+    /// generation 0). A checkpoint of generation `k` holds the state before log
+    /// generation `k`; it is usable with a log of generation `k` (replay the log after
+    /// its header) or `k - 1` (the cut of the old log was not yet synced: replay what
+    /// the old log holds past the checkpoint's position, nothing when it was cut at
+    /// once). `Err` when the log follows a checkpoint none of `checkpoints` can stand
+    /// in for (every copy of it is torn or lost): replaying it over the initial state
+    /// would invent money, so the account must stop.
+    pub fn recover_from(
+        config: AccountConfig,
+        me: u32,
+        slot: Slot,
+        bytes: &[u8],
+        checkpoints: &[&[u8]],
+    ) -> Result<(Self, Recovery), String> {
         let n = config.accounts as usize;
         let peers: Vec<usize> = (0..n).filter(|&peer| peer != me as usize).collect();
         let mut account = Account {
@@ -493,6 +588,11 @@ impl Account {
             unsynced_required: 0,
             halted: false,
             framed: Vec::new(),
+            generation: 0,
+            records_total: 0,
+            resumed: None,
+            log_restart: None,
+            log_bytes: 0,
             config,
         };
         let recovered = if account.config.wal {
@@ -500,20 +600,65 @@ impl Account {
         } else {
             wal::recover(&[])
         };
+        // The log's generation: its header's, 0 for records without one, `None` empty.
+        let log_generation = recovered.records.first().map(|first| {
+            match decode(first.payload).map(|record| record.entry) {
+                Some(Entry::Generation { generation }) => generation,
+                _ => 0,
+            }
+        });
+        let usable = |generation: u32| {
+            log_generation.is_none_or(|log| generation == log || generation == log + 1)
+        };
+        let chosen = checkpoints
+            .iter()
+            .filter_map(|bytes| checkpoint::decode(bytes).ok())
+            .filter_map(|stored| {
+                decode_state(stored.state).map(|state| (stored.log_position, state))
+            })
+            .filter(|(_, state)| account.config.wal && usable(state.generation))
+            .max_by_key(|(_, state)| state.generation);
+        let mut replay = Replay::new(n);
         let mut last: Option<Stamp> = None;
-        let mut sent: Vec<Vec<(u64, Payload)>> = vec![Vec::new(); n];
-        let mut acked = vec![0u64; n];
-        let mut delivered: Vec<Vec<u64>> = vec![Vec::new(); n];
+        let mut covered = 0;
+        let from_offset = match &chosen {
+            Some((position, state)) => {
+                covered = state.records_total;
+                account.balance = state.balance;
+                account.snapshot_id = state.snapshot_id;
+                account.generation = state.generation;
+                last = state.last.clone();
+                replay.load(state);
+                if log_generation == Some(state.generation) {
+                    // After the header.
+                    recovered.records.first().map_or(0, |header| header.end())
+                } else {
+                    *position
+                }
+            }
+            None => match log_generation {
+                None | Some(0) => 0,
+                Some(generation) => {
+                    return Err(format!(
+                        "the log follows checkpoint {generation}, and no valid checkpoint \
+                         it can follow is on the disk"
+                    ))
+                }
+            },
+        };
         let mut records = 0u64;
-        for record in &recovered.records {
+        for record in recovered.records.iter().filter(|r| r.offset >= from_offset) {
             let Some(record) = decode(record.payload) else {
                 break; // a record this code did not write: stop replay here
             };
+            if matches!(record.entry, Entry::Generation { .. }) {
+                continue;
+            }
             records += 1;
             match record.entry {
                 Entry::Debit { to, seq, amount } => {
                     account.balance -= amount.min(account.balance);
-                    sent[to as usize].push((
+                    replay.sent[to as usize].push((
                         seq,
                         Payload::Transfer {
                             amount,
@@ -523,11 +668,11 @@ impl Account {
                 }
                 Entry::Credit { from, seq, amount } => {
                     account.balance += amount;
-                    delivered[from as usize].push(seq);
+                    replay.delivered[from as usize].push(seq);
                 }
                 Entry::MarkerSent { to, seq, snapshot } => {
                     account.snapshot_id = account.snapshot_id.max(snapshot);
-                    sent[to as usize].push((
+                    replay.sent[to as usize].push((
                         seq,
                         Payload::Marker {
                             snapshot,
@@ -541,28 +686,43 @@ impl Account {
                     snapshot,
                 } => {
                     account.snapshot_id = account.snapshot_id.max(snapshot);
-                    delivered[from as usize].push(seq);
+                    replay.delivered[from as usize].push(seq);
                 }
                 Entry::Acked { to, up_to } => {
-                    acked[to as usize] = acked[to as usize].max(up_to);
+                    replay.acked[to as usize] = replay.acked[to as usize].max(up_to);
                 }
                 Entry::Initiated { snapshot } => {
                     account.snapshot_id = account.snapshot_id.max(snapshot);
                 }
+                Entry::Generation { .. } => {}
             }
             if !matches!(record.entry, Entry::Acked { .. }) {
                 last = Some(record.stamp);
+            }
+        }
+        account.records_total = covered + records;
+        account.log_bytes = recovered.valid_len;
+        if let Some((_, state)) = &chosen {
+            if log_generation != Some(state.generation) {
+                account.log_restart = Some(account.header_record());
             }
         }
         for peer in 0..n {
             if peer == me as usize {
                 continue;
             }
-            let next_seq = sent[peer].iter().map(|(seq, _)| *seq).max().unwrap_or(0) + 1;
+            let next_seq = replay.sent[peer]
+                .iter()
+                .map(|(seq, _)| *seq)
+                .max()
+                .unwrap_or(0)
+                .max(replay.sent_up_to[peer])
+                + 1;
+            let acked = replay.acked[peer];
             let held = if account.config.channel.reliable {
-                sent[peer]
+                replay.sent[peer]
                     .iter()
-                    .filter(|(seq, _)| *seq > acked[peer])
+                    .filter(|(seq, _)| *seq > acked)
                     .map(|(seq, payload)| Frame {
                         seq: Seq(*seq),
                         payload: payload.clone(),
@@ -579,12 +739,15 @@ impl Account {
                 },
             )
             .expect("a log written by this code restores its senders");
-            let mut seqs = std::mem::take(&mut delivered[peer]);
+            let mut seqs = std::mem::take(&mut replay.delivered[peer]);
             seqs.sort_unstable();
             seqs.dedup();
-            let mut up_to = 0;
+            let mut up_to = replay.delivered_up_to[peer];
             let mut above = Vec::new();
             for seq in seqs {
+                if seq <= up_to {
+                    continue;
+                }
                 if seq == up_to + 1 {
                     up_to = seq;
                 } else {
@@ -616,6 +779,12 @@ impl Account {
             entries.resize(slot as usize + 1, 0);
             account.vc = Rc::new(VectorClock::from_entries(entries));
         }
+        account.resumed.clone_from(&last);
+        let checkpoint_ns = chosen
+            .as_ref()
+            .and_then(|(_, state)| state.last.as_ref())
+            .map_or(0, |stamp| stamp.hlc.l_ns);
+        let last_ns = last.as_ref().map_or(0, |stamp| stamp.hlc.l_ns);
         let recovery = Recovery {
             slot,
             resumed_from: last.as_ref().map(|stamp| stamp.event),
@@ -625,8 +794,102 @@ impl Account {
             cut_bytes: bytes.len() as u64 - recovered.valid_len,
             stop: describe_stop(&recovered.stop),
             balance: account.balance,
+            checkpoint: chosen.as_ref().map(|(_, state)| state.generation),
+            records_without_checkpoint: covered + records,
+            replay_span_ns: last_ns.saturating_sub(checkpoint_ns),
+            replay_span_without_ns: last_ns,
         };
-        (account, recovery)
+        Ok((account, recovery))
+    }
+
+    /// The header the log must start again with before anything is appended, once
+    /// (see [`Account::recover_from`]).
+    pub fn take_log_restart(&mut self) -> Option<Vec<u8>> {
+        let header = self.log_restart.take()?;
+        self.log_bytes = header.len() as u64;
+        Some(header)
+    }
+
+    /// The framed header record of the log's current generation.
+    fn header_record(&self) -> Vec<u8> {
+        Account::header_for(self.generation, &self.current_stamp())
+    }
+
+    /// The checkpoint of the account as it is: its state and the log generation after
+    /// it.
+    fn checkpoint(&self, cost_ns: u64) -> CheckpointWrite {
+        let generation = self.generation + 1;
+        // The last event: this incarnation's newest, or the one recovery restored.
+        let last = if self.vc.get(self.slot as usize) > 0 {
+            Some(self.current_stamp())
+        } else {
+            self.resumed.clone()
+        };
+        let state = State {
+            generation,
+            records_total: self.records_total,
+            balance: self.balance,
+            snapshot_id: self.snapshot_id,
+            last,
+            peers: (0..self.config.accounts as usize)
+                .map(|peer| {
+                    let Some(sender) = &self.senders[peer] else {
+                        return PeerState::default();
+                    };
+                    let exported = sender.export();
+                    let received = self.receivers[peer]
+                        .as_ref()
+                        .map(Receiver::export)
+                        .unwrap_or(ReceiverState {
+                            delivered_up_to: Seq(0),
+                            delivered_above: Vec::new(),
+                        });
+                    PeerState {
+                        sent_up_to: exported.next_seq.get() - 1,
+                        held: exported
+                            .held
+                            .into_iter()
+                            .map(|frame| (frame.seq.get(), frame.payload))
+                            .collect(),
+                        delivered_up_to: received.delivered_up_to.get(),
+                        delivered_above: received
+                            .delivered_above
+                            .iter()
+                            .map(|seq| seq.get())
+                            .collect(),
+                    }
+                })
+                .collect(),
+        };
+        let mut bytes = Vec::new();
+        encode_state(&state, &mut bytes);
+        // The position: the log's length now, all of which the state holds.
+        let stored = checkpoint::Checkpoint::new(bytes, self.log_bytes)
+            .encode()
+            .expect("a checkpoint within the record limit");
+        CheckpointWrite {
+            generation,
+            bytes: stored,
+            header: Account::header_for(generation, &self.current_stamp()),
+            cost_ns,
+            records_covered: self.records_total,
+        }
+    }
+
+    fn header_for(generation: u32, stamp: &Stamp) -> Vec<u8> {
+        let mut framed = Vec::new();
+        wal::encode_with(&mut framed, |buf| {
+            encode(Entry::Generation { generation }, stamp, buf);
+        })
+        .expect("a header record is small");
+        framed
+    }
+
+    /// The process wrote checkpoint `generation`, synced it, and started the log
+    /// again with its header: later records go to the new generation.
+    pub fn checkpoint_written(&mut self, generation: u32, header_bytes: u64) {
+        self.generation = generation;
+        self.log_bytes = header_bytes;
     }
 
     /// The first actions after a boot at physical time `pt_ns`, appended to `out`:
@@ -640,10 +903,21 @@ impl Account {
                 after_ns: period_ns,
             });
         }
+        if let Some(checkpoints) = self.checkpoints() {
+            out.actions.push(Action::Timer {
+                token: token::CHECKPOINT,
+                after_ns: checkpoints.interval_ns,
+            });
+        }
         // A restored sender has frames to send again.
         for peer in 0..self.config.accounts {
             self.transmit(peer, pt_ns, out);
         }
+    }
+
+    /// Checkpoints, when the account keeps a log to cut.
+    fn checkpoints(&self) -> Option<&super::config::CheckpointConfig> {
+        self.config.checkpoints.as_ref().filter(|_| self.config.wal)
     }
 
     /// Whether the account has stopped.
@@ -680,6 +954,16 @@ impl Account {
                     out.actions.push(Action::Timer {
                         token: token::FSYNC,
                         after_ns: period_ns,
+                    });
+                }
+            }
+            Input::Timer(token::CHECKPOINT) => {
+                if let Some(checkpoints) = self.checkpoints() {
+                    let (cost_ns, interval_ns) = (checkpoints.cost_ns, checkpoints.interval_ns);
+                    out.actions.push(Action::Checkpoint(self.checkpoint(cost_ns)));
+                    out.actions.push(Action::Timer {
+                        token: token::CHECKPOINT,
+                        after_ns: interval_ns,
                     });
                 }
             }
@@ -811,6 +1095,8 @@ impl Account {
         wal::encode_with(&mut self.framed, |buf| encode(entry, stamp, buf))
             .map_err(|err| err.to_string())?;
         log.append(&self.framed)?;
+        self.log_bytes += self.framed.len() as u64;
+        self.records_total += 1;
         self.unsynced += 1;
         if !matches!(entry, Entry::Acked { .. }) {
             self.unsynced_required += 1;
@@ -1153,10 +1439,225 @@ impl Account {
 
     /// The state a log leaves behind after a crash: what [`Account::recover`] restores,
     /// as the engine's end-of-run checks read it.
-    pub fn durable_state(config: AccountConfig, me: u32, bytes: &[u8]) -> FinalState {
-        let (account, _) = Account::recover(config, me, 0, bytes);
-        account.final_state()
+    /// A log that follows a checkpoint no longer on the disk leaves the initial state
+    /// (recovery would stop the account: what it held is lost).
+    pub fn durable_state(
+        config: AccountConfig,
+        me: u32,
+        bytes: &[u8],
+        checkpoints: &[Vec<u8>],
+    ) -> FinalState {
+        let checkpoints: Vec<&[u8]> = checkpoints.iter().map(Vec::as_slice).collect();
+        match Account::recover_from(config.clone(), me, 0, bytes, &checkpoints) {
+            Ok((account, _)) => account.final_state(),
+            Err(_) => Account::recover(config, me, 0, &[]).0.final_state(),
+        }
     }
+}
+
+/// What replay gathers per peer before the channels are rebuilt.
+struct Replay {
+    /// Frames sent: from the checkpoint's held ones on, then the log's.
+    sent: Vec<Vec<(u64, Payload)>>,
+    /// The highest sequence number sent, per the checkpoint.
+    sent_up_to: Vec<u64>,
+    acked: Vec<u64>,
+    delivered_up_to: Vec<u64>,
+    /// Delivered above `delivered_up_to`: the checkpoint's, then the log's.
+    delivered: Vec<Vec<u64>>,
+}
+
+impl Replay {
+    fn new(n: usize) -> Self {
+        Replay {
+            sent: vec![Vec::new(); n],
+            sent_up_to: vec![0; n],
+            acked: vec![0; n],
+            delivered_up_to: vec![0; n],
+            delivered: vec![Vec::new(); n],
+        }
+    }
+
+    fn load(&mut self, state: &State) {
+        for (peer, saved) in state.peers.iter().enumerate().take(self.sent.len()) {
+            self.sent[peer].clone_from(&saved.held);
+            self.sent_up_to[peer] = saved.sent_up_to;
+            // Every frame the checkpoint holds was unacknowledged then.
+            self.acked[peer] = saved.held.first().map_or(0, |(seq, _)| seq - 1);
+            self.delivered_up_to[peer] = saved.delivered_up_to;
+            self.delivered[peer].clone_from(&saved.delivered_above);
+        }
+    }
+}
+
+/// One peer's channels in a checkpoint.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct PeerState {
+    sent_up_to: u64,
+    /// Unacknowledged frames, (seq, payload).
+    held: Vec<(u64, Payload)>,
+    delivered_up_to: u64,
+    delivered_above: Vec<u64>,
+}
+
+/// An account's state in a checkpoint: what replaying the log up to it rebuilds.
+#[derive(Clone, Debug, PartialEq)]
+struct State {
+    /// The log generation that follows it.
+    generation: u32,
+    /// Records of the log's history it covers.
+    records_total: u64,
+    balance: u64,
+    snapshot_id: u32,
+    /// The last event's clocks.
+    last: Option<Stamp>,
+    peers: Vec<PeerState>,
+}
+
+/// Most peers, held frames or delivered numbers a checkpoint may list (checked before
+/// anything is allocated for them).
+const MAX_STATE_ITEMS: u64 = 1 << 20;
+
+fn put_stamp(out: &mut Vec<u8>, stamp: &Stamp) {
+    put_varint(out, u64::from(stamp.event.slot));
+    put_varint(out, stamp.event.index);
+    put_varint(out, stamp.lamport);
+    put_varint(out, stamp.hlc.l_ns);
+    put_varint(out, u64::from(stamp.hlc.c));
+    let entries = stamp.vc.as_slice();
+    put_varint(out, entries.len() as u64);
+    for &entry in entries {
+        put_varint(out, entry);
+    }
+}
+
+fn get_stamp(reader: &mut Reader<'_>) -> Option<Stamp> {
+    let slot = reader.u32()?;
+    let index = reader.u64()?;
+    let lamport = reader.u64()?;
+    let l_ns = reader.u64()?;
+    let c = reader.u32()?;
+    let len = reader.u32()?;
+    if len > MAX_VC_ENTRIES {
+        return None;
+    }
+    let entries = (0..len)
+        .map(|_| reader.u64())
+        .collect::<Option<Vec<u64>>>()?;
+    Some(Stamp {
+        event: EventId { slot, index },
+        lamport,
+        vc: Rc::new(VectorClock::from_entries(entries)),
+        hlc: HlcTimestamp::new(l_ns, c),
+    })
+}
+
+fn encode_state(state: &State, out: &mut Vec<u8>) {
+    put_varint(out, u64::from(state.generation));
+    put_varint(out, state.records_total);
+    put_varint(out, state.balance);
+    put_varint(out, u64::from(state.snapshot_id));
+    match &state.last {
+        Some(stamp) => {
+            out.push(1);
+            put_stamp(out, stamp);
+        }
+        None => out.push(0),
+    }
+    put_varint(out, state.peers.len() as u64);
+    for peer in &state.peers {
+        put_varint(out, peer.sent_up_to);
+        put_varint(out, peer.held.len() as u64);
+        for (seq, payload) in &peer.held {
+            put_varint(out, *seq);
+            match payload {
+                Payload::Transfer { amount, stamp } => {
+                    out.push(1);
+                    put_varint(out, *amount);
+                    put_stamp(out, stamp);
+                }
+                Payload::Marker { snapshot, stamp } => {
+                    out.push(2);
+                    put_varint(out, u64::from(*snapshot));
+                    put_stamp(out, stamp);
+                }
+            }
+        }
+        put_varint(out, peer.delivered_up_to);
+        put_varint(out, peer.delivered_above.len() as u64);
+        for &seq in &peer.delivered_above {
+            put_varint(out, seq);
+        }
+    }
+}
+
+/// The state of a stored checkpoint; `None` for bytes this code did not write.
+fn decode_state(bytes: &[u8]) -> Option<State> {
+    let mut reader = Reader(bytes);
+    let count = |reader: &mut Reader<'_>| reader.u64().filter(|&n| n <= MAX_STATE_ITEMS);
+    let generation = reader.u32()?;
+    let records_total = reader.u64()?;
+    let balance = reader.u64()?;
+    let snapshot_id = reader.u32()?;
+    let (&flag, rest) = reader.0.split_first()?;
+    reader.0 = rest;
+    let last = match flag {
+        0 => None,
+        1 => Some(get_stamp(&mut reader)?),
+        _ => return None,
+    };
+    let peers_len = count(&mut reader)?;
+    let mut peers = Vec::new();
+    for _ in 0..peers_len {
+        let sent_up_to = reader.u64()?;
+        let held_len = count(&mut reader)?;
+        let mut held = Vec::new();
+        for _ in 0..held_len {
+            let seq = reader.u64()?;
+            let (&kind, rest) = reader.0.split_first()?;
+            reader.0 = rest;
+            let payload = match kind {
+                1 => {
+                    let amount = reader.u64()?;
+                    Payload::Transfer {
+                        amount,
+                        stamp: get_stamp(&mut reader)?,
+                    }
+                }
+                2 => {
+                    let snapshot = reader.u32()?;
+                    Payload::Marker {
+                        snapshot,
+                        stamp: get_stamp(&mut reader)?,
+                    }
+                }
+                _ => return None,
+            };
+            held.push((seq, payload));
+        }
+        let delivered_up_to = reader.u64()?;
+        let above_len = count(&mut reader)?;
+        let delivered_above = (0..above_len)
+            .map(|_| reader.u64())
+            .collect::<Option<Vec<u64>>>()?;
+        peers.push(PeerState {
+            sent_up_to,
+            held,
+            delivered_up_to,
+            delivered_above,
+        });
+    }
+    if !reader.0.is_empty() {
+        return None;
+    }
+    Some(State {
+        generation,
+        records_total,
+        balance,
+        snapshot_id,
+        last,
+        peers,
+    })
 }
 
 fn describe_stop(stop: &wal::Stop) -> String {
@@ -1195,6 +1696,7 @@ fn encode(entry: Entry, stamp: &Stamp, out: &mut Vec<u8>) {
         } => (4, from, seq, u64::from(snapshot)),
         Entry::Acked { to, up_to } => (5, to, up_to, 0),
         Entry::Initiated { snapshot } => (6, snapshot, 0, 0),
+        Entry::Generation { generation } => (7, generation, 0, 0),
     };
     out.push(tag);
     put_varint(out, u64::from(a));
@@ -1268,6 +1770,7 @@ fn decode(bytes: &[u8]) -> Option<LogRecord> {
         },
         5 => Entry::Acked { to: a, up_to: b },
         6 => Entry::Initiated { snapshot: a },
+        7 => Entry::Generation { generation: a },
         _ => return None,
     };
     let slot = reader.u32()?;

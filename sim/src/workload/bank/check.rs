@@ -33,6 +33,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::account::{Event, EventId, EventKind, FinalState, Recovery, SnapshotPart, Stamp};
+use super::refclocks::{self, RefClocks, RefVc};
 use super::seqmap::SeqMap;
 use crate::engine::queue::Nanos;
 
@@ -89,10 +90,6 @@ pub fn fingerprint(stamp: &Stamp) -> u64 {
     hash
 }
 
-/// The reference vector clock of the true happens-before graph: entry `s` is the
-/// number of events of incarnation `s` in the event's causal past (itself included).
-type RefVc = Vec<u32>;
-
 fn merge_into(into: &mut RefVc, other: &[u32]) {
     if into.len() < other.len() {
         into.resize(other.len(), 0);
@@ -137,60 +134,15 @@ struct SlotState {
     last: Option<(u64, Clocks)>,
     /// The reference clock after its last event.
     ref_vc: RefVc,
-    /// Per event (index - 1): the clocks' fingerprint, where the reference clock of the
-    /// last stored event at or before it starts in `kept_refs`, and how many events
-    /// after that one it is. Between two receives only the incarnation's own entry
-    /// moves (by one per event), so only the first event and each receive store a
-    /// clock: half the memory of one per event, which was a tenth of a bank run's time
-    /// in page faults.
+    /// Per event (index - 1): the clocks' fingerprint, which stored reference clock is
+    /// the last at or before it, and how many events after that one it is. Between two
+    /// receives only the incarnation's own entry moves (by one per event), so only the
+    /// first event and each receive store a clock.
     kept: Vec<(u64, u32, u32)>,
-    /// The stored reference clocks, one after the other, each as its length and then
-    /// its entries.
-    kept_refs: Vec<u32>,
-    /// Where the last stored clock starts, and the events kept since it.
+    /// The stored reference clocks, compactly ([`RefClocks`]).
+    stored_refs: RefClocks,
+    /// The last stored clock, and the events kept since it.
     stored: Option<(u32, u32)>,
-}
-
-/// A kept event's reference clock: a stored clock whose own entry `slot` is `ahead`
-/// events behind.
-#[derive(Clone, Copy, Debug)]
-struct KeptRef<'a> {
-    stored: &'a [u32],
-    slot: u32,
-    ahead: u32,
-}
-
-impl KeptRef<'_> {
-    /// Entry `entry` of the clock.
-    fn get(&self, entry: usize) -> u32 {
-        let value = self.stored.get(entry).copied().unwrap_or(0);
-        if entry == self.slot as usize {
-            value + self.ahead
-        } else {
-            value
-        }
-    }
-
-    /// The clock's length.
-    fn len(&self) -> usize {
-        self.stored.len().max(self.slot as usize + 1)
-    }
-
-    fn to_vec(self) -> RefVc {
-        (0..self.len()).map(|entry| self.get(entry)).collect()
-    }
-
-    /// `into` becomes the entry-wise maximum of itself and this clock.
-    fn merge_into(&self, into: &mut RefVc) {
-        merge_into(into, self.stored);
-        if self.ahead > 0 {
-            let own = self.slot as usize;
-            if into.len() <= own {
-                into.resize(own + 1, 0);
-            }
-            into[own] = into[own].max(self.get(own));
-        }
-    }
 }
 
 impl SlotState {
@@ -201,9 +153,16 @@ impl SlotState {
             last,
             ref_vc,
             kept: Vec::new(),
-            kept_refs: Vec::new(),
+            stored_refs: RefClocks::default(),
             stored: None,
         }
+    }
+
+    /// Whether another event can be kept within `keep_limit` events and the byte limit
+    /// of the stored clocks.
+    fn can_keep(&self, keep_limit: usize, ref_len: usize) -> bool {
+        self.kept.len() < keep_limit
+            && self.stored_refs.bytes() + 10 * (ref_len + 3) < refclocks::MAX_BYTES
     }
 
     /// Keeps the next event: its fingerprint and reference clock (`store`: the clock
@@ -211,36 +170,43 @@ impl SlotState {
     fn keep(&mut self, print: u64, ref_vc: &[u32], store: bool) {
         let (start, ahead) = match self.stored {
             Some((start, ahead)) if !store => (start, ahead + 1),
-            _ => {
-                let start = self.kept_refs.len() as u32;
-                self.kept_refs.push(ref_vc.len() as u32);
-                self.kept_refs.extend_from_slice(ref_vc);
-                (start, 0)
-            }
+            _ => (self.stored_refs.push(ref_vc), 0),
         };
         self.stored = Some((start, ahead));
         self.kept.push((print, start, ahead));
         debug_assert!(
-            self.kept_ref(start, ahead).get(self.slot as usize)
-                == ref_vc.get(self.slot as usize).copied().unwrap_or(0),
+            {
+                let mut whole = Vec::new();
+                self.kept_ref(start, ahead, &mut whole);
+                whole.get(self.slot as usize) == ref_vc.get(self.slot as usize)
+            },
             "a kept clock's own entry is off"
         );
     }
 
-    fn kept_ref(&self, start: u32, ahead: u32) -> KeptRef<'_> {
-        let start = start as usize;
-        let len = self.kept_refs[start] as usize;
-        KeptRef {
-            stored: &self.kept_refs[start + 1..start + 1 + len],
-            slot: self.slot,
-            ahead,
+    /// The reference clock of stored clock `start` with its own entry `ahead` events
+    /// further, into `out`.
+    fn kept_ref(&self, start: u32, ahead: u32, out: &mut RefVc) {
+        let read = self.stored_refs.read(start, out);
+        debug_assert!(read, "a kept event's stored clock is missing");
+        let own = self.slot as usize;
+        if out.len() <= own {
+            out.resize(own + 1, 0);
         }
+        out[own] += ahead;
     }
 
-    /// Event `index`'s fingerprint and reference clock, if kept.
-    fn kept(&self, index: u64) -> Option<(u64, KeptRef<'_>)> {
+    /// Event `index`'s fingerprint, if kept.
+    fn print(&self, index: u64) -> Option<u64> {
+        let &(print, _, _) = self.kept.get((index as usize).wrapping_sub(1))?;
+        Some(print)
+    }
+
+    /// Event `index`'s fingerprint, and its reference clock into `out`, if kept.
+    fn kept(&self, index: u64, out: &mut RefVc) -> Option<u64> {
         let &(print, start, ahead) = self.kept.get((index as usize).wrapping_sub(1))?;
-        Some((print, self.kept_ref(start, ahead)))
+        self.kept_ref(start, ahead, out);
+        Some(print)
     }
 }
 
@@ -278,6 +244,8 @@ pub struct Causality {
     sample_size: usize,
     seen: u64,
     rng: ChaCha8Rng,
+    /// A reused buffer for a send's reference clock.
+    scratch: RefVc,
     /// Most events kept per incarnation for restarts (past it, older resume points
     /// cannot be checked and are reported as such).
     keep_limit: usize,
@@ -318,6 +286,7 @@ impl Causality {
             sample_size,
             seen: 0,
             rng,
+            scratch: Vec::new(),
             keep_limit: KEEP_LIMIT,
             recent: VecDeque::new(),
             epsilon_ns: 0,
@@ -345,21 +314,22 @@ impl Causality {
         let mut ref_vc = Vec::new();
         let mut last = None;
         if let (Some(from), Some(clocks)) = (recovery.resumed_from, &recovery.clocks) {
+            let mut from_ref = Vec::new();
             let kept = self
                 .slots
                 .get(from.slot as usize)
                 .and_then(Option::as_ref)
                 .filter(|state| state.account == account)
-                .and_then(|state| state.kept(from.index));
+                .and_then(|state| state.kept(from.index, &mut from_ref));
             match kept {
-                Some((print, from_ref)) => {
+                Some(print) => {
                     self.order.compare(print == fingerprint(clocks), || {
                         format!(
                             "acct-{account} restarted from event {}:{} but restored other clocks than that event's",
                             from.slot, from.index
                         )
                     });
-                    ref_vc = from_ref.to_vec();
+                    ref_vc = from_ref;
                 }
                 None => self.order.compare(false, || {
                     format!(
@@ -438,14 +408,14 @@ impl Causality {
                             id.slot, id.index, sent.event.slot, sent.event.index
                         )
                     });
-                    let sent_ref = self
-                        .slots
+                    let mut sent_ref = std::mem::take(&mut self.scratch);
+                    self.slots
                         .get(sent.event.slot as usize)
                         .and_then(Option::as_ref)
-                        .and_then(|state| state.kept(sent.event.index))
-                        .map(|(_, sent_ref)| sent_ref)
+                        .and_then(|state| state.kept(sent.event.index, &mut sent_ref))
                         .expect("a transmitted frame's send event is kept");
-                    sent_ref.merge_into(&mut ref_vc);
+                    merge_into(&mut ref_vc, &sent_ref);
+                    self.scratch = sent_ref;
                 }
                 None => self.order.compare(false, || {
                     format!(
@@ -471,7 +441,7 @@ impl Causality {
             }
             None => state.last = Some((id.index, Clocks::of(stamp))),
         }
-        if state.kept.len() < self.keep_limit {
+        if state.can_keep(self.keep_limit, ref_vc.len()) {
             let receive = matches!(event.kind, EventKind::Receive { .. });
             state.keep(print, &ref_vc, receive);
         }
@@ -523,9 +493,9 @@ impl Causality {
             .get(event.slot as usize)
             .and_then(Option::as_ref)
             .filter(|state| state.account == from)
-            .and_then(|state| state.kept(event.index));
+            .and_then(|state| state.print(event.index));
         match kept {
-            Some((print, _)) => {
+            Some(print) => {
                 let sent = Sent {
                     event,
                     fingerprint: print,
@@ -678,6 +648,8 @@ impl Snapshots {
             if run.completed_ns.is_none() && run.abandoned.is_none() {
                 run.abandoned = Some(why());
                 run.abandoned_ns = Some(now_ns);
+                // An abandoned snapshot takes no more parts (see `part`).
+                run.parts = Vec::new();
             }
         }
     }
@@ -707,6 +679,7 @@ impl Snapshots {
                 "never started: its initiator acct-{initiator} was down"
             ));
             run.abandoned_ns = Some(now_ns);
+            run.parts = Vec::new();
         }
     }
 
@@ -724,11 +697,16 @@ impl Snapshots {
             return;
         }
         let id = run.id;
-        let slot = &mut run.parts[account as usize];
-        self.consistent_cut.compare(slot.is_none(), || {
+        // A completed snapshot's parts are checked and released: every account has
+        // recorded.
+        let recorded = run.completed_ns.is_some() || run.parts[account as usize].is_some();
+        self.consistent_cut.compare(!recorded, || {
             format!("snapshot {id}: acct-{account} recorded twice")
         });
-        *slot = Some(part);
+        if run.completed_ns.is_some() {
+            return;
+        }
+        run.parts[account as usize] = Some(part);
         if run.parts.iter().all(Option::is_some) {
             run.completed_ns = Some(now_ns);
             let parts: Vec<&SnapshotPart> = run.parts.iter().flatten().collect();
@@ -739,6 +717,7 @@ impl Snapshots {
                 &mut self.conservation,
                 &mut self.consistent_cut,
             );
+            run.parts = Vec::new();
         }
     }
 }
@@ -970,13 +949,14 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The kept reference clocks, stored only at receives, read back as the full
+        /// The kept reference clocks, stored only at receives (and compactly, past the
+        /// newest), read back as the full
         /// clock of every event (a restart's resume point or a frame's send can be any).
         #[test]
         fn kept_clocks_read_back_whole(
             steps in proptest::collection::vec(
                 proptest::option::of(proptest::collection::vec(0u32..50, 0..6)),
-                1..60,
+                1..150,
             ),
             slot in 0u32..4,
         ) {
@@ -999,22 +979,18 @@ mod tests {
                 state.keep(truth.len() as u64, &ref_vc, step.is_some());
                 truth.push(ref_vc.clone());
             }
+            let mut whole = Vec::new();
             for (at, expected) in truth.iter().enumerate() {
-                let (print, kept) = state.kept(at as u64 + 1).expect("kept");
+                let print = state.kept(at as u64 + 1, &mut whole).expect("kept");
                 proptest::prop_assert_eq!(print, at as u64);
-                let mut whole = kept.to_vec();
                 whole.resize(expected.len().max(whole.len()), 0);
                 let mut expected = expected.clone();
                 expected.resize(whole.len(), 0);
                 proptest::prop_assert_eq!(&whole, &expected);
-                let mut merged = vec![0; 1];
-                kept.merge_into(&mut merged);
-                merged.resize(expected.len(), 0);
-                proptest::prop_assert_eq!(&merged, &expected);
             }
             let stored = steps.iter().filter(|step| step.is_some()).count() + 1;
             proptest::prop_assert!(
-                state.kept_refs.len() <= stored * (1 + ref_vc.len()),
+                state.stored_refs.len() as usize <= stored,
                 "a clock stored for an event that is no receive"
             );
         }

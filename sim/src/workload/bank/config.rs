@@ -2,9 +2,13 @@
 //! limits (checked when the scenario is resolved).
 
 use faultline_models::channel::ChannelConfig;
+use faultline_models::checkpoint;
 
 use super::account::{AccountConfig, Fsync};
-use super::spec::{BankSpec, FsyncPolicy, Initiator, MAX_ACCOUNTS, MAX_AMOUNT};
+use super::spec::{
+    BankSpec, CheckpointInterval, Checkpoints, FsyncPolicy, Initiator, OptimumRule, MAX_ACCOUNTS,
+    MAX_AMOUNT,
+};
 use crate::engine::disk::DiskConfig;
 use crate::engine::queue::Nanos;
 use crate::format::issue::{dist, issue, positive, Checked, Issue};
@@ -54,6 +58,20 @@ pub struct SnapshotConfig {
     /// The liveness check's bound, ns.
     pub complete_within_ns: Nanos,
 }
+
+/// Checkpoints, resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckpointConfig {
+    /// Time one checkpoint stalls its account, ns.
+    pub cost_ns: Nanos,
+    /// Time between two checkpoints of one account, ns.
+    pub interval_ns: Nanos,
+    /// How the interval was chosen, in words (for the report).
+    pub reckoning: String,
+}
+
+/// Shortest checkpoint interval (a checkpoint every millisecond would do little else).
+pub const MIN_CHECKPOINT_INTERVAL_NS: Nanos = 1_000_000;
 
 /// Everything the bank workload needs, resolved.
 #[derive(Clone, Debug)]
@@ -179,6 +197,16 @@ fn check(spec: &BankSpec) -> Checked {
             }
         }
     }
+    if let Some(checkpoints) = &spec.checkpoints {
+        positive("workload.checkpoints.cost", checkpoints.cost, "\"20ms\"")?;
+        if !durability.wal {
+            return Err(issue(
+                "workload.checkpoints",
+                "checkpoints cut the write-ahead log, and durability.wal is false: \
+                 remove checkpoints or turn the log on",
+            ));
+        }
+    }
     if spec.causality.sampled_events > 1000 {
         return Err(issue(
             "workload.causality.sampled_events",
@@ -212,6 +240,78 @@ fn check_needs_snapshots(spec: &BankSpec, scenario: &Context<'_>) -> Checked {
         }
     }
     Ok(())
+}
+
+/// The accounts' crash rate in the scenario, per account-second: each random crash
+/// process adds `1 / mtbf`, each fixed crash fault one crash over the run.
+fn crash_rate_per_s(accounts: u32, scenario: &Context<'_>) -> f64 {
+    let random: f64 = scenario
+        .random_faults
+        .iter()
+        .filter(|fault| fault.crash.is_some())
+        .map(|fault| 1.0 / fault.mtbf.as_secs_f64().max(1e-9))
+        .sum();
+    let fixed = scenario
+        .faults
+        .iter()
+        .filter(|fault| fault.crash.is_some())
+        .count() as f64;
+    let account_seconds = f64::from(accounts) * scenario.duration.as_secs_f64().max(1e-9);
+    random + fixed / account_seconds
+}
+
+/// Resolves the checkpoint interval: a duration as written, or Young's or Daly's
+/// optimum (`faultline_models::checkpoint`) from the cost and the crash rate.
+fn checkpoint_config(
+    spec: &Checkpoints,
+    accounts: u32,
+    scenario: &Context<'_>,
+) -> Result<CheckpointConfig, Issue> {
+    let path = "workload.checkpoints.interval";
+    let cost = spec.cost.0;
+    let (interval, reckoning) = match spec.interval {
+        CheckpointInterval::Every(every) => (every.0, format!("every {every}, as written")),
+        CheckpointInterval::Optimum(rule) => {
+            let rate = crash_rate_per_s(accounts, scenario);
+            if rate <= 0.0 {
+                return Err(issue(
+                    path,
+                    "the scenario crashes no account, so there is no optimum interval: \
+                     write a duration such as \"5s\", or add a crash fault",
+                ));
+            }
+            let mtbf = std::time::Duration::from_secs_f64((1.0 / rate).min(1e12));
+            let (name, interval) = match rule {
+                OptimumRule::Young => ("Young", checkpoint::young_interval(cost, mtbf)),
+                OptimumRule::Daly => ("Daly", checkpoint::daly_interval(cost, mtbf)),
+            };
+            let interval = interval.map_err(|err| issue(path, err.to_string()))?;
+            (
+                interval,
+                format!(
+                    "{name}'s optimum {:.3} s for cost {} and MTBF {:.1} s per account",
+                    interval.as_secs_f64(),
+                    spec.cost,
+                    mtbf.as_secs_f64()
+                ),
+            )
+        }
+    };
+    let interval_ns = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX);
+    if interval_ns < MIN_CHECKPOINT_INTERVAL_NS {
+        return Err(issue(
+            path,
+            format!(
+                "{:.6} s is below the shortest interval of 1ms ({reckoning})",
+                interval.as_secs_f64()
+            ),
+        ));
+    }
+    Ok(CheckpointConfig {
+        cost_ns: spec.cost.as_nanos(),
+        interval_ns,
+        reckoning,
+    })
 }
 
 /// Resolves the bank part of a scenario.
@@ -255,6 +355,14 @@ pub fn resolve(
         channel,
         wal: durability.wal,
         fsync,
+        checkpoints: match &spec.checkpoints {
+            Some(checkpoints) => Some(checkpoint_config(
+                checkpoints,
+                spec.accounts.count,
+                scenario,
+            )?),
+            None => None,
+        },
     };
     let snapshots = spec.snapshots.as_ref().map(|snapshots| SnapshotConfig {
         every_ns: snapshots.every.as_nanos(),

@@ -12,8 +12,11 @@ use std::collections::VecDeque;
 
 use rand_chacha::ChaCha8Rng;
 
-use super::account::{Account, AccountConfig, Action, BankMsg, BankReport, Input, Log, Output};
-use super::process::WAL_FILE;
+use super::account::{
+    Account, AccountConfig, Action, BankMsg, BankReport, CheckpointWrite, Checkpointed, Input,
+    Log, Output,
+};
+use super::process::{CHECKPOINT_FILES, WAL_FILE};
 use crate::engine::commit::GroupCommit;
 use crate::engine::kernel::Kernel;
 use crate::engine::nodes::NodeId;
@@ -134,12 +137,41 @@ impl service::Direct<BankMsg, BankReport> for Direct {
 }
 
 impl Driven {
+    /// Writes a checkpoint as the process does, without its stall (a direct run has no
+    /// crash for the sync to matter to).
+    fn checkpoint(&mut self, write: &CheckpointWrite, out: &mut Vec<Out>) {
+        let Some(disk) = &self.disk else {
+            return;
+        };
+        let written = {
+            let mut node_disk = disk.borrow_mut();
+            let disk = &mut node_disk.disk;
+            let file = CHECKPOINT_FILES[write.generation as usize % 2];
+            let _ = disk.truncate(file, 0);
+            disk.append(file, &write.bytes).is_ok()
+                && disk.truncate(WAL_FILE, 0).is_ok()
+                && disk.append(WAL_FILE, &write.header).is_ok()
+        };
+        if !written {
+            return;
+        }
+        self.account
+            .checkpoint_written(write.generation, write.header.len() as u64);
+        out.push(Outgoing::Report(BankReport::Checkpointed(Checkpointed {
+            generation: write.generation,
+            bytes: write.bytes.len() as u64,
+            records_covered: write.records_covered,
+            stall_ns: 0,
+        })));
+    }
+
     /// Carries out what the account asked for (in `scratch`) as the process does.
     fn execute(&mut self, now_ns: Nanos, out: &mut Vec<Out>) -> Result<(), EngineError> {
         for report in self.scratch.reports.drain(..) {
             out.push(Outgoing::Report(report));
         }
-        for action in self.scratch.actions.drain(..) {
+        let mut actions = std::mem::take(&mut self.scratch.actions);
+        for action in actions.drain(..) {
             match action {
                 Action::Fsync => {
                     let Some(disk) = &self.disk else {
@@ -161,8 +193,10 @@ impl Driven {
                     token,
                 }),
                 Action::Halt => break,
+                Action::Checkpoint(write) => self.checkpoint(&write, out),
             }
         }
+        self.scratch.actions = actions;
         Ok(())
     }
 }

@@ -200,6 +200,42 @@ pub const FIGURES: &[FigureSpec] = &[
         Aggregate::Mean,
         "Messages the network lost.",
     ),
+    FigureSpec::new(
+        "checkpoints",
+        "checkpoints taken",
+        "checkpoints",
+        Better::Neither,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Checkpoints the accounts wrote and synced (runs with workload.checkpoints only).",
+    ),
+    FigureSpec::new(
+        "checkpoint_stall_s",
+        "time checkpoints stalled the accounts",
+        "s",
+        Better::Lower,
+        Quantity::Duration,
+        Aggregate::Mean,
+        "Time the checkpoints stalled their accounts, all accounts together: each stalls for the configured cost, at least until it is synced.",
+    ),
+    FigureSpec::new(
+        "replayed_records_without_checkpoints",
+        "records a replay of the whole log would take",
+        "records",
+        Better::Neither,
+        Quantity::Count,
+        Aggregate::Mean,
+        "Log records the restarts would have replayed with no checkpoint: the records their checkpoints cover plus those they replayed (compare with records_replayed).",
+    ),
+    FigureSpec::new(
+        "checkpoint_lost_s",
+        "time lost to checkpoints and recovery",
+        "s",
+        Better::Lower,
+        Quantity::Duration,
+        Aggregate::Mean,
+        "Checkpoint stalls plus the time the records each restart replayed span by its account's clock (the work redone, were it redone at the speed it was first done): the sum Young's and Daly's interval minimises.",
+    ),
 ];
 
 /// The per-window series of a bank run.
@@ -294,6 +330,23 @@ pub fn figures(record: &RunRecord) -> Vec<Option<f64>> {
         count(bank.credits),
         count(bank.messages_delivered),
         count(bank.messages_dropped),
+    ]);
+    let checkpoints = bank.checkpoints.as_ref();
+    let replay_span_s: f64 = bank
+        .recoveries
+        .iter()
+        .filter_map(|recovery| recovery.replay_span_s)
+        .sum();
+    values.extend([
+        checkpoints.map(|c| c.taken as f64),
+        checkpoints.map(|c| c.stall_s),
+        checkpoints.map(|_| {
+            bank.recoveries
+                .iter()
+                .map(|r| r.records_without_checkpoint.unwrap_or(r.records))
+                .sum::<u64>() as f64
+        }),
+        checkpoints.map(|c| c.stall_s + replay_span_s),
     ]);
     values
 }
@@ -404,7 +457,49 @@ pub fn tables(record: &RunRecord) -> Vec<RecordTable> {
             halt.reason.clone(),
         ]);
     }
-    vec![invariants, snapshots, recoveries, halts]
+    let mut tables = vec![invariants, snapshots, recoveries, halts];
+    if let Some(taken) = &bank.checkpoints {
+        let mut checkpoints = RecordTable::new(
+            "checkpoints",
+            "Checkpoints",
+            "What the checkpoints cost and what they saved each restart: records replayed and the time they span, with the checkpoint and from the whole log.",
+            &["what", "with checkpoints", "from the whole log"],
+        );
+        let interval = format!("{:.3} s ({})", taken.interval_s, taken.reckoning);
+        checkpoints.push(vec!["interval".to_owned(), interval, String::new()]);
+        checkpoints.push(vec![
+            "taken, bytes, stall".to_owned(),
+            format!(
+                "{} checkpoints, {} bytes, {:.3} s stalled",
+                taken.taken, taken.bytes, taken.stall_s
+            ),
+            String::new(),
+        ]);
+        for recovery in &bank.recoveries {
+            checkpoints.push(vec![
+                format!(
+                    "restart of {} at {:.3} s (checkpoint {})",
+                    recovery.account,
+                    recovery.at_s,
+                    recovery
+                        .checkpoint
+                        .map_or_else(|| "none".to_owned(), |generation| generation.to_string())
+                ),
+                format!(
+                    "{} records, {:.3} s",
+                    recovery.records,
+                    recovery.replay_span_s.unwrap_or(0.0)
+                ),
+                format!(
+                    "{} records, {:.3} s",
+                    recovery.records_without_checkpoint.unwrap_or(recovery.records),
+                    recovery.replay_span_without_s.unwrap_or(0.0)
+                ),
+            ]);
+        }
+        tables.push(checkpoints);
+    }
+    tables
 }
 
 #[cfg(test)]

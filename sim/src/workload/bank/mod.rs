@@ -15,6 +15,7 @@ pub mod config;
 pub mod direct;
 pub mod process;
 pub mod record;
+pub mod refclocks;
 pub mod seqmap;
 pub mod spec;
 pub mod trace;
@@ -99,6 +100,12 @@ pub struct BankStats {
     pub recoveries: u64,
     /// Accounts that stopped.
     pub halts: u64,
+    /// Checkpoints written.
+    pub checkpoints: u64,
+    /// Their bytes, all together.
+    pub checkpoint_bytes: u64,
+    /// Time they stalled their accounts, all together, ns.
+    pub checkpoint_stall_ns: u64,
 }
 
 /// One metrics window of a bank run.
@@ -287,6 +294,12 @@ impl BankWorld {
                 self.stats.skipped[skip as usize] += 1;
                 kernel.trace(Record::at(now_ns, BankTrace::Skip(skip)).node(node))
             }
+            BankReport::Checkpointed(done) => {
+                self.stats.checkpoints += 1;
+                self.stats.checkpoint_bytes += done.bytes;
+                self.stats.checkpoint_stall_ns += done.stall_ns;
+                Ok(())
+            }
             BankReport::Halted(reason) => {
                 self.stats.halts += 1;
                 self.halted[node as usize] = true;
@@ -390,16 +403,20 @@ impl BankWorld {
 
     /// The state account `node`'s disk leaves (for an account that is down or stopped).
     fn state_on_disk(&self, kernel: &BankKernel, node: u32) -> FinalState {
-        let bytes = kernel
-            .disk(node)
-            .and_then(|disk| disk.borrow().disk.inspect(process::WAL_FILE).ok())
-            .unwrap_or_default();
-        let bytes = if self.account_config.wal {
-            bytes
+        let read = |file: &str| {
+            kernel
+                .disk(node)
+                .and_then(|disk| disk.borrow().disk.inspect(file).ok())
+                .filter(|_| self.account_config.wal)
+                .unwrap_or_default()
+        };
+        let bytes = read(process::WAL_FILE);
+        let checkpoints: Vec<Vec<u8>> = if self.account_config.checkpoints.is_some() {
+            process::CHECKPOINT_FILES.iter().map(|file| read(file)).collect()
         } else {
             Vec::new()
         };
-        account::Account::durable_state(self.account_config.clone(), node, &bytes)
+        account::Account::durable_state(self.account_config.clone(), node, &bytes, &checkpoints)
     }
 }
 

@@ -1,7 +1,8 @@
 //! The bank workload's run record and the checks it offers.
 
 use faultline_reports::record::{
-    BankHlc, BankSummary, BankWindowRow, DiskSummary, HaltSummary, HlcOffsetRow, Invariant,
+    BankHlc, BankSummary, BankWindowRow, CheckpointSummary, DiskSummary, HaltSummary,
+    HlcOffsetRow, Invariant,
     RecoverySummary, RunRecord, SnapshotSummary, Summary,
 };
 
@@ -152,6 +153,7 @@ pub fn build(
         + output.windows.last().map_or(0, |window| window.in_flight);
     let stats = &output.stats;
     let disk = &output.disk;
+    let checkpoints = config.account.checkpoints.is_some();
     let bank = BankSummary {
         accounts: output.accounts,
         total_units: output.total,
@@ -197,6 +199,12 @@ pub fn build(
                 cut_bytes: at.recovery.cut_bytes,
                 stop: at.recovery.stop.clone(),
                 balance: at.recovery.balance,
+                checkpoint: at.recovery.checkpoint,
+                records_without_checkpoint: checkpoints
+                    .then_some(at.recovery.records_without_checkpoint),
+                replay_span_s: checkpoints.then_some(seconds(at.recovery.replay_span_ns)),
+                replay_span_without_s: checkpoints
+                    .then_some(seconds(at.recovery.replay_span_without_ns)),
             })
             .collect(),
         halted: output
@@ -225,6 +233,18 @@ pub fn build(
             torn_tails_kept: disk.torn_tails_kept,
             reads_corrupted: disk.reads_corrupted,
         },
+        checkpoints: config
+            .account
+            .checkpoints
+            .as_ref()
+            .map(|checkpoints| CheckpointSummary {
+                cost_s: seconds(checkpoints.cost_ns),
+                interval_s: seconds(checkpoints.interval_ns),
+                reckoning: checkpoints.reckoning.clone(),
+                taken: stats.checkpoints,
+                bytes: stats.checkpoint_bytes,
+                stall_s: seconds(stats.checkpoint_stall_ns),
+            }),
     };
     let window_s = core.window_ns as f64 / NS_PER_S;
     let bank_timeline = output

@@ -56,6 +56,10 @@ pub struct BankSpec {
     /// What each account keeps on its disk.
     #[serde(default)]
     pub durability: Durability,
+    /// Checkpoints of each account's state to its disk, after which its log is cut
+    /// (none by default: the log grows for the whole run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<Checkpoints>,
     /// Chandy-Lamport snapshots.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshots: Option<Snapshots>,
@@ -188,6 +192,46 @@ impl Default for Durability {
             torn_writes: true,
         }
     }
+}
+
+/// How often an account checkpoints.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged, expecting = "a duration such as \"5s\", or \"young\" or \"daly\"")]
+pub enum CheckpointInterval {
+    /// The optimum of Young (1974) or Daly (2006) for the checkpoint cost and the
+    /// scenario's crash rate.
+    Optimum(OptimumRule),
+    /// Every this long.
+    Every(Dur),
+}
+
+/// The rule that computes the checkpoint interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimumRule {
+    /// Young's first-order optimum, `sqrt(2 C MTBF)`.
+    Young,
+    /// Daly's higher-order optimum.
+    Daly,
+}
+
+/// Checkpoints: each account writes its state to its disk (the account stops taking
+/// input for `cost`, and until the write is synced), then cuts its log; a restart loads
+/// the newest valid checkpoint and replays the log after it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoints {
+    /// Time one checkpoint takes (the account stalls this long, at least until the
+    /// checkpoint is synced).
+    pub cost: Dur,
+    /// How often: a duration, or `"young"` / `"daly"` for the optimum from `cost` and
+    /// the scenario's crash rate (crashes of accounts per account-second of the run).
+    #[serde(default = "default_checkpoint_interval")]
+    pub interval: CheckpointInterval,
+}
+
+fn default_checkpoint_interval() -> CheckpointInterval {
+    CheckpointInterval::Optimum(OptimumRule::Young)
 }
 
 /// Who starts each snapshot.
