@@ -9,17 +9,11 @@
 //! checker's own.
 
 use faultline::cli::bench::{reset_peak_rss, vm_hwm_kib, vm_rss_kib, Row};
-use faultline::engine::driver;
-use faultline::engine::plan::{Fault, NetworkPlan, Plan, PlannedFault, MAX_EVENTS};
-use faultline::engine::sampler::Sampler;
-use faultline::engine::selector::Selector;
-use faultline::engine::service::ServiceHost;
-use faultline::format::{Dur, Metrics, Network, Slo};
+use faultline::format::Dur;
 use faultline::runner::Stopwatch;
 use faultline::workload::history::Budget;
-use faultline::workload::{Context, Kind};
 
-use crate::{Kv, KvOutput, KvSpec, KvStore};
+use crate::{run_with_primary_crash, KvOutput, KvSpec};
 
 const MS: u64 = 1_000_000;
 /// Keys of the benchmark's history.
@@ -37,48 +31,10 @@ fn run(seconds: u64) -> (f64, KvOutput) {
         write_fraction: 0.5,
         ack_before_durable: false,
     };
-    let (network, metrics, slo) = (Network::default(), Metrics::default(), Slo::default());
     let duration_ns = seconds * 1_000 * MS;
-    let context = Context {
-        duration: Dur::from_millis(seconds * 1_000),
-        network: &network,
-        faults: &[],
-        random_faults: &[],
-        metrics: &metrics,
-        checks: &[],
-        slo: &slo,
-    };
-    let resolution = Kv::resolve(&spec, &context).expect("the bench's spec is valid");
-    let plan = Plan {
-        families: resolution.families,
-        network: NetworkPlan {
-            latency: Sampler::Uniform(MS, 3 * MS),
-            drop_rate: 0.0,
-            links: Vec::new(),
-        },
-        faults: vec![PlannedFault {
-            at_ns: duration_ns / 2,
-            fault: Fault::Crash {
-                nodes: Selector::parse("replica-0").expect("a selector"),
-                restart_after_ns: Some(300 * MS),
-            },
-            label: "replica-0".to_owned(),
-        }],
-        random_faults: Vec::new(),
-        duration_ns,
-        window_ns: 1_000 * MS,
-        max_events: MAX_EVENTS,
-    };
-    let config = resolution.config;
-    // madsim wants a fresh thread per runtime, as the runner gives each run.
-    #[allow(clippy::disallowed_methods)]
-    let worker = std::thread::spawn(move || {
-        let clock = Stopwatch::start();
-        let finished = driver::run::<ServiceHost<KvStore>>(&config, &plan, 1, None);
-        (clock.elapsed_s(), finished)
-    });
-    let (wall_s, finished) = worker.join().expect("the bench run does not panic");
-    (wall_s, finished.expect("the bench run completes").workload)
+    let clock = Stopwatch::start();
+    let output = run_with_primary_crash(&spec, seconds * 1_000, duration_ns / 2, 300 * MS, 1);
+    (clock.elapsed_s(), output)
 }
 
 /// The rows: the run, then the check of its history alone.

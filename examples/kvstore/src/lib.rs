@@ -263,3 +263,66 @@ pub fn check(ops: &[&Operation], log: &[(u64, u64)]) -> (u64, u64, Vec<String>) 
     }
     (lost, violations, examples)
 }
+
+/// Runs the store by the kernel's driver directly, without a scenario file: `spec` for
+/// `duration_ms` of simulated time at `seed`, on 1-3 ms links, with the primary crashed
+/// at `crash_at_ns` and restarted `down_ns` later. Used by the driver's tests and by
+/// `kvstore bench`. Panics on a failed run.
+pub fn run_with_primary_crash(
+    spec: &KvSpec,
+    duration_ms: u64,
+    crash_at_ns: Nanos,
+    down_ns: Nanos,
+    seed: u64,
+) -> KvOutput {
+    use faultline::engine::driver;
+    use faultline::engine::plan::{Fault, NetworkPlan, Plan, PlannedFault, MAX_EVENTS};
+    use faultline::engine::sampler::Sampler;
+    use faultline::engine::selector::Selector;
+    use faultline::engine::service::ServiceHost;
+    use faultline::format::{Dur, Metrics, Network, Slo};
+    use faultline::workload::{Context, Kind};
+
+    const MS: Nanos = 1_000_000;
+    let (network, metrics, slo) = (Network::default(), Metrics::default(), Slo::default());
+    let context = Context {
+        duration: Dur::from_millis(duration_ms),
+        network: &network,
+        faults: &[],
+        random_faults: &[],
+        metrics: &metrics,
+        checks: &[],
+        slo: &slo,
+    };
+    let resolution = Kv::resolve(spec, &context).expect("a valid spec");
+    let plan = Plan {
+        families: resolution.families,
+        network: NetworkPlan {
+            latency: Sampler::Uniform(MS, 3 * MS),
+            drop_rate: 0.0,
+            links: Vec::new(),
+        },
+        faults: vec![PlannedFault {
+            at_ns: crash_at_ns,
+            fault: Fault::Crash {
+                nodes: Selector::parse("replica-0").expect("a selector"),
+                restart_after_ns: Some(down_ns),
+            },
+            label: "replica-0".to_owned(),
+        }],
+        random_faults: Vec::new(),
+        duration_ns: duration_ms * MS,
+        window_ns: 1_000 * MS,
+        max_events: MAX_EVENTS,
+    };
+    let config = resolution.config;
+    // madsim wants a fresh thread per runtime, as the runner gives each run.
+    #[allow(clippy::disallowed_methods)]
+    let worker =
+        std::thread::spawn(move || driver::run::<ServiceHost<KvStore>>(&config, &plan, seed, None));
+    worker
+        .join()
+        .expect("no panic")
+        .expect("the run completes")
+        .workload
+}

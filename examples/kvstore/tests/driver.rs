@@ -1,14 +1,8 @@
 //! The store run by the kernel's driver directly, with a primary crash: the invariants
 //! hold without the bug and break with it.
 
-use faultline::engine::driver;
-use faultline::engine::plan::{Fault, NetworkPlan, Plan, PlannedFault, MAX_EVENTS};
-use faultline::engine::sampler::Sampler;
-use faultline::engine::selector::Selector;
-use faultline::engine::service::ServiceHost;
-use faultline::format::{Dur, Metrics, Network, Slo};
-use faultline::workload::{Context, Kind};
-use faultline_kvstore::{Kv, KvOutput, KvSpec, KvStore};
+use faultline::format::Dur;
+use faultline_kvstore::{run_with_primary_crash, KvOutput, KvSpec};
 
 const MS: u64 = 1_000_000;
 
@@ -21,48 +15,7 @@ fn run(seed: u64, bug: bool) -> KvOutput {
         write_fraction: 0.5,
         ack_before_durable: bug,
     };
-    let network = Network::default();
-    let metrics = Metrics::default();
-    let slo = Slo::default();
-    let context = Context {
-        duration: Dur::from_millis(3_000),
-        network: &network,
-        faults: &[],
-        random_faults: &[],
-        metrics: &metrics,
-        checks: &[],
-        slo: &slo,
-    };
-    let resolution = Kv::resolve(&spec, &context).expect("a valid spec");
-    let plan = Plan {
-        families: resolution.families,
-        network: NetworkPlan {
-            latency: Sampler::Uniform(MS, 3 * MS),
-            drop_rate: 0.0,
-            links: Vec::new(),
-        },
-        faults: vec![PlannedFault {
-            at_ns: 1_000 * MS + seed * 7 * MS,
-            fault: Fault::Crash {
-                nodes: Selector::parse("replica-0").expect("a selector"),
-                restart_after_ns: Some(500 * MS),
-            },
-            label: "replica-0".to_owned(),
-        }],
-        random_faults: Vec::new(),
-        duration_ns: 3_000 * MS,
-        window_ns: 1_000 * MS,
-        max_events: MAX_EVENTS,
-    };
-    let config = resolution.config;
-    #[allow(clippy::disallowed_methods)]
-    let worker =
-        std::thread::spawn(move || driver::run::<ServiceHost<KvStore>>(&config, &plan, seed, None));
-    worker
-        .join()
-        .expect("no panic")
-        .expect("the run completes")
-        .workload
+    run_with_primary_crash(&spec, 3_000, 1_000 * MS + seed * 7 * MS, 500 * MS, seed)
 }
 
 #[test]
