@@ -1338,6 +1338,27 @@ fn render(dir: &Path, name: &str, chart: &TimeChart) -> Result<Plot, ReportError
         frames
     };
     let layer = tip_layer(chart, &frames);
+    finish_plot(name, svg_path, png_path, svg, &layer, SIZE, |root| {
+        chart.draw(root, SUPERSAMPLE).map(|_| ())
+    })
+}
+
+/// The end of writing a plot, shared by every kind: `layer` (its hover tips) goes
+/// before the end of `svg`, which is written to `svg_path`; then `draw` renders the
+/// PNG at `SUPERSAMPLE` times `size` and it is averaged down into `png_path`.
+pub(crate) fn finish_plot(
+    name: &str,
+    svg_path: PathBuf,
+    png_path: PathBuf,
+    mut svg: String,
+    layer: &str,
+    size: (u32, u32),
+    draw: impl Fn(&DrawingArea<BitMapBackend<'_>, Shift>) -> DrawResult,
+) -> Result<Plot, ReportError> {
+    let plot_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |message: String| ReportError::Plot { path, message }
+    };
     match svg.rfind("</svg>") {
         Some(i) => svg.insert_str(i, &format!("{layer}\n")),
         None => {
@@ -1347,18 +1368,16 @@ fn render(dir: &Path, name: &str, chart: &TimeChart) -> Result<Plot, ReportError
         }
     }
     crate::io::write_file(&svg_path, svg.as_bytes())?;
-    let big_size = (SIZE.0 * SUPERSAMPLE, SIZE.1 * SUPERSAMPLE);
+    let big_size = (size.0 * SUPERSAMPLE, size.1 * SUPERSAMPLE);
     let mut big = vec![0u8; big_size.0 as usize * big_size.1 as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut big, big_size).into_drawing_area();
-        chart
-            .draw(&root, SUPERSAMPLE)
-            .map_err(plot_err(&png_path))?;
+        draw(&root).map_err(plot_err(&png_path))?;
         root.present()
             .map_err(|e| plot_err(&png_path)(e.to_string()))?;
     }
-    let small = downsample(&big, SIZE.0, SIZE.1, SUPERSAMPLE);
-    let png = encode_png(&png_path, &small, SIZE).map_err(plot_err(&png_path))?;
+    let small = downsample(&big, size.0, size.1, SUPERSAMPLE);
+    let png = encode_png(&png_path, &small, size).map_err(plot_err(&png_path))?;
     crate::io::write_file(&png_path, &png)?;
     Ok(Plot {
         name: name.to_string(),

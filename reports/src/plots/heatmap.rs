@@ -12,7 +12,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{downsample, encode_png, ensure_font, err, Plot, FAMILY, SUPERSAMPLE};
+use super::{ensure_font, err, finish_plot, Plot, FAMILY, SUPERSAMPLE};
 use crate::error::ReportError;
 
 /// Width of the chart, pixels (PNG) and user units (SVG).
@@ -370,34 +370,15 @@ pub fn heatmap(dir: &Path, name: &str, heatmap: &Heatmap) -> Result<Plot, Report
         root.present()
             .map_err(|e| plot_err(&svg_path)(e.to_string()))?;
     }
-    match svg.rfind("</svg>") {
-        Some(i) => svg.insert_str(i, &format!("{}\n", heatmap.tips())),
-        None => {
-            return Err(plot_err(&svg_path)(
-                "the SVG backend wrote no </svg>".to_string(),
-            ))
-        }
-    }
-    crate::io::write_file(&svg_path, svg.as_bytes())?;
-    let big_size = (size.0 * SUPERSAMPLE, size.1 * SUPERSAMPLE);
-    let mut big = vec![0u8; big_size.0 as usize * big_size.1 as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut big, big_size).into_drawing_area();
-        heatmap
-            .draw(&root, SUPERSAMPLE)
-            .map_err(plot_err(&png_path))?;
-        root.present()
-            .map_err(|e| plot_err(&png_path)(e.to_string()))?;
-    }
-    let small = downsample(&big, size.0, size.1, SUPERSAMPLE);
-    let png = encode_png(&png_path, &small, size).map_err(plot_err(&png_path))?;
-    crate::io::write_file(&png_path, &png)?;
-    Ok(Plot {
-        name: name.to_string(),
+    finish_plot(
+        name,
         svg_path,
         png_path,
         svg,
-    })
+        &heatmap.tips(),
+        size,
+        |root| heatmap.draw(root, SUPERSAMPLE),
+    )
 }
 
 #[cfg(test)]

@@ -262,24 +262,7 @@ pub fn child(spec: &[String]) -> u8 {
 /// Runs `program --child KIND CLIENTS SECONDS` (with `extra` arguments first) and
 /// parses its line.
 fn in_child(program: &Path, extra: &[String], kind: &str, clients: u32, seconds: u32) -> Measured {
-    let output = Command::new(program)
-        .args(extra)
-        .args(["--child", kind, &clients.to_string(), &seconds.to_string()])
-        .output()
-        .expect("the bench child starts");
-    let text = String::from_utf8_lossy(&output.stdout);
-    let fields: Vec<f64> = text
-        .lines()
-        .last()
-        .unwrap_or("")
-        .split_whitespace()
-        .filter_map(|field| field.parse().ok())
-        .collect();
-    assert!(
-        output.status.success() && fields.len() == 5,
-        "bench child {kind} {clients} {seconds} failed: {text}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let fields = child_line(program, extra, kind, clients, seconds, 5);
     Measured {
         wall_s: fields[0],
         attempts: fields[1] as u64,
@@ -287,6 +270,38 @@ fn in_child(program: &Path, extra: &[String], kind: &str, clients: u32, seconds:
         vm_hwm_kib: fields[3] as u64,
         bytes_per_client: fields[4] as u64,
     }
+}
+
+/// Runs `program --child KIND CLIENTS SECONDS` (with `extra` arguments first) and
+/// returns the `fields` numbers of its last line. Panics when the child fails or prints
+/// another line: a bug of the bench, not a measurement.
+fn child_line(
+    program: &Path,
+    extra: &[String],
+    kind: &str,
+    clients: u32,
+    seconds: u32,
+    fields: usize,
+) -> Vec<f64> {
+    let output = Command::new(program)
+        .args(extra)
+        .args(["--child", kind, &clients.to_string(), &seconds.to_string()])
+        .output()
+        .expect("the bench child starts");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let numbers: Vec<f64> = text
+        .lines()
+        .last()
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    assert!(
+        output.status.success() && numbers.len() == fields,
+        "bench child {kind} {clients} {seconds} failed: {text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    numbers
 }
 
 /// Times the reference loop.
@@ -856,29 +871,7 @@ fn bank_checkpoint_child(
     accounts: u32,
     seconds: u32,
 ) -> (f64, u64, bool, u64) {
-    let output = Command::new(program)
-        .args(extra)
-        .args([
-            "--child",
-            "bank-checkpoints",
-            &accounts.to_string(),
-            &seconds.to_string(),
-        ])
-        .output()
-        .expect("the bench child starts");
-    let text = String::from_utf8_lossy(&output.stdout);
-    let fields: Vec<f64> = text
-        .lines()
-        .last()
-        .unwrap_or("")
-        .split_whitespace()
-        .filter_map(|field| field.parse().ok())
-        .collect();
-    assert!(
-        output.status.success() && fields.len() == 4,
-        "bench child bank-checkpoints {accounts} {seconds} failed: {text}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let fields = child_line(program, extra, "bank-checkpoints", accounts, seconds, 4);
     (
         fields[0],
         fields[1] as u64,

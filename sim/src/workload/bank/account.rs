@@ -1773,30 +1773,11 @@ fn decode(bytes: &[u8]) -> Option<LogRecord> {
         7 => Entry::Generation { generation: a },
         _ => return None,
     };
-    let slot = reader.u32()?;
-    let index = reader.u64()?;
-    let lamport = reader.u64()?;
-    let l_ns = reader.u64()?;
-    let c = reader.u32()?;
-    let len = reader.u32()?;
-    if len > MAX_VC_ENTRIES {
-        return None;
-    }
-    let entries = (0..len)
-        .map(|_| reader.u64())
-        .collect::<Option<Vec<u64>>>()?;
+    let stamp = get_stamp(&mut reader)?;
     if !reader.0.is_empty() {
         return None;
     }
-    Some(LogRecord {
-        entry,
-        stamp: Stamp {
-            event: EventId { slot, index },
-            lamport,
-            vc: Rc::new(VectorClock::from_entries(entries)),
-            hlc: HlcTimestamp::new(l_ns, c),
-        },
-    })
+    Some(LogRecord { entry, stamp })
 }
 
 #[cfg(test)]
