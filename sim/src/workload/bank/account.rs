@@ -1702,16 +1702,7 @@ fn encode(entry: Entry, stamp: &Stamp, out: &mut Vec<u8>) {
     put_varint(out, u64::from(a));
     put_varint(out, b);
     put_varint(out, c);
-    put_varint(out, u64::from(stamp.event.slot));
-    put_varint(out, stamp.event.index);
-    put_varint(out, stamp.lamport);
-    put_varint(out, stamp.hlc.l_ns);
-    put_varint(out, u64::from(stamp.hlc.c));
-    let entries = stamp.vc.as_slice();
-    put_varint(out, entries.len() as u64);
-    for &entry in entries {
-        put_varint(out, entry);
-    }
+    put_stamp(out, stamp);
 }
 
 struct Reader<'a>(&'a [u8]);
