@@ -5,7 +5,7 @@ use faultline::engine::disk::DiskConfig;
 use faultline::engine::driver::Finished;
 use faultline::engine::nodes::{Family, NodeFaults};
 use faultline::engine::service::{ServiceHost, HOST_TRACE_KINDS};
-use faultline::format::check::{BoundKind, CheckSpec, Direction};
+use faultline::format::check::{BoundKind, CheckSpec, Direction, AVAILABILITY_AT_LEAST};
 use faultline::format::{Dur, Issue, RunInfo};
 use faultline::record::{core_summary, Invocation};
 use faultline::workload::history::{self, LINEARIZABILITY_FIGURE, LINEARIZABLE};
@@ -93,19 +93,7 @@ pub const CHECKS: &[CheckSpec] = &[
         describe: violations,
     },
     LINEARIZABLE,
-    CheckSpec {
-        name: "availability_at_least",
-        metric: "availability",
-        bound: BoundKind::Fraction,
-        direction: Direction::AtLeast,
-        describe: |measured, bound| {
-            format!(
-                "availability {:.2}% vs at least {:.2}%",
-                measured * 100.0,
-                bound * 100.0
-            )
-        },
-    },
+    AVAILABILITY_AT_LEAST,
 ];
 
 /// The store's figures.

@@ -99,6 +99,22 @@ pub struct CheckSpec {
     pub describe: fn(measured: f64, bound: f64) -> String,
 }
 
+/// `availability_at_least`: the check of any workload that declares an `availability`
+/// figure (the rpc workload's, a store's of one's own).
+pub const AVAILABILITY_AT_LEAST: CheckSpec = CheckSpec {
+    name: "availability_at_least",
+    metric: "availability",
+    bound: BoundKind::Fraction,
+    direction: Direction::AtLeast,
+    describe: |measured, bound| {
+        format!(
+            "availability {:.4}% vs at least {:.4}%",
+            measured * 100.0,
+            bound * 100.0
+        )
+    },
+};
+
 impl CheckSpec {
     /// Whether `measured` passes `bound`.
     pub fn passes(&self, measured: f64, bound: &Bound) -> bool {

@@ -9,25 +9,13 @@ use faultline_reports::record::{
 use super::RpcConfig;
 use super::RpcOutput;
 use crate::engine::driver::Finished;
-use crate::format::check::{BoundKind, CheckSpec, Direction};
+use crate::format::check::{BoundKind, CheckSpec, Direction, AVAILABILITY_AT_LEAST};
 use crate::format::RunInfo;
 use crate::record::{self, Invocation, NS_PER_MS, NS_PER_S};
 
 /// The checks of the rpc workload.
 pub const CHECKS: &[CheckSpec] = &[
-    CheckSpec {
-        name: "availability_at_least",
-        metric: "availability",
-        bound: BoundKind::Fraction,
-        direction: Direction::AtLeast,
-        describe: |measured, bound| {
-            format!(
-                "availability {:.4}% vs at least {:.4}%",
-                measured * 100.0,
-                bound * 100.0
-            )
-        },
-    },
+    AVAILABILITY_AT_LEAST,
     CheckSpec {
         name: "availability_at_most",
         metric: "availability",
